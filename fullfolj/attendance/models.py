@@ -1,0 +1,187 @@
+"""Lessons and lesson attendance (närvaro per lektion), and the per-day aggregates kept beside them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from fullfolj.schools.models import (
+    Organiser,
+    Pupil,
+    Staff,
+    Subject,
+    TeachingGroup,
+    Term,
+    ValidatedModel,
+)
+
+
+class AbsenceReason(models.Model):
+    """A reason code for absence: valid (giltig: illness, granted leave) or invalid (ogiltig)."""
+
+    code = models.CharField(max_length=10, unique=True)
+    name = models.CharField(max_length=100)
+    is_valid = models.BooleanField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lesson(ValidatedModel):
+    """One lesson of the timetable: a group, a subject, a teacher, a start and its minutes."""
+
+    group = models.ForeignKey(TeachingGroup, on_delete=models.CASCADE, related_name="lessons")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="lessons")
+    teacher = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="lessons"
+    )
+    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="lessons")
+    date = models.DateField()
+    start = models.DateTimeField()
+    minutes = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["date", "group"]), models.Index(fields=["teacher", "date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__gt=0) & Q(minutes__lte=300), name="lesson_minutes_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.group} {self.start:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        if self.minutes is not None and not 0 < self.minutes <= 300:
+            raise ValidationError(
+                {"minutes": _("A lesson must last 1–300 minutes, not %(value)s.")
+                 % {"value": self.minutes}}
+            )
+
+
+class LessonAttendance(ValidatedModel):
+    """One pupil at one lesson: scheduled, absent and late minutes; valid or invalid absence."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="attendance")
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="attendance")
+    organiser = models.ForeignKey(Organiser, on_delete=models.PROTECT, related_name="+")
+    date = models.DateField()  # the lesson's date, kept here so per-day sums need no join
+    scheduled_minutes = models.PositiveSmallIntegerField()
+    absent_minutes = models.PositiveSmallIntegerField(default=0)
+    late_minutes = models.PositiveSmallIntegerField(default=0)
+    # None while nobody has settled whether an absence was valid ("ej känt").
+    is_valid = models.BooleanField(null=True, blank=True)
+    reason = models.ForeignKey(
+        AbsenceReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "pupil"], name="one_mark_per_lesson"),
+            models.CheckConstraint(
+                condition=Q(absent_minutes__lte=F("scheduled_minutes")),
+                name="absence_within_lesson",
+            ),
+            models.CheckConstraint(
+                condition=Q(late_minutes__lte=F("scheduled_minutes") - F("absent_minutes")),
+                name="lateness_within_lesson",
+            ),
+        ]
+        indexes = [models.Index(fields=["pupil", "date"])]
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        for field in ("scheduled_minutes", "absent_minutes", "late_minutes"):
+            value = getattr(self, field)
+            if value is not None and value < 0:
+                errors[field] = _("%(field)s cannot be negative (%(value)s).") % {
+                    "field": field, "value": value}
+        if not errors and self.absent_minutes > self.scheduled_minutes:
+            errors["absent_minutes"] = _(
+                "Absence of %(absent)s minutes is longer than the lesson (%(scheduled)s minutes)."
+            ) % {"absent": self.absent_minutes, "scheduled": self.scheduled_minutes}
+        elif not errors and self.absent_minutes + self.late_minutes > self.scheduled_minutes:
+            errors["late_minutes"] = _(
+                "Late %(late)s minutes plus absent %(absent)s minutes exceed the lesson "
+                "(%(scheduled)s minutes)."
+            ) % {"late": self.late_minutes, "absent": self.absent_minutes,
+                 "scheduled": self.scheduled_minutes}
+        if self.reason_id and self.is_valid is not None and self.reason.is_valid != self.is_valid:
+            errors["reason"] = _("Reason “%(reason)s” does not match valid=%(valid)s.") % {
+                "reason": self.reason.code, "valid": self.is_valid}
+        if errors:
+            raise ValidationError(errors)
+
+
+class PupilDay(models.Model):
+    """A pupil's attendance summed over one school day; kept in step with LessonAttendance.
+
+    Screening, lists and charts read these instead of scanning lesson rows (one row per pupil and
+    day instead of about six).
+    """
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="days")
+    organiser = models.ForeignKey(Organiser, on_delete=models.PROTECT, related_name="+")
+    date = models.DateField()
+    lessons = models.PositiveSmallIntegerField(default=0)
+    scheduled_minutes = models.PositiveIntegerField(default=0)
+    absent_minutes = models.PositiveIntegerField(default=0)
+    valid_minutes = models.PositiveIntegerField(default=0)
+    invalid_minutes = models.PositiveIntegerField(default=0)
+    unknown_minutes = models.PositiveIntegerField(default=0)  # absence not yet settled
+    late_minutes = models.PositiveIntegerField(default=0)
+    late_count = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pupil", "date"], name="one_pupil_day")]
+        indexes = [models.Index(fields=["date"])]
+
+    @property
+    def is_whole_day_absent(self) -> bool:
+        return self.scheduled_minutes > 0 and self.absent_minutes >= self.scheduled_minutes
+
+
+def refresh_pupil_days(pairs: set[tuple[int, dt.date]]) -> None:
+    """Recompute PupilDay rows for (pupil_id, date) pairs from their lesson rows.
+
+    Called inside the transaction that changed the lesson rows, so the aggregate never drifts.
+    """
+    if not pairs:
+        return
+    from django.db.models import Case, Count, IntegerField, Sum, When
+
+    pupils = {pupil for pupil, _day in pairs}
+    dates = {day for _pupil, day in pairs}
+    rows = (
+        LessonAttendance.objects.filter(pupil_id__in=pupils, date__in=dates)
+        .values("pupil_id", "date", "organiser_id")
+        .annotate(
+            lessons=Count("id"),
+            scheduled=Sum("scheduled_minutes"),
+            absent=Sum("absent_minutes"),
+            valid=Sum(Case(When(is_valid=True, then=F("absent_minutes")), default=0,
+                           output_field=IntegerField())),
+            invalid=Sum(Case(When(is_valid=False, then=F("absent_minutes")), default=0,
+                             output_field=IntegerField())),
+            unknown=Sum(Case(When(is_valid__isnull=True, then=F("absent_minutes")), default=0,
+                             output_field=IntegerField())),
+            late=Sum("late_minutes"),
+            late_n=Count("id", filter=Q(late_minutes__gt=0)),
+        )
+    )
+    # Recomputing every pupil x date combination is a harmless superset: the source is the truth.
+    PupilDay.objects.filter(pupil_id__in=pupils, date__in=dates).delete()
+    PupilDay.objects.bulk_create(
+        PupilDay(
+            pupil_id=row["pupil_id"], organiser_id=row["organiser_id"], date=row["date"],
+            lessons=row["lessons"], scheduled_minutes=row["scheduled"],
+            absent_minutes=row["absent"], valid_minutes=row["valid"],
+            invalid_minutes=row["invalid"], unknown_minutes=row["unknown"],
+            late_minutes=row["late"], late_count=row["late_n"],
+        )
+        for row in rows
+    )

@@ -1,0 +1,136 @@
+"""Reads of attendance shaped for pages and reports; all from the per-day aggregates (PupilDay)
+except the breakdown by subject, which needs the lessons."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q, Sum
+
+from .models import LessonAttendance, PupilDay
+
+RECENT_DAYS = 28  # "the last 4 weeks"
+
+
+@dataclass(frozen=True)
+class Absence:
+    """Absent minutes over scheduled minutes for some window."""
+
+    scheduled: int = 0
+    absent: int = 0
+    valid: int = 0
+    invalid: int = 0
+    unknown: int = 0
+    late: int = 0
+
+    def rate(self, minutes: int) -> float | None:
+        return None if not self.scheduled else 100.0 * minutes / self.scheduled
+
+    @property
+    def total_rate(self) -> float | None:
+        return self.rate(self.absent)
+
+    @property
+    def valid_rate(self) -> float | None:
+        return self.rate(self.valid)
+
+    @property
+    def invalid_rate(self) -> float | None:
+        return self.rate(self.invalid)
+
+    @property
+    def unknown_rate(self) -> float | None:
+        return self.rate(self.unknown)
+
+
+def _sums(prefix: str, window: Q) -> dict[str, Sum]:
+    fields = {
+        "scheduled": "scheduled_minutes", "absent": "absent_minutes", "valid": "valid_minutes",
+        "invalid": "invalid_minutes", "unknown": "unknown_minutes", "late": "late_minutes",
+    }
+    return {f"{prefix}_{name}": Sum(column, filter=window) for name, column in fields.items()}
+
+
+def absence_by_pupil(
+    pupil_ids: Iterable[int], windows: dict[str, tuple[dt.date, dt.date]]
+) -> dict[int, dict[str, Absence]]:
+    """Absence per pupil for each named window (first and last day inclusive), in one query."""
+    ids = list(pupil_ids)
+    if not ids:
+        return {}
+    earliest = min(start for start, _end in windows.values())
+    latest = max(end for _start, end in windows.values())
+    aggregates: dict[str, Sum] = {}
+    for name, (start, end) in windows.items():
+        aggregates |= _sums(name, Q(date__gte=start, date__lte=end))
+    rows = (
+        PupilDay.objects.filter(pupil_id__in=ids, date__gte=earliest, date__lte=latest)
+        .values("pupil_id")
+        .annotate(**aggregates)
+    )
+    result: dict[int, dict[str, Absence]] = {pid: dict.fromkeys(windows, Absence()) for pid in ids}
+    for row in rows:
+        result[row["pupil_id"]] = {
+            name: Absence(**{k: row[f"{name}_{k}"] or 0 for k in Absence.__dataclass_fields__})
+            for name in windows
+        }
+    return result
+
+
+def weekly_absence(pupil_id: int, start: dt.date, end: dt.date) -> list[tuple[dt.date, Absence]]:
+    """Absence per week (Monday first), oldest first, for a pupil's chart."""
+    weeks: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    days = PupilDay.objects.filter(pupil_id=pupil_id, date__gte=start, date__lte=end)
+    for day in days.values_list(
+        "date", "scheduled_minutes", "absent_minutes", "valid_minutes", "invalid_minutes",
+        "unknown_minutes", "late_minutes",
+    ):
+        monday = day[0] - dt.timedelta(days=day[0].weekday())
+        week = weeks[monday]
+        for key, value in zip(
+            ("scheduled", "absent", "valid", "invalid", "unknown", "late"), day[1:], strict=True
+        ):
+            week[key] += value
+    return [(monday, Absence(**weeks[monday])) for monday in sorted(weeks)]
+
+
+def absence_by_weekday(pupil_id: int, start: dt.date, end: dt.date) -> list[tuple[int, Absence]]:
+    """Absence per weekday (0 = Monday .. 4 = Friday)."""
+    totals: dict[int, dict[str, int]] = {d: defaultdict(int) for d in range(5)}
+    days = PupilDay.objects.filter(pupil_id=pupil_id, date__gte=start, date__lte=end)
+    for day, scheduled, absent, valid, invalid, unknown in days.values_list(
+        "date", "scheduled_minutes", "absent_minutes", "valid_minutes", "invalid_minutes",
+        "unknown_minutes",
+    ):
+        weekday = totals.setdefault(day.weekday(), defaultdict(int))
+        weekday["scheduled"] += scheduled
+        weekday["absent"] += absent
+        weekday["valid"] += valid
+        weekday["invalid"] += invalid
+        weekday["unknown"] += unknown
+    return [(d, Absence(**totals[d])) for d in sorted(totals) if d < 5]
+
+
+def absence_by_subject(pupil_id: int, start: dt.date, end: dt.date) -> list[tuple[str, Absence]]:
+    """Absence per subject, most absent first (one subject skipped is a pattern of its own)."""
+    rows = (
+        LessonAttendance.objects.filter(pupil_id=pupil_id, date__gte=start, date__lte=end)
+        .values("lesson__subject__name")
+        .annotate(
+            scheduled=Sum("scheduled_minutes"),
+            absent=Sum("absent_minutes"),
+            valid=Sum("absent_minutes", filter=Q(is_valid=True)),
+            invalid=Sum("absent_minutes", filter=Q(is_valid=False)),
+            unknown=Sum("absent_minutes", filter=Q(is_valid__isnull=True)),
+            late=Sum("late_minutes"),
+        )
+    )
+    result = [
+        (row["lesson__subject__name"],
+         Absence(**{k: row[k] or 0 for k in Absence.__dataclass_fields__}))
+        for row in rows
+    ]
+    return sorted(result, key=lambda item: -(item[1].total_rate or 0))

@@ -1,0 +1,418 @@
+"""The at-risk model (riskmodell): learner choice, calibration, evaluation, explanation, fairness.
+
+Pure computation on pandas frames, no Django. The rules:
+
+- Learners compete by inner cross-validation on the training rows only, so the choice never
+  sees the rows it is scored on (`fit_model`); the winner has the lowest Brier score.
+- Probabilities are calibrated by Platt scaling fitted on the inner out-of-fold predictions
+  (what scikit-learn's `CalibratedClassifierCV(method="sigmoid", ensemble=False)` does), so a
+  risk of 0.3 means about 3 in 10 such pupils had the outcome.
+- Evaluation is repeated stratified k-fold; each outer fold fits the whole procedure afresh
+  (nested cross-validation), and no row is ever in both training and test of one split.
+- "Top k": a school can follow up only so many pupils. Unless a fraction is given, k is the
+  number of positives the training fold's prevalence predicts for the test fold.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+PROBABILITY_FLOOR = 1e-4  # keeps logit() finite for trees that say exactly 0 or 1
+MAX_CATEGORIES = 30  # rare levels are pooled so a free-text column cannot explode the width
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding and learners
+
+
+def categorical_columns(X: pd.DataFrame) -> list[str]:
+    """Columns that are not numbers (or booleans) and so are one-hot encoded."""
+    return [name for name in X.columns if not pd.api.types.is_numeric_dtype(X[name])]
+
+
+def make_preprocessor(X: pd.DataFrame, *, scale: bool) -> ColumnTransformer:
+    """Impute and scale numbers, one-hot encode text; a two-level column becomes one 0/1 column."""
+    text = categorical_columns(X)
+    numbers = [name for name in X.columns if name not in text]
+    number_steps: list[Any] = [SimpleImputer(strategy="median", add_indicator=True)]
+    if scale:
+        number_steps.append(StandardScaler())
+    encoder = OneHotEncoder(drop="if_binary", handle_unknown="ignore", sparse_output=False,
+                            max_categories=MAX_CATEGORIES)
+    return ColumnTransformer(
+        [("numbers", make_pipeline(*number_steps), numbers), ("text", encoder, text)],
+        verbose_feature_names_out=False,
+    )
+
+
+def _logistic(X: pd.DataFrame, seed: int) -> Pipeline:
+    # The penalty strength is chosen by its own small CV on log loss.
+    learner = LogisticRegressionCV(Cs=np.logspace(-3, 2, 11), cv=3, l1_ratios=(0.0,),
+                                   scoring="neg_log_loss", max_iter=2000,
+                                   use_legacy_attributes=False)
+    return Pipeline([("encode", make_preprocessor(X, scale=True)), ("learn", learner)])
+
+
+def _random_forest(X: pd.DataFrame, seed: int) -> Pipeline:
+    learner = RandomForestClassifier(n_estimators=300, min_samples_leaf=2, max_features="sqrt",
+                                     random_state=seed, n_jobs=1)
+    return Pipeline([("encode", make_preprocessor(X, scale=False)), ("learn", learner)])
+
+
+def _gradient_boosting(X: pd.DataFrame, seed: int) -> Pipeline:
+    learner = HistGradientBoostingClassifier(
+        learning_rate=0.05, max_iter=400, max_leaf_nodes=15, min_samples_leaf=20,
+        l2_regularization=1.0, early_stopping=True, validation_fraction=0.15,
+        n_iter_no_change=30, random_state=seed)
+    return Pipeline([("encode", make_preprocessor(X, scale=False)), ("learn", learner)])
+
+
+LEARNERS: dict[str, Callable[[pd.DataFrame, int], Pipeline]] = {
+    "logistic_regression": _logistic,
+    "random_forest": _random_forest,
+    "gradient_boosting": _gradient_boosting,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Calibration and the fitted model
+
+
+@dataclass(frozen=True)
+class PlattScaling:
+    """Maps a learner's probability p to sigmoid(slope * logit(p) + intercept)."""
+
+    slope: float
+    intercept: float
+
+    @classmethod
+    def fit(cls, raw: np.ndarray, y: np.ndarray) -> PlattScaling:
+        """Fit on out-of-fold probabilities, never on ones the learner was trained on."""
+        model = LogisticRegression(C=1e4, max_iter=1000)
+        model.fit(_logit(raw).reshape(-1, 1), y)
+        return cls(slope=float(model.coef_[0, 0]), intercept=float(model.intercept_[0]))
+
+    def apply(self, raw: np.ndarray) -> np.ndarray:
+        return _sigmoid(self.slope * _logit(raw) + self.intercept)
+
+
+@dataclass
+class FittedModel:
+    """A chosen, calibrated learner plus what is needed to explain its predictions."""
+
+    learner: str
+    pipeline: Pipeline
+    calibration: PlattScaling
+    columns: list[str]
+    text_columns: list[str]
+    reference: dict[str, Any]  # training median (numbers) or mode (text), for `explain`
+    candidate_brier: dict[str, float] = field(default_factory=dict)  # inner-CV, calibrated
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of the positive outcome, one per row (a 1-D array)."""
+        frame = self.prepare(X)
+        with warnings.catch_warnings():
+            # A level never seen in training is encoded as all zeros: what we want.
+            warnings.filterwarnings("ignore", message=".*unknown categories.*")
+            raw = self.pipeline.predict_proba(frame)[:, 1]
+        return self.calibration.apply(raw)
+
+    def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The training columns, in order, with text as str and numbers as float."""
+        missing = [name for name in self.columns if name not in X.columns]
+        if missing:
+            raise ValueError(f"columns missing for prediction: {', '.join(missing)}")
+        frame = X.loc[:, self.columns].copy()
+        for name in self.columns:
+            if name in self.text_columns:
+                frame[name] = frame[name].fillna("").astype(str)
+            else:
+                frame[name] = pd.to_numeric(frame[name], errors="raise").astype(float)
+        return frame
+
+
+def fit_model(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    seed: int,
+    learners: Sequence[str] = tuple(LEARNERS),
+    inner_folds: int = 3,
+) -> FittedModel:
+    """Choose the learner with the best calibrated Brier score by inner CV, refit it on all rows.
+
+    The inner out-of-fold predictions of the winner also fit its Platt scaling, so the
+    calibration is learnt from predictions on rows the learner had not seen.
+    """
+    y = np.asarray(y, dtype=int)
+    X = X.reset_index(drop=True)
+    minority = int(min(y.sum(), len(y) - y.sum()))
+    if minority < 2:
+        raise ValueError("fit_model needs at least two rows of each outcome")
+    splitter = StratifiedKFold(n_splits=min(inner_folds, minority), shuffle=True,
+                               random_state=seed)
+    splits = list(splitter.split(X, y))
+    scores: dict[str, float] = {}
+    calibrations: dict[str, PlattScaling] = {}
+    for name in learners:
+        raw = np.empty(len(y))
+        for train, test in splits:
+            raw[test] = _raw_proba(LEARNERS[name](X, seed).fit(X.iloc[train], y[train]),
+                                   X.iloc[test])
+        calibrations[name] = PlattScaling.fit(raw, y)
+        scores[name] = float(brier_score_loss(y, calibrations[name].apply(raw)))
+    best = min(scores, key=lambda name: scores[name])
+    pipeline = LEARNERS[best](X, seed).fit(X, y)
+    text = categorical_columns(X)
+    reference = {name: (X[name].mode().iloc[0] if name in text else float(X[name].median()))
+                 for name in X.columns}
+    return FittedModel(learner=best, pipeline=pipeline, calibration=calibrations[best],
+                       columns=list(X.columns), text_columns=text, reference=reference,
+                       candidate_brier=scores)
+
+
+def explain(model: FittedModel, X_row_frame: pd.DataFrame, top: int = 3) -> list[tuple[str, float]]:
+    """The features that raise this pupil's risk most, with how much each adds.
+
+    Each feature in turn is set to the training median (numbers) or most common value (text);
+    the drop in predicted probability is what that feature contributes ("with a typical number
+    of absences her risk would be 0.18 lower"). Only features that raise the risk are listed.
+    """
+    if len(X_row_frame) != 1:
+        raise ValueError(f"explain takes one pupil (one row), got {len(X_row_frame)}")
+    row = model.prepare(X_row_frame).reset_index(drop=True)
+    variants = pd.concat([row] * (len(model.columns) + 1), ignore_index=True)
+    for i, name in enumerate(model.columns, start=1):
+        variants.loc[i, name] = model.reference[name]
+    probabilities = model.predict_proba(variants)
+    rises = [(name, float(probabilities[0] - probabilities[i]))
+             for i, name in enumerate(model.columns, start=1)]
+    rises = [(name, rise) for name, rise in rises if rise > 0]
+    rises.sort(key=lambda item: (-item[1], item[0]))
+    return rises[:top]
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics
+
+
+def flag_top_k(y_score: np.ndarray, k: int) -> np.ndarray:
+    """True for the k highest scores; ties go to the earlier row so results are repeatable."""
+    flags = np.zeros(len(y_score), dtype=bool)
+    flags[np.argsort(-np.asarray(y_score), kind="stable")[:k]] = True
+    return flags
+
+
+def choose_k(n_rows: int, *, prevalence: float, k_fraction: float | None) -> int:
+    """Pupils a school follows up: a fixed fraction, or as many as are expected to be positive."""
+    share = prevalence if k_fraction is None else k_fraction
+    return max(1, min(n_rows, round(share * n_rows)))
+
+
+def score_predictions(y_true: np.ndarray, y_prob: np.ndarray, k: int) -> dict[str, float]:
+    """Ranking, threshold (0.5), top-k and probability metrics for one test set."""
+    y_true = np.asarray(y_true, dtype=int)
+    flags = flag_top_k(y_prob, k)
+    hits = int((flags & (y_true == 1)).sum())
+    positives = int(y_true.sum())
+    return {
+        "roc_auc": float(roc_auc_score(y_true, y_prob)),
+        "accuracy": float(np.mean((y_prob >= 0.5) == (y_true == 1))),
+        "precision_at_k": hits / k,
+        "recall_at_k": hits / positives if positives else math.nan,
+        "brier": float(brier_score_loss(y_true, y_prob)),
+        "log_loss": float(log_loss(y_true, np.clip(y_prob, 1e-15, 1 - 1e-15), labels=[0, 1])),
+        "k": float(k),
+    }
+
+
+class CalibrationBin(NamedTuple):
+    lower: float
+    upper: float
+    n: int
+    mean_predicted: float
+    observed_rate: float
+
+
+def calibration_table(y_true: np.ndarray, y_prob: np.ndarray, bins: int = 10) -> list[CalibrationBin]:
+    """Equal-width probability bins: mean predicted risk beside the observed rate (empty bins left out)."""
+    y_true = np.asarray(y_true, dtype=float)
+    y_prob = np.asarray(y_prob, dtype=float)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(y_prob, edges[1:-1], right=False), 0, bins - 1)
+    table = []
+    for b in range(bins):
+        inside = index == b
+        if inside.any():
+            table.append(CalibrationBin(float(edges[b]), float(edges[b + 1]), int(inside.sum()),
+                                        float(y_prob[inside].mean()),
+                                        float(y_true[inside].mean())))
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# Fairness
+
+
+class FairnessRow(NamedTuple):
+    group: str
+    n: int
+    flag_rate: float  # share of the group among the top k
+    recall: float  # share of the group's positives that were flagged
+    precision: float  # share of the group's flagged pupils that were positive
+
+
+class Disparity(NamedTuple):
+    metric: str
+    higher: str
+    lower: str
+    gap: float
+
+
+def fairness_table(
+    y_true: np.ndarray, y_score: np.ndarray, groups: pd.Series, k: int
+) -> list[FairnessRow]:
+    """Flag the k highest scores over everyone, then compare the groups (NaN where undefined)."""
+    y_true = np.asarray(y_true, dtype=int)
+    flags = flag_top_k(y_score, k)
+    labels = np.asarray(groups.astype(str))
+    rows = []
+    for group in sorted(set(labels)):
+        inside = labels == group
+        flagged = int(flags[inside].sum())
+        positives = int(y_true[inside].sum())
+        hits = int((flags & inside & (y_true == 1)).sum())
+        rows.append(FairnessRow(
+            group=group,
+            n=int(inside.sum()),
+            flag_rate=flagged / int(inside.sum()),
+            recall=hits / positives if positives else math.nan,
+            precision=hits / flagged if flagged else math.nan,
+        ))
+    return rows
+
+
+def largest_disparity(rows: Sequence[FairnessRow], metric: str = "recall") -> Disparity | None:
+    """The pair of groups furthest apart on `metric` (None with fewer than two defined)."""
+    defined = [row for row in rows if not math.isnan(getattr(row, metric))]
+    if len(defined) < 2:
+        return None
+    high = max(defined, key=lambda row: getattr(row, metric))
+    low = min(defined, key=lambda row: getattr(row, metric))
+    return Disparity(metric, high.group, low.group, getattr(high, metric) - getattr(low, metric))
+
+
+# ---------------------------------------------------------------------------------------------
+# Cross-validated evaluation
+
+
+def cv_splits(
+    y: np.ndarray, *, folds: int, repeats: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Repeated stratified k-fold: (train, test) row positions; each repeat covers every row once."""
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+    return list(splitter.split(np.zeros(len(y)), y))
+
+
+@dataclass
+class Evaluation:
+    """Per-fold metrics, which learner won each fold, and out-of-fold risks for every row."""
+
+    fold_metrics: list[dict[str, float]]
+    learners: list[str]
+    candidate_brier: list[dict[str, float]]
+    oof_probability: np.ndarray  # mean over repeats of each row's out-of-fold risk
+    k_fraction: float  # share of pupils flagged (the mean k / test-fold size)
+
+    def mean(self, metric: str) -> float:
+        return float(np.nanmean([fold[metric] for fold in self.fold_metrics]))
+
+    def std(self, metric: str) -> float:
+        return float(np.nanstd([fold[metric] for fold in self.fold_metrics], ddof=1))
+
+    def learner(self) -> str:
+        """The learner chosen most often across outer folds."""
+        return Counter(self.learners).most_common(1)[0][0]
+
+
+def evaluate(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    folds: int = 10,
+    repeats: int = 3,
+    seed: int = 0,
+    k_fraction: float | None = None,
+    learners: Sequence[str] = tuple(LEARNERS),
+    n_jobs: int = 1,
+) -> Evaluation:
+    """Nested, repeated stratified cross-validation of the whole `fit_model` procedure."""
+    X = X.reset_index(drop=True)
+    y = np.asarray(y, dtype=int)
+    splits = cv_splits(y, folds=folds, repeats=repeats, seed=seed)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_evaluate_fold)(X, y, train, test, seed=seed + i, k_fraction=k_fraction,
+                                learners=learners)
+        for i, (train, test) in enumerate(splits)
+    )
+    probability_sum = np.zeros(len(y))
+    for (_, test), (_, _, _, probability) in zip(splits, results, strict=True):
+        probability_sum[test] += probability
+    metrics = [result[0] for result in results]
+    tested = sum(len(test) for _, test in splits)
+    return Evaluation(
+        fold_metrics=metrics,
+        learners=[result[1] for result in results],
+        candidate_brier=[result[2] for result in results],
+        oof_probability=probability_sum / repeats,
+        k_fraction=sum(fold["k"] for fold in metrics) / tested,
+    )
+
+
+def _evaluate_fold(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    *,
+    seed: int,
+    k_fraction: float | None,
+    learners: Sequence[str],
+) -> tuple[dict[str, float], str, dict[str, float], np.ndarray]:
+    model = fit_model(X.iloc[train], y[train], seed=seed, learners=learners)
+    probability = model.predict_proba(X.iloc[test])
+    k = choose_k(len(test), prevalence=float(y[train].mean()), k_fraction=k_fraction)
+    return score_predictions(y[test], probability, k), model.learner, model.candidate_brier, probability
+
+
+def _raw_proba(estimator: BaseEstimator, X: pd.DataFrame) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*unknown categories.*")
+        return np.asarray(estimator.predict_proba(X))[:, 1]  # type: ignore[attr-defined]
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+    return np.log(p / (1 - p))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-z))

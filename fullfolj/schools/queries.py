@@ -1,0 +1,68 @@
+"""Reads that combine people, placements and attendance into what the pages need."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from fullfolj.attendance.queries import RECENT_DAYS, Absence, absence_by_pupil
+from fullfolj.lib import clock
+
+from .models import Mentorship, Placement, Pupil, Term
+
+
+@dataclass(frozen=True)
+class PupilRow:
+    """One line of a pupil list: who, where, and absence this term and the last four weeks."""
+
+    pupil: Pupil
+    placement: Placement | None
+    term: Absence
+    recent: Absence
+
+
+def term_and_recent_windows(today: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
+    term = Term.at(today)
+    term_start = term.start if term else today - dt.timedelta(days=120)
+    term_end = min(term.end, today) if term else today
+    return {
+        "term": (term_start, term_end),
+        "recent": (today - dt.timedelta(days=RECENT_DAYS - 1), today),
+    }
+
+
+def pupil_rows(pupils: QuerySet[Pupil], *, today: dt.date | None = None) -> list[PupilRow]:
+    """Pupils with their current placement and absence, sorted by class and name."""
+    today = today or clock.today()
+    current = Placement.objects.active_on(today).select_related("school", "school_class")
+    pupils = pupils.prefetch_related(Prefetch("placements", queryset=current, to_attr="current"))
+    listed = list(pupils)
+    absence = absence_by_pupil((p.pk for p in listed), term_and_recent_windows(today))
+    rows = [
+        PupilRow(
+            pupil=p,
+            placement=p.current[0] if p.current else None,
+            term=absence[p.pk]["term"],
+            recent=absence[p.pk]["recent"],
+        )
+        for p in listed
+    ]
+    rows.sort(key=lambda r: (
+        r.placement.school_class.name if r.placement and r.placement.school_class else "",
+        r.pupil.last_name, r.pupil.first_name,
+    ))
+    return rows
+
+
+def current_placement(pupil: Pupil, today: dt.date | None = None) -> Placement | None:
+    return (
+        pupil.placements.active_on(today or clock.today())
+        .select_related("school", "school_class").first()
+    )
+
+
+def current_mentors(pupil: Pupil, today: dt.date | None = None) -> list[str]:
+    mentorships = Mentorship.objects.active_on(today or clock.today()).filter(pupil=pupil)
+    return [m.mentor.full_name for m in mentorships.select_related("mentor")]

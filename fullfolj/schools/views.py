@@ -1,0 +1,194 @@
+"""Pages about pupils: lists by relationship and the pupil page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fullfolj.access import gate
+from fullfolj.attendance import queries as attendance
+from fullfolj.attendance.models import PupilDay
+from fullfolj.grades.queries import grade_table
+from fullfolj.lib import charts, clock
+
+from .models import GroupMembership, Placement, Role, TeachingGroup
+from .queries import current_mentors, current_placement, pupil_rows, term_and_recent_windows
+
+WEEKDAYS = (
+    gettext_lazy("Monday"), gettext_lazy("Tuesday"), gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"), gettext_lazy("Friday"),
+)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each role to the page it starts its day with."""
+    viewer = gate.viewer_for(request)
+    if viewer.is_mentor:
+        return redirect("schools:my-pupils")
+    if viewer.school_wide_schools:
+        return redirect("schools:school-pupils", school_id=min(viewer.school_wide_schools))
+    if viewer.is_teacher:
+        return redirect("schools:my-groups")
+    if viewer.is_administration:
+        return redirect("schools:overview")
+    return render(request, "schools/home.html")
+
+
+@login_required
+def my_pupils(request: HttpRequest) -> HttpResponse:
+    """A mentor's own pupils (Mina elever) with absence this term and the last four weeks."""
+    viewer = gate.viewer_for(request)
+    pupils = gate.pupils_visible_to(viewer, roles={Role.MENTOR})
+    return render(request, "schools/pupil_list.html", {
+        "title": _("My pupils"),
+        "rows": pupil_rows(pupils),
+        "windows": term_and_recent_windows(clock.today()),
+    })
+
+
+@login_required
+def school_pupils(request: HttpRequest, school_id: int) -> HttpResponse:
+    """All pupils of a school, for its principal and student-health team."""
+    viewer = gate.viewer_for(request)
+    school = gate.get_school_or_404(request, school_id)
+    if not viewer.sees_names:
+        return redirect("schools:overview")
+    pupils = gate.pupils_visible_to(viewer).filter(
+        pk__in=Placement.objects.active_on(clock.today()).filter(school=school).values("pupil_id")
+    )
+    return render(request, "schools/pupil_list.html", {
+        "title": school.name,
+        "school": school,
+        "rows": pupil_rows(pupils),
+        "windows": term_and_recent_windows(clock.today()),
+    })
+
+
+@login_required
+def my_groups(request: HttpRequest) -> HttpResponse:
+    """The groups a teacher teaches this school year, each with its pupils."""
+    viewer = gate.viewer_for(request)
+    today = clock.today()
+    groups = (
+        TeachingGroup.objects.filter(teaching__staff=viewer.staff, school_year__start__lte=today,
+                                     school_year__end__gte=today)
+        .distinct().select_related("school").order_by("name")
+    )
+    return render(request, "schools/group_list.html", {"groups": groups})
+
+
+@login_required
+def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
+    viewer = gate.viewer_for(request)
+    group = get_object_or_404(
+        TeachingGroup.objects.filter(teaching__staff=viewer.staff).distinct(), pk=group_id
+    )
+    members = GroupMembership.objects.active_on(clock.today()).filter(group=group)
+    pupils = gate.pupils_visible_to(viewer).filter(pk__in=members.values("pupil_id"))
+    return render(request, "schools/pupil_list.html", {
+        "title": group.name,
+        "rows": pupil_rows(pupils),
+        "windows": term_and_recent_windows(clock.today()),
+    })
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """Municipality-wide figures per school, without names; small groups are hidden."""
+    viewer = gate.viewer_for(request)
+    today = clock.today()
+    windows = term_and_recent_windows(today)
+    start, end = windows["term"]
+    rows = []
+    for school in viewer.schools.order_by("name"):
+        placed = Placement.objects.active_on(today).filter(school=school).values("pupil_id")
+        days = PupilDay.objects.filter(pupil_id__in=placed, date__gte=start, date__lte=end)
+        sums = days.aggregate(
+            scheduled=Sum("scheduled_minutes"), absent=Sum("absent_minutes"),
+            invalid=Sum("invalid_minutes"), pupils=Count("pupil_id", distinct=True),
+        )
+        per_pupil = days.values("pupil_id").annotate(
+            s=Sum("scheduled_minutes"), a=Sum("absent_minutes")
+        )
+        problematic = sum(1 for p in per_pupil if p["s"] and p["a"] * 10 >= p["s"])
+        absence = attendance.Absence(
+            scheduled=sums["scheduled"] or 0, absent=sums["absent"] or 0,
+            invalid=sums["invalid"] or 0,
+        )
+        hidden = (sums["pupils"] or 0) < settings.FULLFOLJ_MIN_GROUP_SIZE
+        rows.append({
+            "school": school, "pupils": sums["pupils"] or 0, "absence": absence,
+            "problematic": problematic, "hidden": hidden,
+        })
+    return render(request, "schools/overview.html", {
+        "rows": rows, "windows": windows, "min_group": settings.FULLFOLJ_MIN_GROUP_SIZE,
+    })
+
+
+@login_required
+def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
+    """The pupil page: attendance over time, by weekday and subject, and grades per term."""
+    pupil = gate.get_pupil_or_404(request, pupil_id)
+    viewer = gate.viewer_for(request)
+    today = clock.today()
+    windows = term_and_recent_windows(today)
+    term_start, term_end = windows["term"]
+    history_start = today - dt.timedelta(days=365)
+    weeks = attendance.weekly_absence(pupil.pk, history_start, today)
+    week_labels = [f"v{monday.isocalendar().week}" for monday, _absence in weeks]
+    weekly_chart = charts.stacked_bars(
+        "weekly", _("Absence per week, last 12 months"), week_labels,
+        [
+            charts.Series(_("Valid"), [a.valid_rate or 0 for _m, a in weeks]),
+            charts.Series(_("Invalid"), [a.invalid_rate or 0 for _m, a in weeks]),
+            charts.Series(_("Not yet known"), [a.unknown_rate or 0 for _m, a in weeks]),
+        ],
+        label_every=max(1, len(weeks) // 12),
+        description=_("Absence per week as a share of scheduled time, valid and invalid stacked. "
+                      "The numbers are in the table below the chart."),
+    )
+    weekdays = attendance.absence_by_weekday(pupil.pk, term_start, term_end)
+    weekday_chart = charts.stacked_bars(
+        "weekday", _("Absence by weekday this term"), [str(WEEKDAYS[d]) for d, _a in weekdays],
+        [
+            charts.Series(_("Valid"), [a.valid_rate or 0 for _d, a in weekdays]),
+            charts.Series(_("Invalid"), [a.invalid_rate or 0 for _d, a in weekdays]),
+            charts.Series(_("Not yet known"), [a.unknown_rate or 0 for _d, a in weekdays]),
+        ],
+        width=420,
+        description=_("Absence by weekday this term; the numbers are in the table below."),
+    )
+    subjects = attendance.absence_by_subject(pupil.pk, term_start, term_end)
+    show_details = not pupil.protected_identity or viewer.sees_protected_details
+    guardians = (
+        [g.guardian for g in pupil.guardianships.select_related("guardian")]
+        if show_details else []
+    )
+    absence = attendance.absence_by_pupil([pupil.pk], windows)[pupil.pk]
+    return render(request, "schools/pupil_detail.html", {
+        "pupil": pupil,
+        "placement": current_placement(pupil, today),
+        "mentors": current_mentors(pupil, today),
+        "show_details": show_details,
+        "guardians": guardians,
+        "absence": absence,
+        "windows": windows,
+        "weekly_chart": weekly_chart,
+        "weeks": [(monday, label, a) for (monday, a), label in zip(weeks, week_labels,
+                                                                   strict=True)],
+        "weekday_chart": weekday_chart,
+        "weekdays": [(WEEKDAYS[d], a) for d, a in weekdays],
+        "subjects": subjects,
+        "grades": grade_table(pupil),
+        "today": today,
+        "term_label": f"{date_format(term_start)} – {date_format(term_end)}",
+    })
