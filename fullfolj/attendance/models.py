@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -144,44 +142,3 @@ class PupilDay(models.Model):
     def is_whole_day_absent(self) -> bool:
         return self.scheduled_minutes > 0 and self.absent_minutes >= self.scheduled_minutes
 
-
-def refresh_pupil_days(pairs: set[tuple[int, dt.date]]) -> None:
-    """Recompute PupilDay rows for (pupil_id, date) pairs from their lesson rows.
-
-    Called inside the transaction that changed the lesson rows, so the aggregate never drifts.
-    """
-    if not pairs:
-        return
-    from django.db.models import Case, Count, IntegerField, Sum, When
-
-    pupils = {pupil for pupil, _day in pairs}
-    dates = {day for _pupil, day in pairs}
-    rows = (
-        LessonAttendance.objects.filter(pupil_id__in=pupils, date__in=dates)
-        .values("pupil_id", "date", "organiser_id")
-        .annotate(
-            lessons=Count("id"),
-            scheduled=Sum("scheduled_minutes"),
-            absent=Sum("absent_minutes"),
-            valid=Sum(Case(When(is_valid=True, then=F("absent_minutes")), default=0,
-                           output_field=IntegerField())),
-            invalid=Sum(Case(When(is_valid=False, then=F("absent_minutes")), default=0,
-                             output_field=IntegerField())),
-            unknown=Sum(Case(When(is_valid__isnull=True, then=F("absent_minutes")), default=0,
-                             output_field=IntegerField())),
-            late=Sum("late_minutes"),
-            late_n=Count("id", filter=Q(late_minutes__gt=0)),
-        )
-    )
-    # Recomputing every pupil x date combination is a harmless superset: the source is the truth.
-    PupilDay.objects.filter(pupil_id__in=pupils, date__in=dates).delete()
-    PupilDay.objects.bulk_create(
-        PupilDay(
-            pupil_id=row["pupil_id"], organiser_id=row["organiser_id"], date=row["date"],
-            lessons=row["lessons"], scheduled_minutes=row["scheduled"],
-            absent_minutes=row["absent"], valid_minutes=row["valid"],
-            invalid_minutes=row["invalid"], unknown_minutes=row["unknown"],
-            late_minutes=row["late"], late_count=row["late_n"],
-        )
-        for row in rows
-    )

@@ -34,6 +34,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 PROBABILITY_FLOOR = 1e-4  # keeps logit() finite for trees that say exactly 0 or 1
 MAX_CATEGORIES = 30  # rare levels are pooled so a free-text column cannot explode the width
@@ -129,10 +130,8 @@ class FittedModel:
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of the positive outcome, one per row (a 1-D array)."""
         frame = self.prepare(X)
-        with warnings.catch_warnings():
-            # A level never seen in training is encoded as all zeros: what we want.
-            warnings.filterwarnings("ignore", message=".*unknown categories.*")
-            raw = self.pipeline.predict_proba(frame)[:, 1]
+        with threadpool_limits(limits=1):
+            raw = _raw_proba(self.pipeline, frame)
         return self.calibration.apply(raw)
 
     def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -155,13 +154,22 @@ def fit_model(
     *,
     seed: int,
     learners: Sequence[str] = tuple(LEARNERS),
-    inner_folds: int = 3,
+    inner_folds: int = 5,
 ) -> FittedModel:
     """Choose the learner with the best calibrated Brier score by inner CV, refit it on all rows.
 
     The inner out-of-fold predictions of the winner also fit its Platt scaling, so the
     calibration is learnt from predictions on rows the learner had not seen.
     """
+    # One thread each: OpenMP and BLAS threads fighting other processes on a small server made
+    # fitting 10-30 times slower; parallelism belongs to the outer folds (`evaluate`).
+    with threadpool_limits(limits=1):
+        return _fit_model(X, y, seed=seed, learners=learners, inner_folds=inner_folds)
+
+
+def _fit_model(
+    X: pd.DataFrame, y: np.ndarray, *, seed: int, learners: Sequence[str], inner_folds: int
+) -> FittedModel:
     y = np.asarray(y, dtype=int)
     X = X.reset_index(drop=True)
     minority = int(min(y.sum(), len(y) - y.sum()))
@@ -170,7 +178,7 @@ def fit_model(
     splitter = StratifiedKFold(n_splits=min(inner_folds, minority), shuffle=True,
                                random_state=seed)
     splits = list(splitter.split(X, y))
-    scores: dict[str, float] = {}
+    errors: dict[str, np.ndarray] = {}
     calibrations: dict[str, PlattScaling] = {}
     for name in learners:
         raw = np.empty(len(y))
@@ -178,8 +186,9 @@ def fit_model(
             raw[test] = _raw_proba(LEARNERS[name](X, seed).fit(X.iloc[train], y[train]),
                                    X.iloc[test])
         calibrations[name] = PlattScaling.fit(raw, y)
-        scores[name] = float(brier_score_loss(y, calibrations[name].apply(raw)))
-    best = min(scores, key=lambda name: scores[name])
+        errors[name] = (calibrations[name].apply(raw) - y) ** 2
+    scores = {name: float(error.mean()) for name, error in errors.items()}
+    best = _simplest_within_one_se(errors, learners)
     pipeline = LEARNERS[best](X, seed).fit(X, y)
     text = categorical_columns(X)
     reference = {name: (X[name].mode().iloc[0] if name in text else float(X[name].median()))
@@ -187,6 +196,21 @@ def fit_model(
     return FittedModel(learner=best, pipeline=pipeline, calibration=calibrations[best],
                        columns=list(X.columns), text_columns=text, reference=reference,
                        candidate_brier=scores)
+
+
+def _simplest_within_one_se(errors: dict[str, np.ndarray], learners: Sequence[str]) -> str:
+    """The first (simplest) learner whose Brier score is within one standard error of the best.
+
+    On a few hundred pupils the learners often tie within noise; then the simpler one is the
+    safer choice (the "one-standard-error rule", Hastie, Tibshirani & Friedman, ch. 7.10).
+    """
+    best = min(errors, key=lambda name: errors[name].mean())
+    for name in learners:
+        difference = errors[name] - errors[best]
+        standard_error = difference.std(ddof=1) / math.sqrt(len(difference))
+        if difference.mean() <= standard_error:
+            return name
+    return best
 
 
 def explain(model: FittedModel, X_row_frame: pd.DataFrame, top: int = 3) -> list[tuple[str, float]]:
@@ -405,6 +429,7 @@ def _evaluate_fold(
 
 def _raw_proba(estimator: BaseEstimator, X: pd.DataFrame) -> np.ndarray:
     with warnings.catch_warnings():
+        # A level never seen in training is encoded as all zeros: what we want.
         warnings.filterwarnings("ignore", message=".*unknown categories.*")
         return np.asarray(estimator.predict_proba(X))[:, 1]  # type: ignore[attr-defined]
 

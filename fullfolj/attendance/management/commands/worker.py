@@ -1,0 +1,18 @@
+"""`fullfolj worker`: run background tasks (guardian notices, nightly jobs) from the database queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Start one background worker (django-tasks with the database backend)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--batch", action="store_true", help="process the queue, then exit")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("db_worker", batch=options["batch"], interval=1.0, reload=False)
