@@ -116,7 +116,11 @@ class AttendanceSimulator:
         params, world = self.params, self.world
         pupils = world.pupils
         z = rng.standard_normal(pupils)
-        base = np.minimum(params.absence_median * np.exp(params.absence_sigma * z), 0.6)
+        high = rng.random(pupils) < params.high_absence_share
+        factor = np.where(high, params.high_absence_factor * np.exp(0.3 * rng.standard_normal(
+            pupils)), 1.0)
+        base = np.minimum(params.absence_median * np.exp(params.absence_sigma * z) * factor, 0.6)
+        z = z + np.where(high, 1.5, 0.0)  # ability relates to the whole latent rate
         rho = params.ability_absence_correlation
         ability = rho * z + np.sqrt(1 - rho**2) * rng.standard_normal(pupils)
         aptitude = rng.normal(0.0, 0.5, size=(pupils, len(SUBJECTS))).astype(np.float32)

@@ -46,17 +46,19 @@ class Parameters:
     sva_share: float = 0.09  # pupils graded in Svenska som andraspråk (Skolverket: ~10 %)
 
     # --- Absence level (Skolinspektionen/Skolverket: median ~4–5 %, tail > 15 % ~5–8 %) ---
-    absence_median: float = 0.038  # median latent absence rate (share of scheduled minutes)
-    absence_sigma: float = 0.68  # spread of the log-normal latent rate between pupils
+    absence_median: float = 0.036  # median latent absence rate (share of scheduled minutes)
+    absence_sigma: float = 0.4  # spread of the log-normal latent rate between pupils
+    high_absence_share: float = 0.06  # pupils with persistently high absence (long tail) ...
+    high_absence_factor: float = 3.5  # ... whose latent rate is this many times higher
     stage_factors: tuple[float, float, float, float] = (1.0, 0.95, 0.95, 1.35)
     # ^ multiplier for F, 1–3, 4–6 and 7–9: absence rises in the upper grades
-    invalid_minority_base: float = 0.08  # chance a pupil's absence is largely invalid ...
+    invalid_minority_base: float = 0.06  # chance a pupil's absence is largely invalid ...
     invalid_minority_slope: float = 2.0  # ... rising with the latent rate (truancy clusters)
     invalid_minority_stage79: float = 0.10  # ... and more in years 7–9
-    valid_partial_share: float = 0.10  # valid absence that is part of a day (dentist, sent home)
+    valid_partial_share: float = 0.20  # valid absence that is part of a day (dentist, sent home)
     invalid_whole_day_share: float = 0.40  # invalid absence taken as whole days (rest: lessons)
     leave_share: float = 0.15  # valid whole-day absence that is granted leave (ledighet)
-    illness_days: tuple[float, ...] = (0.35, 0.25, 0.18, 0.12, 0.10)  # episode length 1–5 days
+    illness_days: tuple[float, ...] = (0.45, 0.25, 0.15, 0.10, 0.05)  # episode length 1–5 days
     leave_days: tuple[float, ...] = (0.40, 0.15, 0.10, 0.10, 0.25)  # leave: often a whole week
     invalid_days: tuple[float, ...] = (0.70, 0.20, 0.10)  # truancy: mostly single days
     leave_near_break_factor: float = 3.0  # leave clusters next to holidays (longer trips)

@@ -1,0 +1,51 @@
+# Fullfölj: `make demo` builds and serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/fullfolj
+export FULLFOLJ_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: install demo test test-sqlite test-postgres lint browser-deps postgres bench clean
+
+install: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+demo: install
+	PORT=$(PORT) $(BIN)/fullfolj demo
+
+# Debian's Chromium (the network is closed to Playwright's own browser downloads) and axe-core.
+browser-deps: node_modules/axe-core/axe.min.js
+	@command -v chromium >/dev/null || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+
+node_modules/axe-core/axe.min.js: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+postgres:
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable on 127.0.0.1:5432"; exit 1; }
+
+lint: install
+	$(BIN)/ruff check fullfolj tests conftest.py
+	$(BIN)/fullfolj makemigrations --check --dry-run
+
+test-sqlite: install browser-deps
+	env -u DATABASE_URL $(BIN)/pytest -p no:cacheprovider
+
+test-postgres: install browser-deps postgres
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider
+
+test: lint test-sqlite test-postgres
+
+bench: install
+	$(BIN)/fullfolj bench all --small
+
+clean:
+	rm -rf $(VENV) var node_modules

@@ -1,0 +1,100 @@
+"""Fixtures for browser tests: headless Chromium via Playwright, a live server, and axe-core."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Browser, Page, sync_playwright
+
+# Playwright's sync API runs an asyncio event loop in the test thread, so Django's async-unsafe
+# guard would refuse the ORM calls made by fixtures (`cast`, the database flush). Nothing here
+# runs Django code concurrently with that loop: the guard is a false alarm in this thread.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# The network is closed: keep Chromium from calling home.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    browser_dir = Path(__file__).parent
+    for item in items:
+        if browser_dir in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"Browser tests need Chromium at {CHROMIUM}: apt-get install chromium",
+                    pytrace=False)
+    if not AXE.exists():
+        pytest.fail(f"Browser tests need axe-core at {AXE}: run `npm install` in the repository",
+                    pytrace=False)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh page in its own context (no cookies shared between tests), as a Swedish user."""
+    context = browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm")
+    context.set_default_timeout(5_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def live_cast(transactional_db: None, cast: SimpleNamespace) -> SimpleNamespace:
+    """The `cast`, committed so the live server's thread can read it."""
+    return cast
+
+
+def login(page: Page, live_server: Any, username: str, password: str) -> None:
+    """Log in through the real login form and wait for the page it leads to."""
+    page.goto(live_server.url + reverse("login"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.press("#id_password", "Enter")
+    assert not page.url.startswith(live_server.url + reverse("login")), (
+        f"login as {username!r} failed; still on {page.url}"
+    )
+
+
+def assert_accessible(page: Page) -> None:
+    """Run axe-core against WCAG 2.1 A and AA; fail on any serious or critical violation."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    blocking = [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
+    report = [
+        {
+            "id": v["id"], "impact": v["impact"], "help": v["help"],
+            "targets": [node["target"] for node in v["nodes"]],
+        }
+        for v in blocking
+    ]
+    assert not blocking, f"axe found violations on {page.url}:\n" + json.dumps(
+        report, indent=2, ensure_ascii=False
+    )
