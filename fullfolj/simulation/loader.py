@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import polars as pl
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from fullfolj.attendance.actions import rebuild_pupil_days
 from fullfolj.attendance.models import AbsenceReason, Lesson, LessonAttendance
@@ -152,6 +152,10 @@ class Loader:
         frame = frame.rename({k: v for k, v in RENAMES.get(table, {}).items() if k in frame.columns})
         db_columns = {f.column for f in model._meta.concrete_fields}
         frame = frame.select([c for c in frame.columns if c in db_columns])
+        # Django stores "no value" in text columns as "", not NULL.
+        blank_text = [f.column for f in model._meta.concrete_fields
+                      if isinstance(f, models.CharField) and not f.null and f.column in frame.columns]
+        frame = frame.with_columns(pl.col(blank_text).fill_null(""))
         bulk_insert(model._meta.db_table, frame)
         self.counts[table] = self.counts.get(table, 0) + frame.height
 
