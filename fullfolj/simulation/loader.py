@@ -169,7 +169,7 @@ def bulk_insert(db_table: str, frame: pl.DataFrame) -> None:
             buffer = io.BytesIO()
             frame.write_csv(buffer, include_header=False, null_value="\\N", quote_style="necessary")
             buffer.seek(0)
-            sql = f"COPY {connection.ops.quote_name(db_table)} ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"  # noqa: S608, E501
+            sql = f"COPY {connection.ops.quote_name(db_table)} ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
             with cursor.cursor.copy(sql) as copy:
                 while chunk := buffer.read(1 << 20):
                     copy.write(chunk)
