@@ -1,0 +1,11 @@
+"""A simulated municipality (or region) for demos, tests and benchmarks: pure numpy/polars.
+
+`simulate(Parameters(...))` streams the tables as `(name, polars.DataFrame)` chunks with the
+columns in `SCHEMA`; `parquet.write(params, out_dir)` writes them to Parquet. No Django here:
+the database loader lives with the models.
+"""
+
+from .engine import SCHEMA, TABLE_ORDER, simulate
+from .parameters import Parameters
+
+__all__ = ["SCHEMA", "TABLE_ORDER", "Parameters", "simulate"]

@@ -2,13 +2,13 @@
 
 The model, per pupil (latent traits drawn once, kept in `truth`):
 - a base absence rate (log-normal between pupils) scaled by the grade's stage factor;
-- whole-day episodes: illness (1–5 consecutive school days, February peak, a little more on
+- whole-day episodes: illness (1-5 consecutive school days, February peak, a little more on
   Mondays/Fridays), granted leave (often next to a holiday) and invalid whole days (truancy,
   mostly Mondays/Fridays); an episode running into the weekend continues on the next school day;
 - part-day valid absence (dentist, sent home ill) and skipped lessons (invalid, more often the
   first and last lesson of the day, and the pupil's skipped subject, if any);
-- repeated late arrivals (2–20 minutes, mostly to the first lesson);
-- escalation for a few pupils: from a start week, extra absence rising over 8–20 weeks, first as
+- repeated late arrivals (2-20 minutes, mostly to the first lesson);
+- escalation for a few pupils: from a start week, extra absence rising over 8-20 weeks, first as
   skipped lessons and lateness, then more and more whole days, mostly invalid.
 """
 
@@ -21,8 +21,8 @@ import numpy as np
 import polars as pl
 
 from .population import DENTIST, INVALID, LEAVE, OPEN_END, SICK, World, YearLayout
-from .school_calendar import from_epoch_day
 from .schema import SCHEMA
+from .school_calendar import from_epoch_day
 from .timetable import SUBJECT_INDEX, SUBJECTS
 
 WINDOW_DAYS = 20  # the screening window for escalation_crossing (school days)
@@ -31,7 +31,7 @@ SKIP_SUBJECTS = {"IDH": 0.35, "MA": 0.20, "EN": 0.15, "SV": 0.10, "SL": 0.10, "M
 
 
 def season_factor(iso_week: int, february_peak: float) -> float:
-    """Relative illness hazard by ISO week: autumn colds, the winter peak in weeks 5–10."""
+    """Relative illness hazard by ISO week: autumn colds, the winter peak in weeks 5-10."""
     if 5 <= iso_week <= 10:
         return february_peak
     if 1 <= iso_week <= 4 or 11 <= iso_week <= 13:
@@ -44,7 +44,7 @@ def season_factor(iso_week: int, february_peak: float) -> float:
 
 
 def stage_index(grade: np.ndarray) -> np.ndarray:
-    """0 = F, 1 = years 1–3, 2 = years 4–6, 3 = years 7–9."""
+    """0 = F, 1 = years 1-3, 2 = years 4-6, 3 = years 7-9."""
     return np.select([grade <= 0, grade <= 3, grade <= 6], [0, 1, 2], 3)
 
 
@@ -117,8 +117,9 @@ class AttendanceSimulator:
         pupils = world.pupils
         z = rng.standard_normal(pupils)
         high = rng.random(pupils) < params.high_absence_share
-        factor = np.where(high, params.high_absence_factor * np.exp(0.3 * rng.standard_normal(
-            pupils)), 1.0)
+        factor = np.where(
+            high, params.high_absence_factor * np.exp(0.3 * rng.standard_normal(pupils)), 1.0
+        )
         base = np.minimum(params.absence_median * np.exp(params.absence_sigma * z) * factor, 0.6)
         z = z + np.where(high, 1.5, 0.0)  # ability relates to the whole latent rate
         rho = params.ability_absence_correlation
@@ -138,7 +139,7 @@ class AttendanceSimulator:
         invalid_share = np.where(minority, rng.beta(3, 3, pupils), rng.beta(1, 14, pupils))
         late = rng.random(pupils) < params.late_share
         lateness = np.where(late, rng.uniform(*params.late_rate, pupils), params.late_background)
-        # One skipped subject, for some pupils in years 4–9.
+        # One skipped subject, for some pupils in years 4-9.
         skips = (max_grade >= 4) & (rng.random(pupils) < params.skip_subject_share)
         codes = list(SKIP_SUBJECTS)
         weights = np.array(list(SKIP_SUBJECTS.values()))
@@ -146,8 +147,9 @@ class AttendanceSimulator:
         skip_subject = np.where(skips, [SUBJECT_INDEX[codes[i]] for i in chosen], -1)
         skip_rate = np.where(skips, rng.uniform(*params.skip_subject_rate, pupils), 0.0)
         escalation = self._draw_escalation(rng, max_grade)
-        return Traits(base, invalid_share, ability, aptitude, lateness, skip_subject, skip_rate,
-                      *escalation)
+        return Traits(
+            base, invalid_share, ability, aptitude, lateness, skip_subject, skip_rate, *escalation
+        )
 
     def _draw_escalation(self, rng: np.random.Generator, max_grade: np.ndarray) -> tuple[
             np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
@@ -160,8 +162,9 @@ class AttendanceSimulator:
         pupils = world.pupils
         weeks = np.array(calendar.weeks)
         last = len(weeks) - 5
-        week = rng.integers(params.escalation_min_week, max(last, params.escalation_min_week + 1),
-                            size=pupils)
+        week = rng.integers(
+            params.escalation_min_week, max(last, params.escalation_min_week + 1), size=pupils
+        )
         monday = weeks[np.minimum(week, len(weeks) - 1)]
         year = np.array([
             calendar.year_index[m - calendar.first_day : m - calendar.first_day + 7].max()
@@ -180,7 +183,9 @@ class AttendanceSimulator:
         wanted = min(round(pupils * params.escalation_share), int(eligible.sum()))
         escalates = np.zeros(pupils, dtype=bool)
         if wanted:
-            escalates[rng.choice(pupils, size=wanted, replace=False, p=weight / weight.sum())] = True
+            escalates[rng.choice(pupils, size=wanted, replace=False, p=weight / weight.sum())] = (
+                True
+            )
         start = np.full(pupils, -1, dtype=np.int64)
         start_week = np.full(pupils, -1, dtype=np.int64)
         for p in np.flatnonzero(escalates):
@@ -190,8 +195,13 @@ class AttendanceSimulator:
             start[p] = day
             start_week[p] = int(np.searchsorted(weeks, day, side="right") - 1)
         peak = np.where(escalates, rng.uniform(*params.escalation_peak, pupils), 0.0)
-        ramp = np.where(escalates, rng.integers(params.escalation_ramp_weeks[0],
-                                                params.escalation_ramp_weeks[1] + 1, pupils), 0)
+        ramp = np.where(
+            escalates,
+            rng.integers(
+                params.escalation_ramp_weeks[0], params.escalation_ramp_weeks[1] + 1, pupils
+            ),
+            0,
+        )
         return escalates, start_week, start, peak, ramp
 
     # --- one week ---------------------------------------------------------------------------
@@ -227,8 +237,9 @@ class AttendanceSimulator:
         # Escalation this week: the extra absence rises linearly to its peak.
         since = week_index - traits.escalation_week
         active = traits.escalates & (since >= 0)
-        progress = np.where(active, np.minimum((since + 1) / np.maximum(traits.escalation_ramp,
-                                                                          1), 1.0), 0.0)
+        progress = np.where(
+            active, np.minimum((since + 1) / np.maximum(traits.escalation_ramp, 1), 1.0), 0.0
+        )
         extra = traits.escalation_peak * progress
         whole_share = 0.2 + 0.5 * progress
         escalation_day = extra * whole_share
@@ -241,12 +252,19 @@ class AttendanceSimulator:
         partial_from = rng.random((5, pupils), dtype=np.float32)
         partial_length = rng.integers(1, 3, size=(5, pupils), dtype=np.int8)
         attends = np.zeros((5, pupils), dtype=bool)
-        lengths = {SICK: params.illness_days, LEAVE: params.leave_days,
-                   INVALID: params.invalid_days}
+        lengths = {
+            SICK: params.illness_days,
+            LEAVE: params.leave_days,
+            INVALID: params.invalid_days,
+        }
         for d in range(5):
             day = monday + d
-            today = (placed & school_day[organiser, d] & (layout.pupil_start <= day)
-                     & (layout.pupil_end >= day))
+            today = (
+                placed
+                & school_day[organiser, d]
+                & (layout.pupil_start <= day)
+                & (layout.pupil_end >= day)
+            )
             attends[d] = today
             cont = today & (self.remaining > 0)
             day_kind[d, cont] = self.ongoing[cont]
@@ -254,29 +272,39 @@ class AttendanceSimulator:
             fresh = today & (self.remaining == 0) & ~cont
             wd_valid, wd_invalid = params.weekday_valid[d], params.weekday_invalid[d]
             p_sick = h_sick * self.season[week_index] * wd_valid
-            p_leave = h_leave * wd_valid * np.where(
-                near_break[organiser, d], params.leave_near_break_factor, 1.0)
+            p_leave = (
+                h_leave
+                * wd_valid
+                * np.where(near_break[organiser, d], params.leave_near_break_factor, 1.0)
+            )
             p_invalid = h_invalid * wd_invalid
             u = rng.random(pupils)
             kind = np.select(
                 [u < p_sick, u < p_sick + p_leave, u < p_sick + p_leave + p_invalid],
-                [SICK, LEAVE, INVALID], 0,
+                [SICK, LEAVE, INVALID],
+                0,
             ).astype(np.int8)
             kind[~fresh] = 0
             for code, weights in lengths.items():
                 starts = np.flatnonzero(kind == code)
                 if starts.size:
-                    length = rng.choice(len(weights), size=starts.size, p=np.array(weights)
-                                        / np.sum(weights)) + 1
+                    length = (
+                        rng.choice(
+                            len(weights), size=starts.size, p=np.array(weights) / np.sum(weights)
+                        )
+                        + 1
+                    )
                     self.remaining[starts] = length - 1
                     self.ongoing[starts] = code
             day_kind[d, fresh] = kind[fresh]
             # Escalation adds whole days, mostly invalid (some reported sick by the family).
-            extra_day = today & (day_kind[d] == 0) & (
-                rng.random(pupils) < escalation_day * wd_invalid)
+            extra_day = (
+                today & (day_kind[d] == 0) & (rng.random(pupils) < escalation_day * wd_invalid)
+            )
             day_kind[d, extra_day] = np.where(
-                rng.random(int(extra_day.sum())) < params.escalation_invalid_share, INVALID, SICK)
-            # Part-day valid absence: a dentist visit (1–2 lessons) or sent home ill.
+                rng.random(int(extra_day.sum())) < params.escalation_invalid_share, INVALID, SICK
+            )
+            # Part-day valid absence: a dentist visit (1-2 lessons) or sent home ill.
             event = today & (day_kind[d] == 0) & (rng.random(pupils) < partial_valid * wd_valid)
             partial_kind[d, event] = np.where(rng.random(int(event.sum())) < 0.6, DENTIST, SICK)
 
@@ -300,8 +328,11 @@ class AttendanceSimulator:
         dentist_from = np.floor(frac * slots).astype(np.int64)
         home_from = 1 + np.floor(frac * np.maximum(slots - 1, 1)).astype(np.int64)
         partial = (kind == 0) & (
-            ((pk == DENTIST) & (slot >= dentist_from)
-             & (slot < dentist_from + partial_length[d, pupil]))
+            (
+                (pk == DENTIST)
+                & (slot >= dentist_from)
+                & (slot < dentist_from + partial_length[d, pupil])
+            )
             | ((pk == SICK) & (slot >= home_from))
         )
         absent[partial] = minutes[partial]
@@ -309,8 +340,9 @@ class AttendanceSimulator:
         edge = params.edge_lesson_factor
         middle = np.clip((slots - 2 * edge) / np.maximum(slots - 2, 1), 0.2, None)
         position = np.where((slot == 0) | (slot == slots - 1), edge, middle)
-        p_skip = (skip[pupil] * position * np.asarray(params.weekday_invalid)[d]
-                  + np.where(subject == traits.skip_subject[pupil], traits.skip_rate[pupil], 0))
+        p_skip = skip[pupil] * position * np.asarray(params.weekday_invalid)[d] + np.where(
+            subject == traits.skip_subject[pupil], traits.skip_rate[pupil], 0
+        )
         u = rng.random(count, dtype=np.float32)
         skipped = (kind == 0) & ~partial & (u < p_skip)
         whole_lesson = rng.random(count, dtype=np.float32) < 0.85
@@ -340,14 +372,19 @@ class AttendanceSimulator:
         self.next_attendance_id += count
         attendance = attendance.with_columns(
             pl.col("date").cast(pl.Date),
-            pl.when((pl.col("absent_minutes") > 0) | (pl.col("late_minutes") > 0))
-            .then(pl.col("is_valid") & (pl.col("absent_minutes") > 0)),
+            pl.when((pl.col("absent_minutes") > 0) | (pl.col("late_minutes") > 0)).then(
+                pl.col("is_valid") & (pl.col("absent_minutes") > 0)
+            ),
             pl.when(pl.col("absent_minutes") > 0).then(pl.col("reason_id")),
         ).select([pl.col(c).cast(t) for c, t in SCHEMA["attendance"].items()])
         return lessons["frame"], attendance
 
     def _expand(
-        self, layout: YearLayout, year: int, school_day: np.ndarray, monday: int,
+        self,
+        layout: YearLayout,
+        year: int,
+        school_day: np.ndarray,
+        monday: int,
         attends: np.ndarray,
     ) -> tuple[dict[str, Any] | None, dict[str, np.ndarray]]:
         """This week's lessons from the timetable, and one row per member pupil and lesson."""
@@ -367,17 +404,20 @@ class AttendanceSimulator:
         ids = np.arange(self.next_lesson_id, self.next_lesson_id + count, dtype=np.int64)
         self.next_lesson_id += count
         date = monday + lesson_day
-        frame = pl.DataFrame({
-            "id": ids,
-            "group_id": tt["group"][source],
-            "subject_id": tt["subject"][source] + 1,
-            "teacher_id": tt["teacher"][source],
-            "term_id": self.calendar.term_id[date - self.calendar.first_day],
-            "date": pl.Series(date.astype(np.int32)).cast(pl.Date),
-            "start": pl.Series((date * 1440 + tt["start"][source]) * 60_000_000).cast(
-                pl.Datetime("us")),
-            "minutes": tt["minutes"][source],
-        }).select([pl.col(c).cast(t) for c, t in SCHEMA["lessons"].items()])
+        frame = pl.DataFrame(
+            {
+                "id": ids,
+                "group_id": tt["group"][source],
+                "subject_id": tt["subject"][source] + 1,
+                "teacher_id": tt["teacher"][source],
+                "term_id": self.calendar.term_id[date - self.calendar.first_day],
+                "date": pl.Series(date.astype(np.int32)).cast(pl.Date),
+                "start": pl.Series((date * 1440 + tt["start"][source]) * 60_000_000).cast(
+                    pl.Datetime("us")
+                ),
+                "minutes": tt["minutes"][source],
+            }
+        ).select([pl.col(c).cast(t) for c, t in SCHEMA["lessons"].items()])
         # Members of each lesson's class, then keep those placed (and in school) that day.
         klass = tt["class"][source]
         offsets, members = layout.class_offsets, layout.class_members
@@ -392,16 +432,29 @@ class AttendanceSimulator:
             {"pupil": pupil[keep], "lesson": lesson[keep], "day": day[keep]},
         )
 
-    def _accumulate(self, pupil: np.ndarray, day: np.ndarray, subject: np.ndarray,
-                    minutes: np.ndarray, absent: np.ndarray, monday: int) -> None:
+    def _accumulate(
+        self,
+        pupil: np.ndarray,
+        day: np.ndarray,
+        subject: np.ndarray,
+        minutes: np.ndarray,
+        absent: np.ndarray,
+        monday: int,
+    ) -> None:
         """Term minutes per subject (for grades) and the escalators' rolling window."""
         pupils, subjects = self.world.pupils, len(SUBJECTS)
         key = pupil * subjects + subject
         size = pupils * subjects
-        self.term_scheduled += np.bincount(key, weights=minutes, minlength=size).astype(
-            np.int64).reshape(pupils, subjects)
-        self.term_absent += np.bincount(key, weights=absent, minlength=size).astype(
-            np.int64).reshape(pupils, subjects)
+        self.term_scheduled += (
+            np.bincount(key, weights=minutes, minlength=size)
+            .astype(np.int64)
+            .reshape(pupils, subjects)
+        )
+        self.term_absent += (
+            np.bincount(key, weights=absent, minlength=size)
+            .astype(np.int64)
+            .reshape(pupils, subjects)
+        )
         if not len(self.escalators):
             return
         daily = day * pupils + pupil
@@ -419,7 +472,8 @@ class AttendanceSimulator:
             totals = self.window[rows].sum(axis=1)
             crossed = (
                 (totals[:, 1] > CROSSING_RATE * totals[:, 0])
-                & (monday + d >= starts[rows]) & (self.crossing[esc[rows]] < 0)
+                & (monday + d >= starts[rows])
+                & (self.crossing[esc[rows]] < 0)
             )
             self.crossing[esc[rows[crossed]]] = monday + d
 
@@ -427,4 +481,3 @@ class AttendanceSimulator:
         """Start counting a new term's minutes per subject."""
         self.term_scheduled[:] = 0
         self.term_absent[:] = 0
-

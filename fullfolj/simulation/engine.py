@@ -19,13 +19,16 @@ from .absence import AttendanceSimulator
 from .grades import term_grades
 from .parameters import Parameters
 from .population import build_world
-from .school_calendar import epoch_day
 from .schema import SCHEMA, TABLE_ORDER, make_frame
+from .school_calendar import epoch_day
 
 __all__ = ["SCHEMA", "TABLE_ORDER", "Parameters", "simulate"]
 
-SMALL_TABLES = tuple(t for t in TABLE_ORDER if t not in (
-    "lessons", "attendance", "grades", "grade_warnings", "truth"))
+SMALL_TABLES = tuple(
+    t
+    for t in TABLE_ORDER
+    if t not in ("lessons", "attendance", "grades", "grade_warnings", "truth")
+)
 
 
 def simulate(params: Parameters) -> Iterator[tuple[str, pl.DataFrame]]:
@@ -52,8 +55,7 @@ def simulate(params: Parameters) -> Iterator[tuple[str, pl.DataFrame]]:
             if term is None:
                 continue
             layout = world.years[term.school_year_id - 1]
-            grades, warnings = term_grades(simulator, layout, term, next_grade_id,
-                                           next_warning_id)
+            grades, warnings = term_grades(simulator, layout, term, next_grade_id, next_warning_id)
             simulator.reset_term()
             next_grade_id += grades.height
             next_warning_id += warnings.height

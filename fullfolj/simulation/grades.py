@@ -2,7 +2,7 @@
 
 A pupil's score in a subject is latent ability + a subject aptitude + a girls' advantage + noise,
 minus a penalty for the term's absence (half in the subject itself, half overall). The score is
-cut into A–F at thresholds that give roughly Skolverket's year-9 distribution; "–" (no basis for
+cut into A-F at thresholds that give roughly Skolverket's year-9 distribution; "-" (no basis for
 a grade) is given mostly when a pupil missed more than about a third of the subject's lessons.
 Teachers warn of a likely F some weeks before the term ends (DOMAIN.md: the earliest signal).
 """
@@ -14,8 +14,8 @@ import polars as pl
 
 from .absence import AttendanceSimulator
 from .population import YearLayout
-from .school_calendar import Term, epoch_day
 from .schema import make_frame
+from .school_calendar import Term, epoch_day
 from .timetable import SUBJECT_INDEX, graded_subjects
 
 GRADE_LETTERS = np.array(["F", "E", "D", "C", "B", "A"])
@@ -24,10 +24,13 @@ NO_GRADE = "-"
 
 
 def term_grades(
-    simulator: AttendanceSimulator, layout: YearLayout, term: Term, first_grade_id: int,
+    simulator: AttendanceSimulator,
+    layout: YearLayout,
+    term: Term,
+    first_grade_id: int,
     first_warning_id: int,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Grades and warnings for every pupil in years 6–9 placed on the last day of `term`."""
+    """Grades and warnings for every pupil in years 6-9 placed on the last day of `term`."""
     world, params, traits = simulator.world, simulator.params, simulator.traits
     rng = np.random.default_rng([params.seed, 6, term.id])
     end = epoch_day(term.end)
@@ -37,8 +40,9 @@ def term_grades(
     taught_as: list[np.ndarray] = []  # SVA pupils sit in the class's SV lessons
     for grade in range(6, 10):
         for reads_sva in (False, True):
-            who = np.flatnonzero(placed & (layout.pupil_grade == grade)
-                                 & (world.pupil_sva == reads_sva))
+            who = np.flatnonzero(
+                placed & (layout.pupil_grade == grade) & (world.pupil_sva == reads_sva)
+            )
             codes = graded_subjects(grade, reads_sva)
             index = np.array([SUBJECT_INDEX[c] for c in codes])
             lessons = np.array([SUBJECT_INDEX["SV" if c == "SVA" else c] for c in codes])
@@ -70,16 +74,21 @@ def term_grades(
         "school_id": world.class_school[klass] + 1, "teacher_id": teacher, "grade": grade,
     })  # fmt: skip
 
-    # Warnings: most F and "–" were warned of; a few E were false alarms.
+    # Warnings: most F and "-" were warned of; a few E were false alarms.
     failing = np.isin(grade, ["F", NO_GRADE])
-    chance = np.where(failing, params.warning_recall,
-                      np.where(grade == "E", params.warning_false_alarm, 0.0))
+    chance = np.where(
+        failing, params.warning_recall, np.where(grade == "E", params.warning_false_alarm, 0.0)
+    )
     warn = rng.random(len(pupil)) < chance
     target = end - 7 * params.warning_weeks_before_end
     organiser = world.class_organiser[klass]
     calendar = simulator.calendar
-    dates = np.array([calendar.first_school_day_from(int(o), target) for o in range(
-        len(world.organisation.organiser_name))])[organiser]
+    dates = np.array(
+        [
+            calendar.first_school_day_from(int(o), target)
+            for o in range(len(world.organisation.organiser_name))
+        ]
+    )[organiser]
     warn &= layout.pupil_start[pupil] <= dates  # only pupils who were there to be warned
     chosen = np.flatnonzero(warn)
     warnings = make_frame("grade_warnings", {
@@ -89,4 +98,3 @@ def term_grades(
         "teacher_id": teacher[chosen],
     })  # fmt: skip
     return grades, warnings
-

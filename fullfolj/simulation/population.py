@@ -65,8 +65,8 @@ class Organisation:
     school_name: list[str]
     school_grades: list[tuple[int, int]]
     school_unit_code: list[str]
-    feeder: dict[int, int]  # F–6 school → the 7–9 school its pupils go on to
-    catchments: dict[int, tuple[list[int], np.ndarray]]  # municipality → F–6 schools, weights
+    feeder: dict[int, int]  # F-6 school → the 7-9 school its pupils go on to
+    catchments: dict[int, tuple[list[int], np.ndarray]]  # municipality → F-6 schools, weights
     friskolor: list[int]
     sportlov_weeks: list[int]
 
@@ -129,7 +129,7 @@ def build_organisation(params: Parameters, rng: np.random.Generator) -> Organisa
         org.organiser_kind.append("independent")
         org.organiser_code.append(org.organiser_code[index % municipality_count])
         org.organiser_domain.append(f"{names.ascii_fold(_stem)}.se")
-    # Sportlov: neighbouring municipalities mostly share a week (weeks 7–9 by region).
+    # Sportlov: neighbouring municipalities mostly share a week (weeks 7-9 by region).
     org.sportlov_weeks = [int(w) for w in rng.choice([7, 8, 8, 9], size=len(org.organiser_name))]
     unit_codes = 10_000_000 + rng.choice(90_000_000, size=2000, replace=False)
     stems = list(names.SCHOOL_NAME_STEMS)
@@ -158,8 +158,12 @@ def build_organisation(params: Parameters, rng: np.random.Generator) -> Organisa
         order = rng.permutation(len(stems))
         used: set[str] = set()
         upper = [
-            add_school(municipality, municipality,
-                       school_name(stems[order[-1 - i % len(stems)]], used), (7, 9))
+            add_school(
+                municipality,
+                municipality,
+                school_name(stems[order[-1 - i % len(stems)]], used),
+                (7, 9),
+            )
             for i in range(upper_count)
         ]
         f6 = [
@@ -172,7 +176,8 @@ def build_organisation(params: Parameters, rng: np.random.Generator) -> Organisa
         org.catchments[municipality] = (f6, rng.uniform(0.6, 1.4, size=f6_count))
     friskola_count = (
         max(1, round(params.pupils * params.independent_share / params.friskola_size))
-        if params.is_region else 1
+        if params.is_region
+        else 1
     )
     located = rng.choice(org.municipalities, size=friskola_count, p=shares)
     for i in range(friskola_count):
@@ -192,10 +197,11 @@ class _Families:
     origin: list[int] = field(default_factory=list)
     home: list[int] = field(default_factory=list)  # organiser index of the home municipality
     friskola: list[int] = field(default_factory=list)  # school index or -1
-    catchment: list[int] = field(default_factory=list)  # F–6 school index or -1
+    catchment: list[int] = field(default_factory=list)  # F-6 school index or -1
 
-    def add(self, count: int, org: Organisation, params: Parameters,
-            rng: np.random.Generator) -> np.ndarray:
+    def add(
+        self, count: int, org: Organisation, params: Parameters, rng: np.random.Generator
+    ) -> np.ndarray:
         """New families: origin, home municipality and school route (friskola or catchment)."""
         shares = np.array([o.share for o in names.ORIGINS])
         origin = rng.choice(len(shares), size=count, p=shares / shares.sum())
@@ -210,8 +216,9 @@ class _Families:
             friskola[i] = pool[int(rng.integers(len(pool)))]
         for municipality, (schools, weights) in org.catchments.items():
             chosen = (home == municipality) & ~independent
-            catchment[chosen] = rng.choice(schools, size=int(chosen.sum()),
-                                           p=weights / weights.sum())
+            catchment[chosen] = rng.choice(
+                schools, size=int(chosen.sum()), p=weights / weights.sum()
+            )
         start = len(self.origin)
         self.origin += origin.tolist()
         self.home += home.tolist()
@@ -266,7 +273,7 @@ def simulate_enrolment(
     cohort_weights = 1 + rng.normal(0, 0.04, size=10)
     enrolments: list[_Enrolment] = []
     previous: _Enrolment | None = None
-    for index, school_year in enumerate(calendar.school_years):
+    for index in range(len(calendar.school_years)):
         is_last = index == len(calendar.school_years) - 1
         term_days = np.flatnonzero(calendar.school_day[0] & (calendar.year_index == index))
         days = term_days + calendar.first_day
@@ -279,13 +286,14 @@ def simulate_enrolment(
             stays &= rng.random(len(stays)) >= params.summer_move_out_rate
             pupil, grades = previous.pupil[stays], previous.grade[stays] + 1
             newcomers = round(params.pupils / 10 * rng.uniform(0.95, 1.05))
-            siblings = int(round(newcomers * params.sibling_share))
+            siblings = round(newcomers * params.sibling_share)
             elder = rng.choice(pupil, size=siblings)
-            f_pupils = np.concatenate([
-                add_pupils(np.zeros(siblings, dtype=int), index,
-                           np.array(pupil_family)[elder]),
-                new_pupils(np.zeros(newcomers - siblings, dtype=int), index, False),
-            ])
+            f_pupils = np.concatenate(
+                [
+                    add_pupils(np.zeros(siblings, dtype=int), index, np.array(pupil_family)[elder]),
+                    new_pupils(np.zeros(newcomers - siblings, dtype=int), index, False),
+                ]
+            )
             summer = round(len(pupil) * params.summer_move_in_rate)
             summer_grades = rng.integers(1, 10, size=summer)
             movers = new_pupils(summer_grades, index, False)
@@ -313,7 +321,9 @@ def simulate_enrolment(
         )
         enrolments.append(enrolment)
         previous = _Enrolment(
-            enrolment.pupil, enrolment.grade, enrolment.start,
+            enrolment.pupil,
+            enrolment.grade,
+            enrolment.start,
             np.where(enrolment.end == OPEN_END, end_day, enrolment.end),
         )
     return families, np.array(pupil_family), np.array(pupil_cohort), enrolments
@@ -337,8 +347,10 @@ def _address(org: Organisation, municipality: int, rng: np.random.Generator) -> 
 def _phone(rng: np.random.Generator) -> str:
     digits = rng.integers(0, 10, size=7)
     prefix = _pick(("070", "072", "073", "076", "079"), rng)
-    return f"{prefix}-{''.join(map(str, digits[:3]))} {''.join(map(str, digits[3:5]))} " \
-           f"{''.join(map(str, digits[5:]))}"
+    return (
+        f"{prefix}-{''.join(map(str, digits[:3]))} {''.join(map(str, digits[3:5]))} "
+        f"{''.join(map(str, digits[5:]))}"
+    )
 
 
 def _email(first: str, last: str, params: Parameters, rng: np.random.Generator) -> str | None:
@@ -349,21 +361,22 @@ def _email(first: str, last: str, params: Parameters, rng: np.random.Generator) 
     local = f"{names.ascii_fold(first)}.{names.ascii_fold(last)}"
     domain = _pick(names.EMAIL_DOMAINS, rng)
     if draw < params.email_missing_share + params.email_malformed_share:
-        return _pick((f"{local}@", f"{local}.{domain}", f"{local}@{domain.replace('.', '')}"),
-                     rng)
+        return _pick((f"{local}@", f"{local}.{domain}", f"{local}@{domain.replace('.', '')}"), rng)
     return f"{local}{int(rng.integers(1, 99)) if rng.random() < 0.3 else ''}@{domain}"
 
 
-def _personnummer(birth_days: np.ndarray, gender: np.ndarray, coordination: np.ndarray,
-                  rng: np.random.Generator) -> list[str]:
+def _personnummer(
+    birth_days: np.ndarray, gender: np.ndarray, coordination: np.ndarray, rng: np.random.Generator
+) -> list[str]:
     """Unique valid personnummer: the ninth digit's parity gives the legal gender."""
     taken: set[str] = set()
     result = []
     for day, male, is_coordination in zip(birth_days, gender, coordination, strict=True):
         while True:
             serial = int(rng.integers(0, 50)) * 10 + 2 * int(rng.integers(0, 5)) + int(male)
-            value = personnummer.make(from_epoch_day(day), serial,
-                                      coordination=bool(is_coordination))
+            value = personnummer.make(
+                from_epoch_day(day), serial, coordination=bool(is_coordination)
+            )
             if value not in taken:
                 taken.add(value)
                 result.append(value)
@@ -428,9 +441,9 @@ def build_world(params: Parameters) -> World:
     family_home = np.array(families.home)
     gender = rng.integers(0, 2, size=pupils).astype(np.int8)
     birth_year = params.first_school_year + pupil_cohort - 6
-    birth_days = np.array([
-        epoch_day(dt.date(int(y), 1, 1)) for y in birth_year
-    ]) + rng.integers(0, 365, size=pupils)
+    birth_days = np.array([epoch_day(dt.date(int(y), 1, 1)) for y in birth_year]) + rng.integers(
+        0, 365, size=pupils
+    )
     newly_arrived = np.zeros(pupils, dtype=bool)
     for enrolment in enrolments:
         late = enrolment.start > enrolment.start.min()
@@ -440,8 +453,9 @@ def build_world(params: Parameters) -> World:
     coordination = np.zeros(pupils, dtype=bool)
     wanted = max(1, round(pupils * params.coordination_share))
     if len(coordination_pool):
-        coordination[rng.choice(coordination_pool, size=min(wanted, len(coordination_pool)),
-                                replace=False)] = True
+        coordination[
+            rng.choice(coordination_pool, size=min(wanted, len(coordination_pool)), replace=False)
+        ] = True
     numbers = _personnummer(birth_days, gender, coordination, rng)
     family_surname = [_pick(names.ORIGINS[o].surnames, rng) for o in family_origin]
     family_address = [_address(org, int(h), rng) for h in family_home]
@@ -462,9 +476,9 @@ def build_world(params: Parameters) -> World:
         if children[family]:
             protected_family[family] = True
             covered += children[family]
-    pupil_sva = (
-        foreign & (rng.random(pupils) < params.sva_share / max(foreign.mean(), 1e-9))
-    ) | (newly_arrived & foreign)
+    pupil_sva = (foreign & (rng.random(pupils) < params.sva_share / max(foreign.mean(), 1e-9))) | (
+        newly_arrived & foreign
+    )
     tables["pupils"] = make_frame("pupils", {
         "id": np.arange(1, pupils + 1), "personnummer": numbers, "first_name": first_names,
         "last_name": [family_surname[f] for f in pupil_family],
@@ -484,8 +498,11 @@ def build_world(params: Parameters) -> World:
         for k in range(count):
             female = (k == 0) == (rng.random() < 0.8)
             first = _pick(origin.women if female else origin.men, rng)
-            last = family_surname[family] if k == 0 or rng.random() < 0.65 else _pick(
-                origin.surnames, rng)
+            last = (
+                family_surname[family]
+                if k == 0 or rng.random() < 0.65
+                else _pick(origin.surnames, rng)
+            )
             address = family_address[family]
             if k == 1 and rng.random() < 0.15:
                 address = _address(org, int(family_home[family]), rng)
@@ -508,9 +525,18 @@ def build_world(params: Parameters) -> World:
     })  # fmt: skip
 
     world = World(
-        params, calendar, org, tables, pupils, gender, pupil_sva,
-        np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros(0, np.int64),
-        np.zeros((0, len(SUBJECTS)), np.int64), np.zeros((0, len(SUBJECTS)), np.int64),
+        params,
+        calendar,
+        org,
+        tables,
+        pupils,
+        gender,
+        pupil_sva,
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int8),
+        np.zeros(0, np.int64),
+        np.zeros((0, len(SUBJECTS)), np.int64),
+        np.zeros((0, len(SUBJECTS)), np.int64),
     )
     _build_classes_and_staff(world, enrolments, families, pupil_family, rng)
     return world
@@ -562,7 +588,10 @@ class _StaffRegister:
 
 
 def _build_classes_and_staff(
-    world: World, enrolments: list[_Enrolment], families: _Families, pupil_family: np.ndarray,
+    world: World,
+    enrolments: list[_Enrolment],
+    families: _Families,
+    pupil_family: np.ndarray,
     rng: np.random.Generator,
 ) -> None:
     """Classes per year, placements, teachers per subject, mentors, groups and timetables."""
@@ -600,7 +629,8 @@ def _build_classes_and_staff(
     for year_index, enrolment in enumerate(enrolments):
         grade = enrolment.grade.astype(np.int64)
         school = np.where(
-            friskola[enrolment.pupil] >= 0, friskola[enrolment.pupil],
+            friskola[enrolment.pupil] >= 0,
+            friskola[enrolment.pupil],
             np.where(grade <= 6, catchment[enrolment.pupil], feeder[catchment[enrolment.pupil]]),
         )
         pupil_class = np.full(len(enrolment.pupil), -1)
@@ -642,8 +672,9 @@ def _build_classes_and_staff(
                         continue
                     load = sum(PLAN[g][1][c] for c in taught)
                     pool = teacher_pool.setdefault((s, profile), [])
-                    capacity = load if profile in PER_CLASS_PROFILES else (
-                        params.teacher_weekly_lessons)
+                    capacity = (
+                        load if profile in PER_CLASS_PROFILES else (params.teacher_weekly_lessons)
+                    )
                     free = [t for t in pool if loads.get(t, 0) + load <= capacity]
                     if free:
                         teacher = min(free, key=lambda t: loads.get(t, 0))
@@ -656,8 +687,9 @@ def _build_classes_and_staff(
                     for c in taught:
                         teachers[SUBJECT_INDEX[c]] = teacher
                 subject_teacher_rows.append(teachers)
-                candidates = sorted({int(t) for t in teachers if t},
-                                    key=lambda t: (mentor_load.get(t, 0), t))
+                candidates = sorted(
+                    {int(t) for t in teachers if t}, key=lambda t: (mentor_load.get(t, 0), t)
+                )
                 pair = (candidates[0], candidates[1 % len(candidates)])
                 for t in pair:
                     mentor_load[t] = mentor_load.get(t, 0) + 1
@@ -668,8 +700,9 @@ def _build_classes_and_staff(
         letter_of[enrolment.pupil[placed]] = [
             ord(class_name[c][-1]) - ord("A") for c in pupil_class[placed]
         ]
-        placement_rows.append((enrolment.pupil, school, pupil_class, enrolment.start,
-                               enrolment.end, grade))
+        placement_rows.append(
+            (enrolment.pupil, school, pupil_class, enrolment.start, enrolment.end, grade)
+        )
 
     for teacher in sorted(is_teacher):
         school = teacher_school[teacher]
@@ -737,7 +770,8 @@ def _build_classes_and_staff(
     by_class = np.lexsort((pupil, start, klass))
     first_of_class = np.r_[0, np.flatnonzero(np.diff(klass[by_class])) + 1]
     positions = np.arange(len(by_class)) - np.repeat(
-        first_of_class, np.diff(np.r_[first_of_class, len(by_class)]))
+        first_of_class, np.diff(np.r_[first_of_class, len(by_class)])
+    )
     rank[by_class] = positions
     tables["mentorships"] = make_frame("mentorships", {
         "id": np.arange(1, len(pupil) + 1), "pupil_id": pupil + 1,
@@ -748,7 +782,9 @@ def _build_classes_and_staff(
     repeats = groups_per_class[klass]
     member_group = (
         np.repeat(first_group[klass], repeats)
-        + np.arange(repeats.sum()) - np.repeat(np.cumsum(repeats) - repeats, repeats) + 1
+        + np.arange(repeats.sum())
+        - np.repeat(np.cumsum(repeats) - repeats, repeats)
+        + 1
     )
     member_end = np.repeat(end, repeats)
     tables["group_members"] = make_frame("group_members", {
@@ -772,40 +808,66 @@ def _build_classes_and_staff(
         members = np.flatnonzero(layout_class >= 0)
         members = members[np.argsort(layout_class[members], kind="stable")]
         offsets = np.r_[0, np.cumsum(np.bincount(layout_class[members], minlength=classes))]
-        world.years.append(YearLayout(
-            calendar.school_years[year_index], layout_class, layout_start, layout_end,
-            layout_grade, offsets.astype(np.int64), members.astype(np.int32),
-            _timetables(world, [c for c in range(classes) if class_year[c] == year_index], rng),
-        ))
+        world.years.append(
+            YearLayout(
+                calendar.school_years[year_index],
+                layout_class,
+                layout_start,
+                layout_end,
+                layout_grade,
+                offsets.astype(np.int64),
+                members.astype(np.int32),
+                _timetables(world, [c for c in range(classes) if class_year[c] == year_index], rng),
+            )
+        )
 
 
-def _timetables(world: World, classes: list[int], rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """A weekly timetable per class: subjects spread over the days, times with breaks/lunch."""
-    rows: dict[str, list[int]] = {k: [] for k in (
-        "class", "weekday", "slot", "slots", "subject", "group", "teacher", "start", "minutes")}
+def _timetables(
+    world: World, classes: list[int], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """A weekly timetable per class: subjects spread over the days, times with breaks/lunch.
+
+    Lessons are placed greedily, slot by slot: the first remaining lesson whose teacher is free
+    then (and, if possible, whose subject is not already on that day) takes the slot, so
+    teachers are rarely double-booked.
+    """
+    columns = ("class", "weekday", "slot", "slots", "subject", "group", "teacher", "start",
+               "minutes")  # fmt: skip
+    rows: dict[str, list[int]] = {k: [] for k in columns}
+    busy: dict[int, np.ndarray] = {}  # teacher → (weekday, 5-minute step of the day)
     for c in classes:
         grade = int(world.class_grade[c])
         slots_per_day, counts = PLAN[grade]
         week = [code for code, count in counts.items() for _ in range(count)]
-        week = [week[i] for i in rng.permutation(len(week))]
+        remaining = [week[i] for i in rng.permutation(len(week))]
         day_start = 8 * 60 + int(rng.choice([0, 10, 15, 20, 30]))
-        position = 0
         for weekday, slots in enumerate(slots_per_day):
-            today = week[position : position + slots]
-            position += slots
             clock, had_lunch = day_start, False
-            for slot, code in enumerate(today):
+            today: set[str] = set()
+            for slot in range(slots):
+                best = None
+                for rank, code in enumerate(remaining):
+                    teacher = int(world.subject_teacher[c, SUBJECT_INDEX[code]])
+                    steps = busy.setdefault(teacher, np.zeros((5, 288), dtype=bool))
+                    span = slice(clock // 5, (clock + lesson_minutes(grade, code)) // 5)
+                    if not steps[weekday, span].any():
+                        if code not in today:
+                            best = rank
+                            break
+                        if best is None:
+                            best = rank
+                code = remaining.pop(best if best is not None else 0)
+                today.add(code)
                 subject = SUBJECT_INDEX[code]
                 minutes = lesson_minutes(grade, code)
-                rows["class"].append(c)
-                rows["weekday"].append(weekday)
-                rows["slot"].append(slot)
-                rows["slots"].append(slots)
-                rows["subject"].append(subject)
-                rows["group"].append(int(world.subject_group[c, subject]))
-                rows["teacher"].append(int(world.subject_teacher[c, subject]))
-                rows["start"].append(clock)
-                rows["minutes"].append(minutes)
+                teacher = int(world.subject_teacher[c, subject])
+                busy[teacher][weekday, clock // 5 : (clock + minutes) // 5] = True
+                for key, value in (
+                    ("class", c), ("weekday", weekday), ("slot", slot), ("slots", slots),
+                    ("subject", subject), ("group", int(world.subject_group[c, subject])),
+                    ("teacher", teacher), ("start", clock), ("minutes", minutes),
+                ):  # fmt: skip
+                    rows[key].append(value)
                 clock += minutes
                 if not had_lunch and clock >= 11 * 60:
                     clock, had_lunch = clock + 40, True  # lunch

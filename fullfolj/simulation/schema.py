@@ -71,6 +71,9 @@ SCHEMA: dict[str, dict[str, pl.DataType]] = {
         "id": ID, "pupil_id": ID, "subject_id": ID, "term_id": ID, "date": DATE,
         "teacher_id": ID,
     },
+    # escalation_crossing: for escalating pupils only, the first school day on or after
+    # escalation_start whose 20-school-day window (ending with that day) has more than 20 %
+    # absence (valid + invalid minutes / scheduled minutes) in the generated attendance.
     "truth": {
         "pupil_id": ID, "base_absence_rate": pl.Float64, "invalid_share": pl.Float64,
         "escalates": BOOL, "escalation_start": DATE, "escalation_crossing": DATE,

@@ -106,8 +106,9 @@ def organiser_days_off(
     autumn, spring = ht.start.year, vt.start.year
     days: list[tuple[dt.date, str, str]] = []
     days += [(d, "holiday", "Höstlov") for d in _weekdays(iso_week_monday(autumn, 44), 5)]
-    days += [(d, "holiday", "Sportlov") for d in
-             _weekdays(iso_week_monday(spring, sportlov_week), 5)]
+    days += [
+        (d, "holiday", "Sportlov") for d in _weekdays(iso_week_monday(spring, sportlov_week), 5)
+    ]
     easter = easter_sunday(spring)
     days.append((easter - dt.timedelta(days=2), "holiday", "Långfredagen"))
     if rng.random() < 0.7:  # påsklov the week after Easter, Annandag påsk included
@@ -122,8 +123,12 @@ def organiser_days_off(
     days.append((dt.date(spring, 6, 6), "holiday", "Nationaldagen"))
     taken = {d for d, _, _ in days}
     # Four study days a year, in weeks without holidays, on a weekday the organiser picks.
-    for year, weeks in ((autumn, (38, 41)), (autumn, (46, 48)), (spring, (4, 5)),
-                        (spring, (11, 13))):
+    for year, weeks in (
+        (autumn, (38, 41)),
+        (autumn, (46, 48)),
+        (spring, (4, 5)),
+        (spring, (11, 13)),
+    ):
         for _attempt in range(10):
             week = int(rng.integers(weeks[0], weeks[1] + 1))
             day = iso_week_monday(year, week) + dt.timedelta(days=int(rng.integers(0, 5)))
@@ -132,7 +137,8 @@ def organiser_days_off(
                 taken.add(day)
                 break
     in_term = [
-        (d, kind, name) for d, kind, name in days
+        (d, kind, name)
+        for d, kind, name in days
         if d.weekday() < 5 and any(t.start <= d <= t.end for t in school_year.terms)
     ]
     unique: dict[dt.date, tuple[dt.date, str, str]] = {}
@@ -166,7 +172,9 @@ class Calendar:
 
 
 def build_calendar(
-    school_years: list[SchoolYear], organisers: int, rng: np.random.Generator,
+    school_years: list[SchoolYear],
+    organisers: int,
+    rng: np.random.Generator,
     sportlov_weeks: list[int],
 ) -> Calendar:
     """Holidays per organiser and the resulting school-day matrix."""
@@ -187,9 +195,7 @@ def build_calendar(
     days_off = []
     for organiser in range(organisers):
         for school_year in school_years:
-            for date, kind, name in organiser_days_off(
-                school_year, rng, sportlov_weeks[organiser]
-            ):
+            for date, kind, name in organiser_days_off(school_year, rng, sportlov_weeks[organiser]):
                 days_off.append((organiser, date, kind, name))
                 school_day[organiser, epoch_day(date) - first_day] = False
     # A school day is "near a break" when the weekday before or after it is not a school day.
@@ -201,8 +207,7 @@ def build_calendar(
     near_break[:, weekday_rows] = on_weekdays & ~(before & after)
     mondays = np.arange(0, days, 7)
     weeks = [
-        int(first_day + monday) for monday in mondays
-        if school_day[:, monday : monday + 7].any()
+        int(first_day + monday) for monday in mondays if school_day[:, monday : monday + 7].any()
     ]
     return Calendar(
         school_years, first_day, school_day, near_break, term_id, year_index, days_off, weeks

@@ -3,7 +3,7 @@
 Weekly lessons per subject follow the proportions of Skolverket's timplan for grundskolan
 (Skolförordningen bilaga 1): most Swedish and mathematics in the early years, all subjects from
 year 4, modern languages (M2) from year 6. Lessons per day rise from 4 in förskoleklass to about
-7.4 in years 7–9, so the average pupil has about 6 lessons a school day.
+7.4 in years 7-9, so the average pupil has about 6 lessons a school day.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ SUBJECTS: tuple[tuple[str, str], ...] = (
 )
 SUBJECT_INDEX: dict[str, int] = {code: index for index, (code, _name) in enumerate(SUBJECTS)}
 
-# Lessons per weekday (Mon–Fri) and lessons per week per subject, by grade.
+# Lessons per weekday (Mon-Fri) and lessons per week per subject, by grade.
 _F = ((4, 4, 4, 4, 4), {"SV": 6, "MA": 5, "BL": 3, "IDH": 2, "MU": 2, "TK": 1, "BI": 1})
 _LOW = ((5, 5, 5, 5, 5), {
     "SV": 7, "MA": 5, "EN": 1, "IDH": 2, "BL": 2, "MU": 2, "SL": 2, "BI": 1, "GE": 1, "RE": 1,
@@ -54,7 +54,7 @@ PLAN: dict[int, tuple[tuple[int, ...], dict[str, int]]] = {
 
 
 def lesson_minutes(grade: int, code: str) -> int:
-    """Length of one lesson: 40 min in F, 45 in 1–3, 50 in 4–6, 55–80 in 7–9 (double periods)."""
+    """Length of one lesson: 40 min in F, 45 in 1-3, 50 in 4-6, 55-80 in 7-9 (double periods)."""
     if code == "IDH":
         return 50 if grade <= 3 else 60 if grade <= 6 else 70
     if code in ("SL", "HKK"):
@@ -68,9 +68,9 @@ def lesson_minutes(grade: int, code: str) -> int:
     return 60 if code == "MA" else 55
 
 
-# Teacher profiles: the subjects one teacher takes for a class. In F–6 two class teachers share
+# Teacher profiles: the subjects one teacher takes for a class. In F-6 two class teachers share
 # a class (and mentor it); specialists teach idrott, musik, slöjd/hkk and moderna språk.
-# In 7–9 subject teachers have the usual Swedish subject combinations.
+# In 7-9 subject teachers have the usual Swedish subject combinations.
 PROFILES_F6: dict[str, tuple[str, ...]] = {
     "class_a": ("SV", "MA", "EN", "BL"),
     "class_b": ("BI", "FY", "KE", "TK", "GE", "HI", "RE", "SH"),

@@ -34,7 +34,7 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         port = os.environ.get("PORT", "8000")
-        worker = subprocess.Popen([sys.executable, "-m", "fullfolj.cli", "worker"])  # noqa: S603
+        worker = subprocess.Popen([sys.executable, "-m", "fullfolj.cli", "worker"])
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True)
         finally:
