@@ -22,28 +22,30 @@ CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 # The network is closed: keep Chromium from calling home.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING_IMPACTS = {"serious", "critical"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    browser_dir = Path(__file__).parent
-    for item in items:
-        if browser_dir in Path(item.path).parents:
-            item.add_marker(pytest.mark.browser)
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.fail(f"Browser tests need Chromium at {CHROMIUM}: apt-get install chromium",
-                    pytrace=False)
+        pytest.fail(
+            f"Browser tests need Chromium at {CHROMIUM}: apt-get install chromium", pytrace=False
+        )
     if not AXE.exists():
-        pytest.fail(f"Browser tests need axe-core at {AXE}: run `npm install` in the repository",
-                    pytrace=False)
+        pytest.fail(
+            f"Browser tests need axe-core at {AXE}: run `npm install` in the repository",
+            pytrace=False,
+        )
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -90,11 +92,15 @@ def assert_accessible(page: Page) -> None:
     blocking = [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
     report = [
         {
-            "id": v["id"], "impact": v["impact"], "help": v["help"],
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
             "targets": [node["target"] for node in v["nodes"]],
         }
         for v in blocking
     ]
+    if blocking:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
     assert not blocking, f"axe found violations on {page.url}:\n" + json.dumps(
         report, indent=2, ensure_ascii=False
     )
