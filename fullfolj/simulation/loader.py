@@ -151,6 +151,11 @@ class Loader:
         model = MODELS[table]
         frame = frame.rename({k: v for k, v in RENAMES.get(table, {}).items() if k in frame.columns})
         db_columns = {f.column for f in model._meta.concrete_fields}
+        # Columns the simulator does not know get the model's default, as the ORM would give.
+        frame = frame.with_columns(
+            pl.lit(f.get_default()).alias(f.column) for f in model._meta.concrete_fields
+            if f.column not in frame.columns and f.has_default()
+        )
         frame = frame.select([c for c in frame.columns if c in db_columns])
         # Django stores "no value" in text columns as "", not NULL.
         blank_text = [f.column for f in model._meta.concrete_fields
