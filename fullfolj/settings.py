@@ -25,7 +25,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not (DEBUG or env_bool("FULLFOLJ_DEMO", True)):
         raise RuntimeError("Set SECRET_KEY in production.")
-    SECRET_KEY = "demo-only-not-secret-" + "x" * 40  # noqa: S105
+    SECRET_KEY = "demo-only-not-secret-" + "x" * 40
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "fullfolj.grades",
     "fullfolj.simulation",
     "fullfolj.riskmodel",
+    "fullfolj.benchmarks",
 ]
 
 MIDDLEWARE = [

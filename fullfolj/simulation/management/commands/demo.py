@@ -27,7 +27,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Logins (password “{DEMO_PASSWORD}”):"))
         for role, label in Role.choices:
             holder = (StaffRole.objects.filter(role=role).select_related("staff", "school")
-                      .order_by("school__name", "staff__username").first())
+                      .order_by("-organiser__kind", "school__name", "staff__username").first())
             if holder:
                 where = holder.school.name if holder.school else holder.organiser.name
                 self.stdout.write(f"  {label:<32} {holder.staff.username:<24} {where}")

@@ -1,0 +1,34 @@
+"""`fullfolj bench NAME` (or `all`): run benchmarks; see fullfolj/benchmarks/__init__.py."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from fullfolj.benchmarks import BENCHMARKS, Options, Report
+
+SMALL_PUPILS = 2000
+
+
+class Command(BaseCommand):
+    help = "Run a benchmark against its baseline and print its figures last."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", choices=[*BENCHMARKS, "all"])
+        parser.add_argument("--pupils", type=int, help="size of the generated municipality")
+        parser.add_argument("--repeat", type=int, default=3)
+        parser.add_argument("--small", action="store_true", help=f"{SMALL_PUPILS} pupils")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        names = BENCHMARKS if options["name"] == "all" else (options["name"],)
+        for name in names:
+            module = importlib.import_module(f"fullfolj.benchmarks.{name}")
+            pupils = options["pupils"] or (SMALL_PUPILS if options["small"] else module.DEFAULT_PUPILS)
+            if pupils < 50:
+                raise CommandError("--pupils must be at least 50.")
+            report = Report(name, self.stdout)
+            module.run(Options(pupils=pupils, repeat=options["repeat"], small=options["small"]),
+                       report)
+            report.finish()
