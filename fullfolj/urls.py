@@ -10,5 +10,6 @@ urlpatterns = [
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("narvaro/", include("fullfolj.attendance.urls")),
     path("", include("fullfolj.schools.urls")),
 ]

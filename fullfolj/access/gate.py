@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
+from fullfolj.attendance.models import Lesson
 from fullfolj.lib import clock
 from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Pupil, Role, School, Staff, StaffRole
 
@@ -165,3 +166,15 @@ def get_pupil_or_404(request: HttpRequest, pupil_id: int) -> Pupil:
 
 def get_school_or_404(request: HttpRequest, school_id: int) -> School:
     return get_object_or_404(viewer_for(request).schools, pk=school_id)
+
+
+def get_lesson_or_404(request: HttpRequest, lesson_id: int) -> Lesson:
+    """The lesson if this viewer may register it: its teacher, or a principal at its school."""
+    viewer = viewer_for(request)
+    may_register = Q(teacher=viewer.staff) | Q(
+        group__school_id__in=viewer.schools_with({Role.PRINCIPAL})
+    )
+    lessons = Lesson.objects.filter(may_register).select_related(
+        "group__school", "subject", "teacher", "registered_by"
+    )
+    return get_object_or_404(lessons, pk=lesson_id)

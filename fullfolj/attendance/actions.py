@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
-from .models import LessonAttendance, PupilDay
+from fullfolj.lib import clock
+from fullfolj.schools.models import Pupil, Staff
+
+from .models import AbsenceReason, AttendanceChange, Lesson, LessonAttendance, PupilDay
 
 _AGGREGATE_SELECT = """
     SELECT pupil_id, MIN(organiser_id), date, COUNT(*),
@@ -28,7 +39,7 @@ _AGGREGATE_COLUMNS = (
 def _aggregate_sql(where: str = "") -> str:
     true, false = ("TRUE", "FALSE") if connection.vendor == "postgresql" else ("1", "0")
     return (
-        f"INSERT INTO {PupilDay._meta.db_table} ({_AGGREGATE_COLUMNS}) "  # noqa: S608
+        f"INSERT INTO {PupilDay._meta.db_table} ({_AGGREGATE_COLUMNS}) "
         + _AGGREGATE_SELECT.format(
             true=true, false=false, source=LessonAttendance._meta.db_table, where=where
         )
@@ -65,3 +76,124 @@ def refresh_pupil_days(pairs: set[tuple[int, dt.date]]) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(_aggregate_sql(where), [*pupils, *dates])
+
+
+PRESENT: dict[str, Any] = {
+    "absent_minutes": 0, "late_minutes": 0, "is_valid": None, "reason": None, "reason_name": None,
+}
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A teacher's mark for one pupil at one lesson, as the register form gives it."""
+
+    pupil_id: int
+    absent_minutes: int = 0
+    late_minutes: int = 0
+    is_valid: bool | None = None
+    reason: AbsenceReason | None = None
+
+    def as_fields(self) -> dict[str, Any]:
+        absent = self.absent_minutes > 0  # validity and reason describe an absence only
+        return {
+            "absent_minutes": self.absent_minutes,
+            "late_minutes": self.late_minutes,
+            "is_valid": self.is_valid if absent else None,
+            "reason": self.reason if absent else None,
+        }
+
+
+class StaleRegister(Exception):
+    """The register was saved by someone else after this form was loaded."""
+
+    def __init__(self, lesson: Lesson, changes: list[AttendanceChange]) -> None:
+        super().__init__(f"lesson {lesson.pk} is at version {lesson.version}")
+        self.lesson = lesson
+        self.changes = changes
+
+
+def changes_since(lesson: Lesson, version: int) -> list[AttendanceChange]:
+    """The history rows written after `version` of the lesson's register, oldest first."""
+    return list(
+        AttendanceChange.objects.filter(lesson=lesson, version__gt=version)
+        .select_related("attendance__pupil", "changed_by")
+        .order_by("changed_at", "pk")
+    )
+
+
+@transaction.atomic
+def register_lesson(
+    lesson: Lesson, marks: Sequence[Mark], *, by: Staff, expected_version: int | None = None
+) -> list[AttendanceChange]:
+    """Save a teacher's register for the whole group at once; return the history rows written.
+
+    A lesson is registered once it has started. Each pupil must be in the group on the lesson's
+    date (or already have a mark). With `expected_version` (the version the form was loaded at),
+    a save is refused with StaleRegister when someone else changed marks meanwhile; a save by
+    someone else that changed no mark does not conflict. Every changed mark is kept as history
+    (who, when, old, new) and the per-day aggregates follow in the same transaction.
+    TODO(#4): queue guardian notices on commit for invalid absence.
+    """
+    now = clock.now()
+    if lesson.start > now:
+        raise ValidationError(
+            _("The lesson has not started yet (it starts %(start)s).")
+            % {"start": date_format(timezone.localtime(lesson.start), "j F H:i")}
+        )
+    version_matches = Q() if expected_version is None else Q(version=expected_version)
+    bump = {"version": F("version") + 1, "registered_at": now, "registered_by": by}
+    if not Lesson.objects.filter(version_matches, pk=lesson.pk).update(**bump):
+        # The compare-and-swap above lost: someone saved in between. Refuse only if they
+        # changed a mark; their save merely confirming what this form showed is no conflict.
+        conflicting = changes_since(lesson, expected_version or 0)
+        if conflicting:
+            lesson.refresh_from_db(fields=["version", "registered_at", "registered_by"])
+            raise StaleRegister(lesson, conflicting)
+        Lesson.objects.filter(pk=lesson.pk).update(**bump)
+    lesson.refresh_from_db(fields=["version", "registered_at", "registered_by"])
+
+    existing = {row.pupil_id: row for row in
+                LessonAttendance.objects.filter(lesson=lesson).select_related("reason")}
+    by_pupil = {mark.pupil_id: mark for mark in marks}
+    strangers = set(by_pupil) - set(existing)
+    if strangers:
+        strangers -= set(lesson.members().filter(pk__in=strangers).values_list("pk", flat=True))
+    if strangers:
+        raise ValidationError(
+            _("Pupil %(ids)s is not in group %(group)s on %(date)s.")
+            % {"ids": ", ".join(map(str, sorted(strangers))), "group": lesson.group,
+               "date": date_format(lesson.date)}
+        )
+
+    organisers = dict(
+        Pupil.objects.filter(pk__in=set(by_pupil) - set(existing))
+        .values_list("pk", "organiser_id")
+    )
+    created, updated, history = [], [], []
+    for pupil_id, mark in by_pupil.items():
+        row = existing.get(pupil_id)
+        old = row.snapshot() if row else None
+        if row is None:
+            row = LessonAttendance(lesson=lesson, pupil_id=pupil_id, date=lesson.date,
+                                   organiser_id=organisers[pupil_id],
+                                   scheduled_minutes=lesson.minutes)
+        for field, value in mark.as_fields().items():
+            setattr(row, field, value)
+        # Field checks and clean() per row; the database constraints guard the rest.
+        row.full_clean(exclude=["lesson", "pupil", "organiser", "reason"],
+                       validate_unique=False, validate_constraints=False)
+        new = row.snapshot()
+        if old == new:
+            continue
+        (updated if row.pk else created).append(row)
+        if (old or PRESENT) != new:
+            history.append(AttendanceChange(attendance=row, lesson=lesson,
+                                            version=lesson.version, changed_by=by,
+                                            changed_at=now, old=old, new=new))
+    LessonAttendance.objects.bulk_create(created)
+    LessonAttendance.objects.bulk_update(
+        updated, ["absent_minutes", "late_minutes", "is_valid", "reason"]
+    )
+    AttendanceChange.objects.bulk_create(history)
+    refresh_pupil_days({(row.pupil_id, row.date) for row in (*created, *updated)})
+    return history

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from fullfolj.schools.models import (
+    GroupMembership,
     Organiser,
     Pupil,
     Staff,
@@ -41,6 +45,13 @@ class Lesson(ValidatedModel):
     date = models.DateField()
     start = models.DateTimeField()
     minutes = models.PositiveSmallIntegerField()
+    # Optimistic concurrency: each saved register bumps the version; a form loaded at an older
+    # version is refused with what changed meanwhile (issue 4).
+    version = models.PositiveIntegerField(default=0)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    registered_by = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["date", "group"]), models.Index(fields=["teacher", "date"])]
@@ -52,6 +63,17 @@ class Lesson(ValidatedModel):
 
     def __str__(self) -> str:
         return f"{self.subject} {self.group} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.start + dt.timedelta(minutes=self.minutes)
+
+    def members(self) -> QuerySet[Pupil]:
+        """The group's pupils on the lesson's date: the register's rows."""
+        return Pupil.objects.filter(
+            pk__in=GroupMembership.objects.active_on(self.date)
+            .filter(group_id=self.group_id).values("pupil_id")
+        )
 
     def clean(self) -> None:
         if self.minutes is not None and not 0 < self.minutes <= 300:
@@ -113,6 +135,70 @@ class LessonAttendance(ValidatedModel):
                 "reason": self.reason.code, "valid": self.is_valid}
         if errors:
             raise ValidationError(errors)
+
+
+    def snapshot(self) -> dict[str, Any]:
+        """The mark as history keeps it: minutes, validity and the reason as it was named."""
+        return {
+            "absent_minutes": self.absent_minutes,
+            "late_minutes": self.late_minutes,
+            "is_valid": self.is_valid if self.absent_minutes else None,
+            "reason": self.reason.code if self.reason_id and self.reason else None,
+            "reason_name": self.reason.name if self.reason_id and self.reason else None,
+        }
+
+
+def describe_mark(mark: dict[str, Any] | None) -> str:
+    """A mark snapshot in words: "Present", "Late 5 min", "Absent 60 min, valid (Sjukdom)"."""
+    if mark is None:
+        return str(_("Not registered"))
+    parts = []
+    if mark["absent_minutes"]:
+        if mark["is_valid"] is None:
+            validity = _("not yet known")
+        elif mark["is_valid"]:
+            validity = _("valid")
+        else:
+            validity = _("invalid")
+        if mark.get("reason_name"):
+            validity = f"{validity} ({mark['reason_name']})"
+        parts.append(_("absent %(minutes)s min, %(validity)s")
+                     % {"minutes": mark["absent_minutes"], "validity": validity})
+    if mark["late_minutes"]:
+        parts.append(_("late %(minutes)s min") % {"minutes": mark["late_minutes"]})
+    text = "; ".join(str(part) for part in parts) or str(_("present"))
+    return text[:1].upper() + text[1:]
+
+
+class AttendanceChange(models.Model):
+    """One change of a pupil's mark at a lesson: who, when, old and new (ändringshistorik)."""
+
+    attendance = models.ForeignKey(
+        LessonAttendance, on_delete=models.CASCADE, related_name="changes"
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="changes")
+    version = models.PositiveIntegerField()  # the lesson version this change produced
+    changed_by = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+    old = models.JSONField(null=True, blank=True)  # None: the pupil had no mark before
+    new = models.JSONField()
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["lesson", "version"])]
+
+    def __str__(self) -> str:
+        return f"{self.attendance_id} v{self.version}: {self.old_text} → {self.new_text}"
+
+    @property
+    def old_text(self) -> str:
+        return describe_mark(self.old)
+
+    @property
+    def new_text(self) -> str:
+        return describe_mark(self.new)
 
 
 class PupilDay(models.Model):

@@ -13,3 +13,12 @@ def today() -> dt.date:
     if pinned:
         return dt.date.fromisoformat(pinned)
     return timezone.localdate()
+
+
+def now() -> dt.datetime:
+    """Now as the product sees it: today's date (pinned in demo and tests) at the real time."""
+    current = timezone.localtime()
+    day = today()
+    if current.date() == day:
+        return current
+    return current.replace(year=day.year, month=day.month, day=day.day)

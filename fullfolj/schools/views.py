@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import date_format
@@ -37,7 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if viewer.school_wide_schools:
         return redirect("schools:school-pupils", school_id=min(viewer.school_wide_schools))
     if viewer.is_teacher:
-        return redirect("schools:my-groups")
+        return redirect("attendance:today")
     if viewer.is_administration:
         return redirect("schools:overview")
     return render(request, "schools/home.html")

@@ -1,0 +1,262 @@
+"""The lesson register: one row of marks per pupil, saved for the whole group at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.db.models import Q
+from django.http import QueryDict
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fullfolj.schools.models import Pupil
+
+from .actions import Mark
+from .models import AbsenceReason, AttendanceChange, Lesson, LessonAttendance
+
+UNKNOWN, INVALID, VALID = "unknown", "invalid", "valid"
+
+
+class MarkForm(forms.Form):
+    """One pupil's mark: absent whole lesson or some minutes, late minutes, and the reason."""
+
+    absent_whole = forms.BooleanField(label=gettext_lazy("Absent whole lesson"), required=False)
+    absent_minutes = forms.IntegerField(
+        label=gettext_lazy("Absent minutes"),
+        required=False,
+        error_messages={"invalid": gettext_lazy("Enter absent minutes as a whole number.")},
+    )
+    late_minutes = forms.IntegerField(
+        label=gettext_lazy("Late minutes"),
+        required=False,
+        error_messages={"invalid": gettext_lazy("Enter late minutes as a whole number.")},
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("Absence reason"),
+        required=False,
+        error_messages={"invalid_choice": gettext_lazy("Unknown reason code “%(value)s”.")},
+    )
+
+    def __init__(
+        self, *args: Any, lesson: Lesson, reasons: dict[str, AbsenceReason], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, label_suffix="", **kwargs)
+        self.lesson = lesson
+        self.reasons = reasons
+        for name in ("absent_minutes", "late_minutes"):
+            self.fields[name].widget.attrs.update(
+                {"min": 0, "max": lesson.minutes, "inputmode": "numeric", "size": 4}
+            )
+        valid = [(r.code, r.name) for r in reasons.values() if r.is_valid]
+        invalid = [(r.code, r.name) for r in reasons.values() if not r.is_valid]
+        if self.initial.get("status") == VALID:  # an imported mark: valid, without a code
+            valid.insert(0, (VALID, _("Valid, no reason code")))
+        self.fields["status"].choices = [  # type: ignore[attr-defined]
+            (UNKNOWN, _("Not yet known")),
+            (_("Valid"), valid),
+            (_("Invalid"), [(INVALID, _("Invalid, no reason code")), *invalid]),
+        ]
+
+    @staticmethod
+    def initial_for(row: LessonAttendance | None) -> dict[str, Any]:
+        if row is None:
+            return {"status": UNKNOWN}
+        whole = 0 < row.scheduled_minutes <= row.absent_minutes
+        if row.reason_id:
+            status = row.reason.code  # type: ignore[union-attr]
+        else:
+            status = {None: UNKNOWN, False: INVALID, True: VALID}[row.is_valid]
+        return {
+            "absent_whole": whole,
+            "absent_minutes": row.absent_minutes if row.absent_minutes and not whole else None,
+            "late_minutes": row.late_minutes or None,
+            "status": status,
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        minutes = self.lesson.minutes
+        absent, late = data.get("absent_minutes") or 0, data.get("late_minutes") or 0
+        if absent < 0:
+            self.add_error(
+                "absent_minutes",
+                _("Absent minutes cannot be negative (%(value)s).") % {"value": absent},
+            )
+        elif absent > minutes and not data.get("absent_whole"):
+            self.add_error(
+                "absent_minutes",
+                _("%(value)s absent minutes is longer than the lesson (%(minutes)s minutes).")
+                % {"value": absent, "minutes": minutes},
+            )
+        if late < 0:
+            self.add_error(
+                "late_minutes", _("Late minutes cannot be negative (%(value)s).") % {"value": late}
+            )
+        if data.get("absent_whole"):
+            absent = minutes
+        if self.errors:
+            return data
+        if absent + late > minutes:
+            self.add_error(
+                "late_minutes",
+                _(
+                    "%(late)s late minutes and %(absent)s absent minutes are longer than the lesson "
+                    "(%(minutes)s minutes)."
+                )
+                % {"late": late, "absent": absent, "minutes": minutes},
+            )
+        data["absent"], data["late"] = absent, late
+        return data
+
+    def mark(self, pupil_id: int) -> Mark:
+        data = self.cleaned_data
+        status = data.get("status") or UNKNOWN
+        reason = self.reasons.get(status)
+        if reason is not None:
+            is_valid: bool | None = reason.is_valid
+        else:
+            is_valid = {UNKNOWN: None, INVALID: False, VALID: True}[status]
+        return Mark(
+            pupil_id=pupil_id,
+            absent_minutes=data["absent"],
+            late_minutes=data["late"],
+            is_valid=is_valid,
+            reason=reason,
+        )
+
+
+@dataclass
+class Row:
+    pupil: Pupil
+    form: MarkForm
+    posted: bool
+    conflicts: list[AttendanceChange] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return f"pupil-{self.pupil.pk}"
+
+
+@dataclass
+class Problem:
+    """One line of the error summary, linking to the field it is about."""
+
+    text: str
+    anchor: str
+
+
+class RegisterForm:
+    """The register for one lesson: a MarkForm per pupil, plus the version it was loaded at.
+
+    The pupils are the group's members on the lesson's date and anyone already marked. Posted
+    pupil ids outside them are refused by name; the other rows keep what was entered.
+    """
+
+    def __init__(
+        self,
+        lesson: Lesson,
+        data: QueryDict | None = None,
+        *,
+        conflicts: list[AttendanceChange] | None = None,
+    ) -> None:
+        self.lesson = lesson
+        self.data = data
+        self.reasons = {r.code: r for r in AbsenceReason.objects.order_by("-is_valid", "name")}
+        existing = {
+            row.pupil_id: row
+            for row in LessonAttendance.objects.filter(lesson=lesson).select_related("reason")
+        }
+        pupils = Pupil.objects.filter(
+            Q(pk__in=lesson.members().values("pk")) | Q(pk__in=list(existing))
+        ).order_by("last_name", "first_name", "pk")
+        posted = data.getlist("pupil") if data is not None else []
+        known = {str(p.pk) for p in pupils}
+        self.strangers = [value for value in posted if value not in known]
+        by_pupil: dict[int, list[AttendanceChange]] = {}
+        for change in conflicts or []:
+            by_pupil.setdefault(change.attendance.pupil_id, []).append(change)
+        self.rows = []
+        for pupil in pupils:
+            is_posted = str(pupil.pk) in posted
+            form = MarkForm(
+                data if is_posted else None,
+                prefix=f"p{pupil.pk}",
+                lesson=lesson,
+                reasons=self.reasons,
+                initial=MarkForm.initial_for(existing.get(pupil.pk)),
+            )
+            self.rows.append(Row(pupil, form, is_posted, by_pupil.get(pupil.pk, [])))
+        self.version_error = ""
+        self.version = lesson.version
+        if data is not None:
+            try:
+                self.version = int(data.get("version", ""))
+            except ValueError:
+                self.version_error = _(
+                    "The form lacks the version it was loaded at. "
+                    "Reload the page and enter the register again."
+                )
+
+    @property
+    def version_value(self) -> int:
+        return self.version
+
+    def is_valid(self) -> bool:
+        if self.data is None:
+            return False
+        valid = not self.strangers and not self.version_error
+        for row in self.rows:
+            if row.posted and not row.form.is_valid():
+                valid = False
+                for name in row.form.errors:
+                    if name in row.form.fields:
+                        row.form.fields[name].widget.attrs["aria-describedby"] = (
+                            f"{row.form.prefix}-{name}-error"
+                        )
+        return valid
+
+    def marks(self) -> list[Mark]:
+        return [row.form.mark(row.pupil.pk) for row in self.rows if row.posted]
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every error, naming the pupil and the field, for the summary above the register."""
+        problems = [Problem(self.version_error, "register")] if self.version_error else []
+        for value in self.strangers:
+            problems.append(
+                Problem(
+                    _(
+                        "Pupil id %(id)s is not in group %(group)s on %(date)s; that row was "
+                        "not saved."
+                    )
+                    % {
+                        "id": value,
+                        "group": self.lesson.group,
+                        "date": date_format(self.lesson.date),
+                    },
+                    "register",
+                )
+            )
+        for row in self.rows:
+            if not row.posted or not row.form.is_bound:
+                continue
+            for name, errors in row.form.errors.items():
+                label = row.form.fields[name].label if name in row.form.fields else ""
+                anchor = row.form[name].id_for_label if name in row.form.fields else row.anchor
+                for error in errors:
+                    text = (
+                        f"{row.pupil.full_name}, {label}: {error}"
+                        if label
+                        else (f"{row.pupil.full_name}: {error}")
+                    )
+                    problems.append(Problem(text, anchor))
+        return problems
+
+    def with_version(self, version: int) -> QueryDict:
+        """The posted data carrying a newer version: the user's entries, ready to save again."""
+        data = self.data.copy() if self.data is not None else QueryDict(mutable=True)
+        data["version"] = str(version)
+        return data

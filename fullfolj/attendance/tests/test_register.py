@@ -1,0 +1,323 @@
+"""Registering a lesson: the teacher's register, corrections, conflicts, bad input and access."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from fullfolj.attendance.actions import Mark, StaleRegister, register_lesson
+from fullfolj.attendance.models import AttendanceChange, Lesson, LessonAttendance, PupilDay
+from fullfolj.schools import models as s
+from tests import factories as f
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+TODAY = dt.date(2026, 3, 18)
+
+
+@pytest.fixture(autouse=True)
+def _noon() -> object:
+    """It is 12:00 on the pinned day: morning lessons have started, afternoon ones have not."""
+    with time_machine.travel(dt.datetime(2026, 3, 18, 12, 0, tzinfo=STOCKHOLM), tick=False):
+        yield
+
+
+@pytest.fixture
+def client(client):  # type: ignore[no-untyped-def]
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # assert on the msgids, not on translations
+    return client
+
+
+@pytest.fixture
+def lesson(cast) -> Lesson:  # type: ignore[no-untyped-def]
+    """Today's 10:00 maths lesson of 7A-MA, with Alva and Bilal in the group."""
+    s.GroupMembership.objects.create(
+        group=cast.group, pupil=cast.other_pupil, start=cast.year.start
+    )
+    return f.lesson(
+        cast.group,
+        cast.maths,
+        cast.teacher,
+        cast.spring,
+        timezone.make_aware(dt.datetime(2026, 3, 18, 10, 0)),
+    )
+
+
+def url(lesson: Lesson) -> str:
+    return reverse("attendance:lesson-register", args=[lesson.pk])
+
+
+def register_data(
+    lesson: Lesson,
+    marks: dict[int, dict[str, str]],
+    *,
+    pupils: list[int] | None = None,
+    version: int | None = None,
+) -> dict:
+    """What the register form posts: every pupil's id, their entries and the loaded version."""
+    ids = pupils if pupils is not None else list(lesson.members().values_list("pk", flat=True))
+    data: dict[str, object] = {
+        "version": str(lesson.version if version is None else version),
+        "pupil": [str(pk) for pk in ids],
+    }
+    for pk in ids:
+        data[f"p{pk}-status"] = "unknown"
+        for name, value in marks.get(pk, {}).items():
+            data[f"p{pk}-{name}"] = value
+    return data
+
+
+def test_today_lists_the_teachers_lessons_of_today(client, cast, lesson):
+    client.force_login(cast.teacher.user)
+    response = client.get(reverse("attendance:today"))
+    assert response.status_code == 200
+    assert url(lesson) in response.content.decode()
+    assert url(cast.lesson) not in response.content.decode()  # Monday's lesson
+
+
+def test_the_register_starts_with_everyone_present(client, cast, lesson):
+    client.force_login(cast.teacher.user)
+    response = client.get(url(lesson))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Åkesson, Alva" in page and "Bäckström, Bilal" in page
+    assert "checked" not in page
+    assert page.count('<option value="unknown" selected>') == 2
+    for row in response.context["form"].rows:
+        assert f'<label class="cell-label" for="id_p{row.pupil.pk}-absent_minutes">' in page
+
+
+def test_teacher_saves_the_register_for_the_whole_group(client, cast, lesson):
+    client.force_login(cast.teacher.user)
+    data = register_data(
+        lesson,
+        {
+            cast.pupil.pk: {"absent_whole": "on", "status": "OGIL"},
+            cast.other_pupil.pk: {"late_minutes": "5"},
+        },
+    )
+    response = client.post(url(lesson), data)
+    assert response.status_code == 302
+    alva = LessonAttendance.objects.get(lesson=lesson, pupil=cast.pupil)
+    assert (alva.absent_minutes, alva.is_valid, alva.reason.code) == (60, False, "OGIL")
+    bilal = LessonAttendance.objects.get(lesson=lesson, pupil=cast.other_pupil)
+    assert (bilal.absent_minutes, bilal.late_minutes, bilal.is_valid) == (0, 5, None)
+    day = PupilDay.objects.get(pupil=cast.pupil, date=TODAY)
+    assert (day.scheduled_minutes, day.invalid_minutes) == (60, 60)
+    lesson.refresh_from_db()
+    assert (lesson.version, lesson.registered_by) == (1, cast.teacher)
+    page = client.get(url(lesson)).content.decode()
+    assert "The register is saved." in page
+    assert "Absent 60 min, invalid (Ogiltig frånvaro)" in page  # in the history
+
+
+def test_an_unchanged_present_group_leaves_no_history(cast, lesson):
+    register_lesson(lesson, [Mark(cast.pupil.pk), Mark(cast.other_pupil.pk)], by=cast.teacher)
+    assert LessonAttendance.objects.filter(lesson=lesson).count() == 2
+    assert not AttendanceChange.objects.exists()
+
+
+def test_pupil_days_change_in_the_same_transaction_as_the_lesson_rows(cast, lesson):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        register_lesson(lesson, [Mark(cast.pupil.pk, absent_minutes=20)], by=cast.teacher)
+        assert PupilDay.objects.get(pupil=cast.pupil, date=TODAY).unknown_minutes == 20
+        raise RuntimeError  # roll back: the rows and their aggregate go together
+    assert not LessonAttendance.objects.filter(lesson=lesson).exists()
+    assert not PupilDay.objects.filter(pupil=cast.pupil, date=TODAY).exists()
+
+
+def test_a_correction_is_kept_as_history_and_shown(client, cast, lesson):
+    register_lesson(lesson, [Mark(cast.pupil.pk, absent_minutes=60)], by=cast.teacher)
+    client.force_login(cast.principal.user)
+    data = register_data(lesson, {cast.pupil.pk: {"absent_whole": "on", "status": "SJUK"}})
+    assert client.post(url(lesson), data).status_code == 302
+    change = AttendanceChange.objects.get(version=2)
+    assert change.changed_by == cast.principal
+    assert change.attendance.pupil == cast.pupil
+    assert change.old["is_valid"] is None and change.new["reason"] == "SJUK"
+    assert change.changed_at == dt.datetime(2026, 3, 18, 12, 0, tzinfo=STOCKHOLM)
+    assert PupilDay.objects.get(pupil=cast.pupil, date=TODAY).valid_minutes == 60
+    page = client.get(url(lesson)).content.decode()
+    assert "Absent 60 min, not yet known → Absent 60 min, valid (Sjukdom)" in page
+    assert "Principal Testsson" in page
+
+
+def test_a_stale_form_is_refused_with_what_changed_and_keeps_the_entries(client, cast, lesson):
+    client.force_login(cast.teacher.user)
+    loaded_at = lesson.version
+    register_lesson(
+        lesson,
+        [Mark(cast.pupil.pk, absent_minutes=60, is_valid=True, reason=cast.reasons["SJUK"])],
+        by=cast.principal,
+    )
+    data = register_data(lesson, {cast.other_pupil.pk: {"late_minutes": "7"}}, version=loaded_at)
+    response = client.post(url(lesson), data)
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "Someone else saved this register" in page
+    assert "Alva Åkesson: Not registered → Absent 60 min, valid (Sjukdom)" in page
+    assert f'name="p{cast.other_pupil.pk}-late_minutes" value="7"' in page
+    assert 'name="version" value="1"' in page
+    # Nothing of the teacher's save reached the table, and the principal's mark stands.
+    assert not LessonAttendance.objects.filter(lesson=lesson, pupil=cast.other_pupil).exists()
+    assert LessonAttendance.objects.get(lesson=lesson, pupil=cast.pupil).absent_minutes == 60
+    # Saving again from the refreshed form goes through.
+    data["version"] = "1"
+    assert client.post(url(lesson), data).status_code == 302
+    assert LessonAttendance.objects.get(lesson=lesson, pupil=cast.other_pupil).late_minutes == 7
+
+
+def test_a_save_that_changed_no_mark_does_not_conflict(cast, lesson):
+    register_lesson(lesson, [Mark(cast.pupil.pk)], by=cast.principal, expected_version=0)
+    register_lesson(
+        lesson, [Mark(cast.pupil.pk, late_minutes=3)], by=cast.teacher, expected_version=0
+    )
+    assert LessonAttendance.objects.get(lesson=lesson, pupil=cast.pupil).late_minutes == 3
+    with pytest.raises(StaleRegister):
+        register_lesson(lesson, [Mark(cast.pupil.pk)], by=cast.principal, expected_version=0)
+
+
+BAD_INPUT = [
+    ({"absent_whole": "on", "status": "NOPE"}, "status", "Unknown reason code “NOPE”."),
+    (
+        {"absent_minutes": "75"},
+        "absent_minutes",
+        "75 absent minutes is longer than the lesson (60 minutes).",
+    ),
+    ({"absent_minutes": "-5"}, "absent_minutes", "Absent minutes cannot be negative (-5)."),
+    ({"late_minutes": "-3"}, "late_minutes", "Late minutes cannot be negative (-3)."),
+    (
+        {"absent_minutes": "55", "late_minutes": "10"},
+        "late_minutes",
+        "10 late minutes and 55 absent minutes are longer than the lesson (60 minutes).",
+    ),
+    ({"absent_minutes": "tio"}, "absent_minutes", "Enter absent minutes as a whole number."),
+]
+
+
+@pytest.mark.parametrize(("entries", "field", "message"), BAD_INPUT)
+def test_bad_input_names_the_pupil_and_field_and_saves_nothing(
+    client, cast, lesson, entries, field, message
+):
+    client.force_login(cast.teacher.user)
+    data = register_data(
+        lesson, {cast.pupil.pk: entries, cast.other_pupil.pk: {"late_minutes": "7"}}
+    )
+    response = client.post(url(lesson), data)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert message in page
+    label = response.context["form"].rows[0].form.fields[field].label
+    assert f"Alva Åkesson, {label}: {message}" in page  # the summary names pupil and field
+    assert f'href="#id_p{cast.pupil.pk}-{field}"' in page
+    assert f'name="p{cast.other_pupil.pk}-late_minutes" value="7"' in page
+    assert not LessonAttendance.objects.filter(lesson=lesson).exists()
+    lesson.refresh_from_db()
+    assert lesson.version == 0
+
+
+def test_a_pupil_outside_the_group_that_day_is_refused(client, cast, lesson):
+    client.force_login(cast.teacher.user)
+    ids = [cast.pupil.pk, cast.other_pupil.pk, cast.pupil_elsewhere.pk]
+    data = register_data(lesson, {cast.other_pupil.pk: {"late_minutes": "7"}}, pupils=ids)
+    response = client.post(url(lesson), data)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert f"Pupil id {cast.pupil_elsewhere.pk} is not in group 7A-MA" in page
+    assert f'name="p{cast.other_pupil.pk}-late_minutes" value="7"' in page
+    assert not LessonAttendance.objects.filter(lesson=lesson).exists()
+    with pytest.raises(ValidationError):
+        register_lesson(lesson, [Mark(cast.pupil_elsewhere.pk)], by=cast.teacher)
+
+
+def test_a_lesson_that_has_not_started_cannot_be_registered(client, cast, lesson):
+    later = f.lesson(
+        cast.group,
+        cast.maths,
+        cast.teacher,
+        cast.spring,
+        timezone.make_aware(dt.datetime(2026, 3, 18, 14, 0)),
+    )
+    client.force_login(cast.teacher.user)
+    page = client.get(url(later)).content.decode()
+    assert "This lesson has not started yet" in page
+    assert 'id="register"' not in page
+    response = client.post(
+        url(later), register_data(later, {cast.pupil.pk: {"absent_whole": "on"}})
+    )
+    assert response.status_code == 400
+    assert "This lesson has not started yet" in response.content.decode()
+    assert not LessonAttendance.objects.filter(lesson=later).exists()
+    with pytest.raises(ValidationError):
+        register_lesson(later, [Mark(cast.pupil.pk)], by=cast.teacher)
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        "teacher_elsewhere",
+        "outsider",
+        "mentor",
+        "other_mentor",
+        "nurse",
+        "principal_elsewhere",
+        "admin",
+        "officer",
+    ],
+)
+def test_the_register_is_hidden_from_staff_who_may_not_register(client, cast, lesson, who):
+    client.force_login(getattr(cast, who).user)
+    assert client.get(url(lesson)).status_code == 404
+    data = register_data(lesson, {cast.pupil.pk: {"absent_whole": "on"}})
+    assert client.post(url(lesson), data).status_code == 404
+    assert not LessonAttendance.objects.filter(lesson=lesson).exists()
+
+
+def test_the_principal_of_the_school_may_open_the_register(client, cast, lesson):
+    client.force_login(cast.principal.user)
+    assert client.get(url(lesson)).status_code == 200
+
+
+def test_signed_out_visitors_are_sent_to_log_in(client, lesson):
+    assert client.get(url(lesson)).status_code == 302
+
+
+def test_saving_a_30_pupil_lesson_takes_a_bounded_number_of_queries(
+    client, cast, django_assert_max_num_queries
+):
+    group = s.TeachingGroup.objects.create(school=cast.north, school_year=cast.year, name="9C")
+    pupils = [f.pupil(cast.org, f"Elev{n}", "Trettio") for n in range(30)]
+    s.GroupMembership.objects.bulk_create(
+        s.GroupMembership(group=group, pupil=p, start=cast.year.start) for p in pupils
+    )
+    big = f.lesson(
+        group,
+        cast.maths,
+        cast.teacher,
+        cast.spring,
+        timezone.make_aware(dt.datetime(2026, 3, 18, 8, 0)),
+    )
+    client.force_login(cast.teacher.user)
+    marks = {p.pk: {"absent_whole": "on", "status": "SJUK"} for p in pupils[:5]}
+    marks |= {p.pk: {"late_minutes": "5"} for p in pupils[5:10]}
+    data = register_data(big, marks)
+    with django_assert_max_num_queries(20):  # fixed, not one per pupil: bulk writes
+        response = client.post(url(big), data)
+    assert response.status_code == 302
+    assert LessonAttendance.objects.filter(lesson=big).count() == 30
+    assert AttendanceChange.objects.filter(lesson=big).count() == 10
+    # A correction of the same register stays within the same bound.
+    marks[pupils[0].pk] = {"absent_minutes": "20", "status": "invalid"}
+    big.refresh_from_db()
+    data = register_data(big, marks)
+    with django_assert_max_num_queries(20):
+        assert client.post(url(big), data).status_code == 302
+    assert AttendanceChange.objects.filter(lesson=big).count() == 11
+    with django_assert_max_num_queries(12):
+        assert client.get(url(big)).status_code == 200
