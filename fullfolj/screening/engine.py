@@ -1,0 +1,1076 @@
+"""Screening indicators, rules and flags for every pupil at an as-of date (Polars, no Django).
+
+The input is the per-pupil, per-day attendance aggregate the product keeps in step with the
+lesson register (`attendance_pupilday`: pupil_id, organiser_id, date, lessons,
+scheduled_minutes, absent_minutes, valid_minutes, invalid_minutes, unknown_minutes,
+late_minutes, late_count), never the lesson rows (issue 5, "Speed"). A screening is one lazy
+Polars plan per input: filter the dates, one group-by with a conditional sum per window, and a
+small run-length step over the whole-day rows. Nothing loops over pupils or rows in Python.
+
+Optional inputs, each a frame with the columns named in `compute_indicators`:
+
+- `subject_weeks`, the second kept aggregate this module proposes (`attendance_pupilsubjectweek`):
+  pupil_id, subject_id, week (the ISO week's Monday), scheduled_minutes, absent_minutes,
+  invalid_minutes; kept up to date in the same transaction as `attendance_pupilday`, so the
+  subject concentration needs no lesson scan either (one row per pupil, subject and week: about
+  three times the rows of the daily aggregate in a term);
+- `grades` (pupil_id, subject_code, term_id, grade "A".."F" or "-", term_end),
+- `warnings` (pupil_id, subject_code, date): mid-term "risk för F",
+- `placements` (pupil_id, school_id, start, end; optional grade): the pupil's school and year
+  (årskurs) at the as-of date and changes of school.
+
+Every threshold is compared in integer arithmetic (DOMAIN.md "Attendance"; issue 5 "Speed"): an
+indicator's value is a fraction `num / den` of two integer columns and a rule's threshold a
+decimal `p / q`, so `value >= threshold` is `num * q >= p * den`. Minutes stay integers and no
+engine differs from another by rounding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Literal
+
+import polars as pl
+
+# --- Windows ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A span of calendar days ending `offset` days before the as-of date; `days=None`: the term.
+
+    `Window(28)` is the 28 days up to and including the as-of date ("de senaste fyra veckorna"),
+    `Window(28, 28)` the 28 days before those.
+    """
+
+    days: int | None
+    offset: int = 0
+
+    @property
+    def key(self) -> str:
+        """The column prefix of this window in the indicators frame: term, 28d, 28d_28."""
+        if self.days is None:
+            return "term"
+        return f"{self.days}d" if not self.offset else f"{self.days}d_{self.offset}"
+
+    @classmethod
+    def from_key(cls, key: str) -> Window:
+        """The window named by `key` (the inverse of `Window.key`)."""
+        if key == "term":
+            return TERM
+        days, _, offset = key.partition("_")
+        if not days.endswith("d") or not days[:-1].isdigit() or (offset and not offset.isdigit()):
+            raise ValueError(f"Okänt fönster {key!r}: ange term, 28d eller 28d_28.")
+        return cls(int(days[:-1]), int(offset or 0))
+
+    def bounds(self, as_of: dt.date, term_start: dt.date) -> tuple[dt.date, dt.date]:
+        """First and last date of the window (inclusive)."""
+        if self.days is None:
+            return term_start, as_of
+        end = as_of - dt.timedelta(days=self.offset)
+        return end - dt.timedelta(days=self.days - 1), end
+
+    @property
+    def before(self) -> Window:
+        """The window of the same length just before this one (for a trend)."""
+        if self.days is None:
+            raise ValueError("En trend behöver ett fönster i dagar, inte terminen.")
+        return Window(self.days, self.offset + self.days)
+
+    def label(self) -> str:
+        """Swedish, as it reads after a figure: "de senaste fyra veckorna", "denna termin"."""
+        if self.days is None:
+            return "denna termin"
+        span = _span(self.days)
+        if not self.offset:
+            return f"{_SENASTE[span[0]]} {span[1]}"
+        return (
+            f"{_DEFINITE[span[0]]} {span[1]} före {_SENASTE[_span(self.offset)[0]]} "
+            f"{_span(self.offset)[1]}"
+        )
+
+
+_NUMBER_WORDS = (
+    "",
+    "en",
+    "två",
+    "tre",
+    "fyra",
+    "fem",
+    "sex",
+    "sju",
+    "åtta",
+    "nio",
+    "tio",
+    "elva",
+    "tolv",
+)
+_SENASTE = {"one": "den senaste", "many": "de senaste"}
+_DEFINITE = {"one": "den", "many": "de"}
+
+
+def _span(days: int) -> tuple[str, str]:
+    """("one"|"many", "veckan" / "fyra veckorna" / "10 dagarna")."""
+    if days % 7 == 0:
+        weeks = days // 7
+        if weeks == 1:
+            return "one", "veckan"
+        word = _NUMBER_WORDS[weeks] if weeks < len(_NUMBER_WORDS) else str(weeks)
+        return "many", f"{word} veckorna"
+    if days == 1:
+        return "one", "dagen"
+    return "many", f"{days} dagarna"
+
+
+TERM = Window(None)
+LAST_4W = Window(28)
+PREV_4W = LAST_4W.before
+DEFAULT_WINDOWS: tuple[Window, ...] = (TERM, LAST_4W, PREV_4W)
+MAX_WINDOW_DAYS = 366
+
+
+class NoSchoolDaysError(ValueError):
+    """A screening date with no school days to screen (issue 5, "Bad input")."""
+
+
+# --- Grade rules --------------------------------------------------------------------------
+
+
+def _default_points() -> dict[str, Decimal]:
+    return {
+        "A": Decimal(20),
+        "B": Decimal("17.5"),
+        "C": Decimal(15),
+        "D": Decimal("12.5"),
+        "E": Decimal(10),
+        "F": Decimal(0),
+        "-": Decimal(0),
+    }
+
+
+def _default_programmes() -> dict[str, frozenset[str]]:
+    return {
+        "ES": frozenset(),  # estetiska programmet: no subjects beyond the twelve
+        "EK/HU/SA": frozenset({"GE", "HI", "RE", "SH"}),
+        "NA/TE": frozenset({"BI", "FY", "KE"}),
+    }
+
+
+@dataclass(frozen=True)
+class GradeRules:
+    """Meritvärde and eligibility (gymnasiebehörighet), configurable per municipality.
+
+    Defaults from DOMAIN.md "Grades and eligibility" (Skollagen 15 kap., gymnasieförordningen):
+    points A 20 … E 10, F and "–" 0; meritvärde = the 16 best subjects plus a modern language as
+    a 17th if it raises the sum (max 340); vocational programmes need Swedish or SVA, English,
+    mathematics and 5 more passed subjects (8 in all); preparatory programmes those 3 and 9 more
+    (12), the programme's own subjects among them.
+    """
+
+    points: Mapping[str, Decimal] = field(default_factory=_default_points)
+    passing: frozenset[str] = frozenset("ABCDE")
+    best_count: int = 16
+    seventeenth: frozenset[str] = frozenset({"M2"})  # counted as a 17th if it raises the sum
+    swedish: frozenset[str] = frozenset({"SV", "SVA"})  # one of them must be passed
+    core: frozenset[str] = frozenset({"EN", "MA"})  # each must be passed
+    vocational_passed: int = 8
+    preparatory_passed: int = 12
+    preparatory_programmes: Mapping[str, frozenset[str]] = field(
+        default_factory=_default_programmes
+    )
+
+    def __post_init__(self) -> None:
+        for grade, points in self.points.items():
+            if (Decimal(points) * 10) % 1 or points < 0:
+                raise ValueError(f"Poäng för {grade} måste vara ≥ 0 med högst en decimal.")
+        if not self.passing <= set(self.points):
+            raise ValueError("Varje godkänt betyg behöver poäng.")
+
+    @property
+    def points_x10(self) -> dict[str, int]:
+        """Points in tenths, so sums stay integers (17.5 → 175)."""
+        return {grade: int(Decimal(p) * 10) for grade, p in self.points.items()}
+
+    @property
+    def max_merit_x10(self) -> int:
+        top = max(self.points_x10.values())
+        return top * (self.best_count + (1 if self.seventeenth else 0))
+
+
+# --- Indicators ---------------------------------------------------------------------------
+
+Unit = Literal["percent", "pp", "count", "points", "bool"]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One screening indicator: its unit, the range a threshold may take, and its Swedish text."""
+
+    name: str
+    unit: Unit
+    low: Decimal
+    high: Decimal
+    windowed: bool
+    text: str  # Swedish explanation; {value} {window} {threshold} {detail} are filled in
+
+
+def _indicator(
+    name: str, unit: Unit, low: float, high: float, windowed: bool, text: str
+) -> Indicator:
+    return Indicator(name, unit, Decimal(str(low)), Decimal(str(high)), windowed, text)
+
+
+INDICATORS: dict[str, Indicator] = {i.name: i for i in (
+    _indicator("absence_total", "percent", 0, 100, True, "Frånvaro {value} {window}"),
+    _indicator("absence_valid", "percent", 0, 100, True, "Giltig frånvaro {value} {window}"),
+    _indicator("absence_invalid", "percent", 0, 100, True, "Ogiltig frånvaro {value} {window}"),
+    _indicator("absence_unknown", "percent", 0, 100, True,
+               "Ej bedömd frånvaro {value} {window}"),
+    _indicator("absence_trend", "pp", -100, 100, True, "Frånvaron {change} {window} jämfört "
+               "med {before}"),
+    _indicator("invalid_trend", "pp", -100, 100, True, "Den ogiltiga frånvaron {change} "
+               "{window} jämfört med {before}"),
+    _indicator("whole_day_run", "count", 0, 200, True,
+               "Frånvarande hela dagen {value} skoldagar i rad {window}"),
+    _indicator("whole_days", "count", 0, 200, True,
+               "Frånvarande hela dagen {value} skoldagar {window}"),
+    _indicator("skip_days", "count", 0, 200, True,
+               "Ogiltigt frånvarande från enstaka lektioner {value} skoldagar {window}"),
+    _indicator("late_count", "count", 0, 1000, True, "Sen ankomst {value} gånger {window}"),
+    _indicator("weekday_concentration", "percent", 0, 100, True,
+               "{value} av frånvaron på {detail} {window}"),
+    _indicator("subject_concentration", "pp", -100, 100, True,
+               "Frånvaron i {detail} är {value} högre än i alla ämnen {window}"),
+    _indicator("f_grades", "count", 0, 30, False, "{value} betyg F eller – i senaste betygen"),
+    _indicator("f_warnings", "count", 0, 30, False, "Varning om F i {value} ämnen denna termin"),
+    _indicator("failing_subjects", "count", 0, 30, False,
+               "F, – eller varning om F i {value} ämnen"),
+    _indicator("passed_subjects", "count", 0, 30, False,
+               "Godkänd i {value} ämnen i senaste betygen"),
+    _indicator("vocational_eligible", "bool", 0, 1, False,
+               "{eligible} till yrkesprogram enligt senaste betygen"),
+    _indicator("preparatory_eligible", "bool", 0, 1, False,
+               "{eligible} till högskoleförberedande program enligt senaste betygen"),
+    _indicator("merit_value", "points", 0, 340, False, "Meritvärde {value}"),
+    _indicator("school_changes", "count", 0, 50, False,
+               "Bytt skola {value} gånger de senaste 12 månaderna"),
+)}  # fmt: skip
+
+WEEKDAYS_SV = ("måndagar", "tisdagar", "onsdagar", "torsdagar", "fredagar")
+_DAY_SUMS = (
+    "scheduled_minutes",
+    "absent_minutes",
+    "valid_minutes",
+    "invalid_minutes",
+    "unknown_minutes",
+    "late_minutes",
+    "late_count",
+)
+_ABSENCE_COLUMN = {
+    "absence_total": "absent",
+    "absence_valid": "valid",
+    "absence_invalid": "invalid",
+    "absence_unknown": "unknown",
+}
+
+
+def windows_for(rules: Iterable[Rule]) -> tuple[Window, ...]:
+    """The windows `compute_indicators` needs for `rules` (and the defaults)."""
+    needed = list(DEFAULT_WINDOWS)
+    for rule in rules:
+        for condition in (rule, *rule.also):
+            if condition.window is not None:
+                needed.append(condition.window)
+            if condition.indicator.endswith("_trend") and condition.window is not None:
+                needed.append(condition.baseline or condition.window.before)
+    return tuple(dict.fromkeys(needed))
+
+
+def compute_indicators(
+    days: pl.DataFrame | pl.LazyFrame,
+    *,
+    as_of: dt.date,
+    term_start: dt.date,
+    windows: Sequence[Window] = DEFAULT_WINDOWS,
+    subject_weeks: pl.DataFrame | pl.LazyFrame | None = None,
+    grades: pl.DataFrame | pl.LazyFrame | None = None,
+    warnings: pl.DataFrame | pl.LazyFrame | None = None,
+    placements: pl.DataFrame | pl.LazyFrame | None = None,
+    grade_rules: GradeRules | None = None,
+    min_subject_minutes: int = 120,
+) -> pl.DataFrame:
+    """Every indicator for every pupil at `as_of`, one row per pupil (issue 5, "Indicators").
+
+    Pupils are those placed at `as_of` when `placements` is given, else those with a school day
+    in any window. Per window `w` (prefix `w.key`): `_days`, `_scheduled`, `_absent`, `_valid`,
+    `_invalid`, `_unknown` (minutes), `_late_count`, `_late_minutes`, `_whole_days`,
+    `_longest_run` (consecutive school days wholly absent: absent >= scheduled > 0; a run counts
+    the pupil's days present in the aggregate, so weekends and holidays neither count nor break
+    it), `_weekday_top` (1 = Monday) and `_weekday_absent` (absent minutes on that weekday), and
+    with `subject_weeks` `_subject_id`, `_subject_num`, `_subject_den` (the subject whose
+    absence rate most exceeds the pupil's rate in all subjects, in percentage points as
+    num/den; whole ISO weeks that ended by `as_of` and overlap the window; subjects with fewer
+    than `min_subject_minutes` scheduled are left out).
+
+    Grades give `has_grades`, `f_grades` (F or "–" in the latest term with grades, term_end <=
+    as_of), `passed_subjects`, `merit_x10` (meritvärde in tenths), `vocational_eligible` and
+    `preparatory_eligible`; warnings `f_warnings` (subjects warned since `term_start`) and with
+    grades `failing_subjects` (subjects with either); placements `school_id`, `grade` (if the
+    frame has it) and `school_changes` (placements starting in the 365 days up to `as_of` at a
+    different school from the pupil's previous placement).
+
+    Raises NoSchoolDaysError when the term up to `as_of` has no school days in the last 28 days.
+    """
+    if as_of < term_start:
+        raise NoSchoolDaysError(f"Screeningdagen {as_of} ligger före terminens start {term_start}.")
+    windows = list(dict.fromkeys([*windows, LAST_4W]))
+    for window in windows:
+        _check_window(window)
+    bounds = {w.key: w.bounds(as_of, term_start) for w in windows}
+    first = min(start for start, _ in bounds.values())
+    school_days = (
+        days.lazy()
+        .filter(pl.col("date").is_between(first, as_of) & (pl.col("scheduled_minutes") > 0))
+        .select("pupil_id", "date", *[pl.col(c).cast(pl.Int64) for c in _DAY_SUMS])
+        .with_columns(pl.col("pupil_id").cast(pl.Int64))
+    )
+    attendance = _attendance_sums(school_days, bounds).collect()
+    recent_start = max(term_start, as_of - dt.timedelta(days=27))
+    if not attendance.height or not attendance.filter(pl.col("recent_days") > 0).height:
+        raise NoSchoolDaysError(
+            f"Inga skoldagar mellan {recent_start} och {as_of}: screeningen behöver närvaro "
+            "från terminens senaste fyra veckor (välj en dag under terminen)."
+        )
+    runs = _longest_runs(school_days, bounds)
+    frame = attendance.join(runs, on="pupil_id", how="left").with_columns(
+        pl.col(f"{key}_longest_run").fill_null(0) for key in bounds
+    )
+    frame = frame.drop("recent_days")
+
+    if placements is not None:
+        placed = _placements(placements.lazy(), as_of).collect()
+        frame = placed.join(frame, on="pupil_id", how="left").with_columns(
+            pl.col(c).fill_null(0)
+            for c in frame.columns
+            if c != "pupil_id" and not c.endswith("_weekday_top")
+        )
+    if subject_weeks is not None:
+        for window in windows:
+            start, end = bounds[window.key]
+            frame = frame.join(
+                _subject_concentration(
+                    subject_weeks.lazy(), window.key, start, end, as_of, min_subject_minutes
+                ).collect(),
+                on="pupil_id",
+                how="left",
+            )
+    rules = grade_rules or GradeRules()
+    if grades is not None:
+        frame = frame.join(
+            _grade_indicators(grades.lazy(), as_of, rules).collect(), on="pupil_id", how="left"
+        )
+        frame = frame.with_columns(pl.col("has_grades").fill_null(False))
+    empty = pl.lit([], pl.List(pl.Utf8))
+    if warnings is not None:
+        warned = (
+            warnings.lazy()
+            .filter(pl.col("date").is_between(term_start, as_of))
+            .group_by(pl.col("pupil_id").cast(pl.Int64))
+            .agg(
+                f_warnings=pl.col("subject_code").n_unique().cast(pl.Int64),
+                warned_subjects=pl.col("subject_code").unique(),
+            )
+            .collect()
+        )
+        frame = frame.join(warned, on="pupil_id", how="left").with_columns(
+            pl.col("f_warnings").fill_null(0)
+        )
+    lists = [
+        pl.col(c).fill_null(empty)
+        for c in ("failed_subjects", "warned_subjects")
+        if c in frame.columns
+    ]
+    if lists:
+        frame = frame.with_columns(
+            failing_subjects=pl.concat_list(*lists, empty).list.unique().list.len().cast(pl.Int64)
+        ).drop("failed_subjects", "warned_subjects", strict=False)
+    return frame.sort("pupil_id")
+
+
+def _check_window(window: Window) -> None:
+    if window.days is not None and not 0 < window.days <= MAX_WINDOW_DAYS:
+        raise ValueError(f"Fönstret måste vara 1–{MAX_WINDOW_DAYS} dagar, inte {window.days}.")
+    if window.offset < 0:
+        raise ValueError("Ett fönster kan inte sluta efter screeningdagen.")
+
+
+def _attendance_sums(
+    school_days: pl.LazyFrame, bounds: Mapping[str, tuple[dt.date, dt.date]]
+) -> pl.LazyFrame:
+    """One pass: conditional sums per window and weekday, grouped by pupil."""
+    whole = pl.col("absent_minutes") >= pl.col("scheduled_minutes")
+    skipped = (pl.col("invalid_minutes") > 0) & ~whole
+    weekday = pl.col("date").dt.weekday()
+    aggs: list[pl.Expr] = []
+    for key, (start, end) in bounds.items():
+        inside = pl.col("date").is_between(start, end)
+
+        def total(expr: pl.Expr, inside: pl.Expr = inside) -> pl.Expr:
+            return pl.when(inside).then(expr).otherwise(0).sum()
+
+        aggs += [
+            inside.sum().cast(pl.Int64).alias(f"{key}_days"),
+            total(pl.col("scheduled_minutes")).alias(f"{key}_scheduled"),
+            total(pl.col("absent_minutes")).alias(f"{key}_absent"),
+            total(pl.col("valid_minutes")).alias(f"{key}_valid"),
+            total(pl.col("invalid_minutes")).alias(f"{key}_invalid"),
+            total(pl.col("unknown_minutes")).alias(f"{key}_unknown"),
+            total(pl.col("late_count")).alias(f"{key}_late_count"),
+            total(pl.col("late_minutes")).alias(f"{key}_late_minutes"),
+            (inside & whole).sum().cast(pl.Int64).alias(f"{key}_whole_days"),
+            (inside & skipped).sum().cast(pl.Int64).alias(f"{key}_skip_days"),
+        ]
+        aggs += [
+            total(pl.col("absent_minutes"), inside & (weekday == d)).alias(f"_{key}_wd{d}")
+            for d in range(1, 6)
+        ]
+    recent = bounds[LAST_4W.key]
+    term = bounds.get(TERM.key, recent)
+    aggs.append(
+        pl.col("date").is_between(max(recent[0], term[0]), recent[1]).sum().alias("recent_days")
+    )
+    summed = school_days.group_by("pupil_id").agg(aggs)
+    tops: list[pl.Expr] = []
+    for key in bounds:
+        cols = [pl.col(f"_{key}_wd{d}") for d in range(1, 6)]
+        best = pl.max_horizontal(cols)
+        top = pl.when(cols[0] == best).then(1)
+        for d in range(2, 6):
+            top = top.when(cols[d - 1] == best).then(d)
+        tops += [
+            pl.when(best > 0).then(top).cast(pl.Int8).alias(f"{key}_weekday_top"),
+            best.alias(f"{key}_weekday_absent"),
+        ]
+    return summed.with_columns(tops).select(pl.exclude("^_.*_wd[1-5]$"))
+
+
+def _longest_runs(
+    school_days: pl.LazyFrame, bounds: Mapping[str, tuple[dt.date, dt.date]]
+) -> pl.DataFrame:
+    """Longest run of consecutive school days wholly absent, per pupil and window.
+
+    The rows are numbered in (pupil, date) order; among the whole-day rows of a window, a run
+    is a stretch whose row numbers go up by one, i.e. whose number minus its rank is constant.
+    """
+    numbered = (
+        school_days.select("pupil_id", "date", "scheduled_minutes", "absent_minutes")
+        .sort("pupil_id", "date")
+        .with_row_index("row")
+        .filter(pl.col("absent_minutes") >= pl.col("scheduled_minutes"))
+        .select("pupil_id", "date", pl.col("row").cast(pl.Int64))
+        .collect()
+    )
+    result = numbered.select("pupil_id").unique()
+    for key, (start, end) in bounds.items():
+        runs = (
+            numbered.lazy()
+            .filter(pl.col("date").is_between(start, end))
+            .with_columns(run=pl.col("row") - pl.int_range(pl.len(), dtype=pl.Int64))
+            .group_by("pupil_id", "run")
+            .agg(length=pl.len())
+            .group_by("pupil_id")
+            .agg(pl.col("length").max().cast(pl.Int64).alias(f"{key}_longest_run"))
+        )
+        result = result.join(runs.collect(), on="pupil_id", how="left")
+    return result
+
+
+def _placements(placements: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+    """Pupils placed at `as_of`: school, grade (if given) and changes of school in 12 months."""
+    has_grade = "grade" in placements.collect_schema().names()
+    ordered = placements.with_columns(pl.col("pupil_id").cast(pl.Int64)).sort("pupil_id", "start")
+    changes = (
+        ordered.filter(pl.col("start") <= as_of)
+        .with_columns(previous=pl.col("school_id").shift(1).over("pupil_id"))
+        .filter(pl.col("start") > as_of - dt.timedelta(days=365))
+        .group_by("pupil_id")
+        .agg(
+            school_changes=(
+                pl.col("previous").is_not_null() & (pl.col("previous") != pl.col("school_id"))
+            )
+            .sum()
+            .cast(pl.Int64)
+        )
+    )
+    current = (
+        ordered.filter(
+            (pl.col("start") <= as_of) & (pl.col("end").is_null() | (pl.col("end") >= as_of))
+        )
+        .group_by("pupil_id")
+        .agg(pl.col("school_id").last(), *([pl.col("grade").last()] if has_grade else []))
+    )
+    return current.join(changes, on="pupil_id", how="left").with_columns(
+        pl.col("school_changes").fill_null(0)
+    )
+
+
+def _subject_concentration(
+    subject_weeks: pl.LazyFrame,
+    key: str,
+    start: dt.date,
+    end: dt.date,
+    as_of: dt.date,
+    min_minutes: int,
+) -> pl.LazyFrame:
+    """The subject whose absence rate most exceeds the pupil's rate in all subjects (pp)."""
+    weeks = subject_weeks.filter(
+        pl.col("week").is_between(
+            start - dt.timedelta(days=6), min(end, as_of) - dt.timedelta(days=6)
+        )
+    ).with_columns(pl.col("pupil_id").cast(pl.Int64))
+    per_subject = weeks.group_by("pupil_id", "subject_id").agg(
+        s=pl.col("scheduled_minutes").cast(pl.Int64).sum(),
+        a=pl.col("absent_minutes").cast(pl.Int64).sum(),
+    )
+    totals = per_subject.group_by("pupil_id").agg(S=pl.col("s").sum(), A=pl.col("a").sum())
+    scored = (
+        per_subject.join(totals, on="pupil_id")
+        .filter(pl.col("s") >= min_minutes)
+        .with_columns(
+            num=100 * (pl.col("a") * pl.col("S") - pl.col("A") * pl.col("s")),
+            den=pl.col("s") * pl.col("S"),
+        )
+        .with_columns(order=pl.col("num") / pl.col("den"))
+        .sort("pupil_id", "order", "subject_id", descending=[False, True, False])
+        .group_by("pupil_id", maintain_order=True)
+        .first()
+    )
+    return scored.select(
+        "pupil_id",
+        pl.col("subject_id").alias(f"{key}_subject_id"),
+        pl.col("num").alias(f"{key}_subject_num"),
+        pl.col("den").alias(f"{key}_subject_den"),
+    )
+
+
+def _grade_indicators(grades: pl.LazyFrame, as_of: dt.date, rules: GradeRules) -> pl.LazyFrame:
+    """F count, passed subjects, meritvärde and eligibility from each pupil's latest grades."""
+    points = rules.points_x10
+    known = grades.select(pl.col("grade").unique()).collect().to_series().to_list()
+    unknown = sorted(set(known) - set(points) - {None})
+    if unknown:
+        raise ValueError(f"Okända betyg {unknown}: kända är {sorted(points)}.")
+    swedish_as = next(iter(sorted(rules.swedish)))  # SV and SVA count as one subject
+    latest = (
+        grades.filter(pl.col("term_end") <= as_of)
+        .with_columns(pl.col("pupil_id").cast(pl.Int64))
+        .filter(pl.col("term_end") == pl.col("term_end").max().over("pupil_id"))
+        .with_columns(
+            points=pl.col("grade").replace_strict(points, default=0, return_dtype=pl.Int64),
+            passed=pl.col("grade").is_in(list(rules.passing)),
+            subject=pl.when(pl.col("subject_code").is_in(list(rules.swedish)))
+            .then(pl.lit(swedish_as))
+            .otherwise(pl.col("subject_code")),
+            extra=pl.col("subject_code").is_in(list(rules.seventeenth)),
+        )
+    )
+
+    def passed(codes: Iterable[str]) -> pl.Expr:
+        return (pl.col("passed") & pl.col("subject_code").is_in(list(codes))).any()
+
+    programme_ok = [
+        pl.all_horizontal([passed([code]) for code in sorted(required)] or [pl.lit(True)])
+        for required in rules.preparatory_programmes.values()
+    ]
+    per_pupil = latest.group_by("pupil_id").agg(
+        has_grades=pl.lit(True),
+        f_grades=(~pl.col("passed")).sum().cast(pl.Int64),
+        failed_subjects=pl.col("subject_code").filter(~pl.col("passed")).unique(),
+        passed_subjects=pl.col("subject").filter(pl.col("passed")).n_unique().cast(pl.Int64),
+        core_ok=pl.all_horizontal(passed(rules.swedish), *[passed([c]) for c in rules.core]),
+        programme_ok=pl.any_horizontal(programme_ok) if programme_ok else pl.lit(True),
+        best=pl.col("points")
+        .filter(~pl.col("extra"))
+        .sort(descending=True)
+        .head(rules.best_count)
+        .sum(),
+        seventeenth=pl.col("points").filter(pl.col("extra")).max(),
+    )
+    return per_pupil.select(
+        "pupil_id",
+        "has_grades",
+        "f_grades",
+        "failed_subjects",
+        "passed_subjects",
+        merit_x10=(pl.col("best") + pl.col("seventeenth").fill_null(0).clip(lower_bound=0)).cast(
+            pl.Int64
+        ),
+        vocational_eligible=(
+            pl.col("core_ok") & (pl.col("passed_subjects") >= rules.vocational_passed)
+        ),
+        preparatory_eligible=(
+            pl.col("core_ok")
+            & pl.col("programme_ok")
+            & (pl.col("passed_subjects") >= rules.preparatory_passed)
+        ),
+    )
+
+
+def indicator_fraction(
+    indicator: str,
+    window: Window | None,
+    columns: Sequence[str] = (),
+    baseline: Window | None = None,
+) -> tuple[pl.Expr, pl.Expr]:
+    """The indicator's value as integer (numerator, denominator) expressions over the frame.
+
+    The denominator is null or 0 where the value is undefined (no school days, no grades);
+    such pupils are never flagged. A trend compares `window` with `baseline` (default: the
+    window of the same length just before it).
+    """
+    key = window.key if window is not None else ""
+    one = pl.lit(1, pl.Int64)
+    if indicator in _ABSENCE_COLUMN:
+        return 100 * pl.col(f"{key}_{_ABSENCE_COLUMN[indicator]}"), pl.col(f"{key}_scheduled")
+    if indicator in ("absence_trend", "invalid_trend"):
+        if window is None:
+            raise ValueError(f"{indicator} behöver ett fönster.")
+        before = (baseline or window.before).key
+        part = "absent" if indicator == "absence_trend" else "invalid"
+        a1, s1 = pl.col(f"{key}_{part}"), pl.col(f"{key}_scheduled")
+        a0, s0 = pl.col(f"{before}_{part}"), pl.col(f"{before}_scheduled")
+        return 100 * (a1 * s0 - a0 * s1), s1 * s0
+    if indicator == "whole_day_run":
+        return pl.col(f"{key}_longest_run"), one
+    if indicator in ("whole_days", "skip_days", "late_count"):
+        return pl.col(f"{key}_{indicator}"), one
+    if indicator == "weekday_concentration":
+        return 100 * pl.col(f"{key}_weekday_absent"), pl.col(f"{key}_absent")
+    if indicator == "subject_concentration":
+        return pl.col(f"{key}_subject_num"), pl.col(f"{key}_subject_den")
+    grade_den = pl.when(pl.col("has_grades")).then(one) if "has_grades" in columns else one
+    if indicator in ("f_grades", "passed_subjects"):
+        return pl.col(indicator), grade_den
+    if indicator in ("vocational_eligible", "preparatory_eligible"):
+        return pl.col(indicator).cast(pl.Int64), grade_den
+    if indicator == "merit_value":
+        return pl.col("merit_x10"), grade_den * 10
+    if indicator in ("f_warnings", "failing_subjects", "school_changes"):
+        return pl.col(indicator), one
+    raise ValueError(f"Okänd indikator {indicator!r}.")
+
+
+def _detail(indicator: str, window: Window | None) -> pl.Expr:
+    key = window.key if window is not None else ""
+    if indicator == "weekday_concentration":
+        return pl.col(f"{key}_weekday_top").cast(pl.Utf8)
+    if indicator == "subject_concentration":
+        return pl.col(f"{key}_subject_id").cast(pl.Utf8)
+    return pl.lit(None, pl.Utf8)
+
+
+# --- Rules --------------------------------------------------------------------------------
+
+Comparison = Literal[">=", ">", "<=", "<"]
+COMPARISONS: tuple[str, ...] = (">=", ">", "<=", "<")
+GRADE_YEARS = range(0, 10)  # 0 = förskoleklass
+
+
+class RuleError(ValueError):
+    """A rule that cannot be saved; `field` names the offending field (for a form)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One comparison of an indicator with a threshold, over a window where the indicator has one.
+
+    Trends compare `window` with `baseline` (default: the same length just before it).
+    Invalid conditions raise RuleError when made (issue 5, "Bad input").
+    """
+
+    indicator: str
+    comparison: Comparison
+    threshold: Decimal | int | str
+    window: Window | None = None
+    baseline: Window | None = None
+
+    def __post_init__(self) -> None:
+        spec = INDICATORS.get(self.indicator)
+        if spec is None:
+            raise RuleError(
+                "indicator",
+                f"Okänd indikator {self.indicator!r}; kända är {', '.join(sorted(INDICATORS))}.",
+            )
+        if self.comparison not in COMPARISONS:
+            raise RuleError(
+                "comparison",
+                f"Okänd jämförelse {self.comparison!r}; använd {', '.join(COMPARISONS)}.",
+            )
+        threshold = _decimal(self.threshold, "threshold")
+        if not spec.low <= threshold <= spec.high:
+            raise RuleError(
+                "threshold",
+                f"Gränsen {_number(threshold)} ligger utanför "
+                f"{_number(spec.low)}–{_number(spec.high)} för {self.indicator}.",
+            )
+        if spec.unit in ("count", "bool") and threshold % 1:
+            raise RuleError(
+                "threshold", f"Gränsen för {self.indicator} är ett antal och måste vara ett heltal."
+            )
+        object.__setattr__(self, "threshold", threshold)
+        if spec.windowed and self.window is None:
+            raise RuleError("window", f"{self.indicator} behöver ett fönster.")
+        if not spec.windowed and self.window is not None:
+            raise RuleError("window", f"{self.indicator} har inget fönster.")
+        for name, window in (("window", self.window), ("baseline", self.baseline)):
+            if window is None:
+                continue
+            if window.days is not None and window.days <= 0:
+                raise RuleError(name, "Fönstret är tomt: ange minst en dag.")
+            if window.days is not None and window.days > MAX_WINDOW_DAYS:
+                raise RuleError(name, f"Fönstret får vara högst {MAX_WINDOW_DAYS} dagar.")
+            if window.offset < 0:
+                raise RuleError(name, "Ett fönster kan inte sluta efter screeningdagen.")
+        is_trend = self.indicator.endswith("_trend")
+        if is_trend and self.window is not None and self.window.days is None:
+            raise RuleError("window", "En trend jämför två fönster i dagar, inte terminen.")
+        if self.baseline is not None and not is_trend:
+            raise RuleError("baseline", "Bara en trend har en jämförelseperiod.")
+        if (
+            self.baseline is not None
+            and self.window is not None
+            and (
+                self.baseline.days is None
+                or self.window.days is None
+                or self.baseline.offset < self.window.offset + self.window.days
+            )
+        ):
+            raise RuleError("baseline", "Jämförelseperioden måste ligga före fönstret.")
+
+    @property
+    def key(self) -> str:
+        return self.window.key if self.window is not None else ""
+
+
+@dataclass(frozen=True)
+class Rule(Condition):
+    """A screening rule (screeningregel): a condition, the grade years it applies to, and
+    optionally more conditions that must also hold (`also`), e.g. a rising trend only at 5 %
+    absence or more. An empty `grade_years` means every year (0 = förskoleklass).
+    """
+
+    id: str = ""
+    grade_years: tuple[int, ...] = ()
+    also: tuple[Condition, ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.id:
+            raise RuleError("id", "Regeln behöver ett namn.")
+        bad_years = [y for y in self.grade_years if y not in GRADE_YEARS]
+        if bad_years:
+            raise RuleError("grade_years", f"Årskurs {bad_years} finns inte (0–9).")
+
+
+def rule(
+    rule_id: str,
+    indicator: str,
+    comparison: Comparison,
+    threshold: Decimal | int | str,
+    window: Window | None = None,
+    **options: object,
+) -> Rule:
+    """A rule with its id first: `rule("invalid_4w", "absence_invalid", ">=", 5, LAST_4W)`."""
+    return Rule(
+        indicator,
+        comparison,
+        threshold,
+        window,
+        id=rule_id,  # type: ignore[arg-type]
+        **options,
+    )
+
+
+def _decimal(value: object, name: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        raise RuleError(name, f"Ange {name} som heltal eller decimaltal, inte {value!r}.")
+    try:
+        number = Decimal(value)
+    except ArithmeticError:
+        raise RuleError(name, f"{value!r} är inget tal.") from None
+    if not number.is_finite():
+        raise RuleError(name, f"{value!r} är inget ändligt tal.")
+    if number.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise RuleError(name, "Högst två decimaler.")
+    return number
+
+
+def _compare(num: pl.Expr, den: pl.Expr, comparison: str, threshold: Decimal) -> pl.Expr:
+    """`num / den <op> threshold` in integers (den > 0), null where den is 0 or null."""
+    p, q = threshold.as_integer_ratio()
+    left, right = num * q, den * p
+    result = {">=": left >= right, ">": left > right, "<=": left <= right, "<": left < right}[
+        comparison
+    ]
+    return pl.when(den > 0).then(result)
+
+
+BASELINE_12W = Window(84, 28)  # the twelve weeks before the last four
+
+
+def default_rules() -> tuple[Rule, ...]:
+    """The rules a municipality starts from, chosen on the simulator's escalating pupils.
+
+    Illness makes total absence noisy: in the simulated municipality a rule "10 % in four
+    weeks" alone flags most pupils at some Monday of two years. What marks an escalation is
+    absence that is high *and* turning invalid compared with the pupil's own last twelve weeks
+    (DOMAIN.md "Attendance": patterns and a rising trend matter as much as levels). The grade
+    rules (DOMAIN.md "Grades and eligibility") catch the other road to leaving school without
+    eligibility. Measured figures: see evaluation.py and the issue's closing note.
+    """
+    return (
+        rule(
+            "rising_absence",
+            "absence_total",
+            ">=",
+            10,
+            LAST_4W,
+            also=(Condition("invalid_trend", ">=", 1, LAST_4W, baseline=BASELINE_12W),),
+        ),
+        rule("invalid_4w", "absence_invalid", ">=", 15, LAST_4W),
+        rule("failing", "failing_subjects", ">=", 3, grade_years=(7, 8, 9)),
+        rule("not_eligible", "vocational_eligible", "<", 1, grade_years=(9,)),
+    )
+
+
+def screen(indicators: pl.DataFrame, rules: Iterable[Rule]) -> pl.DataFrame:
+    """Flags: one row per pupil and rule that fires (pupil_id, rule_id, value, threshold, …).
+
+    `value` is the figure as a float for display; `value_num / value_den` is exact and is what
+    was compared. `detail` names the weekday (1–5) or subject id for concentration rules;
+    `also` holds the figures of the rule's further conditions. Rules whose input was not given
+    (no grades, no subject aggregate) fire for nobody.
+    """
+    columns = indicators.columns
+    parts: list[pl.LazyFrame] = []
+    for one in rules:
+        if not all(_has_inputs(c, columns) for c in (one, *one.also)):
+            continue
+        if one.grade_years and "grade" not in columns:
+            raise ValueError(
+                f"Regeln {one.id} gäller vissa årskurser: indikatorerna behöver "
+                "placeringar med årskurs."
+            )
+        missing = [w.key for w in windows_for([one]) if f"{w.key}_scheduled" not in columns]
+        if missing:
+            raise ValueError(
+                f"Regeln {one.id} behöver fönstren {missing}: beräkna "
+                "indikatorerna med windows_for(regler)."
+            )
+        num, den = indicator_fraction(one.indicator, one.window, columns, one.baseline)
+        fires = _compare(num, den, one.comparison, Decimal(one.threshold))
+        also = []
+        for condition in one.also:
+            n, d = indicator_fraction(
+                condition.indicator, condition.window, columns, condition.baseline
+            )
+            fires = fires & _compare(n, d, condition.comparison, Decimal(condition.threshold))
+            also.append(
+                pl.struct(
+                    indicator=pl.lit(condition.indicator),
+                    window=pl.lit(condition.key),
+                    baseline=pl.lit(condition.baseline.key if condition.baseline else ""),
+                    comparison=pl.lit(condition.comparison),
+                    threshold=pl.lit(str(condition.threshold)),
+                    value_num=n.cast(pl.Int64),
+                    value_den=d.cast(pl.Int64),
+                    detail=_detail(condition.indicator, condition.window),
+                )
+            )
+        if one.grade_years:
+            fires = fires & pl.col("grade").is_in(list(one.grade_years))
+        parts.append(
+            indicators.lazy()
+            .filter(fires.fill_null(False))
+            .select(
+                pl.col("pupil_id").cast(pl.Int64),
+                rule_id=pl.lit(one.id),
+                indicator=pl.lit(one.indicator),
+                window=pl.lit(one.key),
+                baseline=pl.lit(one.baseline.key if one.baseline else ""),
+                comparison=pl.lit(one.comparison),
+                value_num=num.cast(pl.Int64),
+                value_den=den.cast(pl.Int64),
+                value=(num / den).cast(pl.Float64),
+                threshold=pl.lit(str(one.threshold)),
+                detail=_detail(one.indicator, one.window),
+                also=pl.concat_list(also) if also else pl.lit([], pl.List(_CONDITION_TYPE)),
+            )
+            .cast(FLAG_SCHEMA)  # type: ignore[arg-type]
+        )
+    if not parts:
+        return pl.DataFrame(schema=FLAG_SCHEMA)
+    return pl.concat(pl.collect_all(parts))
+
+
+def _has_inputs(condition: Condition, columns: Sequence[str]) -> bool:
+    """Whether the indicators frame holds what `condition` reads (grades etc. are optional)."""
+    needs = {
+        "f_grades": "has_grades",
+        "passed_subjects": "has_grades",
+        "vocational_eligible": "has_grades",
+        "preparatory_eligible": "has_grades",
+        "merit_value": "has_grades",
+        "f_warnings": "f_warnings",
+        "failing_subjects": "failing_subjects",
+        "school_changes": "school_changes",
+    }
+    if condition.indicator == "subject_concentration":
+        return f"{condition.key}_subject_num" in columns
+    return needs.get(condition.indicator, "pupil_id") in columns
+
+
+_CONDITION_TYPE = pl.Struct(
+    {
+        "indicator": pl.Utf8(),
+        "window": pl.Utf8(),
+        "baseline": pl.Utf8(),
+        "comparison": pl.Utf8(),
+        "threshold": pl.Utf8(),
+        "value_num": pl.Int64(),
+        "value_den": pl.Int64(),
+        "detail": pl.Utf8(),
+    }
+)
+FLAG_SCHEMA: dict[str, pl.DataType] = {
+    "pupil_id": pl.Int64(),
+    "rule_id": pl.Utf8(),
+    "indicator": pl.Utf8(),
+    "window": pl.Utf8(),
+    "baseline": pl.Utf8(),
+    "comparison": pl.Utf8(),
+    "value_num": pl.Int64(),
+    "value_den": pl.Int64(),
+    "value": pl.Float64(),
+    "threshold": pl.Utf8(),
+    "detail": pl.Utf8(),
+    "also": pl.List(_CONDITION_TYPE),
+}
+
+
+# --- Explanations -------------------------------------------------------------------------
+
+
+def explain(flag: Mapping[str, object], subject_names: Mapping[int, str] | None = None) -> str:
+    """The flag in Swedish with its figures and thresholds (issue 5, "Rules").
+
+    "Ogiltig frånvaro 14 % de senaste fyra veckorna (gräns 10 %)"; further conditions follow
+    after "och". A figure is rounded to whole units unless that would seem to contradict the
+    comparison (9,6 % against a limit of < 10 %).
+    """
+    parts = [_explain_one(flag, subject_names)]
+    for condition in flag.get("also") or ():  # type: ignore[attr-defined]
+        text = _explain_one(condition, subject_names)
+        parts.append(text[0].lower() + text[1:])
+    return " och ".join(parts)
+
+
+def _explain_one(flag: Mapping[str, object], names: Mapping[int, str] | None) -> str:
+    spec = INDICATORS[str(flag["indicator"])]
+    window = Window.from_key(str(flag["window"])) if flag.get("window") else None
+    baseline = Window.from_key(str(flag["baseline"])) if flag.get("baseline") else None
+    threshold = Decimal(str(flag["threshold"]))
+    comparison = str(flag["comparison"])
+    exact = Fraction(int(flag["value_num"]), int(flag["value_den"]))  # type: ignore[call-overload]
+    shown = _shown(exact, comparison, threshold, first_places=1 if spec.unit == "points" else 0)
+    values = {
+        "value": _with_unit(shown, spec.unit),
+        "window": window.label() if window else "",
+        "before": _before(window, baseline) if window and window.days else "",
+        "change": _change(shown),
+        "eligible": "Behörig" if exact >= 1 else "Inte behörig",
+        "detail": _detail_text(spec.name, flag.get("detail"), names),
+    }
+    text = spec.text.format(**values).strip()
+    text = text[0].upper() + text[1:]
+    if spec.unit == "bool":
+        return text
+    bound = _with_unit(threshold, spec.unit)
+    if spec.name == "weekday_concentration":
+        bound += ", väntat 20 %"
+    return f"{text} (gräns {bound})"
+
+
+def _with_unit(value: Decimal, unit: Unit) -> str:
+    if unit == "percent":
+        return f"{_number(value)} %"
+    if unit == "pp":
+        return f"{_number(value)} procentenhet" + ("" if abs(value) == 1 else "er")
+    return _number(value)
+
+
+def _shown(
+    exact: Fraction,
+    comparison: str,
+    threshold: Decimal,
+    first_places: int = 0,
+) -> Decimal:
+    """The exact value rounded to 0, 1 or 2 decimals: the fewest that keep the comparison true.
+
+    Meritvärde starts at one decimal (17,5-point grades): `first_places`.
+    """
+
+    def holds(value: Fraction | Decimal) -> bool:
+        v, t = Fraction(value), Fraction(threshold)
+        return {">=": v >= t, ">": v > t, "<=": v <= t, "<": v < t}[comparison]
+
+    truth = holds(exact)
+    decimal = Decimal(exact.numerator) / Decimal(exact.denominator)
+    for places in range(first_places, 3):
+        rounded = decimal.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if holds(rounded) == truth:
+            return rounded
+    return rounded
+
+
+def _number(value: Decimal | int) -> str:
+    """Swedish style: decimal comma, a real minus sign, no trailing zeros."""
+    number = Decimal(value)
+    text = f"{number.normalize():f}" if number % 1 else f"{number.to_integral_value():f}"
+    return text.replace("-", "−").replace(".", ",")
+
+
+def _before(window: Window, baseline: Window | None) -> str:
+    """What a trend compares with: "de fyra veckorna dessförinnan"."""
+    if baseline is None or baseline == window.before:
+        count, span = _span(window.days or 0)
+        return f"{_DEFINITE[count]} {span} dessförinnan"
+    if baseline.offset == window.offset + (window.days or 0):
+        count, span = _span(baseline.days or 0)
+        return f"{_DEFINITE[count]} {span} dessförinnan"
+    return baseline.label()
+
+
+def _change(value: Decimal) -> str:
+    if value > 0:
+        return f"ökade med {_with_unit(value, 'pp')}"
+    if value < 0:
+        return f"minskade med {_with_unit(-value, 'pp')}"
+    return "var oförändrad"
+
+
+def _detail_text(indicator: str, detail: object, names: Mapping[int, str] | None) -> str:
+    if detail is None:
+        return ""
+    if indicator == "weekday_concentration":
+        return WEEKDAYS_SV[int(str(detail)) - 1]
+    subject = int(str(detail))
+    return (names or {}).get(subject, f"ämne {subject}")
