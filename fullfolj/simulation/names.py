@@ -184,7 +184,7 @@ INDEPENDENT_ORGANISERS = (
 EMAIL_DOMAINS = ("gmail.com", "hotmail.com", "outlook.com", "telia.com", "live.se", "icloud.com")
 
 _ASCII = str.maketrans({
-    "å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u", "ç": "c", "ş": "s", "ğ": "g", "ı": "i",  # noqa: RUF001
+    "å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u", "ç": "c", "ş": "s", "ğ": "g", "ı": "i",
     "ž": "z", "č": "c", "ć": "c", "š": "s", "đ": "d", "ł": "l", "ń": "n", "ó": "o", "ś": "s",
     "ź": "z", "ż": "z", "ą": "a", "ę": "e", "ê": "e",
 })  # fmt: skip
