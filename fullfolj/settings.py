@@ -43,7 +43,10 @@ INSTALLED_APPS = [
     "fullfolj.access",
     "fullfolj.schools",
     "fullfolj.attendance",
+    "fullfolj.notices",
+    "fullfolj.ladder",
     "fullfolj.grades",
+    "fullfolj.screening",
     "fullfolj.simulation",
     "fullfolj.riskmodel",
     "fullfolj.benchmarks",
@@ -120,6 +123,21 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "fullfolj@localhost")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Guardian notices (Skollagen 7 kap. 17 §): sent N minutes after the day's last invalid lesson,
+# or at a fixed time ("15:30"); at least GRACE minutes after any change, for corrections.
+FULLFOLJ_NOTICE_DELAY_MINUTES = int(os.environ.get("FULLFOLJ_NOTICE_DELAY_MINUTES", "30"))
+FULLFOLJ_NOTICE_SEND_AT = os.environ.get("FULLFOLJ_NOTICE_SEND_AT", "")
+FULLFOLJ_NOTICE_GRACE_MINUTES = int(os.environ.get("FULLFOLJ_NOTICE_GRACE_MINUTES", "5"))
+# A worker's claim on a notice lapses after this; keep it far above EMAIL_TIMEOUT.
+FULLFOLJ_NOTICE_LEASE_SECONDS = int(os.environ.get("FULLFOLJ_NOTICE_LEASE_SECONDS", "300"))
+FULLFOLJ_NOTICE_MAX_ATTEMPTS = 5
+EMAIL_TIMEOUT = 30
+FULLFOLJ_SMS_BACKEND = os.environ.get(
+    "FULLFOLJ_SMS_BACKEND", "fullfolj.notices.channels.ConsoleSMSBackend"
+)
+# The daily absence-ladder evaluation runs at this local time.
+FULLFOLJ_LADDER_RUN_AT = os.environ.get("FULLFOLJ_LADDER_RUN_AT", "06:00")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)

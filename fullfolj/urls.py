@@ -11,5 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("narvaro/", include("fullfolj.attendance.urls")),
+    path("riskzon/", include("fullfolj.screening.urls")),
+    path("trappan/", include("fullfolj.ladder.urls")),
     path("", include("fullfolj.schools.urls")),
 ]

@@ -15,9 +15,18 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from fullfolj.lib import clock
+from fullfolj.notices import actions as notices
+from fullfolj.notices import tasks as notice_tasks
 from fullfolj.schools.models import Pupil, Staff
 
-from .models import AbsenceReason, AttendanceChange, Lesson, LessonAttendance, PupilDay
+from .models import (
+    AbsenceReason,
+    AttendanceChange,
+    Lesson,
+    LessonAttendance,
+    PupilDay,
+    PupilSubjectWeek,
+)
 
 _AGGREGATE_SELECT = """
     SELECT pupil_id, MIN(organiser_id), date, COUNT(*),
@@ -46,16 +55,53 @@ def _aggregate_sql(where: str = "") -> str:
     )
 
 
+_SUBJECT_WEEK_COLUMNS = (
+    "pupil_id, organiser_id, subject_id, week, scheduled_minutes, absent_minutes, invalid_minutes"
+)
+
+
+def _monday_sql(column: str) -> str:
+    """The ISO week's Monday of a date column, in the database's own dialect."""
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('week', {column}) AS date)"
+    return f"date({column}, 'weekday 0', '-6 days')"
+
+
+def _subject_week_sql(where: str = "") -> str:
+    """INSERT…SELECT of the per-pupil, per-subject, per-week sums; `where` filters la.* rows."""
+    false = "FALSE" if connection.vendor == "postgresql" else "0"
+    week = _monday_sql("la.date")
+    # Table names and fragments are ours, never user input.
+    return (
+        f"INSERT INTO {PupilSubjectWeek._meta.db_table} ({_SUBJECT_WEEK_COLUMNS}) "  # noqa: S608
+        f"SELECT la.pupil_id, MIN(la.organiser_id), l.subject_id, {week}, "
+        "SUM(la.scheduled_minutes), SUM(la.absent_minutes), "
+        f"SUM(CASE WHEN la.is_valid = {false} THEN la.absent_minutes ELSE 0 END) "
+        f"FROM {LessonAttendance._meta.db_table} la "
+        f"JOIN {Lesson._meta.db_table} l ON l.id = la.lesson_id {where} "
+        f"GROUP BY la.pupil_id, l.subject_id, {week}"
+    )
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
 @transaction.atomic
 def rebuild_pupil_days(since: dt.date | None = None) -> int:
-    """Recompute the per-day aggregates from the lesson rows (after a bulk load or import)."""
+    """Recompute the per-day and per-subject-week aggregates from the lesson rows (bulk loads)."""
     with connection.cursor() as cursor:
         if since is None:
             PupilDay.objects.all().delete()
             cursor.execute(_aggregate_sql())
+            PupilSubjectWeek.objects.all().delete()
+            cursor.execute(_subject_week_sql())
         else:
             PupilDay.objects.filter(date__gte=since).delete()
             cursor.execute(_aggregate_sql("WHERE date >= %s"), [since])
+            # Whole weeks: the week holding `since` is recomputed from its Monday.
+            PupilSubjectWeek.objects.filter(week__gte=_monday(since)).delete()
+            cursor.execute(_subject_week_sql("WHERE la.date >= %s"), [_monday(since)])
     return PupilDay.objects.count() if since is None else PupilDay.objects.filter(
         date__gte=since).count()
 
@@ -76,6 +122,15 @@ def refresh_pupil_days(pairs: set[tuple[int, dt.date]]) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(_aggregate_sql(where), [*pupils, *dates])
+    # The subject weeks holding those dates, recomputed from every day of each week.
+    weeks = sorted({_monday(day) for day in dates})
+    week_days = [week + dt.timedelta(days=n) for week in weeks for n in range(7)]
+    PupilSubjectWeek.objects.filter(pupil_id__in=pupils, week__in=weeks).delete()
+    where = "WHERE la.pupil_id IN ({}) AND la.date IN ({})".format(
+        ", ".join(["%s"] * len(pupils)), ", ".join(["%s"] * len(week_days))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_subject_week_sql(where), [*pupils, *week_days])
 
 
 PRESENT: dict[str, Any] = {
@@ -131,8 +186,9 @@ def register_lesson(
     date (or already have a mark). With `expected_version` (the version the form was loaded at),
     a save is refused with StaleRegister when someone else changed marks meanwhile; a save by
     someone else that changed no mark does not conflict. Every changed mark is kept as history
-    (who, when, old, new) and the per-day aggregates follow in the same transaction.
-    TODO(#4): queue guardian notices on commit for invalid absence.
+    (who, when, old, new) and the per-day aggregates follow in the same transaction, as do the
+    guardian notices of the pupils whose marks changed (Skollagen 7 kap. 17 §; fullfolj.notices):
+    the outbox rows commit with the marks, and a worker is woken after commit.
     """
     now = clock.now()
     if lesson.start > now:
@@ -196,4 +252,10 @@ def register_lesson(
     )
     AttendanceChange.objects.bulk_create(history)
     refresh_pupil_days({(row.pupil_id, row.date) for row in (*created, *updated)})
+    send_times = notices.schedule_for_days(
+        (change.attendance.pupil_id, lesson.date) for change in history
+        if notices.is_invalid(change.old) or notices.is_invalid(change.new)
+    )
+    if send_times:
+        transaction.on_commit(lambda: notice_tasks.wake_deliverer(min(send_times)))
     return history

@@ -260,3 +260,27 @@ class RegisterForm:
         data = self.data.copy() if self.data is not None else QueryDict(mutable=True)
         data["version"] = str(version)
         return data
+
+
+class PeriodForm(forms.Form):
+    """A period for the attendance views: first and last day, at most a year apart."""
+
+    start = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}),
+                            error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD.")})
+    end = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}),
+                          error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD.")})
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", _("The period ends before it starts."))
+        elif start and end and (end - start).days > 366:
+            self.add_error("end", _("Choose a period of at most one year."))
+        return data
+
+    def period(self, default: tuple[Any, Any]) -> tuple[Any, Any]:
+        """The chosen period, or the default when the form is empty or wrong."""
+        if self.is_bound and self.is_valid():
+            return self.cleaned_data["start"], self.cleaned_data["end"]
+        return default

@@ -228,3 +228,27 @@ class PupilDay(models.Model):
     def is_whole_day_absent(self) -> bool:
         return self.scheduled_minutes > 0 and self.absent_minutes >= self.scheduled_minutes
 
+
+
+class PupilSubjectWeek(models.Model):
+    """A pupil's attendance in one subject summed over one ISO week; kept in step like PupilDay.
+
+    Screening reads these for subject concentration (absence in one subject far above the
+    pupil's own rate, DOMAIN.md "Attendance") without scanning lesson rows.
+    """
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="subject_weeks")
+    organiser = models.ForeignKey(Organiser, on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField()  # the ISO week's Monday
+    scheduled_minutes = models.PositiveIntegerField(default=0)
+    absent_minutes = models.PositiveIntegerField(default=0)
+    invalid_minutes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pupil", "subject", "week"], name="one_pupil_subject_week"
+            )
+        ]
+        indexes = [models.Index(fields=["week"])]

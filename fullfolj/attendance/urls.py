@@ -6,4 +6,7 @@ app_name = "attendance"
 urlpatterns = [
     path("dagens-lektioner/", views.today, name="today"),
     path("lektioner/<int:lesson_id>/", views.lesson_register, name="lesson-register"),
+    path("grupper/<int:group_id>/", views.group_absence, name="group-absence"),
+    path("mina-elever/", views.mentees_absence, name="mentees-absence"),
+    path("elever/<int:pupil_id>/kalender/", views.pupil_calendar, name="pupil-calendar"),
 ]

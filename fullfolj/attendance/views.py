@@ -1,12 +1,16 @@
-"""Registering lessons: today's lessons for a teacher and the register of one lesson."""
+"""Attendance pages: today's lessons, a lesson's register, a group's absence and a pupil's
+calendar."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -14,9 +18,10 @@ from django.views.decorators.http import require_http_methods
 
 from fullfolj.access import gate
 from fullfolj.lib import clock
+from fullfolj.schools.models import GroupMembership, Placement, Pupil, Role, TeachingGroup, Term
 
-from . import actions
-from .forms import RegisterForm
+from . import actions, patterns
+from .forms import PeriodForm, RegisterForm
 from .models import AttendanceChange, Lesson
 
 
@@ -99,3 +104,77 @@ def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _term_so_far() -> tuple[dt.date, dt.date]:
+    today = clock.today()
+    term = Term.at(today)
+    if term is None:
+        return today - dt.timedelta(days=27), today
+    return term.start, min(term.end, today)
+
+
+def _absence_table(request: HttpRequest, title: str, pupils: QuerySet[Pupil]) -> HttpResponse:
+    """A group's absence per pupil for a chosen period, sortable by every column."""
+    form = PeriodForm(request.GET if "start" in request.GET else None,
+                      initial=dict(zip(("start", "end"), _term_so_far(), strict=True)))
+    start, end = form.period(_term_so_far())
+    sort = request.GET.get("sort", "name")
+    sort = sort if sort in patterns.SORT_KEYS else "name"
+    descending = request.GET.get("dir") == "desc"
+    classes = dict(
+        Placement.objects.active_on(end).filter(pupil__in=pupils)
+        .values_list("pupil_id", "school_class__name")
+    )
+    rows = patterns.group_absence(pupils, {k: v or "" for k, v in classes.items()}, start, end,
+                                  sort=sort, descending=descending)
+    columns = [
+        ("name", _("Pupil")), ("class", _("Class")), ("total", _("Total")),
+        ("invalid", _("Invalid")), ("valid", _("Valid")), ("unknown", _("Not yet known")),
+        ("late", _("Late minutes")),
+    ]
+    query = f"start={start.isoformat()}&end={end.isoformat()}"
+    headers = [
+        {"key": key, "label": label, "active": key == sort,
+         "aria_sort": ("descending" if descending else "ascending") if key == sort else "",
+         "url": f"?{query}&sort={key}&dir={'asc' if key == sort and descending else 'desc' if key == sort else 'asc'}"}
+        for key, label in columns
+    ]
+    return render(request, "attendance/group_absence.html", {
+        "title": title, "form": form, "rows": rows, "headers": headers,
+        "start": start, "end": end,
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+def group_absence(request: HttpRequest, group_id: int) -> HttpResponse:
+    """A teaching group's absence per pupil: for its teachers, principal and EHT."""
+    viewer = gate.viewer_for(request)
+    may_see = Q(teaching__staff=viewer.staff) | Q(school_id__in=viewer.school_wide_schools)
+    group = get_object_or_404(TeachingGroup.objects.filter(may_see).distinct(), pk=group_id)
+    members = GroupMembership.objects.active_on(clock.today()).filter(group=group)
+    pupils = gate.pupils_visible_to(viewer).filter(pk__in=members.values("pupil_id"))
+    return _absence_table(request, str(group.name), pupils)
+
+
+@login_required
+def mentees_absence(request: HttpRequest) -> HttpResponse:
+    """The mentor's own pupils as a group: absence per pupil for a chosen period."""
+    viewer = gate.viewer_for(request)
+    if not viewer.is_mentor:
+        raise Http404
+    pupils = gate.pupils_visible_to(viewer, roles={Role.MENTOR})
+    return _absence_table(request, _("Absence of my pupils"), pupils)
+
+
+@login_required
+def pupil_calendar(request: HttpRequest, pupil_id: int) -> HttpResponse:
+    """A pupil's attendance calendar: one cell per school day, coloured and written out."""
+    pupil = gate.get_pupil_or_404(request, pupil_id)
+    form = PeriodForm(request.GET if "start" in request.GET else None,
+                      initial=dict(zip(("start", "end"), _term_so_far(), strict=True)))
+    start, end = form.period(_term_so_far())
+    return render(request, "attendance/pupil_calendar.html", {
+        "title": pupil.full_name, "pupil": pupil, "form": form, "start": start, "end": end,
+        "weeks": patterns.pupil_calendar(pupil, start, end),
+    }, status=400 if form.errors else 200)

@@ -83,8 +83,9 @@ def read_history_csv(
         index=pd.RangeIndex(len(rows)),
     )
     audit_frame = pd.DataFrame({name: values[name] for name in audit}, dtype=str)
-    return History(X=X, y=y, audit=audit_frame, target=target, positive=positive,
-                   separator=separator)
+    return History(
+        X=X, y=y, audit=audit_frame, target=target, positive=positive, separator=separator
+    )
 
 
 def detect_separator(text: str) -> str:
@@ -230,8 +231,11 @@ def _column(values: list[str], lines: list[int], name: str, decimal_comma: bool)
     A column is numeric when most of its filled cells are numbers; then any other cell is
     a typing error we refuse rather than guess at.
     """
-    filled = [(value, line) for value, line in zip(values, lines, strict=True)
-              if value.lower() not in MISSING]
+    filled = [
+        (value, line)
+        for value, line in zip(values, lines, strict=True)
+        if value.lower() not in MISSING
+    ]
     numbers = [_number(value, decimal_comma) for value, _ in filled]
     numeric_count = sum(number is not None for number in numbers)
     if not filled or numeric_count * 2 <= len(filled):
@@ -242,8 +246,9 @@ def _column(values: list[str], lines: list[int], name: str, decimal_comma: bool)
                 f"column '{name}', line {line}: '{value}' is not a number "
                 "(the column's other values are numbers)"
             )
-    parsed = [np.nan if value.lower() in MISSING else _number(value, decimal_comma)
-              for value in values]
+    parsed = [
+        np.nan if value.lower() in MISSING else _number(value, decimal_comma) for value in values
+    ]
     return pd.Series(parsed, dtype=float)
 
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 
 from fullfolj.attendance.queries import RECENT_DAYS, Absence, absence_by_pupil
+from fullfolj.ladder.queries import summaries as ladder_summaries
 from fullfolj.lib import clock
+from fullfolj.notices.queries import unreached_counts
 
 from .models import Mentorship, Placement, Pupil, Term
 
@@ -21,6 +23,9 @@ class PupilRow:
     placement: Placement | None
     term: Absence
     recent: Absence
+    ladder_step: str | None = None  # the highest step of the absence ladder this term
+    overdue_tasks: int = 0
+    unreached_guardians: int = 0  # guardian notices failed or bounced, last 30 days
 
 
 def term_and_recent_windows(today: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
@@ -40,12 +45,17 @@ def pupil_rows(pupils: QuerySet[Pupil], *, today: dt.date | None = None) -> list
     pupils = pupils.prefetch_related(Prefetch("placements", queryset=current, to_attr="current"))
     listed = list(pupils)
     absence = absence_by_pupil((p.pk for p in listed), term_and_recent_windows(today))
+    ladder = ladder_summaries((p.pk for p in listed), today)
+    unreached = unreached_counts((p.pk for p in listed), today)
     rows = [
         PupilRow(
             pupil=p,
             placement=p.current[0] if p.current else None,
             term=absence[p.pk]["term"],
             recent=absence[p.pk]["recent"],
+            ladder_step=ladder[p.pk].step if p.pk in ladder else None,
+            overdue_tasks=ladder[p.pk].overdue if p.pk in ladder else 0,
+            unreached_guardians=unreached.get(p.pk, 0),
         )
         for p in listed
     ]

@@ -410,3 +410,82 @@ def pupil_subject_weeks(attendance: pl.DataFrame, lessons: pl.DataFrame) -> pl.D
             invalid_minutes=absent.filter(pl.col("is_valid").eq(False)).sum(),
         )
     )
+
+
+# --- Problematic absence from the kept aggregates -----------------------------------------
+
+CROSSING_SCHOOL_DAYS = 20
+CROSSING_PERCENT = 20
+
+
+def absence_crossings(
+    days: pl.DataFrame,
+    *,
+    school_days: int = CROSSING_SCHOOL_DAYS,
+    percent: int = CROSSING_PERCENT,
+) -> pl.DataFrame:
+    """Every school day (pupil_id, date) on which the pupil's absence over the last
+    `school_days` school days (ending that day) exceeds `percent` % of scheduled minutes.
+
+    The same measure as the simulator's crossing (DOMAIN.md "Attendance": about 10 % is
+    problematic; 20 % is well past it), computed for every pupil from attendance_pupilday.
+    Integer arithmetic: absent * 100 > percent * scheduled.
+    """
+    rolled = (
+        days.lazy()
+        .filter(pl.col("scheduled_minutes") > 0)
+        .sort("pupil_id", "date")
+        .with_columns(
+            s=pl.col("scheduled_minutes").cast(pl.Int64).rolling_sum(school_days, min_samples=1)
+            .over("pupil_id"),
+            a=pl.col("absent_minutes").cast(pl.Int64).rolling_sum(school_days, min_samples=1)
+            .over("pupil_id"),
+        )
+        .filter(pl.col("a") * 100 > percent * pl.col("s"))
+        .select(pl.col("pupil_id").cast(pl.Int64), "date")
+    )
+    return rolled.collect()
+
+
+def crossing_outcome(days: pl.DataFrame) -> Outcome:
+    """The municipality's own outcome: the first day absence over 20 school days passed 20 %."""
+    first = absence_crossings(days).group_by("pupil_id").agg(outcome_date=pl.col("date").min())
+    return Outcome(
+        first.with_columns(is_case=pl.lit(True)).select("pupil_id", "is_case", "outcome_date"),
+        f"fall = elev vars frånvaro de senaste {CROSSING_SCHOOL_DAYS} skoldagarna överstiger "
+        f"{CROSSING_PERCENT} % någon gång; utfallsdag = första sådana skoldag",
+    )
+
+
+def confirmed_precision(
+    flags: pl.DataFrame,
+    crossings: pl.DataFrame,
+    rule_ids: Sequence[str],
+    *,
+    weeks: int,
+) -> dict[str, float | None]:
+    """Per rule (and `*`): the share of flagged pupils whose absence over 20 school days
+    exceeded 20 % on some school day from a flag's date up to `weeks` weeks after it.
+
+    A flag is a correct warning of problematic absence when the absence follows, whether or
+    not the simulator made the pupil escalate: the precision the product can measure on any
+    municipality's own data.
+    """
+    with_all = pl.concat([flags, flags.with_columns(rule_id=pl.lit(WHOLE_SCREEN))])
+    hits = (
+        with_all.join(crossings.rename({"date": "crossing"}), on="pupil_id", how="inner")
+        .filter(
+            (pl.col("crossing") >= pl.col("date"))
+            & (pl.col("crossing") <= pl.col("date") + pl.duration(weeks=weeks))
+        )
+        .select("rule_id", "pupil_id")
+        .unique()
+    )
+    flagged = with_all.select("rule_id", "pupil_id").unique()
+    counts = flagged.group_by("rule_id").agg(flagged=pl.len()).join(
+        hits.group_by("rule_id").agg(hit=pl.len()), on="rule_id", how="left"
+    )
+    result: dict[str, float | None] = dict.fromkeys([WHOLE_SCREEN, *rule_ids])
+    for rule_id, n, hit in counts.iter_rows():
+        result[rule_id] = (hit or 0) / n if n else None
+    return result

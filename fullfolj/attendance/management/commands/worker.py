@@ -15,4 +15,10 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="process the queue, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Queue what a killed worker left behind and the daily ladder run (both idempotent).
+        from fullfolj.ladder import tasks as ladder_tasks
+        from fullfolj.notices import tasks as notice_tasks
+
+        notice_tasks.start()
+        ladder_tasks.start()
         call_command("db_worker", batch=options["batch"], interval=1.0, reload=False)

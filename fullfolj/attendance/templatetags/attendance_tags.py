@@ -1,0 +1,24 @@
+"""`{% pupil_patterns pupil %}`: absence by time of day for the pupil page's include."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from fullfolj.lib import clock
+from fullfolj.schools.models import Term
+
+from ..patterns import absence_by_time_of_day
+
+register = template.Library()
+
+
+@register.simple_tag
+def pupil_patterns(pupil: Any) -> dict[str, Any]:
+    today = clock.today()
+    term = Term.at(today)
+    start = term.start if term else today.replace(month=1, day=1)
+    end = min(term.end, today) if term else today
+    hours = absence_by_time_of_day(pupil.pk, start, end)
+    return {"hours": [(f"{h:02d}:00–{h:02d}:59", a) for h, a in hours]}

@@ -1,0 +1,978 @@
+"""`fullfolj bench screening`: screening every pupil at region scale (issue 5, "Speed").
+
+One run times, over the simulator's data (`cache_dir()/region-{pupils}-s{seed}`, generated with
+`fullfolj.simulation.parquet.write` when missing):
+
+- `full`: the attendance indicators of every pupil at the as-of date (the last school day in the
+  data) and the flags of the default rules, from the kept per-pupil, per-day aggregate held in
+  memory as a dense school-day × pupil int16 matrix per figure (`DayStore`), so each window sum
+  is a slice of rows and the longest whole-day run a vectorised pass over the window's days;
+- `engine`: the same from the same aggregate in its long form (PupilDay rows) with
+  `fullfolj.screening.engine.compute_indicators` + `screen` (the product's Polars path);
+- `rebuild`: building the aggregate from the lesson records (read from Parquet, the columns
+  needed only) and screening;
+- `incremental`: adding the as-of day's lesson records to the aggregate and screening again;
+- `pandas`: the same indicators with an idiomatic pandas groupby over the lesson records;
+- `postgres`: the same indicators as SQL over the lesson table in PostgreSQL (loaded once with
+  COPY into `fullfolj_bench`, kept between runs, checked by row count and a marker table);
+- `floor`: numpy's sum of the absence minutes of every lesson record held in memory.
+
+Every path's per-pupil figures (integer minutes, day counts, runs per window) are compared with
+`full`'s; any mismatch is printed and fails the run. The kept aggregate is cached as Parquet
+(`pupil_days.parquet` in the data set's folder) in PupilDay's columns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import gc
+import io
+import itertools
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from fullfolj.benchmarks import Options, Report, cache_dir
+
+DEFAULT_PUPILS = 120_000
+SEED = 1
+YEARS = 1
+SLOW_BASELINE_PUPILS = 20_000  # from this size pandas and postgres are timed once
+PG_DSN = "host=127.0.0.1 port=5432 user=postgres"
+PG_DATABASE = "fullfolj_bench"
+
+EPOCH = dt.date(1970, 1, 1)
+# The kept aggregate's figures (PupilDay's columns); unknown = absent - valid - invalid.
+DAY_COLUMNS = (
+    "lessons",
+    "scheduled_minutes",
+    "absent_minutes",
+    "valid_minutes",
+    "invalid_minutes",
+    "unknown_minutes",
+    "late_minutes",
+    "late_count",
+)
+# The per-pupil figures every path computes for every window and that the check compares.
+FIGURES = (
+    "days",
+    "scheduled",
+    "absent",
+    "valid",
+    "invalid",
+    "unknown",
+    "late_count",
+    "late_minutes",
+    "whole_days",
+    "longest_run",
+)
+RECORD_COLUMNS = (
+    "pupil_id",
+    "date",
+    "scheduled_minutes",
+    "absent_minutes",
+    "late_minutes",
+    "is_valid",
+)
+
+
+def _epoch(day: dt.date) -> int:
+    return (day - EPOCH).days
+
+
+def _date(days: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(days))
+
+
+# --- The data set ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The simulated region on disk and the screening date chosen in it."""
+
+    root: Path
+    key: str
+    dates: np.ndarray  # every school day with lesson records, epoch days, sorted (int32)
+    pupils: int  # columns of the dense aggregate: max pupil_id + 1
+    as_of: dt.date  # the last school day in the data
+    term_start: dt.date
+    records: int
+
+    def files(self, table: str = "attendance") -> list[Path]:
+        return sorted((self.root / table).glob("part-*.parquet"))
+
+    @property
+    def pupil_days_path(self) -> Path:
+        return self.root / "pupil_days.parquet"
+
+
+def dataset(pupils: int, seed: int, report: Report) -> Dataset:
+    """The region of `pupils` pupils, generated into the cache when missing (or incomplete)."""
+    key = f"region-{pupils}-s{seed}"
+    root = cache_dir() / key
+    if not any((root / "truth").glob("part-*.parquet")):  # truth is written last
+        from fullfolj.simulation import engine, parquet
+
+        report.say(f"  generating {key} (simulator, {YEARS} school year) into {root} …")
+        started = time.perf_counter()
+        today = _today()
+        first_year = (today.year if today.month >= 8 else today.year - 1) - YEARS
+        params = engine.Parameters(
+            pupils=pupils, years=YEARS, seed=seed, first_school_year=first_year
+        )
+        counts = parquet.write(params, root)
+        (root / "pupil_days.parquet").unlink(missing_ok=True)
+        report.say(
+            f"  generated {counts.get('attendance', 0):,} lesson records in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+    scan = pl.scan_parquet([str(p) for p in sorted((root / "attendance").glob("part-*.parquet"))])
+    per_day = scan.group_by("date").agg(pl.len()).sort("date").collect()
+    stats = scan.select(pl.col("pupil_id").max(), pl.len()).collect()
+    dates = per_day["date"].cast(pl.Int32).to_numpy().astype(np.int32)
+    as_of = per_day["date"][-1]
+    terms = pl.read_parquet(root / "terms").filter(
+        (pl.col("start") <= as_of) & (pl.col("end") >= as_of)
+    )
+    if terms.height != 1:
+        raise RuntimeError(f"{key}: no term holds the last school day {as_of}.")
+    return Dataset(
+        root=root,
+        key=key,
+        dates=dates,
+        pupils=int(stats["pupil_id"][0]) + 1,
+        as_of=as_of,
+        term_start=terms["start"][0],
+        records=int(stats["len"][0]),
+    )
+
+
+def _today() -> dt.date:
+    try:
+        from fullfolj.lib import clock
+
+        return clock.today()
+    except Exception:
+        return dt.datetime.now(tz=dt.UTC).date()
+
+
+# --- Reading lesson records -----------------------------------------------------------------
+
+
+@dataclass
+class Records:
+    """Lesson records as numpy columns: what the aggregate needs and nothing more."""
+
+    pupil: np.ndarray  # int32
+    date: np.ndarray  # int32 epoch days
+    scheduled: np.ndarray  # int16
+    absent: np.ndarray  # int16
+    late: np.ndarray  # int16
+    valid: np.ndarray  # bool: is_valid is true
+    invalid: np.ndarray  # bool: is_valid is false (null: not yet known)
+
+    @property
+    def size(self) -> int:
+        return len(self.pupil)
+
+
+def _records(table: pa.Table) -> Records:
+    is_valid = table.column("is_valid")
+    return Records(
+        pupil=table.column("pupil_id").to_numpy(),
+        date=table.column("date").cast(pa.int32()).to_numpy(),
+        scheduled=table.column("scheduled_minutes").to_numpy(),
+        absent=table.column("absent_minutes").to_numpy(),
+        late=table.column("late_minutes").to_numpy(),
+        valid=pc.fill_null(is_valid, False).to_numpy(),
+        invalid=pc.fill_null(pc.invert(is_valid), False).to_numpy(),
+    )
+
+
+def read_records(
+    data: Dataset, first: dt.date | None = None, last: dt.date | None = None
+) -> Iterator[Records]:
+    """One `Records` per Parquet file (a school week), only rows with first <= date <= last."""
+    filters = []
+    if first is not None:
+        filters.append(("date", ">=", first))
+    if last is not None:
+        filters.append(("date", "<=", last))
+    for path in data.files():
+        table = pq.read_table(path, columns=list(RECORD_COLUMNS), filters=filters or None)
+        if table.num_rows:
+            yield _records(table)
+
+
+# --- The kept aggregate: a dense day × pupil matrix per figure ------------------------------
+
+
+@dataclass
+class DayStore:
+    """Per pupil and school day: PupilDay's figures, as one (days, pupils) int16 matrix each.
+
+    Row i is school day `dates[i]`, column p is pupil_id p. A window of dates is a slice of rows.
+    """
+
+    dates: np.ndarray
+    columns: dict[str, np.ndarray]
+
+    @classmethod
+    def empty(cls, dates: np.ndarray, pupils: int) -> DayStore:
+        return cls(
+            dates=dates,
+            columns={c: np.zeros((len(dates), pupils), np.int16) for c in DAY_COLUMNS},
+        )
+
+    @property
+    def pupils(self) -> int:
+        return self.columns["scheduled_minutes"].shape[1]
+
+    def nbytes(self) -> int:
+        return sum(m.nbytes for m in self.columns.values())
+
+    def add(self, records: Records) -> None:
+        """Set the days of `records` (each day's records complete) from those records."""
+        if not records.size:
+            return
+        lo = int(records.date.min())
+        hi = int(records.date.max())
+        first = int(np.searchsorted(self.dates, lo))
+        last = int(np.searchsorted(self.dates, hi))
+        if self.dates[first] != lo or self.dates[last] != hi:
+            raise ValueError("records on a date that is not a school day of the store")
+        span = self.dates[first : last + 1]
+        lookup = np.full(hi - lo + 1, -1, np.int64)
+        lookup[span - lo] = np.arange(len(span))
+        pupils = self.pupils
+        cell = lookup[records.date - lo] * pupils + records.pupil
+        if (lookup[records.date - lo] < 0).any():
+            raise ValueError("records on a date that is not a school day of the store")
+        sums = _cell_sums(records, cell, len(span) * pupils)
+        for name, values in sums.items():
+            self.columns[name][first : last + 1] = values.reshape(len(span), pupils)
+
+    def clear(self, day: dt.date) -> None:
+        row = int(np.searchsorted(self.dates, _epoch(day)))
+        for matrix in self.columns.values():
+            matrix[row] = 0
+
+    def to_frame(self) -> pl.DataFrame:
+        """The long form (PupilDay rows: pupil_id, date, figures), ordered by date and pupil."""
+        scheduled = self.columns["scheduled_minutes"]
+        rows, pupils = np.nonzero(scheduled)
+        return pl.DataFrame(
+            {
+                "pupil_id": pupils.astype(np.int32),
+                "date": pl.Series(self.dates[rows]).cast(pl.Date),
+                **{name: self.columns[name][rows, pupils] for name in DAY_COLUMNS},
+            }
+        )
+
+    @classmethod
+    def from_frame(cls, frame: pl.DataFrame, dates: np.ndarray, pupils: int) -> DayStore:
+        store = cls.empty(dates, pupils)
+        rows = np.searchsorted(dates, frame["date"].cast(pl.Int32).to_numpy())
+        columns = frame["pupil_id"].to_numpy()
+        for name in DAY_COLUMNS:
+            store.columns[name][rows, columns] = frame[name].to_numpy()
+        return store
+
+
+_BITS = 10  # each packed figure of a pupil's day is below 1024 (at most 8 lessons of <= 80 min)
+_MASK = (1 << _BITS) - 1
+
+
+def _cell_sums(records: Records, cell: np.ndarray, cells: int) -> dict[str, np.ndarray]:
+    """Sum the records per cell (pupil and day): two bincounts over figures packed 10 bits apart.
+
+    Four figures fit in one float64 weight exactly (40 of 53 bits); the totals are checked
+    against the columns' own sums, so a day that overflowed a field would fail loudly.
+    """
+    absent = records.absent.astype(np.int64)
+    packed = (
+        records.scheduled.astype(np.int64)
+        | (absent << _BITS)
+        | ((absent * records.valid) << (2 * _BITS))
+        | ((absent * records.invalid) << (3 * _BITS))
+    )
+    first = np.bincount(cell, weights=packed.astype(np.float64), minlength=cells).astype(np.int64)
+    late = records.late.astype(np.int64)
+    packed = late | ((late > 0).astype(np.int64) << _BITS) | (1 << (2 * _BITS))
+    second = np.bincount(cell, weights=packed.astype(np.float64), minlength=cells).astype(np.int64)
+    out = {
+        "scheduled_minutes": first & _MASK,
+        "absent_minutes": (first >> _BITS) & _MASK,
+        "valid_minutes": (first >> (2 * _BITS)) & _MASK,
+        "invalid_minutes": (first >> (3 * _BITS)) & _MASK,
+        "late_minutes": second & _MASK,
+        "late_count": (second >> _BITS) & _MASK,
+        "lessons": (second >> (2 * _BITS)) & _MASK,
+    }
+    for name, column in (
+        ("scheduled_minutes", records.scheduled),
+        ("absent_minutes", records.absent),
+        ("late_minutes", records.late),
+    ):
+        if int(out[name].sum()) != int(column.sum(dtype=np.int64)):
+            raise OverflowError(f"a pupil's day holds 1024 or more {name}: widen _BITS")
+    if int(out["lessons"].sum()) != records.size:
+        raise OverflowError("a pupil's day holds 1024 or more lessons")
+    out["unknown_minutes"] = out["absent_minutes"] - out["valid_minutes"] - out["invalid_minutes"]
+    return {name: values.astype(np.int16) for name, values in out.items()}
+
+
+def build_store(data: Dataset) -> DayStore:
+    """The kept aggregate from every lesson record (one Parquet file at a time)."""
+    store = DayStore.empty(data.dates, data.pupils)
+    for records in read_records(data):
+        store.add(records)
+    return store
+
+
+def kept_aggregate(data: Dataset, report: Report) -> pl.DataFrame:
+    """The kept aggregate in PupilDay's long form, from the cache (built once when missing)."""
+    path = data.pupil_days_path
+    if not path.exists():
+        started = time.perf_counter()
+        frame = build_store(data).to_frame()
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        frame.write_parquet(partial, compression="zstd")
+        partial.replace(path)
+        report.say(
+            f"  kept aggregate: built {frame.height:,} pupil days in "
+            f"{time.perf_counter() - started:.1f} s → {path}"
+        )
+        return frame
+    return pl.read_parquet(path)
+
+
+# --- Windows and rules ------------------------------------------------------------------------
+
+
+def screening_setup(data: Dataset) -> tuple[dict[str, tuple[dt.date, dt.date]], tuple]:
+    """The windows the default rules need (term, 4 weeks, the 4 and 12 weeks before) and the
+    default rules whose indicators are attendance figures (the grade rules need grades)."""
+    from fullfolj.screening.engine import default_rules, windows_for
+
+    rules = default_rules()
+    windows = windows_for(rules)
+    bounds = {w.key: w.bounds(data.as_of, data.term_start) for w in windows}
+    attendance_rules = tuple(
+        r for r in rules if all(c.indicator in _SUPPORTED for c in (r, *r.also))
+    )
+    return bounds, attendance_rules
+
+
+_SUPPORTED = {
+    "absence_total": "absent",
+    "absence_valid": "valid",
+    "absence_invalid": "invalid",
+    "absence_unknown": "unknown",
+    "absence_trend": "absent",
+    "invalid_trend": "invalid",
+    "whole_day_run": "longest_run",
+    "whole_days": "whole_days",
+    "late_count": "late_count",
+}
+
+
+def flag_rules(figures: Mapping[str, np.ndarray], rules: Sequence) -> dict[str, np.ndarray]:
+    """Pupil ids flagged by each rule, in integer arithmetic as the engine compares them."""
+    flags: dict[str, np.ndarray] = {}
+    for one in rules:
+        fires = np.ones(len(figures["pupil_id"]), bool)
+        for condition in (one, *one.also):
+            num, den = _fraction(figures, condition)
+            p, q = Decimal(condition.threshold).as_integer_ratio()
+            left, right = num * q, den * p
+            holds = {
+                ">=": left >= right,
+                ">": left > right,
+                "<=": left <= right,
+                "<": left < right,
+            }[condition.comparison]
+            fires &= holds & (den > 0)
+        flags[one.id] = figures["pupil_id"][fires]
+    return flags
+
+
+def _fraction(figures: Mapping[str, np.ndarray], condition) -> tuple[np.ndarray, np.ndarray]:
+    key = condition.window.key
+    part = _SUPPORTED[condition.indicator]
+    if condition.indicator.endswith("_trend"):
+        before = (condition.baseline or condition.window.before).key
+        a1, s1 = figures[f"{key}_{part}"], figures[f"{key}_scheduled"]
+        a0, s0 = figures[f"{before}_{part}"], figures[f"{before}_scheduled"]
+        return 100 * (a1 * s0 - a0 * s1), s1 * s0
+    if condition.indicator.startswith("absence_"):
+        return 100 * figures[f"{key}_{part}"], figures[f"{key}_scheduled"]
+    return figures[f"{key}_{part}"], np.ones_like(figures[f"{key}_{part}"])
+
+
+# --- Our path: screening the dense aggregate -------------------------------------------------
+
+
+_SUMMED = (
+    ("scheduled", "scheduled_minutes"),
+    ("absent", "absent_minutes"),
+    ("valid", "valid_minutes"),
+    ("invalid", "invalid_minutes"),
+    ("late_count", "late_count"),
+    ("late_minutes", "late_minutes"),
+)
+
+
+def screen_store(
+    store: DayStore,
+    as_of: dt.date,
+    bounds: Mapping[str, tuple[dt.date, dt.date]],
+    rules: Sequence,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Every pupil's figures per window and the rules' flags, from the dense aggregate.
+
+    The dates from the earliest window start to `as_of` are cut at every window boundary; each
+    segment's rows are summed once (int32) and a window adds up its segments. The longest run
+    of whole days absent walks the window's days, vectorised over pupils: a day the pupil has
+    no lessons neither counts nor breaks a run (as in the engine).
+    """
+    dates = store.dates
+    first = min(start for start, _ in bounds.values())
+    lo = int(np.searchsorted(dates, _epoch(first)))
+    hi = int(np.searchsorted(dates, _epoch(as_of), side="right"))
+    spans = {
+        key: (
+            max(lo, int(np.searchsorted(dates, _epoch(start)))),
+            min(hi, int(np.searchsorted(dates, _epoch(end), side="right"))),
+        )
+        for key, (start, end) in bounds.items()
+    }
+    cuts = sorted({lo, hi, *[i for span in spans.values() for i in span]})
+    segments = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+    scheduled = store.columns["scheduled_minutes"][lo:hi]
+    school = scheduled > 0  # the pupil had lessons that day
+    whole = (store.columns["absent_minutes"][lo:hi] >= scheduled) & school
+    sums: dict[tuple[int, int], dict[str, np.ndarray]] = {}
+    for a, b in segments:
+        part = {
+            name: np.add.reduce(store.columns[column][a:b], axis=0, dtype=np.int32)
+            for name, column in _SUMMED
+        }
+        part["days"] = np.add.reduce(school[a - lo : b - lo], axis=0, dtype=np.int32)
+        part["whole_days"] = np.add.reduce(whole[a - lo : b - lo], axis=0, dtype=np.int32)
+        sums[(a, b)] = part
+    present = np.add.reduce(school, axis=0, dtype=np.int32) > 0
+    pupils = np.flatnonzero(present)
+    figures: dict[str, np.ndarray] = {"pupil_id": pupils.astype(np.int64)}
+    for key, (a, b) in spans.items():
+        inside = [sums[s] for s in segments if a <= s[0] and s[1] <= b]
+        for name in (*(n for n, _ in _SUMMED), "days", "whole_days"):
+            total = np.zeros(store.pupils, np.int64)
+            for part in inside:
+                total += part[name]
+            figures[f"{key}_{name}"] = total[pupils]
+        figures[f"{key}_unknown"] = (
+            figures[f"{key}_absent"] - figures[f"{key}_valid"] - figures[f"{key}_invalid"]
+        )
+        figures[f"{key}_longest_run"] = _longest_runs(
+            school[a - lo : b - lo], whole[a - lo : b - lo], pupils
+        )
+    return figures, flag_rules(figures, rules)
+
+
+def _longest_runs(school: np.ndarray, whole: np.ndarray, pupils: np.ndarray) -> np.ndarray:
+    """Longest run of consecutive (own) school days wholly absent, for the given pupils."""
+    candidates = pupils[np.logical_or.reduce(whole[:, pupils], axis=0)] if len(whole) else pupils[:0]
+    run = np.zeros(len(candidates), np.int16)
+    best = np.zeros(len(candidates), np.int16)
+    step = np.empty_like(run)
+    for day in range(len(whole)):
+        np.add(run, 1, out=step)
+        step *= whole[day, candidates]
+        np.copyto(run, step, where=school[day, candidates])
+        np.maximum(best, run, out=best)
+    out = np.zeros(len(pupils), np.int64)
+    out[np.searchsorted(pupils, candidates)] = best
+    return out
+
+
+def figures_frame(figures: Mapping[str, np.ndarray], bounds: Mapping[str, object]) -> pl.DataFrame:
+    columns = ["pupil_id", *[f"{key}_{name}" for key in bounds for name in FIGURES]]
+    return pl.DataFrame({c: np.asarray(figures[c], np.int64) for c in columns})
+
+
+# --- Baselines --------------------------------------------------------------------------------
+
+
+def screen_engine(
+    days: pl.DataFrame, data: Dataset, bounds: Mapping[str, object]
+) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
+    """The product's Polars engine over the long-form aggregate: indicators and flags."""
+    from fullfolj.screening.engine import (
+        Window,
+        compute_indicators,
+        default_rules,
+        screen,
+    )
+
+    rules = default_rules()
+    indicators = compute_indicators(
+        days,
+        as_of=data.as_of,
+        term_start=data.term_start,
+        windows=[Window.from_key(key) for key in bounds],
+    )
+    flagged = screen(indicators, rules)
+    flags = {
+        r.id: np.sort(flagged.filter(pl.col("rule_id") == r.id)["pupil_id"].to_numpy())
+        for r in rules
+    }
+    columns = ["pupil_id", *[f"{key}_{name}" for key in bounds for name in FIGURES]]
+    return indicators.select([pl.col(c).cast(pl.Int64) for c in columns]), flags
+
+
+def load_pandas(data: Dataset, first: dt.date, last: dt.date):  # -> pd.DataFrame
+    """The lesson records from `first` to `last` as pandas would hold them."""
+    import pandas as pd
+
+    parts = [
+        pq.read_table(
+            path,
+            columns=list(RECORD_COLUMNS),
+            filters=[("date", ">=", first), ("date", "<=", last)],
+        )
+        for path in data.files()
+    ]
+    table = pa.concat_tables([p for p in parts if p.num_rows])
+    del parts
+    frame = pd.DataFrame(
+        {
+            "pupil_id": table.column("pupil_id").to_numpy(),
+            "date": table.column("date").to_numpy().astype("datetime64[s]"),
+            "scheduled_minutes": table.column("scheduled_minutes").to_numpy(),
+            "absent_minutes": table.column("absent_minutes").to_numpy(),
+            "late_minutes": table.column("late_minutes").to_numpy(),
+            "is_valid": pd.array(
+                table.column("is_valid").to_numpy(zero_copy_only=False), dtype="boolean"
+            ),
+        }
+    )
+    return frame
+
+
+def screen_pandas(
+    lessons, as_of: dt.date, bounds: Mapping[str, tuple[dt.date, dt.date]]
+) -> pl.DataFrame:
+    """The indicators with an idiomatic pandas groupby over lesson records."""
+    import pandas as pd
+
+    absent = lessons["absent_minutes"]
+    per_lesson = pd.DataFrame(
+        {
+            "pupil_id": lessons["pupil_id"],
+            "date": lessons["date"],
+            "scheduled": lessons["scheduled_minutes"],
+            "absent": absent,
+            "valid": absent.where(lessons["is_valid"].eq(True).fillna(False), 0),
+            "invalid": absent.where(lessons["is_valid"].eq(False).fillna(False), 0),
+            "unknown": absent.where(lessons["is_valid"].isna(), 0),
+            "late_minutes": lessons["late_minutes"],
+            "late_count": (lessons["late_minutes"] > 0).astype("int16"),
+        }
+    )
+    first = min(start for start, _ in bounds.values())
+    per_lesson = per_lesson[per_lesson["date"].between(pd.Timestamp(first), pd.Timestamp(as_of))]
+    days = per_lesson.groupby(["pupil_id", "date"], sort=True).sum().reset_index()
+    del per_lesson
+    days = days[days["scheduled"] > 0]
+    days["whole"] = days["absent"] >= days["scheduled"]
+    days["row"] = np.arange(len(days))
+    result = pd.DataFrame(index=pd.Index(np.unique(days["pupil_id"]), name="pupil_id"))
+    for key, (start, end) in bounds.items():
+        window = days[days["date"].between(pd.Timestamp(start), pd.Timestamp(end))]
+        sums = window.groupby("pupil_id").agg(
+            days=("scheduled", "size"),
+            scheduled=("scheduled", "sum"),
+            absent=("absent", "sum"),
+            valid=("valid", "sum"),
+            invalid=("invalid", "sum"),
+            unknown=("unknown", "sum"),
+            late_count=("late_count", "sum"),
+            late_minutes=("late_minutes", "sum"),
+            whole_days=("whole", "sum"),
+        )
+        wholes = window[window["whole"]]
+        run = wholes["row"] - wholes.groupby("pupil_id").cumcount()
+        sums["longest_run"] = (
+            wholes.groupby(["pupil_id", run]).size().groupby(level="pupil_id").max()
+        )
+        result = result.join(sums.add_prefix(f"{key}_"))
+    result = result.fillna(0).astype("int64").reset_index()
+    return pl.from_pandas(result)
+
+
+def _pg_connect(database: str):
+    import psycopg
+
+    return psycopg.connect(f"{PG_DSN} dbname={database}", autocommit=True, connect_timeout=5)
+
+
+def postgres_table(data: Dataset, database: str, report: Report) -> str:
+    """The lesson table of `data` in PostgreSQL, loaded with COPY unless already there.
+
+    An UNLOGGED table per data set, a BRIN index on date (the rows arrive in date order), and a
+    marker row (data set key, row count) written in the load's transaction; the table is
+    reloaded when the marker or the row count does not match.
+    """
+    import psycopg
+    from psycopg import sql
+
+    with _pg_connect("postgres") as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    table = "attendance_" + data.key.replace("-", "_")
+    with _pg_connect(database) as conn:
+        conn.execute(
+            "CREATE UNLOGGED TABLE IF NOT EXISTS bench_datasets "
+            "(table_name text PRIMARY KEY, dataset_key text NOT NULL, records bigint NOT NULL)"
+        )
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", [table])
+        try:
+            marker = conn.execute(
+                "SELECT dataset_key, records FROM bench_datasets WHERE table_name = %s", [table]
+            ).fetchone()
+            if marker == (data.key, data.records):
+                started = time.perf_counter()
+                count = conn.execute(
+                    sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+                ).fetchone()[0]
+                if count == data.records:
+                    report.say(
+                        f"  postgres: {table} holds {count:,} records (checked in "
+                        f"{time.perf_counter() - started:.1f} s)"
+                    )
+                    return table
+            _pg_load(conn, data, table, report)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", [table])
+    return table
+
+
+def _pg_load(conn, data: Dataset, table: str, report: Report) -> None:
+    import pyarrow.csv as pacsv
+    from psycopg import sql
+
+    started = time.perf_counter()
+    name = sql.Identifier(table)
+    with conn.transaction():
+        conn.execute("DELETE FROM bench_datasets WHERE table_name = %s", [table])
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(name))
+        conn.execute(
+            sql.SQL(
+                "CREATE UNLOGGED TABLE {} (id bigint, lesson_id integer, pupil_id integer, "
+                "date date, scheduled_minutes smallint, absent_minutes smallint, "
+                "late_minutes smallint, is_valid boolean, reason_id smallint)"
+            ).format(name)
+        )
+        rows = 0
+        options = pacsv.WriteOptions(include_header=False)
+        with conn.cursor() as cursor, cursor.copy(
+            sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(name)
+        ) as copy:
+            for path in data.files():
+                for batch in pq.ParquetFile(path).iter_batches(batch_size=1_000_000):
+                    buffer = io.BytesIO()
+                    pacsv.write_csv(batch, buffer, options)
+                    copy.write(buffer.getbuffer())
+                    rows += batch.num_rows
+        if rows != data.records:
+            raise RuntimeError(f"postgres: copied {rows} records, expected {data.records}")
+        conn.execute(
+            sql.SQL("CREATE INDEX {} ON {} USING brin (date)").format(
+                sql.Identifier(f"{table}_date_brin"), name
+            )
+        )
+        conn.execute(
+            "INSERT INTO bench_datasets VALUES (%s, %s, %s)", [table, data.key, data.records]
+        )
+    conn.execute(sql.SQL("ANALYZE {}").format(name))
+    report.say(
+        f"  postgres: loaded {rows:,} records into {table} with COPY in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+
+
+def postgres_query(table: str, as_of: dt.date, bounds: Mapping[str, tuple[dt.date, dt.date]]):
+    """The indicators as one SQL statement over the lesson table (psycopg.sql.Composed)."""
+    from psycopg import sql
+
+    first = min(start for start, _ in bounds.values())
+
+    def between(start: dt.date, end: dt.date) -> sql.Composable:
+        return sql.SQL("date BETWEEN {} AND {}").format(sql.Literal(start), sql.Literal(end))
+
+    sums: list[sql.Composable] = []
+    runs: list[sql.Composable] = []
+    joins: list[sql.Composable] = []
+    outputs: list[sql.Composable] = []
+    for n, (key, (start, end)) in enumerate(bounds.items()):
+        inside = between(start, end)
+        for name, expr in (
+            ("days", "count(*)"),
+            ("scheduled", "sum(s)"),
+            ("absent", "sum(a)"),
+            ("valid", "sum(v)"),
+            ("invalid", "sum(i)"),
+            ("unknown", "sum(u)"),
+            ("late_count", "sum(lc)"),
+            ("late_minutes", "sum(lm)"),
+            ("whole_days", "count(*) FILTER (WHERE whole AND {inside})"),
+        ):
+            alias = sql.Identifier(f"{key}_{name}")
+            if "FILTER" in expr:
+                body = sql.SQL(expr).format(inside=inside)
+            else:
+                body = sql.SQL(expr.replace(")", ") FILTER (WHERE {inside})", 1)).format(
+                    inside=inside
+                )
+            sums.append(sql.SQL("coalesce({}, 0)::bigint AS {}").format(body, alias))
+            outputs.append(sql.SQL("sums.{}").format(alias))
+        run = sql.Identifier(f"run{n}")
+        runs.append(
+            sql.SQL(
+                "{run} AS (SELECT pupil_id, max(n) AS longest FROM ("
+                " SELECT pupil_id, count(*) AS n FROM ("
+                "  SELECT pupil_id, rn - row_number() OVER (PARTITION BY pupil_id ORDER BY date)"
+                "  AS grp FROM numbered WHERE whole AND {inside}) x"
+                " GROUP BY pupil_id, grp) y GROUP BY pupil_id)"
+            ).format(run=run, inside=inside)
+        )
+        joins.append(sql.SQL("LEFT JOIN {run} USING (pupil_id)").format(run=run))
+        outputs.append(
+            sql.SQL("coalesce({run}.longest, 0)::bigint AS {alias}").format(
+                run=run, alias=sql.Identifier(f"{key}_longest_run")
+            )
+        )
+    return sql.SQL(
+        "WITH days AS MATERIALIZED ("
+        " SELECT pupil_id, date, sum(scheduled_minutes)::int AS s, sum(absent_minutes)::int AS a,"
+        "  coalesce(sum(absent_minutes) FILTER (WHERE is_valid), 0)::int AS v,"
+        "  coalesce(sum(absent_minutes) FILTER (WHERE NOT is_valid), 0)::int AS i,"
+        "  coalesce(sum(absent_minutes) FILTER (WHERE is_valid IS NULL), 0)::int AS u,"
+        "  sum(late_minutes)::int AS lm, count(*) FILTER (WHERE late_minutes > 0)::int AS lc,"
+        "  sum(absent_minutes) >= sum(scheduled_minutes) AS whole"
+        " FROM {table} WHERE {range}"
+        " GROUP BY pupil_id, date HAVING sum(scheduled_minutes) > 0),"
+        " numbered AS MATERIALIZED (SELECT pupil_id, date, whole,"
+        "  row_number() OVER (PARTITION BY pupil_id ORDER BY date) AS rn FROM days),"
+        " sums AS (SELECT pupil_id, {sums} FROM days GROUP BY pupil_id),"
+        " {runs}"
+        " SELECT pupil_id, {outputs} FROM sums {joins} ORDER BY pupil_id"
+    ).format(
+        table=sql.Identifier(table),
+        range=between(first, as_of),
+        sums=sql.SQL(", ").join(sums),
+        runs=sql.SQL(", ").join(runs),
+        outputs=sql.SQL(", ").join(outputs),
+        joins=sql.SQL(" ").join(joins),
+    )
+
+
+def screen_postgres(
+    database: str, table: str, as_of: dt.date, bounds: Mapping[str, tuple[dt.date, dt.date]]
+) -> pl.DataFrame:
+    query = postgres_query(table, as_of, bounds)
+    with _pg_connect(database) as conn:
+        conn.execute("SET work_mem = '256MB'")
+        cursor = conn.execute(query)
+        names = [d.name for d in cursor.description]
+        rows = cursor.fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    return pl.DataFrame(
+        {name: pl.Series(name, values, pl.Int64) for name, values in zip(names, columns, strict=True)}
+    )
+
+
+# --- Checking ------------------------------------------------------------------------------
+
+
+def compare(expected: pl.DataFrame, got: pl.DataFrame) -> tuple[int, list[str]]:
+    """Mismatching values (pupils missing on either side count once per figure)."""
+    columns = [c for c in expected.columns if c != "pupil_id"]
+    joined = expected.join(got.select(expected.columns), on="pupil_id", how="full", suffix="_got")
+    notes: list[str] = []
+    total = 0
+    only = joined.filter(pl.col("pupil_id").is_null() | pl.col("pupil_id_got").is_null()).height
+    if only:
+        notes.append(f"{only} pupils on one side only")
+        total += only * len(columns)
+    both = joined.filter(pl.col("pupil_id").is_not_null() & pl.col("pupil_id_got").is_not_null())
+    for column in columns:
+        wrong = both.filter(pl.col(column) != pl.col(f"{column}_got")).height
+        if wrong:
+            notes.append(f"{column}: {wrong}")
+            total += wrong
+    return total, notes
+
+
+def compare_flags(expected: Mapping[str, np.ndarray], got: Mapping[str, np.ndarray]) -> int:
+    wrong = 0
+    for rule_id in set(expected) | set(got):
+        a = set(np.asarray(expected.get(rule_id, []), np.int64).tolist())
+        b = set(np.asarray(got.get(rule_id, []), np.int64).tolist())
+        wrong += len(a ^ b)
+    return wrong
+
+
+# --- The benchmark --------------------------------------------------------------------------
+
+
+def run(options: Options, report: Report) -> None:
+    extra = options.extra
+    seed = int(extra.get("seed", SEED))
+    database = str(extra.get("pg_database", PG_DATABASE))
+    skip = set(extra.get("skip", ()))  # e.g. {"postgres"}; for tests only
+    repeat = max(1, options.repeat)
+    slow_repeat = 1 if options.pupils >= SLOW_BASELINE_PUPILS else repeat
+    started = time.perf_counter()
+    data = dataset(options.pupils, seed, report)
+    bounds, rules = screening_setup(data)
+    report.say(
+        f"screening {data.key}: {data.records:,} lesson records, {len(data.dates)} school days, "
+        f"as of {data.as_of} (term from {data.term_start}); windows "
+        + ", ".join(f"{k} {a}..{b}" for k, (a, b) in bounds.items())
+        + "; rules "
+        + ", ".join(r.id for r in rules)
+    )
+    times: dict[str, float] = {}
+    problems: list[str] = []
+    mismatches = 0
+
+    def check(name: str, expected: pl.DataFrame, got: pl.DataFrame) -> None:
+        nonlocal mismatches
+        wrong, notes = compare(expected, got)
+        report.say(
+            f"  check {name:<12} {got.height:,} pupils × {len(got.columns) - 1} figures: "
+            f"{wrong} mismatches" + (f" ({'; '.join(notes[:8])})" if notes else "")
+        )
+        mismatches += wrong
+        if wrong:
+            problems.append(f"{name}: {wrong} mismatches")
+
+    def check_flags(name: str, expected: Mapping, got: Mapping) -> None:
+        nonlocal mismatches
+        wrong = compare_flags(expected, got)
+        counts = ", ".join(f"{k} {len(v)}" for k, v in got.items())
+        report.say(f"  check {name:<12} flags ({counts}): {wrong} mismatches")
+        mismatches += wrong
+        if wrong:
+            problems.append(f"{name} flags: {wrong} mismatches")
+
+    # The kept aggregate, loaded before timing (a nightly job reads it from a columnar store).
+    days = kept_aggregate(data, report)
+    loaded = time.perf_counter()
+    store = DayStore.from_frame(days, data.dates, data.pupils)
+    report.say(
+        f"  kept aggregate: {days.height:,} pupil days; dense store "
+        f"{store.nbytes() / 1e6:.0f} MB built in {time.perf_counter() - loaded:.2f} s"
+    )
+
+    times["full"], (figures, flags) = report.time(
+        "full", lambda: screen_store(store, data.as_of, bounds, rules), repeat=repeat
+    )
+    expected = figures_frame(figures, bounds)
+    times["engine"], (engine_figures, engine_flags) = report.time(
+        "engine", lambda: screen_engine(days, data, bounds), repeat=slow_repeat
+    )
+    check("engine", expected, engine_figures)
+    check_flags("engine", {r.id: flags[r.id] for r in rules}, engine_flags)
+    days = engine_figures = None  # free memory before the next path
+    gc.collect()
+
+    # Re-importing the year: every lesson record into a new aggregate, then screening.
+    def rebuild() -> tuple[dict, dict]:
+        fresh = build_store(data)
+        return screen_store(fresh, data.as_of, bounds, rules)
+
+    times["rebuild"], (rebuilt, rebuilt_flags) = report.time("rebuild", rebuild, repeat=repeat)
+    check("rebuild", expected, figures_frame(rebuilt, bounds))
+    check_flags("rebuild", flags, rebuilt_flags)
+    del rebuilt
+    gc.collect()
+
+    # One school day of lessons added to the kept aggregate, then screening every pupil.
+    day = next(read_records(data, data.as_of, data.as_of))
+    store.clear(data.as_of)
+
+    def incremental() -> tuple[dict, dict]:
+        store.add(day)
+        return screen_store(store, data.as_of, bounds, rules)
+
+    times["incremental"], (after, after_flags) = report.time(
+        "incremental", incremental, repeat=repeat
+    )
+    report.say(f"  (incremental added {day.size:,} lesson records of {data.as_of})")
+    check("incremental", expected, figures_frame(after, bounds))
+    check_flags("incremental", flags, after_flags)
+    after = day = store = None  # free memory before the next path
+    gc.collect()
+
+    # The floor: one pass over the absence minutes of every lesson record, in memory.
+    absent = np.concatenate(
+        [pq.read_table(p, columns=["absent_minutes"]).column(0).to_numpy() for p in data.files()]
+    )
+    times["floor"], _ = report.time("floor", lambda: absent.sum(), repeat=max(repeat, 5))
+    absent = None
+    gc.collect()
+
+    if "pandas" not in skip:
+        first = min(start for start, _ in bounds.values())
+        lessons = load_pandas(data, first, data.as_of)
+        report.say(f"  (pandas holds {len(lessons):,} lesson records from {first} to {data.as_of})")
+        times["pandas"], result = report.time(
+            "pandas", lambda: screen_pandas(lessons, data.as_of, bounds), repeat=slow_repeat
+        )
+        check("pandas", expected, result)
+        del lessons, result
+        gc.collect()
+
+    if "postgres" not in skip:
+        table = postgres_table(data, database, report)
+        times["postgres"], result = report.time(
+            "postgres",
+            lambda: screen_postgres(database, table, data.as_of, bounds),
+            repeat=slow_repeat,
+        )
+        check("postgres", expected, result)
+
+    report.say(f"  total wall time of the benchmark: {time.perf_counter() - started:.0f} s")
+    for name in ("full", "engine", "rebuild", "incremental", "pandas", "postgres", "floor"):
+        if name in times:
+            report.figure(name, times[name], "s")
+    ratios = (
+        ("pandas_vs_full", "pandas", "full"),
+        ("postgres_vs_full", "postgres", "full"),
+        ("engine_vs_full", "engine", "full"),
+        ("incremental_vs_floor", "incremental", "floor"),
+    )
+    for label, slow, fast in ratios:
+        if slow in times and fast in times:
+            ratio = times[slow] / times[fast]
+            report.figure(label, round(ratio, 1) if ratio >= 100 else ratio, "x")
+    report.figure("mismatches", mismatches, "values")
+    if problems:
+        report.finish()
+        raise RuntimeError("screening: the paths disagree: " + "; ".join(problems))
+

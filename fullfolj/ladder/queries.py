@@ -1,0 +1,80 @@
+"""Reads of the ladder for pages: a pupil's history, the list summaries, a staff member's tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from fullfolj.access.gate import Viewer, pupils_visible_to
+from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Role, Term
+
+from .models import Actor, LadderTask
+
+# Who works with the ladder: not teachers as such (DOMAIN.md: roles and relationship).
+LADDER_ROLES = {Role.MENTOR, Role.PRINCIPAL, *STUDENT_HEALTH_ROLES}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A pupil's place on the ladder for the lists: the highest step this term, overdue tasks."""
+
+    step: str | None = None
+    order: int | None = None
+    overdue: int = 0
+
+
+def summaries(pupil_ids: Iterable[int], today: dt.date) -> dict[int, Summary]:
+    """Current step (highest opened this term or still open) and overdue tasks, in one query."""
+    ids = list(pupil_ids)
+    if not ids:
+        return {}
+    term = Term.at(today)
+    since = term.start if term else today - dt.timedelta(days=120)
+    rows = (LadderTask.objects.filter(Q(opened_on__gte=since) | Q(closed_at__isnull=True),
+                                      pupil_id__in=ids)
+            .values_list("pupil_id", "step__order", "step__name", "closed_at", "due"))
+    best: dict[int, tuple[int, str]] = {}
+    overdue: dict[int, int] = {}
+    for pupil, order, name, closed_at, due in rows:
+        if pupil not in best or order > best[pupil][0]:
+            best[pupil] = (order, name)
+        if closed_at is None and due < today:
+            overdue[pupil] = overdue.get(pupil, 0) + 1
+    return {
+        pupil: Summary(step=best[pupil][1] if pupil in best else None,
+                       order=best[pupil][0] if pupil in best else None,
+                       overdue=overdue.get(pupil, 0))
+        for pupil in set(best) | set(overdue)
+    }
+
+
+def visible_tasks(viewer: Viewer) -> QuerySet[LadderTask]:
+    """Tasks of pupils this viewer reaches through a ladder role (mentor, principal, EHT)."""
+    return LadderTask.objects.filter(
+        pupil__in=pupils_visible_to(viewer, roles=LADDER_ROLES)
+    ).select_related("pupil", "step", "assignee", "school")
+
+
+def tasks_for(viewer: Viewer) -> QuerySet[LadderTask]:
+    """Mina uppgifter: open tasks assigned to this person or to their role at their school."""
+    mine = Q(assignee=viewer.staff)
+    student_health = viewer.schools_with(STUDENT_HEALTH_ROLES)
+    if student_health:
+        mine |= Q(actor=Actor.STUDENT_HEALTH, school_id__in=student_health)
+    principal = viewer.schools_with({Role.PRINCIPAL})
+    if principal:
+        mine |= Q(actor=Actor.PRINCIPAL, assignee__isnull=True, school_id__in=principal)
+    if viewer.is_mentor:
+        mine |= Q(actor=Actor.MENTOR, assignee__isnull=True,
+                  pupil__in=pupils_visible_to(viewer, roles={Role.MENTOR}))
+    return visible_tasks(viewer).open().filter(mine).order_by("due", "pk")
+
+
+def history_for(pupil_id: int) -> QuerySet[LadderTask]:
+    """A pupil's ladder history, newest first, with what was done."""
+    return (LadderTask.objects.filter(pupil_id=pupil_id)
+            .select_related("step", "assignee", "closed_by").prefetch_related("records__by")
+            .order_by("-opened_on", "-step__order"))

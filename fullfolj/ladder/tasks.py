@@ -1,0 +1,39 @@
+"""The daily ladder evaluation as a background task; each run queues the next day's."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.utils import timezone
+from django_tasks import task
+
+from fullfolj.notices.tasks import enqueue_once
+
+from . import actions
+
+
+@task()
+def evaluate_ladder_daily() -> int:
+    """Open the ladder tasks that trigger today, then queue tomorrow's run."""
+    opened = len(actions.evaluate_ladder())
+    schedule_next()
+    return opened
+
+
+def next_run(now: dt.datetime | None = None) -> dt.datetime:
+    """The next FULLFOLJ_LADDER_RUN_AT ("06:00", local time) after now, by the real clock."""
+    now = timezone.localtime(now or timezone.now())
+    hour, minute = (int(p) for p in str(getattr(settings, "FULLFOLJ_LADDER_RUN_AT", "06:00"))
+                    .split(":"))
+    run = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return run if run > now else run + dt.timedelta(days=1)
+
+
+def schedule_next() -> None:
+    enqueue_once(evaluate_ladder_daily, next_run())
+
+
+def start() -> None:
+    """At worker start: make sure the daily evaluation is queued."""
+    schedule_next()

@@ -1,0 +1,24 @@
+"""`{% pupil_ladder pupil %}`: the pupil page's ladder history, for the include."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from fullfolj.access.gate import pupils_visible_to
+from fullfolj.lib import clock
+
+from ..queries import LADDER_ROLES, history_for
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def pupil_ladder(context: Any, pupil: Any) -> dict[str, Any]:
+    """The history, for viewers who reach the pupil through a ladder role (not as teacher)."""
+    viewer = context.get("viewer")
+    visible = bool(viewer) and pupils_visible_to(viewer, roles=LADDER_ROLES).filter(
+        pk=pupil.pk).exists()
+    return {"visible": visible, "tasks": list(history_for(pupil.pk)) if visible else [],
+            "today": clock.today()}

@@ -1,0 +1,61 @@
+"""The ladder's pages: Mina uppgifter, and one task with its documentation form."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from fullfolj.access import gate
+from fullfolj.lib import clock
+
+from . import actions, queries
+from .forms import CloseTaskForm
+
+
+@login_required
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    """Mina uppgifter: the signed-in staff member's open ladder tasks, soonest due first."""
+    viewer = gate.viewer_for(request)
+    return render(request, "ladder/task_list.html", {
+        "title": _("My tasks"), "tasks": queries.tasks_for(viewer), "today": clock.today(),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
+    """One task: why it opened, and closing it by documenting what was done."""
+    viewer = gate.viewer_for(request)
+    task = get_object_or_404(queries.visible_tasks(viewer), pk=task_id)
+    gate.get_pupil_or_404(request, task.pupil_id)  # logs the read of the pupil's record
+    status = 200
+    if request.method == "POST":
+        form = CloseTaskForm(request.POST)
+        if form.is_valid():
+            try:
+                actions.close_task(task, kind=form.cleaned_data["kind"],
+                                   date=form.cleaned_data["date"],
+                                   text=form.cleaned_data["text"], by=viewer.staff)
+            except ValidationError as error:
+                if hasattr(error, "error_dict"):
+                    for field, errors in error.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, error.messages)
+                status = 400
+            else:
+                messages.success(request, _("The task is closed and what was done is kept."))
+                return redirect("ladder:task", task_id=task.pk)
+        else:
+            status = 400
+    else:
+        form = CloseTaskForm(initial={"date": clock.today()})
+    return render(request, "ladder/task_detail.html", {
+        "title": task.step.name, "task": task, "form": form, "today": clock.today(),
+        "records": task.records.select_related("by"),
+    }, status=status)

@@ -1,0 +1,113 @@
+"""`fullfolj screen`: screen every pupil now, queue the daily job, or evaluate the rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from fullfolj.lib import clock
+from fullfolj.schools.models import Organiser, Pupil
+from fullfolj.screening import actions, queries
+from fullfolj.screening.evaluation import WHOLE_SCREEN
+
+
+class Command(BaseCommand):
+    help = (
+        "Screen every pupil at a date and record the run (one line per organiser). "
+        "--daily queues the daily screening for the worker (run it from cron once a day); "
+        "--evaluate measures each rule on the organiser's own history."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--date", type=dt.date.fromisoformat, help="YYYY-MM-DD, default today")
+        parser.add_argument("--organiser", type=int, help="organiser id, default every one")
+        parser.add_argument("--daily", action="store_true",
+                            help="queue today's screening for the worker (for cron)")
+        parser.add_argument("--evaluate", action="store_true",
+                            help="precision, sensitivity, specificity and warning time per rule")
+        parser.add_argument("--weeks", type=int, default=queries.CONFIRM_WEEKS,
+                            help="--evaluate: weeks after a flag in which absence must pass 20 %%")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        organisers = self._organisers(options["organiser"])
+        if options["daily"]:
+            from fullfolj.screening.tasks import screen_daily
+
+            result = screen_daily.enqueue()
+            self.stdout.write(f"screen: daily screening queued ({result.id})")
+            return
+        if options["evaluate"]:
+            for organiser in organisers:
+                self._evaluate(organiser, options["weeks"])
+            return
+        as_of = options["date"] or clock.today()
+        for organiser in organisers:
+            started = time.perf_counter()
+            try:
+                run = actions.run_screening(organiser, as_of)
+            except actions.NoSchoolDays as error:
+                raise CommandError(f"screen: {organiser.name}: {error}") from None
+            self.stdout.write(
+                f"screen: {organiser.name} {as_of}: {run.pupils} pupils, {run.flagged_pupils} "
+                f"flagged ({run.flags} flags) in {time.perf_counter() - started:.1f} s"
+            )
+
+    def _organisers(self, organiser_id: int | None) -> list[Organiser]:
+        if organiser_id is not None:
+            try:
+                return [Organiser.objects.get(pk=organiser_id)]
+            except Organiser.DoesNotExist:
+                raise CommandError(f"No organiser with id {organiser_id}.") from None
+        with_pupils = Pupil.objects.values("organiser_id")
+        found = list(Organiser.objects.filter(pk__in=with_pupils).order_by("pk"))
+        if not found:
+            raise CommandError("No organiser has pupils: nothing to screen.")
+        return found
+
+    def _evaluate(self, organiser: Organiser, weeks: int) -> None:
+        rules = actions.rules_for(organiser)
+        result = queries.evaluate_organiser(organiser, rules, weeks=weeks)
+        actions.save_evaluation(organiser, result)
+        out = self.stdout.write
+        ev = result.evaluation
+        out(f"screen --evaluate: {organiser.name}, {ev.dates} screenings (every Monday in term)")
+        out(f"outcome: {ev.outcome}")
+        out(f"precision_20: share of flagged pupils whose absence over 20 school days passed "
+            f"20 % within {weeks} weeks of a flag (all pupils, from the kept daily aggregates)")
+        for row in ev.per_rule.iter_rows(named=True):
+            out(
+                f"rule {row['rule_id']}: flagged={row['flagged']} "
+                f"precision={_f(row['precision'])} "
+                f"precision_20={_f(result.confirmed.get(row['rule_id']))} "
+                f"sensitivity={_f(row['sensitivity'])} specificity={_f(row['specificity'])} "
+                f"median_weeks={_f(row['median_weeks'])}"
+            )
+        if ev.per_group.height:
+            for row in ev.per_group.filter(pl_rule(WHOLE_SCREEN)).iter_rows(named=True):
+                out(
+                    f"group {row['group']}={row['value']}: pupils={row['pupils']} "
+                    f"flag_rate={_f(row['flag_rate'])} precision={_f(row['precision'])}"
+                )
+        if result.early_warning is not None:
+            early = result.early_warning
+            out(f"early_warning: recall and median_weeks against the simulator's escalating "
+                f"pupils; precision = precision_20 (precision against escalation only: "
+                f"{_f(early['precision_escalating'])})")
+            out(f"early_warning: recall={_f(early['recall'])}")
+            out(f"early_warning: precision={_f(early['precision'])}")
+            out(f"early_warning: median_weeks={_f(early['median_weeks'])}")
+
+
+def pl_rule(rule_id: str) -> Any:
+    import polars as pl
+
+    return pl.col("rule_id") == rule_id
+
+
+def _f(value: object) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)

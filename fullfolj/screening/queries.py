@@ -1,0 +1,346 @@
+"""Reads for screening: the kept aggregates as Polars frames, and the riskzon lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+from django.apps import apps
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+
+from fullfolj.attendance.models import PupilDay, PupilSubjectWeek
+from fullfolj.grades.models import Grade, GradeWarning
+from fullfolj.schools.models import Organiser, Placement, Pupil, School, Term
+
+from .evaluation import WHOLE_SCREEN, Evaluation, History
+from .models import Flag, RuleEvaluation, ScreeningRun
+
+# --- Frames ---------------------------------------------------------------------------------
+
+
+def frame(queryset: QuerySet[Any], columns: dict[str, pl.DataType]) -> pl.DataFrame:
+    """A values() queryset as a Polars frame: one SQL query, fetched whole, no loop per row.
+
+    `columns` maps each values() name to the frame's column name by position and gives its type;
+    dates come back as text from SQLite and are parsed by Polars.
+    """
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    raw = pl.DataFrame(rows, schema=list(columns), orient="row")
+    return raw.select(_cast(name, kind, raw.schema[name]) for name, kind in columns.items())
+
+
+def _cast(name: str, kind: pl.DataType, current: pl.DataType) -> pl.Expr:
+    column = pl.col(name)
+    if kind == pl.Date and current == pl.Utf8:
+        return column.str.slice(0, 10).str.to_date("%Y-%m-%d").alias(name)
+    if kind == pl.Date and isinstance(current, pl.Datetime):
+        return column.dt.date().alias(name)
+    return column.cast(kind).alias(name)
+
+
+I64, DATE, TEXT = pl.Int64(), pl.Date(), pl.Utf8()
+
+
+def organiser_history(
+    organiser: Organiser | int, *, start: dt.date | None = None, end: dt.date | None = None
+) -> History:
+    """What a screening reads, for one organiser's pupils between `start` and `end`."""
+    org = organiser.pk if isinstance(organiser, Organiser) else organiser
+    dates = Q()
+    if start is not None:
+        dates &= Q(date__gte=start)
+    if end is not None:
+        dates &= Q(date__lte=end)
+    days = frame(
+        PupilDay.objects.filter(dates, organiser_id=org).values_list(
+            "pupil_id", "date", "lessons", "scheduled_minutes", "absent_minutes",
+            "valid_minutes", "invalid_minutes", "unknown_minutes", "late_minutes", "late_count",
+        ).order_by(),
+        {"pupil_id": I64, "date": DATE, "lessons": I64, "scheduled_minutes": I64,
+         "absent_minutes": I64, "valid_minutes": I64, "invalid_minutes": I64,
+         "unknown_minutes": I64, "late_minutes": I64, "late_count": I64},
+    )
+    weeks = Q()
+    if start is not None:
+        weeks &= Q(week__gte=start - dt.timedelta(days=6))
+    if end is not None:
+        weeks &= Q(week__lte=end)
+    subject_weeks = frame(
+        PupilSubjectWeek.objects.filter(weeks, organiser_id=org).values_list(
+            "pupil_id", "subject_id", "week", "scheduled_minutes", "absent_minutes",
+            "invalid_minutes",
+        ).order_by(),
+        {"pupil_id": I64, "subject_id": I64, "week": DATE, "scheduled_minutes": I64,
+         "absent_minutes": I64, "invalid_minutes": I64},
+    )
+    grades = frame(
+        Grade.objects.filter(organiser_id=org).values_list(
+            "pupil_id", "subject__code", "term_id", "grade", "term__end"
+        ).order_by(),
+        {"pupil_id": I64, "subject_code": TEXT, "term_id": I64, "grade": TEXT, "term_end": DATE},
+    )
+    warnings = frame(
+        GradeWarning.objects.filter(organiser_id=org).values_list(
+            "pupil_id", "subject__code", "date"
+        ).order_by(),
+        {"pupil_id": I64, "subject_code": TEXT, "date": DATE},
+    )
+    placements = frame(
+        Placement.objects.filter(organiser_id=org).values_list(
+            "pupil_id", "school_id", "start", "end", "school_class__grade"
+        ).order_by(),
+        {"pupil_id": I64, "school_id": I64, "start": DATE, "end": DATE, "grade": I64},
+    )
+    pupils = frame(
+        Pupil.objects.filter(organiser_id=org).values_list("pk", "legal_gender").order_by(),
+        {"pupil_id": I64, "gender": TEXT},
+    )
+    terms = frame(Term.objects.values_list("start", "end").order_by(), {"start": DATE, "end": DATE})
+    return History(
+        days=days, terms=terms, subject_weeks=subject_weeks, grades=grades, warnings=warnings,
+        placements=placements, pupils=pupils,
+    )
+
+
+# --- Action taken ---------------------------------------------------------------------------
+
+
+def pupils_with_action(pupil_ids: Iterable[int]) -> set[int]:
+    """Pupils among `pupil_ids` who already have someone acting: an open absence-ladder task.
+
+    TODO(#4): count a named responsible adult, an open case and a measure once cases and
+    measures exist; until then an open absence-ladder task counts as action (issue 5).
+    """
+    ids = list(pupil_ids)
+    if not ids or not apps.is_installed("fullfolj.ladder"):
+        return set()
+    try:
+        task_model = apps.get_model("ladder", "LadderTask")
+    except LookupError:
+        return set()
+    tasks = task_model._default_manager.filter(pupil_id__in=ids)
+    names = {f.name for f in task_model._meta.get_fields()}
+    if hasattr(tasks, "open"):
+        tasks = tasks.open()
+    else:
+        for closed in ("closed_at", "done_at", "completed_at", "finished_at"):
+            if closed in names:
+                tasks = tasks.filter(**{f"{closed}__isnull": True})
+        if "is_open" in names:
+            tasks = tasks.filter(is_open=True)
+        if "is_done" in names:
+            tasks = tasks.filter(is_done=False)
+    return set(tasks.values_list("pupil_id", flat=True))
+
+
+# --- Riskzon lists --------------------------------------------------------------------------
+
+
+def latest_runs(organiser_id: int) -> tuple[ScreeningRun | None, ScreeningRun | None]:
+    """The organiser's latest finished run and the one before it (for new / left)."""
+    runs = list(
+        ScreeningRun.objects.filter(organiser_id=organiser_id, finished_at__isnull=False)
+        .select_related("started_by")[:2]
+    )
+    return (runs[0] if runs else None, runs[1] if len(runs) > 1 else None)
+
+
+@dataclass
+class RiskRow:
+    """One flagged pupil in a riskzon list, with every flag's explanation."""
+
+    pupil: Pupil
+    school: School | None
+    explanations: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    is_new: bool = False
+    has_action: bool = False
+
+
+@dataclass
+class Riskzon:
+    """A riskzon list: flagged without action first, then the rest; new and left since last run."""
+
+    run: ScreeningRun | None
+    previous: ScreeningRun | None
+    rows: list[RiskRow]
+    left: list[Pupil]
+
+    @property
+    def without_action(self) -> list[RiskRow]:
+        return [r for r in self.rows if not r.has_action]
+
+    @property
+    def with_action(self) -> list[RiskRow]:
+        return [r for r in self.rows if r.has_action]
+
+    @property
+    def new(self) -> list[RiskRow]:
+        return [r for r in self.rows if r.is_new]
+
+
+def riskzon(organiser_id: int, pupils: QuerySet[Pupil], school: School | None = None) -> Riskzon:
+    """The latest run's flags for `pupils` (already through the gate), optionally one school's."""
+    run, previous = latest_runs(organiser_id)
+    if run is None:
+        return Riskzon(None, None, [], [])
+    flags = Flag.objects.filter(run=run, pupil__in=pupils).select_related("pupil", "school")
+    if school is not None:
+        flags = flags.filter(school=school)
+    rows: dict[int, RiskRow] = {}
+    for flag in flags.order_by("pupil__last_name", "pupil__first_name", "pupil_id", "rule_code"):
+        row = rows.setdefault(flag.pupil_id, RiskRow(flag.pupil, flag.school))
+        row.explanations.append(flag.explanation)
+        row.rules.append(flag.rule_code)
+    before: set[int] = set()
+    left: list[Pupil] = []
+    if previous is not None:
+        earlier = Flag.objects.filter(run=previous, pupil__in=pupils)
+        if school is not None:
+            earlier = earlier.filter(school=school)
+        before = set(earlier.values_list("pupil_id", flat=True))
+        left = list(Pupil.objects.filter(pk__in=before - set(rows)))
+    acting = pupils_with_action(rows)
+    for pupil_id, row in rows.items():
+        row.is_new = previous is not None and pupil_id not in before
+        row.has_action = pupil_id in acting
+    return Riskzon(run, previous, list(rows.values()), left)
+
+
+@dataclass
+class CountRow:
+    """Flagged pupils of one school per rule, with small groups hidden (DOMAIN.md)."""
+
+    school: School
+    pupils: int
+    per_rule: list[int | None]
+    flagged: int | None
+    new: int | None
+    left: int | None
+    without_action: int | None
+
+
+def _shown(count: int) -> int | None:
+    """A count is shown only from the minimum group size up; zero reveals nobody."""
+    return count if count == 0 or count >= settings.FULLFOLJ_MIN_GROUP_SIZE else None
+
+
+def municipality_counts(
+    organiser_id: int, schools: QuerySet[School]
+) -> tuple[ScreeningRun | None, list[str], list[CountRow]]:
+    """Per school and rule: flagged pupils in the latest run, new, left, without action."""
+    run, previous = latest_runs(organiser_id)
+    if run is None:
+        return None, [], []
+    flags = list(Flag.objects.filter(run=run).values_list("school_id", "pupil_id", "rule_code"))
+    earlier = (
+        list(Flag.objects.filter(run=previous).values_list("school_id", "pupil_id"))
+        if previous else []
+    )
+    codes = sorted({code for _s, _p, code in flags}, key=_rule_order(run))
+    acting = pupils_with_action({p for _s, p, _c in flags})
+    placed = dict(
+        Placement.objects.active_on(run.as_of).filter(organiser_id=organiser_id)
+        .values("school_id").annotate(n=Count("pupil_id", distinct=True)).values_list("school_id", "n")
+    )
+    rows = []
+    for school in schools.filter(organiser_id=organiser_id).order_by("name"):
+        mine = {(p, c) for s, p, c in flags if s == school.pk}
+        now = {p for p, _c in mine}
+        then = {p for s, p in earlier if s == school.pk}
+        rows.append(CountRow(
+            school=school,
+            pupils=placed.get(school.pk, 0),
+            per_rule=[_shown(sum(1 for _p, c in mine if c == code)) for code in codes],
+            flagged=_shown(len(now)),
+            new=_shown(len(now - then)) if previous else None,
+            left=_shown(len(then - now)) if previous else None,
+            without_action=_shown(len(now - acting)),
+        ))
+    return run, codes, rows
+
+
+def _rule_order(run: ScreeningRun) -> Any:
+    order = [r.get("code") for r in run.configuration.get("rules", [])]
+    return lambda code: (order.index(code) if code in order else len(order), code)
+
+
+def pupil_flags(pupil: Pupil) -> tuple[ScreeningRun | None, list[Flag]]:
+    """The pupil's flags in their organiser's latest run (for the pupil page)."""
+    run, _previous = latest_runs(pupil.organiser_id)
+    if run is None:
+        return None, []
+    return run, list(Flag.objects.filter(run=run, pupil=pupil).order_by("rule_code"))
+
+
+def latest_evaluation(organiser_id: int) -> RuleEvaluation | None:
+    return RuleEvaluation.objects.filter(organiser_id=organiser_id).first()
+
+
+# --- How good is each rule ------------------------------------------------------------------
+
+CONFIRM_WEEKS = 8  # a flag is confirmed when absence passes 20 % within this many weeks
+
+
+@dataclass
+class OrganiserEvaluation:
+    """The evaluation of the organiser's rules on its own history, with the early warning."""
+
+    evaluation: Evaluation
+    confirmed: dict[str, float | None]  # rule_id -> precision against the 20 % crossing
+    early_warning: dict[str, object] | None  # against the simulator's truth, when present
+    rule_ids: list[str]
+
+
+def evaluate_organiser(
+    organiser: Organiser | int, rules: list[Any], *, weeks: int = CONFIRM_WEEKS
+) -> OrganiserEvaluation:
+    """Screen the organiser's whole history at every Monday in term and score each rule.
+
+    The stated outcome is the simulator's escalation when its ground truth is present, else the
+    first day the pupil's absence over 20 school days passed 20 %. Either way, precision is also
+    given against "absence passed 20 % within `weeks` weeks of the flag" for every pupil.
+    """
+    from fullfolj.simulation.models import SimulatedTruth
+
+    from .evaluation import (
+        absence_crossings,
+        confirmed_precision,
+        crossing_outcome,
+        score,
+        screen_history,
+        screening_dates,
+        simulator_outcome,
+    )
+
+    history = organiser_history(organiser)
+    engine_rules = [r.to_engine() for r in rules]
+    rule_ids = [r.id for r in engine_rules]
+    flags, roster = screen_history(history, engine_rules, screening_dates(history))
+    pupil_ids = history.pupils["pupil_id"].to_list() if history.pupils is not None else []
+    truth = frame(
+        SimulatedTruth.objects.filter(pupil_id__in=pupil_ids).values_list(
+            "pupil_id", "escalates", "escalation_crossing"
+        ).order_by(),
+        {"pupil_id": I64, "escalates": pl.Boolean(), "escalation_crossing": DATE},
+    ) if pupil_ids and SimulatedTruth.objects.filter(pupil_id__in=pupil_ids[:1000]).exists() \
+        else None
+    outcome = simulator_outcome(truth) if truth is not None else crossing_outcome(history.days)
+    evaluation = score(flags, roster, outcome, rule_ids, pupils=history.pupils,
+                       screenings=roster["date"].n_unique())
+    confirmed = confirmed_precision(flags, absence_crossings(history.days), rule_ids, weeks=weeks)
+    early = None
+    if truth is not None:
+        whole = evaluation.whole
+        early = {"recall": whole["sensitivity"], "precision": confirmed[WHOLE_SCREEN],
+                 "median_weeks": whole["median_weeks"],
+                 "precision_escalating": whole["precision"]}
+    return OrganiserEvaluation(evaluation, confirmed, early, rule_ids)
