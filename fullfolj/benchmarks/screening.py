@@ -14,7 +14,7 @@ One run times, over the simulator's data (`cache_dir()/region-{pupils}-s{seed}`,
 - `incremental`: adding the as-of day's lesson records to the aggregate and screening again;
 - `pandas`: the same indicators with an idiomatic pandas groupby over the lesson records;
 - `postgres`: the same indicators as SQL over the lesson table in PostgreSQL (loaded once with
-  COPY into `fullfolj_bench`, kept between runs, checked by row count and a marker table);
+  COPY into `fullfolj_screenbench`, kept between runs, checked by row count and a marker table);
 - `floor`: numpy's sum of the absence minutes of every lesson record held in memory.
 
 Every path's per-pupil figures (integer minutes, day counts, runs per window) are compared with
@@ -49,7 +49,7 @@ SEED = 1
 YEARS = 1
 SLOW_BASELINE_PUPILS = 20_000  # from this size pandas and postgres are timed once
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres"
-PG_DATABASE = "fullfolj_bench"
+PG_DATABASE = "fullfolj_screenbench"
 
 EPOCH = dt.date(1970, 1, 1)
 # The kept aggregate's figures (PupilDay's columns); unknown = absent - valid - invalid.
@@ -493,7 +493,9 @@ def screen_store(
 
 def _longest_runs(school: np.ndarray, whole: np.ndarray, pupils: np.ndarray) -> np.ndarray:
     """Longest run of consecutive (own) school days wholly absent, for the given pupils."""
-    candidates = pupils[np.logical_or.reduce(whole[:, pupils], axis=0)] if len(whole) else pupils[:0]
+    candidates = (
+        pupils[np.logical_or.reduce(whole[:, pupils], axis=0)] if len(whole) else pupils[:0]
+    )
     run = np.zeros(len(candidates), np.int16)
     best = np.zeros(len(candidates), np.int16)
     step = np.empty_like(run)
@@ -688,9 +690,10 @@ def _pg_load(conn, data: Dataset, table: str, report: Report) -> None:
         )
         rows = 0
         options = pacsv.WriteOptions(include_header=False)
-        with conn.cursor() as cursor, cursor.copy(
-            sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(name)
-        ) as copy:
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(name)) as copy,
+        ):
             for path in data.files():
                 for batch in pq.ParquetFile(path).iter_batches(batch_size=1_000_000):
                     buffer = io.BytesIO()
@@ -801,7 +804,10 @@ def screen_postgres(
         rows = cursor.fetchall()
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
     return pl.DataFrame(
-        {name: pl.Series(name, values, pl.Int64) for name, values in zip(names, columns, strict=True)}
+        {
+            name: pl.Series(name, values, pl.Int64)
+            for name, values in zip(names, columns, strict=True)
+        }
     )
 
 
@@ -975,4 +981,3 @@ def run(options: Options, report: Report) -> None:
     if problems:
         report.finish()
         raise RuntimeError("screening: the paths disagree: " + "; ".join(problems))
-

@@ -24,11 +24,24 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         names = BENCHMARKS if options["name"] == "all" else (options["name"],)
         for name in names:
-            module = importlib.import_module(f"fullfolj.benchmarks.{name}")
-            pupils = options["pupils"] or (SMALL_PUPILS if options["small"] else module.DEFAULT_PUPILS)
+            try:
+                module = importlib.import_module(f"fullfolj.benchmarks.{name}")
+            except ModuleNotFoundError as error:
+                if error.name != f"fullfolj.benchmarks.{name}":
+                    raise
+                if options["name"] != "all":
+                    raise CommandError(
+                        f"bench {name}: fullfolj/benchmarks/{name}.py is missing."
+                    ) from None
+                self.stderr.write(f"{name}: skipped, fullfolj/benchmarks/{name}.py is missing.")
+                continue
+            pupils = options["pupils"] or (
+                SMALL_PUPILS if options["small"] else module.DEFAULT_PUPILS
+            )
             if pupils < 50:
                 raise CommandError("--pupils must be at least 50.")
             report = Report(name, self.stdout)
-            module.run(Options(pupils=pupils, repeat=options["repeat"], small=options["small"]),
-                       report)
+            module.run(
+                Options(pupils=pupils, repeat=options["repeat"], small=options["small"]), report
+            )
             report.finish()
