@@ -5,83 +5,97 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from fullfolj.attendance.models import PupilDay
 from fullfolj.lib import clock
-from fullfolj.schools.models import Mentorship, Placement, Role, Staff, StaffRole
+from fullfolj.schools.models import Mentorship, Organiser, Placement, Role, Staff, StaffRole
 
 from . import engine
 from .models import Actor, LadderRecord, LadderStep, LadderTask, LadderTrigger
 
-STREAK_LOOKBACK_DAYS = 60  # calendar days searched for the current run of whole days absent
+STREAK_LOOKBACK_DAYS = 90  # calendar days searched for the current run of whole days absent
 
 
-def load_steps() -> tuple[list[engine.Step], dict[int, LadderStep]]:
-    """The active steps as the engine sees them, each knowing the step before it."""
-    steps = list(LadderStep.objects.filter(is_active=True).prefetch_related("triggers"))
-    result = []
+def ladders(steps: list[LadderStep]) -> dict[int | None, list[LadderStep]]:
+    """The active steps by ladder: an organiser's own, and the default (key None)."""
+    result: dict[int | None, list[LadderStep]] = {}
     for step in steps:
-        earlier = [s for s in steps if s.order < step.order
-                   and (s.organiser_id is None or s.organiser_id == step.organiser_id)]
-        previous = max(earlier, key=lambda s: (s.order, s.pk)) if earlier else None
-        result.append(engine.Step(
-            id=step.pk, order=step.order, organiser_id=step.organiser_id,
-            previous_id=previous.pk if previous else None,
-            repeat_after_days=step.repeat_after_days,
-            triggers=tuple(
-                engine.Trigger(t.kind, t.window_days, float(t.threshold), t.invalid_only,
-                               t.weeks_after_previous)
-                for t in step.triggers.all()
-            ),
-        ))
-    return result, {s.pk: s for s in steps}
+        result.setdefault(step.organiser_id, []).append(step)
+    return result
 
 
-def _indicators(day: dt.date, windows: list[int], streak: bool) -> pl.DataFrame:
-    """Per pupil: sums over each window from the per-day aggregates, and the current streak."""
+def load_steps(organiser: Organiser | None = None) -> tuple[list[engine.Step], dict[int, LadderStep]]:
+    """The active steps as the engine sees them, each knowing the step just below it."""
+    steps = LadderStep.objects.filter(is_active=True).prefetch_related("triggers")
+    if organiser is not None:
+        steps = steps.filter(Q(organiser=organiser) | Q(organiser__isnull=True))
+    by_ladder = ladders(list(steps.order_by("order", "pk")))
+    if organiser is not None and organiser.pk in by_ladder:
+        by_ladder.pop(None, None)  # an organiser with its own ladder does not use the default
+    result, by_id = [], {}
+    for ladder, members in by_ladder.items():
+        for below, step in zip([None, *members], members, strict=False):
+            by_id[step.pk] = step
+            result.append(engine.Step(
+                id=step.pk, order=step.order, ladder=ladder,
+                previous_id=below.pk if below else None,
+                repeat_after_days=step.repeat_after_days,
+                triggers=tuple(
+                    engine.Trigger(t.kind, t.window_days, float(t.threshold), t.invalid_only,
+                                   t.weeks_after_previous)
+                    for t in step.triggers.all()
+                ),
+            ))
+    return result, by_id
+
+
+def _indicators(day: dt.date, windows: list[int], streak: bool,
+                organiser: Organiser | None) -> pl.DataFrame:
+    """Per pupil, from the per-day aggregates in one query: sums over each window, and the run
+    of whole days absent up to the latest registered day (not broken by days without lessons)."""
     table = PupilDay._meta.db_table
+    span = max([*windows, STREAK_LOOKBACK_DAYS if streak else 1])
     columns, params = [], []
     for w in windows:
         start = day - dt.timedelta(days=w - 1)
         columns += [
-            f"SUM(CASE WHEN date >= %s THEN scheduled_minutes ELSE 0 END) AS s{w}",
-            f"SUM(CASE WHEN date >= %s THEN absent_minutes ELSE 0 END) AS a{w}",
-            f"SUM(CASE WHEN date >= %s THEN invalid_minutes ELSE 0 END) AS i{w}",
-            f"SUM(CASE WHEN date >= %s AND invalid_minutes > 0 THEN 1 ELSE 0 END) AS d{w}",
+            f"SUM(CASE WHEN d.date >= %s THEN d.scheduled_minutes ELSE 0 END) AS s{w}",
+            f"SUM(CASE WHEN d.date >= %s THEN d.absent_minutes ELSE 0 END) AS a{w}",
+            f"SUM(CASE WHEN d.date >= %s THEN d.invalid_minutes ELSE 0 END) AS i{w}",
+            f"SUM(CASE WHEN d.date >= %s AND d.invalid_minutes > 0 THEN 1 ELSE 0 END) AS d{w}",
         ]
         params += [start] * 4
-    schema = {"pupil_id": pl.Int64} | {f"{k}{w}": pl.Int64 for w in windows for k in "said"}
-    frame = pl.DataFrame(schema=schema)
-    if windows:
-        earliest = day - dt.timedelta(days=max(windows) - 1)
-        sql = (f"SELECT pupil_id, {', '.join(columns)} FROM {table} "  # noqa: S608
-               "WHERE date >= %s AND date <= %s GROUP BY pupil_id")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, earliest, day])
-            frame = pl.DataFrame(cursor.fetchall(), schema=schema, orient="row")
-    if streak:
-        sql = (  # rows numbered from the latest day back; the streak ends at the first day present
-            "SELECT pupil_id, MIN(CASE WHEN absent_minutes < scheduled_minutes OR "  # noqa: S608
-            "scheduled_minutes = 0 THEN rn END), COUNT(*) FROM (SELECT pupil_id, absent_minutes, "
-            "scheduled_minutes, ROW_NUMBER() OVER (PARTITION BY pupil_id ORDER BY date DESC) AS rn "
-            f"FROM {table} WHERE date >= %s AND date <= %s) AS days GROUP BY pupil_id"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [day - dt.timedelta(days=STREAK_LOOKBACK_DAYS), day])
-            runs = pl.DataFrame(cursor.fetchall(), orient="row",
-                                schema={"pupil_id": pl.Int64, "present": pl.Int64, "n": pl.Int64})
-        runs = runs.select("pupil_id", pl.when(pl.col("present").is_null()).then(pl.col("n"))
-                           .otherwise(pl.col("present") - 1).alias("streak"))
-        frame = frame.join(runs, on="pupil_id", how="full", coalesce=True)
-    return frame
+    columns.append("SUM(CASE WHEN d.scheduled_minutes > 0 AND (p.last_present IS NULL "
+                   "OR d.date > p.last_present) THEN 1 ELSE 0 END) AS streak")
+    where, scope = "date >= %s AND date <= %s", [day - dt.timedelta(days=span - 1), day]
+    if organiser is not None:
+        where += " AND organiser_id = %s"
+        scope.append(organiser.pk)
+    # Only our table name, column aliases and placeholders are formatted in.
+    sql = (
+        f"WITH days AS (SELECT pupil_id, date, scheduled_minutes, absent_minutes, "  # noqa: S608
+        f"invalid_minutes FROM {table} WHERE {where}), "
+        "present AS (SELECT pupil_id, MAX(CASE WHEN absent_minutes < scheduled_minutes "
+        "THEN date END) AS last_present FROM days GROUP BY pupil_id) "
+        f"SELECT d.pupil_id, {', '.join(columns)} FROM days d "
+        "JOIN present p ON p.pupil_id = d.pupil_id GROUP BY d.pupil_id"
+    )
+    schema = ({"pupil_id": pl.Int64} | {f"{k}{w}": pl.Int64 for w in windows for k in "said"}
+              | {"streak": pl.Int64})
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*scope, *params])
+        return pl.DataFrame(cursor.fetchall(), schema=schema, orient="row")
 
 
 def _history(step_ids: list[int]) -> pl.DataFrame:
-    rows = (LadderTask.objects.filter(step_id__in=step_ids).values("pupil_id", "step_id")
+    """Per pupil and step: when a task last opened, and whether one is open."""
+    rows = (LadderTask.objects.filter(step_id__in=step_ids).order_by().values("pupil_id", "step_id")
             .annotate(last_opened=Max("opened_on"),
                       open=Count("pk", filter=Q(closed_at__isnull=True)))
             .values_list("pupil_id", "step_id", "last_opened", "open"))
@@ -96,59 +110,77 @@ def _reason(trigger: LadderTrigger, value: float) -> str:
     elif trigger.kind == LadderTrigger.Kind.CONSECUTIVE_DAYS:
         measured = _("%(value)s days in a row") % {"value": int(value)}
     else:
-        measured = f"{value:.1f} %"
+        measured = f"{value:.1f} %".replace(".", ",")
     return (_("%(trigger)s (measured: %(measured)s)")
             % {"trigger": trigger.describe(), "measured": measured})[:300]
 
 
-@transaction.atomic
-def evaluate_ladder(day: dt.date | None = None) -> list[LadderTask]:
-    """Evaluate every placed pupil against the ladder on `day`; open the tasks that triggered.
+def _placed(day: dt.date, organiser: Organiser | None) -> pl.DataFrame:
+    """Every pupil placed on `day`: organiser and school of the latest placement."""
+    placements = Placement.objects.active_on(day)
+    if organiser is not None:
+        placements = placements.filter(organiser=organiser)
+    rows = list(placements.values_list("pupil_id", "organiser_id", "school_id", "start"))
+    return (pl.DataFrame(rows, orient="row", schema={
+        "pupil_id": pl.Int64, "organiser_id": pl.Int64, "school_id": pl.Int64, "start": pl.Date})
+        .sort(["pupil_id", "start"], descending=[False, True])
+        .unique(subset="pupil_id", keep="first", maintain_order=True))
 
-    Set-based (DOMAIN.md, Absence ladder): a handful of queries for the whole municipality,
-    then Polars. Idempotent: one open task per pupil and step (also a database constraint).
+
+@transaction.atomic
+def evaluate_ladder(organiser: Organiser | None = None,
+                    as_of: dt.date | None = None) -> list[LadderTask]:
+    """Evaluate the pupils placed on `as_of` (default today; all organisers, or one) against
+    their ladder and open the tasks that trigger, dated, each for its responsible person.
+
+    Set-based (DOMAIN.md, Absence ladder): four queries for the whole municipality over the
+    per-day aggregates, then Polars; which step opens is engine.triggered. Idempotent: runs
+    are serialised by locking the ladder's steps, and a pupil has at most one task per step
+    and day (a database constraint), so running the same day again opens nothing twice.
     """
-    day = day or clock.today()
-    steps, by_id = load_steps()
+    if organiser is not None and not isinstance(organiser, Organiser):
+        raise TypeError(f"evaluate_ladder(organiser, as_of): organiser is {organiser!r}; "
+                        "give the day as as_of=")
+    day = as_of or clock.today()
+    list(LadderStep.objects.select_for_update().filter(is_active=True).values_list("pk"))
+    steps, by_id = load_steps(organiser)
     if not steps:
         return []
-    placed = (Placement.objects.active_on(day).order_by("pupil_id", "-start")
-              .values_list("pupil_id", "organiser_id", "school_id"))
-    schools: dict[int, int] = {}
-    organisers: dict[int, int] = {}
-    for pupil, organiser, school in placed:
-        schools.setdefault(pupil, school)
-        organisers.setdefault(pupil, organiser)
-    pupils = pl.DataFrame({"pupil_id": list(organisers), "organiser_id": list(organisers.values())},
-                          schema={"pupil_id": pl.Int64, "organiser_id": pl.Int64})
-    indicators = _indicators(day, engine.windows(steps), engine.needs_streak(steps))
-    if "streak" not in indicators.columns:
-        indicators = indicators.with_columns(pl.lit(0, dtype=pl.Int64).alias("streak"))
-    hits = engine.triggered(day, steps, pupils, indicators, _history(list(by_id)))
+    own = set(LadderStep.objects.filter(is_active=True, organiser__isnull=False)
+              .values_list("organiser_id", flat=True))
+    placed = _placed(day, organiser)
+    pupils = placed.select("pupil_id", pl.when(pl.col("organiser_id").is_in(list(own)))
+                           .then(pl.col("organiser_id")).otherwise(None).alias("ladder"))
+    indicators = _indicators(day, engine.windows(steps), engine.needs_streak(steps), organiser)
+    history = _history(list(by_id))
+    hits = engine.triggered(day, steps, pupils, indicators, history)
     if not hits:
         return []
+    schools = dict(placed.select("pupil_id", "school_id").iter_rows())
     hit_pupils = {hit.pupil_id for hit in hits}
     mentors: dict[int, int] = {}
     for pupil, mentor in (Mentorship.objects.active_on(day).filter(pupil_id__in=hit_pupils)
                           .order_by("pupil_id", "-start", "pk").values_list("pupil_id", "mentor_id")):
         mentors.setdefault(pupil, mentor)
     principals: dict[int, int] = {}
-    for school, staff in (StaffRole.objects.filter(role=Role.PRINCIPAL,
-                                                   school_id__in=set(schools.values()))
+    hit_schools = {schools[p] for p in hit_pupils}
+    for school, staff in (StaffRole.objects.filter(role=Role.PRINCIPAL, school_id__in=hit_schools)
                           .order_by("school_id", "pk").values_list("school_id", "staff_id")):
         principals.setdefault(school, staff)
     tasks = []
-    for hit in hits:
-        step = by_id[hit.step_id]
-        trigger = list(step.triggers.all())[hit.trigger]
-        school = schools.get(hit.pupil_id)
-        assignee = {Actor.MENTOR: mentors.get(hit.pupil_id),
-                    Actor.PRINCIPAL: principals.get(school) if school else None}.get(step.actor)
-        tasks.append(LadderTask(
-            pupil_id=hit.pupil_id, step=step, school_id=school, actor=step.actor,
-            assignee_id=assignee, opened_on=day,
-            due=day + dt.timedelta(days=step.deadline_days), reason=_reason(trigger, hit.value),
-        ))
+    with translation.override(settings.LANGUAGE_CODE):  # the reason is kept as written
+        for hit in hits:
+            step = by_id[hit.step_id]
+            trigger = list(step.triggers.all())[hit.trigger]
+            school = schools[hit.pupil_id]
+            assignee = {Actor.MENTOR: mentors.get(hit.pupil_id),
+                        Actor.PRINCIPAL: principals.get(school)}.get(step.actor)
+            tasks.append(LadderTask(
+                pupil_id=hit.pupil_id, step=step, school_id=school, actor=step.actor,
+                assignee_id=assignee, opened_on=day,
+                due=day + dt.timedelta(days=step.deadline_days),
+                reason=_reason(trigger, hit.value),
+            ))
     return LadderTask.objects.bulk_create(tasks, ignore_conflicts=True)
 
 

@@ -1,11 +1,35 @@
+"""The municipality edits its ladder here; tasks are read here and closed only on their page."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from .models import LadderRecord, LadderStep, LadderTask, LadderTrigger
 
 
+class TriggerFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        """An active step needs a trigger, or it could never open."""
+        super().clean()
+        if any(self.errors) or not getattr(self.instance, "is_active", False):
+            return
+        kept = [f for f in self.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE", False)]
+        if not kept:
+            raise ValidationError(_("An active step needs at least one trigger."))
+
+
 class TriggerInline(admin.TabularInline):
     model = LadderTrigger
-    extra = 1
+    formset = TriggerFormSet
+    extra = 0
+    min_num = 1
 
 
 @admin.register(LadderStep)
@@ -23,10 +47,21 @@ class RecordInline(admin.TabularInline):
     readonly_fields = ["kind", "date", "text", "by", "created_at"]
     can_delete = False
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(LadderTask)
 class LadderTaskAdmin(admin.ModelAdmin):
+    """Read-only: tasks open by the daily evaluation and close by documentation (task page)."""
+
     list_display = ["opened_on", "step", "pupil", "actor", "assignee", "due", "closed_at"]
     list_filter = ["step", "actor"]
-    raw_id_fields = ["pupil", "assignee", "closed_by", "school"]
+    readonly_fields = ["pupil", "step", "school", "actor", "opened_on", "due", "reason",
+                       "closed_at", "closed_by"]
+    fields = [*readonly_fields, "assignee"]
+    raw_id_fields = ["assignee"]
     inlines = [RecordInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from fullfolj.access.gate import Viewer, pupils_visible_to
-from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Role, Term
+from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Role
 
-from .models import Actor, LadderTask
+from .models import Actor, LadderStep, LadderTask
 
 # Who works with the ladder: not teachers as such (DOMAIN.md: roles and relationship).
 LADDER_ROLES = {Role.MENTOR, Role.PRINCIPAL, *STUDENT_HEALTH_ROLES}
@@ -19,7 +19,7 @@ LADDER_ROLES = {Role.MENTOR, Role.PRINCIPAL, *STUDENT_HEALTH_ROLES}
 
 @dataclass(frozen=True)
 class Summary:
-    """A pupil's place on the ladder for the lists: the highest step this term, overdue tasks."""
+    """A pupil's place on the ladder for the lists: the current step, and overdue tasks."""
 
     step: str | None = None
     order: int | None = None
@@ -27,24 +27,30 @@ class Summary:
 
 
 def summaries(pupil_ids: Iterable[int], today: dt.date) -> dict[int, Summary]:
-    """Current step (highest opened this term or still open) and overdue tasks, in one query."""
+    """Each pupil's current step and number of overdue tasks, in one query.
+
+    The current step is the one the evaluation climbs from (engine module docstring): the
+    highest step whose task is open or opened less than the step's repeat_after_days ago.
+    """
     ids = list(pupil_ids)
     if not ids:
         return {}
-    term = Term.at(today)
-    since = term.start if term else today - dt.timedelta(days=120)
-    rows = (LadderTask.objects.filter(Q(opened_on__gte=since) | Q(closed_at__isnull=True),
-                                      pupil_id__in=ids)
-            .values_list("pupil_id", "step__order", "step__name", "closed_at", "due"))
+    longest = max(LadderStep.objects.values_list("repeat_after_days", flat=True), default=0)
+    rows = (LadderTask.objects.filter(
+                Q(opened_on__gt=today - dt.timedelta(days=longest)) | Q(closed_at__isnull=True),
+                pupil_id__in=ids)
+            .values_list("pupil_id", "step__order", "step__name", "step__repeat_after_days",
+                         "opened_on", "closed_at", "due"))
     best: dict[int, tuple[int, str]] = {}
     overdue: dict[int, int] = {}
-    for pupil, order, name, closed_at, due in rows:
-        if pupil not in best or order > best[pupil][0]:
+    for pupil, order, name, repeat, opened_on, closed_at, due in rows:
+        current = closed_at is None or opened_on > today - dt.timedelta(days=repeat)
+        if current and (pupil not in best or order > best[pupil][0]):
             best[pupil] = (order, name)
         if closed_at is None and due < today:
             overdue[pupil] = overdue.get(pupil, 0) + 1
     return {
-        pupil: Summary(step=best[pupil][1] if pupil in best else None,
+        pupil: Summary(step=f"{best[pupil][0]}. {best[pupil][1]}" if pupil in best else None,
                        order=best[pupil][0] if pupil in best else None,
                        overdue=overdue.get(pupil, 0))
         for pupil in set(best) | set(overdue)
@@ -78,3 +84,20 @@ def history_for(pupil_id: int) -> QuerySet[LadderTask]:
     return (LadderTask.objects.filter(pupil_id=pupil_id)
             .select_related("step", "assignee", "closed_by").prefetch_related("records__by")
             .order_by("-opened_on", "-step__order"))
+
+
+def can_close(viewer: Viewer, task: LadderTask) -> bool:
+    """Who may document and close a task: the person it is assigned to, whoever holds the
+    acting role for the pupil (their mentor, the school's principal or student-health team),
+    and the school's principal, who answers for the whole ladder (Skollagen 7 kap. 19 a §)."""
+    if not task.is_open:
+        return False
+    if task.assignee_id == viewer.staff.pk:
+        return True
+    if task.school_id in viewer.schools_with({Role.PRINCIPAL}):
+        return True
+    if task.actor == Actor.STUDENT_HEALTH:
+        return task.school_id in viewer.schools_with(STUDENT_HEALTH_ROLES)
+    if task.actor == Actor.MENTOR:  # also a new mentor, after a change of mentor
+        return pupils_visible_to(viewer, roles={Role.MENTOR}).filter(pk=task.pupil_id).exists()
+    return False

@@ -33,7 +33,12 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     viewer = gate.viewer_for(request)
     task = get_object_or_404(queries.visible_tasks(viewer), pk=task_id)
     gate.get_pupil_or_404(request, task.pupil_id)  # logs the read of the pupil's record
+    may_close = queries.can_close(viewer, task)
     status = 200
+    if request.method == "POST" and not may_close:
+        refusal, status = ((_("Only the person who acts on this step may close it."), 403)
+                           if task.is_open else (_("This task is already closed."), 409))
+        return HttpResponse(refusal, status=status, content_type="text/plain; charset=utf-8")
     if request.method == "POST":
         form = CloseTaskForm(request.POST)
         if form.is_valid():
@@ -57,5 +62,6 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         form = CloseTaskForm(initial={"date": clock.today()})
     return render(request, "ladder/task_detail.html", {
         "title": task.step.name, "task": task, "form": form, "today": clock.today(),
+        "may_close": may_close,
         "records": task.records.select_related("by"),
     }, status=status)
