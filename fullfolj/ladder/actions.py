@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from fullfolj.attendance.models import PupilDay
@@ -110,7 +112,9 @@ def _reason(trigger: LadderTrigger, value: float) -> str:
     elif trigger.kind == LadderTrigger.Kind.CONSECUTIVE_DAYS:
         measured = _("%(value)s days in a row") % {"value": int(value)}
     else:
-        measured = f"{value:.1f} %".replace(".", ",")
+        # Half up, as people round: 6.25 % reads 6,3 %.
+        rounded = Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        measured = f"{number_format(rounded, 1)} %"
     return (_("%(trigger)s (measured: %(measured)s)")
             % {"trigger": trigger.describe(), "measured": measured})[:300]
 

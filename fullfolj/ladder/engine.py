@@ -133,7 +133,7 @@ def triggered(
             .sort(["pupil_id", "order", "step_id"], descending=[False, True, True])
             .unique(subset="pupil_id", keep="first", maintain_order=True))
     return [
-        Hit(pupil, step, index, round(val, 1))
+        Hit(pupil, step, index, val)
         for pupil, step, index, val in hits.select(
             "pupil_id", "step_id", "trigger", "value").iter_rows()
     ]

@@ -14,4 +14,4 @@ class CloseTaskForm(forms.Form):
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}),
                            error_messages={"invalid": _("Enter the date as YYYY-MM-DD.")})
     text = forms.CharField(label=_("Documentation"), required=False,
-                           widget=forms.Textarea(attrs={"rows": 4}))
+                           widget=forms.Textarea(attrs={"rows": 4, "aria-describedby": "text-help"}))

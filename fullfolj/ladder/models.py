@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from fullfolj.schools.models import Organiser, Pupil, School, Staff, ValidatedModel
@@ -147,10 +148,14 @@ class LadderTrigger(ValidatedModel):
         return self.describe()
 
     def describe(self) -> str:
+        """The trigger in words, e.g. "total absence at least 10 % over 28 days"."""
         which = _("invalid") if self.invalid_only else _("total")
+        value = self.threshold
+        if value is not None:
+            value = number_format(int(value) if value == int(value) else value)
         if self.kind == self.Kind.RATE:
             return str(_("%(which)s absence at least %(value)s %% over %(days)s days")
-                       % {"which": which, "value": self.threshold, "days": self.window_days})
+                       % {"which": which, "value": value, "days": self.window_days})
         if self.kind == self.Kind.INVALID_DAYS:
             return str(_("at least %(value)s days with invalid absence over %(days)s days")
                        % {"value": int(self.threshold), "days": self.window_days})
@@ -159,7 +164,7 @@ class LadderTrigger(ValidatedModel):
                        % {"value": int(self.threshold)})
         return str(_("%(which)s absence still at least %(value)s %% over %(days)s days, "
                      "%(weeks)s weeks after the previous step")
-                   % {"which": which, "value": self.threshold, "days": self.window_days,
+                   % {"which": which, "value": value, "days": self.window_days,
                       "weeks": self.weeks_after_previous})
 
     def clean(self) -> None:

@@ -1,0 +1,101 @@
+"""A task is closed only by documenting what was done, with a date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import translation
+
+from fullfolj.ladder import actions
+from fullfolj.ladder.models import LadderRecord, LadderStep, LadderTask
+from fullfolj.ladder.tests.conftest import TODAY
+
+
+@pytest.fixture
+def task(cast) -> LadderTask:
+    step = LadderStep.objects.filter(organiser=None, actor="mentor").order_by("order").first()
+    return LadderTask.objects.create(
+        pupil=cast.pupil, step=step, school=cast.north, actor="mentor", assignee=cast.mentor,
+        opened_on=TODAY, due=TODAY + dt.timedelta(days=3), reason="frånvaro 12,0 %")
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"text": ""}, "text"),
+    ({"text": "   \n "}, "text"),
+    ({"date": None}, "date"),
+    ({"date": TODAY + dt.timedelta(days=1)}, "date"),
+    ({"kind": "phoned"}, "kind"),
+])
+def test_a_task_is_not_closed_without_documentation(cast, task, fields, field):
+    given = {"kind": "contact", "date": TODAY, "text": "Ringde pappa."} | fields
+    with pytest.raises(ValidationError) as refused:
+        actions.close_task(task, by=cast.mentor, **given)
+    assert field in refused.value.message_dict
+    task.refresh_from_db()
+    assert task.is_open
+    assert not LadderRecord.objects.exists()
+
+
+def test_closing_keeps_what_was_done_who_and_when(cast, task):
+    record = actions.close_task(task, kind="meeting", date=dt.date(2026, 3, 17),
+                                text="  Möte med Alva och mamma.  ", by=cast.mentor)
+    task.refresh_from_db()
+    assert not task.is_open
+    assert task.closed_by == cast.mentor
+    assert (record.kind, record.date, record.text, record.by) == (
+        "meeting", dt.date(2026, 3, 17), "Möte med Alva och mamma.", cast.mentor)
+
+
+def test_a_closed_task_cannot_be_closed_again(cast, task):
+    actions.close_task(task, kind="contact", date=TODAY, text="Ringt.", by=cast.mentor)
+    with pytest.raises(ValidationError, match="already closed"):
+        actions.close_task(task, kind="contact", date=TODAY, text="Igen.", by=cast.principal)
+    assert LadderRecord.objects.count() == 1
+
+
+def test_the_page_refuses_an_empty_documentation_and_keeps_the_form(client, cast, task):
+    client.force_login(cast.mentor.user)
+    url = reverse("ladder:task", args=[task.pk])
+    response = client.post(url, {"kind": "contact", "date": "2026-03-18", "text": ""},
+                           HTTP_ACCEPT_LANGUAGE="en")
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert 'role="alert"' in body
+    assert "a task is closed only with documentation" in body
+    assert 'value="contact" id="id_kind_0" required checked' in body  # kept, not re-asked
+    task.refresh_from_db()
+    assert task.is_open
+
+
+def test_the_page_refuses_a_malformed_date(client, cast, task):
+    client.force_login(cast.mentor.user)
+    response = client.post(reverse("ladder:task", args=[task.pk]),
+                           {"kind": "contact", "date": "18/3", "text": "Ringt."},
+                           HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "YYYY-MM-DD" in response.content.decode()
+    task.refresh_from_db()
+    assert task.is_open
+
+
+def test_closing_from_the_page(client, cast, task):
+    client.force_login(cast.mentor.user)
+    url = reverse("ladder:task", args=[task.pk])
+    response = client.post(url, {"kind": "decision", "date": "2026-03-18",
+                                 "text": "Beslut: anpassat schema."}, follow=True)
+    assert response.redirect_chain[-1][0] == url
+    body = response.content.decode()
+    assert "Beslut: anpassat schema." in body
+    assert 'name="text"' not in body  # no form on a closed task
+    assert client.post(url, {"kind": "contact", "date": "2026-03-18",
+                             "text": "Igen."}).status_code == 409
+    assert LadderRecord.objects.count() == 1

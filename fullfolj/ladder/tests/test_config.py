@@ -1,0 +1,157 @@
+"""The municipality's ladder: the shipped default, and bad configuration refused at save."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import translation
+
+from fullfolj.ladder import defaults
+from fullfolj.ladder.models import Actor, LadderStep, LadderTrigger
+from fullfolj.ladder.tests.conftest import make_step
+
+RATE = {"kind": "rate", "window_days": 28, "threshold": 5}
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages are asserted in English here; test_translations checks the Swedish."""
+    with translation.override("en"):
+        yield
+
+
+def test_the_typical_ladder_of_domain_md_ships_by_default(db):
+    steps = list(LadderStep.objects.filter(organiser=None).order_by("order"))
+    assert [s.order for s in steps] == [1, 2, 3, 4, 5]
+    assert [s.actor for s in steps] == [Actor.MENTOR, Actor.MENTOR, Actor.STUDENT_HEALTH,
+                                        Actor.PRINCIPAL, Actor.PRINCIPAL]
+    investigate = steps[2]
+    assert "Skyndsamt utreda" in investigate.name
+    kinds = set(investigate.triggers.values_list("kind", flat=True))
+    assert kinds == {"no_improvement", "consecutive_days", "rate"}
+    assert all(s.triggers.exists() and s.deadline_days > 0 for s in steps)
+    for step in steps:  # the shipped ladder passes its own validation
+        step.full_clean()
+        for trigger in step.triggers.all():
+            trigger.full_clean()
+    assert defaults.install() == 0  # not twice
+
+
+def test_install_makes_the_default_ladder_when_there_is_none(db):
+    LadderStep.objects.all().delete()
+    assert defaults.install() == len(defaults.DEFAULT_LADDER)
+    assert LadderStep.objects.count() == 5
+
+
+@pytest.mark.usefixtures("empty_ladder")
+@pytest.mark.parametrize(("fields", "field", "message"), [
+    ({"threshold": 0}, "threshold", "above zero"),
+    ({"threshold": 120}, "threshold", "at most 100"),
+    ({"kind": "invalid_days", "threshold": 2.5}, "threshold", "whole number"),
+    ({"kind": "invalid_days", "threshold": 20, "window_days": 14}, "threshold", "(14)"),
+    ({"kind": "consecutive_days", "threshold": 80}, "threshold", "60"),
+    ({"window_days": 0}, "window_days", "1–366"),
+    ({"window_days": 400}, "window_days", "1–366"),
+])
+def test_bad_triggers_are_refused_with_the_reason(fields, field, message):
+    step = make_step(1)
+    with pytest.raises(ValidationError) as refused:
+        LadderTrigger.objects.create(step=step, **(RATE | fields))
+    assert field in refused.value.message_dict
+    assert message in " ".join(refused.value.message_dict[field])
+    assert not LadderTrigger.objects.exists()
+
+
+@pytest.mark.usefixtures("empty_ladder")
+def test_no_improvement_on_the_first_step_is_refused():
+    step = make_step(1)
+    with pytest.raises(ValidationError) as refused:
+        LadderTrigger.objects.create(step=step, kind="no_improvement", window_days=28,
+                                     threshold=10, weeks_after_previous=3)
+    assert "step 1 is the first" in refused.value.message_dict["kind"][0]
+
+
+@pytest.mark.usefixtures("empty_ladder")
+def test_no_improvement_cannot_wait_longer_than_the_previous_step_lasts():
+    make_step(1, RATE, repeat=20)
+    second = make_step(2)
+    with pytest.raises(ValidationError) as refused:
+        LadderTrigger.objects.create(step=second, kind="no_improvement", window_days=28,
+                                     threshold=10, weeks_after_previous=3)
+    assert "stays current 20 days" in refused.value.message_dict["weeks_after_previous"][0]
+
+
+@pytest.mark.usefixtures("empty_ladder")
+def test_shortening_a_step_below_the_next_steps_wait_is_refused():
+    first = make_step(1, RATE, repeat=30)
+    make_step(2, {"kind": "no_improvement", "window_days": 28, "threshold": 10,
+                  "weeks_after_previous": 4})
+    first.repeat_after_days = 21
+    with pytest.raises(ValidationError) as refused:
+        first.save()
+    assert "at least 28 days" in refused.value.message_dict["repeat_after_days"][0]
+    first.refresh_from_db()
+    assert first.repeat_after_days == 30
+
+
+@pytest.mark.usefixtures("empty_ladder")
+def test_two_steps_with_the_same_number_are_refused(cast):
+    make_step(1, RATE, name="Ring hem")
+    with pytest.raises(ValidationError) as refused:
+        make_step(1, RATE)
+    assert "“Ring hem”" in refused.value.message_dict["order"][0]
+    make_step(1, RATE, organiser=cast.org)  # another ladder may have its own step 1
+
+
+@pytest.mark.usefixtures("empty_ladder")
+@pytest.mark.parametrize("field", ["deadline_days", "repeat_after_days"])
+def test_a_deadline_of_zero_days_is_refused(field):
+    with pytest.raises(ValidationError) as refused:
+        LadderStep.objects.create(order=1, name="Steg", actor="mentor", **{field: 0})
+    assert field in refused.value.message_dict
+
+
+def _admin_post(step: LadderStep | None, triggers: list[dict], **fields) -> dict:
+    data = {"order": 1, "name": "Ring hem", "actor": "mentor", "deadline_days": 3,
+            "repeat_after_days": 30, "is_active": "on", "description": "",
+            "organiser": "", **fields}
+    prefix = "triggers"
+    data |= {f"{prefix}-TOTAL_FORMS": len(triggers), f"{prefix}-INITIAL_FORMS": 0,
+             f"{prefix}-MIN_NUM_FORMS": 1, f"{prefix}-MAX_NUM_FORMS": 1000}
+    for i, trigger in enumerate(triggers):
+        full = {"window_days": 28, "weeks_after_previous": 3} | trigger
+        data |= {f"{prefix}-{i}-{k}": v for k, v in full.items()}
+    return data
+
+
+@pytest.fixture
+def superuser_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("root", "root@example.se", "pw-root")
+    client.force_login(user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.mark.usefixtures("empty_ladder")
+def test_the_admin_saves_a_step_with_its_triggers(superuser_client):
+    response = superuser_client.post(reverse("admin:ladder_ladderstep_add"), _admin_post(
+        None, [{"kind": "rate", "threshold": "5"}, {"kind": "invalid_days", "threshold": "2"}]))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    step = LadderStep.objects.get()
+    assert sorted(step.triggers.values_list("kind", flat=True)) == ["invalid_days", "rate"]
+
+
+@pytest.mark.usefixtures("empty_ladder")
+@pytest.mark.parametrize(("triggers", "message"), [
+    ([], "at least one trigger"),
+    ([{"kind": "rate", "threshold": "150"}], "at most 100"),
+    ([{"kind": "no_improvement", "threshold": "10"}], "is the first"),
+])
+def test_the_admin_refuses_bad_configuration_with_the_reason(superuser_client, triggers,
+                                                             message):
+    response = superuser_client.post(reverse("admin:ladder_ladderstep_add"),
+                                     _admin_post(None, triggers))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not LadderStep.objects.exists()
