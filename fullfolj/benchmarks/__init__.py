@@ -46,6 +46,7 @@ class Report:
     name: str
     out: TextIO
     figures: list[tuple[str, float, str]] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)  # median CPU seconds of each label
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -54,14 +55,17 @@ class Report:
     def time(self, label: str, fn: Callable[[], object], *, repeat: int = 3) -> tuple[float, object]:
         """Run fn `repeat` times; report and return the median seconds and the last result."""
         seconds: list[float] = []
+        cpu: list[float] = []  # this process's CPU time: a check on a machine shared with others
         result: object = None
         for _ in range(repeat):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             result = fn()
             seconds.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
         median = statistics.median(seconds)
+        self.cpu[label] = statistics.median(cpu)
         self.say(f"  {label:<14} median {median:8.3f} s  (min {min(seconds):.3f}, "
-                 f"max {max(seconds):.3f}, n={repeat})")
+                 f"max {max(seconds):.3f}, n={repeat}; cpu {self.cpu[label]:.3f} s)")
         return median, result
 
     def figure(self, name: str, value: float, unit: str) -> None:

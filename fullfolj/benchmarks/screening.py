@@ -32,6 +32,7 @@ import itertools
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -39,10 +40,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from fullfolj.benchmarks import Options, Report, cache_dir
+from fullfolj.benchmarks import Options, Report, cache_dir, peak_rss_mb
 
 DEFAULT_PUPILS = 120_000
 SEED = 1
@@ -179,40 +179,50 @@ class Records:
     scheduled: np.ndarray  # int16
     absent: np.ndarray  # int16
     late: np.ndarray  # int16
-    valid: np.ndarray  # bool: is_valid is true
-    invalid: np.ndarray  # bool: is_valid is false (null: not yet known)
+    state: np.ndarray  # uint8: INVALID, VALID or UNKNOWN (is_valid false, true, null)
 
     @property
     def size(self) -> int:
         return len(self.pupil)
 
 
-def _records(table: pa.Table) -> Records:
-    is_valid = table.column("is_valid")
+INVALID, VALID, UNKNOWN = 0, 1, 2
+
+
+def _records(frame: pl.DataFrame) -> Records:
     return Records(
-        pupil=table.column("pupil_id").to_numpy(),
-        date=table.column("date").cast(pa.int32()).to_numpy(),
-        scheduled=table.column("scheduled_minutes").to_numpy(),
-        absent=table.column("absent_minutes").to_numpy(),
-        late=table.column("late_minutes").to_numpy(),
-        valid=pc.fill_null(is_valid, False).to_numpy(),
-        invalid=pc.fill_null(pc.invert(is_valid), False).to_numpy(),
+        pupil=frame["pupil_id"].to_numpy(),
+        date=frame["date"].to_physical().to_numpy(),
+        scheduled=frame["scheduled_minutes"].to_numpy(),
+        absent=frame["absent_minutes"].to_numpy(),
+        late=frame["late_minutes"].to_numpy(),
+        state=frame["is_valid"].cast(pl.UInt8).fill_null(UNKNOWN).to_numpy(),
     )
 
 
 def read_records(
     data: Dataset, first: dt.date | None = None, last: dt.date | None = None
 ) -> Iterator[Records]:
-    """One `Records` per Parquet file (a school week), only rows with first <= date <= last."""
-    filters = []
-    if first is not None:
-        filters.append(("date", ">=", first))
-    if last is not None:
-        filters.append(("date", "<=", last))
-    for path in data.files():
-        table = pq.read_table(path, columns=list(RECORD_COLUMNS), filters=filters or None)
-        if table.num_rows:
-            yield _records(table)
+    """One `Records` per Parquet file (a school week), only rows with first <= date <= last.
+
+    Polars reads the columns needed with about half pyarrow's CPU time here.
+    """
+
+    def read(path: Path) -> pl.DataFrame:
+        if first is None and last is None:
+            return pl.read_parquet(path, columns=list(RECORD_COLUMNS))
+        inside = pl.col("date").is_between(first or dt.date.min, last or dt.date.max)
+        return pl.scan_parquet(path).select(RECORD_COLUMNS).filter(inside).collect()
+
+    # The next file is read (Rust, without the GIL) while the caller sums the current one.
+    files = data.files()
+    with ThreadPoolExecutor(1) as pool:
+        ahead = pool.submit(read, files[0]) if files else None
+        for following in [*files[1:], None]:
+            frame = ahead.result()
+            ahead = pool.submit(read, following) if following is not None else None
+            if frame.height:
+                yield _records(frame)
 
 
 # --- The kept aggregate: a dense day × pupil matrix per figure ------------------------------
@@ -250,15 +260,13 @@ class DayStore:
         hi = int(records.date.max())
         first = int(np.searchsorted(self.dates, lo))
         last = int(np.searchsorted(self.dates, hi))
-        if self.dates[first] != lo or self.dates[last] != hi:
+        if last >= len(self.dates) or self.dates[first] != lo or self.dates[last] != hi:
             raise ValueError("records on a date that is not a school day of the store")
-        span = self.dates[first : last + 1]
-        lookup = np.full(hi - lo + 1, -1, np.int64)
-        lookup[span - lo] = np.arange(len(span))
         pupils = self.pupils
-        cell = lookup[records.date - lo] * pupils + records.pupil
-        if (lookup[records.date - lo] < 0).any():
-            raise ValueError("records on a date that is not a school day of the store")
+        if int(records.pupil.min()) < 0 or int(records.pupil.max()) >= pupils:
+            raise ValueError(f"records of a pupil_id outside 0..{pupils - 1}")
+        span = self.dates[first : last + 1]
+        cell = _cells(records.date, records.pupil, span, pupils)
         sums = _cell_sums(records, cell, len(span) * pupils)
         for name, values in sums.items():
             self.columns[name][first : last + 1] = values.reshape(len(span), pupils)
@@ -290,6 +298,31 @@ class DayStore:
         return store
 
 
+def _cells(date: np.ndarray, pupil: np.ndarray, span: np.ndarray, pupils: int) -> np.ndarray:
+    """Each record's cell in the (span days × pupils) block: row * pupils + pupil_id.
+
+    The simulator and an import write a week's records in date order; then each day is one
+    slice and the cell is a single add per record. Other orders take the lookup table.
+    """
+    ordered = bool((date[1:] >= date[:-1]).all())
+    if ordered:
+        starts = np.searchsorted(date, span, "left")
+        ends = np.searchsorted(date, span, "right")
+        if int((ends - starts).sum()) != len(date):
+            raise ValueError("records on a date that is not a school day of the store")
+        cell = np.empty(len(date), np.int64)
+        for row, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            np.add(pupil[a:b], row * pupils, out=cell[a:b], dtype=np.int64)
+        return cell
+    lo = int(span[0])
+    lookup = np.full(int(span[-1]) - lo + 1, -1, np.int64)
+    lookup[span - lo] = np.arange(len(span))
+    rows = lookup[date - lo]
+    if (rows < 0).any():
+        raise ValueError("records on a date that is not a school day of the store")
+    return rows * pupils + pupil
+
+
 _BITS = 10  # each packed figure of a pupil's day is below 1024 (at most 8 lessons of <= 80 min)
 _MASK = (1 << _BITS) - 1
 
@@ -297,20 +330,36 @@ _MASK = (1 << _BITS) - 1
 def _cell_sums(records: Records, cell: np.ndarray, cells: int) -> dict[str, np.ndarray]:
     """Sum the records per cell (pupil and day): two bincounts over figures packed 10 bits apart.
 
-    Four figures fit in one float64 weight exactly (40 of 53 bits); the totals are checked
-    against the columns' own sums, so a day that overflowed a field would fail loudly.
+    Four figures fit in one float64 weight exactly (40 of 53 bits). A record's packed weight
+    depends only on its (state, absent, scheduled) and its late minutes, so it is looked up in
+    a small table rather than computed with a dozen passes over the records. The totals are
+    checked against the columns' own sums, so a day that overflowed a field fails loudly.
     """
-    absent = records.absent.astype(np.int64)
-    packed = (
-        records.scheduled.astype(np.int64)
-        | (absent << _BITS)
-        | ((absent * records.valid) << (2 * _BITS))
-        | ((absent * records.invalid) << (3 * _BITS))
+    if records.size and min(records.absent.min(), records.scheduled.min(), records.late.min()) < 0:
+        raise ValueError("negative minutes in the lesson records")
+    a_max = int(records.absent.max()) + 1
+    s_max = int(records.scheduled.max()) + 1
+    l_max = int(records.late.max()) + 1
+    state, absent, scheduled = np.meshgrid(
+        np.arange(3, dtype=np.int64), np.arange(a_max), np.arange(s_max), indexing="ij"
     )
-    first = np.bincount(cell, weights=packed.astype(np.float64), minlength=cells).astype(np.int64)
-    late = records.late.astype(np.int64)
-    packed = late | ((late > 0).astype(np.int64) << _BITS) | (1 << (2 * _BITS))
-    second = np.bincount(cell, weights=packed.astype(np.float64), minlength=cells).astype(np.int64)
+    table = (
+        (
+            scheduled
+            | (absent << _BITS)
+            | ((absent * (state == VALID)) << (2 * _BITS))
+            | ((absent * (state == INVALID)) << (3 * _BITS))
+        )
+        .astype(np.float64)
+        .ravel()
+    )
+    index = np.multiply(records.state, a_max * s_max, dtype=np.int32)
+    index += np.multiply(records.absent, s_max, dtype=np.int32)
+    index += records.scheduled
+    first = np.bincount(cell, weights=table[index], minlength=cells).astype(np.int64)
+    late = np.arange(l_max, dtype=np.int64)
+    table = (late | ((late > 0).astype(np.int64) << _BITS) | (1 << (2 * _BITS))).astype(np.float64)
+    second = np.bincount(cell, weights=table[records.late], minlength=cells).astype(np.int64)
     out = {
         "scheduled_minutes": first & _MASK,
         "absent_minutes": (first >> _BITS) & _MASK,
@@ -853,6 +902,7 @@ def run(options: Options, report: Report) -> None:
     repeat = max(1, options.repeat)
     slow_repeat = 1 if options.pupils >= SLOW_BASELINE_PUPILS else repeat
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     data = dataset(options.pupils, seed, report)
     bounds, rules = screening_setup(data)
     report.say(
@@ -935,6 +985,7 @@ def run(options: Options, report: Report) -> None:
     after = day = store = None  # free memory before the next path
     gc.collect()
 
+    ours_peak = peak_rss_mb()  # before the baselines, which hold the lesson records
     # The floor: one pass over the absence minutes of every lesson record, in memory.
     absent = np.concatenate(
         [pq.read_table(p, columns=["absent_minutes"]).column(0).to_numpy() for p in data.files()]
@@ -964,9 +1015,29 @@ def run(options: Options, report: Report) -> None:
         check("postgres", expected, result)
 
     report.say(f"  total wall time of the benchmark: {time.perf_counter() - started:.0f} s")
+    report.say(
+        f"  load average (1 min) {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the "
+        f"end, on {os.cpu_count()} cores: with a busy machine wall times exceed CPU times"
+    )
+    report.say("  path           wall s     cpu s   wall/full  wall/floor")
+    for name in ("full", "engine", "rebuild", "incremental", "pandas", "postgres", "floor"):
+        if name in times:
+            cpu = report.cpu.get(name, float("nan"))
+            note = " (client only; the server's time is not counted)" if name == "postgres" else ""
+            report.say(
+                f"  {name:<12} {times[name]:8.3f}  {cpu:8.3f}  {times[name] / times['full']:9.1f}"
+                f"  {times[name] / times['floor']:10.1f}{note}"
+            )
+    report.say(
+        "  (full, rebuild and incremental screen the dense day × pupil store of this benchmark; "
+        "engine is the product's Polars path, fullfolj.screening.engine, over the same aggregate)"
+    )
     for name in ("full", "engine", "rebuild", "incremental", "pandas", "postgres", "floor"):
         if name in times:
             report.figure(name, times[name], "s")
+    for name in ("full", "rebuild", "incremental", "floor"):
+        if name in report.cpu:
+            report.figure(f"{name}_cpu", report.cpu[name], "s")
     ratios = (
         ("pandas_vs_full", "pandas", "full"),
         ("postgres_vs_full", "postgres", "full"),
@@ -978,6 +1049,7 @@ def run(options: Options, report: Report) -> None:
             ratio = times[slow] / times[fast]
             report.figure(label, round(ratio, 1) if ratio >= 100 else ratio, "x")
     report.figure("mismatches", mismatches, "values")
+    report.figure("peak_memory_ours", round(ours_peak), "MB")
     if problems:
         report.finish()
         raise RuntimeError("screening: the paths disagree: " + "; ".join(problems))

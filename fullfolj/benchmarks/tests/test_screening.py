@@ -122,3 +122,47 @@ def test_bench_all_skips_a_benchmark_whose_module_is_missing(
     assert "not_written_yet: skipped, fullfolj/benchmarks/not_written_yet.py is missing." in (
         err.getvalue()
     )
+
+
+def test_records_in_any_order_give_the_same_store(tiny: bench.Dataset) -> None:
+    week = next(bench.read_records(tiny))
+    shuffled = np.random.default_rng(5).permutation(week.size)
+    mixed = bench.Records(
+        **{name: getattr(week, name)[shuffled] for name in bench.Records.__dataclass_fields__}
+    )
+    in_order, any_order = (bench.DayStore.empty(tiny.dates, tiny.pupils) for _ in range(2))
+    in_order.add(week)
+    any_order.add(mixed)
+    for name in bench.DAY_COLUMNS:
+        assert np.array_equal(in_order.columns[name], any_order.columns[name]), name
+    assert in_order.columns["lessons"].sum() == week.size
+
+
+def test_a_record_outside_the_school_days_is_refused(tiny: bench.Dataset) -> None:
+    weeks = bench.read_records(tiny)
+    one, two = next(weeks), next(weeks)
+    both = bench.Records(
+        **{
+            name: np.concatenate([getattr(one, name), getattr(two, name)])
+            for name in bench.Records.__dataclass_fields__
+        }
+    )
+    school_days = set(tiny.dates.tolist())
+    weekend = next(
+        d for d in range(int(one.date.max()), int(two.date.min())) if d not in school_days
+    )
+    both.date[one.size - 1] = weekend  # still in date order: the day-slice path
+    store = bench.DayStore.empty(tiny.dates, tiny.pupils)
+    with pytest.raises(ValueError, match="not a school day"):
+        store.add(both)
+    shuffled = np.random.default_rng(5).permutation(both.size)  # the lookup path
+    mixed = bench.Records(
+        **{name: getattr(both, name)[shuffled] for name in bench.Records.__dataclass_fields__}
+    )
+    with pytest.raises(ValueError, match="not a school day"):
+        store.add(mixed)
+    after = bench.Records(**{n: getattr(one, n).copy() for n in bench.Records.__dataclass_fields__})
+    after.date[-1] = tiny.dates[-1] + 1
+    with pytest.raises(ValueError, match="not a school day"):
+        store.add(after)
+    assert not any(matrix.any() for matrix in store.columns.values())
