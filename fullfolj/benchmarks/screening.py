@@ -541,21 +541,23 @@ def screen_store(
 
 
 def _longest_runs(school: np.ndarray, whole: np.ndarray, pupils: np.ndarray) -> np.ndarray:
-    """Longest run of consecutive (own) school days wholly absent, for the given pupils."""
-    candidates = (
-        pupils[np.logical_or.reduce(whole[:, pupils], axis=0)] if len(whole) else pupils[:0]
-    )
-    run = np.zeros(len(candidates), np.int16)
-    best = np.zeros(len(candidates), np.int16)
-    step = np.empty_like(run)
+    """Longest run of consecutive (own) school days wholly absent, for the given pupils.
+
+    One step per day over whole contiguous rows (gathering the candidate pupils' columns
+    first costs more than it saves): a day without lessons keeps the run, a whole day extends
+    it, any other school day ends it.
+    """
+    run = np.zeros(whole.shape[1], np.int16)
+    best = np.zeros_like(run)
+    kept = np.empty_like(run)
+    no_lessons = ~school
     for day in range(len(whole)):
-        np.add(run, 1, out=step)
-        step *= whole[day, candidates]
-        np.copyto(run, step, where=school[day, candidates])
+        np.multiply(run, no_lessons[day], out=kept)
+        run += 1
+        run *= whole[day]
+        run += kept
         np.maximum(best, run, out=best)
-    out = np.zeros(len(pupils), np.int64)
-    out[np.searchsorted(pupils, candidates)] = best
-    return out
+    return best[pupils].astype(np.int64)
 
 
 def figures_frame(figures: Mapping[str, np.ndarray], bounds: Mapping[str, object]) -> pl.DataFrame:
