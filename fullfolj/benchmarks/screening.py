@@ -20,6 +20,11 @@ One run times, over the simulator's data (`cache_dir()/region-{pupils}-s{seed}`,
 Every path's per-pupil figures (integer minutes, day counts, runs per window) are compared with
 `full`'s; any mismatch is printed and fails the run. The kept aggregate is cached as Parquet
 (`pupil_days.parquet` in the data set's folder) in PupilDay's columns.
+
+Each timing also shows this process's CPU time, and the run prints the load average: on a
+machine shared with other work the wall times say more about the neighbours than about us.
+`peak_memory_ours` is the peak before the baselines load the lesson records; `peak_memory` is
+the whole run's (pandas holds the term's records several times over).
 """
 
 from __future__ import annotations
