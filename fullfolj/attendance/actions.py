@@ -126,11 +126,14 @@ def refresh_pupil_days(pairs: set[tuple[int, dt.date]]) -> None:
     weeks = sorted({_monday(day) for day in dates})
     week_days = [week + dt.timedelta(days=n) for week in weeks for n in range(7)]
     PupilSubjectWeek.objects.filter(pupil_id__in=pupils, week__in=weeks).delete()
-    where = "WHERE la.pupil_id IN ({}) AND la.date IN ({})".format(
-        ", ".join(["%s"] * len(pupils)), ", ".join(["%s"] * len(week_days))
+    # l.date repeats la.date (always equal) so the planner reads only those days' lessons
+    # instead of hashing the whole lesson table.
+    days_in = ", ".join(["%s"] * len(week_days))
+    where = "WHERE la.pupil_id IN ({}) AND la.date IN ({}) AND l.date IN ({})".format(
+        ", ".join(["%s"] * len(pupils)), days_in, days_in
     )
     with connection.cursor() as cursor:
-        cursor.execute(_subject_week_sql(where), [*pupils, *week_days])
+        cursor.execute(_subject_week_sql(where), [*pupils, *week_days, *week_days])
 
 
 PRESENT: dict[str, Any] = {

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from fullfolj.schools.models import Pupil
 
+from . import queries
 from .actions import Mark
 from .models import AbsenceReason, AttendanceChange, Lesson, LessonAttendance
 
@@ -134,6 +135,7 @@ class Row:
     form: MarkForm
     posted: bool
     conflicts: list[AttendanceChange] = field(default_factory=list)
+    adaptations: list[str] = field(default_factory=list)  # shown beside the name
 
     @property
     def anchor(self) -> str:
@@ -178,6 +180,8 @@ class RegisterForm:
         by_pupil: dict[int, list[AttendanceChange]] = {}
         for change in conflicts or []:
             by_pupil.setdefault(change.attendance.pupil_id, []).append(change)
+        pupils = list(pupils)
+        adaptations = queries.active_adaptations([p.pk for p in pupils], lesson.date)
         self.rows = []
         for pupil in pupils:
             is_posted = str(pupil.pk) in posted
@@ -188,7 +192,8 @@ class RegisterForm:
                 reasons=self.reasons,
                 initial=MarkForm.initial_for(existing.get(pupil.pk)),
             )
-            self.rows.append(Row(pupil, form, is_posted, by_pupil.get(pupil.pk, [])))
+            self.rows.append(Row(pupil, form, is_posted, by_pupil.get(pupil.pk, []),
+                                 adaptations.get(pupil.pk, [])))
         self.version_error = ""
         self.version = lesson.version
         if data is not None:
@@ -255,11 +260,45 @@ class RegisterForm:
                     problems.append(Problem(text, anchor))
         return problems
 
+    def merged_with(self, changes: list[AttendanceChange], version: int) -> QueryDict:
+        """The posted data at `version`, taking the other save's mark wherever this form left
+        a pupil's mark as it was loaded; where both changed a mark, this form's entry stays.
+
+        A pupil's mark at load time is the `old` of their first change after that version.
+        """
+        loaded: dict[int, dict[str, Any] | None] = {}
+        for change in changes:  # oldest first
+            loaded.setdefault(change.attendance.pupil_id, change.old)
+        data = self.with_version(version)
+        taken = set()
+        for row in self.rows:
+            pupil = row.pupil.pk
+            if (pupil in loaded and row.posted and row.form.is_valid()
+                    and _same_mark(row.form.mark(pupil), loaded[pupil])):
+                taken.add(str(pupil))
+        if taken:
+            data.setlist("pupil", [p for p in data.getlist("pupil") if p not in taken])
+            for key in [k for k in data if k.split("-", 1)[0][1:] in taken]:
+                del data[key]
+        return data
+
     def with_version(self, version: int) -> QueryDict:
         """The posted data carrying a newer version: the user's entries, ready to save again."""
         data = self.data.copy() if self.data is not None else QueryDict(mutable=True)
         data["version"] = str(version)
         return data
+
+
+def _same_mark(mark: Mark, snapshot: dict[str, Any] | None) -> bool:
+    """Whether a posted mark says the same as a history snapshot (None: present, unmarked)."""
+    fields = mark.as_fields()
+    was = snapshot or {"absent_minutes": 0, "late_minutes": 0, "is_valid": None, "reason": None}
+    return (
+        fields["absent_minutes"] == was["absent_minutes"]
+        and fields["late_minutes"] == was["late_minutes"]
+        and fields["is_valid"] == (was["is_valid"] if was["absent_minutes"] else None)
+        and (fields["reason"].code if fields["reason"] else None) == was["reason"]
+    )
 
 
 class PeriodForm(forms.Form):

@@ -9,12 +9,17 @@ from dataclasses import dataclass
 
 from django.db.models import Q, Sum
 from django.db.models.functions import ExtractHour
+from django.utils.translation import gettext_lazy
 
 from fullfolj.schools.models import DayOff, Pupil
 
 from .models import LessonAttendance, PupilDay
 from .queries import Absence, absence_by_pupil
 
+WEEKDAYS = (
+    gettext_lazy("Monday"), gettext_lazy("Tuesday"), gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"), gettext_lazy("Friday"),
+)
 SORT_KEYS = ("name", "class", "total", "invalid", "valid", "unknown", "late")
 
 
@@ -104,3 +109,8 @@ def absence_by_time_of_day(pupil_id: int, start: dt.date, end: dt.date
     )
     return [(row["hour"], Absence(**{k: row[k] or 0 for k in Absence.__dataclass_fields__}))
             for row in rows]
+
+
+def hour_labels(hours: list[tuple[int, Absence]]) -> list[tuple[str, Absence]]:
+    """Each starting hour written as the span it covers: "08:00–08:59"."""
+    return [(f"{hour:02d}:00–{hour:02d}:59", absence) for hour, absence in hours]

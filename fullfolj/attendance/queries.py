@@ -8,11 +8,28 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db.models import Q, Sum
 
 from .models import LessonAttendance, PupilDay
 
 RECENT_DAYS = 28  # "the last 4 weeks"
+SUPPORT_APP = "fullfolj.support"
+
+
+def active_adaptations(pupil_ids: Iterable[int], day: dt.date) -> dict[int, list[str]]:
+    """Each pupil's adaptations (extra anpassningar) active on `day`, for the register.
+
+    The support app owns them (DOMAIN.md, Support ladder); it plugs in by providing
+    `fullfolj.support.queries.active_adaptations(pupil_ids, day)`. Until it is installed there
+    are none, so the register shows nothing rather than guessing.
+    """
+    if not apps.is_installed(SUPPORT_APP):
+        return {}
+    from importlib import import_module
+
+    support = import_module(f"{SUPPORT_APP}.queries")
+    return support.active_adaptations(list(pupil_ids), day)
 
 
 @dataclass(frozen=True)

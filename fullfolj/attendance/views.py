@@ -20,7 +20,7 @@ from fullfolj.access import gate
 from fullfolj.lib import clock
 from fullfolj.schools.models import GroupMembership, Placement, Pupil, Role, TeachingGroup, Term
 
-from . import actions, patterns
+from . import actions, patterns, queries
 from .forms import PeriodForm, RegisterForm
 from .models import AttendanceChange, Lesson
 
@@ -71,7 +71,8 @@ def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
             except actions.StaleRegister as stale:
                 conflict = stale.changes
                 form = RegisterForm(
-                    stale.lesson, form.with_version(stale.lesson.version), conflicts=conflict
+                    stale.lesson, form.merged_with(conflict, stale.lesson.version),
+                    conflicts=conflict,
                 )
                 form.is_valid()
                 status = 409
@@ -174,7 +175,11 @@ def pupil_calendar(request: HttpRequest, pupil_id: int) -> HttpResponse:
     form = PeriodForm(request.GET if "start" in request.GET else None,
                       initial=dict(zip(("start", "end"), _term_so_far(), strict=True)))
     start, end = form.period(_term_so_far())
+    weekdays = queries.absence_by_weekday(pupil.pk, start, end)
     return render(request, "attendance/pupil_calendar.html", {
         "title": pupil.full_name, "pupil": pupil, "form": form, "start": start, "end": end,
         "weeks": patterns.pupil_calendar(pupil, start, end),
+        "weekdays": [(patterns.WEEKDAYS[day], absence) for day, absence in weekdays],
+        "subjects": queries.absence_by_subject(pupil.pk, start, end),
+        "hours": patterns.hour_labels(patterns.absence_by_time_of_day(pupil.pk, start, end)),
     }, status=400 if form.errors else 200)

@@ -9,7 +9,7 @@ from django import template
 from fullfolj.lib import clock
 from fullfolj.schools.models import Term
 
-from ..patterns import absence_by_time_of_day
+from ..patterns import absence_by_time_of_day, hour_labels
 
 register = template.Library()
 
@@ -20,5 +20,4 @@ def pupil_patterns(pupil: Any) -> dict[str, Any]:
     term = Term.at(today)
     start = term.start if term else today.replace(month=1, day=1)
     end = min(term.end, today) if term else today
-    hours = absence_by_time_of_day(pupil.pk, start, end)
-    return {"hours": [(f"{h:02d}:00–{h:02d}:59", a) for h, a in hours]}
+    return {"hours": hour_labels(absence_by_time_of_day(pupil.pk, start, end))}

@@ -167,10 +167,42 @@ def test_a_stale_form_is_refused_with_what_changed_and_keeps_the_entries(client,
     # Nothing of the teacher's save reached the table, and the principal's mark stands.
     assert not LessonAttendance.objects.filter(lesson=lesson, pupil=cast.other_pupil).exists()
     assert LessonAttendance.objects.get(lesson=lesson, pupil=cast.pupil).absent_minutes == 60
-    # Saving again from the refreshed form goes through.
-    data["version"] = "1"
-    assert client.post(url(lesson), data).status_code == 302
+    # Alva's mark, untouched in this form, now shows the principal's; Bilal's entry stays.
+    rows = {row.pupil.pk: row for row in response.context["form"].rows}
+    assert not rows[cast.pupil.pk].posted
+    assert rows[cast.pupil.pk].form.initial["status"] == "SJUK"
+    assert "You had not changed this mark: the new one is in the form." in page
+    # Saving the refreshed form as shown keeps both registrations.
+    resubmit = register_data(
+        lesson,
+        {cast.pupil.pk: {"absent_whole": "on", "status": "SJUK"},
+         cast.other_pupil.pk: {"late_minutes": "7"}},
+        version=1,
+    )
+    assert client.post(url(lesson), resubmit).status_code == 302
     assert LessonAttendance.objects.get(lesson=lesson, pupil=cast.other_pupil).late_minutes == 7
+    assert LessonAttendance.objects.get(lesson=lesson, pupil=cast.pupil).reason.code == "SJUK"
+
+
+def test_when_both_changed_a_mark_the_conflict_keeps_this_users_entry(client, cast, lesson):
+    client.force_login(cast.teacher.user)
+    register_lesson(
+        lesson,
+        [Mark(cast.pupil.pk, absent_minutes=60, is_valid=True, reason=cast.reasons["SJUK"])],
+        by=cast.principal,
+    )
+    data = register_data(
+        lesson, {cast.pupil.pk: {"absent_whole": "on", "status": "OGIL"}}, version=0
+    )
+    response = client.post(url(lesson), data)
+    page = response.content.decode()
+    assert response.status_code == 409
+    row = next(r for r in response.context["form"].rows if r.pupil == cast.pupil)
+    assert row.posted and row.form["status"].value() == "OGIL"
+    assert "You changed this mark too: your entry is in the form." in page
+    assert "Changed meanwhile by Principal Testsson" in page
+    mark = LessonAttendance.objects.get(lesson=lesson, pupil=cast.pupil)
+    assert mark.reason.code == "SJUK"  # nothing of the refused save was written
 
 
 def test_a_save_that_changed_no_mark_does_not_conflict(cast, lesson):
