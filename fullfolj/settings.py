@@ -134,6 +134,9 @@ FULLFOLJ_NOTICE_GRACE_MINUTES = int(os.environ.get("FULLFOLJ_NOTICE_GRACE_MINUTE
 # A worker's claim on a notice lapses after this; keep it far above EMAIL_TIMEOUT.
 FULLFOLJ_NOTICE_LEASE_SECONDS = int(os.environ.get("FULLFOLJ_NOTICE_LEASE_SECONDS", "300"))
 FULLFOLJ_NOTICE_MAX_ATTEMPTS = 5
+FULLFOLJ_NOTICE_BATCH = int(os.environ.get("FULLFOLJ_NOTICE_BATCH", "10"))  # claimed at once
+# Guardians of protected-identity pupils: "send" (stripped message) or "hold" (mentor calls).
+FULLFOLJ_NOTICE_PROTECTED_IDENTITY = os.environ.get("FULLFOLJ_NOTICE_PROTECTED_IDENTITY", "send")
 EMAIL_TIMEOUT = 30
 FULLFOLJ_SMS_BACKEND = os.environ.get(
     "FULLFOLJ_SMS_BACKEND", "fullfolj.notices.channels.ConsoleSMSBackend"

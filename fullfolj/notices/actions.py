@@ -1,8 +1,9 @@
 """Writes to the guardian-notice outbox: schedule and cancel, claim, send, record the outcome.
 
 The guarantee (issue 4): at most one notice row per pupil, guardian and day (a unique
-constraint), and exactly one of them is recorded as sent. Delivery to the email or SMS backend
-is at-least-once with a dedup key; in detail:
+constraint), and exactly one of them is recorded as sent. The backend gets each message once,
+whatever worker is killed or runs alongside, but for one crash window (4.) where a channel that
+cannot say what it delivered gets a second copy with the same dedup key. In detail:
 
 1. `schedule_for_days` writes the rows in the register's own transaction (transactional outbox):
    a committed invalid absence always has its notice row, a rolled-back one never has.
@@ -10,16 +11,19 @@ is at-least-once with a dedup key; in detail:
    fresh claim token and the time. On PostgreSQL the rows are picked with
    `SELECT … FOR UPDATE SKIP LOCKED`, so two workers never claim the same row; on SQLite the
    transaction starts IMMEDIATE (settings), which serialises claims.
-3. The worker sends each claimed row outside any transaction, then records the outcome with an
-   UPDATE guarded by its claim token: only the claimant can mark the row sent or failed.
+3. The worker renews its claim on a row just before sending it (so a long batch cannot outlive
+   the lease of its last rows), sends outside any transaction, then records the outcome with
+   an UPDATE guarded by its claim token: only the claimant can mark the row sent or failed.
 4. A worker killed between claim and send leaves rows in sending. Once the lease
-   (FULLFOLJ_NOTICE_LEASE_SECONDS) has passed, any worker may claim them again. Before
-   resending, it asks the channel whether the dedup key was already delivered (an SMS gateway
-   can tell; SMTP cannot). If the first worker died after the backend accepted the message but
-   before step 3, the message goes out a second time with the same dedup key (email
-   Message-ID, SMS client reference), which lets the receiving side drop the copy. The outbox
-   still records exactly one sent row. A send that takes longer than the lease can also be
-   doubled this way, so the lease is set far above the backends' timeouts.
+   (FULLFOLJ_NOTICE_LEASE_SECONDS) has passed, any worker may claim them again; nothing had
+   left for them, so each goes out once. Before resending, it asks the channel whether the
+   dedup key was already delivered (an SMS gateway or a mail API can tell; SMTP cannot). Only
+   if the first worker died in the instant after the backend accepted the message and before
+   step 3 and the channel cannot tell does the message go out a second time, with the same
+   dedup key (email Message-ID, SMS client reference) for the receiving side to drop the copy;
+   the outbox still records exactly one sent row. A single send that takes longer than the
+   lease can be doubled the same way, so the lease is set far above EMAIL_TIMEOUT.
+   tests/test_workers.py shows each case with real worker processes on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -31,20 +35,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F, Min, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.translation import gettext_noop
 
 from fullfolj.attendance.models import LessonAttendance
 from fullfolj.lib import clock
-from fullfolj.schools.models import Guardianship, Placement
+from fullfolj.schools.models import Guardianship, Placement, Pupil
 
 from .channels import OutgoingMessage, Undeliverable, sender_for
-from .models import Channel, GuardianNotice, Status
+from .models import DETAIL, PENDING, Channel, GuardianNotice, Status
 
 logger = logging.getLogger("fullfolj.notices")
+LOST = "lost"  # another worker took over the notice: not an outcome of this worker
+RETRYING = gettext_noop("temporary failure, trying again")
+GAVE_UP = gettext_noop("gave up after repeated failures")
+BOUNCED = gettext_noop("the email bounced")
 
 
 def _setting(name: str, default: object) -> object:
@@ -55,6 +65,19 @@ def lease() -> dt.timedelta:
     return dt.timedelta(seconds=int(_setting("FULLFOLJ_NOTICE_LEASE_SECONDS", 300)))  # type: ignore[call-overload]
 
 
+def fixed_send_time() -> dt.time | None:
+    """FULLFOLJ_NOTICE_SEND_AT as a time of day ("15:30"), or None for "N minutes after"."""
+    fixed = str(_setting("FULLFOLJ_NOTICE_SEND_AT", "") or "").strip()
+    if not fixed:
+        return None
+    try:
+        return dt.time.fromisoformat(fixed)
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"FULLFOLJ_NOTICE_SEND_AT must be a time of day such as 15:30, not {fixed!r}"
+        ) from error
+
+
 def send_time(day: dt.date, last_end: dt.datetime, *, now: dt.datetime) -> dt.datetime:
     """When the notice for a day goes out: the configured rule, never sooner than a grace period.
 
@@ -63,14 +86,29 @@ def send_time(day: dt.date, last_end: dt.datetime, *, now: dt.datetime) -> dt.da
     last invalid lesson. Every change of the pupil's marks that day leaves at least
     FULLFOLJ_NOTICE_GRACE_MINUTES for corrections: a wrong message is worse than a late one.
     """
-    fixed = str(_setting("FULLFOLJ_NOTICE_SEND_AT", "") or "")
-    if fixed:
-        hour, minute = (int(part) for part in fixed.split(":"))
-        rule = max(timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute))), last_end)
+    fixed = fixed_send_time()
+    if fixed is not None:
+        rule = max(timezone.make_aware(dt.datetime.combine(day, fixed)), last_end)
     else:
         rule = last_end + dt.timedelta(minutes=int(_setting("FULLFOLJ_NOTICE_DELAY_MINUTES", 30)))  # type: ignore[call-overload]
     grace = dt.timedelta(minutes=int(_setting("FULLFOLJ_NOTICE_GRACE_MINUTES", 5)))  # type: ignore[call-overload]
     return max(rule, now + grace)
+
+
+def holds_protected() -> bool:
+    """Whether guardians of protected-identity pupils are left to the mentor (rule "hold").
+
+    FULLFOLJ_NOTICE_PROTECTED_IDENTITY: "send" (the default) tells them like any guardian, as
+    Skollagen 7 kap. 17 § requires, with a message that names no school, group, teacher or
+    address; "hold" sends nothing automatically and shows the guardians to the mentor instead,
+    for municipalities whose routine is to contact these families in person.
+    """
+    rule = str(_setting("FULLFOLJ_NOTICE_PROTECTED_IDENTITY", "send")).strip()
+    if rule not in ("send", "hold"):
+        raise ImproperlyConfigured(
+            f'FULLFOLJ_NOTICE_PROTECTED_IDENTITY must be "send" or "hold", not {rule!r}'
+        )
+    return rule == "hold"
 
 
 def is_invalid(mark: dict[str, object] | None) -> bool:
@@ -81,9 +119,12 @@ def is_invalid(mark: dict[str, object] | None) -> bool:
 def schedule_for_days(pairs: Iterable[tuple[int, dt.date]]) -> list[dt.datetime]:
     """Schedule, move or cancel the notices of these (pupil, day) pairs; return new send times.
 
-    Call inside the transaction that changed the pupils' marks. Each guardian with an email
-    address (else a phone number) gets one notice per pupil and day; a day left without invalid
-    absence has its scheduled notices cancelled. Notices already sent or being sent stay.
+    Call inside the transaction that changed the pupils' marks. Every guardian of a pupil with
+    invalid absence that day gets one notice: by email if they have an address, else by SMS,
+    else a notice that will fail as "no contact details" so the mentor sees the guardian. A day
+    left without invalid absence has its pending notices cancelled. Notices already sent or
+    being sent stay: one message per pupil, guardian and day, so invalid absence registered
+    after the day's message went out is not sent again (the pupil page shows it).
     """
     pairs = set(pairs)
     if not pairs:
@@ -102,52 +143,64 @@ def schedule_for_days(pairs: Iterable[tuple[int, dt.date]]) -> list[dt.datetime]
     existing = {
         (n.pupil_id, n.guardian_id, n.date): n
         for n in GuardianNotice.objects.filter(pupil_id__in=pupils, date__in=days).only(
-            "pk", "pupil_id", "guardian_id", "date", "status", "send_after"
+            "pk", "pupil_id", "guardian_id", "date", "status", "send_after", "channel"
         )
     }
     contacts: dict[int, list[tuple[int, str]]] = {}
+    held: set[int] = set()
     if last_end:
-        rows = Guardianship.objects.filter(
-            pupil_id__in={pupil for pupil, _day in last_end}
-        ).values_list("pupil_id", "guardian_id", "guardian__email", "guardian__phone")
+        with_absence = {pupil for pupil, _day in last_end}
+        rows = Guardianship.objects.filter(pupil_id__in=with_absence).values_list(
+            "pupil_id", "guardian_id", "guardian__email", "guardian__phone"
+        )
         for pupil, guardian, email, phone in rows:
-            if email.strip():
-                contacts.setdefault(pupil, []).append((guardian, Channel.EMAIL))
-            elif phone.strip():
-                contacts.setdefault(pupil, []).append((guardian, Channel.SMS))
+            channel = (Channel.EMAIL if email.strip()
+                       else Channel.SMS if phone.strip() else Channel.NONE)
+            contacts.setdefault(pupil, []).append((guardian, channel))
+        if holds_protected():
+            held = set(Pupil.objects.filter(pk__in=with_absence, protected_identity=True)
+                       .values_list("pk", flat=True))
     created: list[GuardianNotice] = []
     moved: list[GuardianNotice] = []
     times: list[dt.datetime] = []
     for (pupil, day), end in last_end.items():
         when = send_time(day, end, now=now)
+        status = Status.HELD if pupil in held else Status.SCHEDULED
         for guardian, channel in contacts.get(pupil, []):
             notice = existing.get((pupil, guardian, day))
             if notice is None:
                 created.append(GuardianNotice(pupil_id=pupil, guardian_id=guardian, date=day,
-                                              channel=channel, send_after=when))
-            elif notice.status in (Status.SCHEDULED, Status.CANCELLED):
-                notice.status, notice.send_after, notice.channel = Status.SCHEDULED, when, channel
+                                              channel=channel, status=status, send_after=when))
+            elif notice.status in PENDING or notice.status == Status.CANCELLED:
+                notice.status, notice.send_after, notice.channel = status, when, channel
                 moved.append(notice)
             else:
                 continue
-            times.append(when)
+            if status == Status.SCHEDULED:
+                times.append(when)
     cancelled = [
         n.pk for key, n in existing.items()
         if (key[0], key[2]) in pairs and (key[0], key[2]) not in last_end
-        and n.status == Status.SCHEDULED
+        and n.status in PENDING
     ]
+    # A concurrent register of the same pupil and day may insert first; its row stands.
     GuardianNotice.objects.bulk_create(created, ignore_conflicts=True)
     if moved:
         GuardianNotice.objects.bulk_update(moved, ["status", "send_after", "channel"])
     if cancelled:
-        GuardianNotice.objects.filter(pk__in=cancelled, status=Status.SCHEDULED).update(
+        GuardianNotice.objects.filter(pk__in=cancelled, status__in=PENDING).update(
             status=Status.CANCELLED, updated_at=timezone.now()
         )
     return times
 
 
-def claim_due(*, limit: int = 50) -> tuple[uuid.UUID, list[int]]:
+def batch_size() -> int:
+    return int(_setting("FULLFOLJ_NOTICE_BATCH", 10))  # type: ignore[call-overload]
+
+
+def claim_due(*, limit: int | None = None) -> tuple[uuid.UUID, list[int]]:
     """Claim up to `limit` due notices for this worker: scheduled and due, or a lapsed lease."""
+    limit = limit or batch_size()
     now = clock.now()
     token = uuid.uuid4()
     with transaction.atomic():
@@ -167,6 +220,17 @@ def claim_due(*, limit: int = 50) -> tuple[uuid.UUID, list[int]]:
     return token, ids
 
 
+def _renew(notice: GuardianNotice, token: uuid.UUID) -> bool:
+    """Restart the lease just before sending; False if another worker has taken the notice.
+
+    A batch is claimed at once but sent one by one, so a slow batch could outlive the lease of
+    its last rows; renewing per row keeps the window for a double send to a single send.
+    """
+    return bool(GuardianNotice.objects.filter(
+        pk=notice.pk, claim_token=token, status=Status.SENDING
+    ).update(claimed_at=clock.now(), updated_at=timezone.now()))
+
+
 def _finish(notice: GuardianNotice, token: uuid.UUID, status: str, **fields: object) -> bool:
     """Record an outcome if this worker still holds the claim; False if it lost it."""
     done = GuardianNotice.objects.filter(
@@ -175,6 +239,11 @@ def _finish(notice: GuardianNotice, token: uuid.UUID, status: str, **fields: obj
     if not done:
         logger.warning("notice %s: claim lost before recording %s", notice.pk, status)
     return bool(done)
+
+
+def _day_in_a_sentence(day: dt.date) -> str:
+    # Django's Swedish weekday names are capitalised; mid-sentence Swedish writes "onsdag".
+    return f"{date_format(day, 'l').lower()} {date_format(day, 'j F')}"
 
 
 def compose(notice: GuardianNotice) -> OutgoingMessage | None:
@@ -208,7 +277,7 @@ def compose(notice: GuardianNotice) -> OutgoingMessage | None:
             }
             for mark in marks
         ]
-        context = {"pupil_first_name": pupil.first_name, "day": date_format(notice.date, "l j F"),
+        context = {"pupil_first_name": pupil.first_name, "day": _day_in_a_sentence(notice.date),
                    "lessons": lessons, "school": school}
         body = render_to_string("notices/guardian_message.txt", context).strip() + "\n"
         subject = f"Ogiltig frånvaro {date_format(notice.date, 'j F')}: {pupil.first_name}"
@@ -217,6 +286,8 @@ def compose(notice: GuardianNotice) -> OutgoingMessage | None:
 
 
 def _send_one(notice: GuardianNotice, token: uuid.UUID, *, recovered: bool) -> str:
+    if not _renew(notice, token):
+        return LOST
     message = compose(notice)
     if message is None:
         _finish(notice, token, Status.CANCELLED)
@@ -230,18 +301,20 @@ def _send_one(notice: GuardianNotice, token: uuid.UUID, *, recovered: bool) -> s
     except Undeliverable as error:
         _finish(notice, token, Status.FAILED, error=str(error)[:300])
         return Status.FAILED
-    except Exception as error:  # transient: the backend or the network; try again later
-        logger.warning("notice %s: attempt %s failed: %s", notice.pk, notice.attempts, error)
-        if notice.attempts >= int(_setting("FULLFOLJ_NOTICE_MAX_ATTEMPTS", 5)):  # type: ignore[call-overload]
-            _finish(notice, token, Status.FAILED,
-                    error=f"gave up after {notice.attempts} attempts: {type(error).__name__}")
-            return Status.FAILED
-        retry = clock.now() + dt.timedelta(minutes=5 * notice.attempts)
-        _finish(notice, token, Status.SCHEDULED, send_after=retry,
-                error=f"attempt {notice.attempts}: {type(error).__name__}")
-        return Status.SCHEDULED
     _finish(notice, token, Status.SENT, sent_at=clock.now(), body=message.body, error="")
     return Status.SENT
+
+
+def _retry_later(notice: GuardianNotice, token: uuid.UUID, error: Exception) -> str:
+    """A transient failure (the backend, the network, a bug): back off, then give up visibly."""
+    logger.warning("notice %s: attempt %s failed: %r", notice.pk, notice.attempts, error)
+    if notice.attempts >= int(_setting("FULLFOLJ_NOTICE_MAX_ATTEMPTS", 5)):  # type: ignore[call-overload]
+        _finish(notice, token, Status.FAILED, error=f"{GAVE_UP}{DETAIL}{type(error).__name__}")
+        return Status.FAILED
+    retry = clock.now() + dt.timedelta(minutes=5 * notice.attempts)
+    _finish(notice, token, Status.SCHEDULED, send_after=retry,
+            error=f"{RETRYING}{DETAIL}{type(error).__name__}")
+    return Status.SCHEDULED
 
 
 @dataclass
@@ -265,12 +338,15 @@ def send_claimed(token: uuid.UUID, ids: list[int], delivery: Delivery | None = N
         "pupil", "guardian"
     )
     for notice in notices:
-        recovered = notice.attempts > 1
-        delivery.add(_send_one(notice, token, recovered=recovered))
+        try:
+            outcome = _send_one(notice, token, recovered=notice.attempts > 1)
+        except Exception as error:  # one bad notice must not stop the batch
+            outcome = _retry_later(notice, token, error)
+        delivery.add(outcome)
     return delivery
 
 
-def deliver_due(*, batch: int = 50, max_batches: int = 100) -> Delivery:
+def deliver_due(*, batch: int | None = None, max_batches: int = 1000) -> Delivery:
     """Claim and send due notices, batch by batch, until none are due."""
     delivery = Delivery()
     for _ in range(max_batches):
@@ -293,8 +369,13 @@ def next_wakeup() -> dt.datetime | None:
     return min(times) if times else None
 
 
-def record_bounce(notice: GuardianNotice, *, reason: str) -> None:
-    """A sent notice came back (a bounce report): mark it so the mentor sees the guardian."""
-    GuardianNotice.objects.filter(pk=notice.pk).update(
+def record_bounce(notice: GuardianNotice, *, detail: str = "") -> bool:
+    """A sent notice came back (a bounce report): mark it so the mentor sees the guardian.
+
+    `detail` is the mail system's status (e.g. "5.1.1"), never the address. False if the
+    notice was not sent (nothing to mark).
+    """
+    reason = f"{BOUNCED}{DETAIL}{detail}" if detail else BOUNCED
+    return bool(GuardianNotice.objects.filter(pk=notice.pk, status=Status.SENT).update(
         status=Status.BOUNCED, error=reason[:300], updated_at=timezone.now()
-    )
+    ))

@@ -12,6 +12,7 @@ class GuardianNoticeAdmin(admin.ModelAdmin):
     """The outbox, read-only but for recording a bounce reported by the mail system."""
 
     list_display = ["date", "pupil", "guardian", "channel", "status", "send_after", "error"]
+    search_fields = ["=id"]
     list_filter = ["status", "channel", "date"]
     raw_id_fields = ["pupil", "guardian"]
     actions = ["mark_bounced"]
@@ -25,4 +26,4 @@ class GuardianNoticeAdmin(admin.ModelAdmin):
     @admin.action(description=_("Mark as bounced (address did not work)"))
     def mark_bounced(self, request: HttpRequest, queryset: QuerySet[GuardianNotice]) -> None:
         for notice in queryset:
-            actions.record_bounce(notice, reason="bounced: reported by the mail system")
+            actions.record_bounce(notice)

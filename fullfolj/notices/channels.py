@@ -3,8 +3,9 @@
 Both channels take an OutgoingMessage carrying a dedup key that stays the same when a message is
 sent again after a crash: email puts it in the Message-ID header, an SMS gateway gets it as its
 client reference (most gateways drop a second message with the same reference). A channel raises
-Undeliverable for a permanent problem (a malformed or refused address): the notice is marked
-failed and shown to the mentor. Any other exception is transient: the notice is tried again.
+Undeliverable for a permanent problem (no address, a malformed or refused one): the notice is
+marked failed and shown to the mentor. Any other exception is transient: the notice is tried
+again. Undeliverable reasons are English msgids (gettext_noop), translated when shown.
 
 The SMS gateway is a class named by settings.FULLFOLJ_SMS_BACKEND with `send(message)` and,
 optionally, `delivered(key) -> bool | None`; ConsoleSMSBackend (the demo) logs the message.
@@ -22,14 +23,19 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_noop
 
 from .models import Channel
 
 logger = logging.getLogger("fullfolj.notices")
 PHONE = re.compile(r"\+?[0-9][0-9 -]{6,18}[0-9]")
+NO_CONTACT = gettext_noop("the guardian has no email address or phone number")
+MALFORMED_EMAIL = gettext_noop("malformed email address")
+REFUSED_EMAIL = gettext_noop("email address refused by the mail server")
+MALFORMED_PHONE = gettext_noop("malformed phone number")
 
 
 class Undeliverable(Exception):
@@ -57,7 +63,7 @@ class EmailSender:
         try:
             validate_email(message.to)
         except ValidationError as error:
-            raise Undeliverable("malformed email address") from error
+            raise Undeliverable(MALFORMED_EMAIL) from error
         email = EmailMessage(
             message.subject, message.body, to=[message.to],
             headers={"Message-ID": f"<{message.key}@fullfolj>"},
@@ -65,15 +71,20 @@ class EmailSender:
         try:
             email.send()
         except smtplib.SMTPRecipientsRefused as error:
-            raise Undeliverable("email address refused by the mail server") from error
+            raise Undeliverable(REFUSED_EMAIL) from error
 
     def delivered(self, key: str) -> bool | None:
-        return None  # SMTP cannot tell; a resend carries the same Message-ID
+        """Ask the email backend, if it can tell (a mail API); SMTP cannot, so None.
+
+        Then a resend after a crash carries the same Message-ID for the receiver to drop.
+        """
+        probe = getattr(get_connection(), "delivered", None)
+        return probe(key) if probe else None
 
 
 def normalise_phone(number: str) -> str:
     if not PHONE.fullmatch(number.strip()):
-        raise Undeliverable("malformed phone number")
+        raise Undeliverable(MALFORMED_PHONE)
     return re.sub(r"[ -]", "", number.strip())
 
 
@@ -117,5 +128,19 @@ class SMSSender:
         return probe(key) if probe else None
 
 
+class NoContact:
+    """A guardian without contact details: never silently skipped, shown to the mentor."""
+
+    def send(self, message: OutgoingMessage) -> None:
+        raise Undeliverable(NO_CONTACT)
+
+    def delivered(self, key: str) -> bool | None:
+        return None
+
+
 def sender_for(channel: str) -> Sender:
-    return EmailSender() if channel == Channel.EMAIL else SMSSender()
+    if channel == Channel.EMAIL:
+        return EmailSender()
+    if channel == Channel.SMS:
+        return SMSSender()
+    return NoContact()

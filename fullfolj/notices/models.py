@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fullfolj.schools.models import Guardian, Pupil
@@ -11,6 +12,7 @@ from fullfolj.schools.models import Guardian, Pupil
 class Channel(models.TextChoices):
     EMAIL = "email", _("email")
     SMS = "sms", _("SMS")
+    NONE = "none", _("no contact details")  # kept so the mentor sees the guardian
 
 
 class Status(models.TextChoices):
@@ -20,9 +22,14 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
     FAILED = "failed", _("failed")
     BOUNCED = "bounced", _("bounced")
+    HELD = "held", _("not sent: contact the guardian yourself")  # protected identity, by rule
 
 
-UNREACHED = (Status.FAILED, Status.BOUNCED)
+# Not yet decided: cancelled if the day's invalid absence is corrected before it goes out.
+PENDING = (Status.SCHEDULED, Status.HELD)
+# Notices that need the mentor: the guardian was not reached by the automatic message.
+UNREACHED = (Status.FAILED, Status.BOUNCED, Status.HELD)
+DETAIL = " | "  # separates an error's reason (a msgid) from the mail system's detail
 
 
 class GuardianNotice(models.Model):
@@ -50,6 +57,8 @@ class GuardianNotice(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("guardian notice")
+        verbose_name_plural = _("guardian notices")
         constraints = [
             models.UniqueConstraint(
                 fields=["pupil", "guardian", "date"], name="one_notice_per_guardian_and_day"
@@ -71,3 +80,10 @@ class GuardianNotice(models.Model):
     @property
     def is_unreached(self) -> bool:
         return self.status in UNREACHED
+
+    @property
+    def error_display(self) -> str:
+        """The reason in the reader's language: "reason | detail", the reason an English msgid."""
+        reason, _sep, detail = self.error.partition(DETAIL)
+        shown = gettext(reason) if reason else ""
+        return f"{shown} ({detail})" if detail else shown
