@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from fullfolj.lib import clock
 from fullfolj.notices import actions as notices
 from fullfolj.notices import tasks as notice_tasks
-from fullfolj.schools.models import Pupil, Staff
+from fullfolj.schools.models import Staff
 
 from .models import (
     AbsenceReason,
@@ -214,9 +214,13 @@ def register_lesson(
     existing = {row.pupil_id: row for row in
                 LessonAttendance.objects.filter(lesson=lesson).select_related("reason")}
     by_pupil = {mark.pupil_id: mark for mark in marks}
+    # Pupils without a mark yet must be in the group that day; one query finds them and the
+    # organiser their new rows are kept under.
     strangers = set(by_pupil) - set(existing)
-    if strangers:
-        strangers -= set(lesson.members().filter(pk__in=strangers).values_list("pk", flat=True))
+    organisers = dict(
+        lesson.members().filter(pk__in=strangers).values_list("pk", "organiser_id")
+    ) if strangers else {}
+    strangers -= set(organisers)
     if strangers:
         raise ValidationError(
             _("Pupil %(ids)s is not in group %(group)s on %(date)s.")
@@ -224,10 +228,6 @@ def register_lesson(
                "date": date_format(lesson.date)}
         )
 
-    organisers = dict(
-        Pupil.objects.filter(pk__in=set(by_pupil) - set(existing))
-        .values_list("pk", "organiser_id")
-    )
     created, updated, history = [], [], []
     for pupil_id, mark in by_pupil.items():
         row = existing.get(pupil_id)
