@@ -31,7 +31,11 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
-from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+from sklearn.model_selection import (
+    RepeatedStratifiedKFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+)
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
@@ -53,7 +57,9 @@ def make_preprocessor(X: pd.DataFrame, *, scale: bool) -> ColumnTransformer:
     """Impute and scale numbers, one-hot encode text; a two-level column becomes one 0/1 column."""
     text = categorical_columns(X)
     numbers = [name for name in X.columns if name not in text]
-    number_steps: list[Any] = [SimpleImputer(strategy="median", add_indicator=True)]
+    # An input nobody has (no grades yet) stays a column of zeros, so the width is fixed.
+    imputer = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
+    number_steps: list[Any] = [imputer]
     if scale:
         number_steps.append(StandardScaler())
     encoder = OneHotEncoder(
@@ -191,6 +197,7 @@ def fit_model(
     seed: int,
     learners: Sequence[str] = tuple(LEARNERS),
     inner_folds: int | None = None,
+    groups: np.ndarray | None = None,
 ) -> FittedModel:
     """Choose a learner by inner cross-validation on these rows only, calibrate it, refit it.
 
@@ -198,7 +205,9 @@ def fit_model(
     the Brier score of its Platt-calibrated out-of-fold probabilities; the simplest candidate
     within one standard error of the best wins. Those out-of-fold probabilities also fit the
     winner's calibration, so it is learnt on rows the learner had not seen. Inner folds:
-    5 below 1,000 rows (a steadier choice where it is cheap), else 3.
+    5 below 1,000 rows (a steadier choice where it is cheap), else 3. With `groups` (a pupil
+    per row, when a pupil has rows at several dates) no pupil is in both sides of an inner
+    split, so the calibration is learnt on pupils the learner had not seen.
     """
     unknown = [name for name in learners if name not in LEARNERS]
     if unknown or not learners:
@@ -208,19 +217,37 @@ def fit_model(
     # One thread each: OpenMP and BLAS threads fighting other processes on a small server made
     # fitting 10-30 times slower; parallelism belongs to the outer folds (`evaluate`).
     with threadpool_limits(limits=1):
-        return _fit_model(X, y, seed=seed, learners=learners, inner_folds=inner_folds)
+        return _fit_model(
+            X, y, seed=seed, learners=learners, inner_folds=inner_folds, groups=groups
+        )
+
+
+def inner_splits(
+    y: np.ndarray, *, folds: int, seed: int, groups: np.ndarray | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified k-fold row positions; with `groups`, all rows of a group on one side."""
+    if groups is None:
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        return list(splitter.split(np.zeros(len(y)), y))
+    grouped = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return list(grouped.split(np.zeros(len(y)), y, groups))
 
 
 def _fit_model(
-    X: pd.DataFrame, y: np.ndarray, *, seed: int, learners: Sequence[str], inner_folds: int
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    seed: int,
+    learners: Sequence[str],
+    inner_folds: int,
+    groups: np.ndarray | None,
 ) -> FittedModel:
     y = np.asarray(y, dtype=int)
     X = X.reset_index(drop=True)
     minority = int(min(y.sum(), len(y) - y.sum()))
     if minority < 2:
         raise ValueError("fit_model needs at least two rows of each outcome")
-    splitter = StratifiedKFold(n_splits=min(inner_folds, minority), shuffle=True, random_state=seed)
-    splits = list(splitter.split(X, y))
+    splits = inner_splits(y, folds=min(inner_folds, minority), seed=seed, groups=groups)
     raw: dict[str, np.ndarray] = {}
     for name in learners:
         raw[name] = np.empty(len(y))
@@ -270,22 +297,42 @@ def explain(model: FittedModel, X_row_frame: pd.DataFrame, top: int = 3) -> list
 
     Each feature in turn is set to the training median (numbers) or most common value (text);
     the drop in predicted probability is what that feature contributes ("with a typical number
-    of absences her risk would be 0.18 lower"). Only features that raise the risk are listed.
+    of absences her risk would be 0.18 lower"). Only features that raise the risk are listed,
+    largest first by the learner's log-odds.
     """
     if len(X_row_frame) != 1:
         raise ValueError(f"explain takes one pupil (one row), got {len(X_row_frame)}")
-    row = model.prepare(X_row_frame).reset_index(drop=True)
-    variants = pd.concat([row] * (len(model.columns) + 1), ignore_index=True)
+    return explain_many(model, X_row_frame, top=top)[0]
+
+
+def explain_many(
+    model: FittedModel, X: pd.DataFrame, top: int = 3
+) -> list[list[tuple[str, float]]]:
+    """`explain` for every row of X, in one batch of predictions."""
+    rows = model.prepare(X).reset_index(drop=True)
+    width = len(model.columns) + 1
+    variants = rows.loc[rows.index.repeat(width)].reset_index(drop=True)
     for i, name in enumerate(model.columns, start=1):
-        variants.loc[i, name] = model.reference[name]
-    probabilities = model.predict_proba(variants)
-    rises = [
-        (name, float(probabilities[0] - probabilities[i]))
-        for i, name in enumerate(model.columns, start=1)
-    ]
-    rises = [(name, rise) for name, rise in rises if rise > 0]
-    rises.sort(key=lambda item: (-item[1], item[0]))
-    return rises[:top]
+        column = variants.columns.get_loc(name)
+        variants.iloc[i::width, column] = model.reference[name]
+    frame = model.prepare(variants)
+    with threadpool_limits(limits=1):
+        raw = np.mean([_raw_proba(pipeline, frame) for pipeline in model.pipelines], axis=0)
+    # Ranked on the learner's own log-odds (nearly unclipped), so a pupil whose calibrated
+    # risk is close to 1 still gets reasons; the rise shown is on the calibrated scale.
+    direction = 1.0 if model.calibration.slope >= 0 else -1.0
+    log_odds = (direction * _logit(raw, floor=1e-15)).reshape(len(rows), width)
+    probabilities = model.calibration.apply(raw).reshape(len(rows), width)
+    result = []
+    for odds, probability in zip(log_odds, probabilities, strict=True):
+        rises = [
+            (name, float(probability[0] - probability[i]), float(odds[0] - odds[i]))
+            for i, name in enumerate(model.columns, start=1)
+            if odds[0] - odds[i] > 1e-9
+        ]
+        rises.sort(key=lambda item: (-item[2], item[0]))
+        result.append([(name, max(rise, 0.0)) for name, rise, _ in rises[:top]])
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,9 +427,16 @@ def fairness_table(
     y_true: np.ndarray, y_score: np.ndarray, groups: pd.Series, k: int
 ) -> list[FairnessRow]:
     """Flag the k highest scores over everyone, then compare the groups (NaN where undefined)."""
+    return fairness_from_flags(y_true, flag_top_k(y_score, k), groups)
+
+
+def fairness_from_flags(
+    y_true: np.ndarray, flags: np.ndarray, groups: pd.Series | np.ndarray
+) -> list[FairnessRow]:
+    """Per group: the share flagged, the share of its positives flagged, and its precision."""
     y_true = np.asarray(y_true, dtype=int)
-    flags = flag_top_k(y_score, k)
-    labels = np.asarray(groups.astype(str))
+    flags = np.asarray(flags, dtype=bool)
+    labels = np.asarray(pd.Series(groups).astype(str))
     rows = []
     for group in sorted(set(labels)):
         inside = labels == group
@@ -507,8 +561,8 @@ def _raw_proba(estimator: BaseEstimator, X: pd.DataFrame) -> np.ndarray:
         return np.asarray(estimator.predict_proba(X))[:, 1]  # type: ignore[attr-defined]
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=float), PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+def _logit(p: np.ndarray, floor: float = PROBABILITY_FLOOR) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), floor, 1 - floor)
     return np.log(p / (1 - p))
 
 

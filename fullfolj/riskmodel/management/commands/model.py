@@ -1,0 +1,120 @@
+"""`fullfolj model evaluate|train`: check the risk method, evaluate it on our history, train it.
+
+    fullfolj model evaluate --csv FILE --target COL --positive VALUE [--drop COL] ...
+    fullfolj model evaluate [--organiser ID]      # held-out history against the rule screen
+    fullfolj model train [--organiser ID]         # fit on the history, store it switched off
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from fullfolj.riskmodel import actions, dataset, engine, holdout
+from fullfolj.riskmodel.cli import EXIT_BAD_INPUT, evaluate_csv_command
+from fullfolj.schools.models import Organiser
+
+CSV_OPTIONS = ("target", "positive", "folds", "repeats", "k_fraction")
+
+
+class Command(BaseCommand):
+    help = "The opt-in risk model: evaluate (a CSV, or our own history) and train."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions_ = parser.add_subparsers(dest="action", required=True)
+        evaluate = actions_.add_parser(
+            "evaluate",
+            help="cross-validate on a CSV (--csv), or compare with the rule screen on "
+            "held-out history",
+        )
+        evaluate.add_argument("--csv", help="a history file, one row per pupil")
+        evaluate.add_argument("--target", help="--csv: the outcome column")
+        evaluate.add_argument("--positive", help="--csv: the at-risk value (Dropout, <10)")
+        evaluate.add_argument("--drop", action="append", default=[], metavar="COLUMN")
+        evaluate.add_argument("--audit", action="append", default=[], metavar="COLUMN")
+        evaluate.add_argument("--folds", type=int, default=10)
+        evaluate.add_argument("--repeats", type=int, default=3)
+        evaluate.add_argument("--k-fraction", type=float, default=None)
+        evaluate.add_argument("--jobs", type=int, default=1, help="folds fitted in parallel")
+        self._history_options(evaluate)
+        train = actions_.add_parser("train", help="fit on the organiser's history (off)")
+        self._history_options(train)
+
+    def _history_options(self, parser: CommandParser) -> None:
+        parser.add_argument("--organiser", type=int, help="organiser id (default: every one)")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--horizon-weeks", type=int, default=dataset.HORIZON_WEEKS)
+        parser.add_argument(
+            "--learner", action="append", choices=list(engine.LEARNERS), default=None,
+            help="candidate learner (repeatable; default every one)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "evaluate" and options["csv"]:
+            self._evaluate_csv(options)
+            return
+        learners = tuple(options.get("learner") or engine.LEARNERS)
+        for organiser in self._organisers(options["organiser"]):
+            started = time.monotonic()
+            try:
+                if options["action"] == "train":
+                    model = actions.train_model(
+                        organiser, seed=options["seed"], learners=learners,
+                        horizon_weeks=options["horizon_weeks"],
+                    )
+                    self.stdout.write(
+                        f"model: {organiser.name}: trained {model.learner} on {model.rows} rows "
+                        f"({model.pupils} pupils, {model.data_start}–{model.data_end}), "
+                        f"{model.estimates.count()} estimates, switched off; run `fullfolj "
+                        f"model evaluate` and read it in the admin before switching it on "
+                        f"({time.monotonic() - started:.0f} s)"
+                    )
+                else:
+                    self._evaluate_history(organiser, options, learners, started)
+            except (actions.RiskModelRefused, ValueError) as error:
+                raise CommandError(f"model: {organiser.name}: {error}") from None
+
+    def _evaluate_history(
+        self, organiser: Organiser, options: dict[str, Any], learners: tuple[str, ...],
+        started: float,
+    ) -> None:
+        result, model = actions.evaluate_organiser(
+            organiser, seed=options["seed"], learners=learners,
+            horizon_weeks=options["horizon_weeks"],
+        )
+        lines = holdout.lines(result)
+        self.stdout.write(f"organiser: {organiser.name}")
+        stored = (
+            f"stored on the model trained {model.trained_at:%Y-%m-%d %H:%M} (id {model.pk})"
+            if model else "no trained model to store it on: run `fullfolj model train` first"
+        )
+        self.stdout.write(f"evaluation: {stored}")
+        for line in lines:
+            self.stdout.write(line)
+        self.stdout.write(f"seconds: {time.monotonic() - started:.1f}")
+
+    def _evaluate_csv(self, options: dict[str, Any]) -> None:
+        argv = ["--csv", options["csv"], "--jobs", str(options["jobs"]),
+                "--seed", str(options["seed"])]
+        for name in CSV_OPTIONS:
+            if options[name] is not None:
+                argv += [f"--{name.replace('_', '-')}", str(options[name])]
+        for name in ("drop", "audit"):
+            for column in options[name]:
+                argv += [f"--{name}", column]
+        out, err = io.StringIO(), io.StringIO()
+        code = evaluate_csv_command(argv, out, err)
+        self.stdout.write(out.getvalue(), ending="")
+        if code:
+            raise CommandError(err.getvalue().strip(), returncode=EXIT_BAD_INPUT)
+
+    def _organisers(self, organiser_id: int | None) -> list[Organiser]:
+        organisers = Organiser.objects.order_by("pk")
+        if organiser_id is not None:
+            organisers = organisers.filter(pk=organiser_id)
+            if not organisers:
+                raise CommandError(f"model: no organiser with id {organiser_id}")
+        return [org for org in organisers if org.pupils.exists()]
