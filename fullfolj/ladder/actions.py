@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
@@ -20,8 +21,6 @@ from fullfolj.schools.models import Mentorship, Organiser, Placement, Role, Staf
 
 from . import engine
 from .models import Actor, LadderRecord, LadderStep, LadderTask, LadderTrigger
-
-STREAK_LOOKBACK_DAYS = 90  # calendar days searched for the current run of whole days absent
 
 
 def ladders(steps: list[LadderStep]) -> dict[int | None, list[LadderStep]]:
@@ -57,42 +56,57 @@ def load_steps(organiser: Organiser | None = None) -> tuple[list[engine.Step], d
     return result, by_id
 
 
-def _indicators(day: dt.date, windows: list[int], streak: bool,
+def _indicators(day: dt.date, windows: list[int], streak_days: int,
                 organiser: Organiser | None) -> pl.DataFrame:
-    """Per pupil, from the per-day aggregates in one query: sums over each window, and the run
-    of whole days absent up to the latest registered day (not broken by days without lessons)."""
+    """Per pupil, from the per-day aggregates: sums over each window (one pass), and the run of
+    whole days absent up to the latest registered day (days without lessons do not break it).
+
+    The run is looked for over enough calendar days to hold `streak_days` school days and a
+    week off; a longer run counts as the days found there, enough to compare with the
+    threshold.
+    """
     table = PupilDay._meta.db_table
-    span = max([*windows, STREAK_LOOKBACK_DAYS if streak else 1])
+    streak_from = day - dt.timedelta(days=math.ceil(streak_days * 7 / 5) + 14)
+    start = min([day - dt.timedelta(days=max(windows, default=1) - 1), streak_from])
     columns, params = [], []
     for w in windows:
-        start = day - dt.timedelta(days=w - 1)
+        since = day - dt.timedelta(days=w - 1)
         columns += [
-            f"SUM(CASE WHEN d.date >= %s THEN d.scheduled_minutes ELSE 0 END) AS s{w}",
-            f"SUM(CASE WHEN d.date >= %s THEN d.absent_minutes ELSE 0 END) AS a{w}",
-            f"SUM(CASE WHEN d.date >= %s THEN d.invalid_minutes ELSE 0 END) AS i{w}",
-            f"SUM(CASE WHEN d.date >= %s AND d.invalid_minutes > 0 THEN 1 ELSE 0 END) AS d{w}",
+            f"SUM(CASE WHEN date >= %s THEN scheduled_minutes ELSE 0 END) AS s{w}",
+            f"SUM(CASE WHEN date >= %s THEN absent_minutes ELSE 0 END) AS a{w}",
+            f"SUM(CASE WHEN date >= %s THEN invalid_minutes ELSE 0 END) AS i{w}",
+            f"SUM(CASE WHEN date >= %s AND invalid_minutes > 0 THEN 1 ELSE 0 END) AS d{w}",
         ]
-        params += [start] * 4
-    columns.append("SUM(CASE WHEN d.scheduled_minutes > 0 AND (p.last_present IS NULL "
-                   "OR d.date > p.last_present) THEN 1 ELSE 0 END) AS streak")
-    where, scope = "date >= %s AND date <= %s", [day - dt.timedelta(days=span - 1), day]
+        params += [since] * 4
+    columns.append("MAX(CASE WHEN absent_minutes < scheduled_minutes THEN date END)")
+    where, scope = "date >= %s AND date <= %s", [start, day]
     if organiser is not None:
         where += " AND organiser_id = %s"
         scope.append(organiser.pk)
-    # Only our table name, column aliases and placeholders are formatted in.
-    sql = (
-        f"WITH days AS (SELECT pupil_id, date, scheduled_minutes, absent_minutes, "  # noqa: S608
-        f"invalid_minutes FROM {table} WHERE {where}), "
-        "present AS (SELECT pupil_id, MAX(CASE WHEN absent_minutes < scheduled_minutes "
-        "THEN date END) AS last_present FROM days GROUP BY pupil_id) "
-        f"SELECT d.pupil_id, {', '.join(columns)} FROM days d "
-        "JOIN present p ON p.pupil_id = d.pupil_id GROUP BY d.pupil_id"
-    )
+    # SQLite hands back MAX() of a date as text.
+    as_text = connection.vendor == "sqlite"
     schema = ({"pupil_id": pl.Int64} | {f"{k}{w}": pl.Int64 for w in windows for k in "said"}
-              | {"streak": pl.Int64})
+              | {"last_present": pl.String if as_text else pl.Date})
+    # Only our table name, column aliases and placeholders are formatted in.
+    sums = (f"SELECT pupil_id, {', '.join(columns)} FROM {table} "  # noqa: S608
+            f"WHERE {where} GROUP BY pupil_id")
+    whole = (f"SELECT pupil_id, date FROM {table} WHERE {where} AND date >= %s "  # noqa: S608
+             "AND scheduled_minutes > 0 AND absent_minutes >= scheduled_minutes")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*scope, *params])
-        return pl.DataFrame(cursor.fetchall(), schema=schema, orient="row")
+        cursor.execute(sums, [*params, *scope])
+        frame = pl.DataFrame(cursor.fetchall(), schema=schema, orient="row")
+        if as_text:
+            frame = frame.with_columns(pl.col("last_present").str.to_date())
+        if not streak_days:
+            return frame.drop("last_present").with_columns(pl.lit(0).alias("streak"))
+        cursor.execute(whole, [*scope, streak_from])  # few rows: whole days absent
+        absent = pl.DataFrame(cursor.fetchall(), orient="row",
+                              schema={"pupil_id": pl.Int64, "date": pl.Date})
+    runs = (absent.join(frame.select("pupil_id", "last_present"), on="pupil_id", how="left")
+            .filter(pl.col("last_present").is_null() | (pl.col("date") > pl.col("last_present")))
+            .group_by("pupil_id").agg(pl.len().cast(pl.Int64).alias("streak")))
+    return (frame.drop("last_present").join(runs, on="pupil_id", how="left")
+            .with_columns(pl.col("streak").fill_null(0)))
 
 
 def _history(step_ids: list[int]) -> pl.DataFrame:
@@ -106,17 +120,26 @@ def _history(step_ids: list[int]) -> pl.DataFrame:
     return frame.with_columns((pl.col("open") > 0).alias("has_open")).drop("open")
 
 
-def _reason(trigger: LadderTrigger, value: float) -> str:
-    if trigger.kind == LadderTrigger.Kind.INVALID_DAYS:
-        measured = _("%(value)s days") % {"value": int(value)}
-    elif trigger.kind == LadderTrigger.Kind.CONSECUTIVE_DAYS:
-        measured = _("%(value)s days in a row") % {"value": int(value)}
-    else:
-        # Half up, as people round: 6.25 % reads 6,3 %.
-        rounded = Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-        measured = f"{number_format(rounded, 1)} %"
-    return (_("%(trigger)s (measured: %(measured)s)")
-            % {"trigger": trigger.describe(), "measured": measured})[:300]
+class _Reasons:
+    """Why a step opened, in words; the trigger's description is made once per run."""
+
+    def __init__(self) -> None:
+        self.described: dict[int, str] = {}
+        self.comma = number_format(0.5, 1)[1]  # the language's decimal separator
+
+    def __call__(self, trigger: LadderTrigger, value: float) -> str:
+        if trigger.kind == LadderTrigger.Kind.INVALID_DAYS:
+            measured = _("%(value)s days") % {"value": int(value)}
+        elif trigger.kind == LadderTrigger.Kind.CONSECUTIVE_DAYS:
+            measured = _("%(value)s days in a row") % {"value": int(value)}
+        else:
+            # Half up, as people round: 6.25 % reads 6,3 %.
+            rounded = Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            measured = f"{rounded} %".replace(".", self.comma)
+        if trigger.pk not in self.described:
+            self.described[trigger.pk] = trigger.describe()
+        return (_("%(trigger)s (measured: %(measured)s)")
+                % {"trigger": self.described[trigger.pk], "measured": measured})[:300]
 
 
 def _placed(day: dt.date, organiser: Organiser | None) -> pl.DataFrame:
@@ -137,8 +160,8 @@ def evaluate_ladder(organiser: Organiser | None = None,
     """Evaluate the pupils placed on `as_of` (default today; all organisers, or one) against
     their ladder and open the tasks that trigger, dated, each for its responsible person.
 
-    Set-based (DOMAIN.md, Absence ladder): four queries for the whole municipality over the
-    per-day aggregates, then Polars; which step opens is engine.triggered. Idempotent: runs
+    Set-based (DOMAIN.md, Absence ladder): about ten queries whatever the number of pupils,
+    two of them over the per-day aggregates, then Polars; engine.triggered decides. Idempotent: runs
     are serialised by locking the ladder's steps, and a pupil has at most one task per step
     and day (a database constraint), so running the same day again opens nothing twice.
     """
@@ -150,12 +173,12 @@ def evaluate_ladder(organiser: Organiser | None = None,
     steps, by_id = load_steps(organiser)
     if not steps:
         return []
-    own = set(LadderStep.objects.filter(is_active=True, organiser__isnull=False)
-              .values_list("organiser_id", flat=True))
+    own = {step.ladder for step in steps if step.ladder is not None}
     placed = _placed(day, organiser)
     pupils = placed.select("pupil_id", pl.when(pl.col("organiser_id").is_in(list(own)))
                            .then(pl.col("organiser_id")).otherwise(None).alias("ladder"))
-    indicators = _indicators(day, engine.windows(steps), engine.needs_streak(steps), organiser)
+    indicators = _indicators(day, engine.windows(steps), engine.streak_days(steps),
+                             organiser)
     history = _history(list(by_id))
     hits = engine.triggered(day, steps, pupils, indicators, history)
     if not hits:
@@ -172,18 +195,20 @@ def evaluate_ladder(organiser: Organiser | None = None,
                           .order_by("school_id", "pk").values_list("school_id", "staff_id")):
         principals.setdefault(school, staff)
     tasks = []
+    triggers = {pk: list(step.triggers.all()) for pk, step in by_id.items()}
     with translation.override(settings.LANGUAGE_CODE):  # the reason is kept as written
+        reason = _Reasons()
         for hit in hits:
             step = by_id[hit.step_id]
-            trigger = list(step.triggers.all())[hit.trigger]
+            trigger = triggers[hit.step_id][hit.trigger]
             school = schools[hit.pupil_id]
             assignee = {Actor.MENTOR: mentors.get(hit.pupil_id),
                         Actor.PRINCIPAL: principals.get(school)}.get(step.actor)
             tasks.append(LadderTask(
-                pupil_id=hit.pupil_id, step=step, school_id=school, actor=step.actor,
+                pupil_id=hit.pupil_id, step_id=step.pk, school_id=school, actor=step.actor,
                 assignee_id=assignee, opened_on=day,
                 due=day + dt.timedelta(days=step.deadline_days),
-                reason=_reason(trigger, hit.value),
+                reason=reason(trigger, hit.value),
             ))
     return LadderTask.objects.bulk_create(tasks, ignore_conflicts=True)
 

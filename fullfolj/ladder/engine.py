@@ -15,6 +15,7 @@ from the bottom again.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import polars as pl
@@ -55,8 +56,10 @@ def windows(steps: list[Step]) -> list[int]:
     return sorted({t.window_days for s in steps for t in s.triggers if t.kind != CONSECUTIVE_DAYS})
 
 
-def needs_streak(steps: list[Step]) -> bool:
-    return any(t.kind == CONSECUTIVE_DAYS for s in steps for t in s.triggers)
+def streak_days(steps: list[Step]) -> int:
+    """The longest run of whole days absent a trigger asks for (0: none asks)."""
+    return max((math.ceil(t.threshold) for s in steps for t in s.triggers
+                if t.kind == CONSECUTIVE_DAYS), default=0)
 
 
 def value_of(trigger: Trigger) -> pl.Expr:

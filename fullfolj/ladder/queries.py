@@ -73,9 +73,8 @@ def tasks_for(viewer: Viewer) -> QuerySet[LadderTask]:
     principal = viewer.schools_with({Role.PRINCIPAL})
     if principal:
         mine |= Q(actor=Actor.PRINCIPAL, assignee__isnull=True, school_id__in=principal)
-    if viewer.is_mentor:
-        mine |= Q(actor=Actor.MENTOR, assignee__isnull=True,
-                  pupil__in=pupils_visible_to(viewer, roles={Role.MENTOR}))
+    if viewer.is_mentor:  # the pupil's mentor now, also when the task went to the one before
+        mine |= Q(actor=Actor.MENTOR, pupil__in=pupils_visible_to(viewer, roles={Role.MENTOR}))
     return visible_tasks(viewer).open().filter(mine).order_by("due", "pk")
 
 

@@ -99,3 +99,19 @@ def test_closing_from_the_page(client, cast, task):
     assert client.post(url, {"kind": "contact", "date": "2026-03-18",
                              "text": "Igen."}).status_code == 409
     assert LadderRecord.objects.count() == 1
+
+
+def test_after_a_change_of_mentor_the_new_mentor_takes_the_task_over(client, cast, task):
+    from fullfolj.access.gate import Viewer
+    from fullfolj.ladder import queries
+
+    task.assignee = cast.other_mentor  # the mentor when the step opened; Alva has moved on
+    task.save()
+    assert list(queries.tasks_for(Viewer(cast.mentor))) == [task]
+    assert list(queries.tasks_for(Viewer(cast.other_mentor))) == []
+    client.force_login(cast.mentor.user)
+    response = client.post(reverse("ladder:task", args=[task.pk]),
+                           {"kind": "contact", "date": "2026-03-18", "text": "Tog över."})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.closed_by == cast.mentor

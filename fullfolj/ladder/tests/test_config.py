@@ -155,3 +155,12 @@ def test_the_admin_refuses_bad_configuration_with_the_reason(superuser_client, t
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not LadderStep.objects.exists()
+
+
+def test_the_admin_shows_the_shipped_ladder_and_keeps_tasks_read_only(superuser_client, cast):
+    step = LadderStep.objects.get(organiser=None, order=3)
+    assert superuser_client.get(reverse("admin:ladder_ladderstep_changelist")).status_code == 200
+    page = superuser_client.get(reverse("admin:ladder_ladderstep_change", args=[step.pk]))
+    assert page.status_code == 200
+    assert "Skyndsamt utreda" in page.content.decode()
+    assert superuser_client.get(reverse("admin:ladder_laddertask_add")).status_code == 403
