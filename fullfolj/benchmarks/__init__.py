@@ -74,5 +74,8 @@ class Report:
     def finish(self) -> None:
         self.figure("peak_memory", round(peak_rss_mb()), "MB")
         for name, value, unit in self.figures:
-            shown = f"{value:.3g}" if isinstance(value, float) and value < 100 else f"{value}"
+            if isinstance(value, float):
+                shown = f"{value:.3g}" if value < 100 else f"{value:.0f}"
+            else:
+                shown = f"{value}"
             self.say(f"{self.name}: {name}={shown} {unit}".rstrip())
