@@ -20,9 +20,11 @@ from . import actions
 
 @task()
 def deliver_notices() -> dict[str, int]:
-    """Send every due guardian notice, then queue the next wake-up."""
-    delivery = actions.deliver_due()
-    wake_deliverer(actions.next_wakeup())
+    """Send every due guardian notice, then queue the next wake-up, even if delivery failed."""
+    try:
+        delivery = actions.deliver_due()
+    finally:  # a failed run must not leave due notices without a wake-up (the law's same day)
+        wake_deliverer(actions.next_wakeup())
     return delivery.counts
 
 
