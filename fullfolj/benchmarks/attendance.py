@@ -10,14 +10,16 @@ kept between runs and marked with the data set's key; a `pg_dump` of it is cache
 - `correct`: the same lessons corrected right after (two marks changed), again through the view;
 - `action`: the first registration by `attendance.actions.register_lesson` called directly;
 - `naive`: the baseline, the same registration written row by row as idiomatic ORM code would
-  (get_or_create and save per pupil, one history row and one aggregate refresh per change);
+  (get_or_create and save per pupil, one history row, aggregate refresh and notice scheduling
+  per change), over the first NAIVE_LESSONS lessons of each pass;
 - `ladder`: `ladder.actions.evaluate_ladder` for every placed pupil on the data's last day,
   from a state without tasks (the heaviest evaluation: every triggered step opens a task).
 
 The registered lessons are the last data day's, with their group topped up to 30 pupils for
 that one day from the same school; before each timed pass their marks, history, aggregates and
 notices are reset, so every run measures the same work. "Today" is the next school day, so
-every lesson has started whatever the hour.
+every lesson has started whatever the hour. Peak memory includes the load when this run had
+to simulate the data.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ TODAY = dt.date(2025, 11, 20)  # the benchmark's "today": the day after the data
 GROUP_SIZE = 30
 LESSONS = 40  # lessons registered per pass; repeat passes give repeat x LESSONS saves
 NAIVE_LESSONS = 10  # the baseline is slow: its median needs fewer
-PG_URL = "postgres://postgres@127.0.0.1:5432"
+PG_URL = os.environ.get("FULLFOLJ_BENCH_PG", "postgres://postgres@127.0.0.1:5432")  # no dbname
 DATA_VERSION = "1"  # bump when the data set's preparation changes
 
 
@@ -72,7 +74,13 @@ def _database(pupils: int) -> str:
 def _admin_sql(statement: str) -> None:
     import psycopg
 
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True, connect_timeout=5) as admin:
+    try:
+        admin = psycopg.connect(f"{PG_URL}/postgres", autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        raise RuntimeError(
+            f"bench attendance needs PostgreSQL at {PG_URL} (FULLFOLJ_BENCH_PG): {error}"
+        ) from error
+    with admin:
         admin.execute(statement)
 
 
@@ -448,6 +456,8 @@ def _measure(options: Options, report: Report) -> None:
     staff = {s.pk: s for s in Staff.objects.filter(pk__in={item.staff_id for item in lessons})}
     client = Client()
     times: dict[str, list[float]] = {"save": [], "correct": [], "action": [], "naive": []}
+    # This process's own CPU per save (Python and Django, not the database server's share).
+    cpu_times: dict[str, list[float]] = {"save": [], "correct": []}
     rng = random.Random(1)  # noqa: S311 - which pupils are absent, not a secret
     repeat = max(1, options.repeat)
     for _pass in range(repeat):
@@ -459,9 +469,10 @@ def _measure(options: Options, report: Report) -> None:
             for kind, posted in (("save", marks), ("correct", corrected(marks))):
                 version = Lesson.objects.values_list("version", flat=True).get(pk=item.lesson_id)
                 data = form_data(item, posted, version)
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 response = client.post(url, data)
                 times[kind].append(time.perf_counter() - started)
+                cpu_times[kind].append(time.process_time() - cpu)
                 if response.status_code != 302:
                     raise RuntimeError(
                         f"lesson {item.lesson_id}: {kind} answered "
@@ -482,6 +493,8 @@ def _measure(options: Options, report: Report) -> None:
             _check(lessons[:count])
 
     figures = {kind: _summary(report, kind, seconds) for kind, seconds in times.items()}
+    save_cpu = statistics.median(cpu_times["save"]) * 1000
+    report.say(f"  save      p50 {save_cpu:7.1f} ms of this process's CPU (Python and Django)")
     # Other work on the machine slows every commit; say how busy it was.
     one, five, fifteen = os.getloadavg()
     report.say(f"  load average {one:.1f} / {five:.1f} / {fifteen:.1f} on {os.cpu_count()} CPUs")
@@ -507,6 +520,7 @@ def _measure(options: Options, report: Report) -> None:
     for kind in ("save", "correct", "action", "naive"):
         report.figure(f"{kind}_p50", round(figures[kind][0], 1), "ms")
         report.figure(f"{kind}_p95", round(figures[kind][1], 1), "ms")
+    report.figure("save_cpu_p50", round(save_cpu, 1), "ms")
     report.figure("naive_vs_action", round(figures["naive"][0] / figures["action"][0], 1), "x")
     if ladder_seconds:
         report.figure("ladder", round(statistics.median(ladder_seconds), 3), "s")
