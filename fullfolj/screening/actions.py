@@ -53,6 +53,7 @@ def compute_flags(
             grades=history.grades,
             warnings=history.warnings,
             placements=history.placements,
+            support=history.support,
         )
     except engine.NoSchoolDaysError as error:
         raise NoSchoolDays(str(error)) from None
@@ -111,12 +112,14 @@ def _value(flag: dict[str, Any]) -> Decimal | None:
 
 
 @transaction.atomic
-def save_evaluation(organiser: Organiser, evaluation: Any) -> RuleEvaluation:
+def save_evaluation(organiser: Organiser, result: Any) -> RuleEvaluation:
     """Keep the figures of an evaluation for the organiser's page (replaces older ones)."""
+    evaluation = result.evaluation
     RuleEvaluation.objects.filter(organiser=organiser).delete()
     return RuleEvaluation.objects.create(
         organiser=organiser, computed_at=timezone.now(), outcome=evaluation.outcome,
         screenings=evaluation.dates,
         per_rule=evaluation.per_rule.to_dicts(),
         per_group=evaluation.per_group.to_dicts() if evaluation.per_group.height else [],
+        early_warning=result.early_warning or {},
     )

@@ -17,7 +17,9 @@ Optional inputs, each a frame with the columns named in `compute_indicators`:
 - `grades` (pupil_id, subject_code, term_id, grade "A".."F" or "-", term_end),
 - `warnings` (pupil_id, subject_code, date): mid-term "risk för F",
 - `placements` (pupil_id, school_id, start, end; optional grade): the pupil's school and year
-  (årskurs) at the as-of date and changes of school.
+  (årskurs) at the as-of date and changes of school;
+- `support` (pupil_id, start, end): support or action in place for the pupil from `start` to
+  `end` (null: still open), e.g. an open absence-ladder task until cases and measures exist.
 
 Every threshold is compared in integer arithmetic (DOMAIN.md "Attendance"; issue 5 "Speed"): an
 indicator's value is a fraction `num / den` of two integer columns and a rule's threshold a
@@ -241,6 +243,12 @@ INDICATORS: dict[str, Indicator] = {i.name: i for i in (
     _indicator("skip_days", "count", 0, 200, True,
                "Ogiltigt frånvarande från enstaka lektioner {value} skoldagar {window}"),
     _indicator("late_count", "count", 0, 1000, True, "Sen ankomst {value} gånger {window}"),
+    _indicator("irregular_days", "count", 0, 200, True,
+               "Ogiltig frånvaro eller sen ankomst {value} skoldagar {window}"),
+    _indicator("irregular_share", "percent", 0, 100, True,
+               "Ogiltig frånvaro eller sen ankomst {value} av skoldagarna {window}"),
+    _indicator("irregular_trend", "pp", -100, 100, True, "Andelen skoldagar med ogiltig "
+               "frånvaro eller sen ankomst {change} {window} jämfört med {before}"),
     _indicator("weekday_concentration", "percent", 0, 100, True,
                "{value} av frånvaron på {detail} {window}"),
     _indicator("subject_concentration", "pp", -100, 100, True,
@@ -258,6 +266,8 @@ INDICATORS: dict[str, Indicator] = {i.name: i for i in (
     _indicator("merit_value", "points", 0, 340, False, "Meritvärde {value}"),
     _indicator("school_changes", "count", 0, 50, False,
                "Bytt skola {value} gånger de senaste 12 månaderna"),
+    _indicator("support_in_place", "count", 0, 50, False,
+               "{value} pågående stöd eller åtgärder"),
 )}  # fmt: skip
 
 WEEKDAYS_SV = ("måndagar", "tisdagar", "onsdagar", "torsdagar", "fredagar")
@@ -302,6 +312,7 @@ def compute_indicators(
     placements: pl.DataFrame | pl.LazyFrame | None = None,
     grade_rules: GradeRules | None = None,
     min_subject_minutes: int = 120,
+    support: pl.DataFrame | pl.LazyFrame | None = None,
 ) -> pl.DataFrame:
     """Every indicator for every pupil at `as_of`, one row per pupil (issue 5, "Indicators").
 
@@ -321,7 +332,8 @@ def compute_indicators(
     `preparatory_eligible`; warnings `f_warnings` (subjects warned since `term_start`) and with
     grades `failing_subjects` (subjects with either); placements `school_id`, `grade` (if the
     frame has it) and `school_changes` (placements starting in the 365 days up to `as_of` at a
-    different school from the pupil's previous placement).
+    different school from the pupil's previous placement); support `support_in_place` (rows
+    open at `as_of`: start <= as_of and end null or after it).
 
     Raises NoSchoolDaysError when the term up to `as_of` has no school days in the last 28 days.
     """
@@ -389,6 +401,19 @@ def compute_indicators(
         frame = frame.join(warned, on="pupil_id", how="left").with_columns(
             pl.col("f_warnings").fill_null(0)
         )
+    if support is not None:
+        open_now = (
+            support.lazy()
+            .filter(
+                (pl.col("start") <= as_of) & (pl.col("end").is_null() | (pl.col("end") > as_of))
+            )
+            .group_by(pl.col("pupil_id").cast(pl.Int64))
+            .agg(support_in_place=pl.len().cast(pl.Int64))
+            .collect()
+        )
+        frame = frame.join(open_now, on="pupil_id", how="left").with_columns(
+            pl.col("support_in_place").fill_null(0)
+        )
     lists = [
         pl.col(c).fill_null(empty)
         for c in ("failed_subjects", "warned_subjects")
@@ -414,6 +439,7 @@ def _attendance_sums(
     """One pass: conditional sums per window and weekday, grouped by pupil."""
     whole = pl.col("absent_minutes") >= pl.col("scheduled_minutes")
     skipped = (pl.col("invalid_minutes") > 0) & ~whole
+    irregular = (pl.col("invalid_minutes") > 0) | (pl.col("late_count") > 0)
     weekday = pl.col("date").dt.weekday()
     aggs: list[pl.Expr] = []
     for key, (start, end) in bounds.items():
@@ -433,6 +459,7 @@ def _attendance_sums(
             total(pl.col("late_minutes")).alias(f"{key}_late_minutes"),
             (inside & whole).sum().cast(pl.Int64).alias(f"{key}_whole_days"),
             (inside & skipped).sum().cast(pl.Int64).alias(f"{key}_skip_days"),
+            (inside & irregular).sum().cast(pl.Int64).alias(f"{key}_irregular_days"),
         ]
         aggs += [
             total(pl.col("absent_minutes"), inside & (weekday == d)).alias(f"_{key}_wd{d}")
@@ -646,8 +673,17 @@ def indicator_fraction(
         return 100 * (a1 * s0 - a0 * s1), s1 * s0
     if indicator == "whole_day_run":
         return pl.col(f"{key}_longest_run"), one
-    if indicator in ("whole_days", "skip_days", "late_count"):
+    if indicator in ("whole_days", "skip_days", "late_count", "irregular_days"):
         return pl.col(f"{key}_{indicator}"), one
+    if indicator == "irregular_share":
+        return 100 * pl.col(f"{key}_irregular_days"), pl.col(f"{key}_days")
+    if indicator == "irregular_trend":
+        if window is None:
+            raise ValueError(f"{indicator} behöver ett fönster.")
+        before = (baseline or window.before).key
+        d1, n1 = pl.col(f"{key}_irregular_days"), pl.col(f"{key}_days")
+        d0, n0 = pl.col(f"{before}_irregular_days"), pl.col(f"{before}_days")
+        return 100 * (d1 * n0 - d0 * n1), n1 * n0
     if indicator == "weekday_concentration":
         return 100 * pl.col(f"{key}_weekday_absent"), pl.col(f"{key}_absent")
     if indicator == "subject_concentration":
@@ -659,7 +695,7 @@ def indicator_fraction(
         return pl.col(indicator).cast(pl.Int64), grade_den
     if indicator == "merit_value":
         return pl.col("merit_x10"), grade_den * 10
-    if indicator in ("f_warnings", "failing_subjects", "school_changes"):
+    if indicator in ("f_warnings", "failing_subjects", "school_changes", "support_in_place"):
         return pl.col(indicator), one
     raise ValueError(f"Okänd indikator {indicator!r}.")
 
@@ -827,28 +863,44 @@ BASELINE_12W = Window(84, 28)  # the twelve weeks before the last four
 
 
 def default_rules() -> tuple[Rule, ...]:
-    """The rules a municipality starts from, chosen on the simulator's escalating pupils.
+    """The rules a municipality starts from (the migrations ship the same rows).
 
-    Illness makes total absence noisy: in the simulated municipality a rule "10 % in four
-    weeks" alone flags most pupils at some Monday of two years. What marks an escalation is
-    absence that is high *and* turning invalid compared with the pupil's own last twelve weeks
-    (DOMAIN.md "Attendance": patterns and a rising trend matter as much as levels). The grade
-    rules (DOMAIN.md "Grades and eligibility") catch the other road to leaving school without
-    eligibility. Measured figures: see evaluation.py and the issue's closing note.
+    `rising_invalid` is the early warning: invalid absence rising against the pupil's own last
+    twelve weeks together with new lateness and skipped lessons, the pattern that comes before
+    whole days of truancy (DOMAIN.md "Attendance": patterns and a rising trend matter as much
+    as levels). Its thresholds were chosen on two simulated municipalities (seeds 2 and 3) that
+    are not the demo's, and only from attendance: the simulator's ground truth is read by the
+    evaluation, never by a rule. A plain level rule ("15 % invalid in four weeks") is left to
+    the absence ladder, which acts on levels every day; a municipality may add one here.
+    The grade rules (DOMAIN.md "Grades and eligibility") catch the other road to leaving
+    school without eligibility.
     """
     return (
         rule(
-            "rising_absence",
-            "absence_total",
+            "rising_invalid",
+            "invalid_trend",
             ">=",
-            10,
+            3,
             LAST_4W,
-            also=(Condition("invalid_trend", ">=", 1, LAST_4W, baseline=BASELINE_12W),),
+            baseline=BASELINE_12W,
+            also=(
+                Condition("late_count", ">=", 2, LAST_4W),
+                Condition("skip_days", ">=", 2, LAST_4W),
+            ),
         ),
-        rule("invalid_4w", "absence_invalid", ">=", 15, LAST_4W),
         rule("failing", "failing_subjects", ">=", 3, grade_years=(7, 8, 9)),
         rule("not_eligible", "vocational_eligible", "<", 1, grade_years=(9,)),
     )
+
+
+ATTENDANCE_INDICATORS = frozenset(
+    name for name, spec in INDICATORS.items() if spec.windowed
+)
+
+
+def reads_attendance(one: Rule) -> bool:
+    """Whether every condition of the rule reads attendance (the early-warning rules)."""
+    return all(c.indicator in ATTENDANCE_INDICATORS for c in (one, *one.also))
 
 
 def screen(indicators: pl.DataFrame, rules: Iterable[Rule]) -> pl.DataFrame:
@@ -932,6 +984,7 @@ def _has_inputs(condition: Condition, columns: Sequence[str]) -> bool:
         "f_warnings": "f_warnings",
         "failing_subjects": "failing_subjects",
         "school_changes": "school_changes",
+        "support_in_place": "support_in_place",
     }
     if condition.indicator == "subject_concentration":
         return f"{condition.key}_subject_num" in columns
@@ -964,6 +1017,78 @@ FLAG_SCHEMA: dict[str, pl.DataType] = {
     "detail": pl.Utf8(),
     "also": pl.List(_CONDITION_TYPE),
 }
+
+
+# --- Descriptions -------------------------------------------------------------------------
+
+INDICATOR_NAMES_SV: dict[str, str] = {
+    "absence_total": "Frånvaro",
+    "absence_valid": "Giltig frånvaro",
+    "absence_invalid": "Ogiltig frånvaro",
+    "absence_unknown": "Ej bedömd frånvaro",
+    "absence_trend": "Frånvarons ökning",
+    "invalid_trend": "Den ogiltiga frånvarons ökning",
+    "whole_day_run": "Hela dagar frånvarande i rad",
+    "whole_days": "Hela dagar frånvarande",
+    "skip_days": "Dagar med ogiltig frånvaro från enstaka lektioner",
+    "late_count": "Sena ankomster",
+    "irregular_days": "Skoldagar med ogiltig frånvaro eller sen ankomst",
+    "irregular_share": "Andel skoldagar med ogiltig frånvaro eller sen ankomst",
+    "irregular_trend": "Ökningen av andelen skoldagar med ogiltig frånvaro eller sen ankomst",
+    "weekday_concentration": "Andel av frånvaron på en och samma veckodag",
+    "subject_concentration": "Frånvaron i ett ämne jämfört med alla ämnen",
+    "f_grades": "Betyg F eller – i senaste betygen",
+    "f_warnings": "Ämnen med varning om F denna termin",
+    "failing_subjects": "Ämnen med F, – eller varning om F",
+    "passed_subjects": "Godkända ämnen i senaste betygen",
+    "vocational_eligible": "Behörig till yrkesprogram",
+    "preparatory_eligible": "Behörig till högskoleförberedande program",
+    "merit_value": "Meritvärde",
+    "school_changes": "Skolbyten de senaste 12 månaderna",
+    "support_in_place": "Pågående stöd eller åtgärder",
+}
+_COMPARISONS_SV = {">=": "minst", ">": "över", "<=": "högst", "<": "under"}
+
+
+def describe(condition: Condition) -> str:
+    """A rule or condition in Swedish, for the rule pages: "Ogiltig frånvaro minst 15 % de
+    senaste fyra veckorna", with further conditions after "och" and the grade years last."""
+    spec = INDICATORS[condition.indicator]
+    name = INDICATOR_NAMES_SV[condition.indicator]
+    threshold = Decimal(condition.threshold)
+    if spec.unit == "bool":
+        wanted = _COMPARE[condition.comparison](Fraction(1), Fraction(threshold))
+        text = name if wanted else f"Inte {name[0].lower()}{name[1:]}"
+    else:
+        text = f"{name} {_COMPARISONS_SV[condition.comparison]} {_with_unit(threshold, spec.unit)}"
+    if condition.window is not None:
+        text += f" {condition.window.label()}"
+        if condition.indicator.endswith("_trend"):
+            text += f" jämfört med {_before(condition.window, condition.baseline)}"
+    if isinstance(condition, Rule):
+        for more in condition.also:
+            extra = describe(more)
+            text += f" och {extra[0].lower()}{extra[1:]}"
+        if condition.grade_years:
+            text += f" (årskurs {_years(condition.grade_years)})"
+    return text
+
+
+_COMPARE = {
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+}
+
+
+def _years(years: Sequence[int]) -> str:
+    """7, 8, 9 → "7–9"; 0 reads "F" (förskoleklass)."""
+    ordered = sorted(set(years))
+    label = {0: "F"}
+    if len(ordered) > 2 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"{label.get(ordered[0], str(ordered[0]))}–{ordered[-1]}"
+    return ", ".join(label.get(y, str(y)) for y in ordered)
 
 
 # --- Explanations -------------------------------------------------------------------------

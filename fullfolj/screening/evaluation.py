@@ -4,23 +4,28 @@ Issue 5, "How good is each rule": on the municipality's own history, each rule a
 screen get precision, sensitivity (recall), specificity for a stated outcome, the weeks between
 the first flag and the outcome, and per gender and school the flag rate and precision.
 
-The outcome is given as data (`Outcome`): who is a case, and the date the outcome happened
-(if it did inside the data). Definitions, per rule and for the whole screen (any rule):
+The outcome is given as data (`Outcome`): who is a case, the date the outcome happened (if it
+did inside the data) and, where known, its onset: the first date a flag can be a warning of it
+(a flag of a case long before its trouble began is luck, not a warning). Definitions, per rule
+and for the whole screen (any rule), counted per pupil:
 
 - population: every pupil in at least one screening (placed, or with school days);
 - flagged: flagged at any screening date;
-- precision = cases among the flagged / the flagged;
-- sensitivity (recall) = pupils whose outcome date falls after the first screening date and
-  who were flagged at a screening strictly before it (within `horizon_weeks`, if given) / all
-  pupils whose outcome date falls after the first screening date;
+- a flag is correct when the pupil is a case and the flag's date is on or after the onset (any
+  date when the onset is unknown);
+- precision = flagged pupils with a correct flag / flagged pupils;
+- sensitivity (recall) = cases whose outcome date falls after the first screening date and who
+  had a correct flag strictly before it (within `horizon_weeks`, if given) / all cases whose
+  outcome date falls after the first screening date;
 - specificity = non-cases never flagged / non-cases;
-- median_weeks = the median, over the recalled pupils, of whole days from the first flag
+- median_weeks = the median, over the recalled pupils, of whole days from the first correct flag
   before the outcome to the outcome, divided by 7.
 
-`early_warning` is the whole screen against the simulator's ground truth (`simulator_outcome`):
-a case is a pupil whose absence the simulator made escalate (`truth.escalates`); the outcome
-date is the crossing (`truth.escalation_crossing`): the first school day on which the pupil's
-absence over the previous 20 school days exceeds 20 % of scheduled minutes.
+`early_warning` is the screen against the simulator's ground truth (`simulator_outcome`): a case
+is a pupil whose absence the simulator made escalate (`truth.escalates`), the onset its
+`escalation_start`, the outcome date the crossing (`truth.escalation_crossing`): the first school
+day on which the pupil's absence over the previous 20 school days exceeds 20 % of scheduled
+minutes. The ground truth is read only here, never by a rule.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ class History:
     warnings: pl.DataFrame | None = None
     placements: pl.DataFrame | None = None
     pupils: pl.DataFrame | None = None
+    support: pl.DataFrame | None = None
 
     def term_start(self, day: dt.date) -> dt.date | None:
         """Start of the term that `day` falls in, or None in a holiday between terms."""
@@ -70,7 +76,8 @@ class History:
 class Outcome:
     """Ground truth for an evaluation: is_case per pupil and the date of the outcome (or null).
 
-    frame: pupil_id, is_case (bool), outcome_date (Date, null where not observed).
+    frame: pupil_id, is_case (bool), outcome_date (Date, null where not observed) and optionally
+    onset_date (Date): the earliest date a flag counts as a warning of the outcome.
     """
 
     frame: pl.DataFrame
@@ -84,9 +91,11 @@ def simulator_outcome(truth: pl.DataFrame) -> Outcome:
             pl.col("pupil_id").cast(pl.Int64),
             is_case=pl.col("escalates"),
             outcome_date=pl.col("escalation_crossing"),
+            onset_date=pl.col("escalation_start"),
         ),
-        "fall = elev vars frånvaro simulatorn lät eskalera; utfallsdag = första skoldag då "
-        "frånvaron de senaste 20 skoldagarna överstiger 20 % (escalation_crossing)",
+        "fall = elev vars frånvaro simulatorn lät eskalera (från escalation_start); utfallsdag = "
+        "första skoldag då frånvaron de senaste 20 skoldagarna överstiger 20 % "
+        "(escalation_crossing)",
     )
 
 
@@ -139,6 +148,7 @@ def screen_history(
                 warnings=history.warnings,
                 placements=history.placements,
                 grade_rules=grade_rules,
+                support=history.support,
             )
         except NoSchoolDaysError:
             continue
@@ -236,26 +246,43 @@ def score(
         population = population.join(
             pupils.select(pl.col("pupil_id").cast(pl.Int64), "gender"), on="pupil_id", how="left"
         )
-    population = population.join(outcome.frame, on="pupil_id", how="left").with_columns(
+    truth = outcome.frame
+    if "onset_date" not in truth.columns:
+        truth = truth.with_columns(onset_date=pl.lit(None, pl.Date))
+    population = population.join(
+        truth.select("pupil_id", "is_case", "outcome_date", "onset_date"),
+        on="pupil_id",
+        how="left",
+    ).with_columns(
         pl.col("is_case").fill_null(False),
-        observed=pl.col("outcome_date") > first_date,
+        observed=pl.col("is_case").fill_null(False) & (pl.col("outcome_date") > first_date),
     )
-    with_all = pl.concat([flags, flags.with_columns(rule_id=pl.lit(WHOLE_SCREEN))])
+    with_all = pl.concat([flags, flags.with_columns(rule_id=pl.lit(WHOLE_SCREEN))]).join(
+        population.select("pupil_id", "is_case", "outcome_date", "onset_date"), on="pupil_id"
+    )
+    correct = pl.col("is_case") & (
+        pl.col("onset_date").is_null() | (pl.col("date") >= pl.col("onset_date"))
+    )
+    early = correct & (pl.col("date") < pl.col("outcome_date"))
+    if horizon_weeks is not None:
+        early = early & (
+            pl.col("date") >= pl.col("outcome_date") - pl.duration(weeks=horizon_weeks)
+        )
+    per_flag = with_all.with_columns(correct=correct, early=early.fill_null(False))
     rows, groups = [], []
     for rule_id in [WHOLE_SCREEN, *rule_ids]:
-        fired = with_all.filter(pl.col("rule_id") == rule_id)
+        fired = per_flag.filter(pl.col("rule_id") == rule_id)
         per_pupil = population.join(
-            fired.group_by("pupil_id").agg(flagged=pl.lit(True)), on="pupil_id", how="left"
-        ).with_columns(pl.col("flagged").fill_null(False))
-        early = fired.join(population.select("pupil_id", "outcome_date"), on="pupil_id").filter(
-            pl.col("date") < pl.col("outcome_date")
-        )
-        if horizon_weeks is not None:
-            early = early.filter(
-                pl.col("date") >= pl.col("outcome_date") - pl.duration(weeks=horizon_weeks)
-            )
-        first = early.group_by("pupil_id").agg(
-            first_flag=pl.col("date").min(), outcome_date=pl.col("outcome_date").first()
+            fired.group_by("pupil_id").agg(
+                flagged=pl.lit(True), correct=pl.col("correct").any()
+            ),
+            on="pupil_id",
+            how="left",
+        ).with_columns(pl.col("flagged").fill_null(False), pl.col("correct").fill_null(False))
+        first = (
+            fired.filter("early")
+            .group_by("pupil_id")
+            .agg(first_flag=pl.col("date").min(), outcome_date=pl.col("outcome_date").first())
         )
         weeks = first.select((pl.col("outcome_date") - pl.col("first_flag")).dt.total_days() / 7)
         observed = per_pupil.filter("observed")
@@ -270,7 +297,7 @@ def score(
                 "cases": per_pupil["is_case"].sum(),
                 "outcomes": observed.height,
                 "recalled": recalled,
-                "precision": flagged["is_case"].mean() if flagged.height else None,
+                "precision": flagged["correct"].mean() if flagged.height else None,
                 "sensitivity": recalled / observed.height if observed.height else None,
                 "specificity": (~negatives["flagged"]).mean() if negatives.height else None,
                 "median_weeks": weeks.to_series().median() if weeks.height else None,
@@ -285,7 +312,7 @@ def score(
                     pupils=pl.len(),
                     flagged=pl.col("flagged").sum(),
                     flag_rate=pl.col("flagged").mean(),
-                    precision=pl.col("is_case").filter(pl.col("flagged")).mean(),
+                    precision=pl.col("correct").filter(pl.col("flagged")).mean(),
                 )
                 .select(pl.lit(rule_id).alias("rule_id"), pl.lit(group).alias("group"), pl.all())
             )

@@ -231,6 +231,7 @@ class RuleEvaluation(models.Model):
     screenings = models.PositiveIntegerField(default=0)
     per_rule = models.JSONField(default=list)
     per_group = models.JSONField(default=list)
+    early_warning = models.JSONField(default=dict, blank=True)  # against the simulator's truth
 
     class Meta:
         ordering = ["-computed_at"]

@@ -8,17 +8,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from fullfolj.attendance.models import PupilDay, PupilSubjectWeek
 from fullfolj.grades.models import Grade, GradeWarning
+from fullfolj.ladder.models import LadderTask
 from fullfolj.schools.models import Organiser, Placement, Pupil, School, Term
 
-from .evaluation import WHOLE_SCREEN, Evaluation, History
-from .models import Flag, RuleEvaluation, ScreeningRun
+from .engine import describe, reads_attendance
+from .evaluation import (
+    WHOLE_SCREEN,
+    Evaluation,
+    History,
+    absence_crossings,
+    confirmed_precision,
+    crossing_outcome,
+    score,
+    screen_history,
+    screening_dates,
+    simulator_outcome,
+)
+from .models import Flag, RuleEvaluation, ScreeningRule, ScreeningRun
 
 # --- Frames ---------------------------------------------------------------------------------
 
@@ -104,9 +117,16 @@ def organiser_history(
         {"pupil_id": I64, "gender": TEXT},
     )
     terms = frame(Term.objects.values_list("start", "end").order_by(), {"start": DATE, "end": DATE})
+    # Support in place: until cases and measures exist (TODO(#4)), an absence-ladder task.
+    support = frame(
+        LadderTask.objects.filter(pupil__organiser_id=org).values_list(
+            "pupil_id", "opened_on", "closed_at"
+        ).order_by(),
+        {"pupil_id": I64, "start": DATE, "end": DATE},
+    )
     return History(
         days=days, terms=terms, subject_weeks=subject_weeks, grades=grades, warnings=warnings,
-        placements=placements, pupils=pupils,
+        placements=placements, pupils=pupils, support=support,
     )
 
 
@@ -120,25 +140,11 @@ def pupils_with_action(pupil_ids: Iterable[int]) -> set[int]:
     measures exist; until then an open absence-ladder task counts as action (issue 5).
     """
     ids = list(pupil_ids)
-    if not ids or not apps.is_installed("fullfolj.ladder"):
+    if not ids:
         return set()
-    try:
-        task_model = apps.get_model("ladder", "LadderTask")
-    except LookupError:
-        return set()
-    tasks = task_model._default_manager.filter(pupil_id__in=ids)
-    names = {f.name for f in task_model._meta.get_fields()}
-    if hasattr(tasks, "open"):
-        tasks = tasks.open()
-    else:
-        for closed in ("closed_at", "done_at", "completed_at", "finished_at"):
-            if closed in names:
-                tasks = tasks.filter(**{f"{closed}__isnull": True})
-        if "is_open" in names:
-            tasks = tasks.filter(is_open=True)
-        if "is_done" in names:
-            tasks = tasks.filter(is_done=False)
-    return set(tasks.values_list("pupil_id", flat=True))
+    return set(
+        LadderTask.objects.open().filter(pupil_id__in=ids).values_list("pupil_id", flat=True)
+    )
 
 
 # --- Riskzon lists --------------------------------------------------------------------------
@@ -285,6 +291,58 @@ def latest_evaluation(organiser_id: int) -> RuleEvaluation | None:
     return RuleEvaluation.objects.filter(organiser_id=organiser_id).first()
 
 
+@dataclass
+class RuleFigures:
+    """One row of the rule page: the rule in Swedish, its figures and its groups."""
+
+    code: str
+    description: str
+    figures: dict[str, Any]
+    groups: list[dict[str, Any]]
+
+
+def evaluation_rows(stored: RuleEvaluation, organiser: Organiser) -> list[RuleFigures]:
+    """The stored figures per rule with each rule described in Swedish, and per gender and
+    school the flag rate and precision; groups under the minimum size are left out."""
+    rules = {r.code: r for r in ScreeningRule.objects.for_organiser(organiser)}
+    schools = dict(School.objects.filter(organiser=organiser).values_list("pk", "name"))
+    genders = {"F": _("girls"), "M": _("boys")}
+    minimum = settings.FULLFOLJ_MIN_GROUP_SIZE
+    rows = []
+    for figures in stored.per_rule:
+        code = figures["rule_id"]
+        if code == WHOLE_SCREEN:
+            description = _("The whole screen (any rule)")
+        elif code in rules:
+            description = describe(rules[code].to_engine())
+        else:
+            description = _("(rule since removed)")
+        figures = _masked(figures, "flagged", ("precision",))
+        figures = _masked(figures, "outcomes", ("sensitivity", "median_weeks"))
+        groups = []
+        for group in stored.per_group:
+            if group["rule_id"] != code or group["pupils"] < minimum:
+                continue
+            group = _masked(group, "flagged", ("flag_rate", "precision"))
+            if group["group"] == "gender":
+                label = genders.get(group["value"], group["value"] or "–")
+            else:
+                label = schools.get(int(group["value"])) if group["value"] else None
+                if label is None:
+                    continue  # another organiser's school (a pupil who moved)
+            groups.append({**group, "label": label})
+        rows.append(RuleFigures(code, description, figures, groups))
+    return rows
+
+
+def _masked(row: dict[str, Any], count: str, derived: tuple[str, ...]) -> dict[str, Any]:
+    """The row with `count` and the figures computed from it hidden (None) when the count is
+    a small group (1 to the minimum size less one): such figures could point at pupils."""
+    if _shown(int(row.get(count) or 0)) is not None:
+        return row
+    return {**row, count: None, **dict.fromkeys(derived)}
+
+
 # --- How good is each rule ------------------------------------------------------------------
 
 CONFIRM_WEEKS = 8  # a flag is confirmed when absence passes 20 % within this many weeks
@@ -298,6 +356,13 @@ class OrganiserEvaluation:
     confirmed: dict[str, float | None]  # rule_id -> precision against the 20 % crossing
     early_warning: dict[str, object] | None  # against the simulator's truth, when present
     rule_ids: list[str]
+    flags: pl.DataFrame  # date, pupil_id, rule_id: for pooling organisers
+    roster: pl.DataFrame
+    truth: pl.DataFrame | None
+    warning_rules: list[str]  # the attendance rules the early warning is measured on
+
+
+OWN_HORIZON_WEEKS = 26  # without ground truth: a flag up to a term before the crossing warns
 
 
 def evaluate_organiser(
@@ -305,42 +370,69 @@ def evaluate_organiser(
 ) -> OrganiserEvaluation:
     """Screen the organiser's whole history at every Monday in term and score each rule.
 
-    The stated outcome is the simulator's escalation when its ground truth is present, else the
-    first day the pupil's absence over 20 school days passed 20 %. Either way, precision is also
-    given against "absence passed 20 % within `weeks` weeks of the flag" for every pupil.
+    The stated outcome is the simulator's escalation when its ground truth is present (a flag
+    counts from the escalation's start), else the first day the pupil's absence over 20 school
+    days passed 20 % (a flag counts up to `OWN_HORIZON_WEEKS` before it). Either way precision
+    is also given against "absence passed 20 % within `weeks` weeks of the flag" for every pupil.
     """
-    from fullfolj.simulation.models import SimulatedTruth
-
-    from .evaluation import (
-        absence_crossings,
-        confirmed_precision,
-        crossing_outcome,
-        score,
-        screen_history,
-        screening_dates,
-        simulator_outcome,
-    )
-
     history = organiser_history(organiser)
     engine_rules = [r.to_engine() for r in rules]
     rule_ids = [r.id for r in engine_rules]
     flags, roster = screen_history(history, engine_rules, screening_dates(history))
-    pupil_ids = history.pupils["pupil_id"].to_list() if history.pupils is not None else []
-    truth = frame(
-        SimulatedTruth.objects.filter(pupil_id__in=pupil_ids).values_list(
-            "pupil_id", "escalates", "escalation_crossing"
-        ).order_by(),
-        {"pupil_id": I64, "escalates": pl.Boolean(), "escalation_crossing": DATE},
-    ) if pupil_ids and SimulatedTruth.objects.filter(pupil_id__in=pupil_ids[:1000]).exists() \
-        else None
-    outcome = simulator_outcome(truth) if truth is not None else crossing_outcome(history.days)
-    evaluation = score(flags, roster, outcome, rule_ids, pupils=history.pupils,
-                       screenings=roster["date"].n_unique())
-    confirmed = confirmed_precision(flags, absence_crossings(history.days), rule_ids, weeks=weeks)
-    early = None
+    truth = simulated_truth(history.pupils)
     if truth is not None:
-        whole = evaluation.whole
-        early = {"recall": whole["sensitivity"], "precision": confirmed[WHOLE_SCREEN],
-                 "median_weeks": whole["median_weeks"],
-                 "precision_escalating": whole["precision"]}
-    return OrganiserEvaluation(evaluation, confirmed, early, rule_ids)
+        outcome, horizon = simulator_outcome(truth), None
+    else:
+        outcome, horizon = crossing_outcome(history.days), OWN_HORIZON_WEEKS
+    evaluation = score(flags, roster, outcome, rule_ids, pupils=history.pupils,
+                       horizon_weeks=horizon, screenings=roster["date"].n_unique())
+    confirmed = confirmed_precision(flags, absence_crossings(history.days), rule_ids, weeks=weeks)
+    warning_rules = [r.id for r in engine_rules if reads_attendance(r)]
+    early = (
+        early_warning(flags, roster, truth, warning_rules) if truth is not None else None
+    )
+    return OrganiserEvaluation(
+        evaluation, confirmed, early, rule_ids, flags, roster, truth, warning_rules
+    )
+
+
+def early_warning(
+    flags: pl.DataFrame, roster: pl.DataFrame, truth: pl.DataFrame, rule_ids: list[str]
+) -> dict[str, object]:
+    """The done-when figures of issue 5: the screen's attendance rules together (any of them)
+    against the simulator's escalating pupils. The outcome is escalating absence, so the
+    grade rules are measured per rule, not here."""
+    chosen = flags.filter(pl.col("rule_id").is_in(rule_ids))
+    whole = score(chosen, roster, simulator_outcome(truth), rule_ids).whole
+    return {"recall": whole["sensitivity"], "precision": whole["precision"],
+            "median_weeks": whole["median_weeks"], "flagged": whole["flagged"],
+            "outcomes": whole["outcomes"], "recalled": whole["recalled"], "rules": rule_ids}
+
+
+def pooled_early_warning(results: list[OrganiserEvaluation]) -> dict[str, object] | None:
+    """The early warning over every organiser with ground truth (the whole demo region)."""
+    with_truth = [r for r in results if r.truth is not None]
+    if not with_truth:
+        return None
+    return early_warning(
+        pl.concat([r.flags for r in with_truth]),
+        pl.concat([r.roster for r in with_truth]),
+        pl.concat([r.truth for r in with_truth]).unique("pupil_id"),
+        sorted({code for r in with_truth for code in r.warning_rules}),
+    )
+
+
+def simulated_truth(pupils: pl.DataFrame | None) -> pl.DataFrame | None:
+    """The simulator's ground truth for these pupils, if the database holds it (demo only)."""
+    from fullfolj.simulation.models import SimulatedTruth
+
+    if pupils is None or not pupils.height:
+        return None
+    truth = frame(
+        SimulatedTruth.objects.values_list(
+            "pupil_id", "escalates", "escalation_start", "escalation_crossing"
+        ).order_by(),
+        {"pupil_id": I64, "escalates": pl.Boolean(), "escalation_start": DATE,
+         "escalation_crossing": DATE},
+    ).join(pupils.select("pupil_id"), on="pupil_id", how="semi")
+    return truth if truth.height else None

@@ -70,7 +70,7 @@ def municipality_riskzon(request: HttpRequest) -> HttpResponse:
     return render(request, "screening/municipality.html", {
         "title": _("Risk zone: %(organiser)s") % {"organiser": organiser.name},
         "organiser": organiser, "run": run, "codes": codes, "rows": rows, "listing": listing,
-        "can_run": True, "min_group": queries.settings.FULLFOLJ_MIN_GROUP_SIZE,
+        "can_run": True, "max_hidden": queries.settings.FULLFOLJ_MIN_GROUP_SIZE - 1,
     })
 
 
@@ -99,19 +99,21 @@ def run(request: HttpRequest, organiser_id: int) -> HttpResponse:
 
 @login_required
 def evaluation(request: HttpRequest) -> HttpResponse:
-    """How good each rule is, on the organiser's own history (from `fullfolj screen --evaluate`)."""
+    """How good each rule is, on the organiser's own history (from `fullfolj screen --evaluate`).
+
+    Aggregates only: per rule, and per gender and school for each rule; groups under the
+    minimum size are left out (DOMAIN.md, Personal data).
+    """
     viewer = gate.viewer_for(request)
     org_ids = _organiser_ids(viewer)
     if not org_ids:
         raise Http404
     organiser = Organiser.objects.get(pk=org_ids[0])
     latest = queries.latest_evaluation(organiser.pk)
-    min_group = queries.settings.FULLFOLJ_MIN_GROUP_SIZE
-    groups = [
-        g for g in (latest.per_group if latest else [])
-        if g["rule_id"] == "*" and g["pupils"] >= min_group
-    ]
     return render(request, "screening/evaluation.html", {
         "title": _("How good is each screening rule"),
-        "organiser": organiser, "evaluation": latest, "groups": groups, "min_group": min_group,
+        "organiser": organiser,
+        "evaluation": latest,
+        "rules": queries.evaluation_rows(latest, organiser) if latest else [],
+        "min_group": queries.settings.FULLFOLJ_MIN_GROUP_SIZE,
     })

@@ -641,6 +641,27 @@ def test_window_labels_and_keys():
     assert Window(10).label() == "de senaste 10 dagarna"
 
 
+def test_the_early_warning_rule_needs_rising_invalid_absence_lateness_and_skips():
+    recent = school_days(dt.date(2025, 2, 4), AS_OF)
+    marks = {d.isoformat(): {"invalid": 60} for d in recent[:3]}  # three skipped lessons
+    marks |= {d.isoformat(): {"invalid": 60, "late": 1} for d in recent[3:5]}
+    rows = present(1, dt.date(2024, 11, 4), **marks)
+    chronic = {d.isoformat(): {"invalid": 60, "late": 1}
+               for d in school_days(dt.date(2024, 11, 4), AS_OF)[::4]}
+    rows += present(2, dt.date(2024, 11, 4), **chronic)  # the same pattern all along
+    rules = default_rules()
+    result = compute_indicators(frame(rows), as_of=AS_OF, term_start=TERM_START,
+                                windows=windows_for(rules))
+    flags = screen(result, rules)
+    assert flags["pupil_id"].to_list() == [1]
+    assert explain(flags.row(0, named=True)) == (
+        "Den ogiltiga frånvaron ökade med 5 procentenheter de senaste fyra veckorna jämfört med "
+        "de tolv veckorna dessförinnan (gräns 3 procentenheter) och sen ankomst 2 gånger de "
+        "senaste fyra veckorna (gräns 2) och ogiltigt frånvarande från enstaka lektioner "
+        "5 skoldagar de senaste fyra veckorna (gräns 2)"
+    )
+
+
 def test_default_rules_are_valid_and_screen():
     rules = default_rules()
     assert len({r.id for r in rules}) == len(rules)
@@ -695,3 +716,46 @@ def test_evaluation_counts_warnings_before_the_outcome():
     ]
     near = evaluate(history, outcome, rules, horizon_weeks=2).whole
     assert near["median_weeks"] == 2.0  # only flags in the two weeks before the outcome count
+
+
+# --- Support in place, descriptions ---------------------------------------------------------
+
+
+def test_support_in_place_counts_what_is_open_on_the_day():
+    support = pl.DataFrame(
+        {
+            "pupil_id": [1, 1, 1, 2],
+            "start": [dt.date(2025, 2, 1), dt.date(2025, 3, 3), dt.date(2025, 3, 4),
+                      dt.date(2025, 1, 10)],
+            "end": [None, None, None, dt.date(2025, 3, 3)],  # pupil 2's closed on the day
+        },
+        schema_overrides={"end": pl.Date},
+    )
+    result = compute_indicators(
+        frame(present(1) + present(2) + present(3)), as_of=AS_OF, term_start=TERM_START,
+        support=support,
+    )
+    assert result.select("pupil_id", "support_in_place").rows() == [(1, 2), (2, 0), (3, 0)]
+    no_support = screen(result, [rule("ns", "support_in_place", "<", 1)])
+    assert no_support["pupil_id"].to_list() == [2, 3]
+    assert explain(no_support.row(0, named=True)) == "0 pågående stöd eller åtgärder (gräns 1)"
+
+
+def test_rules_are_described_in_swedish():
+    from fullfolj.screening.engine import describe
+
+    assert describe(rule("x", "absence_invalid", ">=", 15, LAST_4W)) == (
+        "Ogiltig frånvaro minst 15 % de senaste fyra veckorna"
+    )
+    assert describe(rule("x", "vocational_eligible", "<", 1, grade_years=(9,))) == (
+        "Inte behörig till yrkesprogram (årskurs 9)"
+    )
+    assert describe(rule("x", "merit_value", "<", Decimal("162.5"), grade_years=(7, 8, 9))) == (
+        "Meritvärde under 162,5 (årskurs 7–9)"
+    )
+    rising = rule("x", "absence_total", ">=", 10, LAST_4W,
+                  also=(Condition("invalid_trend", ">=", 1, LAST_4W, baseline=BASELINE_12W),))
+    assert describe(rising) == (
+        "Frånvaro minst 10 % de senaste fyra veckorna och den ogiltiga frånvarons ökning minst "
+        "1 procentenhet de senaste fyra veckorna jämfört med de tolv veckorna dessförinnan"
+    )

@@ -27,7 +27,7 @@ def make(**fields: object) -> ScreeningRule:
     ({"indicator": "f_grades", "threshold": Decimal(2)}, "window", "har inget fönster"),
     ({"indicator": "whole_days", "threshold": Decimal("2.5")}, "threshold", "heltal"),
     ({"grade_years": "7,12"}, "grade_years", "Årskurs [12] finns inte"),
-    ({"grade_years": "sju"}, "grade_years", "numbers 0–9"),
+    ({"grade_years": "sju"}, "grade_years", "tal 0–9 åtskilda med kommatecken, inte ”sju”"),
     ({"also": [{"indicator": "invalid_trend", "comparison": ">=", "threshold": "1",
                 "window": "0d"}]}, "also", "Villkor 1: Fönstret är tomt"),
     ({"also": ["x"]}, "also", "Villkor 1"),

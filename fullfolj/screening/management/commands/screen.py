@@ -11,7 +11,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from fullfolj.lib import clock
 from fullfolj.schools.models import Organiser, Pupil
 from fullfolj.screening import actions, queries
-from fullfolj.screening.evaluation import WHOLE_SCREEN
 
 
 class Command(BaseCommand):
@@ -40,8 +39,8 @@ class Command(BaseCommand):
             self.stdout.write(f"screen: daily screening queued ({result.id})")
             return
         if options["evaluate"]:
-            for organiser in organisers:
-                self._evaluate(organiser, options["weeks"])
+            results = [self._evaluate(organiser, options["weeks"]) for organiser in organisers]
+            self._early_warning(results)
             return
         as_of = options["date"] or clock.today()
         for organiser in organisers:
@@ -67,7 +66,7 @@ class Command(BaseCommand):
             raise CommandError("No organiser has pupils: nothing to screen.")
         return found
 
-    def _evaluate(self, organiser: Organiser, weeks: int) -> None:
+    def _evaluate(self, organiser: Organiser, weeks: int) -> queries.OrganiserEvaluation:
         rules = actions.rules_for(organiser)
         result = queries.evaluate_organiser(organiser, rules, weeks=weeks)
         actions.save_evaluation(organiser, result)
@@ -86,25 +85,28 @@ class Command(BaseCommand):
                 f"median_weeks={_f(row['median_weeks'])}"
             )
         if ev.per_group.height:
-            for row in ev.per_group.filter(pl_rule(WHOLE_SCREEN)).iter_rows(named=True):
+            for row in ev.per_group.iter_rows(named=True):
                 out(
-                    f"group {row['group']}={row['value']}: pupils={row['pupils']} "
-                    f"flag_rate={_f(row['flag_rate'])} precision={_f(row['precision'])}"
+                    f"group {row['rule_id']} {row['group']}={row['value']}: "
+                    f"pupils={row['pupils']} flag_rate={_f(row['flag_rate'])} "
+                    f"precision={_f(row['precision'])}"
                 )
-        if result.early_warning is not None:
-            early = result.early_warning
-            out(f"early_warning: recall and median_weeks against the simulator's escalating "
-                f"pupils; precision = precision_20 (precision against escalation only: "
-                f"{_f(early['precision_escalating'])})")
-            out(f"early_warning: recall={_f(early['recall'])}")
-            out(f"early_warning: precision={_f(early['precision'])}")
-            out(f"early_warning: median_weeks={_f(early['median_weeks'])}")
+        return result
 
-
-def pl_rule(rule_id: str) -> Any:
-    import polars as pl
-
-    return pl.col("rule_id") == rule_id
+    def _early_warning(self, results: list[queries.OrganiserEvaluation]) -> None:
+        """Last, the whole screen against the simulator's truth over every organiser."""
+        early = queries.pooled_early_warning(results)
+        if early is None:
+            self.stdout.write("early_warning: no simulator ground truth in this database")
+            return
+        out = self.stdout.write
+        out(f"early_warning: attendance rules {', '.join(early['rules']) or '(none)'} over every "
+            f"organiser: {early['outcomes']} escalations crossed 20 % after the first "
+            f"screening, {early['recalled']} of them flagged from the escalation's start and "
+            f"before the crossing; {early['flagged']} pupils flagged at some screening")
+        out(f"early_warning: recall={_f(early['recall'])}")
+        out(f"early_warning: precision={_f(early['precision'])}")
+        out(f"early_warning: median_weeks={_f(early['median_weeks'])}")
 
 
 def _f(value: object) -> str:
