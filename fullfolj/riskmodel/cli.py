@@ -70,6 +70,13 @@ def build_parser(out: TextIO, err: TextIO) -> argparse.ArgumentParser:
         metavar="COLUMN",
         help="protected attribute: not an input, only for fairness figures",
     )
+    parser.add_argument(
+        "--learner",
+        action="append",
+        choices=list(engine.LEARNERS),
+        default=None,
+        help="candidate learner (repeatable; default: every one, compared by inner CV)",
+    )
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
@@ -118,6 +125,7 @@ def evaluate_csv_command(argv: list[str], out: TextIO, err: TextIO | None = None
         repeats=args.repeats,
         seed=args.seed,
         k_fraction=args.k_fraction,
+        learners=tuple(args.learner or engine.LEARNERS),
         n_jobs=args.jobs,
     )
     seconds = time.monotonic() - started
@@ -145,6 +153,7 @@ def summary_metrics(
     y = history.y
     votes = Counter(evaluation.learners)
     candidates = evaluation.candidate_brier[0].keys()
+    # Inner-CV Brier per candidate: the comparison that picked each outer fold's learner.
     metrics: dict[str, Any] = {
         "rows": len(y),
         "positives": int(y.sum()),

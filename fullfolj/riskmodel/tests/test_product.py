@@ -174,12 +174,17 @@ def test_model_evaluate_csv_prints_metrics_last(tmp_path):
     frame.to_csv(path, sep=";", index=False)
     out = io.StringIO()
     call_command("model", "evaluate", "--csv", str(path), "--target", "G3", "--positive", "<10",
-                 "--audit", "sex", "--folds", "3", "--repeats", "2", stdout=out)
+                 "--audit", "sex", "--folds", "3", "--repeats", "2",
+                 "--learner", "logistic_regression", "--learner", "sparse_logistic_regression",
+                 stdout=out)
     tail = out.getvalue().rstrip().split("\n\n")[-1].splitlines()
     metrics = dict(line.split(": ", 1) for line in tail)
     for name in ("roc_auc", "accuracy", "precision_at_k", "recall_at_k", "brier"):
         assert 0 <= float(metrics[name]) <= 1
     assert metrics["repeats"] == "2" and metrics["inputs"] == "2"
+    assert set(metrics["learner_folds"].replace("=", ",").split(",")[::2]) <= {
+        "logistic_regression", "sparse_logistic_regression", "average"}
+    assert "inner_brier_sparse_logistic_regression" in metrics
 
 
 @pytest.mark.parametrize(

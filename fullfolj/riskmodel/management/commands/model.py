@@ -102,9 +102,9 @@ class Command(BaseCommand):
         for name in CSV_OPTIONS:
             if options[name] is not None:
                 argv += [f"--{name.replace('_', '-')}", str(options[name])]
-        for name in ("drop", "audit"):
-            for column in options[name]:
-                argv += [f"--{name}", column]
+        for name in ("drop", "audit", "learner"):
+            for value in options[name] or ():
+                argv += [f"--{name}", value]
         out, err = io.StringIO(), io.StringIO()
         code = evaluate_csv_command(argv, out, err)
         self.stdout.write(out.getvalue(), ending="")
