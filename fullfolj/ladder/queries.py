@@ -85,6 +85,14 @@ def history_for(pupil_id: int) -> QuerySet[LadderTask]:
             .order_by("-opened_on", "-step__order"))
 
 
+def can_read_records(viewer: Viewer, task: LadderTask) -> bool:
+    """What the student-health team documented is health data (OSL 25 kap., GDPR art. 9): only
+    the team, the school's principal and the assignee read it; others see that it was done."""
+    if task.actor != Actor.STUDENT_HEALTH or task.assignee_id == viewer.staff.pk:
+        return True
+    return task.school_id in viewer.schools_with(STUDENT_HEALTH_ROLES | {Role.PRINCIPAL})
+
+
 def can_close(viewer: Viewer, task: LadderTask) -> bool:
     """Who may document and close a task: the person it is assigned to, whoever holds the
     acting role for the pupil (their mentor, the school's principal or student-health team),

@@ -64,4 +64,5 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         "title": task.step.name, "task": task, "form": form, "today": clock.today(),
         "may_close": may_close,
         "records": task.records.select_related("by"),
+        "records_readable": queries.can_read_records(viewer, task),
     }, status=status)

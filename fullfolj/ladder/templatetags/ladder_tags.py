@@ -9,7 +9,7 @@ from django import template
 from fullfolj.access.gate import pupils_visible_to
 from fullfolj.lib import clock
 
-from ..queries import LADDER_ROLES, history_for
+from ..queries import LADDER_ROLES, can_read_records, history_for
 
 register = template.Library()
 
@@ -20,5 +20,7 @@ def pupil_ladder(context: Any, pupil: Any) -> dict[str, Any]:
     viewer = context.get("viewer")
     visible = bool(viewer) and pupils_visible_to(viewer, roles=LADDER_ROLES).filter(
         pk=pupil.pk).exists()
-    return {"visible": visible, "tasks": list(history_for(pupil.pk)) if visible else [],
-            "today": clock.today()}
+    tasks = list(history_for(pupil.pk)) if visible else []
+    for task in tasks:
+        task.records_readable = can_read_records(viewer, task)
+    return {"visible": visible, "tasks": tasks, "today": clock.today()}

@@ -115,3 +115,28 @@ def test_after_a_change_of_mentor_the_new_mentor_takes_the_task_over(client, cas
     assert response.status_code == 302
     task.refresh_from_db()
     assert task.closed_by == cast.mentor
+
+
+@pytest.fixture
+def health_task(cast) -> LadderTask:
+    step = LadderStep.objects.filter(organiser=None, actor="student_health").order_by("order").first()
+    task = LadderTask.objects.create(
+        pupil=cast.pupil, step=step, school=cast.north, actor="student_health",
+        opened_on=TODAY, due=TODAY + dt.timedelta(days=14), reason="frånvaro 22,0 %")
+    actions.close_task(task, kind="meeting", date=TODAY, text="Kurator: oro för hemsituationen.",
+                       by=cast.nurse)
+    return task
+
+
+@pytest.mark.parametrize(("who", "reads"), [
+    ("nurse", True), ("principal", True), ("mentor", False),
+])
+def test_student_health_documentation_is_read_only_by_the_team_and_principal(
+        client, cast, health_task, who, reads):
+    client.force_login(getattr(cast, who).user)
+    for url in (reverse("schools:pupil", args=[cast.pupil.pk]),
+                reverse("ladder:task", args=[health_task.pk])):
+        body = client.get(url).content.decode()
+        assert health_task.step.name in body
+        assert ("oro för hemsituationen" in body) is reads, url
+        assert ("dokumenterat av elevhälsan" in body) is not reads, url
