@@ -759,3 +759,27 @@ def test_rules_are_described_in_swedish():
         "Frånvaro minst 10 % de senaste fyra veckorna och den ogiltiga frånvarons ökning minst "
         "1 procentenhet de senaste fyra veckorna jämfört med de tolv veckorna dessförinnan"
     )
+
+
+def test_irregular_days_count_invalid_absence_or_lateness_once_a_day():
+    recent = school_days(dt.date(2025, 2, 4), AS_OF)  # 20 school days
+    marks = {
+        recent[0].isoformat(): {"invalid": 60, "late": 1},  # both: one day
+        recent[1].isoformat(): {"late": 2},
+        recent[2].isoformat(): {"valid": 300},  # valid absence is not irregular
+        recent[3].isoformat(): {"invalid": 300},
+    }
+    rows = present(1, **marks)
+    rising = rule("irr", "irregular_trend", ">=", 15, LAST_4W)
+    result = compute_indicators(frame(rows), as_of=AS_OF, term_start=TERM_START,
+                                windows=windows_for([rising]))
+    row = result.row(0, named=True)
+    assert (row["28d_irregular_days"], row["28d_days"]) == (3, 20)
+    assert row["28d_28_irregular_days"] == 0
+    share = screen(result, [rule("s", "irregular_share", ">=", 15, LAST_4W)])
+    assert explain(share.row(0, named=True)) == (
+        "Ogiltig frånvaro eller sen ankomst 15 % av skoldagarna de senaste fyra veckorna "
+        "(gräns 15 %)"
+    )
+    flags = screen(result, [rising])
+    assert flags["value"].to_list() == [pytest.approx(15.0)]

@@ -62,3 +62,19 @@ def test_defaults_ship_and_an_organisers_own_rules_replace_them(cast):
         rule.to_engine()  # every shipped rule is valid
     make(organiser=cast.org, code="own").save()
     assert [r.code for r in ScreeningRule.objects.for_organiser(cast.org)] == ["own"]
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_bad_rule_with_the_reason(client, cast, django_user_model):
+    from django.urls import reverse
+
+    admin = django_user_model.objects.create_superuser("root", password="pw-root-123")
+    client.force_login(admin)
+    response = client.post(reverse("admin:screening_screeningrule_add"), {
+        "code": "too_high", "indicator": "absence_invalid", "comparison": ">=",
+        "threshold": "140", "window": "28d", "baseline": "", "grade_years": "",
+        "also": "[]", "order": "0", "active": "on",
+    })
+    assert response.status_code == 200  # the form again, with the error
+    assert "Gränsen 140 ligger utanför 0–100 för absence_invalid." in response.content.decode()
+    assert not ScreeningRule.objects.filter(code="too_high").exists()
