@@ -262,3 +262,69 @@ def register_lesson(
     if send_times:
         transaction.on_commit(lambda: notice_tasks.wake_deliverer(min(send_times)))
     return history
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A mentor's decision on one absence whose validity was not yet known (Att avgöra)."""
+
+    attendance_id: int
+    expected_version: int  # the lesson's version when the page was loaded
+    is_valid: bool
+    reason: AbsenceReason | None = None
+
+
+class StaleSettlement(Exception):
+    """Some of the absences were changed by someone else after the page was loaded."""
+
+    def __init__(self, changes: list[AttendanceChange]) -> None:
+        super().__init__(f"{len(changes)} absences changed meanwhile")
+        self.changes = changes
+
+
+@transaction.atomic
+def settle_absences(
+    settlements: Sequence[Settlement], *, by: Staff
+) -> list[AttendanceChange]:
+    """Mark absences valid or invalid for the whole page at once; return the history rows.
+
+    The caller has checked access. The rows are locked, and if any mark changed after the page
+    was loaded (settled by someone else, minutes corrected) nothing is saved: StaleSettlement
+    carries what changed. Each lesson's mark goes through register_lesson, so history,
+    per-day aggregates and guardian notices follow exactly as for a teacher's correction.
+    """
+    wanted = {s.attendance_id: s for s in settlements}
+    rows = list(
+        LessonAttendance.objects.select_for_update()
+        .filter(pk__in=wanted).select_related("lesson").order_by("pk")
+    )
+    conflicts = [
+        change
+        for row in rows
+        for change in AttendanceChange.objects.filter(
+            attendance=row, version__gt=wanted[row.pk].expected_version
+        ).select_related("attendance__pupil", "lesson__subject", "changed_by")
+    ]
+    conflicts += [  # settled without a history row (an import), or by another path
+        change for row in rows if row.is_valid is not None
+        for change in [AttendanceChange(attendance=row, lesson=row.lesson,
+                                        version=row.lesson.version, changed_at=clock.now(),
+                                        old=None, new=row.snapshot())]
+        if not any(c.attendance_id == row.pk for c in conflicts)
+    ]
+    if conflicts:
+        raise StaleSettlement(conflicts)
+    history: list[AttendanceChange] = []
+    by_lesson: dict[int, list[LessonAttendance]] = {}
+    for row in rows:
+        by_lesson.setdefault(row.lesson_id, []).append(row)
+    for lesson_rows in by_lesson.values():
+        lesson = lesson_rows[0].lesson
+        marks = [
+            Mark(pupil_id=row.pupil_id, absent_minutes=row.absent_minutes,
+                 late_minutes=row.late_minutes, is_valid=wanted[row.pk].is_valid,
+                 reason=wanted[row.pk].reason)
+            for row in lesson_rows
+        ]
+        history += register_lesson(lesson, marks, by=by)
+    return history

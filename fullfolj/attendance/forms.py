@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from fullfolj.schools.models import Pupil
 
 from . import queries
-from .actions import Mark
+from .actions import Mark, Settlement
 from .models import AbsenceReason, AttendanceChange, Lesson, LessonAttendance
 
 UNKNOWN, INVALID, VALID = "unknown", "invalid", "valid"
@@ -323,3 +323,56 @@ class PeriodForm(forms.Form):
         if self.is_bound and self.is_valid():
             return self.cleaned_data["start"], self.cleaned_data["end"]
         return default
+
+
+class SettleForm(forms.Form):
+    """Att avgöra: one choice per absence not yet known, saved for the whole page at once.
+
+    Per row `s<id>` is the decision and `v<id>` the lesson version the page was loaded at; the
+    posted `row` list names the rows the page showed, so a row settled meanwhile is noticed.
+    """
+
+    def __init__(self, rows: list[LessonAttendance], reasons: dict[str, AbsenceReason],
+                 *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, label_suffix="", **kwargs)
+        self.rows = rows
+        self.reasons = reasons
+        valid = [(r.code, r.name) for r in reasons.values() if r.is_valid]
+        invalid = [(r.code, r.name) for r in reasons.values() if not r.is_valid]
+        choices = [
+            (UNKNOWN, _("Not yet known")),
+            (_("Valid"), valid),
+            (_("Invalid"), [(INVALID, _("Invalid, no reason code")), *invalid]),
+        ]
+        for row in rows:
+            when = date_format(row.date, "j F")
+            self.fields[f"s{row.pk}"] = forms.ChoiceField(
+                label=_("Decision for %(pupil)s, %(date)s, %(subject)s")
+                % {"pupil": row.pupil.full_name, "date": when, "subject": row.lesson.subject},
+                choices=choices, required=False, initial=UNKNOWN,
+                error_messages={"invalid_choice": _(
+                    "Unknown reason code “%(value)s”.")},
+            )
+            self.fields[f"v{row.pk}"] = forms.IntegerField(
+                widget=forms.HiddenInput, initial=row.lesson.version, min_value=0,
+                error_messages={"invalid": _("The form is damaged: reload the page.")},
+            )
+
+    def table(self) -> list[tuple[LessonAttendance, forms.BoundField, forms.BoundField]]:
+        return [(row, self[f"s{row.pk}"], self[f"v{row.pk}"]) for row in self.rows]
+
+    def settlements(self) -> list[Settlement]:
+        """The rows given a decision; rows left "not yet known" are not touched."""
+        decided = []
+        for row in self.rows:
+            status = self.cleaned_data.get(f"s{row.pk}") or UNKNOWN
+            if status == UNKNOWN:
+                continue
+            reason = self.reasons.get(status)
+            decided.append(Settlement(
+                attendance_id=row.pk,
+                expected_version=self.cleaned_data[f"v{row.pk}"],
+                is_valid=reason.is_valid if reason else False,
+                reason=reason,
+            ))
+        return decided

@@ -151,3 +151,25 @@ def absence_by_subject(pupil_id: int, start: dt.date, end: dt.date) -> list[tupl
         for row in rows
     ]
     return sorted(result, key=lambda item: -(item[1].total_rate or 0))
+
+
+def unsettled_absences(pupils: Iterable[int] | object) -> list[LessonAttendance]:
+    """Lesson absences of these pupils whose validity is not yet known, oldest first.
+
+    `pupils` is a queryset of pupils (or ids) the caller may settle for (Att avgöra).
+    """
+    return list(
+        LessonAttendance.objects.filter(pupil__in=pupils, absent_minutes__gt=0,
+                                        is_valid__isnull=True)
+        .select_related("pupil", "lesson__subject", "lesson__group")
+        .order_by("pupil__last_name", "pupil__first_name", "pupil_id", "lesson__start", "pk")
+    )
+
+
+def absences_by_id(pupils: Iterable[int] | object, ids: Iterable[int]) -> list[LessonAttendance]:
+    """The lesson rows with these ids among these pupils, whatever their validity now."""
+    return list(
+        LessonAttendance.objects.filter(pupil__in=pupils, pk__in=list(ids))
+        .select_related("pupil", "lesson__subject", "lesson__group", "reason")
+        .order_by("pupil__last_name", "pupil__first_name", "pupil_id", "lesson__start", "pk")
+    )

@@ -8,5 +8,6 @@ urlpatterns = [
     path("lektioner/<int:lesson_id>/", views.lesson_register, name="lesson-register"),
     path("grupper/<int:group_id>/", views.group_absence, name="group-absence"),
     path("mina-elever/", views.mentees_absence, name="mentees-absence"),
+    path("att-avgora/", views.settle, name="settle"),
     path("elever/<int:pupil_id>/kalender/", views.pupil_calendar, name="pupil-calendar"),
 ]

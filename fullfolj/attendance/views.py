@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from fullfolj.access import gate
@@ -21,8 +22,8 @@ from fullfolj.lib import clock
 from fullfolj.schools.models import GroupMembership, Placement, Pupil, Role, TeachingGroup, Term
 
 from . import actions, patterns, queries
-from .forms import PeriodForm, RegisterForm
-from .models import AttendanceChange, Lesson
+from .forms import PeriodForm, RegisterForm, SettleForm
+from .models import AbsenceReason, AttendanceChange, Lesson
 
 
 @login_required
@@ -183,3 +184,54 @@ def pupil_calendar(request: HttpRequest, pupil_id: int) -> HttpResponse:
         "subjects": queries.absence_by_subject(pupil.pk, start, end),
         "hours": patterns.hour_labels(patterns.absence_by_time_of_day(pupil.pk, start, end)),
     }, status=400 if form.errors else 200)
+
+
+def _settleable_pupils(request: HttpRequest) -> QuerySet[Pupil]:
+    """Pupils whose absence this viewer may settle: current mentees; a principal's school."""
+    viewer = gate.viewer_for(request)
+    if not (viewer.is_mentor or viewer.schools_with({Role.PRINCIPAL})):
+        raise Http404
+    return gate.pupils_visible_to(viewer, roles={Role.MENTOR, Role.PRINCIPAL})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settle(request: HttpRequest) -> HttpResponse:
+    """Att avgöra: absences left "not yet known", marked valid or invalid with one save."""
+    pupils = _settleable_pupils(request)
+    reasons = {r.code: r for r in AbsenceReason.objects.order_by("-is_valid", "name")}
+    conflict: list[AttendanceChange] = []
+    gone = 0
+    status = 200
+    if request.method == "POST":
+        ids = {int(value) for value in request.POST.getlist("row") if value.isdigit()}
+        rows = queries.absences_by_id(pupils, ids)
+        gone = len(ids) - len(rows)  # no longer this viewer's pupils: left untouched
+        form = SettleForm(rows, reasons, request.POST)
+        if form.is_valid() and not gone:
+            try:
+                history = actions.settle_absences(
+                    form.settlements(), by=gate.viewer_for(request).staff
+                )
+            except actions.StaleSettlement as stale:
+                conflict = stale.changes
+            else:
+                count = len(history)
+                messages.success(request, ngettext(
+                    "%(count)s absence is settled.", "%(count)s absences are settled.", count
+                ) % {"count": count})
+                return redirect("attendance:settle")
+        # Show the absences still open, keeping every choice made; versions move to now so
+        # saving again settles what is left.
+        rows = queries.unsettled_absences(pupils)
+        data = request.POST.copy()
+        for row in rows:
+            data[f"v{row.pk}"] = str(row.lesson.version)
+        form = SettleForm(rows, reasons, data)
+        form.is_valid()
+        status = 409 if conflict or gone else 400
+    else:
+        form = SettleForm(queries.unsettled_absences(pupils), reasons)
+    return render(request, "attendance/settle.html", {
+        "title": _("Absence to settle"), "form": form, "conflict": conflict, "gone": gone,
+    }, status=status)
