@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.db import transaction
@@ -19,8 +19,11 @@ from fullfolj.lib import clock
 from fullfolj.schools.models import Organiser
 from fullfolj.screening.evaluation import History
 
-from . import dataset, engine, holdout, queries, reasons
+from . import dataset, queries, reasons
 from .models import RiskEstimate, RiskModel
+
+if TYPE_CHECKING:  # engine and holdout pull in scikit-learn: imported where they are used
+    from . import engine, holdout
 
 
 class RiskModelRefused(Exception):
@@ -31,22 +34,26 @@ def train_model(
     organiser: Organiser,
     *,
     seed: int = 0,
-    learners: Sequence[str] = tuple(engine.LEARNERS),
+    learners: Sequence[str] | None = None,
     horizon_weeks: int = dataset.HORIZON_WEEKS,
     history: History | None = None,
 ) -> RiskModel:
     """Fit on all of the organiser's history with a known outcome; store it switched off.
 
     The new model also scores every pupil at the latest day with attendance, so its estimates
-    are ready when the administration switches it on.
+    are ready when the administration switches it on. `learners`: default every candidate.
     """
+    from . import engine
+
     history = history or queries.history_for(organiser)
     rows = queries.organiser_dataset(organiser, horizon_weeks=horizon_weeks, history=history)
     if len(set(rows.y)) < 2:
         raise RiskModelRefused(
             "Historiken har bara ett utfall (" + rows.outcome + "): en modell kan inte tränas."
         )
-    fitted = engine.fit_model(rows.X, rows.y, seed=seed, learners=learners, groups=rows.pupil_id)
+    fitted = engine.fit_model(
+        rows.X, rows.y, seed=seed, learners=learners or tuple(engine.LEARNERS), groups=rows.pupil_id
+    )
     with transaction.atomic():
         model = RiskModel.objects.create(
             organiser=organiser,
@@ -83,13 +90,15 @@ def evaluate_organiser(
     organiser: Organiser,
     *,
     seed: int = 0,
-    learners: Sequence[str] = tuple(engine.LEARNERS),
+    learners: Sequence[str] | None = None,
     horizon_weeks: int = dataset.HORIZON_WEEKS,
 ) -> tuple[holdout.HoldoutResult, RiskModel | None]:
     """The held-out comparison with the rule screen, stored on the organiser's newest model."""
+    from . import engine, holdout
+
     rows = queries.organiser_dataset(organiser, horizon_weeks=horizon_weeks)
     try:
-        result = holdout.evaluate(rows, seed=seed, learners=learners)
+        result = holdout.evaluate(rows, seed=seed, learners=learners or tuple(engine.LEARNERS))
     except ValueError as error:
         raise RiskModelRefused(str(error)) from None
     model = RiskModel.objects.filter(organiser=organiser, horizon_weeks=horizon_weeks).first()
@@ -148,6 +157,8 @@ def score_pupils(
     fitted: engine.FittedModel | None = None,
 ) -> int:
     """Replace the model's estimates with ones at `as_of` (default: the latest school day)."""
+    from . import engine
+
     history = history or queries.history_for(model.organiser_id)
     fitted = fitted or model.load()
     day = as_of or _latest_school_day(history)

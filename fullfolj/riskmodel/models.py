@@ -9,9 +9,8 @@ that rule too: an active model without a shown evaluation cannot be saved.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import joblib
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -19,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from fullfolj.schools.models import Organiser, Pupil
 
-from .engine import FittedModel
+if TYPE_CHECKING:  # the engine pulls in scikit-learn, which every command would pay for
+    from .engine import FittedModel
 
 
 class RiskModelQuerySet(models.QuerySet["RiskModel"]):
@@ -87,10 +87,14 @@ class RiskModel(models.Model):
 
     def load(self) -> FittedModel:
         """The fitted model (stored by `actions.train_model`, never from outside data)."""
+        import joblib
+
         return joblib.load(io.BytesIO(bytes(self.fitted)))  # type: ignore[no-any-return]
 
     @staticmethod
     def dump(model: FittedModel) -> bytes:
+        import joblib
+
         buffer = io.BytesIO()
         joblib.dump(model, buffer, compress=3)
         return buffer.getvalue()

@@ -379,3 +379,17 @@ def test_mathematics_with_period_grades_beats_guessing() -> None:
     # The full comparison (10 folds x 3 repeats, every learner) reaches about 0.92.
     assert evaluation.mean("accuracy") > 0.88
     assert evaluation.mean("roc_auc") > 0.93
+
+
+def test_a_threshold_outcome_is_won_by_the_decision_tree() -> None:
+    # Fail iff the previous grade is below 10, 5 % of labels flipped: a step, the tree's case.
+    rng = np.random.default_rng(7)
+    grade = rng.integers(0, 21, 600).astype(float)
+    flip = rng.random(600) < 0.05
+    y = ((grade < 10) ^ flip).astype(int)
+    X = pd.DataFrame({"grade": grade, "noise": rng.normal(size=600)})
+    model = engine.fit_model(X, y, seed=0)
+    assert model.learner == "decision_tree"
+    risk = model.predict_proba(pd.DataFrame({"grade": [9.0, 10.0], "noise": [0.0, 0.0]}))
+    assert risk[0] > 0.85
+    assert risk[1] < 0.15
