@@ -11,7 +11,7 @@ from fullfolj.attendance.models import AbsenceReason, Lesson, LessonAttendance
 from fullfolj.lib import personnummer
 from fullfolj.schools import models as s
 
-_serial = itertools.count(100)
+_serial = itertools.count(100)  # three digits: wraps after 999, long before a test needs it
 _code = itertools.count(10000001)
 
 
@@ -44,7 +44,7 @@ def school_year(start: dt.date = dt.date(2025, 8, 18)) -> tuple[s.SchoolYear, s.
 def pupil(org: s.Organiser, first: str, last: str, *, protected: bool = False,
           born: dt.date = dt.date(2012, 5, 4)) -> s.Pupil:
     return s.Pupil.objects.create(
-        organiser=org, personnummer=personnummer.make(born, next(_serial)),
+        organiser=org, personnummer=personnummer.make(born, 100 + next(_serial) % 900),
         first_name=first, last_name=last, legal_gender="F", birth_date=born,
         protected_identity=protected, address=f"{last}vägen 3, 123 45 Testby",
         municipality_of_residence=org,
