@@ -100,7 +100,7 @@ def test_teacher_opens_a_group_page(
 ) -> None:
     login(page, live_server, "teacher", "pw-teacher")
     page.goto(live_server.url + reverse("schools:my-groups"))
-    page.get_by_role("link", name=live_cast.group.name).click()
+    page.get_by_role("link", name=live_cast.group.name, exact=True).click()
 
     page.wait_for_url(live_server.url + reverse("schools:group", args=[live_cast.group.pk]))
     assert row_names(page) == listed(live_cast.pupil)
