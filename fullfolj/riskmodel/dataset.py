@@ -26,6 +26,9 @@ from fullfolj.screening.evaluation import (
     absence_crossings,
     screening_dates,
 )
+from fullfolj.screening.evaluation import (
+    indicators_at as screening_indicators_at,
+)
 
 HORIZON_WEEKS = 8
 EVERY_WEEKS = 4  # a screening date every fourth Monday in term: rows a month apart
@@ -255,21 +258,5 @@ def indicators_at(
     windows: Sequence[screening.Window] = WINDOWS,
     grade_rules: screening.GradeRules | None = None,
 ) -> pl.DataFrame | None:
-    """The screening indicators at `day`, or None outside term / without school days."""
-    term_start = history.term_start(day)
-    if term_start is None:
-        return None
-    try:
-        return screening.compute_indicators(
-            history.days,
-            as_of=day,
-            term_start=term_start,
-            windows=windows,
-            subject_weeks=history.subject_weeks,
-            grades=history.grades,
-            warnings=history.warnings,
-            placements=history.placements,
-            grade_rules=grade_rules,
-        )
-    except screening.NoSchoolDaysError:
-        return None
+    """The screening indicators at `day` over the model's windows (None outside term)."""
+    return screening_indicators_at(history, day, windows=windows, grade_rules=grade_rules)

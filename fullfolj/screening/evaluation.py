@@ -40,6 +40,7 @@ from .engine import (
     GradeRules,
     NoSchoolDaysError,
     Rule,
+    Window,
     compute_indicators,
     default_rules,
     screen,
@@ -121,6 +122,34 @@ def screening_dates(
     return dates
 
 
+def indicators_at(
+    history: History,
+    day: dt.date,
+    *,
+    windows: Sequence[Window],
+    grade_rules: GradeRules | None = None,
+) -> pl.DataFrame | None:
+    """The screening indicators at `day`, or None outside term / without school days."""
+    term_start = history.term_start(day)
+    if term_start is None:
+        return None
+    try:
+        return compute_indicators(
+            history.days,
+            as_of=day,
+            term_start=term_start,
+            windows=windows,
+            subject_weeks=history.subject_weeks,
+            grades=history.grades,
+            warnings=history.warnings,
+            placements=history.placements,
+            grade_rules=grade_rules,
+            support=history.support,
+        )
+    except NoSchoolDaysError:
+        return None
+
+
 def screen_history(
     history: History,
     rules: Sequence[Rule],
@@ -134,23 +163,8 @@ def screen_history(
     windows = windows_for(rules)
     flags, rosters = [], []
     for day in dates:
-        term_start = history.term_start(day)
-        if term_start is None:
-            continue
-        try:
-            indicators = compute_indicators(
-                history.days,
-                as_of=day,
-                term_start=term_start,
-                windows=windows,
-                subject_weeks=history.subject_weeks,
-                grades=history.grades,
-                warnings=history.warnings,
-                placements=history.placements,
-                grade_rules=grade_rules,
-                support=history.support,
-            )
-        except NoSchoolDaysError:
+        indicators = indicators_at(history, day, windows=windows, grade_rules=grade_rules)
+        if indicators is None:
             continue
         school = pl.col("school_id") if "school_id" in indicators.columns else pl.lit(None)
         rosters.append(
