@@ -67,18 +67,26 @@ def _monday_sql(column: str) -> str:
     return f"date({column}, 'weekday 0', '-6 days')"
 
 
-def _subject_week_sql(where: str = "") -> str:
-    """INSERT…SELECT of the per-pupil, per-subject, per-week sums; `where` filters la.* rows."""
-    false = "FALSE" if connection.vendor == "postgresql" else "0"
+def _subject_week_sql(where: str = "", *, few: bool = False) -> str:
+    """INSERT…SELECT of the per-pupil, per-subject, per-week sums; `where` filters la.* rows.
+
+    `few`: `where` picks a few hundred lesson rows; on PostgreSQL their lessons are then looked
+    up one by one (LATERAL), not hashed from every lesson of the week.
+    """
+    postgres = connection.vendor == "postgresql"
+    false = "FALSE" if postgres else "0"
     week = _monday_sql("la.date")
+    lessons = Lesson._meta.db_table
+    join = (f"JOIN LATERAL (SELECT subject_id FROM {lessons} "  # noqa: S608 - our table name
+            "WHERE id = la.lesson_id OFFSET 0) l ON TRUE" if few and postgres
+            else f"JOIN {lessons} l ON l.id = la.lesson_id")
     # Table names and fragments are ours, never user input.
     return (
         f"INSERT INTO {PupilSubjectWeek._meta.db_table} ({_SUBJECT_WEEK_COLUMNS}) "  # noqa: S608
         f"SELECT la.pupil_id, MIN(la.organiser_id), l.subject_id, {week}, "
         "SUM(la.scheduled_minutes), SUM(la.absent_minutes), "
         f"SUM(CASE WHEN la.is_valid = {false} THEN la.absent_minutes ELSE 0 END) "
-        f"FROM {LessonAttendance._meta.db_table} la "
-        f"JOIN {Lesson._meta.db_table} l ON l.id = la.lesson_id {where} "
+        f"FROM {LessonAttendance._meta.db_table} la {join} {where} "
         f"GROUP BY la.pupil_id, l.subject_id, {week}"
     )
 
@@ -106,34 +114,72 @@ def rebuild_pupil_days(since: dt.date | None = None) -> int:
         date__gte=since).count()
 
 
-def refresh_pupil_days(pairs: set[tuple[int, dt.date]]) -> None:
+def _upsert(table: str, key: str, columns: str) -> str:
+    """ON CONFLICT DO UPDATE of every non-key column (PostgreSQL and SQLite alike).
+
+    Updating in place, not delete and insert: no new index entries and no foreign-key checks
+    at commit for rows that already exist, which is most of a register's aggregates.
+    """
+    keys = {name.strip() for name in key.split(",")}
+    sets = ", ".join(f"{name} = excluded.{name}" for name in
+                     (c.strip() for c in columns.split(",")) if name not in keys)
+    return f" ON CONFLICT ({key}) DO UPDATE SET {sets}"
+
+
+def _in(values: Sequence[object]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def refresh_pupil_days(
+    pairs: set[tuple[int, dt.date]], *, subjects: set[int] | None = None,
+    rows_deleted: bool = True,
+) -> None:
     """Recompute the aggregates for the (pupil, date) pairs whose lesson rows just changed.
 
     Runs inside the caller's transaction, so the aggregate never drifts from the lesson rows.
     Every pupil x date combination is recomputed: a harmless superset, the lesson rows rule.
+    `subjects`: the subjects of the changed lessons, when the caller knows them (a register is
+    one lesson): only those subject weeks are recomputed. `rows_deleted=False`: no lesson row
+    of these pairs was deleted, so no aggregate can have lost all its rows (one query less).
     """
     if not pairs:
         return
     pupils = sorted({pupil for pupil, _day in pairs})
     dates = sorted({day for _pupil, day in pairs})
-    PupilDay.objects.filter(pupil_id__in=pupils, date__in=dates).delete()
-    where = "WHERE pupil_id IN ({}) AND date IN ({})".format(
-        ", ".join(["%s"] * len(pupils)), ", ".join(["%s"] * len(dates))
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(_aggregate_sql(where), [*pupils, *dates])
-    # The subject weeks holding those dates, recomputed from every day of each week.
     weeks = sorted({_monday(day) for day in dates})
     week_days = [week + dt.timedelta(days=n) for week in weeks for n in range(7)]
-    PupilSubjectWeek.objects.filter(pupil_id__in=pupils, week__in=weeks).delete()
-    # l.date repeats la.date (always equal) so the planner reads only those days' lessons
-    # instead of hashing the whole lesson table.
-    days_in = ", ".join(["%s"] * len(week_days))
-    where = "WHERE la.pupil_id IN ({}) AND la.date IN ({}) AND l.date IN ({})".format(
-        ", ".join(["%s"] * len(pupils)), days_in, days_in
-    )
+    day_table, week_table = PupilDay._meta.db_table, PupilSubjectWeek._meta.db_table
+    lesson_table, rows_table = Lesson._meta.db_table, LessonAttendance._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(_subject_week_sql(where), [*pupils, *week_days, *week_days])
+        if rows_deleted:
+            # Aggregates whose lesson rows are all gone; the upserts below keep the others.
+            cursor.execute(
+                f"DELETE FROM {day_table} WHERE pupil_id IN ({_in(pupils)}) "  # noqa: S608
+                f"AND date IN ({_in(dates)}) AND NOT EXISTS (SELECT 1 FROM {rows_table} la "
+                f"WHERE la.pupil_id = {day_table}.pupil_id AND la.date = {day_table}.date)",
+                [*pupils, *dates])
+            cursor.execute(
+                f"DELETE FROM {week_table} WHERE pupil_id IN ({_in(pupils)}) "  # noqa: S608
+                f"AND week IN ({_in(weeks)}) AND NOT EXISTS (SELECT 1 FROM {rows_table} la "
+                f"JOIN {lesson_table} l ON l.id = la.lesson_id "
+                f"WHERE la.pupil_id = {week_table}.pupil_id AND la.date IN ({_in(week_days)}) "
+                f"AND l.date IN ({_in(week_days)}) AND l.subject_id = {week_table}.subject_id "
+                f"AND {_monday_sql('la.date')} = {week_table}.week)",
+                [*pupils, *weeks, *week_days, *week_days])
+        where = f"WHERE pupil_id IN ({_in(pupils)}) AND date IN ({_in(dates)})"
+        cursor.execute(
+            _aggregate_sql(where) + _upsert(day_table, "pupil_id, date", _AGGREGATE_COLUMNS),
+            [*pupils, *dates])
+        # The subject weeks holding those dates, recomputed from every day of each week.
+        where = f"WHERE la.pupil_id IN ({_in(pupils)}) AND la.date IN ({_in(week_days)})"
+        params: list[object] = [*pupils, *week_days]
+        if subjects is not None:
+            where += f" AND l.subject_id IN ({_in(sorted(subjects))})"
+            params += sorted(subjects)
+        cursor.execute(
+            _subject_week_sql(where, few=True)
+            + _upsert(week_table, "pupil_id, subject_id, week", _SUBJECT_WEEK_COLUMNS),
+            params)
 
 
 PRESENT: dict[str, Any] = {
@@ -209,7 +255,11 @@ def register_lesson(
             lesson.refresh_from_db(fields=["version", "registered_at", "registered_by"])
             raise StaleRegister(lesson, conflicting)
         Lesson.objects.filter(pk=lesson.pk).update(**bump)
-    lesson.refresh_from_db(fields=["version", "registered_at", "registered_by"])
+        lesson.refresh_from_db(fields=["version", "registered_at", "registered_by"])
+    elif expected_version is None:
+        lesson.refresh_from_db(fields=["version", "registered_at", "registered_by"])
+    else:  # the swap held the row at expected_version and bumped it once: no need to read it
+        lesson.version, lesson.registered_at, lesson.registered_by = expected_version + 1, now, by
 
     existing = {row.pupil_id: row for row in
                 LessonAttendance.objects.filter(lesson=lesson).select_related("reason")}
@@ -238,9 +288,10 @@ def register_lesson(
                                    scheduled_minutes=lesson.minutes)
         for field, value in mark.as_fields().items():
             setattr(row, field, value)
-        # Field checks and clean() per row; the database constraints guard the rest.
-        row.full_clean(exclude=["lesson", "pupil", "organiser", "reason"],
-                       validate_unique=False, validate_constraints=False)
+        if mark.absent_minutes or mark.late_minutes:  # a present mark fits any lesson
+            # Field checks and clean() per row; the database constraints guard the rest.
+            row.full_clean(exclude=["lesson", "pupil", "organiser", "reason"],
+                           validate_unique=False, validate_constraints=False)
         new = row.snapshot()
         if old == new:
             continue
@@ -254,7 +305,8 @@ def register_lesson(
         updated, ["absent_minutes", "late_minutes", "is_valid", "reason"]
     )
     AttendanceChange.objects.bulk_create(history)
-    refresh_pupil_days({(row.pupil_id, row.date) for row in (*created, *updated)})
+    refresh_pupil_days({(row.pupil_id, row.date) for row in (*created, *updated)},
+                       subjects={lesson.subject_id}, rows_deleted=False)
     send_times = notices.schedule_for_days(
         (change.attendance.pupil_id, lesson.date) for change in history
         if notices.is_invalid(change.old) or notices.is_invalid(change.new)

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db import connection, transaction
+from django.db.models import DateField, F, Min, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -140,58 +140,69 @@ def schedule_for_days(pairs: Iterable[tuple[int, dt.date]]) -> list[dt.datetime]
         if (pupil, day) in pairs:
             end = start + dt.timedelta(minutes=minutes)
             last_end[pupil, day] = max(end, last_end.get((pupil, day), end))
-    existing = {
-        (n.pupil_id, n.guardian_id, n.date): n
-        for n in GuardianNotice.objects.filter(pupil_id__in=pupils, date__in=days).only(
-            "pk", "pupil_id", "guardian_id", "date", "status", "send_after", "channel"
-        )
-    }
-    contacts: dict[int, list[tuple[int, str]]] = {}
-    held: set[int] = set()
-    if last_end:
-        with_absence = {pupil for pupil, _day in last_end}
-        rows = Guardianship.objects.filter(pupil_id__in=with_absence).values_list(
-            "pupil_id", "guardian_id", "guardian__email", "guardian__phone"
-        )
-        for pupil, guardian, email, phone in rows:
-            channel = (Channel.EMAIL if email.strip()
-                       else Channel.SMS if phone.strip() else Channel.NONE)
-            contacts.setdefault(pupil, []).append((guardian, channel))
-        if holds_protected():
-            held = set(Pupil.objects.filter(pk__in=with_absence, protected_identity=True)
-                       .values_list("pk", flat=True))
-    created: list[GuardianNotice] = []
-    moved: list[GuardianNotice] = []
     times: list[dt.datetime] = []
-    for (pupil, day), end in last_end.items():
-        when = send_time(day, end, now=now)
-        status = Status.HELD if pupil in held else Status.SCHEDULED
-        for guardian, channel in contacts.get(pupil, []):
-            notice = existing.get((pupil, guardian, day))
-            if notice is None:
-                created.append(GuardianNotice(pupil_id=pupil, guardian_id=guardian, date=day,
-                                              channel=channel, status=status, send_after=when))
-            elif notice.status in PENDING or notice.status == Status.CANCELLED:
-                notice.status, notice.send_after, notice.channel = status, when, channel
-                moved.append(notice)
-            else:
-                continue
-            if status == Status.SCHEDULED:
-                times.append(when)
-    cancelled = [
-        n.pk for key, n in existing.items()
-        if (key[0], key[2]) in pairs and (key[0], key[2]) not in last_end
-        and n.status in PENDING
-    ]
-    # A concurrent register of the same pupil and day may insert first; its row stands.
-    GuardianNotice.objects.bulk_create(created, ignore_conflicts=True)
-    if moved:
-        GuardianNotice.objects.bulk_update(moved, ["status", "send_after", "channel"])
-    if cancelled:
-        GuardianNotice.objects.filter(pk__in=cancelled, status__in=PENDING).update(
+    if last_end:
+        times = _schedule(last_end, now)
+    cancel: dict[dt.date, list[int]] = {}
+    for pupil, day in pairs - set(last_end):
+        cancel.setdefault(day, []).append(pupil)
+    for day, day_pupils in cancel.items():  # nothing invalid left that day
+        GuardianNotice.objects.filter(pupil_id__in=day_pupils, date=day, status__in=PENDING).update(
             status=Status.CANCELLED, updated_at=timezone.now()
         )
     return times
+
+
+def _schedule(last_end: dict[tuple[int, dt.date], dt.datetime], now: dt.datetime,
+              ) -> list[dt.datetime]:
+    """Create or move the notices of the (pupil, day) pairs with invalid absence, in one
+    statement: a notice already sent, being sent or failed is left as it is."""
+    with_absence = {pupil for pupil, _day in last_end}
+    contacts: dict[int, list[tuple[int, str]]] = {}
+    rows = Guardianship.objects.filter(pupil_id__in=with_absence).values_list(
+        "pupil_id", "guardian_id", "guardian__email", "guardian__phone"
+    )
+    for pupil, guardian, email, phone in rows:
+        channel = (Channel.EMAIL if email.strip()
+                   else Channel.SMS if phone.strip() else Channel.NONE)
+        contacts.setdefault(pupil, []).append((guardian, channel))
+    held: set[int] = set()
+    if holds_protected():
+        held = set(Pupil.objects.filter(pk__in=with_absence, protected_identity=True)
+                   .values_list("pk", flat=True))
+    ops = connection.ops
+    stamp = ops.adapt_datetimefield_value(timezone.now())
+    values, params, scheduled = [], [], {}
+    for (pupil, day), end in sorted(last_end.items()):
+        when = send_time(day, end, now=now)
+        status = Status.HELD if pupil in held else Status.SCHEDULED
+        if status == Status.SCHEDULED:
+            scheduled[pupil, day] = when
+        for guardian, channel in contacts.get(pupil, []):
+            values.append("(%s, %s, %s, %s, %s, %s, '', 0, '', %s, %s)")
+            params += [pupil, guardian, ops.adapt_datefield_value(day), str(channel), str(status),
+                       ops.adapt_datetimefield_value(when), stamp, stamp]
+    if not values:
+        return []
+    table = GuardianNotice._meta.db_table
+    reopen = [str(state) for state in (*PENDING, Status.CANCELLED)]
+    # Only our table and column names and placeholders are formatted in. Upsert: a concurrent
+    # register of the same pupil and day cannot make a second row (the unique constraint),
+    # and a notice past scheduling (sending, sent, failed, bounced) stays as it is.
+    sql = (f"INSERT INTO {table} (pupil_id, guardian_id, date, channel, status, "  # noqa: S608
+           "send_after, error, attempts, body, created_at, updated_at) "
+           f"VALUES {', '.join(values)} "
+           "ON CONFLICT (pupil_id, guardian_id, date) DO UPDATE SET "
+           "channel = excluded.channel, status = excluded.status, "
+           "send_after = excluded.send_after, updated_at = excluded.updated_at "
+           f"WHERE {table}.status IN ({', '.join(['%s'] * len(reopen))}) "
+           "RETURNING pupil_id, date, status")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *reopen])
+        written = cursor.fetchall()
+    convert = DateField().to_python  # SQLite hands back the date as text
+    return sorted({scheduled[pupil, convert(day)] for pupil, day, status in written
+                   if status == Status.SCHEDULED and (pupil, convert(day)) in scheduled})
 
 
 def batch_size() -> int:

@@ -10,8 +10,13 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from fullfolj.attendance import queries
-from fullfolj.attendance.actions import rebuild_pupil_days, refresh_pupil_days
-from fullfolj.attendance.models import LessonAttendance, PupilDay
+from fullfolj.attendance.actions import (
+    Mark,
+    rebuild_pupil_days,
+    refresh_pupil_days,
+    register_lesson,
+)
+from fullfolj.attendance.models import LessonAttendance, PupilDay, PupilSubjectWeek
 from fullfolj.schools import models as s
 from tests import factories as f
 
@@ -36,6 +41,56 @@ def test_refresh_touches_only_the_changed_pairs(cast):
     day = PupilDay.objects.get(pupil=cast.pupil, date=row.date)
     assert day.absent_minutes == 0
     assert day.invalid_minutes == 0
+
+
+def _aggregates() -> tuple[list[tuple], list[tuple]]:
+    days = PupilDay.objects.values_list(
+        "pupil_id", "organiser_id", "date", "lessons", "scheduled_minutes", "absent_minutes",
+        "valid_minutes", "invalid_minutes", "unknown_minutes", "late_minutes", "late_count")
+    weeks = PupilSubjectWeek.objects.values_list(
+        "pupil_id", "organiser_id", "subject_id", "week", "scheduled_minutes", "absent_minutes",
+        "invalid_minutes")
+    return sorted(days), sorted(weeks)
+
+
+def test_registers_keep_both_aggregates_equal_to_a_rebuild(cast):
+    """Registers, corrections and deleted lesson rows leave PupilDay and PupilSubjectWeek
+    exactly as a rebuild from the lesson rows makes them (screening reads both)."""
+    english = f.subject("EN", "Engelska")
+    alva, bilal = cast.pupil.pk, cast.other_pupil.pk
+    s.GroupMembership.objects.create(group=cast.group, pupil=cast.other_pupil,
+                                     start=cast.year.start)
+
+    def at(day: int, hour: int) -> dt.datetime:
+        return timezone.make_aware(dt.datetime(2026, 3, day, hour, 0))
+
+    maths = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring, at(17, 9))
+    eng = f.lesson(cast.group, english, cast.teacher, cast.spring, at(17, 11), minutes=40)
+    earlier = f.lesson(cast.group, english, cast.teacher, cast.spring, at(10, 9))
+    register_lesson(maths, [Mark(alva, absent_minutes=60, is_valid=False), Mark(bilal, late_minutes=5)],
+                    by=cast.teacher)
+    register_lesson(eng, [Mark(alva, absent_minutes=20, is_valid=True, reason=cast.reasons["SJUK"]),
+                          Mark(bilal, absent_minutes=40)], by=cast.teacher)
+    register_lesson(earlier, [Mark(alva, absent_minutes=15, is_valid=False), Mark(bilal)],
+                    by=cast.teacher)
+    register_lesson(maths, [Mark(alva, absent_minutes=30), Mark(bilal)], by=cast.teacher)
+    register_lesson(cast.lesson, [Mark(alva)], by=cast.teacher)  # Monday's absence corrected
+    kept = _aggregates()
+    rebuild_pupil_days()
+    assert _aggregates() == kept
+    assert (bilal, english.pk) in {(w[0], w[2]) for w in kept[1]}
+
+    # Bilal's rows of the 17th removed (an import undoing a day): his day and his English
+    # week go, having no rows left; Alva's stay as their rows say.
+    removed = LessonAttendance.objects.filter(pupil_id=bilal, date=dt.date(2026, 3, 17))
+    removed.delete()
+    refresh_pupil_days({(bilal, dt.date(2026, 3, 17))})
+    kept = _aggregates()
+    rebuild_pupil_days()
+    assert _aggregates() == kept
+    assert not PupilDay.objects.filter(pupil_id=bilal, date=dt.date(2026, 3, 17)).exists()
+    assert not PupilSubjectWeek.objects.filter(pupil_id=bilal, week=dt.date(2026, 3, 16)).exists()
+    assert PupilSubjectWeek.objects.filter(pupil_id=bilal, week=dt.date(2026, 3, 9)).exists()
 
 
 def test_absence_windows_and_rates(cast):
