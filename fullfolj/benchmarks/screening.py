@@ -4,22 +4,22 @@ One run times, over the simulator's data (`cache_dir()/region-{pupils}-s{seed}`,
 `fullfolj.simulation.parquet.write` when missing):
 
 - `full`: the attendance indicators of every pupil at the as-of date (the last school day in the
-  data) and the flags of the default rules, from the kept per-pupil, per-day aggregate held in
-  memory as a dense school-day × pupil int16 matrix per figure (`DayStore`), so each window sum
-  is a slice of rows and the longest whole-day run a vectorised pass over the window's days;
-- `engine`: the same from the same aggregate in its long form (PupilDay rows) with
-  `fullfolj.screening.engine.compute_indicators` + `screen` (the product's Polars path);
-- `rebuild`: building the aggregate from the lesson records (read from Parquet, the columns
-  needed only) and screening;
-- `incremental`: adding the as-of day's lesson records to the aggregate and screening again;
+  data) and the flags of the default attendance rules, by the product's engine
+  (`fullfolj.screening.engine.compute_indicators` + `screen`) over the kept per-pupil, per-day
+  aggregate (PupilDay's rows, in memory in its index order, pupil then date);
+- `rebuild`: building that aggregate from the lesson records (read from Parquet, the columns
+  needed only) with `fullfolj.attendance.columnar.pupil_days`, and screening;
+- `incremental`: adding the as-of day's lesson records to the aggregate
+  (`columnar.add_days`) and screening again;
 - `pandas`: the same indicators with an idiomatic pandas groupby over the lesson records;
 - `postgres`: the same indicators as SQL over the lesson table in PostgreSQL (loaded once with
   COPY into `fullfolj_screenbench`, kept between runs, checked by row count and a marker table);
 - `floor`: numpy's sum of the absence minutes of every lesson record held in memory.
 
 Every path's per-pupil figures (integer minutes, day counts, runs per window) are compared with
-`full`'s; any mismatch is printed and fails the run. The kept aggregate is cached as Parquet
-(`pupil_days.parquet` in the data set's folder) in PupilDay's columns.
+`full`'s, and the engine's flags with the rules recomputed in numpy from those figures; any
+mismatch is printed and fails the run. The kept aggregate is cached as Parquet
+(`pupil_days_by_pupil.parquet` in the data set's folder) in PupilDay's columns.
 
 Each timing also shows this process's CPU time, and the run prints the load average: on a
 machine shared with other work the wall times say more about the neighbours than about us.
@@ -33,11 +33,9 @@ import contextlib
 import datetime as dt
 import gc
 import io
-import itertools
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -47,6 +45,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fullfolj.attendance import columnar
+from fullfolj.attendance.columnar import LESSON_COLUMNS
 from fullfolj.benchmarks import Options, Report, cache_dir, peak_rss_mb
 
 DEFAULT_PUPILS = 120_000
@@ -57,18 +57,6 @@ PG_DSN = "host=127.0.0.1 port=5432 user=postgres"
 PG_DATABASE = "fullfolj_screenbench"
 
 EPOCH = dt.date(1970, 1, 1)
-# The kept aggregate's figures (PupilDay's columns); unknown = absent - valid - invalid.
-DAY_COLUMNS = (
-    "lessons",
-    "scheduled_minutes",
-    "absent_minutes",
-    "valid_minutes",
-    "invalid_minutes",
-    "unknown_minutes",
-    "late_minutes",
-    "late_count",
-)
-# The per-pupil figures every path computes for every window and that the check compares.
 FIGURES = (
     "days",
     "scheduled",
@@ -79,16 +67,10 @@ FIGURES = (
     "late_count",
     "late_minutes",
     "whole_days",
+    "skip_days",
     "longest_run",
 )
-RECORD_COLUMNS = (
-    "pupil_id",
-    "date",
-    "scheduled_minutes",
-    "absent_minutes",
-    "late_minutes",
-    "is_valid",
-)
+RECORD_COLUMNS = LESSON_COLUMNS
 
 
 def _epoch(day: dt.date) -> int:
@@ -109,7 +91,7 @@ class Dataset:
     root: Path
     key: str
     dates: np.ndarray  # every school day with lesson records, epoch days, sorted (int32)
-    pupils: int  # columns of the dense aggregate: max pupil_id + 1
+    pupils: int  # max pupil_id + 1
     as_of: dt.date  # the last school day in the data
     term_start: dt.date
     records: int
@@ -119,7 +101,7 @@ class Dataset:
 
     @property
     def pupil_days_path(self) -> Path:
-        return self.root / "pupil_days.parquet"
+        return self.root / "pupil_days_by_pupil.parquet"
 
 
 def dataset(pupils: int, seed: int, report: Report) -> Dataset:
@@ -137,7 +119,7 @@ def dataset(pupils: int, seed: int, report: Report) -> Dataset:
             pupils=pupils, years=YEARS, seed=seed, first_school_year=first_year
         )
         counts = parquet.write(params, root)
-        (root / "pupil_days.parquet").unlink(missing_ok=True)
+        (root / "pupil_days_by_pupil.parquet").unlink(missing_ok=True)
         report.say(
             f"  generated {counts.get('attendance', 0):,} lesson records in "
             f"{time.perf_counter() - started:.1f} s"
@@ -172,235 +154,32 @@ def _today() -> dt.date:
         return dt.datetime.now(tz=dt.UTC).date()
 
 
-# --- Reading lesson records -----------------------------------------------------------------
+# --- The kept aggregate -----------------------------------------------------------------------
 
 
-@dataclass
-class Records:
-    """Lesson records as numpy columns: what the aggregate needs and nothing more."""
-
-    pupil: np.ndarray  # int32
-    date: np.ndarray  # int32 epoch days
-    scheduled: np.ndarray  # int16
-    absent: np.ndarray  # int16
-    late: np.ndarray  # int16
-    state: np.ndarray  # uint8: INVALID, VALID or UNKNOWN (is_valid false, true, null)
-
-    @property
-    def size(self) -> int:
-        return len(self.pupil)
+def lesson_records(path: Path, first: dt.date | None = None, last: dt.date | None = None):
+    """One school week's lesson records (the columns the aggregate needs), lazily."""
+    scan = pl.scan_parquet(path).select(LESSON_COLUMNS)
+    if first is None and last is None:
+        return scan
+    return scan.filter(pl.col("date").is_between(first or dt.date.min, last or dt.date.max))
 
 
-INVALID, VALID, UNKNOWN = 0, 1, 2
-
-
-def _records(frame: pl.DataFrame) -> Records:
-    return Records(
-        pupil=frame["pupil_id"].to_numpy(),
-        date=frame["date"].to_physical().to_numpy(),
-        scheduled=frame["scheduled_minutes"].to_numpy(),
-        absent=frame["absent_minutes"].to_numpy(),
-        late=frame["late_minutes"].to_numpy(),
-        state=frame["is_valid"].cast(pl.UInt8).fill_null(UNKNOWN).to_numpy(),
-    )
-
-
-def read_records(
-    data: Dataset, first: dt.date | None = None, last: dt.date | None = None
-) -> Iterator[Records]:
-    """One `Records` per Parquet file (a school week), only rows with first <= date <= last.
-
-    Polars reads the columns needed with about half pyarrow's CPU time here.
-    """
-
-    def read(path: Path) -> pl.DataFrame:
-        if first is None and last is None:
-            return pl.read_parquet(path, columns=list(RECORD_COLUMNS))
-        inside = pl.col("date").is_between(first or dt.date.min, last or dt.date.max)
-        return pl.scan_parquet(path).select(RECORD_COLUMNS).filter(inside).collect()
-
-    # The next file is read (Rust, without the GIL) while the caller sums the current one.
-    files = data.files()
-    with ThreadPoolExecutor(1) as pool:
-        ahead = pool.submit(read, files[0]) if files else None
-        for following in [*files[1:], None]:
-            frame = ahead.result()
-            ahead = pool.submit(read, following) if following is not None else None
-            if frame.height:
-                yield _records(frame)
-
-
-# --- The kept aggregate: a dense day × pupil matrix per figure ------------------------------
-
-
-@dataclass
-class DayStore:
-    """Per pupil and school day: PupilDay's figures, as one (days, pupils) int16 matrix each.
-
-    Row i is school day `dates[i]`, column p is pupil_id p. A window of dates is a slice of rows.
-    """
-
-    dates: np.ndarray
-    columns: dict[str, np.ndarray]
-
-    @classmethod
-    def empty(cls, dates: np.ndarray, pupils: int) -> DayStore:
-        return cls(
-            dates=dates,
-            columns={c: np.zeros((len(dates), pupils), np.int16) for c in DAY_COLUMNS},
-        )
-
-    @property
-    def pupils(self) -> int:
-        return self.columns["scheduled_minutes"].shape[1]
-
-    def nbytes(self) -> int:
-        return sum(m.nbytes for m in self.columns.values())
-
-    def add(self, records: Records) -> None:
-        """Set the days of `records` (each day's records complete) from those records."""
-        if not records.size:
-            return
-        lo = int(records.date.min())
-        hi = int(records.date.max())
-        first = int(np.searchsorted(self.dates, lo))
-        last = int(np.searchsorted(self.dates, hi))
-        if last >= len(self.dates) or self.dates[first] != lo or self.dates[last] != hi:
-            raise ValueError("records on a date that is not a school day of the store")
-        pupils = self.pupils
-        if int(records.pupil.min()) < 0 or int(records.pupil.max()) >= pupils:
-            raise ValueError(f"records of a pupil_id outside 0..{pupils - 1}")
-        span = self.dates[first : last + 1]
-        cell = _cells(records.date, records.pupil, span, pupils)
-        sums = _cell_sums(records, cell, len(span) * pupils)
-        for name, values in sums.items():
-            self.columns[name][first : last + 1] = values.reshape(len(span), pupils)
-
-    def clear(self, day: dt.date) -> None:
-        row = int(np.searchsorted(self.dates, _epoch(day)))
-        for matrix in self.columns.values():
-            matrix[row] = 0
-
-    def to_frame(self) -> pl.DataFrame:
-        """The long form (PupilDay rows: pupil_id, date, figures), ordered by date and pupil."""
-        scheduled = self.columns["scheduled_minutes"]
-        rows, pupils = np.nonzero(scheduled)
-        return pl.DataFrame(
-            {
-                "pupil_id": pupils.astype(np.int32),
-                "date": pl.Series(self.dates[rows]).cast(pl.Date),
-                **{name: self.columns[name][rows, pupils] for name in DAY_COLUMNS},
-            }
-        )
-
-    @classmethod
-    def from_frame(cls, frame: pl.DataFrame, dates: np.ndarray, pupils: int) -> DayStore:
-        store = cls.empty(dates, pupils)
-        rows = np.searchsorted(dates, frame["date"].cast(pl.Int32).to_numpy())
-        columns = frame["pupil_id"].to_numpy()
-        for name in DAY_COLUMNS:
-            store.columns[name][rows, columns] = frame[name].to_numpy()
-        return store
-
-
-def _cells(date: np.ndarray, pupil: np.ndarray, span: np.ndarray, pupils: int) -> np.ndarray:
-    """Each record's cell in the (span days × pupils) block: row * pupils + pupil_id.
-
-    The simulator and an import write a week's records in date order; then each day is one
-    slice and the cell is a single add per record. Other orders take the lookup table.
-    """
-    ordered = bool((date[1:] >= date[:-1]).all())
-    if ordered:
-        starts = np.searchsorted(date, span, "left")
-        ends = np.searchsorted(date, span, "right")
-        if int((ends - starts).sum()) != len(date):
-            raise ValueError("records on a date that is not a school day of the store")
-        cell = np.empty(len(date), np.int64)
-        for row, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-            np.add(pupil[a:b], row * pupils, out=cell[a:b], dtype=np.int64)
-        return cell
-    lo = int(span[0])
-    lookup = np.full(int(span[-1]) - lo + 1, -1, np.int64)
-    lookup[span - lo] = np.arange(len(span))
-    rows = lookup[date - lo]
-    if (rows < 0).any():
-        raise ValueError("records on a date that is not a school day of the store")
-    return rows * pupils + pupil
-
-
-_BITS = 10  # each packed figure of a pupil's day is below 1024 (at most 8 lessons of <= 80 min)
-_MASK = (1 << _BITS) - 1
-
-
-def _cell_sums(records: Records, cell: np.ndarray, cells: int) -> dict[str, np.ndarray]:
-    """Sum the records per cell (pupil and day): two bincounts over figures packed 10 bits apart.
-
-    Four figures fit in one float64 weight exactly (40 of 53 bits). A record's packed weight
-    depends only on its (state, absent, scheduled) and its late minutes, so it is looked up in
-    a small table rather than computed with a dozen passes over the records. The totals are
-    checked against the columns' own sums, so a day that overflowed a field fails loudly.
-    """
-    if records.size and min(records.absent.min(), records.scheduled.min(), records.late.min()) < 0:
-        raise ValueError("negative minutes in the lesson records")
-    a_max = int(records.absent.max()) + 1
-    s_max = int(records.scheduled.max()) + 1
-    l_max = int(records.late.max()) + 1
-    state, absent, scheduled = np.meshgrid(
-        np.arange(3, dtype=np.int64), np.arange(a_max), np.arange(s_max), indexing="ij"
-    )
-    table = (
-        (
-            scheduled
-            | (absent << _BITS)
-            | ((absent * (state == VALID)) << (2 * _BITS))
-            | ((absent * (state == INVALID)) << (3 * _BITS))
-        )
-        .astype(np.float64)
-        .ravel()
-    )
-    index = np.multiply(records.state, a_max * s_max, dtype=np.int32)
-    index += np.multiply(records.absent, s_max, dtype=np.int32)
-    index += records.scheduled
-    first = np.bincount(cell, weights=table[index], minlength=cells).astype(np.int64)
-    late = np.arange(l_max, dtype=np.int64)
-    table = (late | ((late > 0).astype(np.int64) << _BITS) | (1 << (2 * _BITS))).astype(np.float64)
-    second = np.bincount(cell, weights=table[records.late], minlength=cells).astype(np.int64)
-    out = {
-        "scheduled_minutes": first & _MASK,
-        "absent_minutes": (first >> _BITS) & _MASK,
-        "valid_minutes": (first >> (2 * _BITS)) & _MASK,
-        "invalid_minutes": (first >> (3 * _BITS)) & _MASK,
-        "late_minutes": second & _MASK,
-        "late_count": (second >> _BITS) & _MASK,
-        "lessons": (second >> (2 * _BITS)) & _MASK,
-    }
-    for name, column in (
-        ("scheduled_minutes", records.scheduled),
-        ("absent_minutes", records.absent),
-        ("late_minutes", records.late),
-    ):
-        if int(out[name].sum()) != int(column.sum(dtype=np.int64)):
-            raise OverflowError(f"a pupil's day holds 1024 or more {name}: widen _BITS")
-    if int(out["lessons"].sum()) != records.size:
-        raise OverflowError("a pupil's day holds 1024 or more lessons")
-    out["unknown_minutes"] = out["absent_minutes"] - out["valid_minutes"] - out["invalid_minutes"]
-    return {name: values.astype(np.int16) for name, values in out.items()}
-
-
-def build_store(data: Dataset) -> DayStore:
-    """The kept aggregate from every lesson record (one Parquet file at a time)."""
-    store = DayStore.empty(data.dates, data.pupils)
-    for records in read_records(data):
-        store.add(records)
-    return store
+def build_aggregate(data: Dataset) -> pl.DataFrame:
+    """PupilDay's rows from every lesson record, as Fullfölj imports a year
+    (`fullfolj.attendance.columnar`): each school week's file grouped on its own (a pupil's day
+    never spans two files), in parallel, then put in (pupil, date) order."""
+    weeks = pl.collect_all([columnar.pupil_days(lesson_records(p)) for p in data.files()])
+    return columnar.in_pupil_order(pl.concat(weeks))
 
 
 def kept_aggregate(data: Dataset, report: Report) -> pl.DataFrame:
-    """The kept aggregate in PupilDay's long form, from the cache (built once when missing)."""
+    """The kept aggregate in PupilDay's long form and (pupil, date) order, from the cache
+    (built once when missing)."""
     path = data.pupil_days_path
     if not path.exists():
         started = time.perf_counter()
-        frame = build_store(data).to_frame()
+        frame = build_aggregate(data)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         frame.write_parquet(partial, compression="zstd")
         partial.replace(path)
@@ -438,6 +217,7 @@ _SUPPORTED = {
     "invalid_trend": "invalid",
     "whole_day_run": "longest_run",
     "whole_days": "whole_days",
+    "skip_days": "skip_days",
     "late_count": "late_count",
 }
 
@@ -475,116 +255,15 @@ def _fraction(figures: Mapping[str, np.ndarray], condition) -> tuple[np.ndarray,
     return figures[f"{key}_{part}"], np.ones_like(figures[f"{key}_{part}"])
 
 
-# --- Our path: screening the dense aggregate -------------------------------------------------
+# --- Our path: the product's screening engine ------------------------------------------------
 
 
-_SUMMED = (
-    ("scheduled", "scheduled_minutes"),
-    ("absent", "absent_minutes"),
-    ("valid", "valid_minutes"),
-    ("invalid", "invalid_minutes"),
-    ("late_count", "late_count"),
-    ("late_minutes", "late_minutes"),
-)
-
-
-def screen_store(
-    store: DayStore,
-    as_of: dt.date,
-    bounds: Mapping[str, tuple[dt.date, dt.date]],
-    rules: Sequence,
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Every pupil's figures per window and the rules' flags, from the dense aggregate.
-
-    The dates from the earliest window start to `as_of` are cut at every window boundary; each
-    segment's rows are summed once (int32) and a window adds up its segments. The longest run
-    of whole days absent walks the window's days, vectorised over pupils: a day the pupil has
-    no lessons neither counts nor breaks a run (as in the engine).
-    """
-    dates = store.dates
-    first = min(start for start, _ in bounds.values())
-    lo = int(np.searchsorted(dates, _epoch(first)))
-    hi = int(np.searchsorted(dates, _epoch(as_of), side="right"))
-    spans = {
-        key: (
-            max(lo, int(np.searchsorted(dates, _epoch(start)))),
-            min(hi, int(np.searchsorted(dates, _epoch(end), side="right"))),
-        )
-        for key, (start, end) in bounds.items()
-    }
-    cuts = sorted({lo, hi, *[i for span in spans.values() for i in span]})
-    segments = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
-    scheduled = store.columns["scheduled_minutes"][lo:hi]
-    school = scheduled > 0  # the pupil had lessons that day
-    whole = (store.columns["absent_minutes"][lo:hi] >= scheduled) & school
-    sums: dict[tuple[int, int], dict[str, np.ndarray]] = {}
-    for a, b in segments:
-        part = {
-            name: np.add.reduce(store.columns[column][a:b], axis=0, dtype=np.int32)
-            for name, column in _SUMMED
-        }
-        part["days"] = np.add.reduce(school[a - lo : b - lo], axis=0, dtype=np.int32)
-        part["whole_days"] = np.add.reduce(whole[a - lo : b - lo], axis=0, dtype=np.int32)
-        sums[(a, b)] = part
-    present = np.add.reduce(school, axis=0, dtype=np.int32) > 0
-    pupils = np.flatnonzero(present)
-    figures: dict[str, np.ndarray] = {"pupil_id": pupils.astype(np.int64)}
-    for key, (a, b) in spans.items():
-        inside = [sums[s] for s in segments if a <= s[0] and s[1] <= b]
-        for name in (*(n for n, _ in _SUMMED), "days", "whole_days"):
-            total = np.zeros(store.pupils, np.int64)
-            for part in inside:
-                total += part[name]
-            figures[f"{key}_{name}"] = total[pupils]
-        figures[f"{key}_unknown"] = (
-            figures[f"{key}_absent"] - figures[f"{key}_valid"] - figures[f"{key}_invalid"]
-        )
-        figures[f"{key}_longest_run"] = _longest_runs(
-            school[a - lo : b - lo], whole[a - lo : b - lo], pupils
-        )
-    return figures, flag_rules(figures, rules)
-
-
-def _longest_runs(school: np.ndarray, whole: np.ndarray, pupils: np.ndarray) -> np.ndarray:
-    """Longest run of consecutive (own) school days wholly absent, for the given pupils.
-
-    One step per day over whole contiguous rows (gathering the candidate pupils' columns
-    first costs more than it saves): a day without lessons keeps the run, a whole day extends
-    it, any other school day ends it.
-    """
-    run = np.zeros(whole.shape[1], np.int16)
-    best = np.zeros_like(run)
-    kept = np.empty_like(run)
-    no_lessons = ~school
-    for day in range(len(whole)):
-        np.multiply(run, no_lessons[day], out=kept)
-        run += 1
-        run *= whole[day]
-        run += kept
-        np.maximum(best, run, out=best)
-    return best[pupils].astype(np.int64)
-
-
-def figures_frame(figures: Mapping[str, np.ndarray], bounds: Mapping[str, object]) -> pl.DataFrame:
-    columns = ["pupil_id", *[f"{key}_{name}" for key in bounds for name in FIGURES]]
-    return pl.DataFrame({c: np.asarray(figures[c], np.int64) for c in columns})
-
-
-# --- Baselines --------------------------------------------------------------------------------
-
-
-def screen_engine(
-    days: pl.DataFrame, data: Dataset, bounds: Mapping[str, object]
+def screen_product(
+    days: pl.DataFrame, data: Dataset, bounds: Mapping[str, object], rules: Sequence
 ) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
-    """The product's Polars engine over the long-form aggregate: indicators and flags."""
-    from fullfolj.screening.engine import (
-        Window,
-        compute_indicators,
-        default_rules,
-        screen,
-    )
+    """`fullfolj.screening.engine` over the kept aggregate: the figures and each rule's flags."""
+    from fullfolj.screening.engine import Window, compute_indicators, screen
 
-    rules = default_rules()
     indicators = compute_indicators(
         days,
         as_of=data.as_of,
@@ -598,6 +277,9 @@ def screen_engine(
     }
     columns = ["pupil_id", *[f"{key}_{name}" for key in bounds for name in FIGURES]]
     return indicators.select([pl.col(c).cast(pl.Int64) for c in columns]), flags
+
+
+# --- Baselines --------------------------------------------------------------------------------
 
 
 def load_pandas(data: Dataset, first: dt.date, last: dt.date):  # -> pd.DataFrame
@@ -655,6 +337,7 @@ def screen_pandas(
     del per_lesson
     days = days[days["scheduled"] > 0]
     days["whole"] = days["absent"] >= days["scheduled"]
+    days["skipped"] = (days["invalid"] > 0) & ~days["whole"]
     days["row"] = np.arange(len(days))
     result = pd.DataFrame(index=pd.Index(np.unique(days["pupil_id"]), name="pupil_id"))
     for key, (start, end) in bounds.items():
@@ -669,6 +352,7 @@ def screen_pandas(
             late_count=("late_count", "sum"),
             late_minutes=("late_minutes", "sum"),
             whole_days=("whole", "sum"),
+            skip_days=("skipped", "sum"),
         )
         wholes = window[window["whole"]]
         run = wholes["row"] - wholes.groupby("pupil_id").cumcount()
@@ -798,6 +482,7 @@ def postgres_query(table: str, as_of: dt.date, bounds: Mapping[str, tuple[dt.dat
             ("late_count", "sum(lc)"),
             ("late_minutes", "sum(lm)"),
             ("whole_days", "count(*) FILTER (WHERE whole AND {inside})"),
+            ("skip_days", "count(*) FILTER (WHERE i > 0 AND NOT whole AND {inside})"),
         ):
             alias = sql.Identifier(f"{key}_{name}")
             if "FILTER" in expr:
@@ -943,53 +628,45 @@ def run(options: Options, report: Report) -> None:
         if wrong:
             problems.append(f"{name} flags: {wrong} mismatches")
 
-    # The kept aggregate, loaded before timing (a nightly job reads it from a columnar store).
+    # The kept aggregate, loaded before timing (a nightly job reads it from PupilDay).
     days = kept_aggregate(data, report)
-    loaded = time.perf_counter()
-    store = DayStore.from_frame(days, data.dates, data.pupils)
-    report.say(
-        f"  kept aggregate: {days.height:,} pupil days; dense store "
-        f"{store.nbytes() / 1e6:.0f} MB built in {time.perf_counter() - loaded:.2f} s"
-    )
+    report.say(f"  kept aggregate: {days.height:,} pupil days in (pupil, date) order")
 
-    times["full"], (figures, flags) = report.time(
-        "full", lambda: screen_store(store, data.as_of, bounds, rules), repeat=repeat
+    times["full"], (expected, flags) = report.time(
+        "full", lambda: screen_product(days, data, bounds, rules), repeat=repeat
     )
-    expected = figures_frame(figures, bounds)
-    times["engine"], (engine_figures, engine_flags) = report.time(
-        "engine", lambda: screen_engine(days, data, bounds), repeat=slow_repeat
-    )
-    check("engine", expected, engine_figures)
-    check_flags("engine", {r.id: flags[r.id] for r in rules}, engine_flags)
-    days = engine_figures = None  # free memory before the next path
-    gc.collect()
+    # The rules once more, in numpy over the figures: the engine's flags must agree.
+    figures = {c: expected[c].to_numpy() for c in expected.columns}
+    check_flags("full", flag_rules(figures, rules), flags)
 
     # Re-importing the year: every lesson record into a new aggregate, then screening.
-    def rebuild() -> tuple[dict, dict]:
-        fresh = build_store(data)
-        return screen_store(fresh, data.as_of, bounds, rules)
+    def rebuild() -> tuple[pl.DataFrame, dict]:
+        return screen_product(build_aggregate(data), data, bounds, rules)
 
     times["rebuild"], (rebuilt, rebuilt_flags) = report.time("rebuild", rebuild, repeat=repeat)
-    check("rebuild", expected, figures_frame(rebuilt, bounds))
+    check("rebuild", expected, rebuilt)
     check_flags("rebuild", flags, rebuilt_flags)
     del rebuilt
     gc.collect()
 
     # One school day of lessons added to the kept aggregate, then screening every pupil.
-    day = next(read_records(data, data.as_of, data.as_of))
-    store.clear(data.as_of)
+    day_file = next(p for p in data.files() if lesson_records(p, data.as_of, data.as_of)
+                    .select(pl.len()).collect().item())
+    day = lesson_records(day_file, data.as_of, data.as_of).collect()
+    before = days.filter(pl.col("date") < data.as_of)
+    days = None  # the kept aggregate before that day stands in for it
 
-    def incremental() -> tuple[dict, dict]:
-        store.add(day)
-        return screen_store(store, data.as_of, bounds, rules)
+    def incremental() -> tuple[pl.DataFrame, dict]:
+        added = columnar.add_days(before, columnar.pupil_days(day).collect())
+        return screen_product(added, data, bounds, rules)
 
     times["incremental"], (after, after_flags) = report.time(
         "incremental", incremental, repeat=repeat
     )
-    report.say(f"  (incremental added {day.size:,} lesson records of {data.as_of})")
-    check("incremental", expected, figures_frame(after, bounds))
+    report.say(f"  (incremental added {day.height:,} lesson records of {data.as_of})")
+    check("incremental", expected, after)
     check_flags("incremental", flags, after_flags)
-    after = day = store = None  # free memory before the next path
+    after = day = before = None  # free memory before the next path
     gc.collect()
 
     ours_peak = peak_rss_mb()  # before the baselines, which hold the lesson records
@@ -1027,7 +704,7 @@ def run(options: Options, report: Report) -> None:
         f"end, on {os.cpu_count()} cores: with a busy machine wall times exceed CPU times"
     )
     report.say("  path           wall s     cpu s   wall/full  wall/floor")
-    for name in ("full", "engine", "rebuild", "incremental", "pandas", "postgres", "floor"):
+    for name in ("full", "rebuild", "incremental", "pandas", "postgres", "floor"):
         if name in times:
             cpu = report.cpu.get(name, float("nan"))
             note = " (client only; the server's time is not counted)" if name == "postgres" else ""
@@ -1036,10 +713,10 @@ def run(options: Options, report: Report) -> None:
                 f"  {times[name] / times['floor']:10.1f}{note}"
             )
     report.say(
-        "  (full, rebuild and incremental screen the dense day × pupil store of this benchmark; "
-        "engine is the product's Polars path, fullfolj.screening.engine, over the same aggregate)"
+        "  (full, rebuild and incremental are the product's paths: fullfolj.screening.engine over "
+        "the kept aggregate, built and added to by fullfolj.attendance.columnar)"
     )
-    for name in ("full", "engine", "rebuild", "incremental", "pandas", "postgres", "floor"):
+    for name in ("full", "rebuild", "incremental", "pandas", "postgres", "floor"):
         if name in times:
             report.figure(name, times[name], "s")
     for name in ("full", "rebuild", "incremental", "floor"):
@@ -1048,7 +725,6 @@ def run(options: Options, report: Report) -> None:
     ratios = (
         ("pandas_vs_full", "pandas", "full"),
         ("postgres_vs_full", "postgres", "full"),
-        ("engine_vs_full", "engine", "full"),
         ("incremental_vs_floor", "incremental", "floor"),
     )
     for label, slow, fast in ratios:

@@ -3,9 +3,11 @@
 The input is the per-pupil, per-day attendance aggregate the product keeps in step with the
 lesson register (`attendance_pupilday`: pupil_id, organiser_id, date, lessons,
 scheduled_minutes, absent_minutes, valid_minutes, invalid_minutes, unknown_minutes,
-late_minutes, late_count), never the lesson rows (issue 5, "Speed"). A screening is one lazy
-Polars plan per input: filter the dates, one group-by with a conditional sum per window, and a
-small run-length step over the whole-day rows. Nothing loops over pupils or rows in Python.
+late_minutes, late_count), never the lesson rows (issue 5, "Speed"). The attendance
+indicators are one pass over that frame in (pupil, date) order: the dates are cut at every
+window boundary, each pupil's rows in a segment are summed with `np.add.reduceat` (contiguous,
+so no hashing or sorting) and a window adds up its segments; the longest whole-day run comes
+from the row numbers of the whole-day rows. Nothing loops over pupils or rows in Python.
 
 Optional inputs, each a frame with the columns named in `compute_indicators`:
 
@@ -36,6 +38,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Literal
 
+import numpy as np
 import polars as pl
 
 # --- Windows ------------------------------------------------------------------------------
@@ -280,6 +283,27 @@ _DAY_SUMS = (
     "late_minutes",
     "late_count",
 )
+_SUM_NAMES = {  # aggregate column -> indicator figure
+    "scheduled_minutes": "scheduled",
+    "absent_minutes": "absent",
+    "valid_minutes": "valid",
+    "invalid_minutes": "invalid",
+    "unknown_minutes": "unknown",
+    "late_minutes": "late_minutes",
+    "late_count": "late_count",
+}
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _epoch(day: dt.date) -> int:
+    """Days since 1970-01-01: Polars' physical value of a Date."""
+    return (day - _EPOCH).days
+
+
+def _date(epoch: int) -> dt.date:
+    return _EPOCH + dt.timedelta(days=epoch)
+
+
 _ABSENCE_COLUMN = {
     "absence_total": "absent",
     "absence_valid": "valid",
@@ -343,25 +367,14 @@ def compute_indicators(
     for window in windows:
         _check_window(window)
     bounds = {w.key: w.bounds(as_of, term_start) for w in windows}
-    first = min(start for start, _ in bounds.values())
-    school_days = (
-        days.lazy()
-        .filter(pl.col("date").is_between(first, as_of) & (pl.col("scheduled_minutes") > 0))
-        .select("pupil_id", "date", *[pl.col(c).cast(pl.Int64) for c in _DAY_SUMS])
-        .with_columns(pl.col("pupil_id").cast(pl.Int64))
-    )
-    attendance = _attendance_sums(school_days, bounds).collect()
+    attendance = _attendance_sums(days, bounds)
     recent_start = max(term_start, as_of - dt.timedelta(days=27))
     if not attendance.height or not attendance.filter(pl.col("recent_days") > 0).height:
         raise NoSchoolDaysError(
             f"Inga skoldagar mellan {recent_start} och {as_of}: screeningen behöver närvaro "
             "från terminens senaste fyra veckor (välj en dag under terminen)."
         )
-    runs = _longest_runs(school_days, bounds)
-    frame = attendance.join(runs, on="pupil_id", how="left").with_columns(
-        pl.col(f"{key}_longest_run").fill_null(0) for key in bounds
-    )
-    frame = frame.drop("recent_days")
+    frame = attendance.drop("recent_days")
 
     if placements is not None:
         placed = _placements(placements.lazy(), as_of).collect()
@@ -434,86 +447,173 @@ def _check_window(window: Window) -> None:
 
 
 def _attendance_sums(
-    school_days: pl.LazyFrame, bounds: Mapping[str, tuple[dt.date, dt.date]]
-) -> pl.LazyFrame:
-    """One pass: conditional sums per window and weekday, grouped by pupil."""
-    whole = pl.col("absent_minutes") >= pl.col("scheduled_minutes")
-    skipped = (pl.col("invalid_minutes") > 0) & ~whole
-    irregular = (pl.col("invalid_minutes") > 0) | (pl.col("late_count") > 0)
-    weekday = pl.col("date").dt.weekday()
-    aggs: list[pl.Expr] = []
-    for key, (start, end) in bounds.items():
-        inside = pl.col("date").is_between(start, end)
-
-        def total(expr: pl.Expr, inside: pl.Expr = inside) -> pl.Expr:
-            return pl.when(inside).then(expr).otherwise(0).sum()
-
-        aggs += [
-            inside.sum().cast(pl.Int64).alias(f"{key}_days"),
-            total(pl.col("scheduled_minutes")).alias(f"{key}_scheduled"),
-            total(pl.col("absent_minutes")).alias(f"{key}_absent"),
-            total(pl.col("valid_minutes")).alias(f"{key}_valid"),
-            total(pl.col("invalid_minutes")).alias(f"{key}_invalid"),
-            total(pl.col("unknown_minutes")).alias(f"{key}_unknown"),
-            total(pl.col("late_count")).alias(f"{key}_late_count"),
-            total(pl.col("late_minutes")).alias(f"{key}_late_minutes"),
-            (inside & whole).sum().cast(pl.Int64).alias(f"{key}_whole_days"),
-            (inside & skipped).sum().cast(pl.Int64).alias(f"{key}_skip_days"),
-            (inside & irregular).sum().cast(pl.Int64).alias(f"{key}_irregular_days"),
-        ]
-        aggs += [
-            total(pl.col("absent_minutes"), inside & (weekday == d)).alias(f"_{key}_wd{d}")
-            for d in range(1, 6)
-        ]
-    recent = bounds[LAST_4W.key]
-    term = bounds.get(TERM.key, recent)
-    aggs.append(
-        pl.col("date").is_between(max(recent[0], term[0]), recent[1]).sum().alias("recent_days")
-    )
-    summed = school_days.group_by("pupil_id").agg(aggs)
-    tops: list[pl.Expr] = []
-    for key in bounds:
-        cols = [pl.col(f"_{key}_wd{d}") for d in range(1, 6)]
-        best = pl.max_horizontal(cols)
-        top = pl.when(cols[0] == best).then(1)
-        for d in range(2, 6):
-            top = top.when(cols[d - 1] == best).then(d)
-        tops += [
-            pl.when(best > 0).then(top).cast(pl.Int8).alias(f"{key}_weekday_top"),
-            best.alias(f"{key}_weekday_absent"),
-        ]
-    return summed.with_columns(tops).select(pl.exclude("^_.*_wd[1-5]$"))
-
-
-def _longest_runs(
-    school_days: pl.LazyFrame, bounds: Mapping[str, tuple[dt.date, dt.date]]
+    days: pl.DataFrame | pl.LazyFrame, bounds: Mapping[str, tuple[dt.date, dt.date]]
 ) -> pl.DataFrame:
-    """Longest run of consecutive school days wholly absent, per pupil and window.
+    """Per pupil and window: the summed minutes, day counts, weekday peak and longest run.
 
-    The rows are numbered in (pupil, date) order; among the whole-day rows of a window, a run
-    is a stretch whose row numbers go up by one, i.e. whose number minus its rank is constant.
+    One Polars pass filters the school days and packs each day's figures (`_packed`); the
+    dates are cut at every window boundary and, the rows being in (pupil, date) order, each
+    pupil's rows in one segment are contiguous and summed once with `np.add.reduceat`; a window
+    adds up its segments. No hash grouping, no Python loop over pupils.
     """
-    numbered = (
-        school_days.select("pupil_id", "date", "scheduled_minutes", "absent_minutes")
-        .sort("pupil_id", "date")
-        .with_row_index("row")
-        .filter(pl.col("absent_minutes") >= pl.col("scheduled_minutes"))
-        .select("pupil_id", "date", pl.col("row").cast(pl.Int64))
-        .collect()
-    )
-    result = numbered.select("pupil_id").unique()
-    for key, (start, end) in bounds.items():
-        runs = (
-            numbered.lazy()
-            .filter(pl.col("date").is_between(start, end))
-            .with_columns(run=pl.col("row") - pl.int_range(pl.len(), dtype=pl.Int64))
-            .group_by("pupil_id", "run")
-            .agg(length=pl.len())
-            .group_by("pupil_id")
-            .agg(pl.col("length").max().cast(pl.Int64).alias(f"{key}_longest_run"))
+    spans = {key: (_epoch(start), _epoch(end) + 1) for key, (start, end) in bounds.items()}
+    cuts = np.unique([edge for span in spans.values() for edge in span])
+    first, last = _date(int(cuts[0])), _date(int(cuts[-1]) - 1)
+    stats = _day_stats(days.lazy())
+    school_days = days.lazy()
+    if not (stats["first"] >= first and stats["last"] <= last and stats["scheduled"] > 0):
+        # Filtering copies every column: skipped when the caller read just the dates needed.
+        school_days = school_days.filter(
+            pl.col("date").is_between(first, last) & (pl.col("scheduled_minutes") > 0)
         )
-        result = result.join(runs.collect(), on="pupil_id", how="left")
+        stats = _day_stats(school_days)
+    lanes = _LANES if stats["low"] >= 0 and stats["high"] <= MAX_DAY_FIGURE else 1
+    base = school_days.select("pupil_id", "date", "absent_minutes", "scheduled_minutes").collect()
+    pupil, epoch = base["pupil_id"].to_numpy(), base["date"].to_physical().to_numpy()
+    same = pupil[1:] == pupil[:-1]
+    if np.any(pupil[1:] < pupil[:-1]) or np.any(same & (epoch[1:] < epoch[:-1])):
+        # The product reads PupilDay in (pupil, date) order (its unique index): a fallback.
+        school_days = school_days.sort("pupil_id", "date")
+        base = base.sort("pupil_id", "date")
+        pupil, epoch = base["pupil_id"].to_numpy(), base["date"].to_physical().to_numpy()
+    whole = base["absent_minutes"].to_numpy() >= base["scheduled_minutes"].to_numpy()
+    # Every row lies inside the cuts: a lookup table by day is cheaper than a binary search.
+    segment_of_day = np.repeat(np.arange(len(cuts) - 1, dtype=np.int16), np.diff(cuts))
+    segment = segment_of_day[epoch - cuts[0]]
+    change = (pupil[1:] != pupil[:-1]) | (segment[1:] != segment[:-1])
+    starts = np.flatnonzero(np.concatenate(([True], change))) if len(pupil) else epoch[:0]
+    lengths = np.diff(np.concatenate((starts, [len(pupil)])))
+    if len(lengths) and lengths.max() > 367:  # a pupil with two rows a day
+        lanes = 1
+    summed = _segment_sums(school_days, starts, lanes)
+    summed["days"] = lengths
+    group_pupil, group_segment = pupil[starts], segment[starts]
+    new_pupil = np.concatenate(([True], group_pupil[1:] != group_pupil[:-1]))[: len(starts)]
+    pupils, row = group_pupil[new_pupil], np.cumsum(new_pupil) - 1
+    grid: dict[str, np.ndarray] = {}  # figure -> (segments, pupils)
+    for name, values in summed.items():
+        grid[name] = np.zeros((len(cuts) - 1, len(pupils)), np.int64)
+        grid[name][group_segment, row] = values
+
+    out: dict[str, object] = {"pupil_id": pupils.astype(np.int64)}
+    whole_rows = np.flatnonzero(whole)
+    for key, (start, end) in spans.items():
+        a, b = np.searchsorted(cuts, start), np.searchsorted(cuts, end)
+        window = {name: values[a:b].sum(axis=0) for name, values in grid.items()}
+        for name in ("days", *_SUM_NAMES.values(), "whole_days", "skip_days", "irregular_days"):
+            out[f"{key}_{name}"] = window[name]
+        by_day = np.stack([window[f"wd{d}"] for d in range(1, 6)], axis=1)
+        best = by_day.max(axis=1, initial=0)
+        out[f"{key}_weekday_top"] = np.where(best > 0, by_day.argmax(axis=1) + 1, 0).astype(np.int8)
+        out[f"{key}_weekday_absent"] = best
+        counted = segment[whole_rows]
+        rows = whole_rows[(counted >= a) & (counted < b)]
+        out[f"{key}_longest_run"] = _longest_runs(rows, pupil[rows], pupils)
+    recent = spans[LAST_4W.key]
+    first_recent = max(recent[0], spans.get(TERM.key, recent)[0])
+    a, b = np.searchsorted(cuts, first_recent), np.searchsorted(cuts, recent[1])
+    out["recent_days"] = grid["days"][a:b].sum(axis=0)
+    no_peak = [pl.col(f"{key}_weekday_top").replace(0, None) for key in spans]
+    return pl.DataFrame(out).with_columns(no_peak)
+
+
+_LANE = 21  # bits per packed figure: 367 days of at most MAX_DAY_FIGURE stay under 2**21
+_LANES = 3  # figures per int64
+MAX_DAY_FIGURE = 1440  # minutes in a day; PupilDay's figures for one pupil and day stay below
+
+
+def _day_figures() -> dict[str, pl.Expr]:
+    """Each figure summed per window, as a non-negative integer per pupil day."""
+    whole = pl.col("absent_minutes") >= pl.col("scheduled_minutes")
+    invalid_day = pl.col("invalid_minutes") > 0
+    weekday = (pl.col("date").to_physical() + 3) % 7  # 0 = Monday: day 0 was a Thursday
+    return {
+        **{figure: pl.col(column) for column, figure in _SUM_NAMES.items()},
+        "whole_days": whole,
+        "skip_days": invalid_day & ~whole,
+        "irregular_days": invalid_day | (pl.col("late_count") > 0),
+        **{
+            f"wd{d + 1}": pl.when(weekday == d).then(pl.col("absent_minutes")).otherwise(0)
+            for d in range(5)
+        },
+    }
+
+
+def _day_stats(days: pl.LazyFrame) -> dict[str, object]:
+    """First and last date, least scheduled minutes and the range of every day figure."""
+    stats = days.select(
+        first=pl.col("date").min(),
+        last=pl.col("date").max(),
+        scheduled=pl.col("scheduled_minutes").min(),
+        low=pl.min_horizontal(pl.col(list(_DAY_SUMS)).min()),
+        high=pl.max_horizontal(pl.col(list(_DAY_SUMS)).max()),
+    ).collect()
+    if stats["first"][0] is None:  # no rows: nothing can overflow
+        return {"first": dt.date.max, "last": dt.date.min, "scheduled": 1, "low": 0, "high": 0}
+    return stats.row(0, named=True)
+
+
+def _segment_sums(
+    school_days: pl.LazyFrame, starts: np.ndarray, lanes: int
+) -> dict[str, np.ndarray]:
+    """Each figure of `_day_figures` summed over the rows from each start to the next.
+
+    `lanes` figures share one int64 in 21-bit lanes, so one `reduceat` pass sums three of them
+    (a pass costs about the same whatever it carries); Polars builds the packed columns in
+    parallel.
+    """
+    figures = _day_figures()
+    names = list(figures)
+    groups = [names[i : i + lanes] for i in range(0, len(names), lanes)]
+    packed = school_days.select(
+        pl.sum_horizontal(
+            figures[name].cast(pl.Int64) * (1 << (_LANE * lane)) for lane, name in enumerate(group)
+        ).alias(f"packed{i}")
+        for i, group in enumerate(groups)
+    ).collect()
+    result: dict[str, np.ndarray] = {}
+    mask = (1 << _LANE) - 1
+    for group, column in zip(groups, packed.iter_columns(), strict=True):
+        total = _reduce_chunks(column, starts)
+        for lane, name in enumerate(group):
+            result[name] = total if lanes == 1 else (total >> (_LANE * lane)) & mask
     return result
+
+
+def _reduce_chunks(column: pl.Series, starts: np.ndarray) -> np.ndarray:
+    """`np.add.reduceat(column, starts)` chunk by chunk: Polars hands its result over in many
+    chunks, and joining them first would copy the column."""
+    total = np.zeros(len(starts), np.int64)
+    offset = 0
+    for chunk in column.get_chunks():
+        values = chunk.to_numpy()
+        end = offset + len(values)
+        if len(values):
+            first = int(np.searchsorted(starts, offset, side="right")) - 1  # holds row `offset`
+            last = int(np.searchsorted(starts, end))
+            local = np.concatenate(([offset], starts[first + 1 : last])) - offset
+            total[first:last] += np.add.reduceat(values, local)
+        offset = end
+    return total
+
+
+def _longest_runs(rows: np.ndarray, owners: np.ndarray, pupils: np.ndarray) -> np.ndarray:
+    """Longest run of consecutive school days wholly absent, for each of `pupils` (sorted).
+
+    `rows` are the row numbers (in (pupil, date) order) of the whole days that count and
+    `owners` their pupils: consecutive row numbers of one pupil are the pupil's consecutive
+    school days, so weekends and days without lessons neither count nor break a run.
+    """
+    best = np.zeros(len(pupils), np.int64)
+    if not len(rows):
+        return best
+    breaks = (rows[1:] != rows[:-1] + 1) | (owners[1:] != owners[:-1])
+    starts = np.flatnonzero(np.concatenate(([True], breaks)))
+    lengths = np.diff(np.concatenate((starts, [len(rows)])))
+    run_owner = owners[starts]
+    first = np.flatnonzero(np.concatenate(([True], run_owner[1:] != run_owner[:-1])))
+    best[np.searchsorted(pupils, run_owner[first])] = np.maximum.reduceat(lengths, first)
+    return best
 
 
 def _placements(placements: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:

@@ -11,7 +11,6 @@ import os
 import re
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
 from django.core.management import call_command
@@ -51,8 +50,8 @@ def test_every_path_agrees_at_a_tiny_size(tiny: bench.Dataset) -> None:
     report.finish()
     text = out.getvalue()
 
-    expected = {"engine", "rebuild", "incremental", "pandas", "postgres"} - set(skip)
-    checks = dict(re.findall(r"check (\w+)\s+([\d,]+) pupils × 40 figures", text))
+    expected = {"rebuild", "incremental", "pandas", "postgres"} - set(skip)
+    checks = dict(re.findall(r"check (\w+)\s+([\d,]+) pupils × 44 figures", text))
     assert set(checks) == expected, text
     screened = {int(n.replace(",", "")) for n in checks.values()}
     assert len(screened) == 1 and screened.pop() > PUPILS // 2, text
@@ -67,14 +66,15 @@ def test_every_path_agrees_at_a_tiny_size(tiny: bench.Dataset) -> None:
     assert all(line.startswith("screening: ") for line in tail)
 
 
-def test_the_dense_store_sums_the_records_of_each_pupil_and_day(tiny: bench.Dataset) -> None:
-    store = bench.build_store(tiny)
+def test_the_rebuilt_aggregate_sums_the_records_of_each_pupil_and_day(
+    tiny: bench.Dataset,
+) -> None:
+    days = bench.build_aggregate(tiny)
     table = pl.scan_parquet([str(p) for p in tiny.files()]).collect()
     day = table["date"].max()
     one = table.filter((pl.col("date") == day) & (pl.col("absent_minutes") > 0))["pupil_id"][0]
     rows = table.filter((pl.col("date") == day) & (pl.col("pupil_id") == one))
-    row = int(np.searchsorted(store.dates, bench._epoch(day)))
-    cell = {name: int(store.columns[name][row, one]) for name in bench.DAY_COLUMNS}
+    cell = days.filter((pl.col("date") == day) & (pl.col("pupil_id") == one)).row(0, named=True)
     valid = rows.filter(pl.col("is_valid").fill_null(False))["absent_minutes"].sum()
     invalid = rows.filter(~pl.col("is_valid").fill_null(True))["absent_minutes"].sum()
     assert cell["lessons"] == rows.height
@@ -85,13 +85,14 @@ def test_the_dense_store_sums_the_records_of_each_pupil_and_day(tiny: bench.Data
     assert cell["unknown_minutes"] == rows["absent_minutes"].sum() - valid - invalid
     assert cell["late_count"] == (rows["late_minutes"] > 0).sum()
     assert cell["late_minutes"] == rows["late_minutes"].sum()
+    # One row per pupil and school day, in the order the screening engine reads.
+    assert days.height == table.select("pupil_id", "date").unique().height
+    assert days.equals(days.sort("pupil_id", "date"))
 
 
 def test_the_check_notices_one_changed_figure(tiny: bench.Dataset) -> None:
     bounds, rules = bench.screening_setup(tiny)
-    store = bench.build_store(tiny)
-    figures, _ = bench.screen_store(store, tiny.as_of, bounds, rules)
-    expected = bench.figures_frame(figures, bounds)
+    expected, _ = bench.screen_product(bench.build_aggregate(tiny), tiny, bounds, rules)
     assert bench.compare(expected, expected.clone()) == (0, [])
     changed = expected.with_columns(
         pl.when(pl.int_range(pl.len()) == 3)
@@ -104,13 +105,9 @@ def test_the_check_notices_one_changed_figure(tiny: bench.Dataset) -> None:
     assert wrong == len(expected.columns) - 1 and notes == ["1 pupils on one side only"]
 
 
-def test_longest_run_of_whole_days_skips_days_without_lessons() -> None:
-    # Days × pupils. Pupil 0: absent, absent, no lessons, absent, present → a run of 3.
-    # Pupil 1: absent, present, absent, absent, absent → 3. Pupil 2 never wholly absent → 0.
-    school = np.array([[1, 1, 1], [1, 1, 1], [0, 1, 1], [1, 1, 1], [1, 1, 1]], bool)
-    whole = np.array([[1, 1, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 1, 0]], bool)
-    runs = bench._longest_runs(school, whole, np.array([0, 1, 2]))
-    assert runs.tolist() == [3, 3, 0]
+def test_the_benchmark_screens_with_the_early_warning_rule(tiny: bench.Dataset) -> None:
+    _, rules = bench.screening_setup(tiny)
+    assert "rising_invalid" in {r.id for r in rules}
 
 
 def test_bench_all_skips_a_benchmark_whose_module_is_missing(
@@ -122,47 +119,3 @@ def test_bench_all_skips_a_benchmark_whose_module_is_missing(
     assert "not_written_yet: skipped, fullfolj/benchmarks/not_written_yet.py is missing." in (
         err.getvalue()
     )
-
-
-def test_records_in_any_order_give_the_same_store(tiny: bench.Dataset) -> None:
-    week = next(bench.read_records(tiny))
-    shuffled = np.random.default_rng(5).permutation(week.size)
-    mixed = bench.Records(
-        **{name: getattr(week, name)[shuffled] for name in bench.Records.__dataclass_fields__}
-    )
-    in_order, any_order = (bench.DayStore.empty(tiny.dates, tiny.pupils) for _ in range(2))
-    in_order.add(week)
-    any_order.add(mixed)
-    for name in bench.DAY_COLUMNS:
-        assert np.array_equal(in_order.columns[name], any_order.columns[name]), name
-    assert in_order.columns["lessons"].sum() == week.size
-
-
-def test_a_record_outside_the_school_days_is_refused(tiny: bench.Dataset) -> None:
-    weeks = bench.read_records(tiny)
-    one, two = next(weeks), next(weeks)
-    both = bench.Records(
-        **{
-            name: np.concatenate([getattr(one, name), getattr(two, name)])
-            for name in bench.Records.__dataclass_fields__
-        }
-    )
-    school_days = set(tiny.dates.tolist())
-    weekend = next(
-        d for d in range(int(one.date.max()), int(two.date.min())) if d not in school_days
-    )
-    both.date[one.size - 1] = weekend  # still in date order: the day-slice path
-    store = bench.DayStore.empty(tiny.dates, tiny.pupils)
-    with pytest.raises(ValueError, match="not a school day"):
-        store.add(both)
-    shuffled = np.random.default_rng(5).permutation(both.size)  # the lookup path
-    mixed = bench.Records(
-        **{name: getattr(both, name)[shuffled] for name in bench.Records.__dataclass_fields__}
-    )
-    with pytest.raises(ValueError, match="not a school day"):
-        store.add(mixed)
-    after = bench.Records(**{n: getattr(one, n).copy() for n in bench.Records.__dataclass_fields__})
-    after.date[-1] = tiny.dates[-1] + 1
-    with pytest.raises(ValueError, match="not a school day"):
-        store.add(after)
-    assert not any(matrix.any() for matrix in store.columns.values())

@@ -783,3 +783,48 @@ def test_irregular_days_count_invalid_absence_or_lateness_once_a_day():
     )
     flags = screen(result, [rising])
     assert flags["value"].to_list() == [pytest.approx(15.0)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 1_000_000), min_size=1, max_size=60),
+    st.lists(st.integers(1, 20), min_size=1, max_size=6),
+    st.data(),
+)
+def test_sums_over_chunks_equal_one_reduceat(values, chunk_sizes, data):
+    import numpy as np
+
+    from fullfolj.screening.engine import _reduce_chunks
+
+    starts = np.array(
+        sorted({0, *data.draw(st.lists(st.integers(0, len(values) - 1), max_size=10))}), np.int64
+    )
+    parts, offset = [], 0
+    for size in [*chunk_sizes, len(values)]:
+        if offset < len(values):
+            parts.append(pl.Series(values[offset : offset + size], dtype=pl.Int64))
+            offset += size
+    chunked = pl.concat(parts, rechunk=False)
+    expected = np.add.reduceat(np.array(values, np.int64), starts)
+    assert chunked.n_chunks() == len(parts)
+    assert _reduce_chunks(chunked, starts).tolist() == expected.tolist()
+
+
+def test_rows_in_any_order_and_figures_too_large_to_pack_give_the_same_indicators():
+    # Minutes above a day's 1440 cannot share an int64 three to one: each figure gets a pass.
+    dates = school_days(TERM_START, AS_OF)
+    rows = [day_row(1, d, invalid=60 if i % 3 else 300) for i, d in enumerate(dates)]
+    rows += [day_row(2, d, valid=30 * (i % 4)) for i, d in enumerate(dates)]
+    ordered = compute_indicators(frame(rows), as_of=AS_OF, term_start=TERM_START)
+    shuffled = compute_indicators(
+        frame(rows).sample(fraction=1.0, shuffle=True, seed=3), as_of=AS_OF, term_start=TERM_START
+    )
+    assert shuffled.equals(ordered)
+    big = frame(rows).with_columns(
+        pl.col(c) * 10 for c in ("scheduled_minutes", "absent_minutes", "valid_minutes",
+                                 "invalid_minutes", "unknown_minutes")
+    )
+    scaled = compute_indicators(big, as_of=AS_OF, term_start=TERM_START)
+    assert scaled["term_absent"].to_list() == [10 * v for v in ordered["term_absent"].to_list()]
+    assert scaled["term_longest_run"].equals(ordered["term_longest_run"])
+    assert big["scheduled_minutes"].max() > 1440
