@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from fullfolj.schools.models import GroupMembership, Pupil
 
 from . import queries
-from .actions import Mark, Settlement
+from .actions import Loaded, Mark, Settlement
 from .models import AbsenceReason, AttendanceChange, Lesson, LessonAttendance
 
 UNKNOWN, INVALID, VALID = "unknown", "invalid", "valid"
@@ -200,15 +200,17 @@ class RegisterForm:
         members = (GroupMembership.objects.active_on(lesson.date)
                    .filter(group_id=lesson.group_id).values("pupil_id"))
         marked = LessonAttendance.objects.filter(lesson=lesson).values("pupil_id")
-        pupils = Pupil.objects.filter(pk__in=members.union(marked)).order_by(
-            "last_name", "first_name", "pk")
+        pupils = list(Pupil.objects.filter(pk__in=members.union(marked)).order_by(
+            "last_name", "first_name", "pk"))
+        # For the save, read once here: the marks, and who may get a new one.
+        self.loaded = Loaded(existing, {p.pk: p.organiser_id for p in pupils
+                                        if p.pk not in existing})
         posted = data.getlist("pupil") if data is not None else []
         known = {str(p.pk) for p in pupils}
         self.strangers = [value for value in posted if value not in known]
         by_pupil: dict[int, list[AttendanceChange]] = {}
         for change in conflicts or []:
             by_pupil.setdefault(change.attendance.pupil_id, []).append(change)
-        pupils = list(pupils)
         adaptations = queries.active_adaptations([p.pk for p in pupils], lesson.date)
         self.rows = []
         posted_ids = set(posted)

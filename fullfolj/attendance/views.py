@@ -68,6 +68,7 @@ def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
                     form.marks(),
                     by=gate.viewer_for(request).staff,
                     expected_version=form.version,
+                    loaded=form.loaded,
                 )
             except actions.StaleRegister as stale:
                 conflict = stale.changes
