@@ -16,7 +16,10 @@ and for the whole screen (any rule), counted per pupil:
 - precision = flagged pupils with a correct flag / flagged pupils;
 - sensitivity (recall) = cases whose outcome date falls after the first screening date and who
   had a correct flag strictly before it (within `horizon_weeks`, if given) / all cases whose
-  outcome date falls after the first screening date;
+  outcome date falls after the first screening date and after their onset. A case whose
+  outcome is on its onset day (its absence was already over 20 % when the escalation began)
+  has no "before" to be warned in: it stays a case for precision and is counted apart as
+  `already`;
 - specificity = non-cases never flagged / non-cases;
 - median_weeks = the median, over the recalled pupils, of whole days from the first correct flag
   before the outcome to the outcome, divided by 7.
@@ -187,8 +190,8 @@ def screen_history(
 class Evaluation:
     """Figures per rule (and `*` for the whole screen), per group, and the early warning."""
 
-    per_rule: pl.DataFrame  # rule_id, pupils, flagged, cases, outcomes, recalled, precision,
-    #                         sensitivity, specificity, median_weeks
+    per_rule: pl.DataFrame  # rule_id, pupils, flagged, cases, outcomes, already, recalled,
+    #                         precision, sensitivity, specificity, median_weeks
     per_group: pl.DataFrame  # rule_id, group, value, pupils, flagged, flag_rate, precision
     outcome: str
     dates: int
@@ -270,6 +273,10 @@ def score(
     ).with_columns(
         pl.col("is_case").fill_null(False),
         observed=pl.col("is_case").fill_null(False) & (pl.col("outcome_date") > first_date),
+        already=pl.col("outcome_date") <= pl.col("onset_date"),
+    ).with_columns(
+        pl.col("already").fill_null(False) & pl.col("observed"),
+        observed=pl.col("observed") & ~pl.col("already").fill_null(False),
     )
     with_all = pl.concat([flags, flags.with_columns(rule_id=pl.lit(WHOLE_SCREEN))]).join(
         population.select("pupil_id", "is_case", "outcome_date", "onset_date"), on="pupil_id"
@@ -310,6 +317,7 @@ def score(
                 "flagged": flagged.height,
                 "cases": per_pupil["is_case"].sum(),
                 "outcomes": observed.height,
+                "already": per_pupil["already"].sum(),
                 "recalled": recalled,
                 "precision": flagged["correct"].mean() if flagged.height else None,
                 "sensitivity": recalled / observed.height if observed.height else None,
@@ -338,6 +346,7 @@ def score(
             "flagged": pl.Int64,
             "cases": pl.Int64,
             "outcomes": pl.Int64,
+            "already": pl.Int64,
             "recalled": pl.Int64,
             "precision": pl.Float64,
             "sensitivity": pl.Float64,

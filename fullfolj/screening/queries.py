@@ -406,7 +406,8 @@ def early_warning(
     whole = score(chosen, roster, simulator_outcome(truth), rule_ids).whole
     return {"recall": whole["sensitivity"], "precision": whole["precision"],
             "median_weeks": whole["median_weeks"], "flagged": whole["flagged"],
-            "outcomes": whole["outcomes"], "recalled": whole["recalled"], "rules": rule_ids}
+            "outcomes": whole["outcomes"], "recalled": whole["recalled"],
+            "already": whole["already"], "rules": rule_ids}
 
 
 def pooled_early_warning(results: list[OrganiserEvaluation]) -> dict[str, object] | None:

@@ -717,6 +717,25 @@ def test_evaluation_counts_warnings_before_the_outcome():
     near = evaluate(history, outcome, rules, horizon_weeks=2).whole
     assert near["median_weeks"] == 2.0  # only flags in the two weeks before the outcome count
 
+    # Pupil 3 made a case whose escalation began when its absence was already over 20 %
+    # (outcome on the onset day): left out of recall, counted apart, its flag still correct.
+    over = Outcome(
+        pl.DataFrame(
+            {
+                "pupil_id": [1, 2, 3],
+                "is_case": [True, False, True],
+                "outcome_date": [dt.date(2025, 4, 7), None, dt.date(2025, 3, 10)],
+                "onset_date": [dt.date(2025, 3, 3), None, dt.date(2025, 3, 10)],
+            },
+            schema_overrides={"outcome_date": pl.Date, "onset_date": pl.Date},
+        ),
+        "test",
+    )
+    both = evaluate(history, over, rules).whole
+    assert (both["outcomes"], both["already"], both["recalled"]) == (1, 1, 1)
+    assert both["sensitivity"] == 1.0
+    assert both["precision"] == 1.0
+
 
 # --- Support in place, descriptions ---------------------------------------------------------
 

@@ -104,6 +104,9 @@ class Command(BaseCommand):
             f"organiser: {early['outcomes']} escalations crossed 20 % after the first "
             f"screening, {early['recalled']} of them flagged from the escalation's start and "
             f"before the crossing; {early['flagged']} pupils flagged at some screening")
+        out(f"early_warning: {early['already']} more escalations began when the pupil's "
+            "absence was already over 20 %: no warning can come before their crossing, so "
+            "recall leaves them out (a flag on them still counts as correct for precision)")
         out(f"early_warning: recall={_f(early['recall'])}")
         out(f"early_warning: precision={_f(early['precision'])}")
         out(f"early_warning: median_weeks={_f(early['median_weeks'])}")
