@@ -19,6 +19,7 @@ from fullfolj.notices import actions as notices
 from fullfolj.notices import tasks as notice_tasks
 from fullfolj.schools.models import Staff
 
+from .bulk import insert_rows, mark_saved
 from .models import (
     AbsenceReason,
     AttendanceChange,
@@ -225,34 +226,6 @@ def changes_since(lesson: Lesson, version: int) -> list[AttendanceChange]:
     )
 
 
-def _insert(model: type[Any], columns: Sequence[tuple[str, str]], rows: list[tuple],
-            key: str) -> dict[Any, int]:
-    """A bulk_create of our own: one INSERT of `rows` (values in `columns` order, each column
-    named with its PostgreSQL type); returns the new ids by the `key` column's value.
-
-    Django's bulk_create prepares each field of each object in Python, a good share of a
-    save's own CPU time. On PostgreSQL the values go as one array per column (UNNEST), so
-    the statement stays short and the driver parses it once per process.
-    """
-    table, names = model._meta.db_table, ", ".join(name for name, _kind in columns)
-    if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{kind}[]" for _name, kind in columns)
-        sql = f"INSERT INTO {table} ({names}) SELECT * FROM UNNEST({arrays})"  # noqa: S608
-        params: list[object] = [list(column) for column in zip(*rows, strict=True)]
-    else:
-        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(rows))}"  # noqa: S608
-        params = [value for row in rows for value in row]
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING id, {key}", params)
-        return {value: pk for pk, value in cursor.fetchall()}
-
-
-def _saved(obj: Any, pk: int) -> None:
-    obj.pk = pk
-    obj._state.adding, obj._state.db = False, connection.alias
-
-
 _MARK_COLUMNS = (("lesson_id", "bigint"), ("pupil_id", "bigint"), ("organiser_id", "bigint"),
                  ("date", "date"), ("scheduled_minutes", "smallint"),
                  ("absent_minutes", "smallint"), ("late_minutes", "smallint"),
@@ -267,12 +240,12 @@ def _insert_marks(rows: list[LessonAttendance]) -> None:
     if not rows:
         return
     day = connection.ops.adapt_datefield_value
-    ids = _insert(LessonAttendance, _MARK_COLUMNS, [
+    ids = insert_rows(LessonAttendance, _MARK_COLUMNS, [
         (row.lesson_id, row.pupil_id, row.organiser_id, day(row.date), row.scheduled_minutes,
          row.absent_minutes, row.late_minutes, row.is_valid, row.reason_id) for row in rows
-    ], "pupil_id")
+    ], returning="pupil_id")
     for row in rows:  # one row per pupil and lesson (a unique constraint)
-        _saved(row, ids[row.pupil_id])
+        mark_saved(row, ids[row.pupil_id])
 
 
 def _insert_history(changes: list[AttendanceChange]) -> None:
@@ -284,13 +257,13 @@ def _insert_history(changes: list[AttendanceChange]) -> None:
     def as_json(value: dict[str, Any] | None) -> str | None:  # None: SQL NULL, as the ORM
         return None if value is None else json.dumps(value)
 
-    ids = _insert(AttendanceChange, _CHANGE_COLUMNS, [
+    ids = insert_rows(AttendanceChange, _CHANGE_COLUMNS, [
         (c.attendance.pk, c.lesson_id, c.version, c.changed_by_id, when(c.changed_at),
          as_json(c.old), as_json(c.new)) for c in changes
-    ], "attendance_id")
+    ], returning="attendance_id")
     for change in changes:
         change.attendance_id = change.attendance.pk
-        _saved(change, ids[change.attendance_id])
+        mark_saved(change, ids[change.attendance_id])
 
 
 def _bump(lesson: Lesson, now: dt.datetime, by: Staff, expected: int | None) -> bool:

@@ -38,9 +38,12 @@ def test_the_mentor_sees_the_new_step_documents_and_closes_it(
 ) -> None:
     cast = live_cast
     defaults.install()  # a transactional test may have emptied the shipped ladder
-    # Alva: 60 invalid minutes on Monday and 3 whole days present: 60 / 960 = 6.25 %,
-    # above the 5 % of step 1 (mentor calls the guardians) and below step 2's 10 %.
+    # Alva: 60 invalid minutes on Monday's 60-minute lesson and again on the Friday before,
+    # 3 days of 300 minutes: 120 / 960 = 12.5 %, above the 10 % of step 1 (mentor calls the
+    # guardians) and below step 2's 15 %.
     _attending(cast.pupil, 3)
+    PupilDay.objects.filter(pupil=cast.pupil, date=dt.date(2026, 3, 13)).update(
+        absent_minutes=60, invalid_minutes=60)
     call_command("ladder", "--date", TODAY.isoformat())
     first = LadderStep.objects.get(organiser=None, order=1)
     task = LadderTask.objects.get(pupil=cast.pupil)
@@ -63,7 +66,7 @@ def test_the_mentor_sees_the_new_step_documents_and_closes_it(
                                        name=f"{cast.pupil.last_name}, {cast.pupil.first_name}").click()
     page.wait_for_url(live_server.url + reverse("ladder:task", args=[task.pk]))
     assert page.locator("h1").inner_text() == first.label
-    assert "6,3 %" in page.locator("dl").inner_text()
+    assert "12,5 %" in page.locator("dl").inner_text()
     assert_accessible(page)
 
     # Closing without documentation is refused, with the reason, and the choice kept.

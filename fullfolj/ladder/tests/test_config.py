@@ -29,7 +29,7 @@ def test_the_typical_ladder_of_domain_md_ships_by_default(db):
     investigate = steps[2]
     assert "Skyndsamt utreda" in investigate.name
     kinds = set(investigate.triggers.values_list("kind", flat=True))
-    assert kinds == {"no_improvement", "consecutive_days", "rate"}
+    assert kinds == {"no_improvement", "consecutive_days"}  # after the meeting, or long absence
     assert all(s.triggers.exists() and s.deadline_days > 0 for s in steps)
     for step in steps:  # the shipped ladder passes its own validation
         step.full_clean()
@@ -42,6 +42,51 @@ def test_install_makes_the_default_ladder_when_there_is_none(db):
     LadderStep.objects.all().delete()
     assert defaults.install() == len(defaults.DEFAULT_LADDER)
     assert LadderStep.objects.count() == 5
+
+
+def test_the_shipped_ladder_leaves_a_day_ill_alone_and_investigates_long_absence(cast):
+    """Calibration: one day ill in eight weeks opens nothing; a week in bed is the mentor's
+    call, not a meeting or an investigation; two school weeks absent in a row are investigated.
+    """
+    from fullfolj.ladder import actions
+    from fullfolj.ladder.tests.conftest import TODAY, school_days, set_days
+
+    weeks = school_days(TODAY, 40)  # eight weeks up to today
+    ill = {weeks[20]}
+    bed = set(weeks[20:25])
+    away = set(weeks[30:])
+
+    def rows(absent: set) -> list[tuple]:
+        return [(day, 300, 300 if day in absent else 0, 0) for day in weeks]
+
+    set_days(cast.pupil, rows(ill))
+    set_days(cast.other_pupil, rows(bed))
+    set_days(cast.protected, rows(away))
+    opened = {t.pupil_id: LadderStep.objects.get(pk=t.step_id).order
+              for t in actions.evaluate_ladder(as_of=TODAY)}
+    assert cast.pupil.pk not in opened
+    assert opened[cast.other_pupil.pk] == 1
+    assert opened[cast.protected.pk] == 3
+
+
+def test_the_first_shipped_triggers_are_recalibrated_unless_edited(db):
+    from django.apps import apps
+
+    LadderStep.objects.all().delete()
+    for order, triggers in defaults.FIRST_TRIGGERS.items():
+        step = LadderStep.objects.create(order=order, name=f"Steg {order}", actor=Actor.MENTOR)
+        for kind, window, threshold, invalid_only, weeks in triggers:
+            LadderTrigger.objects.create(step=step, kind=kind, window_days=window,
+                                         threshold=threshold, invalid_only=invalid_only,
+                                         weeks_after_previous=weeks or 3)
+    edited = LadderStep.objects.get(order=2).triggers.get(kind="rate")
+    edited.threshold = 12
+    edited.save()
+    assert defaults.recalibrate(apps) == 2
+    first = LadderStep.objects.get(order=1).triggers.get(kind="rate")
+    assert (first.window_days, float(first.threshold)) == (56, 10.0)
+    assert float(LadderStep.objects.get(order=2).triggers.get(kind="rate").threshold) == 12.0
+    assert not LadderStep.objects.get(order=3).triggers.filter(kind="rate").exists()
 
 
 @pytest.mark.usefixtures("empty_ladder")
