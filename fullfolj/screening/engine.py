@@ -41,6 +41,8 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from fullfolj.attendance.columnar import DAY_COLUMNS
+
 # --- Windows ------------------------------------------------------------------------------
 
 
@@ -274,15 +276,7 @@ INDICATORS: dict[str, Indicator] = {i.name: i for i in (
 )}  # fmt: skip
 
 WEEKDAYS_SV = ("måndagar", "tisdagar", "onsdagar", "torsdagar", "fredagar")
-_DAY_SUMS = (
-    "scheduled_minutes",
-    "absent_minutes",
-    "valid_minutes",
-    "invalid_minutes",
-    "unknown_minutes",
-    "late_minutes",
-    "late_count",
-)
+_DAY_SUMS = tuple(c for c in DAY_COLUMNS if c != "lessons")  # the figures a screening sums
 _SUM_NAMES = {  # aggregate column -> indicator figure
     "scheduled_minutes": "scheduled",
     "absent_minutes": "absent",

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from fullfolj.attendance import columnar
+
 from .engine import (
     GradeRules,
     NoSchoolDaysError,
@@ -430,17 +432,8 @@ def history_from_simulation(
 
 def pupil_days(attendance: pl.DataFrame) -> pl.DataFrame:
     """attendance_pupilday rows from lesson attendance rows (the kept per-day aggregate)."""
-    absent = pl.col("absent_minutes").cast(pl.Int64)
-    return attendance.group_by(pl.col("pupil_id").cast(pl.Int64), "date").agg(
-        lessons=pl.len().cast(pl.Int64),
-        scheduled_minutes=pl.col("scheduled_minutes").cast(pl.Int64).sum(),
-        absent_minutes=absent.sum(),
-        valid_minutes=absent.filter(pl.col("is_valid").eq(True)).sum(),
-        invalid_minutes=absent.filter(pl.col("is_valid").eq(False)).sum(),
-        unknown_minutes=absent.filter(pl.col("is_valid").is_null()).sum(),
-        late_minutes=pl.col("late_minutes").cast(pl.Int64).sum(),
-        late_count=(pl.col("late_minutes") > 0).sum().cast(pl.Int64),
-    )
+    days = columnar.pupil_days(attendance.select(columnar.LESSON_COLUMNS)).collect()
+    return days.with_columns(pl.exclude("date").cast(pl.Int64))
 
 
 def pupil_subject_weeks(attendance: pl.DataFrame, lessons: pl.DataFrame) -> pl.DataFrame:
