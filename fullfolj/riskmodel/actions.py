@@ -67,7 +67,11 @@ def train_model(
             pupils=len(set(rows.pupil_id)),
             positives=int(rows.y.sum()),
             features=list(rows.X.columns),
-            training_metrics={"inner_cv_brier": fitted.candidate_brier, "seed": seed},
+            training_metrics={
+                "inner_cv_accuracy": fitted.candidate_accuracy,
+                "inner_cv_brier": fitted.candidate_brier,
+                "seed": seed,
+            },
             fitted=RiskModel.dump(fitted),
         )
         score_pupils(model, history=history, fitted=fitted)

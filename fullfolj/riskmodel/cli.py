@@ -153,7 +153,7 @@ def summary_metrics(
     y = history.y
     votes = Counter(evaluation.learners)
     candidates = evaluation.candidate_brier[0].keys()
-    # Inner-CV Brier per candidate: the comparison that picked each outer fold's learner.
+    # Inner-CV accuracy (the comparison that picked each outer fold's learner) and Brier.
     metrics: dict[str, Any] = {
         "rows": len(y),
         "positives": int(y.sum()),
@@ -164,6 +164,9 @@ def summary_metrics(
         "learner": evaluation.learner(),
         "learner_folds": ",".join(f"{name}={count}" for name, count in votes.most_common()),
     }
+    for name in candidates:
+        accuracy = np.mean([fold[name] for fold in evaluation.candidate_accuracy])
+        metrics[f"inner_accuracy_{name}"] = accuracy
     for name in candidates:
         brier = np.mean([fold[name] for fold in evaluation.candidate_brier])
         metrics[f"inner_brier_{name}"] = brier

@@ -3,7 +3,9 @@
 Pure computation on pandas frames, no Django. The rules:
 
 - Learners compete by inner cross-validation on the training rows only, so the choice never
-  sees the rows it is scored on (`fit_model`); the winner has the lowest Brier score.
+  sees the rows it is scored on (`fit_model`). The winner is the simplest candidate whose
+  accuracy at 0.5 (of its calibrated risks) is within one standard error of the best: the
+  decision a school acts on and the figure compared with published results.
 - Probabilities are calibrated by Platt scaling fitted on the inner out-of-fold predictions
   (what scikit-learn's `CalibratedClassifierCV(method="sigmoid", ensemble=False)` does), so a
   risk of 0.3 means about 3 in 10 such pupils had the outcome.
@@ -25,7 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
@@ -43,6 +45,7 @@ from threadpoolctl import threadpool_limits
 
 PROBABILITY_FLOOR = 1e-4  # keeps logit() finite for trees that say exactly 0 or 1
 MAX_CATEGORIES = 30  # rare levels are pooled so a free-text column cannot explode the width
+BRIER_GUARD_SE = 3.0  # `choose_candidate`: how much worse calibrated a winner may be
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,12 +78,45 @@ def make_preprocessor(X: pd.DataFrame, *, scale: bool) -> ColumnTransformer:
     )
 
 
+class RankedTree(ClassifierMixin, BaseEstimator):
+    """A shallow decision tree whose pupils within a leaf are ordered by a lasso logistic model.
+
+    The risk is 0.99 x the leaf's rate + 0.01 x the logistic model's risk: the tree makes the
+    decisions (its few thresholds on a previous grade are what wins Cortez & Silva's data at
+    0.5), the logistic model only breaks the ties inside a leaf, so the ranking (ROC AUC,
+    top k) is not that of four leaf rates.
+    """
+
+    TIE_WEIGHT = 0.01
+
+    def __init__(self, max_depth: int = 2, min_samples_leaf: int = 10, random_state: int = 0):
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any) -> RankedTree:
+        self.tree_ = DecisionTreeClassifier(
+            max_depth=self.max_depth,
+            min_samples_leaf=self.min_samples_leaf,
+            random_state=self.random_state,
+        ).fit(X, y)
+        self.ranker_ = clone(_SPARSE_LOGISTIC).set_params(random_state=self.random_state)
+        self.ranker_.fit(X, y)
+        self.classes_ = self.tree_.classes_
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        leaf = self.tree_.predict_proba(X)
+        ranking = self.ranker_.predict_proba(X)
+        return (1 - self.TIE_WEIGHT) * leaf + self.TIE_WEIGHT * ranking
+
+
 def _decision_tree(X: pd.DataFrame, seed: int) -> Pipeline:
     # Two levels: in effect a threshold or two on the strongest input (a previous grade), the
-    # learner that wins Portuguese with G1/G2 in Cortez & Silva (2008); Platt scaling then
-    # turns its few leaf rates into calibrated risks.
-    learner = DecisionTreeClassifier(max_depth=2, min_samples_leaf=10, random_state=seed)
-    return Pipeline([("encode", make_preprocessor(X, scale=False)), ("learn", learner)])
+    # learner that wins Portuguese with G1/G2 in Cortez & Silva (2008). Scaling the inputs
+    # changes nothing for the tree and is what the tie-breaking lasso needs.
+    learner = RankedTree(max_depth=2, min_samples_leaf=10, random_state=seed)
+    return Pipeline([("encode", make_preprocessor(X, scale=True)), ("learn", learner)])
 
 
 def _logistic(X: pd.DataFrame, seed: int) -> Pipeline:
@@ -96,19 +132,21 @@ def _logistic(X: pd.DataFrame, seed: int) -> Pipeline:
     return Pipeline([("encode", make_preprocessor(X, scale=True)), ("learn", learner)])
 
 
+# Lasso (L1) penalty: drops weak inputs outright, which helps when pupils are few and
+# columns many (student-por without G2: 0.88 -> 0.91 accuracy in our trials).
+_SPARSE_LOGISTIC = LogisticRegressionCV(
+    Cs=np.logspace(-2, 1.5, 8),
+    cv=3,
+    l1_ratios=(1.0,),
+    solver="liblinear",
+    scoring="neg_log_loss",
+    max_iter=2000,
+    use_legacy_attributes=False,
+)
+
+
 def _sparse_logistic(X: pd.DataFrame, seed: int) -> Pipeline:
-    # Lasso (L1) penalty: drops weak inputs outright, which helps when pupils are few and
-    # columns many (student-por without G2: 0.88 -> 0.91 accuracy in our trials).
-    learner = LogisticRegressionCV(
-        Cs=np.logspace(-2, 1.5, 8),
-        cv=3,
-        l1_ratios=(1.0,),
-        solver="liblinear",
-        scoring="neg_log_loss",
-        max_iter=2000,
-        random_state=seed,
-        use_legacy_attributes=False,
-    )
+    learner = clone(_SPARSE_LOGISTIC).set_params(random_state=seed)
     return Pipeline([("encode", make_preprocessor(X, scale=True)), ("learn", learner)])
 
 
@@ -178,6 +216,7 @@ class FittedModel:
     text_columns: list[str]
     reference: dict[str, Any]  # training median (numbers) or mode (text), for `explain`
     candidate_brier: dict[str, float] = field(default_factory=dict)  # inner CV, calibrated
+    candidate_accuracy: dict[str, float] = field(default_factory=dict)  # inner CV, at 0.5
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of the positive outcome, one per row (a 1-D array)."""
@@ -212,8 +251,8 @@ def fit_model(
     """Choose a learner by inner cross-validation on these rows only, calibrate it, refit it.
 
     Candidates are `learners` and, when there are several, their average. Each is scored by
-    the Brier score of its Platt-calibrated out-of-fold probabilities; the simplest candidate
-    within one standard error of the best wins. Those out-of-fold probabilities also fit the
+    the accuracy at 0.5 of its Platt-calibrated out-of-fold probabilities; the simplest
+    candidate within one standard error of the best wins (`choose_candidate`). Those out-of-fold probabilities also fit the
     winner's calibration, so it is learnt on rows the learner had not seen. Inner folds:
     5 below 1,000 rows (a steadier choice where it is cheap), else 3. With `groups` (a pupil
     per row, when a pupil has rows at several dates) no pupil is in both sides of an inner
@@ -267,8 +306,8 @@ def _fit_model(
     if len(learners) > 1:
         raw[AVERAGE] = np.mean([raw[name] for name in learners], axis=0)
     calibrations = {name: PlattScaling.fit(scores, y) for name, scores in raw.items()}
-    errors = {name: (calibrations[name].apply(raw[name]) - y) ** 2 for name in raw}
-    best = _simplest_within_one_se(errors)
+    calibrated = {name: calibrations[name].apply(raw[name]) for name in raw}
+    best = choose_candidate(calibrated, y)
     members = list(learners) if best == AVERAGE else [best]
     text = categorical_columns(X)
     reference = {
@@ -282,24 +321,55 @@ def _fit_model(
         columns=list(X.columns),
         text_columns=text,
         reference=reference,
-        candidate_brier={name: float(error.mean()) for name, error in errors.items()},
+        candidate_brier={name: float(np.mean((p - y) ** 2)) for name, p in calibrated.items()},
+        candidate_accuracy={
+            name: float(np.mean((p >= 0.5) == (y == 1))) for name, p in calibrated.items()
+        },
     )
 
 
+def choose_candidate(calibrated: dict[str, np.ndarray], y: np.ndarray) -> str:
+    """The simplest candidate whose accuracy at 0.5 is within one standard error of the best.
+
+    `calibrated` holds each candidate's calibrated out-of-fold risks, simplest first. Accuracy
+    at 0.5 is the decision a school acts on and what published results report; selecting on
+    Brier alone picked the smoother learners on Portuguese with G1/G2 and lost a point of
+    accuracy (RESULTS.md). A candidate whose Brier score is more than three standard errors
+    worse than the best cannot win however accurate: its risks would be too coarse to read as
+    probabilities (a tree's four leaf rates where the truth is a smooth curve).
+    """
+    y = np.asarray(y, dtype=int)
+    brier = {name: (p - y) ** 2 for name, p in calibrated.items()}
+    eligible = set(_within_se(brier, factor=BRIER_GUARD_SE))
+    errors = {
+        name: ((p >= 0.5) != (y == 1)).astype(float)
+        for name, p in calibrated.items()
+        if name in eligible
+    }
+    return _simplest_within_one_se(errors)
+
+
 def _simplest_within_one_se(errors: dict[str, np.ndarray]) -> str:
-    """The first (simplest) candidate whose Brier score is within one standard error of the best.
+    """The first (simplest) candidate whose mean error is within one standard error of the best.
 
     On a few hundred pupils the learners often tie within noise; then the simpler one is the
     safer choice (the "one-standard-error rule", Hastie, Tibshirani & Friedman, ch. 7.10).
     The error is that of the per-pupil difference to the best candidate.
     """
+    return _within_se(errors, factor=1.0)[0]
+
+
+def _within_se(errors: dict[str, np.ndarray], *, factor: float) -> list[str]:
+    """Candidates, in order, whose mean per-pupil error exceeds the best's by at most
+    `factor` standard errors of the per-pupil difference."""
     best = min(errors, key=lambda name: errors[name].mean())
+    close = []
     for name, error in errors.items():
         difference = error - errors[best]
         standard_error = difference.std(ddof=1) / math.sqrt(len(difference))
-        if difference.mean() <= standard_error:
-            return name
-    return best
+        if difference.mean() <= factor * standard_error:
+            close.append(name)
+    return close
 
 
 def explain(model: FittedModel, X_row_frame: pd.DataFrame, top: int = 3) -> list[tuple[str, float]]:
@@ -494,6 +564,7 @@ class Evaluation:
     fold_metrics: list[dict[str, float]]
     learners: list[str]
     candidate_brier: list[dict[str, float]]
+    candidate_accuracy: list[dict[str, float]]
     oof_probability: np.ndarray  # mean over repeats of each row's out-of-fold risk
     k_fraction: float  # share of pupils flagged (the mean k / test-fold size)
 
@@ -530,7 +601,7 @@ def evaluate(
         for i, (train, test) in enumerate(splits)
     )
     probability_sum = np.zeros(len(y))
-    for (_, test), (_, _, _, probability) in zip(splits, results, strict=True):
+    for (_, test), (*_, probability) in zip(splits, results, strict=True):
         probability_sum[test] += probability
     metrics = [result[0] for result in results]
     tested = sum(len(test) for _, test in splits)
@@ -538,6 +609,7 @@ def evaluate(
         fold_metrics=metrics,
         learners=[result[1] for result in results],
         candidate_brier=[result[2] for result in results],
+        candidate_accuracy=[result[3] for result in results],
         oof_probability=probability_sum / repeats,
         k_fraction=sum(fold["k"] for fold in metrics) / tested,
     )
@@ -552,7 +624,7 @@ def _evaluate_fold(
     seed: int,
     k_fraction: float | None,
     learners: Sequence[str],
-) -> tuple[dict[str, float], str, dict[str, float], np.ndarray]:
+) -> tuple[dict[str, float], str, dict[str, float], dict[str, float], np.ndarray]:
     model = fit_model(X.iloc[train], y[train], seed=seed, learners=learners)
     probability = model.predict_proba(X.iloc[test])
     k = choose_k(len(test), prevalence=float(y[train].mean()), k_fraction=k_fraction)
@@ -560,6 +632,7 @@ def _evaluate_fold(
         score_predictions(y[test], probability, k),
         model.learner,
         model.candidate_brier,
+        model.candidate_accuracy,
         probability,
     )
 

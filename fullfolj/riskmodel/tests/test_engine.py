@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.metrics import roc_auc_score
 
 from fullfolj.riskmodel import engine
 from fullfolj.riskmodel.cli import evaluate_csv_command
@@ -246,6 +247,7 @@ def test_calibrated_risks_match_the_true_risks() -> None:
     oracle_brier = np.mean((truth - outcome) ** 2)  # the best any model can do here
     assert np.mean((predicted - outcome) ** 2) < oracle_brier + 0.01
     assert set(model.candidate_brier) == {*engine.LEARNERS, engine.AVERAGE}
+    assert set(model.candidate_accuracy) == set(model.candidate_brier)
     assert model.learner in model.candidate_brier
 
 
@@ -365,6 +367,7 @@ def test_the_command_prints_parseable_metrics_last(tmp_path: Path) -> None:
     assert metrics["rows"] == "200"
     assert metrics["inputs"] == "2"  # absence and club: noise dropped, sex audited
     assert metrics["learner"] == "logistic_regression"
+    assert 0 <= float(metrics["inner_accuracy_logistic_regression"]) <= 1
     for name in ("roc_auc", "accuracy", "precision_at_k", "recall_at_k", "brier", "k"):
         assert 0 <= float(metrics[name]) <= (200 if name == "k" else 1)
 
@@ -393,3 +396,64 @@ def test_a_threshold_outcome_is_won_by_the_decision_tree() -> None:
     risk = model.predict_proba(pd.DataFrame({"grade": [9.0, 10.0], "noise": [0.0, 0.0]}))
     assert risk[0] > 0.85
     assert risk[1] < 0.15
+
+
+# ---------------------------------------------------------------------------------------------
+# Choosing the learner
+
+
+def _risks(y: np.ndarray, right: np.ndarray, confidence: np.ndarray | float) -> np.ndarray:
+    """Risks that call `right` pupils correctly at 0.5 with this confidence, the rest wrongly."""
+    predicted = np.where(right, y, 1 - y)
+    return np.where(predicted == 1, confidence, 1 - confidence)
+
+
+def test_the_simplest_candidate_as_accurate_within_noise_wins_despite_a_worse_brier() -> None:
+    # 400 pupils: "tree" wrong on 30, "smooth" on 28 others, with sharper risks: a tie on
+    # accuracy, a Brier score between one and three standard errors better for "smooth".
+    y = np.random.default_rng(11).integers(0, 2, 400)
+    right_tree = np.arange(400) >= 30
+    right_smooth = (np.arange(400) < 10) | (np.arange(400) >= 38)
+    calibrated = {
+        "tree": _risks(y, right_tree, 0.8),
+        "smooth": _risks(y, right_smooth, np.random.default_rng(1).uniform(0.75, 1.0, 400)),
+    }
+    brier = {name: (p - y) ** 2 for name, p in calibrated.items()}
+    assert brier["smooth"].mean() < brier["tree"].mean()
+    assert engine.choose_candidate(calibrated, y) == "tree"
+    # Selecting on Brier alone, as before, would have taken the smooth one.
+    assert engine._simplest_within_one_se(brier) == "smooth"
+
+
+def test_a_clearly_less_accurate_simple_candidate_loses() -> None:
+    y = np.random.default_rng(12).integers(0, 2, 400)
+    calibrated = {
+        "simple": _risks(y, np.arange(400) >= 60, 0.7),  # 60 wrong
+        "good": _risks(y, np.arange(400) >= 20, 0.7),  # 20 wrong
+    }
+    assert engine.choose_candidate(calibrated, y) == "good"
+
+
+def test_a_candidate_far_worse_calibrated_cannot_win_on_accuracy() -> None:
+    # The same decisions at 0.5, but "coarse" says 0.51 or 0.49 where "sharp" says 0.99 or 0.01.
+    y = np.random.default_rng(13).integers(0, 2, 400)
+    right = np.arange(400) >= 12
+    calibrated = {"coarse": _risks(y, right, 0.51), "sharp": _risks(y, right, 0.99)}
+    assert engine.choose_candidate(calibrated, y) == "sharp"
+
+
+def test_the_ranked_tree_decides_like_its_tree_and_orders_pupils_within_a_leaf() -> None:
+    # Fail iff the grade is below 10, and within each side absence adds risk.
+    rng = np.random.default_rng(8)
+    n = 800
+    grade = rng.integers(0, 21, n).astype(float)
+    absence = rng.normal(size=n)
+    risk = 1 / (1 + np.exp(-(np.where(grade < 10, 2.0, -2.0) + 1.5 * absence)))
+    y = (rng.random(n) < risk).astype(int)
+    X = np.column_stack([grade, absence])
+    ranked = engine.RankedTree(max_depth=2, random_state=0).fit(X, y)
+    p = ranked.predict_proba(X)[:, 1]
+    leaf = ranked.tree_.predict_proba(X)[:, 1]
+    assert np.array_equal(p >= 0.5, leaf >= 0.5)
+    assert np.max(np.abs(p - leaf)) <= engine.RankedTree.TIE_WEIGHT
+    assert roc_auc_score(y, p) > roc_auc_score(y, leaf) + 0.02
