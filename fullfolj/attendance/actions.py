@@ -131,6 +131,9 @@ def _in(values: Sequence[object]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+Statement = tuple[str, list[object]]
+
+
 def refresh_pupil_days(
     pairs: set[tuple[int, dt.date]], *, subjects: set[int] | None = None,
     rows_deleted: bool = True,
@@ -143,44 +146,76 @@ def refresh_pupil_days(
     one lesson): only those subject weeks are recomputed. `rows_deleted=False`: no lesson row
     of these pairs was deleted, so no aggregate can have lost all its rows (one query less).
     """
+    run_together(_refresh_statements(pairs, subjects=subjects, rows_deleted=rows_deleted))
+
+
+def run_together(statements: list[Statement]) -> list[list[tuple]]:
+    """Run the statements in order; each one's rows (empty for writes).
+
+    On PostgreSQL they go in one round trip (the driver binds the values client-side, and the
+    server runs them one after the other, each seeing the ones before): a save's writes then
+    wait once for the database, not once each.
+    """
+    results: list[list[tuple]] = []
+    if not statements:
+        return results
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(statements) > 1:
+            cursor.execute("; ".join(sql for sql, _params in statements),
+                           [value for _sql, params in statements for value in params])
+            while True:
+                results.append(cursor.fetchall() if cursor.description else [])
+                if not cursor.cursor.nextset():
+                    break
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                results.append(cursor.fetchall() if cursor.description else [])
+    return results
+
+
+def _refresh_statements(
+    pairs: set[tuple[int, dt.date]], *, subjects: set[int] | None, rows_deleted: bool,
+) -> list[Statement]:
     if not pairs:
-        return
+        return []
     pupils = sorted({pupil for pupil, _day in pairs})
     dates = sorted({day for _pupil, day in pairs})
     weeks = sorted({_monday(day) for day in dates})
     week_days = [week + dt.timedelta(days=n) for week in weeks for n in range(7)]
     day_table, week_table = PupilDay._meta.db_table, PupilSubjectWeek._meta.db_table
     lesson_table, rows_table = Lesson._meta.db_table, LessonAttendance._meta.db_table
-    with connection.cursor() as cursor:
-        if rows_deleted:
-            # Aggregates whose lesson rows are all gone; the upserts below keep the others.
-            cursor.execute(
-                f"DELETE FROM {day_table} WHERE pupil_id IN ({_in(pupils)}) "  # noqa: S608
-                f"AND date IN ({_in(dates)}) AND NOT EXISTS (SELECT 1 FROM {rows_table} la "
-                f"WHERE la.pupil_id = {day_table}.pupil_id AND la.date = {day_table}.date)",
-                [*pupils, *dates])
-            cursor.execute(
-                f"DELETE FROM {week_table} WHERE pupil_id IN ({_in(pupils)}) "  # noqa: S608
-                f"AND week IN ({_in(weeks)}) AND NOT EXISTS (SELECT 1 FROM {rows_table} la "
-                f"JOIN {lesson_table} l ON l.id = la.lesson_id "
-                f"WHERE la.pupil_id = {week_table}.pupil_id AND la.date IN ({_in(week_days)}) "
-                f"AND l.date IN ({_in(week_days)}) AND l.subject_id = {week_table}.subject_id "
-                f"AND {_monday_sql('la.date')} = {week_table}.week)",
-                [*pupils, *weeks, *week_days, *week_days])
-        where = f"WHERE pupil_id IN ({_in(pupils)}) AND date IN ({_in(dates)})"
-        cursor.execute(
-            _aggregate_sql(where) + _upsert(day_table, "pupil_id, date", _AGGREGATE_COLUMNS),
-            [*pupils, *dates])
-        # The subject weeks holding those dates, recomputed from every day of each week.
-        where = f"WHERE la.pupil_id IN ({_in(pupils)}) AND la.date IN ({_in(week_days)})"
-        params: list[object] = [*pupils, *week_days]
-        if subjects is not None:
-            where += f" AND l.subject_id IN ({_in(sorted(subjects))})"
-            params += sorted(subjects)
-        cursor.execute(
-            _subject_week_sql(where, few=True)
-            + _upsert(week_table, "pupil_id, subject_id, week", _SUBJECT_WEEK_COLUMNS),
-            params)
+    statements: list[Statement] = []
+    if rows_deleted:
+        # Aggregates whose lesson rows are all gone; the upserts below keep the others.
+        statements.append((
+            f"DELETE FROM {day_table} WHERE pupil_id IN ({_in(pupils)}) "  # noqa: S608
+            f"AND date IN ({_in(dates)}) AND NOT EXISTS (SELECT 1 FROM {rows_table} la "
+            f"WHERE la.pupil_id = {day_table}.pupil_id AND la.date = {day_table}.date)",
+            [*pupils, *dates]))
+        statements.append((
+            f"DELETE FROM {week_table} WHERE pupil_id IN ({_in(pupils)}) "  # noqa: S608
+            f"AND week IN ({_in(weeks)}) AND NOT EXISTS (SELECT 1 FROM {rows_table} la "
+            f"JOIN {lesson_table} l ON l.id = la.lesson_id "
+            f"WHERE la.pupil_id = {week_table}.pupil_id AND la.date IN ({_in(week_days)}) "
+            f"AND l.date IN ({_in(week_days)}) AND l.subject_id = {week_table}.subject_id "
+            f"AND {_monday_sql('la.date')} = {week_table}.week)",
+            [*pupils, *weeks, *week_days, *week_days]))
+    where = f"WHERE pupil_id IN ({_in(pupils)}) AND date IN ({_in(dates)})"
+    statements.append((
+        _aggregate_sql(where) + _upsert(day_table, "pupil_id, date", _AGGREGATE_COLUMNS),
+        [*pupils, *dates]))
+    # The subject weeks holding those dates, recomputed from every day of each week.
+    where = f"WHERE la.pupil_id IN ({_in(pupils)}) AND la.date IN ({_in(week_days)})"
+    params: list[object] = [*pupils, *week_days]
+    if subjects is not None:
+        where += f" AND l.subject_id IN ({_in(sorted(subjects))})"
+        params += sorted(subjects)
+    statements.append((
+        _subject_week_sql(where, few=True)
+        + _upsert(week_table, "pupil_id, subject_id, week", _SUBJECT_WEEK_COLUMNS),
+        params))
+    return statements
 
 
 PRESENT: dict[str, Any] = {
@@ -235,6 +270,61 @@ _CHANGE_COLUMNS = (("attendance_id", "bigint"), ("lesson_id", "bigint"), ("versi
                    ("old", "jsonb"), ("new", "jsonb"))
 
 
+def _marks_statement(created: list[LessonAttendance], updated: list[LessonAttendance],
+                     history: list[AttendanceChange]) -> Statement:
+    """PostgreSQL: new marks, changed marks and their history rows in one statement (data-
+    modifying WITH), returning ("m", id, pupil) per new mark and ("h", id, mark id) per
+    history row. A history row of a new mark finds its id by the pupil (one mark per pupil)."""
+    marks, changes = LessonAttendance._meta.db_table, AttendanceChange._meta.db_table
+    day, when = connection.ops.adapt_datefield_value, connection.ops.adapt_datetimefield_value
+    new = [(r.lesson_id, r.pupil_id, r.organiser_id, day(r.date), r.scheduled_minutes,
+            r.absent_minutes, r.late_minutes, r.is_valid, r.reason_id) for r in created]
+    changed = [(r.pk, r.absent_minutes, r.late_minutes, r.is_valid, r.reason_id) for r in updated]
+    kept = [(c.attendance.pupil_id, c.attendance.pk, c.lesson_id, c.version, c.changed_by_id,
+             when(c.changed_at), _as_json(c.old), _as_json(c.new)) for c in history]
+    names = ", ".join(name for name, _kind in _MARK_COLUMNS)
+
+    def arrays(kinds: Sequence[str]) -> str:
+        return ", ".join(f"%s::{kind}[]" for kind in kinds)
+
+    def columns(rows: list[tuple], width: int) -> list[list[object]]:
+        return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+    # Only our table and column names and placeholders are formatted in.
+    sql = (
+        f"WITH new AS (INSERT INTO {marks} ({names}) "  # noqa: S608
+        f"SELECT * FROM UNNEST({arrays([kind for _name, kind in _MARK_COLUMNS])}) "
+        "RETURNING id, pupil_id), "
+        f"changed AS (UPDATE {marks} la SET absent_minutes = u.absent, late_minutes = u.late, "
+        "is_valid = u.is_valid, reason_id = u.reason_id "
+        f"FROM UNNEST({arrays(['bigint', 'smallint', 'smallint', 'boolean', 'bigint'])}) "
+        "AS u(id, absent, late, is_valid, reason_id) WHERE la.id = u.id RETURNING la.id), "
+        f"kept AS (INSERT INTO {changes} (attendance_id, lesson_id, version, changed_by_id, "
+        "changed_at, old, new) SELECT COALESCE(h.mark, new.id), h.lesson, h.version, h.by, "
+        "h.at, h.old, h.new FROM UNNEST("
+        f"{arrays(['bigint', 'bigint', 'bigint', 'integer', 'bigint', 'timestamptz', 'jsonb', 'jsonb'])}) "
+        "AS h(pupil, mark, lesson, version, by, at, old, new) "
+        "LEFT JOIN new ON h.mark IS NULL AND new.pupil_id = h.pupil RETURNING id, attendance_id) "
+        "SELECT 'm', id, pupil_id FROM new UNION ALL SELECT 'h', id, attendance_id FROM kept")
+    return sql, [*columns(new, len(_MARK_COLUMNS)), *columns(changed, 5), *columns(kept, 8)]
+
+
+def _mark_written(created: list[LessonAttendance], history: list[AttendanceChange],
+                  rows: list[tuple]) -> None:
+    """The ids _marks_statement read back, set on the objects as bulk_create would."""
+    marks = {pupil: pk for kind, pk, pupil in rows if kind == "m"}
+    for row in created:
+        mark_saved(row, marks[row.pupil_id])
+    kept = {mark: pk for kind, pk, mark in rows if kind == "h"}
+    for change in history:
+        change.attendance_id = change.attendance.pk
+        mark_saved(change, kept[change.attendance_id])
+
+
+def _as_json(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value)  # None: SQL NULL, as the ORM writes
+
+
 def _insert_marks(rows: list[LessonAttendance]) -> None:
     """The register's new marks, checked by the caller, in one statement."""
     if not rows:
@@ -253,13 +343,9 @@ def _insert_history(changes: list[AttendanceChange]) -> None:
     if not changes:
         return
     when = connection.ops.adapt_datetimefield_value
-
-    def as_json(value: dict[str, Any] | None) -> str | None:  # None: SQL NULL, as the ORM
-        return None if value is None else json.dumps(value)
-
     ids = insert_rows(AttendanceChange, _CHANGE_COLUMNS, [
         (c.attendance.pk, c.lesson_id, c.version, c.changed_by_id, when(c.changed_at),
-         as_json(c.old), as_json(c.new)) for c in changes
+         _as_json(c.old), _as_json(c.new)) for c in changes
     ], returning="attendance_id")
     for change in changes:
         change.attendance_id = change.attendance.pk
@@ -377,17 +463,26 @@ def register_lesson(
             history.append(AttendanceChange(attendance=row, lesson=lesson,
                                             version=lesson.version, changed_by=by,
                                             changed_at=now, old=old, new=new))
-    _insert_marks(created)
-    LessonAttendance.objects.bulk_update(
-        updated, ["absent_minutes", "late_minutes", "is_valid", "reason"]
-    )
-    _insert_history(history)
-    refresh_pupil_days({(row.pupil_id, row.date) for row in (*created, *updated)},
-                       subjects={lesson.subject_id}, rows_deleted=False)
-    send_times = notices.schedule_for_days(
-        (change.attendance.pupil_id, lesson.date) for change in history
-        if notices.is_invalid(change.old) or notices.is_invalid(change.new)
-    )
+    told = {(change.attendance.pupil_id, lesson.date) for change in history
+            if notices.is_invalid(change.old) or notices.is_invalid(change.new)}
+    refresh = _refresh_statements({(row.pupil_id, row.date) for row in (*created, *updated)},
+                                  subjects={lesson.subject_id}, rows_deleted=False)
+    if connection.vendor == "postgresql":
+        # Marks, history, aggregates and the day's invalid lessons: one round trip.
+        invalid = notices.invalid_lessons_statement(told) if told else None
+        results = run_together([_marks_statement(created, updated, history), *refresh,
+                                *([invalid] if invalid else [])])
+        _mark_written(created, history, results[0])
+        rows = notices.invalid_lessons_rows(results[-1]) if invalid else []
+    else:
+        _insert_marks(created)
+        LessonAttendance.objects.bulk_update(
+            updated, ["absent_minutes", "late_minutes", "is_valid", "reason"]
+        )
+        _insert_history(history)
+        run_together(refresh)
+        rows = None
+    send_times = notices.schedule_for_days(told, invalid=rows)
     if send_times:
         transaction.on_commit(lambda: notice_tasks.wake_deliverer(min(send_times)))
     return history

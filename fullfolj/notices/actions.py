@@ -116,7 +116,8 @@ def is_invalid(mark: dict[str, object] | None) -> bool:
     return bool(mark and mark["absent_minutes"] and mark["is_valid"] is False)
 
 
-def schedule_for_days(pairs: Iterable[tuple[int, dt.date]]) -> list[dt.datetime]:
+def schedule_for_days(pairs: Iterable[tuple[int, dt.date]], *,
+                      invalid: list[tuple] | None = None) -> list[dt.datetime]:
     """Schedule, move or cancel the notices of these (pupil, day) pairs; return new send times.
 
     Call inside the transaction that changed the pupils' marks. Every guardian of a pupil with
@@ -125,16 +126,21 @@ def schedule_for_days(pairs: Iterable[tuple[int, dt.date]]) -> list[dt.datetime]
     left without invalid absence has its pending notices cancelled. Notices already sent or
     being sent stay: one message per pupil, guardian and day, so invalid absence registered
     after the day's message went out is not sent again (the pupil page shows it).
+
+    `invalid`: invalid_lessons_rows of these pairs, when the caller read them already.
     """
     pairs = set(pairs)
     if not pairs:
         return []
     now = clock.now()
-    pupils = {pupil for pupil, _day in pairs}
-    days = {day for _pupil, day in pairs}
     last_end: dict[tuple[int, dt.date], dt.datetime] = {}
     contacts: dict[int, dict[int, str]] = {}
-    for pupil, day, start, minutes, guardian, email, phone in _invalid_lessons(pupils, days):
+    if invalid is None:
+        sql, params = invalid_lessons_statement(pairs)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            invalid = invalid_lessons_rows(cursor.fetchall())
+    for pupil, day, start, minutes, guardian, email, phone in invalid:
         if (pupil, day) in pairs:
             end = start + dt.timedelta(minutes=minutes)
             last_end[pupil, day] = max(end, last_end.get((pupil, day), end))
@@ -155,17 +161,18 @@ def schedule_for_days(pairs: Iterable[tuple[int, dt.date]]) -> list[dt.datetime]
     return times
 
 
-def _invalid_lessons(pupils: set[int], days: set[dt.date]) -> list[tuple]:
-    """The pupils' invalid absences on those days, each with every guardian (or None) and
-    their contact details: pupil, date, lesson start, minutes, guardian, email, phone.
+def invalid_lessons_statement(pairs: Iterable[tuple[int, dt.date]]) -> tuple[str, list]:
+    """The pairs' pupils' invalid absences on those days, each with every guardian (or None)
+    and their contact details: pupil, date, lesson start, minutes, guardian, email, phone.
 
     One statement of our own on the save's path (Django's compiling of the two queries it
-    replaces cost more than running them).
+    replaces cost more than running them); the register sends it with its writes.
     """
     ops = connection.ops
     marks, lessons = LessonAttendance._meta.db_table, Lesson._meta.db_table
     links, guardians = Guardianship._meta.db_table, Guardian._meta.db_table
-    pupil_list, day_list = sorted(pupils), sorted(days)
+    pupil_list = sorted({pupil for pupil, _day in pairs})
+    day_list = sorted({day for _pupil, day in pairs})
     sql = (f"SELECT la.pupil_id, la.date, l.start, l.minutes, gs.guardian_id, g.email, g.phone "  # noqa: S608
            f"FROM {marks} la JOIN {lessons} l ON l.id = la.lesson_id "
            f"LEFT JOIN {links} gs ON gs.pupil_id = la.pupil_id "
@@ -173,10 +180,11 @@ def _invalid_lessons(pupils: set[int], days: set[dt.date]) -> list[tuple]:
            f"WHERE la.pupil_id IN ({', '.join(['%s'] * len(pupil_list))}) "
            f"AND la.date IN ({', '.join(['%s'] * len(day_list))}) "
            "AND la.is_valid = %s AND la.absent_minutes > 0")
-    params = [*pupil_list, *(ops.adapt_datefield_value(day) for day in day_list), False]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    return sql, [*pupil_list, *(ops.adapt_datefield_value(day) for day in day_list), False]
+
+
+def invalid_lessons_rows(rows: list[tuple]) -> list[tuple]:
+    """invalid_lessons_statement's rows with dates and datetimes as Python's."""
     if connection.vendor == "postgresql":
         return rows
     # SQLite hands back text: the date, and the start in UTC without its zone.
