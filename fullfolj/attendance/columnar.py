@@ -8,8 +8,14 @@ aggregate up to date one school day at a time. The screening engine reads the ag
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 # PupilDay's figures, in its column order.
 DAY_COLUMNS = (
@@ -88,3 +94,178 @@ def _keys(days: pl.DataFrame) -> np.ndarray:
     # 16 bits of days since 1970 reach 2149; pupil ids keep the other 47.
     pupil = days["pupil_id"].to_numpy().astype(np.int64)
     return (pupil << 16) | days["date"].to_physical().to_numpy().astype(np.int64)
+
+
+# --- Re-importing a year: the aggregate straight from the lesson records' Parquet files ----
+
+_PACK = 17  # bits per figure packed into a float64 weight: three lanes stay under 2**53
+_MAX_CELLS = 1_500_000_000  # (pupil id range × calendar days) past which ids are hashed
+
+
+def read_pupil_days(paths: Sequence[str | Path]) -> pl.DataFrame:
+    """`pupil_days` of every lesson record in the Parquet files `paths`, in (pupil, date) order.
+
+    For re-importing a year of lesson records. The files' statistics give the pupil ids and
+    dates; every pupil day is a cell of a (pupil, calendar day) grid, and each file, read for
+    LESSON_COLUMNS only (the next one read in a thread meanwhile), is summed into its cells
+    with `np.bincount`: no hash grouping and no sort, and the grid's non-empty cells read in
+    memory order are already in (pupil, date) order. Figures are packed three to a float64
+    weight, exact while a day's sum stays under 2**17 (checked; else summed one by one). Pupil
+    ids too sparse for a grid, or files without statistics, take `pupil_days` and
+    `in_pupil_order`.
+    """
+    bounds = _bounds([Path(p) for p in paths])
+    if bounds is None:
+        frames = [pupil_days(pl.scan_parquet(p).select(LESSON_COLUMNS)) for p in paths]
+        days = pl.concat(pl.collect_all(frames)) if frames else pupil_days(_no_lessons())
+        return in_pupil_order(days.lazy().collect())
+    low, high, first, last = bounds
+    pupils, calendar = high - low + 1, last - first + 1
+    grid = np.zeros((len(DAY_COLUMNS), pupils, calendar), np.int16)  # figure, pupil, day
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending = reader.submit(_read, paths[0]) if paths else None
+        for i in range(len(paths)):
+            lessons = pending.result()  # type: ignore[union-attr]
+            pending = reader.submit(_read, paths[i + 1]) if i + 1 < len(paths) else None
+            if lessons.height:
+                _add_to_grid(grid, lessons, low, first)
+    present = grid[0] > 0  # the cells with lessons: PupilDay's rows
+    cells = np.flatnonzero(present)
+    columns = {
+        "pupil_id": pl.Series("pupil_id", (cells // calendar + low).astype(np.int32)),
+        "date": pl.Series("date", (cells % calendar + first).astype(np.int32)).cast(pl.Date),
+    }
+    for i, name in enumerate(DAY_COLUMNS):
+        columns[name] = pl.Series(name, grid[i].ravel().take(cells))
+    return pl.DataFrame(columns)
+
+
+def _no_lessons() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "pupil_id": pl.Int32,
+            "date": pl.Date,
+            "scheduled_minutes": pl.Int16,
+            "absent_minutes": pl.Int16,
+            "late_minutes": pl.Int16,
+            "is_valid": pl.Boolean,
+        }
+    )
+
+
+def _bounds(paths: Sequence[Path]) -> tuple[int, int, int, int] | None:
+    """(least, greatest pupil id, first, last epoch day) from the Parquet statistics, or None
+    when a file has none or the grid would be too large."""
+    lows, highs, firsts, lasts = [], [], [], []
+    for path in paths:
+        meta = pq.ParquetFile(path).metadata
+        names = meta.schema.to_arrow_schema().names
+        pupil, date = names.index("pupil_id"), names.index("date")
+        for group in range(meta.num_row_groups):
+            if not meta.row_group(group).num_rows:
+                continue
+            ids = meta.row_group(group).column(pupil).statistics
+            dates = meta.row_group(group).column(date).statistics
+            if ids is None or dates is None or not (ids.has_min_max and dates.has_min_max):
+                return None
+            lows.append(ids.min)
+            highs.append(ids.max)
+            firsts.append(dates.min)
+            lasts.append(dates.max)
+    if not lows:
+        return None
+    low, high = int(min(lows)), int(max(highs))
+    first, last = (min(firsts) - _EPOCH).days, (max(lasts) - _EPOCH).days
+    if (high - low + 1) * (last - first + 1) > _MAX_CELLS:
+        return None
+    return low, high, first, last
+
+
+_EPOCH = dt.date(1970, 1, 1)
+_MINUTES = ("scheduled_minutes", "absent_minutes", "late_minutes")
+
+
+def _read(path: str | Path) -> pl.DataFrame:
+    # One thread: the reader runs beside the summing, not against it.
+    return pl.from_arrow(pq.read_table(path, columns=list(LESSON_COLUMNS), use_threads=False))
+
+
+def _add_to_grid(grid: np.ndarray, lessons: pl.DataFrame, low: int, first: int) -> None:
+    """Sum one file's lesson records into their (pupil, day) cells of `grid`."""
+    start, end, day0, day1 = lessons.select(
+        start=pl.col("pupil_id").min(),
+        end=pl.col("pupil_id").max() + 1,
+        day0=pl.col("date").to_physical().min(),
+        day1=pl.col("date").to_physical().max() + 1,
+    ).row(0)
+    days = day1 - day0
+    cells = (end - start) * days  # the file's block of the grid, summed compactly
+    cell = lessons.select(
+        (pl.col("pupil_id").cast(pl.Int64) - start) * days + (pl.col("date").to_physical() - day0)
+    ).to_series()
+    figures = lesson_sums(lessons, cell.to_numpy(), cells)
+    rows, columns = slice(start - low, end - low), slice(day0 - first, day1 - first)
+    for i, name in enumerate(DAY_COLUMNS):
+        grid[i, rows, columns] += figures[name].reshape(end - start, days).astype(np.int16)
+
+
+def lesson_sums(lessons: pl.DataFrame, cell: np.ndarray, cells: int) -> dict[str, np.ndarray]:
+    """PupilDay's figures (DAY_COLUMNS, int64) of the lesson records summed per `cell` (each
+    record's cell number, 0 to `cells` - 1: a pupil day) with `np.bincount`.
+
+    Three figures share one float64 weight in 17-bit lanes, exact while a cell's sum stays
+    under 2**17 (checked from the records' largest figure and the cell's lesson count; else
+    each figure is summed on its own). A sum beyond Int16, PupilDay's type, is refused.
+    Used to re-import a year and by the nightly screening.
+    """
+    if not lessons.height:
+        return {name: np.zeros(cells, np.int64) for name in DAY_COLUMNS}
+    most, least = lessons.select(
+        most=pl.max_horizontal(pl.col(_MINUTES).max()),
+        least=pl.min_horizontal(pl.col(_MINUTES).min()),
+    ).row(0)
+    absent = pl.col("absent_minutes").cast(pl.Float64)
+    valid, invalid = pl.col("is_valid") == True, pl.col("is_valid") == False  # noqa: E712
+    lane1, lane2 = float(1 << _PACK), float(1 << (2 * _PACK))
+    prepared = lessons.select(  # one select: Polars computes the columns side by side
+        packed=pl.col("scheduled_minutes").cast(pl.Float64)
+        + absent * lane1
+        + pl.col("late_minutes").cast(pl.Float64) * lane2,
+        split=pl.when(valid).then(absent).otherwise(0.0)
+        + pl.when(invalid).then(absent).otherwise(0.0) * lane1
+        + (pl.col("late_minutes") > 0).cast(pl.Float64) * lane2,
+    )
+    count = np.bincount(cell, minlength=cells)
+    figures: dict[str, np.ndarray] = {"lessons": count}
+    if least >= 0 and int(count.max()) * max(most, 1) < 1 << _PACK:
+        mask = (1 << _PACK) - 1
+        packed = np.bincount(cell, prepared["packed"].to_numpy(), cells).astype(np.int64)
+        split = np.bincount(cell, prepared["split"].to_numpy(), cells).astype(np.int64)
+        figures["scheduled_minutes"] = packed & mask
+        figures["absent_minutes"] = (packed >> _PACK) & mask
+        figures["late_minutes"] = packed >> (2 * _PACK)
+        figures["valid_minutes"] = split & mask
+        figures["invalid_minutes"] = (split >> _PACK) & mask
+        figures["late_count"] = split >> (2 * _PACK)
+    else:  # a day's sum could spill into the next lane (or a figure is negative): one by one
+        weights = lessons.select(
+            scheduled_minutes=pl.col("scheduled_minutes").cast(pl.Float64),
+            absent_minutes=absent,
+            late_minutes=pl.col("late_minutes").cast(pl.Float64),
+            valid_minutes=pl.when(valid).then(absent).otherwise(0.0),
+            invalid_minutes=pl.when(invalid).then(absent).otherwise(0.0),
+            late_count=(pl.col("late_minutes") > 0).cast(pl.Float64),
+        )
+        for name in weights.columns:
+            summed = np.bincount(cell, weights[name].to_numpy(), cells)
+            figures[name] = np.rint(summed).astype(np.int64)
+    figures["unknown_minutes"] = (
+        figures["absent_minutes"] - figures["valid_minutes"] - figures["invalid_minutes"]
+    )
+    for name, values in figures.items():
+        if len(values) and not _SMALLINT[0] <= values.min() <= values.max() <= _SMALLINT[1]:
+            raise ValueError(f"lesson_sums: a pupil's day has {name} beyond PupilDay's smallint")
+    return figures
+
+
+_SMALLINT = (-(1 << 15), (1 << 15) - 1)

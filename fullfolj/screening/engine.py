@@ -319,7 +319,7 @@ def windows_for(rules: Iterable[Rule]) -> tuple[Window, ...]:
 
 
 def compute_indicators(
-    days: pl.DataFrame | pl.LazyFrame,
+    days: pl.DataFrame | pl.LazyFrame | None,
     *,
     as_of: dt.date,
     term_start: dt.date,
@@ -331,8 +331,12 @@ def compute_indicators(
     grade_rules: GradeRules | None = None,
     min_subject_minutes: int = 120,
     support: pl.DataFrame | pl.LazyFrame | None = None,
+    attendance: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Every indicator for every pupil at `as_of`, one row per pupil (issue 5, "Indicators").
+
+    `attendance`, instead of `days` (then None): the attendance sums kept from one school day
+    to the next by `screening.nightly.NightlyIndicators` for these windows.
 
     Pupils are those placed at `as_of` when `placements` is given, else those with a school day
     in any window. Per window `w` (prefix `w.key`): `_days`, `_scheduled`, `_absent`, `_valid`,
@@ -361,7 +365,10 @@ def compute_indicators(
     for window in windows:
         _check_window(window)
     bounds = {w.key: w.bounds(as_of, term_start) for w in windows}
-    attendance = _attendance_sums(days, bounds)
+    if attendance is None:
+        if days is None:
+            raise ValueError("compute_indicators needs the days or their attendance sums.")
+        attendance = _attendance_sums(days, bounds)
     recent_start = max(term_start, as_of - dt.timedelta(days=27))
     if not attendance.height or not attendance.filter(pl.col("recent_days") > 0).height:
         raise NoSchoolDaysError(
@@ -489,26 +496,42 @@ def _attendance_sums(
         grid[name] = np.zeros((len(cuts) - 1, len(pupils)), np.int64)
         grid[name][group_segment, row] = values
 
-    out: dict[str, object] = {"pupil_id": pupils.astype(np.int64)}
+    out: dict[str, np.ndarray] = {"pupil_id": pupils.astype(np.int64)}
     whole_rows = np.flatnonzero(whole)
     for key, (start, end) in spans.items():
         a, b = np.searchsorted(cuts, start), np.searchsorted(cuts, end)
         window = {name: values[a:b].sum(axis=0) for name, values in grid.items()}
-        for name in ("days", *_SUM_NAMES.values(), "whole_days", "skip_days", "irregular_days"):
-            out[f"{key}_{name}"] = window[name]
-        by_day = np.stack([window[f"wd{d}"] for d in range(1, 6)], axis=1)
-        best = by_day.max(axis=1, initial=0)
-        out[f"{key}_weekday_top"] = np.where(best > 0, by_day.argmax(axis=1) + 1, 0).astype(np.int8)
-        out[f"{key}_weekday_absent"] = best
         counted = segment[whole_rows]
         rows = whole_rows[(counted >= a) & (counted < b)]
-        out[f"{key}_longest_run"] = _longest_runs(rows, pupil[rows], pupils)
+        out.update(window_columns(key, window, _longest_runs(rows, pupil[rows], pupils)))
     recent = spans[LAST_4W.key]
     first_recent = max(recent[0], spans.get(TERM.key, recent)[0])
     a, b = np.searchsorted(cuts, first_recent), np.searchsorted(cuts, recent[1])
     out["recent_days"] = grid["days"][a:b].sum(axis=0)
-    no_peak = [pl.col(f"{key}_weekday_top").replace(0, None) for key in spans]
-    return pl.DataFrame(out).with_columns(no_peak)
+    return attendance_frame(out, list(spans))
+
+
+WINDOW_SUMS = ("days", *_SUM_NAMES.values(), "whole_days", "skip_days", "irregular_days")
+
+
+def window_columns(
+    key: str, window: Mapping[str, np.ndarray], longest_run: np.ndarray
+) -> dict[str, np.ndarray]:
+    """One window's columns of the indicators frame from its per-pupil sums (`days`, the
+    figures of `day_figures`) and longest whole-day runs. Shared with `screening.nightly`."""
+    out = {f"{key}_{name}": window[name] for name in WINDOW_SUMS}
+    by_day = np.stack([window[f"wd{d}"] for d in range(1, 6)], axis=1)
+    best = by_day.max(axis=1, initial=0)
+    out[f"{key}_weekday_top"] = np.where(best > 0, by_day.argmax(axis=1) + 1, 0).astype(np.int8)
+    out[f"{key}_weekday_absent"] = best
+    out[f"{key}_longest_run"] = longest_run
+    return out
+
+
+def attendance_frame(columns: Mapping[str, np.ndarray], keys: Iterable[str]) -> pl.DataFrame:
+    """The attendance part of the indicators frame; a weekday peak of 0 (no absence) is null."""
+    no_peak = [pl.col(f"{key}_weekday_top").replace(0, None) for key in keys]
+    return pl.DataFrame(dict(columns)).with_columns(no_peak)
 
 
 _LANE = 21  # bits per packed figure: 367 days of at most MAX_DAY_FIGURE stay under 2**21
@@ -516,8 +539,9 @@ _LANES = 3  # figures per int64
 MAX_DAY_FIGURE = 1440  # minutes in a day; PupilDay's figures for one pupil and day stay below
 
 
-def _day_figures() -> dict[str, pl.Expr]:
-    """Each figure summed per window, as a non-negative integer per pupil day."""
+def day_figures() -> dict[str, pl.Expr]:
+    """Each figure summed per window, as a non-negative integer per pupil day (over PupilDay's
+    columns and `date`; a window's `days` is its count of rows)."""
     whole = pl.col("absent_minutes") >= pl.col("scheduled_minutes")
     invalid_day = pl.col("invalid_minutes") > 0
     weekday = (pl.col("date").to_physical() + 3) % 7  # 0 = Monday: day 0 was a Thursday
@@ -550,13 +574,13 @@ def _day_stats(days: pl.LazyFrame) -> dict[str, object]:
 def _segment_sums(
     school_days: pl.LazyFrame, starts: np.ndarray, lanes: int
 ) -> dict[str, np.ndarray]:
-    """Each figure of `_day_figures` summed over the rows from each start to the next.
+    """Each figure of `day_figures` summed over the rows from each start to the next.
 
     `lanes` figures share one int64 in 21-bit lanes, so one `reduceat` pass sums three of them
     (a pass costs about the same whatever it carries); Polars builds the packed columns in
     parallel.
     """
-    figures = _day_figures()
+    figures = day_figures()
     names = list(figures)
     groups = [names[i : i + lanes] for i in range(0, len(names), lanes)]
     packed = school_days.select(

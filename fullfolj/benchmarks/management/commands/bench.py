@@ -20,6 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--pupils", type=int, help="size of the generated municipality")
         parser.add_argument("--repeat", type=int, default=3)
         parser.add_argument("--small", action="store_true", help=f"{SMALL_PUPILS} pupils")
+        parser.add_argument(
+            "--only",
+            type=lambda text: [name for name in text.split(",") if name],
+            default=[],
+            help="time only these paths (comma-separated; screening: full and floor always run)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         names = BENCHMARKS if options["name"] == "all" else (options["name"],)
@@ -42,6 +48,12 @@ class Command(BaseCommand):
                 raise CommandError("--pupils must be at least 50.")
             report = Report(name, self.stdout)
             module.run(
-                Options(pupils=pupils, repeat=options["repeat"], small=options["small"]), report
+                Options(
+                    pupils=pupils,
+                    repeat=options["repeat"],
+                    small=options["small"],
+                    extra={"only": options["only"]} if options["only"] else {},
+                ),
+                report,
             )
             report.finish()
