@@ -28,14 +28,15 @@ DAY_COLUMNS = (
     "late_minutes",
     "late_count",
 )
-LESSON_COLUMNS = (
-    "pupil_id",
-    "date",
-    "scheduled_minutes",
-    "absent_minutes",
-    "late_minutes",
-    "is_valid",
-)
+LESSON_SCHEMA = {
+    "pupil_id": pl.Int32,
+    "date": pl.Date,
+    "scheduled_minutes": pl.Int16,
+    "absent_minutes": pl.Int16,
+    "late_minutes": pl.Int16,
+    "is_valid": pl.Boolean,
+}
+LESSON_COLUMNS = tuple(LESSON_SCHEMA)
 
 
 def pupil_days(lessons: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
@@ -141,16 +142,7 @@ def read_pupil_days(paths: Sequence[str | Path]) -> pl.DataFrame:
 
 
 def _no_lessons() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={
-            "pupil_id": pl.Int32,
-            "date": pl.Date,
-            "scheduled_minutes": pl.Int16,
-            "absent_minutes": pl.Int16,
-            "late_minutes": pl.Int16,
-            "is_valid": pl.Boolean,
-        }
-    )
+    return pl.DataFrame(schema=LESSON_SCHEMA)
 
 
 def _bounds(paths: Sequence[Path]) -> tuple[int, int, int, int] | None:

@@ -162,14 +162,7 @@ def _lessons_of(rows: pl.DataFrame, day: dt.date) -> pl.DataFrame:
             "late_minutes": [r[3] for r in records],
             "is_valid": [r[4] for r in records],
         },
-        schema={
-            "pupil_id": pl.Int32,
-            "date": pl.Date,
-            "scheduled_minutes": pl.Int16,
-            "absent_minutes": pl.Int16,
-            "late_minutes": pl.Int16,
-            "is_valid": pl.Boolean,
-        },
+        schema=columnar.LESSON_SCHEMA,
     )
 
 
@@ -199,14 +192,7 @@ def test_a_days_lessons_add_as_their_pupil_days(records):
             "late_minutes": [r[3] for r in records],
             "is_valid": [r[4] for r in records],
         },
-        schema={
-            "pupil_id": pl.Int32,
-            "date": pl.Date,
-            "scheduled_minutes": pl.Int16,
-            "absent_minutes": pl.Int16,
-            "late_minutes": pl.Int16,
-            "is_valid": pl.Boolean,
-        },
+        schema=columnar.LESSON_SCHEMA,
     )
     kept = _days([(1, 0, 300, 0, 0, 0, 0), (2, 0, 300, 300, 0, 0, 0), (9, 1, 60, 0, 60, 0, 1)])
     state = NightlyIndicators.start(kept, as_of=FIRST + dt.timedelta(days=1), term_start=FIRST)
