@@ -230,6 +230,7 @@ _SUPPORTED = {
     "whole_days": "whole_days",
     "skip_days": "skip_days",
     "late_count": "late_count",
+    "late_skip_trend": "late_count",  # and skip_days: see _late_skip
 }
 
 
@@ -256,6 +257,8 @@ def flag_rules(figures: Mapping[str, np.ndarray], rules: Sequence) -> dict[str, 
 def _fraction(figures: Mapping[str, np.ndarray], condition) -> tuple[np.ndarray, np.ndarray]:
     key = condition.window.key
     part = _SUPPORTED[condition.indicator]
+    if condition.indicator == "late_skip_trend":
+        return _late_skip(figures, key, (condition.baseline or condition.window.before).key)
     if condition.indicator.endswith("_trend"):
         before = (condition.baseline or condition.window.before).key
         a1, s1 = figures[f"{key}_{part}"], figures[f"{key}_scheduled"]
@@ -264,6 +267,28 @@ def _fraction(figures: Mapping[str, np.ndarray], condition) -> tuple[np.ndarray,
     if condition.indicator.startswith("absence_"):
         return 100 * figures[f"{key}_{part}"], figures[f"{key}_scheduled"]
     return figures[f"{key}_{part}"], np.ones_like(figures[f"{key}_{part}"])
+
+
+def _late_skip(
+    figures: Mapping[str, np.ndarray], key: str, before: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """`engine.late_skip_score` in numpy, in the same order of float operations, so the
+    hundredths agree to the bit; undefined (den 0) below the baseline's minimum of days."""
+    from fullfolj.screening.engine import RISE_FIGURES, RISE_MIN_BASELINE_DAYS, RISE_PRIOR_DAYS
+
+    total = np.zeros(len(figures["pupil_id"]))
+    with np.errstate(invalid="ignore", divide="ignore"):  # no school days: undefined, below
+        for figure in RISE_FIGURES:
+            rate = (figures[f"{before}_{figure}"] + 1) / (
+                figures[f"{before}_days"] + RISE_PRIOR_DAYS
+            )
+            expected = rate * figures[f"{key}_days"]
+            total = total + (figures[f"{key}_{figure}"] - expected) / np.sqrt(expected)
+        defined = (figures[f"{before}_days"] >= RISE_MIN_BASELINE_DAYS) & (
+            figures[f"{key}_days"] > 0
+        )
+        num = np.where(defined, np.floor(100 * total + 0.5), 0).astype(np.int64)
+    return num, np.where(defined, 100, 0)
 
 
 # --- Our path: the product's screening engine ------------------------------------------------

@@ -405,6 +405,7 @@ def early_warning(
     chosen = flags.filter(pl.col("rule_id").is_in(rule_ids))
     whole = score(chosen, roster, simulator_outcome(truth), rule_ids).whole
     return {"recall": whole["sensitivity"], "precision": whole["precision"],
+            "unreachable": unreachable(roster, truth),
             "median_weeks": whole["median_weeks"], "flagged": whole["flagged"],
             "outcomes": whole["outcomes"], "recalled": whole["recalled"],
             "already": whole["already"], "rules": rule_ids}
@@ -437,3 +438,24 @@ def simulated_truth(pupils: pl.DataFrame | None) -> pl.DataFrame | None:
          "escalation_crossing": DATE},
     ).join(pupils.select("pupil_id"), on="pupil_id", how="semi")
     return truth if truth.height else None
+
+
+def unreachable(roster: pl.DataFrame, truth: pl.DataFrame) -> int:
+    """Escalations that cross 20 % after the first screening but before any screening that
+    falls after their start: no screen of these dates sees a day of the escalation in time."""
+    first = roster["date"].min()
+    cases = truth.filter(
+        pl.col("escalates")
+        & (pl.col("escalation_crossing") > pl.col("escalation_start"))
+        & (pl.col("escalation_crossing") > first)
+    )
+    seen = (
+        roster.join(cases, on="pupil_id")
+        .filter(
+            (pl.col("date") > pl.col("escalation_start"))
+            & (pl.col("date") < pl.col("escalation_crossing"))
+        )
+        .select("pupil_id")
+        .unique()
+    )
+    return cases.height - seen.height

@@ -107,7 +107,7 @@ def test_the_check_notices_one_changed_figure(tiny: bench.Dataset) -> None:
 
 def test_the_benchmark_screens_with_the_early_warning_rule(tiny: bench.Dataset) -> None:
     _, rules = bench.screening_setup(tiny)
-    assert "rising_invalid" in {r.id for r in rules}
+    assert "rising_late_skip" in {r.id for r in rules}
 
 
 def test_bench_all_skips_a_benchmark_whose_module_is_missing(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 
 import polars as pl
@@ -641,8 +642,9 @@ def test_window_labels_and_keys():
     assert Window(10).label() == "de senaste 10 dagarna"
 
 
-def test_the_early_warning_rule_needs_rising_invalid_absence_lateness_and_skips():
-    recent = school_days(dt.date(2025, 2, 4), AS_OF)
+def test_the_early_warning_rule_needs_late_arrivals_and_skips_above_the_pupils_own_rate():
+    recent = school_days(dt.date(2025, 2, 4), AS_OF)  # the last four weeks: 20 school days
+    assert len(recent) == 20
     marks = {d.isoformat(): {"invalid": 60} for d in recent[:3]}  # three skipped lessons
     marks |= {d.isoformat(): {"invalid": 60, "late": 1} for d in recent[3:5]}
     rows = present(1, dt.date(2024, 11, 4), **marks)
@@ -654,12 +656,42 @@ def test_the_early_warning_rule_needs_rising_invalid_absence_lateness_and_skips(
                                 windows=windows_for(rules))
     flags = screen(result, rules)
     assert flags["pupil_id"].to_list() == [1]
-    assert explain(flags.row(0, named=True)) == (
-        "Den ogiltiga frånvaron ökade med 5 procentenheter de senaste fyra veckorna jämfört med "
-        "de tolv veckorna dessförinnan (gräns 3 procentenheter) och sen ankomst 2 gånger de "
-        "senaste fyra veckorna (gräns 2) och ogiltigt frånvarande från enstaka lektioner "
-        "5 skoldagar de senaste fyra veckorna (gräns 2)"
+    # Baseline: 2024-11-04..2025-02-03, 66 school days without a late arrival or skip, so both
+    # figures expect (0 + 1) / (66 + 20) * 20 = 0.2326 in the 20 days; 2 late arrivals and
+    # 5 skip days give z = 1.7674 / 0.4822 = 3.665 and 4.7674 / 0.4822 = 9.886.
+    expected = 20 / 86
+    z_late, z_skip = ((count - expected) / math.sqrt(expected) for count in (2, 5))
+    flag = flags.row(0, named=True)
+    assert flag["value_num"] == math.floor(100 * (z_late + z_skip) + 0.5) == 1355
+    assert flag["value_den"] == 100
+    assert explain(flag) == (
+        "Sen ankomst 2 gånger (väntat 0,2) och ogiltig frånvaro från enstaka lektioner "
+        "5 skoldagar (väntat 0,2) de senaste fyra veckorna, mot elevens egen nivå under de 24 "
+        "veckorna dessförinnan: avvikelse 14 (gräns 7,5)"
     )
+
+
+def test_late_skip_trend_compares_with_the_pupils_own_rate_and_needs_a_baseline():
+    rise = rule("rise", "late_skip_trend", ">=", "7.5", LAST_4W, baseline=Window(168, 28))
+    recent = school_days(dt.date(2025, 2, 4), AS_OF)
+    burst = {d.isoformat(): {"invalid": 60, "late": 1} for d in recent[:6]}
+    rows = present(1, dt.date(2024, 11, 4), **burst)  # 66 days of history: compared
+    rows += present(2, dt.date(2025, 1, 20), **burst)  # 11 days before the window: too few
+    late_only = {d.isoformat(): {"late": 1} for d in recent[:6]}
+    rows += present(3, dt.date(2024, 11, 4), **late_only)  # one figure alone: z = 12.0 + (-0.48)
+    result = compute_indicators(frame(rows), as_of=AS_OF, term_start=TERM_START,
+                                windows=windows_for([rise]))
+    flags = screen(result, [rise])
+    assert flags["pupil_id"].to_list() == [1, 3]
+    scores = dict(zip(flags["pupil_id"], flags["value_num"], strict=True))
+    expected = 20 / 86
+    assert scores[3] == math.floor(
+        100 * ((6 - expected) + (0 - expected)) / math.sqrt(expected) + 0.5
+    )
+    assert scores[1] > scores[3]
+    # Below 20 baseline school days the figure is undefined: no flag, however sharp the rise.
+    pupil2 = result.filter(pl.col("pupil_id") == 2)
+    assert pupil2["168d_28_days"].item() == 11
 
 
 def test_default_rules_are_valid_and_screen():

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 from decimal import Decimal
 
+import polars as pl
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -224,3 +225,22 @@ def test_evaluate_prints_the_early_warning_lines_last(cast, client):
     assert "Tidig varning mot simulatorns eskalerande elever" in body
     assert "Ingen grupp är stor nog att visas." in body
     assert cast.pupil.last_name not in body
+
+
+def test_unreachable_counts_escalations_crossing_before_a_screening_after_their_start():
+    from fullfolj.screening.queries import unreachable
+
+    d = dt.date
+    roster = pl.DataFrame({
+        "date": [d(2025, 1, 6), d(2025, 1, 13), d(2025, 1, 20)] * 4,
+        "pupil_id": [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4],
+    }).sort("pupil_id")
+    truth = pl.DataFrame({
+        "pupil_id": [1, 2, 3, 4],
+        "escalates": [True, True, False, True],
+        "escalation_start": [d(2025, 1, 6), d(2025, 1, 6), None, d(2024, 12, 2)],
+        "escalation_crossing": [d(2025, 1, 10), d(2025, 1, 15), None, d(2025, 1, 2)],
+    })
+    # 1 crosses on Friday, before the next Monday; 2 is screened on the 13th; 4 crossed before
+    # the first screening (outside recall altogether); 3 never escalates.
+    assert unreachable(roster, truth) == 1

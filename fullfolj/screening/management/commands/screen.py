@@ -107,6 +107,9 @@ class Command(BaseCommand):
         out(f"early_warning: {early['already']} more escalations began when the pupil's "
             "absence was already over 20 %: no warning can come before their crossing, so "
             "recall leaves them out (a flag on them still counts as correct for precision)")
+        out(f"early_warning: {early['unreachable']} of the {early['outcomes']} crossed before "
+            "any screening after their start (every Monday in term): recall can reach at most "
+            f"{_f(1 - early['unreachable'] / early['outcomes']) if early['outcomes'] else '–'}")
         out(f"early_warning: recall={_f(early['recall'])}")
         out(f"early_warning: precision={_f(early['precision'])}")
         out(f"early_warning: median_weeks={_f(early['median_weeks'])}")
