@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -172,6 +173,22 @@ def run_together(statements: list[Statement]) -> list[list[tuple]]:
                 cursor.execute(sql, params)
                 results.append(cursor.fetchall() if cursor.description else [])
     return results
+
+
+def fetch_together(querysets: Sequence[QuerySet[Any]]) -> list[list[Any]]:
+    """Each queryset's objects, the querysets read in one round trip (run_together).
+
+    Plain querysets only (no select_related, annotations or values): each row is the model's
+    own columns, converted as the ORM converts them.
+    """
+    compilers = [qs.query.get_compiler(connection=connection) for qs in querysets]
+    results = run_together([compiler.as_sql() for compiler in compilers])
+    objects = []
+    for qs, compiler, rows in zip(querysets, compilers, results, strict=True):
+        names = [field.attname for field in qs.model._meta.concrete_fields]
+        objects.append([qs.model.from_db(connection.alias, names, row)
+                        for row in compiler.results_iter(results=[rows])])
+    return objects
 
 
 def _refresh_statements(
