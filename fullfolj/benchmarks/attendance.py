@@ -9,6 +9,8 @@ kept between runs and marked with the data set's key; a `pg_dump` of it is cache
   lesson's teacher logged in), a few pupils absent or late, as a teacher saves it; HTTP and
   all, commit included;
 - `correct`: the same lessons corrected right after (two marks changed), again through the view;
+  for both, beside the wall time, this process's CPU time (the view runs in it): on a shared
+  machine the gap between the two is waiting, for the database or for a CPU;
 - `action`: the first registration by `attendance.actions.register_lesson` called directly;
 - `naive`: the baseline, the same registration written row by row as idiomatic ORM code would
   (get_or_create and save per pupil, one history row, aggregate refresh and notice scheduling
