@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -174,6 +175,22 @@ def run_together(statements: list[Statement]) -> list[list[tuple]]:
     return results
 
 
+def fetch_together(querysets: Sequence[QuerySet[Any]]) -> list[list[Any]]:
+    """Each queryset's objects, the querysets read in one round trip (run_together).
+
+    Plain querysets only (no select_related, annotations or values): each row is the model's
+    own columns, converted as the ORM converts them.
+    """
+    compilers = [qs.query.get_compiler(connection=connection) for qs in querysets]
+    results = run_together([compiler.as_sql() for compiler in compilers])
+    objects = []
+    for qs, compiler, rows in zip(querysets, compilers, results, strict=True):
+        names = [field.attname for field in qs.model._meta.concrete_fields]
+        objects.append([qs.model.from_db(connection.alias, names, row)
+                        for row in compiler.results_iter(results=[rows])])
+    return objects
+
+
 def _refresh_statements(
     pairs: set[tuple[int, dt.date]], *, subjects: set[int] | None, rows_deleted: bool,
 ) -> list[Statement]:
@@ -270,11 +287,19 @@ _CHANGE_COLUMNS = (("attendance_id", "bigint"), ("lesson_id", "bigint"), ("versi
                    ("old", "jsonb"), ("new", "jsonb"))
 
 
+Swap = tuple[dt.datetime, Staff, int]  # registered at, by, the version expected
+
+
 def _marks_statement(created: list[LessonAttendance], updated: list[LessonAttendance],
-                     history: list[AttendanceChange]) -> Statement:
+                     history: list[AttendanceChange], *, lesson: Lesson,
+                     swap: Swap | None = None) -> Statement:
     """PostgreSQL: new marks, changed marks and their history rows in one statement (data-
     modifying WITH), returning ("m", id, pupil) per new mark and ("h", id, mark id) per
-    history row. A history row of a new mark finds its id by the pupil (one mark per pupil)."""
+    history row. A history row of a new mark finds its id by the pupil (one mark per pupil).
+
+    `swap`: the lesson's version is bumped first (as _bump) if still the expected one, which
+    returns ("b", lesson id, 0); if not, nothing is written. Row locks are taken in the same
+    order as a _bump before the statement: the lesson first."""
     marks, changes = LessonAttendance._meta.db_table, AttendanceChange._meta.db_table
     day, when = connection.ops.adapt_datefield_value, connection.ops.adapt_datetimefield_value
     new = [(r.lesson_id, r.pupil_id, r.organiser_id, day(r.date), r.scheduled_minutes,
@@ -290,23 +315,35 @@ def _marks_statement(created: list[LessonAttendance], updated: list[LessonAttend
     def columns(rows: list[tuple], width: int) -> list[list[object]]:
         return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
+    bump, where, also, bumped, first = "", "", "", "", []
+    if swap is not None:
+        at, by, expected = swap
+        bump = (f"bump AS (UPDATE {Lesson._meta.db_table} SET version = version + 1, "  # noqa: S608
+                "registered_at = %s, registered_by_id = %s WHERE id = %s AND version = %s "
+                "RETURNING id), ")
+        first = [when(at), by.pk, lesson.pk, expected]
+        where, also = " WHERE EXISTS (SELECT 1 FROM bump)", " AND EXISTS (SELECT 1 FROM bump)"
+        bumped = " UNION ALL SELECT 'b', id, 0 FROM bump"
     # Only our table and column names and placeholders are formatted in.
     sql = (
-        f"WITH new AS (INSERT INTO {marks} ({names}) "  # noqa: S608
-        f"SELECT * FROM UNNEST({arrays([kind for _name, kind in _MARK_COLUMNS])}) "
+        f"WITH {bump}new AS (INSERT INTO {marks} ({names}) "  # noqa: S608
+        f"SELECT * FROM UNNEST({arrays([kind for _name, kind in _MARK_COLUMNS])}){where} "
         "RETURNING id, pupil_id), "
         f"changed AS (UPDATE {marks} la SET absent_minutes = u.absent, late_minutes = u.late, "
         "is_valid = u.is_valid, reason_id = u.reason_id "
         f"FROM UNNEST({arrays(['bigint', 'smallint', 'smallint', 'boolean', 'bigint'])}) "
-        "AS u(id, absent, late, is_valid, reason_id) WHERE la.id = u.id RETURNING la.id), "
+        f"AS u(id, absent, late, is_valid, reason_id) WHERE la.id = u.id{also} RETURNING la.id), "
         f"kept AS (INSERT INTO {changes} (attendance_id, lesson_id, version, changed_by_id, "
         "changed_at, old, new) SELECT COALESCE(h.mark, new.id), h.lesson, h.version, h.by, "
         "h.at, h.old, h.new FROM UNNEST("
         f"{arrays(['bigint', 'bigint', 'bigint', 'integer', 'bigint', 'timestamptz', 'jsonb', 'jsonb'])}) "
         "AS h(pupil, mark, lesson, version, by, at, old, new) "
-        "LEFT JOIN new ON h.mark IS NULL AND new.pupil_id = h.pupil RETURNING id, attendance_id) "
-        "SELECT 'm', id, pupil_id FROM new UNION ALL SELECT 'h', id, attendance_id FROM kept")
-    return sql, [*columns(new, len(_MARK_COLUMNS)), *columns(changed, 5), *columns(kept, 8)]
+        f"LEFT JOIN new ON h.mark IS NULL AND new.pupil_id = h.pupil{where} "
+        "RETURNING id, attendance_id) "
+        f"SELECT 'm', id, pupil_id FROM new UNION ALL SELECT 'h', id, attendance_id FROM kept"
+        f"{bumped}")
+    return sql, [*first, *columns(new, len(_MARK_COLUMNS)), *columns(changed, 5),
+                 *columns(kept, 8)]
 
 
 def _mark_written(created: list[LessonAttendance], history: list[AttendanceChange],
@@ -400,6 +437,23 @@ def register_lesson(
             _("The lesson has not started yet (it starts %(start)s).")
             % {"start": date_format(timezone.localtime(lesson.start), "j F H:i")}
         )
+    by_pupil = {mark.pupil_id: mark for mark in marks}
+    if loaded is not None and expected_version is not None and connection.vendor == "postgresql":
+        # Planned from the caller's read, then swap and writes in one round trip: the writes
+        # happen only if the swap holds, which proves that read current (see above).
+        try:
+            plan = _plan(lesson, by_pupil, loaded.rows,
+                         _organisers(lesson, by_pupil, loaded.rows, loaded),
+                         by=by, now=now, version=expected_version + 1)
+        except ValidationError:
+            plan = None  # refused below as without `loaded`, after the swap
+        if plan is not None:
+            held, invalid = _write(lesson, plan, swap=(now, by, expected_version))
+            if held:
+                lesson.version, lesson.registered_at, lesson.registered_by = (
+                    expected_version + 1, now, by)
+                return _tell_guardians(plan, invalid)
+        loaded = None  # the swap lost, and wrote nothing: read the marks again below
     swapped = _bump(lesson, now, by, expected_version)
     if not swapped or expected_version is None:
         loaded = None
@@ -422,9 +476,16 @@ def register_lesson(
     else:
         existing = {row.pupil_id: row for row in
                     LessonAttendance.objects.filter(lesson=lesson).select_related("reason")}
-    by_pupil = {mark.pupil_id: mark for mark in marks}
-    # Pupils without a mark yet must be in the group that day; one query finds them and the
-    # organiser their new rows are kept under.
+    plan = _plan(lesson, by_pupil, existing, _organisers(lesson, by_pupil, existing, loaded),
+                 by=by, now=now, version=lesson.version)
+    _held, invalid = _write(lesson, plan, swap=None)
+    return _tell_guardians(plan, invalid)
+
+
+def _organisers(lesson: Lesson, by_pupil: dict[int, Mark], existing: dict[int, LessonAttendance],
+                loaded: Loaded | None) -> dict[int, int]:
+    """The organiser of each marked pupil without a mark yet, who must be in the group that
+    day (one query finds them, unless `loaded` knows them); ValidationError names the others."""
     strangers = set(by_pupil) - set(existing)
     if loaded is not None:
         organisers = {p: loaded.organisers[p] for p in strangers if p in loaded.organisers}
@@ -440,7 +501,23 @@ def register_lesson(
             % {"ids": ", ".join(map(str, sorted(strangers))), "group": lesson.group,
                "date": date_format(lesson.date)}
         )
+    return organisers
 
+
+@dataclass
+class _Plan:
+    """What a save writes: new and changed marks, their history, the (pupil, day)s to tell."""
+
+    lesson: Lesson
+    created: list[LessonAttendance]
+    updated: list[LessonAttendance]
+    history: list[AttendanceChange]
+    told: set[tuple[int, dt.date]]
+
+
+def _plan(lesson: Lesson, by_pupil: dict[int, Mark], existing: dict[int, LessonAttendance],
+          organisers: dict[int, int], *, by: Staff, now: dt.datetime, version: int) -> _Plan:
+    """The marks' rows set to the new values and checked; history rows at `version`."""
     created, updated, history = [], [], []
     for pupil_id, mark in by_pupil.items():
         row = existing.get(pupil_id)
@@ -461,31 +538,50 @@ def register_lesson(
         (updated if row.pk else created).append(row)
         if (old or PRESENT) != new:
             history.append(AttendanceChange(attendance=row, lesson=lesson,
-                                            version=lesson.version, changed_by=by,
+                                            version=version, changed_by=by,
                                             changed_at=now, old=old, new=new))
     told = {(change.attendance.pupil_id, lesson.date) for change in history
             if notices.is_invalid(change.old) or notices.is_invalid(change.new)}
+    return _Plan(lesson, created, updated, history, told)
+
+
+def _write(lesson: Lesson, plan: _Plan, *,
+           swap: Swap | None) -> tuple[bool, list[tuple] | None]:
+    """Write the plan's marks, history and aggregates. Whether it was written, and the told
+    pairs' invalid lessons, read with the writes on PostgreSQL (None: not read).
+
+    `swap` (PostgreSQL only): bump the lesson's version from the expected one in the same
+    statement; if it is no longer that, nothing is written (False)."""
+    created, updated, history = plan.created, plan.updated, plan.history
     refresh = _refresh_statements({(row.pupil_id, row.date) for row in (*created, *updated)},
                                   subjects={lesson.subject_id}, rows_deleted=False)
     if connection.vendor == "postgresql":
         # Marks, history, aggregates and the day's invalid lessons: one round trip.
-        invalid = notices.invalid_lessons_statement(told) if told else None
-        results = run_together([_marks_statement(created, updated, history), *refresh,
-                                *([invalid] if invalid else [])])
+        invalid = notices.invalid_lessons_statement(plan.told) if plan.told else None
+        results = run_together([_marks_statement(created, updated, history, lesson=lesson,
+                                                 swap=swap),
+                                *refresh, *([invalid] if invalid else [])])
+        if swap is not None and not any(kind == "b" for kind, *_rest in results[0]):
+            return False, None  # the aggregates were recomputed, unchanged; nothing else ran
         _mark_written(created, history, results[0])
-        rows = notices.invalid_lessons_rows(results[-1]) if invalid else []
-    else:
-        _insert_marks(created)
-        LessonAttendance.objects.bulk_update(
-            updated, ["absent_minutes", "late_minutes", "is_valid", "reason"]
-        )
-        _insert_history(history)
-        run_together(refresh)
-        rows = None
-    send_times = notices.schedule_for_days(told, invalid=rows)
+        return True, notices.invalid_lessons_rows(results[-1]) if invalid else []
+    if swap is not None:
+        raise ValueError("a swap with the writes needs PostgreSQL")
+    _insert_marks(created)
+    LessonAttendance.objects.bulk_update(
+        updated, ["absent_minutes", "late_minutes", "is_valid", "reason"]
+    )
+    _insert_history(history)
+    run_together(refresh)
+    return True, None
+
+
+def _tell_guardians(plan: _Plan, invalid: list[tuple] | None) -> list[AttendanceChange]:
+    """Schedule the told pairs' guardian notices, a worker woken after commit; the history."""
+    send_times = notices.schedule_for_days(plan.told, invalid=invalid)
     if send_times:
         transaction.on_commit(lambda: notice_tasks.wake_deliverer(min(send_times)))
-    return history
+    return plan.history
 
 
 @dataclass(frozen=True)

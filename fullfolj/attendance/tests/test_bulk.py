@@ -30,3 +30,23 @@ def test_a_conflicting_row_is_skipped_only_when_asked():
         "code", "name")) == {"X1": "Ett", "X2": "Två"}
     with pytest.raises(IntegrityError):
         bulk.insert_rows(AbsenceReason, COLUMNS, [("X2", "Två igen", False)])
+
+
+@pytest.mark.django_db
+def test_querysets_read_together_give_what_the_orm_gives(cast, django_assert_max_num_queries):
+    from django.db import connection
+
+    from fullfolj.attendance.actions import fetch_together
+    from fullfolj.schools.models import Pupil
+
+    reasons = AbsenceReason.objects.order_by("-is_valid", "name")
+    pupils = Pupil.objects.filter(organiser=cast.org).order_by("last_name", "pk")
+    bound = 1 if connection.vendor == "postgresql" else 2  # PostgreSQL: one round trip
+    with django_assert_max_num_queries(bound):
+        got_reasons, got_pupils = fetch_together([reasons, pupils])
+    assert [(r.pk, r.code, r.is_valid) for r in got_reasons] == [
+        (r.pk, r.code, r.is_valid) for r in reasons]
+    # Converted as the ORM converts: a date is a date on SQLite too.
+    assert [(p.pk, p.birth_date, p.organiser_id) for p in got_pupils] == [
+        (p.pk, p.birth_date, p.organiser_id) for p in pupils]
+    assert got_pupils and all(not p._state.adding for p in got_pupils)

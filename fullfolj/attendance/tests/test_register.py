@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -350,7 +350,9 @@ def test_saving_a_30_pupil_lesson_takes_a_bounded_number_of_queries(
     marks |= {p.pk: {"late_minutes": "5"} for p in pupils[5:10]}
     data = register_data(big, marks)
     # Fixed, not one per pupil: bulk writes, the aggregates and the notice as one statement each.
-    with django_assert_max_num_queries(15):
+    # PostgreSQL takes the reads, and the version swap with the writes, in one round trip each.
+    postgres = connection.vendor == "postgresql"
+    with django_assert_max_num_queries(7 if postgres else 13):
         response = client.post(url(big), data)
     assert response.status_code == 302
     assert LessonAttendance.objects.filter(lesson=big).count() == 30
@@ -359,7 +361,7 @@ def test_saving_a_30_pupil_lesson_takes_a_bounded_number_of_queries(
     marks[pupils[0].pk] = {"absent_minutes": "20", "status": "invalid"}
     big.refresh_from_db()
     data = register_data(big, marks)
-    with django_assert_max_num_queries(17):  # + the invalid absence's notice
+    with django_assert_max_num_queries(7 if postgres else 14):  # + the invalid absence's notice
         assert client.post(url(big), data).status_code == 302
     assert AttendanceChange.objects.filter(lesson=big).count() == 11
     with django_assert_max_num_queries(12):
