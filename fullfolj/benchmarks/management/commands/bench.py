@@ -26,6 +26,11 @@ class Command(BaseCommand):
             default=[],
             help="time only these paths (comma-separated; screening: full and floor always run)",
         )
+        parser.add_argument(
+            "--pg-database",
+            help="screening: the PostgreSQL database of the lesson table (default "
+            "fullfolj_screenbench)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         names = BENCHMARKS if options["name"] == "all" else (options["name"],)
@@ -52,7 +57,7 @@ class Command(BaseCommand):
                     pupils=pupils,
                     repeat=options["repeat"],
                     small=options["small"],
-                    extra={"only": options["only"]} if options["only"] else {},
+                    extra={key: options[key] for key in ("only", "pg_database") if options[key]},
                 ),
                 report,
             )
