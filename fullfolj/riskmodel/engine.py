@@ -206,7 +206,7 @@ class PlattScaling:
 
 @dataclass
 class FittedModel:
-    """A chosen, calibrated learner plus what is needed to explain its predictions."""
+    """The chosen learners, averaged and calibrated, plus what is needed to explain them."""
 
     learner: str  # a name in LEARNERS, or AVERAGE
     pipelines: list[Pipeline]  # one per member, averaged
@@ -248,7 +248,7 @@ def fit_model(
     inner_folds: int | None = None,
     groups: np.ndarray | None = None,
 ) -> FittedModel:
-    """Choose a learner by inner cross-validation on these rows only, calibrate it, refit it.
+    """Choose the learners to average by inner CV on these rows only, calibrate, refit them.
 
     Each learner's out-of-fold probabilities are Platt-calibrated and scored; the model
     averages the learners whose Brier score is not clearly worse than the best
