@@ -70,6 +70,7 @@ def train_model(
             training_metrics={
                 "inner_cv_accuracy": fitted.candidate_accuracy,
                 "inner_cv_brier": fitted.candidate_brier,
+                "members": fitted.members,
                 "seed": seed,
             },
             fitted=RiskModel.dump(fitted),

@@ -163,6 +163,13 @@ def summary_metrics(
         "seed": args.seed,
         "learner": evaluation.learner(),
         "learner_folds": ",".join(f"{name}={count}" for name, count in votes.most_common()),
+        # How often each learner was one of the averaged members.
+        "member_folds": ",".join(
+            f"{name}={count}"
+            for name, count in Counter(
+                name for members in evaluation.members for name in members
+            ).most_common()
+        ),
     }
     for name in candidates:
         accuracy = np.mean([fold[name] for fold in evaluation.candidate_accuracy])

@@ -3,9 +3,9 @@
 Pure computation on pandas frames, no Django. The rules:
 
 - Learners compete by inner cross-validation on the training rows only, so the choice never
-  sees the rows it is scored on (`fit_model`). The winner is the simplest candidate whose
-  accuracy at 0.5 (of its calibrated risks) is within one standard error of the best: the
-  decision a school acts on and the figure compared with published results.
+  sees the rows it is scored on (`fit_model`). The model is the average of the candidates
+  whose calibrated risks are not clearly worse than the best one's (Brier score within three
+  standard errors): on a few hundred pupils, picking a single learner chased noise.
 - Probabilities are calibrated by Platt scaling fitted on the inner out-of-fold predictions
   (what scikit-learn's `CalibratedClassifierCV(method="sigmoid", ensemble=False)` does), so a
   risk of 0.3 means about 3 in 10 such pupils had the outcome.
@@ -45,7 +45,7 @@ from threadpoolctl import threadpool_limits
 
 PROBABILITY_FLOOR = 1e-4  # keeps logit() finite for trees that say exactly 0 or 1
 MAX_CATEGORIES = 30  # rare levels are pooled so a free-text column cannot explode the width
-BRIER_GUARD_SE = 3.0  # `choose_candidate`: how much worse calibrated a winner may be
+MEMBER_BRIER_SE = 3.0  # `choose_members`: how much worse calibrated a member may be
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,7 +172,6 @@ def _random_forest(X: pd.DataFrame, seed: int) -> Pipeline:
     return Pipeline([("encode", make_preprocessor(X, scale=False)), ("learn", learner)])
 
 
-# Simplest first: on a tie within noise the earlier learner wins (`_simplest_within_one_se`).
 LEARNERS: dict[str, Callable[[pd.DataFrame, int], Pipeline]] = {
     "decision_tree": _decision_tree,
     "logistic_regression": _logistic,
@@ -180,7 +179,7 @@ LEARNERS: dict[str, Callable[[pd.DataFrame, int], Pipeline]] = {
     "gradient_boosting": _gradient_boosting,
     "random_forest": _random_forest,
 }
-AVERAGE = "average"  # the mean of all candidates' probabilities, itself a candidate
+AVERAGE = "average"  # the mean of the chosen members' probabilities (`choose_members`)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,16 +206,17 @@ class PlattScaling:
 
 @dataclass
 class FittedModel:
-    """A chosen, calibrated learner plus what is needed to explain its predictions."""
+    """The chosen learners, averaged and calibrated, plus what is needed to explain them."""
 
     learner: str  # a name in LEARNERS, or AVERAGE
-    pipelines: list[Pipeline]  # one, or every candidate for AVERAGE
+    pipelines: list[Pipeline]  # one per member, averaged
     calibration: PlattScaling
     columns: list[str]
     text_columns: list[str]
     reference: dict[str, Any]  # training median (numbers) or mode (text), for `explain`
     candidate_brier: dict[str, float] = field(default_factory=dict)  # inner CV, calibrated
     candidate_accuracy: dict[str, float] = field(default_factory=dict)  # inner CV, at 0.5
+    members: list[str] = field(default_factory=list)  # the learners averaged
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of the positive outcome, one per row (a 1-D array)."""
@@ -248,12 +248,12 @@ def fit_model(
     inner_folds: int | None = None,
     groups: np.ndarray | None = None,
 ) -> FittedModel:
-    """Choose a learner by inner cross-validation on these rows only, calibrate it, refit it.
+    """Choose the learners to average by inner CV on these rows only, calibrate, refit them.
 
-    Candidates are `learners` and, when there are several, their average. Each is scored by
-    the accuracy at 0.5 of its Platt-calibrated out-of-fold probabilities; the simplest
-    candidate within one standard error of the best wins (`choose_candidate`). Those out-of-fold probabilities also fit the
-    winner's calibration, so it is learnt on rows the learner had not seen. Inner folds:
+    Each learner's out-of-fold probabilities are Platt-calibrated and scored; the model
+    averages the learners whose Brier score is not clearly worse than the best
+    (`choose_members`). The average's own out-of-fold probabilities fit its calibration, so
+    it is learnt on rows the learners had not seen. Inner folds:
     5 below 1,000 rows (a steadier choice where it is cheap), else 3. With `groups` (a pupil
     per row, when a pupil has rows at several dates) no pupil is in both sides of an inner
     split, so the calibration is learnt on pupils the learner had not seen.
@@ -303,12 +303,14 @@ def _fit_model(
         for train, test in splits:
             fitted = LEARNERS[name](X, seed).fit(X.iloc[train], y[train])
             raw[name][test] = _raw_proba(fitted, X.iloc[test])
-    if len(learners) > 1:
-        raw[AVERAGE] = np.mean([raw[name] for name in learners], axis=0)
     calibrations = {name: PlattScaling.fit(scores, y) for name, scores in raw.items()}
     calibrated = {name: calibrations[name].apply(raw[name]) for name in raw}
-    best = choose_candidate(calibrated, y)
-    members = list(learners) if best == AVERAGE else [best]
+    members = choose_members(calibrated, y)
+    if len(learners) > 1:
+        raw[AVERAGE] = np.mean([raw[name] for name in members], axis=0)
+        calibrations[AVERAGE] = PlattScaling.fit(raw[AVERAGE], y)
+        calibrated[AVERAGE] = calibrations[AVERAGE].apply(raw[AVERAGE])
+    best = AVERAGE if len(members) > 1 else members[0]
     text = categorical_columns(X)
     reference = {
         name: (X[name].mode().iloc[0] if name in text else float(X[name].median()))
@@ -325,51 +327,31 @@ def _fit_model(
         candidate_accuracy={
             name: float(np.mean((p >= 0.5) == (y == 1))) for name, p in calibrated.items()
         },
+        members=members,
     )
 
 
-def choose_candidate(calibrated: dict[str, np.ndarray], y: np.ndarray) -> str:
-    """The simplest candidate whose accuracy at 0.5 is within one standard error of the best.
+def choose_members(calibrated: dict[str, np.ndarray], y: np.ndarray) -> list[str]:
+    """The learners to average: those whose Brier score is within three standard errors of the best.
 
-    `calibrated` holds each candidate's calibrated out-of-fold risks, simplest first. Accuracy
-    at 0.5 is the decision a school acts on and what published results report; selecting on
-    Brier alone picked the smoother learners on Portuguese with G1/G2 and lost a point of
-    accuracy (RESULTS.md). A candidate whose Brier score is more than three standard errors
-    worse than the best cannot win however accurate: its risks would be too coarse to read as
-    probabilities (a tree's four leaf rates where the truth is a smooth curve).
+    `calibrated` holds each learner's calibrated out-of-fold risks. Picking the single most
+    accurate learner, or the simplest within one standard error (Hastie, Tibshirani &
+    Friedman, ch. 7.10), chased noise on a few hundred pupils: the tree won the folds with
+    period grades and lost those without, smoother learners the reverse (RESULTS.md). The
+    average is never far from the best; only a learner whose risks are clearly worse (a tree's
+    few leaf rates where the truth is a smooth curve) is left out. The standard error is that
+    of the per-pupil difference in squared error.
     """
     y = np.asarray(y, dtype=int)
-    brier = {name: (p - y) ** 2 for name, p in calibrated.items()}
-    eligible = set(_within_se(brier, factor=BRIER_GUARD_SE))
-    errors = {
-        name: ((p >= 0.5) != (y == 1)).astype(float)
-        for name, p in calibrated.items()
-        if name in eligible
-    }
-    return _simplest_within_one_se(errors)
-
-
-def _simplest_within_one_se(errors: dict[str, np.ndarray]) -> str:
-    """The first (simplest) candidate whose mean error is within one standard error of the best.
-
-    On a few hundred pupils the learners often tie within noise; then the simpler one is the
-    safer choice (the "one-standard-error rule", Hastie, Tibshirani & Friedman, ch. 7.10).
-    The error is that of the per-pupil difference to the best candidate.
-    """
-    return _within_se(errors, factor=1.0)[0]
-
-
-def _within_se(errors: dict[str, np.ndarray], *, factor: float) -> list[str]:
-    """Candidates, in order, whose mean per-pupil error exceeds the best's by at most
-    `factor` standard errors of the per-pupil difference."""
-    best = min(errors, key=lambda name: errors[name].mean())
-    close = []
-    for name, error in errors.items():
-        difference = error - errors[best]
+    squared = {name: (p - y) ** 2 for name, p in calibrated.items()}
+    best = min(squared, key=lambda name: squared[name].mean())
+    members = []
+    for name, error in squared.items():
+        difference = error - squared[best]
         standard_error = difference.std(ddof=1) / math.sqrt(len(difference))
-        if difference.mean() <= factor * standard_error:
-            close.append(name)
-    return close
+        if difference.mean() <= MEMBER_BRIER_SE * standard_error:
+            members.append(name)
+    return members
 
 
 def explain(model: FittedModel, X_row_frame: pd.DataFrame, top: int = 3) -> list[tuple[str, float]]:
@@ -567,6 +549,7 @@ class Evaluation:
     candidate_accuracy: list[dict[str, float]]
     oof_probability: np.ndarray  # mean over repeats of each row's out-of-fold risk
     k_fraction: float  # share of pupils flagged (the mean k / test-fold size)
+    members: list[list[str]] = field(default_factory=list)  # the learners averaged, per fold
 
     def mean(self, metric: str) -> float:
         return float(np.nanmean([fold[metric] for fold in self.fold_metrics]))
@@ -612,6 +595,7 @@ def evaluate(
         candidate_accuracy=[result[3] for result in results],
         oof_probability=probability_sum / repeats,
         k_fraction=sum(fold["k"] for fold in metrics) / tested,
+        members=[result[4] for result in results],
     )
 
 
@@ -624,7 +608,7 @@ def _evaluate_fold(
     seed: int,
     k_fraction: float | None,
     learners: Sequence[str],
-) -> tuple[dict[str, float], str, dict[str, float], dict[str, float], np.ndarray]:
+) -> tuple[dict[str, float], str, dict[str, float], dict[str, float], list[str], np.ndarray]:
     model = fit_model(X.iloc[train], y[train], seed=seed, learners=learners)
     probability = model.predict_proba(X.iloc[test])
     k = choose_k(len(test), prevalence=float(y[train].mean()), k_fraction=k_fraction)
@@ -633,6 +617,7 @@ def _evaluate_fold(
         model.learner,
         model.candidate_brier,
         model.candidate_accuracy,
+        model.members,
         probability,
     )
 

@@ -249,6 +249,8 @@ def test_calibrated_risks_match_the_true_risks() -> None:
     assert set(model.candidate_brier) == {*engine.LEARNERS, engine.AVERAGE}
     assert set(model.candidate_accuracy) == set(model.candidate_brier)
     assert model.learner in model.candidate_brier
+    assert len(model.pipelines) == len(model.members)
+    assert set(model.members) <= set(engine.LEARNERS)
 
 
 def test_calibration_table_bins_by_predicted_risk() -> None:
@@ -384,15 +386,16 @@ def test_mathematics_with_period_grades_beats_guessing() -> None:
     assert evaluation.mean("roc_auc") > 0.93
 
 
-def test_a_threshold_outcome_is_won_by_the_decision_tree() -> None:
-    # Fail iff the previous grade is below 10, 5 % of labels flipped: a step, the tree's case.
+def test_a_threshold_outcome_is_learnt_as_a_step() -> None:
+    # Fail iff the previous grade is below 10, 5 % of labels flipped: a step, the tree's case,
+    # which the average (the tree among its members) also learns.
     rng = np.random.default_rng(7)
     grade = rng.integers(0, 21, 600).astype(float)
     flip = rng.random(600) < 0.05
     y = ((grade < 10) ^ flip).astype(int)
     X = pd.DataFrame({"grade": grade, "noise": rng.normal(size=600)})
     model = engine.fit_model(X, y, seed=0)
-    assert model.learner == "decision_tree"
+    assert model.candidate_accuracy[model.learner] > 0.93
     risk = model.predict_proba(pd.DataFrame({"grade": [9.0, 10.0], "noise": [0.0, 0.0]}))
     assert risk[0] > 0.85
     assert risk[1] < 0.15
@@ -408,9 +411,9 @@ def _risks(y: np.ndarray, right: np.ndarray, confidence: np.ndarray | float) -> 
     return np.where(predicted == 1, confidence, 1 - confidence)
 
 
-def test_the_simplest_candidate_as_accurate_within_noise_wins_despite_a_worse_brier() -> None:
-    # 400 pupils: "tree" wrong on 30, "smooth" on 28 others, with sharper risks: a tie on
-    # accuracy, a Brier score between one and three standard errors better for "smooth".
+def test_learners_calibrated_alike_within_noise_are_all_averaged() -> None:
+    # 400 pupils: "tree" wrong on 30, "smooth" on 28 others, with sharper risks: a Brier score
+    # between one and three standard errors better for "smooth", so both are kept.
     y = np.random.default_rng(11).integers(0, 2, 400)
     right_tree = np.arange(400) >= 30
     right_smooth = (np.arange(400) < 10) | (np.arange(400) >= 38)
@@ -418,28 +421,33 @@ def test_the_simplest_candidate_as_accurate_within_noise_wins_despite_a_worse_br
         "tree": _risks(y, right_tree, 0.8),
         "smooth": _risks(y, right_smooth, np.random.default_rng(1).uniform(0.75, 1.0, 400)),
     }
-    brier = {name: (p - y) ** 2 for name, p in calibrated.items()}
-    assert brier["smooth"].mean() < brier["tree"].mean()
-    assert engine.choose_candidate(calibrated, y) == "tree"
-    # Selecting on Brier alone, as before, would have taken the smooth one.
-    assert engine._simplest_within_one_se(brier) == "smooth"
+    difference = (calibrated["tree"] - y) ** 2 - (calibrated["smooth"] - y) ** 2
+    standard_error = difference.std(ddof=1) / math.sqrt(400)
+    assert standard_error < difference.mean() < engine.MEMBER_BRIER_SE * standard_error
+    assert engine.choose_members(calibrated, y) == ["tree", "smooth"]
 
 
-def test_a_clearly_less_accurate_simple_candidate_loses() -> None:
-    y = np.random.default_rng(12).integers(0, 2, 400)
-    calibrated = {
-        "simple": _risks(y, np.arange(400) >= 60, 0.7),  # 60 wrong
-        "good": _risks(y, np.arange(400) >= 20, 0.7),  # 20 wrong
-    }
-    assert engine.choose_candidate(calibrated, y) == "good"
-
-
-def test_a_candidate_far_worse_calibrated_cannot_win_on_accuracy() -> None:
+def test_a_learner_far_worse_calibrated_is_left_out_of_the_average() -> None:
     # The same decisions at 0.5, but "coarse" says 0.51 or 0.49 where "sharp" says 0.99 or 0.01.
     y = np.random.default_rng(13).integers(0, 2, 400)
     right = np.arange(400) >= 12
-    calibrated = {"coarse": _risks(y, right, 0.51), "sharp": _risks(y, right, 0.99)}
-    assert engine.choose_candidate(calibrated, y) == "sharp"
+    calibrated = {
+        "coarse": _risks(y, right, 0.51),
+        "sharp": _risks(y, right, 0.99),
+        "also_sharp": _risks(y, right, 0.98),
+    }
+    assert engine.choose_members(calibrated, y) == ["sharp", "also_sharp"]
+
+
+def test_the_model_averages_its_members_and_calibrates_the_average() -> None:
+    X, y, _ = pupils(600, seed=5)
+    learners = ["logistic_regression", "sparse_logistic_regression"]
+    model = engine.fit_model(X, y, seed=0, learners=learners)
+    assert model.members == learners  # both fit this smooth risk about equally well
+    assert model.learner == engine.AVERAGE
+    frame = model.prepare(X.iloc[:50])
+    raw = np.mean([engine._raw_proba(pipeline, frame) for pipeline in model.pipelines], axis=0)
+    assert np.allclose(model.predict_proba(X.iloc[:50]), model.calibration.apply(raw))
 
 
 def test_the_ranked_tree_decides_like_its_tree_and_orders_pupils_within_a_leaf() -> None:

@@ -68,6 +68,7 @@ def test_training_stores_a_switched_off_model_with_estimates(cast):
     assert model.data_start < model.data_end <= TODAY
     assert "gender" not in model.features and "school_id" not in model.features
     assert model.load().learner == "logistic_regression"
+    assert model.training_metrics["members"] == ["logistic_regression"]
     estimate = RiskEstimate.objects.get(model=model, pupil=cast.pupil)
     assert 0 <= estimate.probability <= 1
     assert estimate.as_of <= TODAY
