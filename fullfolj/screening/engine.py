@@ -465,9 +465,14 @@ def _attendance_sums(
     stats = _day_stats(days.lazy())
     school_days = days.lazy()
     if not (stats["first"] >= first and stats["last"] <= last and stats["scheduled"] > 0):
-        # Filtering copies every column: skipped when the caller read just the dates needed.
-        school_days = school_days.filter(
-            pl.col("date").is_between(first, last) & (pl.col("scheduled_minutes") > 0)
+        # Filtering copies every column: skipped when the caller read just the dates needed,
+        # and done once here rather than in each of the three passes below.
+        school_days = (
+            school_days.filter(
+                pl.col("date").is_between(first, last) & (pl.col("scheduled_minutes") > 0)
+            )
+            .collect()
+            .lazy()
         )
         stats = _day_stats(school_days)
     lanes = _LANES if stats["low"] >= 0 and stats["high"] <= MAX_DAY_FIGURE else 1
