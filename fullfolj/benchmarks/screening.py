@@ -206,7 +206,7 @@ def kept_aggregate(data: Dataset, report: Report) -> pl.DataFrame:
 
 
 def screening_setup(data: Dataset) -> tuple[dict[str, tuple[dt.date, dt.date]], tuple]:
-    """The windows the default rules need (term, 4 weeks, the 4 and 12 weeks before) and the
+    """The windows the default rules need (term, 4 weeks, the 4 and 24 weeks before) and the
     default rules whose indicators are attendance figures (the grade rules need grades)."""
     from fullfolj.screening.engine import default_rules, windows_for
 
