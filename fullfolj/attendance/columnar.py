@@ -252,19 +252,27 @@ def _packed_sums(
     np.greater(late, 0, out=scratch)
     np.multiply(scratch, lane2, out=scratch)
     np.add(split, scratch, out=split)
+    figures = _unpack(
+        np.bincount(cell, packed, cells).astype(np.int64),
+        np.bincount(cell, split, cells).astype(np.int64),
+    )
+    figures["unknown_minutes"] = (
+        figures["absent_minutes"] - figures["valid_minutes"] - figures["invalid_minutes"]
+    )
+    return figures
+
+
+def _unpack(packed: np.ndarray, split: np.ndarray) -> dict[str, np.ndarray]:
+    """The six figures in the two lane-packed sums: (scheduled, absent, late minutes) and
+    (valid, invalid minutes, late count), 17 bits each."""
     mask = (1 << _PACK) - 1
-    summed = np.bincount(cell, packed, cells).astype(np.int64)
-    parted = np.bincount(cell, split, cells).astype(np.int64)
-    valid_minutes, invalid_minutes = parted & mask, (parted >> _PACK) & mask
-    absent_minutes = (summed >> _PACK) & mask
     return {
-        "scheduled_minutes": summed & mask,
-        "absent_minutes": absent_minutes,
-        "late_minutes": summed >> (2 * _PACK),
-        "valid_minutes": valid_minutes,
-        "invalid_minutes": invalid_minutes,
-        "late_count": parted >> (2 * _PACK),
-        "unknown_minutes": absent_minutes - valid_minutes - invalid_minutes,
+        "scheduled_minutes": packed & mask,
+        "absent_minutes": (packed >> _PACK) & mask,
+        "late_minutes": packed >> (2 * _PACK),
+        "valid_minutes": split & mask,
+        "invalid_minutes": (split >> _PACK) & mask,
+        "late_count": split >> (2 * _PACK),
     }
 
 
@@ -297,15 +305,9 @@ def lesson_sums(lessons: pl.DataFrame, cell: np.ndarray, cells: int) -> dict[str
     count = np.bincount(cell, minlength=cells)
     figures: dict[str, np.ndarray] = {"lessons": count}
     if least >= 0 and int(count.max()) * max(most, 1) < 1 << _PACK:
-        mask = (1 << _PACK) - 1
         packed = np.bincount(cell, prepared["packed"].to_numpy(), cells).astype(np.int64)
         split = np.bincount(cell, prepared["split"].to_numpy(), cells).astype(np.int64)
-        figures["scheduled_minutes"] = packed & mask
-        figures["absent_minutes"] = (packed >> _PACK) & mask
-        figures["late_minutes"] = packed >> (2 * _PACK)
-        figures["valid_minutes"] = split & mask
-        figures["invalid_minutes"] = (split >> _PACK) & mask
-        figures["late_count"] = split >> (2 * _PACK)
+        figures.update(_unpack(packed, split))
     else:  # a day's sum could spill into the next lane (or a figure is negative): one by one
         weights = lessons.select(
             scheduled_minutes=pl.col("scheduled_minutes").cast(pl.Float64),

@@ -853,11 +853,10 @@ def late_skip_score(key: str, before: str) -> pl.Expr:
     against the pupil's own history). The float sum is floored to hundredths once, so every
     comparison after that is in integers.
     """
-    z = [
-        (pl.col(f"{key}_{figure}") - _expected(figure, key, before))
-        / _expected(figure, key, before).sqrt()
-        for figure in RISE_FIGURES
-    ]
+    z = []
+    for figure in RISE_FIGURES:
+        expected = _expected(figure, key, before)
+        z.append((pl.col(f"{key}_{figure}") - expected) / expected.sqrt())
     score = (100 * (z[0] + z[1]) + 0.5).floor()
     return pl.when(pl.col(f"{key}_days") > 0).then(score).cast(pl.Int64)
 

@@ -4,6 +4,8 @@
 municipality's own edit of it is kept. See engine.default_rules for the measured figures.
 """
 
+from decimal import Decimal
+
 from django.db import migrations
 
 RISING_LATE_SKIP = {
@@ -21,8 +23,6 @@ RISING_INVALID = {
 
 
 def _shipped(row) -> bool:
-    from decimal import Decimal
-
     return (
         row.indicator == RISING_INVALID["indicator"]
         and Decimal(str(row.threshold)) == Decimal(RISING_INVALID["threshold"])
