@@ -72,6 +72,7 @@ FIGURES = (
     "late_minutes",
     "whole_days",
     "skip_days",
+    "skipped_lessons",
     "longest_run",
 )
 RECORD_COLUMNS = LESSON_COLUMNS
@@ -206,13 +207,15 @@ def kept_aggregate(data: Dataset, report: Report) -> pl.DataFrame:
 
 
 def screening_setup(data: Dataset) -> tuple[dict[str, tuple[dt.date, dt.date]], tuple]:
-    """The windows the default rules need (term, 4 weeks, the 4 and 24 weeks before) and the
-    default rules whose indicators are attendance figures (the grade rules need grades)."""
+    """The windows the default rules need (term, 4 weeks, the 4 weeks before, the last 20 and
+    the 120 school days before those) and the default rules whose indicators are attendance
+    figures (the grade rules need grades). School-day windows count the data's school days."""
     from fullfolj.screening.engine import default_rules, windows_for
 
     rules = default_rules()
     windows = windows_for(rules)
-    bounds = {w.key: w.bounds(data.as_of, data.term_start) for w in windows}
+    school_days = data.dates.astype(np.int64)
+    bounds = {w.key: w.bounds(data.as_of, data.term_start, school_days) for w in windows}
     attendance_rules = tuple(
         r for r in rules if all(c.indicator in _SUPPORTED for c in (r, *r.also))
     )
@@ -229,8 +232,9 @@ _SUPPORTED = {
     "whole_day_run": "longest_run",
     "whole_days": "whole_days",
     "skip_days": "skip_days",
+    "skipped_lessons": "skipped_lessons",
     "late_count": "late_count",
-    "late_skip_trend": "late_count",  # and skip_days: see _late_skip
+    "late_skip_trend": "late_count",  # and skipped_lessons: see _late_skip
 }
 
 
@@ -373,6 +377,7 @@ def screen_pandas(
             "unknown": absent.where(lessons["is_valid"].isna(), 0),
             "late_minutes": lessons["late_minutes"],
             "late_count": (lessons["late_minutes"] > 0).astype("int16"),
+            "lessons": np.ones(len(absent), "int16"),
         }
     )
     first = min(start for start, _ in bounds.values())
@@ -382,6 +387,10 @@ def screen_pandas(
     days = days[days["scheduled"] > 0]
     days["whole"] = days["absent"] >= days["scheduled"]
     days["skipped"] = (days["invalid"] > 0) & ~days["whole"]
+    # The engine's estimate from PupilDay's minutes: invalid minutes in the day's average lesson
+    # length, rounded half up, at least one (engine.day_figures).
+    estimate = (2 * days["invalid"] * days["lessons"] + days["scheduled"]) // (2 * days["scheduled"])
+    days["skipped_lessons"] = np.where(days["skipped"], np.maximum(estimate, 1), 0)
     days["row"] = np.arange(len(days))
     result = pd.DataFrame(index=pd.Index(np.unique(days["pupil_id"]), name="pupil_id"))
     for key, (start, end) in bounds.items():
@@ -397,6 +406,7 @@ def screen_pandas(
             late_minutes=("late_minutes", "sum"),
             whole_days=("whole", "sum"),
             skip_days=("skipped", "sum"),
+            skipped_lessons=("skipped_lessons", "sum"),
         )
         wholes = window[window["whole"]]
         run = wholes["row"] - wholes.groupby("pupil_id").cumcount()
@@ -527,6 +537,9 @@ def postgres_query(table: str, as_of: dt.date, bounds: Mapping[str, tuple[dt.dat
             ("late_minutes", "sum(lm)"),
             ("whole_days", "count(*) FILTER (WHERE whole AND {inside})"),
             ("skip_days", "count(*) FILTER (WHERE i > 0 AND NOT whole AND {inside})"),
+            ("skipped_lessons",
+             "sum(greatest((2 * i * n + s) / (2 * s), 1)) FILTER (WHERE i > 0 AND NOT whole AND "
+             "{inside})"),
         ):
             alias = sql.Identifier(f"{key}_{name}")
             if "FILTER" in expr:
@@ -560,6 +573,7 @@ def postgres_query(table: str, as_of: dt.date, bounds: Mapping[str, tuple[dt.dat
         "  coalesce(sum(absent_minutes) FILTER (WHERE NOT is_valid), 0)::int AS i,"
         "  coalesce(sum(absent_minutes) FILTER (WHERE is_valid IS NULL), 0)::int AS u,"
         "  sum(late_minutes)::int AS lm, count(*) FILTER (WHERE late_minutes > 0)::int AS lc,"
+        "  count(*)::int AS n,"
         "  sum(absent_minutes) >= sum(scheduled_minutes) AS whole"
         " FROM {table} WHERE {range}"
         " GROUP BY pupil_id, date HAVING sum(scheduled_minutes) > 0),"

@@ -187,7 +187,7 @@ def features(indicators: pl.DataFrame) -> pd.DataFrame:
 
 def model_dates(history: History, *, every_weeks: int = EVERY_WEEKS) -> list[dt.date]:
     """Every `every_weeks`-th Monday in term (the screening app's dates, thinned)."""
-    return screening_dates(history)[::every_weeks]
+    return screening_dates(history, weekday=1)[::every_weeks]
 
 
 def build(

@@ -14,7 +14,7 @@ from fullfolj.schools.models import Organiser, Staff, Subject, Term
 
 from . import engine
 from .models import Flag, RuleEvaluation, ScreeningRule, ScreeningRun, rule_snapshot
-from .queries import organiser_history
+from .queries import organiser_history, school_days
 
 
 class NoSchoolDays(Exception):
@@ -41,7 +41,9 @@ def compute_flags(
         )
     engine_rules = [r.to_engine() for r in rules]
     windows = engine.windows_for(engine_rules)
-    first = min(w.bounds(as_of, term.start)[0] for w in windows)
+    reach = engine.needs_school_days(windows)
+    school = school_days(organiser, as_of, reach) if reach else None
+    first = min(w.bounds(as_of, term.start, school)[0] for w in windows)
     history = organiser_history(organiser, start=min(first, term.start), end=as_of)
     try:
         indicators = engine.compute_indicators(
@@ -54,6 +56,7 @@ def compute_flags(
             warnings=history.warnings,
             placements=history.placements,
             support=history.support,
+            school_days=school,
         )
     except engine.NoSchoolDaysError as error:
         raise NoSchoolDays(str(error)) from None

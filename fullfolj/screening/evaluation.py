@@ -108,15 +108,24 @@ def simulator_outcome(truth: pl.DataFrame) -> Outcome:
 def screening_dates(
     history: History,
     *,
-    weekday: int = 1,
+    weekday: int | None = None,
     warm_up_days: int = 28,
 ) -> list[dt.date]:
-    """Every `weekday` (1 = Monday) inside a term, from `warm_up_days` after the first data."""
+    """The dates the screening ran on, from `warm_up_days` after the first data: every school
+    day in a term, as the daily job screens (`weekday=None`), or every `weekday` in a term
+    (1 = Monday: a weekly screening)."""
     first = history.days["date"].min()
     last = history.days["date"].max()
     if first is None or last is None:
         return []
     start = first + dt.timedelta(days=warm_up_days)  # type: ignore[operator]
+    if weekday is None:
+        school = (
+            history.days.filter((pl.col("date") >= start) & (pl.col("scheduled_minutes") > 0))
+            .select(pl.col("date").unique().sort())["date"]
+            .to_list()
+        )
+        return [day for day in school if history.term_start(day) is not None]
     start += dt.timedelta(days=(weekday - start.isoweekday()) % 7)
     dates = []
     day = start
@@ -233,7 +242,8 @@ def evaluate(
     horizon_weeks: int | None = None,
     grade_rules: GradeRules | None = None,
 ) -> Evaluation:
-    """Screen `history` at `dates` (default: every Monday in term) and score against `outcome`."""
+    """Screen `history` at `dates` (default: every school day in term) and score against
+    `outcome`."""
     rules = list(default_rules() if rules is None else rules)
     dates = list(screening_dates(history) if dates is None else dates)
     flags, roster = screen_history(history, rules, dates, grade_rules)

@@ -50,12 +50,12 @@ class ScreeningRule(ValidatedModel):
     window = models.CharField(
         _("window"), max_length=20, blank=True,
         help_text=_("Days up to the screening date: 28d; the 28 days before those: 28d_28; "
-                    "the term: term. Empty for grade indicators."),
+                    "school days: 20s, 120s_20; the term: term. Empty for grade indicators."),
     )
     baseline = models.CharField(
         _("baseline"), max_length=20, blank=True,
-        help_text=_("For trends: the period compared with, e.g. 84d_28 (empty: the same "
-                    "length just before the window)."),
+        help_text=_("For trends: the period compared with, e.g. 84d_28 or 120s_20 (empty: "
+                    "the same length just before the window)."),
     )
     grade_years = models.CharField(
         _("grade years"), max_length=30, blank=True,

@@ -38,6 +38,9 @@ from fullfolj.screening.engine import (
     attendance_frame,
     compute_indicators,
     day_figures,
+    needs_school_days,
+    school_day_bounds,
+    school_days_of,
     window_columns,
 )
 
@@ -58,7 +61,9 @@ class NightlyIndicators:
     days from the first day a window reaches, by epoch day: PupilDay's figures as an Int16
     array (figure, position), zero where the pupil had no lessons; `sums` per window key
     (and `_span`) an int32 array (figure, position) of the days and the `engine.day_figures`;
-    `runs` per window an int64 array (longest whole-day run, the run that ends the window).
+    `runs` per window an int64 array (longest whole-day run, the run that ends the window);
+    `school_days` the kept days on which any pupil had lessons (epoch days, ascending), the
+    calendar the school-day windows count in.
     """
 
     as_of: dt.date
@@ -68,6 +73,7 @@ class NightlyIndicators:
     blocks: Mapping[int, np.ndarray]
     sums: Mapping[str, np.ndarray]
     runs: Mapping[str, np.ndarray]
+    school_days: np.ndarray
 
     @classmethod
     def start(
@@ -87,7 +93,10 @@ class NightlyIndicators:
         windows = tuple(dict.fromkeys([*windows, LAST_4W]))
         for window in windows:
             _check_window(window)
-        first = min(_spans(windows, _epoch(as_of), _epoch(term_start)).values())[0]
+        school_days = (
+            school_days_of(days, as_of) if needs_school_days(windows) else np.zeros(0, np.int64)
+        )
+        first = min(_spans(windows, _epoch(as_of), _epoch(term_start), school_days).values())[0]
         days = days.filter(
             pl.col("date").is_between(_EPOCH + dt.timedelta(days=first), as_of)
             & (pl.col("scheduled_minutes") > 0)
@@ -100,7 +109,7 @@ class NightlyIndicators:
         for i, name in enumerate(DAY_COLUMNS):
             grid[date_index, i, position] = days[name].to_numpy()
         blocks = {int(day): grid[n] for n, day in enumerate(dates)}
-        empty = cls(as_of, term_start, windows, pupil_ids, {}, {}, {})
+        empty = cls(as_of, term_start, windows, pupil_ids, {}, {}, {}, np.zeros(0, np.int64))
         # Every day enters from an empty state: the same sliding as a nightly step.
         return empty._moved(blocks, as_of, term_start, previous=None)
 
@@ -174,14 +183,24 @@ class NightlyIndicators:
         alongside); only the pupils with a whole day among those that left are counted again.
         """
         size = len(self.pupil_ids)
-        new = _spans(self.windows, _epoch(as_of), _epoch(term_start))
+        known = previous.school_days if previous is not None else np.zeros(0, np.int64)
+        came_in = [d for d in sorted(blocks) if (not len(known) or d > known[-1])
+                   and blocks[d][_SCHEDULED].max(initial=0) > 0]  # fmt: skip
+        school_days = np.concatenate([known, np.array(came_in, np.int64)])
+        new = _spans(self.windows, _epoch(as_of), _epoch(term_start), school_days)
         old = (
-            _spans(self.windows, _epoch(previous.as_of), _epoch(previous.term_start))
+            _spans(
+                self.windows,
+                _epoch(previous.as_of),
+                _epoch(previous.term_start),
+                previous.school_days,
+            )
             if previous is not None
             else {}
         )
         kept_from = min(start for start, _ in new.values())
         blocks = {day: block for day, block in blocks.items() if day >= kept_from}
+        school_days = school_days[school_days >= kept_from]
         previous_blocks = previous.blocks if previous is not None else {}
         figures_of: dict[int, np.ndarray] = {}  # a day's figures, computed once for all windows
 
@@ -229,7 +248,8 @@ class NightlyIndicators:
                     run[:, who] = _longest_runs([blocks[d] for d in inside], who)
             runs[key] = run
         return replace(
-            self, as_of=as_of, term_start=term_start, blocks=blocks, sums=sums, runs=runs
+            self, as_of=as_of, term_start=term_start, blocks=blocks, sums=sums, runs=runs,
+            school_days=school_days,
         )
 
     def attendance(self) -> pl.DataFrame:
@@ -266,16 +286,21 @@ class NightlyIndicators:
             term_start=self.term_start,
             windows=self.windows,
             attendance=self.attendance(),
+            school_days=self.school_days,
             **inputs,  # type: ignore[arg-type]
         )
 
 
-def _spans(windows: Sequence[Window], as_of: int, term_start: int) -> dict[str, tuple[int, int]]:
+def _spans(
+    windows: Sequence[Window], as_of: int, term_start: int, school_days: np.ndarray
+) -> dict[str, tuple[int, int]]:
     """Each window's first and last epoch day (inclusive), and `_span` around them all."""
     spans: dict[str, tuple[int, int]] = {}
     for window in windows:
         if window.days is None:
             spans[window.key] = (term_start, as_of)
+        elif window.school:
+            spans[window.key] = school_day_bounds(window, as_of, school_days)
         else:
             end = as_of - window.offset
             spans[window.key] = (end - window.days + 1, end)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 from django.conf import settings
 from django.db import connection
@@ -60,6 +61,20 @@ def _cast(name: str, kind: pl.DataType, current: pl.DataType) -> pl.Expr:
 
 
 I64, DATE, TEXT = pl.Int64(), pl.Date(), pl.Utf8()
+
+
+def school_days(organiser: Organiser | int, as_of: dt.date, count: int) -> np.ndarray:
+    """The organiser's last `count` school days up to `as_of` (days with lessons in PupilDay),
+    ascending epoch days: what a school-day window counts in (engine.school_days_of)."""
+    org = organiser.pk if isinstance(organiser, Organiser) else organiser
+    dates = frame(
+        PupilDay.objects.filter(organiser_id=org, date__lte=as_of, scheduled_minutes__gt=0)
+        .values_list("date")
+        .distinct()
+        .order_by("-date")[:count],
+        {"date": DATE},
+    )
+    return np.sort(dates["date"].to_physical().to_numpy().astype(np.int64))
 
 
 def organiser_history(
@@ -366,9 +381,14 @@ OWN_HORIZON_WEEKS = 26  # without ground truth: a flag up to a term before the c
 
 
 def evaluate_organiser(
-    organiser: Organiser | int, rules: list[Any], *, weeks: int = CONFIRM_WEEKS
+    organiser: Organiser | int,
+    rules: list[Any],
+    *,
+    weeks: int = CONFIRM_WEEKS,
+    weekday: int | None = None,
 ) -> OrganiserEvaluation:
-    """Screen the organiser's whole history at every Monday in term and score each rule.
+    """Screen the organiser's whole history at every school day in term, as the daily job does
+    (or every `weekday`, 1 = Monday, for a weekly screening) and score each rule.
 
     The stated outcome is the simulator's escalation when its ground truth is present (a flag
     counts from the escalation's start), else the first day the pupil's absence over 20 school
@@ -378,7 +398,8 @@ def evaluate_organiser(
     history = organiser_history(organiser)
     engine_rules = [r.to_engine() for r in rules]
     rule_ids = [r.id for r in engine_rules]
-    flags, roster = screen_history(history, engine_rules, screening_dates(history))
+    dates = screening_dates(history, weekday=weekday)
+    flags, roster = screen_history(history, engine_rules, dates)
     truth = simulated_truth(history.pupils)
     if truth is not None:
         outcome, horizon = simulator_outcome(truth), None

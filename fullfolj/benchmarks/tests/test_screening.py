@@ -51,7 +51,9 @@ def test_every_path_agrees_at_a_tiny_size(tiny: bench.Dataset) -> None:
     text = out.getvalue()
 
     expected = {"rebuild", "incremental", "pandas", "postgres"} - set(skip)
-    checks = dict(re.findall(r"check (\w+)\s+([\d,]+) pupils × 44 figures", text))
+    bounds, _ = bench.screening_setup(tiny)
+    per_pupil = len(bounds) * len(bench.FIGURES)  # every figure of every window
+    checks = dict(re.findall(rf"check (\w+)\s+([\d,]+) pupils × {per_pupil} figures", text))
     assert set(checks) == expected, text
     screened = {int(n.replace(",", "")) for n in checks.values()}
     assert len(screened) == 1 and screened.pop() > PUPILS // 2, text

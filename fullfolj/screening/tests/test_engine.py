@@ -6,6 +6,7 @@ import datetime as dt
 import math
 from decimal import Decimal
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -28,7 +29,7 @@ from fullfolj.screening.engine import (
     screen,
     windows_for,
 )
-from fullfolj.screening.evaluation import History, Outcome, evaluate
+from fullfolj.screening.evaluation import History, Outcome, evaluate, screening_dates
 
 TERM_START = dt.date(2025, 1, 6)  # a Monday
 AS_OF = dt.date(2025, 3, 3)  # a Monday, 8 weeks later
@@ -642,6 +643,54 @@ def test_window_labels_and_keys():
     assert Window(10).label() == "de senaste 10 dagarna"
 
 
+SPORTLOV = (dt.date(2025, 2, 17), dt.date(2025, 2, 21))
+
+
+def _epochs(days: list[dt.date]) -> np.ndarray:
+    return np.array([(d - dt.date(1970, 1, 1)).days for d in days], np.int64)
+
+
+def test_school_day_windows_are_counted_in_school_days_over_a_holiday():
+    term = [d for d in school_days(TERM_START, AS_OF) if not SPORTLOV[0] <= d <= SPORTLOV[1]]
+    calendar = _epochs(term)
+    last5, before5 = Window(5, school=True), Window(5, 5, school=True)
+    assert (last5.key, before5.key) == ("5s", "5s_5")
+    assert Window.from_key("5s_5") == before5 == last5.before
+    assert before5.label() == "de 5 skoldagarna före de senaste 5 skoldagarna"
+    # Back from Monday 3 March: Tue 25 Feb .. Mon 3 Mar; before those Mon 24 Feb and, over the
+    # sportlov week, Tue 11 .. Fri 14 Feb: the window ends the day before the next one starts.
+    assert last5.bounds(AS_OF, TERM_START, calendar) == (dt.date(2025, 2, 25), AS_OF)
+    assert before5.bounds(AS_OF, TERM_START, calendar) == (dt.date(2025, 2, 11), dt.date(2025, 2, 24))
+    # A Saturday: the last school day is Friday, the window still ends on the as-of date.
+    saturday = dt.date(2025, 3, 1)
+    assert Window(1, school=True).bounds(saturday, TERM_START, calendar) == (
+        dt.date(2025, 2, 28), saturday)
+    # Fewer school days than the window: from the first; none at all: the day before the first.
+    assert Window(100, school=True).bounds(AS_OF, TERM_START, calendar)[0] == dt.date(2025, 1, 6)
+    assert Window(5, 100, school=True).bounds(AS_OF, TERM_START, calendar) == (
+        dt.date(2025, 1, 5), dt.date(2025, 1, 5))
+    with pytest.raises(ValueError, match="räknas i skoldagar"):
+        last5.bounds(AS_OF, TERM_START)
+
+    rows = [day_row(1, d, invalid=60 if d == dt.date(2025, 2, 12) else 0) for d in term]
+    result = indicators(rows, windows=[last5, before5])
+    assert (result["5s_days"], result["5s_5_days"], result["5s_5_skipped_lessons"]) == (5, 5, 1)
+
+
+@pytest.mark.parametrize(("invalid", "lessons"), [
+    (60, 1),  # 60 of 300 minutes in six lessons: 1.2 lessons
+    (100, 2),  # 2.0
+    (75, 2),  # 1.5, rounded half up
+    (10, 1),  # 0.2: still a lesson missed
+    (0, 0),
+    (300, 0),  # the whole day: counted in whole_days, not here
+])
+def test_skipped_lessons_are_invalid_minutes_in_the_days_average_lesson(invalid, lessons):
+    result = indicators(present(1, **{"2025-02-20": {"invalid": invalid}}))
+    assert result["28d_skipped_lessons"] == lessons
+    assert result["28d_skip_days"] == (1 if 0 < invalid < 300 else 0)
+
+
 def test_the_early_warning_rule_needs_late_arrivals_and_skips_above_the_pupils_own_rate():
     recent = school_days(dt.date(2025, 2, 4), AS_OF)  # the last four weeks: 20 school days
     assert len(recent) == 20
@@ -656,18 +705,19 @@ def test_the_early_warning_rule_needs_late_arrivals_and_skips_above_the_pupils_o
                                 windows=windows_for(rules))
     flags = screen(result, rules)
     assert flags["pupil_id"].to_list() == [1]
-    # Baseline: 2024-11-04..2025-02-03, 66 school days without a late arrival or skip, so both
-    # figures expect (0 + 1) / (66 + 20) * 20 = 0.2326 in the 20 days; 2 late arrivals and
-    # 5 skip days give z = 1.7674 / 0.4822 = 3.665 and 4.7674 / 0.4822 = 9.886.
+    # Baseline: the 120 school days before the last 20 reach back to the first data, 2024-11-04:
+    # 66 school days without a late arrival or skip, so both figures expect (0 + 1) / (66 + 20)
+    # * 20 = 0.2326 in the 20 days; 2 late arrivals and 5 skipped lessons (60 minutes of a
+    # day's six lessons each) give z = 1.7674 / 0.4822 = 3.665 and 4.7674 / 0.4822 = 9.886.
     expected = 20 / 86
     z_late, z_skip = ((count - expected) / math.sqrt(expected) for count in (2, 5))
     flag = flags.row(0, named=True)
     assert flag["value_num"] == math.floor(100 * (z_late + z_skip) + 0.5) == 1355
     assert flag["value_den"] == 100
     assert explain(flag) == (
-        "Sen ankomst 2 gånger (väntat 0,2) och ogiltig frånvaro från enstaka lektioner "
-        "5 skoldagar (väntat 0,2) de senaste fyra veckorna, mot elevens egen nivå under de 24 "
-        "veckorna dessförinnan: avvikelse 14 (gräns 7,5)"
+        "Sen ankomst 2 gånger (väntat 0,2) och ogiltig frånvaro från omkring 5 lektioner "
+        "utöver hela dagar (väntat 0,2) de senaste 20 skoldagarna, mot elevens egen nivå under "
+        "de 120 skoldagarna dessförinnan: avvikelse 14 (gräns 7,5)"
     )
 
 
@@ -732,20 +782,25 @@ def test_evaluation_counts_warnings_before_the_outcome():
         "test",
     )
     rules = [rule("inv", "absence_invalid", ">=", 20, LAST_4W)]
-    result = evaluate(history, outcome, rules)
+    result = evaluate(history, outcome, rules)  # every school day, as the daily job screens
     whole = result.whole
-    # Pupil 1 is 40 % absent from 3 March: on 17 March 11 of the last 20 school days make 22 %
-    # (10 March: 6 days, 11 %), so the first flag comes three weeks before 7 April.
+    # Pupil 1 is 40 % absent from 3 March: on Friday 14 March 10 of the last 20 school days make
+    # 20 % (13 March: 9 days, 18 %), so the first flag comes 24 days before 7 April.
     assert (whole["flagged"], whole["recalled"], whole["outcomes"]) == (2, 1, 1)
     assert whole["precision"] == 0.5
     assert whole["sensitivity"] == 1.0
     assert whole["specificity"] == 0.5
-    assert whole["median_weeks"] == 3.0
+    assert whole["median_weeks"] == 24 / 7
     assert result.lines()[-3:] == [
         "early_warning: recall=1.000",
         "early_warning: precision=0.500",
-        "early_warning: median_weeks=3.000",
+        "early_warning: median_weeks=3.429",
     ]
+    # Screened every Monday only, the first flag waits for 17 March: three weeks.
+    weekly = evaluate(history, outcome, rules, dates=screening_dates(history, weekday=1))
+    assert weekly.whole["median_weeks"] == 3.0
+    # From four weeks after the first data (3 February) to 25 April: 60 school days, 12 Mondays.
+    assert (result.dates, weekly.dates) == (60, 12)
     near = evaluate(history, outcome, rules, horizon_weeks=2).whole
     assert near["median_weeks"] == 2.0  # only flags in the two weeks before the outcome count
 

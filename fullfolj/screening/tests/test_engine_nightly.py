@@ -24,7 +24,10 @@ from fullfolj.screening.engine import (
 from fullfolj.screening.nightly import NightlyIndicators
 
 FIRST = dt.date(2025, 1, 6)  # a Monday
-SMALL_WINDOWS = (TERM, Window(7), Window(7, 7), Window(21, 7), Window(10, 3))
+SMALL_WINDOWS = (
+    TERM, Window(7), Window(7, 7), Window(21, 7), Window(10, 3),
+    Window(4, school=True), Window(6, 4, school=True),  # reach back over the term break
+)
 
 
 def _days(rows: list[tuple[int, int, int, int, int, int, int]]) -> pl.DataFrame:
@@ -33,7 +36,7 @@ def _days(rows: list[tuple[int, int, int, int, int, int, int]]) -> pl.DataFrame:
         {
             "pupil_id": [r[0] for r in rows],
             "date": [FIRST + dt.timedelta(days=r[1]) for r in rows],
-            "lessons": [max(1, r[2] // 60) for r in rows],
+            "lessons": [3] * len(rows),  # as `_lessons_of` records each day: three lessons
             "scheduled_minutes": [r[2] for r in rows],
             "absent_minutes": [r[3] + r[4] + r[5] for r in rows],
             "valid_minutes": [r[3] for r in rows],

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from fullfolj.screening import engine
 from fullfolj.screening.models import ScreeningRule
 
 
@@ -24,6 +26,9 @@ def make(**fields: object) -> ScreeningRule:
     ({"window": "0d"}, "window", "Fönstret är tomt"),
     ({"window": ""}, "window", "behöver ett fönster"),
     ({"window": "fyra veckor"}, "window", "Okänt fönster"),
+    ({"window": "0s"}, "window", "Fönstret är tomt"),
+    ({"indicator": "late_skip_trend", "threshold": Decimal(5), "window": "20s",
+      "baseline": "168d_28"}, "baseline", "båda i dagar eller i skoldagar"),
     ({"indicator": "f_grades", "threshold": Decimal(2)}, "window", "har inget fönster"),
     ({"indicator": "whole_days", "threshold": Decimal("2.5")}, "threshold", "heltal"),
     ({"grade_years": "7,12"}, "grade_years", "Årskurs [12] finns inte"),
@@ -78,3 +83,30 @@ def test_the_admin_refuses_a_bad_rule_with_the_reason(client, cast, django_user_
     assert response.status_code == 200  # the form again, with the error
     assert "Gränsen 140 ligger utanför 0–100 för absence_invalid." in response.content.decode()
     assert not ScreeningRule.objects.filter(code="too_high").exists()
+
+
+@pytest.mark.django_db
+def test_the_shipped_rows_are_the_engines_default_rules():
+    shipped = {r.code: r.to_engine() for r in ScreeningRule.objects.filter(organiser=None)}
+    assert shipped == {r.id: r for r in engine.default_rules()}
+
+
+@pytest.mark.django_db
+def test_the_school_day_migration_keeps_a_municipalitys_own_edit():
+    from django.apps import apps
+
+    swap = importlib.import_module(
+        "fullfolj.screening.migrations.0007_rising_late_skip_in_school_days"
+    )
+    shipped = ScreeningRule.objects.get(organiser=None, code="rising_late_skip")
+    assert (shipped.window, shipped.baseline) == ("20s", "120s_20")
+    swap.backward(apps, None)
+    shipped.refresh_from_db()
+    assert (shipped.window, shipped.baseline) == ("28d", "168d_28")
+    swap.forward(apps, None)
+    shipped.refresh_from_db()
+    assert (shipped.window, shipped.baseline) == ("20s", "120s_20")
+    ScreeningRule.objects.filter(pk=shipped.pk).update(window="28d", baseline="84d_28")
+    swap.forward(apps, None)  # edited: left as the municipality set it
+    shipped.refresh_from_db()
+    assert (shipped.window, shipped.baseline) == ("28d", "84d_28")

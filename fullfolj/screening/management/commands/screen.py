@@ -29,6 +29,8 @@ class Command(BaseCommand):
                             help="precision, sensitivity, specificity and warning time per rule")
         parser.add_argument("--weeks", type=int, default=queries.CONFIRM_WEEKS,
                             help="--evaluate: weeks after a flag in which absence must pass 20 %%")
+        parser.add_argument("--weekly", action="store_true",
+                            help="--evaluate: screen every Monday in term, not every school day")
 
     def handle(self, *args: Any, **options: Any) -> None:
         organisers = self._organisers(options["organiser"])
@@ -39,8 +41,11 @@ class Command(BaseCommand):
             self.stdout.write(f"screen: daily screening queued ({result.id})")
             return
         if options["evaluate"]:
-            results = [self._evaluate(organiser, options["weeks"]) for organiser in organisers]
-            self._early_warning(results)
+            weekday = 1 if options["weekly"] else None
+            results = [
+                self._evaluate(organiser, options["weeks"], weekday) for organiser in organisers
+            ]
+            self._early_warning(results, weekday)
             return
         as_of = options["date"] or clock.today()
         for organiser in organisers:
@@ -66,13 +71,15 @@ class Command(BaseCommand):
             raise CommandError("No organiser has pupils: nothing to screen.")
         return found
 
-    def _evaluate(self, organiser: Organiser, weeks: int) -> queries.OrganiserEvaluation:
+    def _evaluate(
+        self, organiser: Organiser, weeks: int, weekday: int | None
+    ) -> queries.OrganiserEvaluation:
         rules = actions.rules_for(organiser)
-        result = queries.evaluate_organiser(organiser, rules, weeks=weeks)
+        result = queries.evaluate_organiser(organiser, rules, weeks=weeks, weekday=weekday)
         actions.save_evaluation(organiser, result)
         out = self.stdout.write
         ev = result.evaluation
-        out(f"screen --evaluate: {organiser.name}, {ev.dates} screenings (every Monday in term)")
+        out(f"screen --evaluate: {organiser.name}, {ev.dates} screenings ({_schedule(weekday)})")
         out(f"outcome: {ev.outcome}")
         out(f"precision_20: share of flagged pupils whose absence over 20 school days passed "
             f"20 % within {weeks} weeks of a flag (all pupils, from the kept daily aggregates)")
@@ -93,7 +100,9 @@ class Command(BaseCommand):
                 )
         return result
 
-    def _early_warning(self, results: list[queries.OrganiserEvaluation]) -> None:
+    def _early_warning(
+        self, results: list[queries.OrganiserEvaluation], weekday: int | None
+    ) -> None:
         """Last, the whole screen against the simulator's truth over every organiser."""
         early = queries.pooled_early_warning(results)
         if early is None:
@@ -108,11 +117,15 @@ class Command(BaseCommand):
             "absence was already over 20 %: no warning can come before their crossing, so "
             "recall leaves them out (a flag on them still counts as correct for precision)")
         out(f"early_warning: {early['unreachable']} of the {early['outcomes']} crossed before "
-            "any screening after their start (every Monday in term): recall can reach at most "
+            f"any screening after their start ({_schedule(weekday)}): recall can reach at most "
             f"{_f(1 - early['unreachable'] / early['outcomes']) if early['outcomes'] else '–'}")
         out(f"early_warning: recall={_f(early['recall'])}")
         out(f"early_warning: precision={_f(early['precision'])}")
         out(f"early_warning: median_weeks={_f(early['median_weeks'])}")
+
+
+def _schedule(weekday: int | None) -> str:
+    return "every Monday in term" if weekday else "every school day in term, as the daily job does"
 
 
 def _f(value: object) -> str:
