@@ -15,7 +15,7 @@ from django.utils import timezone
 from fullfolj.ladder.models import LadderStep, LadderTask
 from fullfolj.lib import clock
 from fullfolj.screening import actions, queries, tasks
-from fullfolj.screening.models import Flag, ScreeningRule, ScreeningRun
+from fullfolj.screening.models import Flag, RuleEvaluation, ScreeningRule, ScreeningRun
 from fullfolj.simulation.models import SimulatedTruth
 from tests import factories as f
 
@@ -192,7 +192,7 @@ def test_the_daily_job_screens_today_and_skips_holidays(cast, settings):
 
 
 def test_evaluate_prints_the_early_warning_lines_last(cast, client):
-    # The history starts on 12 January (screenings from four weeks later, every Monday); Alva
+    # The history starts on 12 January (screenings from four weeks later, every school day); Alva
     # "escalates" in the simulator's sense from 2 February and crosses on 30 March.
     lesson = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
                       timezone.make_aware(dt.datetime(2026, 1, 12, 9, 0)))
@@ -225,6 +225,14 @@ def test_evaluate_prints_the_early_warning_lines_last(cast, client):
     assert "Tidig varning mot simulatorns eskalerande elever" in body
     assert "Ingen grupp är stor nog att visas." in body
     assert cast.pupil.last_name not in body
+    assert "skoldagar under terminerna, som den dagliga körningen gör" in body
+    assert "(every school day in term, as the daily job does)" in out.getvalue()
+    # Weekly, for comparison: printed, and the page keeps the daily evaluation.
+    weekly = io.StringIO()
+    call_command("screen", "--evaluate", "--weekly", stdout=weekly)
+    assert "screenings (every Monday in term)" in weekly.getvalue()
+    assert RuleEvaluation.objects.filter(organiser=cast.org).count() == 1
+    assert queries.latest_evaluation(cast.org.pk).pk == stored.pk
 
 
 def test_unreachable_counts_escalations_crossing_before_a_screening_after_their_start():
@@ -244,3 +252,17 @@ def test_unreachable_counts_escalations_crossing_before_a_screening_after_their_
     # 1 crosses on Friday, before the next Monday; 2 is screened on the 13th; 4 crossed before
     # the first screening (outside recall altogether); 3 never escalates.
     assert unreachable(roster, truth) == 1
+
+
+def test_school_days_are_the_organisers_last_days_with_lessons(cast):
+    days = [dt.date(2026, 2, d) for d in (2, 3, 4, 9, 10)]  # a weekend and a gap between
+    absent_lessons(cast, cast.pupil, days, minutes=30)  # half a lesson: not a whole day
+    epoch = dt.date(1970, 1, 1)
+    found = queries.school_days(cast.org, dt.date(2026, 2, 9), 3)
+    assert [epoch + dt.timedelta(days=int(d)) for d in found] == days[1:4]
+    assert len(queries.school_days(cast.org, dt.date(2026, 2, 1), 3)) <= 3
+    # The run's windows count these days: the last 20 reach back to the first there are.
+    shipped = list(ScreeningRule.objects.filter(organiser=None, code="rising_late_skip"))
+    indicators, _ = actions.compute_flags(cast.org, dt.date(2026, 2, 10), shipped)
+    alva = indicators.filter(pl.col("pupil_id") == cast.pupil.pk).row(0, named=True)
+    assert (alva["20s_days"], alva["20s_skipped_lessons"], alva["120s_20_days"]) == (5, 5, 0)

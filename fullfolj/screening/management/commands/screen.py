@@ -30,7 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--weeks", type=int, default=queries.CONFIRM_WEEKS,
                             help="--evaluate: weeks after a flag in which absence must pass 20 %%")
         parser.add_argument("--weekly", action="store_true",
-                            help="--evaluate: screen every Monday in term, not every school day")
+                            help="--evaluate: screen every Monday in term, not every school day "
+                                 "(printed for comparison, not saved for the rule page)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         organisers = self._organisers(options["organiser"])
@@ -76,7 +77,8 @@ class Command(BaseCommand):
     ) -> queries.OrganiserEvaluation:
         rules = actions.rules_for(organiser)
         result = queries.evaluate_organiser(organiser, rules, weeks=weeks, weekday=weekday)
-        actions.save_evaluation(organiser, result)
+        if weekday is None:  # the rule page describes the daily schedule
+            actions.save_evaluation(organiser, result)
         out = self.stdout.write
         ev = result.evaluation
         out(f"screen --evaluate: {organiser.name}, {ev.dates} screenings ({_schedule(weekday)})")
