@@ -8,6 +8,9 @@ indicators are one pass over that frame in (pupil, date) order: the dates are cu
 window boundary, each pupil's rows in a segment are summed with `np.add.reduceat` (contiguous,
 so no hashing or sorting) and a window adds up its segments; the longest whole-day run comes
 from the row numbers of the whole-day rows. Nothing loops over pupils or rows in Python.
+A window counts calendar days or school days (`Window.school`: the dates with lessons in the
+aggregate, so "the last 20 school days" reaches back over a holiday); either way it is a span of
+dates by the time it is summed.
 
 Optional inputs, each a frame with the columns named in `compute_indicators`:
 
@@ -595,9 +598,12 @@ def window_columns(
     """One window's columns of the indicators frame from its per-pupil sums (`days`, the
     figures of `day_figures`) and longest whole-day runs. Shared with `screening.nightly`."""
     out = {f"{key}_{name}": window[name] for name in WINDOW_SUMS}
-    by_day = np.stack([window[f"wd{d}"] for d in range(1, 6)], axis=1)
-    best = by_day.max(axis=1, initial=0)
-    out[f"{key}_weekday_top"] = np.where(best > 0, by_day.argmax(axis=1) + 1, 0).astype(np.int8)
+    by_day = [window[f"wd{d}"] for d in range(1, 6)]
+    best = np.maximum.reduce(by_day)
+    top = np.zeros(len(best), np.int8)
+    for weekday in range(5, 0, -1):  # the first weekday wins a tie, as argmax would pick it
+        top[by_day[weekday - 1] == best] = weekday
+    out[f"{key}_weekday_top"] = np.where(best > 0, top, 0).astype(np.int8)
     out[f"{key}_weekday_absent"] = best
     out[f"{key}_longest_run"] = longest_run
     return out
