@@ -41,7 +41,7 @@ def compute_flags(
         )
     engine_rules = [r.to_engine() for r in rules]
     windows = engine.windows_for(engine_rules)
-    reach = engine.needs_school_days(windows)
+    reach = engine.school_day_reach(windows)
     school = school_days(organiser, as_of, reach) if reach else None
     first = min(w.bounds(as_of, term.start, school)[0] for w in windows)
     history = organiser_history(organiser, start=min(first, term.start), end=as_of)

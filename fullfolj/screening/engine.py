@@ -156,7 +156,7 @@ def school_days_of(days: pl.DataFrame | pl.LazyFrame, as_of: dt.date) -> np.ndar
     return dates["date"].to_physical().to_numpy().astype(np.int64)
 
 
-def needs_school_days(windows: Iterable[Window]) -> int:
+def school_day_reach(windows: Iterable[Window]) -> int:
     """How many school days back the school-day windows reach (0: none is counted so)."""
     return max((w.reach for w in windows), default=0)
 
@@ -431,7 +431,7 @@ def compute_indicators(
     windows = list(dict.fromkeys([*windows, LAST_4W]))
     for window in windows:
         _check_window(window)
-    if school_days is None and needs_school_days(windows):
+    if school_days is None and school_day_reach(windows):
         if days is None:
             raise ValueError("compute_indicators: school-day windows need the school days.")
         school_days = school_days_of(days, as_of)

@@ -36,7 +36,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
+import numpy as np
 import polars as pl
 
 from fullfolj.attendance import columnar
@@ -48,11 +50,13 @@ from .engine import (
     Window,
     compute_indicators,
     default_rules,
+    school_days_of,
     screen,
     windows_for,
 )
 
 WHOLE_SCREEN = "*"
+_EPOCH = dt.date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,13 @@ class History:
     placements: pl.DataFrame | None = None
     pupils: pl.DataFrame | None = None
     support: pl.DataFrame | None = None
+
+    @cached_property
+    def school_days(self) -> np.ndarray:
+        """Every school day in `days` (epoch days, ascending), read once for all the dates a
+        history is screened at: the calendar of the school-day windows."""
+        last = self.days["date"].max()
+        return school_days_of(self.days, last) if last is not None else np.zeros(0, np.int64)
 
     def term_start(self, day: dt.date) -> dt.date | None:
         """Start of the term that `day` falls in, or None in a holiday between terms."""
@@ -120,12 +131,8 @@ def screening_dates(
         return []
     start = first + dt.timedelta(days=warm_up_days)  # type: ignore[operator]
     if weekday is None:
-        school = (
-            history.days.filter((pl.col("date") >= start) & (pl.col("scheduled_minutes") > 0))
-            .select(pl.col("date").unique().sort())["date"]
-            .to_list()
-        )
-        return [day for day in school if history.term_start(day) is not None]
+        school = (_EPOCH + dt.timedelta(days=int(day)) for day in history.school_days)
+        return [day for day in school if day >= start and history.term_start(day) is not None]
     start += dt.timedelta(days=(weekday - start.isoweekday()) % 7)
     dates = []
     day = start
@@ -159,6 +166,7 @@ def indicators_at(
             placements=history.placements,
             grade_rules=grade_rules,
             support=history.support,
+            school_days=history.school_days,
         )
     except NoSchoolDaysError:
         return None

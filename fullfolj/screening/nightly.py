@@ -38,8 +38,8 @@ from fullfolj.screening.engine import (
     attendance_frame,
     compute_indicators,
     day_figures,
-    needs_school_days,
     school_day_bounds,
+    school_day_reach,
     school_days_of,
     window_columns,
 )
@@ -94,7 +94,7 @@ class NightlyIndicators:
         for window in windows:
             _check_window(window)
         school_days = (
-            school_days_of(days, as_of) if needs_school_days(windows) else np.zeros(0, np.int64)
+            school_days_of(days, as_of) if school_day_reach(windows) else np.zeros(0, np.int64)
         )
         first = min(_spans(windows, _epoch(as_of), _epoch(term_start), school_days).values())[0]
         days = days.filter(
