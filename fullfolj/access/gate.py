@@ -8,6 +8,7 @@ the children resident in the municipality. Not allowed looks exactly like not fo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -162,6 +163,25 @@ def get_pupil_or_404(request: HttpRequest, pupil_id: int) -> Pupil:
         staff=viewer.staff, pupil=pupil, role=viewer.role_for(pupil), path=request.path[:300]
     )
     return pupil
+
+
+def record_reads(request: HttpRequest, pupils: Iterable[Pupil | int], *, role: str) -> None:
+    """Log that this viewer saw these pupils on this page: one INSERT, one row per pupil.
+
+    Every page or export that shows identifiable pupil data calls this with the pupils it showed
+    and the role through which it showed them.
+    """
+    record_staff_reads(viewer_for(request).staff, pupils, role=role, path=request.path)
+
+
+def record_staff_reads(staff: Staff, pupils: Iterable[Pupil | int], *, role: str,
+                       path: str) -> None:
+    """As `record_reads`, for reads outside the pages (the admin, exports)."""
+    ids = sorted({p if isinstance(p, int) else p.pk for p in pupils})
+    if ids:
+        AccessLog.objects.bulk_create(
+            [AccessLog(staff=staff, pupil_id=pk, role=role, path=path[:300]) for pk in ids]
+        )
 
 
 def get_school_or_404(request: HttpRequest, school_id: int) -> School:
