@@ -1,4 +1,5 @@
-"""Shared fixtures. The `cast`: one municipality with two schools and a person for every role."""
+"""Shared fixtures. The `cast`: one municipality with two schools, a person for every role, and
+people who hold several roles at once."""
 
 from __future__ import annotations
 
@@ -59,10 +60,18 @@ def cast(db: object) -> SimpleNamespace:
     admin = f.staff("admin", (R.ADMINISTRATION, None), org=org)
     officer = f.staff("officer", (R.ATTENDANCE_OFFICER, None), org=org)
     outsider = f.staff("outsider", org=org)
+    # People with several roles: each relationship must count on its own.
+    teacher_admin = f.staff("teacher_admin", (R.TEACHER, south), (R.ADMINISTRATION, None),
+                            org=org)
+    mentor_principal = f.staff("mentor_principal", (R.MENTOR, north), (R.PRINCIPAL, south),
+                               org=org)
+    health_two = f.staff("health_two", (R.COUNSELLOR, north), (R.COUNSELLOR, south), org=org)
+    doctor = f.staff("doctor", (R.SCHOOL_DOCTOR, north), (R.SCHOOL_DOCTOR, south), org=org)
 
     for p in (pupil, protected):
         s.Mentorship.objects.create(pupil=p, mentor=mentor, start=year.start)
     s.Mentorship.objects.create(pupil=other_pupil, mentor=other_mentor, start=year.start)
+    s.Mentorship.objects.create(pupil=other_pupil, mentor=mentor_principal, start=year.start)
     s.Mentorship.objects.create(pupil=moved_away, mentor=mentor, start=year.start,
                                 end=dt.date(2026, 1, 31))
 
@@ -75,6 +84,7 @@ def cast(db: object) -> SimpleNamespace:
                                                  school_class=c3b)
     s.GroupMembership.objects.create(group=group_south, pupil=pupil_elsewhere, start=year.start)
     s.TeachingAssignment.objects.create(staff=teacher_elsewhere, group=group_south, subject=maths)
+    s.TeachingAssignment.objects.create(staff=teacher_admin, group=group_south, subject=maths)
 
     reasons = f.reasons()
     lesson = f.lesson(group, maths, teacher, spring,

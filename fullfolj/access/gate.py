@@ -8,19 +8,34 @@ the children resident in the municipality. Not allowed looks exactly like not fo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, F, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from fullfolj.attendance.models import Lesson
 from fullfolj.lib import clock
-from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Pupil, Role, School, Staff, StaffRole
+from fullfolj.schools.models import (
+    STUDENT_HEALTH_ROLES,
+    GroupMembership,
+    Placement,
+    Pupil,
+    Role,
+    School,
+    Staff,
+    StaffRole,
+    TeachingGroup,
+)
 
 from .models import AccessLog
+
+# The relationship named in the access log when several reach a pupil: the closest first.
+LOG_ROLE_ORDER = (Role.MENTOR, Role.TEACHER, Role.PRINCIPAL, *sorted(STUDENT_HEALTH_ROLES),
+                  Role.ATTENDANCE_OFFICER, Role.ADMINISTRATION)
 
 
 @dataclass
@@ -60,12 +75,14 @@ class Viewer:
         return self.has(Role.ADMINISTRATION)
 
     @property
-    def sees_names(self) -> bool:
-        """Administration sees aggregates; names only with the explicit permission."""
-        if self.has(Role.TEACHER, Role.MENTOR, Role.PRINCIPAL, Role.ATTENDANCE_OFFICER,
-                    *STUDENT_HEALTH_ROLES):
-            return True
-        return bool(self.staff.user and self.staff.user.has_perm("schools.view_pupil_names"))
+    def names_in_administration(self) -> bool:
+        """The administration scope shows names only with the explicit permission.
+
+        Decided for that scope alone: another role this person holds (say, teacher at one
+        school) never switches names on for the organiser's other pupils.
+        """
+        user = self.staff.user
+        return bool(user and user.has_perm("schools.view_pupil_names"))
 
     @property
     def sees_protected_details(self) -> bool:
@@ -73,24 +90,55 @@ class Viewer:
         return bool(user and user.has_perm("schools.view_protected_identity"))
 
     def role_for(self, pupil: Pupil) -> str:
-        """The first role through which this viewer reaches the pupil, for the access log."""
-        for role in (Role.MENTOR, Role.TEACHER, Role.PRINCIPAL, *sorted(STUDENT_HEALTH_ROLES),
-                     Role.ATTENDANCE_OFFICER, Role.ADMINISTRATION):
-            if pupils_visible_to(self, roles={role}).filter(pk=pupil.pk).exists():
-                return str(role)
-        return "unknown"
+        """The role through which this viewer reaches the pupil, for the access log."""
+        return self.role_map([pupil.pk]).get(pupil.pk, "unknown")
+
+    def role_map(self, pupil_ids: Iterable[int]) -> dict[int, str]:
+        """For each pupil, the first role (closest relationship first) that reaches them."""
+        left = set(pupil_ids)
+        found: dict[int, str] = {}
+        for role in LOG_ROLE_ORDER:
+            if not left:
+                break
+            if self.has(role):
+                reached = set(pupils_visible_to(self, roles={role}).filter(pk__in=left)
+                              .values_list("pk", flat=True))
+                found.update(dict.fromkeys(reached, str(role)))
+                left -= reached
+        return found
+
+    @property
+    def named_schools(self) -> QuerySet[School]:
+        """Schools whose pupil lists, with names, this viewer may open."""
+        schools = Q(pk__in=self.school_wide_schools)
+        if self.names_in_administration:
+            schools |= Q(organiser__in=self.organisers_with({Role.ADMINISTRATION}))
+        return School.objects.filter(schools)
 
     @property
     def schools(self) -> QuerySet[School]:
-        """Schools whose pupil lists this viewer may open."""
+        """Schools whose figures this viewer may see: with names or as aggregates."""
         admin_orgs = self.organisers_with({Role.ADMINISTRATION})
         return School.objects.filter(
             Q(pk__in=self.school_wide_schools) | Q(organiser__in=admin_orgs)
         )
 
+    def school_role(self, school_id: int) -> str:
+        """The role that shows this viewer the named pupil list of a school, for the log."""
+        for r in self.roles:
+            if r.school_id == school_id and (r.role == Role.PRINCIPAL
+                                             or r.role in STUDENT_HEALTH_ROLES):
+                return str(r.role)
+        return str(Role.ADMINISTRATION)
+
 
 def pupils_visible_to(viewer: Viewer, *, roles: set[str] | None = None) -> QuerySet[Pupil]:
-    """Every pupil this viewer may see today, by role and relationship."""
+    """Every pupil this viewer may see by name today, by role and relationship.
+
+    Each relationship is its own term: a pupil is visible only through a role that reaches
+    them and allows names. The administration scope adds pupils only with the explicit
+    names permission; without it the administration works with aggregates (`schools`).
+    """
     today = clock.today()
 
     def wanted(role: str) -> bool:
@@ -109,7 +157,7 @@ def pupils_visible_to(viewer: Viewer, *, roles: set[str] | None = None) -> Query
     }
     if school_wide:
         visible |= Q(pk__in=_placed_at(school_wide, active))
-    if wanted(Role.ADMINISTRATION):
+    if wanted(Role.ADMINISTRATION) and viewer.names_in_administration:
         admin_orgs = viewer.organisers_with({Role.ADMINISTRATION})
         if admin_orgs:
             visible |= Q(pk__in=_placed_at_organisers(admin_orgs, active))
@@ -120,23 +168,27 @@ def pupils_visible_to(viewer: Viewer, *, roles: set[str] | None = None) -> Query
     return Pupil.objects.filter(visible)
 
 
-def _members_taught_by(staff: Staff, today: object) -> QuerySet:
-    from fullfolj.schools.models import GroupMembership
-
+def _members_taught_by(staff: Staff, today: dt.date) -> QuerySet:
+    """Pupils in a group this person teaches, while they are in it and at its school."""
     return GroupMembership.objects.active_on(today).filter(
         group__teaching__staff=staff
-    ).values("pupil_id")
+    ).filter(_still_at_group_school(today)).values("pupil_id")
+
+
+def _still_at_group_school(today: dt.date) -> Q:
+    """A membership counts only while the pupil is placed at the group's school: a pupil who
+    left keeps no teacher relationship through a membership nobody ended."""
+    return Q(
+        pupil__placements__school=F("group__school"),
+        pupil__placements__start__lte=today,
+    ) & (Q(pupil__placements__end__isnull=True) | Q(pupil__placements__end__gte=today))
 
 
 def _placed_at(school_ids: set[int], active: Q) -> QuerySet:
-    from fullfolj.schools.models import Placement
-
     return Placement.objects.filter(active, school_id__in=school_ids).values("pupil_id")
 
 
 def _placed_at_organisers(organiser_ids: set[int], active: Q) -> QuerySet:
-    from fullfolj.schools.models import Placement
-
     return Placement.objects.filter(active, organiser_id__in=organiser_ids).values("pupil_id")
 
 
@@ -157,35 +209,47 @@ def get_pupil_or_404(request: HttpRequest, pupil_id: int) -> Pupil:
     """The pupil if this viewer may see them, logged as a read; else 404."""
     viewer = viewer_for(request)
     pupil = get_object_or_404(pupils_visible_to(viewer), pk=pupil_id)
-    if not viewer.sees_names:
-        raise Http404  # the administration works with aggregates, not records
     AccessLog.objects.create(
         staff=viewer.staff, pupil=pupil, role=viewer.role_for(pupil), path=request.path[:300]
     )
     return pupil
 
 
-def record_reads(request: HttpRequest, pupils: Iterable[Pupil | int], *, role: str) -> None:
+def record_reads(request: HttpRequest, pupils: Iterable[Pupil | int], *,
+                 role: str | Mapping[int, str]) -> None:
     """Log that this viewer saw these pupils on this page: one INSERT, one row per pupil.
 
     Every page or export that shows identifiable pupil data calls this with the pupils it showed
-    and the role through which it showed them.
+    and the role through which it showed them (one role, or one per pupil id).
     """
     record_staff_reads(viewer_for(request).staff, pupils, role=role, path=request.path)
 
 
-def record_staff_reads(staff: Staff, pupils: Iterable[Pupil | int], *, role: str,
-                       path: str) -> None:
+def record_staff_reads(staff: Staff, pupils: Iterable[Pupil | int], *,
+                       role: str | Mapping[int, str], path: str) -> None:
     """As `record_reads`, for reads outside the pages (the admin, exports)."""
     ids = sorted({p if isinstance(p, int) else p.pk for p in pupils})
     if ids:
-        AccessLog.objects.bulk_create(
-            [AccessLog(staff=staff, pupil_id=pk, role=role, path=path[:300]) for pk in ids]
-        )
+        AccessLog.objects.bulk_create([
+            AccessLog(staff=staff, pupil_id=pk, path=path[:300],
+                      role=role if isinstance(role, str) else role.get(pk, "unknown"))
+            for pk in ids
+        ])
 
 
 def get_school_or_404(request: HttpRequest, school_id: int) -> School:
     return get_object_or_404(viewer_for(request).schools, pk=school_id)
+
+
+def get_group_or_404(request: HttpRequest, group_id: int) -> tuple[TeachingGroup, str]:
+    """A teaching group and the role that opens it: its teachers, and its school's principal
+    and student-health team; else 404."""
+    viewer = viewer_for(request)
+    may_see = Q(teaching__staff=viewer.staff) | Q(school_id__in=viewer.school_wide_schools)
+    group = get_object_or_404(TeachingGroup.objects.filter(may_see).distinct(), pk=group_id)
+    if group.school_id in viewer.school_wide_schools:
+        return group, viewer.school_role(group.school_id)
+    return group, str(Role.TEACHER)
 
 
 def get_lesson_or_404(request: HttpRequest, lesson_id: int) -> Lesson:
@@ -200,3 +264,25 @@ def get_lesson_or_404(request: HttpRequest, lesson_id: int) -> Lesson:
         "group__school", "subject", "teacher", "registered_by"
     )
     return get_object_or_404(lessons, pk=lesson_id)
+
+
+def lesson_roster(request: HttpRequest, lesson: Lesson) -> tuple[Q, str]:
+    """Which of a lesson's pupils this viewer sees in its register, and through which role.
+
+    The lesson's teacher sees the pupils in the group today (at its school); the school's
+    principal every pupil placed at the school today. A pupil who has left keeps their marks,
+    but no longer shows to those whose role reached them only through the group.
+    """
+    viewer = viewer_for(request)
+    today = clock.today()
+    here_today = Placement.objects.active_on(today).filter(school_id=lesson.group.school_id)
+    principal_of = StaffRole.objects.filter(
+        staff=viewer.staff, role=Role.PRINCIPAL, school_id=lesson.group.school_id
+    )
+    in_group = GroupMembership.objects.active_on(today).filter(
+        group_id=lesson.group_id, pupil_id__in=here_today.values("pupil_id")
+    )
+    principal = Q(pk__in=here_today.values("pupil_id")) & Q(Exists(principal_of))
+    if lesson.teacher_id == viewer.staff.pk:
+        return Q(pk__in=in_group.values("pupil_id")) | principal, str(Role.TEACHER)
+    return principal, str(Role.PRINCIPAL)

@@ -8,6 +8,7 @@ from functools import cached_property, partial
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -178,8 +179,9 @@ class Problem:
 class RegisterForm:
     """The register for one lesson: a MarkForm per pupil, plus the version it was loaded at.
 
-    The pupils are the group's members on the lesson's date and anyone already marked. Posted
-    pupil ids outside them are refused by name; the other rows keep what was entered.
+    The pupils are the group's members on the lesson's date and anyone already marked, of
+    those the viewer still reaches (`roster`, from the gate). Posted pupil ids outside them are
+    refused by name; the other rows keep what was entered.
     """
 
     def __init__(
@@ -188,6 +190,7 @@ class RegisterForm:
         data: QueryDict | None = None,
         *,
         conflicts: list[AttendanceChange] | None = None,
+        roster: Q | None = None,
     ) -> None:
         self.lesson = lesson
         self.data = data
@@ -199,7 +202,7 @@ class RegisterForm:
         reasons, rows, pupils = fetch_together([
             AbsenceReason.objects.order_by("-is_valid", "name"),
             LessonAttendance.objects.filter(lesson=lesson),
-            Pupil.objects.filter(pk__in=members.union(marked)).order_by(
+            Pupil.objects.filter(pk__in=members.union(marked)).filter(roster or Q()).order_by(
                 "last_name", "first_name", "pk"),
         ])
         self.reasons = {r.code: r for r in reasons}

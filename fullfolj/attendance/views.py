@@ -53,14 +53,15 @@ def today(request: HttpRequest) -> HttpResponse:
 def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
     """The register of one lesson: everyone present by default, one save for the group."""
     lesson = gate.get_lesson_or_404(request, lesson_id)
+    roster, role = gate.lesson_roster(request, lesson)
     has_started = lesson.start <= clock.now()
     conflict: list[AttendanceChange] = []
     status = 200
     if request.method == "POST" and not has_started:
-        form = RegisterForm(lesson, request.POST)
+        form = RegisterForm(lesson, request.POST, roster=roster)
         status = 400
     elif request.method == "POST":
-        form = RegisterForm(lesson, request.POST)
+        form = RegisterForm(lesson, request.POST, roster=roster)
         if form.is_valid():
             try:
                 actions.register_lesson(
@@ -74,7 +75,7 @@ def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
                 conflict = stale.changes
                 form = RegisterForm(
                     stale.lesson, form.merged_with(conflict, stale.lesson.version),
-                    conflicts=conflict,
+                    conflicts=conflict, roster=roster,
                 )
                 form.is_valid()
                 status = 409
@@ -87,9 +88,11 @@ def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
         else:
             status = 400
     else:
-        form = RegisterForm(lesson)
+        form = RegisterForm(lesson, roster=roster)
+    shown = [row.pupil for row in form.rows]
+    gate.record_reads(request, shown, role=role)
     history = (
-        AttendanceChange.objects.filter(lesson=lesson)
+        AttendanceChange.objects.filter(lesson=lesson, attendance__pupil__in=shown)
         .select_related("attendance__pupil", "changed_by")
         .order_by("-changed_at", "-pk")
     )
@@ -117,7 +120,8 @@ def _term_so_far() -> tuple[dt.date, dt.date]:
     return term.start, min(term.end, today)
 
 
-def _absence_table(request: HttpRequest, title: str, pupils: QuerySet[Pupil]) -> HttpResponse:
+def _absence_table(request: HttpRequest, title: str, pupils: QuerySet[Pupil], *,
+                   role: str) -> HttpResponse:
     """A group's absence per pupil for a chosen period, sortable by every column."""
     form = PeriodForm(request.GET if "start" in request.GET else None,
                       initial=dict(zip(("start", "end"), _term_so_far(), strict=True)))
@@ -131,6 +135,7 @@ def _absence_table(request: HttpRequest, title: str, pupils: QuerySet[Pupil]) ->
     )
     rows = patterns.group_absence(pupils, {k: v or "" for k, v in classes.items()}, start, end,
                                   sort=sort, descending=descending)
+    gate.record_reads(request, [row.pupil for row in rows], role=role)
     columns = [
         ("name", _("Pupil")), ("class", _("Class")), ("total", _("Total")),
         ("invalid", _("Invalid")), ("valid", _("Valid")), ("unknown", _("Not yet known")),
@@ -152,12 +157,11 @@ def _absence_table(request: HttpRequest, title: str, pupils: QuerySet[Pupil]) ->
 @login_required
 def group_absence(request: HttpRequest, group_id: int) -> HttpResponse:
     """A teaching group's absence per pupil: for its teachers, principal and EHT."""
-    viewer = gate.viewer_for(request)
-    may_see = Q(teaching__staff=viewer.staff) | Q(school_id__in=viewer.school_wide_schools)
-    group = get_object_or_404(TeachingGroup.objects.filter(may_see).distinct(), pk=group_id)
+    group, role = gate.get_group_or_404(request, group_id)
     members = GroupMembership.objects.active_on(clock.today()).filter(group=group)
-    pupils = gate.pupils_visible_to(viewer).filter(pk__in=members.values("pupil_id"))
-    return _absence_table(request, str(group.name), pupils)
+    pupils = gate.pupils_visible_to(gate.viewer_for(request)).filter(
+        pk__in=members.values("pupil_id"))
+    return _absence_table(request, str(group.name), pupils, role=role)
 
 
 @login_required
@@ -167,7 +171,7 @@ def mentees_absence(request: HttpRequest) -> HttpResponse:
     if not viewer.is_mentor:
         raise Http404
     pupils = gate.pupils_visible_to(viewer, roles={Role.MENTOR})
-    return _absence_table(request, _("Absence of my pupils"), pupils)
+    return _absence_table(request, _("Absence of my pupils"), pupils, role=Role.MENTOR)
 
 
 @login_required
@@ -233,6 +237,8 @@ def settle(request: HttpRequest) -> HttpResponse:
         status = 409 if conflict or gone else 400
     else:
         form = SettleForm(queries.unsettled_absences(pupils), reasons)
+    shown = {row.pupil_id for row in form.rows}
+    gate.record_reads(request, shown, role=gate.viewer_for(request).role_map(shown))
     return render(request, "attendance/settle.html", {
         "title": _("Absence to settle"), "form": form, "conflict": conflict, "gone": gone,
     }, status=status)

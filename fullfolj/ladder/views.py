@@ -21,8 +21,11 @@ from .forms import CloseTaskForm
 def my_tasks(request: HttpRequest) -> HttpResponse:
     """Mina uppgifter: the signed-in staff member's open ladder tasks, soonest due first."""
     viewer = gate.viewer_for(request)
+    tasks = list(queries.tasks_for(viewer))
+    shown = {task.pupil_id for task in tasks}
+    gate.record_reads(request, shown, role=viewer.role_map(shown))
     return render(request, "ladder/task_list.html", {
-        "title": _("My tasks"), "tasks": queries.tasks_for(viewer), "today": clock.today(),
+        "title": _("My tasks"), "tasks": tasks, "today": clock.today(),
     })
 
 

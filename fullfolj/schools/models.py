@@ -287,7 +287,14 @@ class Staff(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
+# Roles held for the whole organiser; every other role is held at a school.
+ORGANISER_ROLES = frozenset({Role.ADMINISTRATION, Role.ATTENDANCE_OFFICER})
+
+
 class StaffRole(models.Model):
+    """A role held at a school, or for the whole organiser (ORGANISER_ROLES). A role at a school
+    reaches that school's pupils; a person serving several schools holds it at each."""
+
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="roles")
     organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="staff_roles")
     school = models.ForeignKey(
@@ -301,6 +308,17 @@ class StaffRole(models.Model):
                 fields=["staff", "organiser", "school", "role"], name="one_role_per_place"
             )
         ]
+
+    def clean(self) -> None:
+        if self.role in ORGANISER_ROLES and self.school_id:
+            raise ValidationError({"school": _(
+                "This role is held for the whole organiser, not at a school.")})
+        if self.role and self.role not in ORGANISER_ROLES and not self.school_id:
+            raise ValidationError({"school": _(
+                "Choose the school where this role is held; a person serving several schools "
+                "holds the role at each of them.")})
+        if self.school_id and self.organiser_id and self.school.organiser_id != self.organiser_id:
+            raise ValidationError({"school": _("The school belongs to another organiser.")})
 
 
 class SchoolClass(models.Model):

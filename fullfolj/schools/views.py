@@ -48,9 +48,11 @@ def my_pupils(request: HttpRequest) -> HttpResponse:
     """A mentor's own pupils (Mina elever) with absence this term and the last four weeks."""
     viewer = gate.viewer_for(request)
     pupils = gate.pupils_visible_to(viewer, roles={Role.MENTOR})
+    rows = pupil_rows(pupils)
+    gate.record_reads(request, [row.pupil for row in rows], role=Role.MENTOR)
     return render(request, "schools/pupil_list.html", {
         "title": _("My pupils"),
-        "rows": pupil_rows(pupils),
+        "rows": rows,
         "windows": term_and_recent_windows(clock.today()),
     })
 
@@ -60,15 +62,17 @@ def school_pupils(request: HttpRequest, school_id: int) -> HttpResponse:
     """All pupils of a school, for its principal and student-health team."""
     viewer = gate.viewer_for(request)
     school = gate.get_school_or_404(request, school_id)
-    if not viewer.sees_names:
+    if not viewer.named_schools.filter(pk=school.pk).exists():
         return redirect("schools:overview")
     pupils = gate.pupils_visible_to(viewer).filter(
         pk__in=Placement.objects.active_on(clock.today()).filter(school=school).values("pupil_id")
     )
+    rows = pupil_rows(pupils)
+    gate.record_reads(request, [row.pupil for row in rows], role=viewer.school_role(school.pk))
     return render(request, "schools/pupil_list.html", {
         "title": school.name,
         "school": school,
-        "rows": pupil_rows(pupils),
+        "rows": rows,
         "windows": term_and_recent_windows(clock.today()),
     })
 
@@ -88,15 +92,15 @@ def my_groups(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
-    viewer = gate.viewer_for(request)
-    group = get_object_or_404(
-        TeachingGroup.objects.filter(teaching__staff=viewer.staff).distinct(), pk=group_id
-    )
+    group, role = gate.get_group_or_404(request, group_id)
     members = GroupMembership.objects.active_on(clock.today()).filter(group=group)
-    pupils = gate.pupils_visible_to(viewer).filter(pk__in=members.values("pupil_id"))
+    pupils = gate.pupils_visible_to(gate.viewer_for(request)).filter(
+        pk__in=members.values("pupil_id"))
+    rows = pupil_rows(pupils)
+    gate.record_reads(request, [row.pupil for row in rows], role=role)
     return render(request, "schools/pupil_list.html", {
         "title": group.name,
-        "rows": pupil_rows(pupils),
+        "rows": rows,
         "windows": term_and_recent_windows(clock.today()),
     })
 

@@ -207,6 +207,10 @@ class Riskzon:
     def new(self) -> list[RiskRow]:
         return [r for r in self.rows if r.is_new]
 
+    def pupil_ids(self) -> list[int]:
+        """Every pupil the list names, for the access log."""
+        return [r.pupil.pk for r in self.rows] + [p.pk for p in self.left]
+
 
 def riskzon(organiser_id: int, pupils: QuerySet[Pupil], school: School | None = None) -> Riskzon:
     """The latest run's flags for `pupils` (already through the gate), optionally one school's."""

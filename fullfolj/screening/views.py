@@ -41,10 +41,11 @@ def school_riskzon(request: HttpRequest, school_id: int) -> HttpResponse:
     """The school's riskzon list with names: principal and student-health team (the gate)."""
     viewer = gate.viewer_for(request)
     school = gate.get_school_or_404(request, school_id)
-    if not viewer.sees_names:
+    if not viewer.named_schools.filter(pk=school.pk).exists():
         return redirect("screening:municipality")
     pupils = gate.pupils_visible_to(viewer)
     listing = queries.riskzon(school.organiser_id, pupils, school=school)
+    gate.record_reads(request, listing.pupil_ids(), role=viewer.school_role(school.pk))
     return render(request, "screening/riskzon.html", {
         "title": _("Risk zone: %(school)s") % {"school": school.name},
         "listing": listing,
@@ -65,8 +66,9 @@ def municipality_riskzon(request: HttpRequest) -> HttpResponse:
     organiser = Organiser.objects.get(pk=org_ids[0])
     run, codes, rows = queries.municipality_counts(organiser.pk, viewer.schools)
     listing = None
-    if viewer.sees_names:
+    if viewer.names_in_administration:
         listing = queries.riskzon(organiser.pk, gate.pupils_visible_to(viewer))
+        gate.record_reads(request, listing.pupil_ids(), role=viewer.role_map(listing.pupil_ids()))
     return render(request, "screening/municipality.html", {
         "title": _("Risk zone: %(organiser)s") % {"organiser": organiser.name},
         "organiser": organiser, "run": run, "codes": codes, "rows": rows, "listing": listing,

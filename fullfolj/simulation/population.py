@@ -599,7 +599,9 @@ def _build_classes_and_staff(
     staff = _StaffRegister(org, rng)
     for organiser, kind in enumerate(org.organiser_kind):
         staff.role(staff.hire(organiser), None, organiser, "administration")
-        staff.role(staff.hire(organiser), None, organiser, "school_doctor")
+        doctor = staff.hire(organiser)  # one doctor serves every school of the organiser
+        for school in (s for s, o in enumerate(org.school_organiser) if o == organiser):
+            staff.role(doctor, school, organiser, "school_doctor")
         if kind == "municipality":
             staff.role(staff.hire(organiser), None, organiser, "attendance_officer")
     for school, organiser in enumerate(org.school_organiser):
