@@ -8,8 +8,8 @@ the children resident in the municipality. Not allowed looks exactly like not fo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 

@@ -8,9 +8,9 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from fullfolj.access import gate
 from fullfolj.lib import clock
-from fullfolj.schools.models import GroupMembership, Placement, Pupil, Role, TeachingGroup, Term
+from fullfolj.schools.models import GroupMembership, Placement, Pupil, Role, Term
 
 from . import actions, patterns, queries
 from .forms import PeriodForm, RegisterForm, SettleForm

@@ -15,8 +15,10 @@ SINGLE_ROLES = ["mentor", "other_mentor", "teacher", "teacher_elsewhere", "princ
 MULTI_ROLES = ["teacher_admin", "mentor_principal", "health_two", "doctor"]
 ROLES = SINGLE_ROLES + MULTI_ROLES
 PUPILS = ["pupil", "other_pupil", "protected", "pupil_elsewhere", "moved_away"]
-NORTH = {"pupil", "other_pupil", "protected"}
-SOUTH = {"pupil_elsewhere"}
+NORTH = frozenset({"pupil", "other_pupil", "protected"})
+SOUTH = frozenset({"pupil_elsewhere"})
+ALVA = frozenset({"pupil"})
+NOBODY: frozenset[str] = frozenset()
 
 # pupil -> the people who may open the pupil's page
 PUPIL_PAGE = {
@@ -91,22 +93,24 @@ ADMINISTRATION = {"admin", "teacher_admin"}
 MENTORS = {"mentor", "other_mentor", "mentor_principal"}
 # route -> {person: the pupils named there}; people not listed get 404 unless in OPEN or
 # REDIRECTED.
-VISIBLE: dict[str, dict[str, set[str]]] = {
-    "my-pupils": {"mentor": {"pupil", "protected"}, "other_mentor": {"other_pupil"},
-                  "mentor_principal": {"other_pupil"}},
-    "group-north": {"teacher": {"pupil"}} | dict.fromkeys(NORTH_WIDE, {"pupil"}),
+VISIBLE: dict[str, dict[str, frozenset[str]]] = {
+    "my-pupils": {"mentor": frozenset({"pupil", "protected"}),
+                  "other_mentor": frozenset({"other_pupil"}),
+                  "mentor_principal": frozenset({"other_pupil"})},
+    "group-north": {"teacher": ALVA} | dict.fromkeys(NORTH_WIDE, ALVA),
     "group-south": dict.fromkeys({"teacher_elsewhere", "teacher_admin"} | SOUTH_WIDE, SOUTH),
-    "absence-north": {"teacher": {"pupil"}} | dict.fromkeys(NORTH_WIDE, {"pupil"}),
+    "absence-north": {"teacher": ALVA} | dict.fromkeys(NORTH_WIDE, ALVA),
     "absence-south": dict.fromkeys({"teacher_elsewhere", "teacher_admin"} | SOUTH_WIDE, SOUTH),
     "school-north": dict.fromkeys(NORTH_WIDE, NORTH),
     "school-south": dict.fromkeys(SOUTH_WIDE, SOUTH),
-    "mentees-absence": {"mentor": {"pupil", "protected"}, "other_mentor": {"other_pupil"},
-                        "mentor_principal": {"other_pupil"}},
-    "settle": dict.fromkeys(MENTORS | {"principal", "principal_elsewhere"}, set()),
-    "register": {"teacher": {"pupil"}, "principal": {"pupil"}},
-    "riskzon-north": dict.fromkeys(NORTH_WIDE, set()),
-    "riskzon-south": dict.fromkeys(SOUTH_WIDE, set()),
-    "municipality": dict.fromkeys(ADMINISTRATION, set()),
+    "mentees-absence": {"mentor": frozenset({"pupil", "protected"}),
+                        "other_mentor": frozenset({"other_pupil"}),
+                        "mentor_principal": frozenset({"other_pupil"})},
+    "settle": dict.fromkeys(MENTORS | {"principal", "principal_elsewhere"}, NOBODY),
+    "register": {"teacher": ALVA, "principal": ALVA},
+    "riskzon-north": dict.fromkeys(NORTH_WIDE, NOBODY),
+    "riskzon-south": dict.fromkeys(SOUTH_WIDE, NOBODY),
+    "municipality": dict.fromkeys(ADMINISTRATION, NOBODY),
 }
 # Routes every signed-in staff member gets (showing only their own), and where the
 # administration is sent on to its aggregates.
@@ -128,7 +132,7 @@ def test_lists_show_exactly_the_related_pupils(client, cast, who, route):
         assert response.status_code == 200
     else:
         assert response.status_code == 404
-    expected = allowed.get(who, set())
+    expected = allowed.get(who, NOBODY)
     assert names_in(body, cast) == expected, (route, who, body[:300])
     # Every pupil named on the page is in the access log, through a role that reaches them.
     logged = set(AccessLog.objects.filter(staff=getattr(cast, who))
