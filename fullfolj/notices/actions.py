@@ -2,8 +2,9 @@
 
 The guarantee (issue 4): at most one notice row per pupil, guardian and day (a unique
 constraint), and exactly one of them is recorded as sent. The backend gets each message once,
-whatever worker is killed or runs alongside, but for one crash window (4.) where a channel that
-cannot say what it delivered gets a second copy with the same dedup key. In detail:
+whatever worker is killed, runs alongside or loses its database, but for one window (4., 5.)
+where a channel that cannot say what it delivered gets a second copy with the same dedup key.
+In detail:
 
 1. `schedule_for_days` writes the rows in the register's own transaction (transactional outbox):
    a committed invalid absence always has its notice row, a rolled-back one never has.
@@ -14,6 +15,8 @@ cannot say what it delivered gets a second copy with the same dedup key. In deta
 3. The worker renews its claim on a row just before sending it (so a long batch cannot outlive
    the lease of its last rows), sends outside any transaction, then records the outcome with
    an UPDATE guarded by its claim token: only the claimant can mark the row sent or failed.
+   A failure up to and including the send reschedules the row (Undeliverable fails it);
+   after the channel accepted the message only the recording is tried again (5.).
 4. A worker killed between claim and send leaves rows in sending. Once the lease
    (FULLFOLJ_NOTICE_LEASE_SECONDS) has passed, any worker may claim them again; nothing had
    left for them, so each goes out once. Before resending, it asks the channel whether the
@@ -23,20 +26,30 @@ cannot say what it delivered gets a second copy with the same dedup key. In deta
    dedup key (email Message-ID, SMS client reference) for the receiving side to drop the copy;
    the outbox still records exactly one sent row. A single send that takes longer than the
    lease can be doubled the same way, so the lease is set far above EMAIL_TIMEOUT.
-   tests/test_workers.py shows each case with real worker processes on PostgreSQL.
+5. If the database refuses the record of an outcome (a locked SQLite file, a dropped
+   PostgreSQL connection), the worker tries the UPDATE again over a new connection, a few
+   times with a short backoff (RECORD_TRIES); it never sends again. If the write still fails,
+   the row stays in sending under its claim and the worker stops: no further sends until the
+   lease lapses and a worker takes the rows over as in 4., asking the channel first (SMTP
+   cannot answer: the one copy of 4.). The run counts the notice as UNRECORDED, not as sent,
+   rescheduled or failed.
+   tests/test_workers.py shows each case with real worker processes on PostgreSQL;
+   tests/test_record.py fails the recording on both databases.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import DateField, DateTimeField, F, Min, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -52,6 +65,9 @@ from .models import DETAIL, PENDING, Channel, GuardianNotice, Status
 
 logger = logging.getLogger("fullfolj.notices")
 LOST = "lost"  # another worker took over the notice: not an outcome of this worker
+UNRECORDED = "unrecorded"  # the outcome could not be recorded: the notice stays claimed
+RECORD_TRIES = 4  # writes of an outcome; a lock or a reconnect usually clears within a second
+RECORD_BACKOFF = 0.2  # seconds before the second try, doubled for each one after
 RETRYING = gettext_noop("temporary failure, trying again")
 GAVE_UP = gettext_noop("gave up after repeated failures")
 BOUNCED = gettext_noop("the email bounced")
@@ -274,14 +290,50 @@ def _renew(notice: GuardianNotice, token: uuid.UUID) -> bool:
     ).update(claimed_at=clock.now(), updated_at=timezone.now()))
 
 
-def _finish(notice: GuardianNotice, token: uuid.UUID, status: str, **fields: object) -> bool:
-    """Record an outcome if this worker still holds the claim; False if it lost it."""
-    done = GuardianNotice.objects.filter(
-        pk=notice.pk, claim_token=token, status=Status.SENDING
-    ).update(status=status, updated_at=timezone.now(), **fields)
+class Unrecorded(Exception):
+    """The database would not take a notice's outcome; the row stays claimed (step 5)."""
+
+
+def _reconnect() -> None:
+    """Drop the failed connection so the next statement opens a new one.
+
+    Django reuses a connection the server has closed until it is closed on our side; inside a
+    transaction there is nothing to reopen (and the transaction is lost anyway).
+    """
+    if not connection.in_atomic_block:
+        with contextlib.suppress(DatabaseError):
+            connection.close()
+
+
+def _finish(notice: GuardianNotice, token: uuid.UUID, status: str, **fields: object) -> str:
+    """Record an outcome if this worker still holds the claim: the outcome, or LOST.
+
+    A transient database error (a locked SQLite file, a dropped connection) is retried over a
+    new connection, a few times with a short backoff; if the write still fails, Unrecorded.
+    The write also matches a row that already has this outcome and this worker's token: a
+    first try may have committed with only its reply lost.
+    """
+    mine = GuardianNotice.objects.filter(
+        Q(status=Status.SENDING) | Q(status=status), pk=notice.pk, claim_token=token
+    )
+    try:
+        for attempt in range(1, RECORD_TRIES + 1):
+            try:
+                done = mine.update(status=status, updated_at=timezone.now(), **fields)
+                break
+            except (OperationalError, InterfaceError) as error:
+                logger.warning("notice %s: recording %s failed (try %s): %r",
+                               notice.pk, status, attempt, error)
+                _reconnect()
+                if attempt == RECORD_TRIES:
+                    raise
+                time.sleep(RECORD_BACKOFF * 2 ** (attempt - 1))
+    except Exception as error:
+        raise Unrecorded(status) from error
     if not done:
         logger.warning("notice %s: claim lost before recording %s", notice.pk, status)
-    return bool(done)
+        return LOST
+    return status
 
 
 def _day_in_a_sentence(day: dt.date) -> str:
@@ -333,31 +385,39 @@ def _send_one(notice: GuardianNotice, token: uuid.UUID, *, recovered: bool) -> s
         return LOST
     message = compose(notice)
     if message is None:
-        _finish(notice, token, Status.CANCELLED)
-        return Status.CANCELLED
+        return _finish(notice, token, Status.CANCELLED)
     sender = sender_for(notice.channel)
     if recovered and sender.delivered(message.key):
-        _finish(notice, token, Status.SENT, sent_at=clock.now(), body=message.body, error="")
-        return Status.SENT
+        return _finish(notice, token, Status.SENT, sent_at=clock.now(), body=message.body,
+                       error="")
     try:
         sender.send(message)
     except Undeliverable as error:
-        _finish(notice, token, Status.FAILED, error=str(error)[:300])
-        return Status.FAILED
-    _finish(notice, token, Status.SENT, sent_at=clock.now(), body=message.body, error="")
-    return Status.SENT
+        return _finish(notice, token, Status.FAILED, error=str(error)[:300])
+    # Accepted: from here on only the recording may be tried again, never the send (step 5).
+    return _finish(notice, token, Status.SENT, sent_at=clock.now(), body=message.body, error="")
 
 
 def _retry_later(notice: GuardianNotice, token: uuid.UUID, error: Exception) -> str:
-    """A transient failure (the backend, the network, a bug): back off, then give up visibly."""
+    """A transient failure before the send (the backend, the network, a bug): back off, then
+    give up visibly."""
     logger.warning("notice %s: attempt %s failed: %r", notice.pk, notice.attempts, error)
     if notice.attempts >= int(_setting("FULLFOLJ_NOTICE_MAX_ATTEMPTS", 5)):  # type: ignore[call-overload]
-        _finish(notice, token, Status.FAILED, error=f"{GAVE_UP}{DETAIL}{type(error).__name__}")
-        return Status.FAILED
+        return _finish(notice, token, Status.FAILED,
+                       error=f"{GAVE_UP}{DETAIL}{type(error).__name__}")
     retry = clock.now() + dt.timedelta(minutes=5 * notice.attempts)
-    _finish(notice, token, Status.SCHEDULED, send_after=retry,
-            error=f"{RETRYING}{DETAIL}{type(error).__name__}")
-    return Status.SCHEDULED
+    return _finish(notice, token, Status.SCHEDULED, send_after=retry,
+                   error=f"{RETRYING}{DETAIL}{type(error).__name__}")
+
+
+def _deliver_one(notice: GuardianNotice, token: uuid.UUID) -> str:
+    """Send one claimed notice and record its outcome; Unrecorded if that cannot be recorded."""
+    try:
+        return _send_one(notice, token, recovered=notice.attempts > 1)
+    except Unrecorded:
+        raise  # perhaps sent: never rescheduled
+    except Exception as error:  # one bad notice must not stop the batch
+        return _retry_later(notice, token, error)
 
 
 @dataclass
@@ -373,6 +433,11 @@ class Delivery:
     def sent(self) -> int:
         return self.counts.get(Status.SENT, 0)
 
+    @property
+    def interrupted(self) -> bool:
+        """Whether an outcome could not be recorded, so the run stopped (step 5)."""
+        return UNRECORDED in self.counts
+
 
 def send_claimed(token: uuid.UUID, ids: list[int], delivery: Delivery | None = None) -> Delivery:
     """Send the notices this worker claimed with `token`, recording each outcome."""
@@ -382,10 +447,13 @@ def send_claimed(token: uuid.UUID, ids: list[int], delivery: Delivery | None = N
     )
     for notice in notices:
         try:
-            outcome = _send_one(notice, token, recovered=notice.attempts > 1)
-        except Exception as error:  # one bad notice must not stop the batch
-            outcome = _retry_later(notice, token, error)
-        delivery.add(outcome)
+            delivery.add(_deliver_one(notice, token))
+        except Unrecorded:
+            # The database is refusing writes: send nothing more; this row and the rest of the
+            # batch stay claimed until their lease lapses.
+            logger.error("notice %s: outcome not recorded; stopping the batch", notice.pk)
+            delivery.add(UNRECORDED)
+            break
     return delivery
 
 
@@ -397,6 +465,8 @@ def deliver_due(*, batch: int | None = None, max_batches: int = 1000) -> Deliver
         if not ids:
             break
         send_claimed(token, ids, delivery)
+        if delivery.interrupted:
+            break
     return delivery
 
 

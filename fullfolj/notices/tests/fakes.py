@@ -10,6 +10,8 @@ Optional hooks, read from the environment:
                         $NOTICE_TEST_OUTBOX/hanging.<pid> so the test knows when to SIGKILL
   NOTICE_TEST_BARRIER   wait at the first send until this many processes have reached it, so
                         concurrent workers really do send at the same time
+  NOTICE_TEST_DROP_AT   after accepting these sends of the process ("2,5"), have PostgreSQL end
+                        the process's database session, as a server restart or failover does
 """
 
 from __future__ import annotations
@@ -52,6 +54,16 @@ def _hang_if(when: str) -> None:
         time.sleep(3600)  # until the test kills this process
 
 
+def _drop_connection_if() -> None:
+    drops = {int(n) for n in os.environ.get("NOTICE_TEST_DROP_AT", "").split(",") if n}
+    if _sent_by_this_process in drops:
+        from django.db import connection
+
+        pid = connection.connection.info.backend_pid
+        with connection.get_new_connection(connection.get_connection_params()) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
 def _write(key: str, to: str, text: str) -> None:
     name = f"{key}.{os.getpid()}.{uuid.uuid4().hex[:8]}.msg"
     (_outbox() / name).write_text(f"To: {to}\n\n{text}", encoding="utf-8")
@@ -67,6 +79,7 @@ class FileEmailBackend(BaseEmailBackend):
             _hang_if("before")
             _write(key, ",".join(message.to), message.body)
             _hang_if("after")
+            _drop_connection_if()
         return len(email_messages)
 
 
@@ -94,6 +107,7 @@ class FileSMSGateway:
         _hang_if("before")
         _write(message.key, to, message.body)
         _hang_if("after")
+        _drop_connection_if()
 
     def delivered(self, key: str) -> bool | None:
         return any(_outbox().glob(f"{key}.*.msg"))

@@ -3,7 +3,8 @@
 Each test starts `fullfolj worker --batch` as separate processes against the test database,
 with fake channels (tests/fakes.py) that write one file per accepted message, so a doubled
 message would show as a second file. One worker is killed with SIGKILL in the middle of a
-batch and another started; two workers run at once.
+batch and another started; two workers run at once; the database drops a worker's connection
+just after the mail server accepted a message.
 """
 
 from __future__ import annotations
@@ -156,6 +157,20 @@ def test_after_an_smtp_accept_crash_the_one_resend_carries_the_same_message_id(t
     assert [key for key, count in keys.items() if count > 1] == [notices[3].dedup_key]
     assert keys[notices[3].dedup_key] == 2
     assert _statuses() == {Status.SENT: 6}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connections_dropped_after_the_mail_server_accepts_send_nothing_twice(tmp_path):
+    """Recording "sent" meets a closed connection: the worker reconnects and records it.
+
+    SMTP cannot say what it delivered, so a notice rescheduled or left for a reclaim here
+    would go out again; none may.
+    """
+    notices = _due_notices(8)
+    _run(_env(tmp_path, drop_at="2,5,6"))
+    assert _keys(tmp_path) == {n.dedup_key: 1 for n in notices}
+    assert _statuses() == {Status.SENT: 8}
+    assert set(GuardianNotice.objects.values_list("attempts", flat=True)) == {1}
 
 
 @pytest.mark.django_db(transaction=True)
