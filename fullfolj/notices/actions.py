@@ -1,6 +1,6 @@
 """Writes to the guardian-notice outbox: schedule and cancel, claim, send, record the outcome.
 
-The guarantee (issue 4): at most one notice row per pupil, guardian and day (a unique
+The guarantee: at most one notice row per pupil, guardian and day (a unique
 constraint), and exactly one of them is recorded as sent. The backend gets each message once,
 whatever worker is killed, runs alongside or loses its database, but for one window (4., 5.)
 where a channel that cannot say what it delivered gets a second copy with the same dedup key.

@@ -17,7 +17,7 @@ from fullfolj.access import gate
 from fullfolj.attendance import queries as attendance
 from fullfolj.attendance.models import PupilDay
 from fullfolj.grades.queries import grade_table
-from fullfolj.lib import charts, clock
+from fullfolj.lib import charts, clock, disclosure
 
 from .models import GroupMembership, Placement, Role, TeachingGroup
 from .queries import current_mentors, current_placement, pupil_rows, term_and_recent_windows
@@ -128,10 +128,13 @@ def overview(request: HttpRequest) -> HttpResponse:
             scheduled=sums["scheduled"] or 0, absent=sums["absent"] or 0,
             invalid=sums["invalid"] or 0,
         )
-        hidden = (sums["pupils"] or 0) < settings.FULLFOLJ_MIN_GROUP_SIZE
+        minimum = settings.FULLFOLJ_MIN_GROUP_SIZE
+        pupils = sums["pupils"] or 0
         rows.append({
-            "school": school, "pupils": sums["pupils"] or 0, "absence": absence,
-            "problematic": problematic, "hidden": hidden,
+            "school": school, "pupils": pupils, "absence": absence,
+            "problematic": disclosure.part_of(
+                pupils, disclosure.shown(problematic, minimum), minimum),
+            "hidden": pupils < minimum,
         })
     return render(request, "schools/overview.html", {
         "rows": rows, "windows": windows, "min_group": settings.FULLFOLJ_MIN_GROUP_SIZE,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from fullfolj.attendance.models import PupilDay, PupilSubjectWeek
 from fullfolj.grades.models import Grade, GradeWarning
 from fullfolj.ladder.models import LadderTask
+from fullfolj.lib import disclosure
 from fullfolj.schools.models import Organiser, Placement, Pupil, School, Term
 
 from .engine import describe, reads_attendance
@@ -255,16 +256,23 @@ class CountRow:
 
 def _shown(count: int) -> int | None:
     """A count is shown only from the minimum group size up; zero reveals nobody."""
-    return count if count == 0 or count >= settings.FULLFOLJ_MIN_GROUP_SIZE else None
+    return disclosure.shown(count, settings.FULLFOLJ_MIN_GROUP_SIZE)
 
 
 def municipality_counts(
     organiser_id: int, schools: QuerySet[School]
-) -> tuple[ScreeningRun | None, list[str], list[CountRow]]:
-    """Per school and rule: flagged pupils in the latest run, new, left, without action."""
+) -> tuple[ScreeningRun | None, list[str], list[CountRow], int | None]:
+    """Per school and rule: flagged pupils in the latest run, new, left, without action; and
+    the run's flagged total as it may be shown beside them.
+
+    Every figure goes through `lib.disclosure`: small counts are hidden, and so is a figure
+    from which a hidden one could be worked out (the total against the school column, a
+    school's flagged pupils against its new ones and those without action).
+    """
     run, previous = latest_runs(organiser_id)
     if run is None:
-        return None, [], []
+        return None, [], [], None
+    minimum = settings.FULLFOLJ_MIN_GROUP_SIZE
     flags = list(Flag.objects.filter(run=run).values_list("school_id", "pupil_id", "rule_code"))
     earlier = (
         list(Flag.objects.filter(run=previous).values_list("school_id", "pupil_id"))
@@ -276,21 +284,28 @@ def municipality_counts(
         Placement.objects.active_on(run.as_of).filter(organiser_id=organiser_id)
         .values("school_id").annotate(n=Count("pupil_id", distinct=True)).values_list("school_id", "n")
     )
-    rows = []
-    for school in schools.filter(organiser_id=organiser_id).order_by("name"):
+    listed = list(schools.filter(organiser_id=organiser_id).order_by("name"))
+    raw = []
+    for school in listed:
         mine = {(p, c) for s, p, c in flags if s == school.pk}
         now = {p for p, _c in mine}
         then = {p for s, p in earlier if s == school.pk}
+        raw.append((now, then, [sum(1 for _p, c in mine if c == code) for code in codes]))
+    flagged, total = disclosure.column([len(now) for now, _t, _r in raw],
+                                       run.flagged_pupils, minimum)
+    rows = []
+    for school, (now, then, per_rule), shown_flagged in zip(listed, raw, flagged, strict=True):
+        new = _shown(len(now - then)) if previous else None
         rows.append(CountRow(
             school=school,
             pupils=placed.get(school.pk, 0),
-            per_rule=[_shown(sum(1 for _p, c in mine if c == code)) for code in codes],
-            flagged=_shown(len(now)),
-            new=_shown(len(now - then)) if previous else None,
+            per_rule=[_shown(n) for n in per_rule],
+            flagged=shown_flagged,
+            new=disclosure.part_of(shown_flagged, new, minimum),
             left=_shown(len(then - now)) if previous else None,
-            without_action=_shown(len(now - acting)),
+            without_action=disclosure.part_of(shown_flagged, _shown(len(now - acting)), minimum),
         ))
-    return run, codes, rows
+    return run, codes, rows, total
 
 
 def _rule_order(run: ScreeningRun) -> Any:

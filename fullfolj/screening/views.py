@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fullfolj.access import gate
-from fullfolj.lib import clock
+from fullfolj.lib import clock, disclosure
 from fullfolj.schools.models import Organiser, Role
 
 from . import actions, queries
@@ -64,7 +65,7 @@ def municipality_riskzon(request: HttpRequest) -> HttpResponse:
     if not org_ids:
         raise Http404
     organiser = Organiser.objects.get(pk=org_ids[0])
-    run, codes, rows = queries.municipality_counts(organiser.pk, viewer.schools)
+    run, codes, rows, flagged_total = queries.municipality_counts(organiser.pk, viewer.schools)
     listing = None
     if viewer.names_in_administration:
         listing = queries.riskzon(organiser.pk, gate.pupils_visible_to(viewer))
@@ -72,7 +73,8 @@ def municipality_riskzon(request: HttpRequest) -> HttpResponse:
     return render(request, "screening/municipality.html", {
         "title": _("Risk zone: %(organiser)s") % {"organiser": organiser.name},
         "organiser": organiser, "run": run, "codes": codes, "rows": rows, "listing": listing,
-        "can_run": True, "max_hidden": queries.settings.FULLFOLJ_MIN_GROUP_SIZE - 1,
+        "aggregate_only": True, "flagged_total": flagged_total,
+        "can_run": True, "max_hidden": settings.FULLFOLJ_MIN_GROUP_SIZE - 1,
     })
 
 
@@ -91,8 +93,14 @@ def run(request: HttpRequest, organiser_id: int) -> HttpResponse:
     except actions.NoSchoolDays as error:
         messages.error(request, _("No screening: %(reason)s") % {"reason": error})
     else:
-        messages.success(request, _("Screened %(pupils)s pupils: %(flagged)s flagged.")
-                         % {"pupils": done.pupils, "flagged": done.flagged_pupils})
+        # The organiser's total is a figure outside any one school: small counts stay hidden.
+        flagged = disclosure.shown(done.flagged_pupils, settings.FULLFOLJ_MIN_GROUP_SIZE)
+        if flagged is None:
+            messages.success(request, _("Screened %(pupils)s pupils: too few flagged to show.")
+                             % {"pupils": done.pupils})
+        else:
+            messages.success(request, _("Screened %(pupils)s pupils: %(flagged)s flagged.")
+                             % {"pupils": done.pupils, "flagged": flagged})
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return redirect(back)
@@ -117,5 +125,5 @@ def evaluation(request: HttpRequest) -> HttpResponse:
         "organiser": organiser,
         "evaluation": latest,
         "rules": queries.evaluation_rows(latest, organiser) if latest else [],
-        "min_group": queries.settings.FULLFOLJ_MIN_GROUP_SIZE,
+        "min_group": settings.FULLFOLJ_MIN_GROUP_SIZE,
     })

@@ -39,3 +39,29 @@ def test_stacked_bars_scale_to_the_largest_total():
     heights = [float(h) for h in re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"', svg)]
     # a 20 % bar fills the plot (172 px), so the two 10 % parts are half each
     assert heights[:2] == [86.0, 86.0]
+
+
+def test_overview_hides_a_small_count_of_pupils_with_high_absence(client, cast):
+    """Six pupils with days at Norrskolan, one of them (Alva) at 10 % or more: the count of 1
+    is hidden, and so would be the count of the five below it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fullfolj.attendance.actions import rebuild_pupil_days
+    from tests import factories as f
+
+    lesson = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
+                      timezone.make_aware(dt.datetime(2026, 3, 17, 9, 0)))
+    for n in range(5):
+        p = f.pupil(cast.org, f"Extra{n}", f"Närvarande{n}")
+        f.place(p, cast.north, cast.c7a, cast.year.start)
+        f.mark(lesson, p)
+    rebuild_pupil_days()
+    client.force_login(cast.admin.user)
+    body = client.get(reverse("schools:overview")).content.decode()
+    row = body[body.index("Norrskolan"):]
+    row = row[: row.index("</tr>")]
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+    assert cells[0] == "6"  # pupils
+    assert cells[-1] == "–"  # 1 pupil at 10 % or more: hidden

@@ -90,7 +90,7 @@ def test_the_button_runs_and_reports_in_swedish(client, cast):
                            follow=True)
     assert response.redirect_chain[-1][0] == next_url
     body = response.content.decode()
-    assert "Screenade 4 elever: 1 flaggade." in body
+    assert "Screenade 4 elever: för få flaggade för att visas." in body  # organiser-wide
     assert "Flaggad men ingen åtgärd" in body
     assert "Startad av Principal Testsson." in body
 
@@ -139,11 +139,13 @@ def test_the_school_list_page_orders_without_action_first(client, cast):
 
 def test_municipality_counts_hide_groups_under_five(cast):
     actions.run_screening(cast.org, clock.today())
-    _run, codes, rows = queries.municipality_counts(cast.org.pk, queries.School.objects.all())
+    _run, codes, rows, total = queries.municipality_counts(
+        cast.org.pk, queries.School.objects.all())
     north = next(r for r in rows if r.school == cast.north)
     south = next(r for r in rows if r.school == cast.south)
     assert north.flagged is None  # one pupil: hidden
     assert north.without_action is None
+    assert total is None  # and so is the total it would show through
     assert south.flagged == 0  # nobody: zero reveals nobody
     assert "invalid_4w" in codes
     assert north.pupils == 3
@@ -164,10 +166,52 @@ def test_municipality_counts_show_five_or_more(cast):
 
     rebuild_pupil_days()
     actions.run_screening(cast.org, clock.today())
-    _run, _codes, rows = queries.municipality_counts(cast.org.pk, queries.School.objects.all())
+    _run, _codes, rows, total = queries.municipality_counts(
+        cast.org.pk, queries.School.objects.all())
     north = next(r for r in rows if r.school == cast.north)
     assert north.flagged == 6
     assert north.without_action == 6
+    assert total == 6
+
+
+def _flag_absent(cast, school, klass, group, count, day=17):
+    """`count` new pupils of `school` with one wholly invalid lesson: each is flagged."""
+    lesson = f.lesson(group, cast.maths, cast.teacher, cast.spring,
+                      timezone.make_aware(dt.datetime(2026, 3, day, 9, 0)))
+    for n in range(count):
+        p = f.pupil(cast.org, f"Extra{n}", f"{school.name}{n}")
+        f.place(p, school, klass, cast.year.start)
+        group.memberships.create(pupil=p, start=cast.year.start)
+        f.mark(lesson, p, absent=60, valid=False, reason=cast.reasons["OGIL"])
+
+
+def test_a_hidden_school_cannot_be_worked_out_from_the_header(client, cast):
+    """Söderskolan has 3 flagged (hidden), Norrskolan 9 (Alva and 8 more): the header's total
+    of 12 minus the 9 shown would give the 3 away, so Norrskolan is hidden too."""
+    from fullfolj.attendance.actions import rebuild_pupil_days
+
+    _flag_absent(cast, cast.north, cast.c7a, cast.group, 8)
+    _flag_absent(cast, cast.south, cast.c3b, cast.group_south, 3)
+    rebuild_pupil_days()
+    run = actions.run_screening(cast.org, clock.today())
+    assert run.flagged_pupils == 12
+    _run, _codes, rows, total = queries.municipality_counts(
+        cast.org.pk, queries.School.objects.all())
+    by_school = {r.school: r for r in rows}
+    assert by_school[cast.south].flagged is None
+    assert by_school[cast.north].flagged is None
+    assert total == 12
+    client.force_login(cast.admin.user)
+    body = client.get(reverse("screening:municipality")).content.decode()
+    assert "12 flaggade" in body
+
+
+def test_the_header_hides_a_small_total(client, cast):
+    actions.run_screening(cast.org, clock.today())  # Alva alone is flagged
+    client.force_login(cast.admin.user)
+    body = client.get(reverse("screening:municipality")).content.decode()
+    assert "1 flaggade" not in body
+    assert "för få flaggade för att visas" in body
 
 
 def test_screen_command_records_a_cli_run_and_prints_one_line(cast):
