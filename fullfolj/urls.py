@@ -13,5 +13,6 @@ urlpatterns = [
     path("narvaro/", include("fullfolj.attendance.urls")),
     path("riskzon/", include("fullfolj.screening.urls")),
     path("trappan/", include("fullfolj.ladder.urls")),
+    path("", include("fullfolj.access.urls")),
     path("", include("fullfolj.schools.urls")),
 ]

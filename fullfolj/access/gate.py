@@ -237,6 +237,20 @@ def record_staff_reads(staff: Staff, pupils: Iterable[Pupil | int], *,
         ])
 
 
+def may_read_access_log(viewer: Viewer, pupil: Pupil) -> bool:
+    """Who read a pupil's record is shown to the principal of the pupil's school."""
+    return viewer.has(Role.PRINCIPAL) and pupils_visible_to(
+        viewer, roles={Role.PRINCIPAL}).filter(pk=pupil.pk).exists()
+
+
+def get_pupil_access_log_or_404(request: HttpRequest, pupil_id: int) -> Pupil:
+    """The pupil whose read log this viewer (their principal) may open, logged as a read."""
+    viewer = viewer_for(request)
+    pupil = get_object_or_404(pupils_visible_to(viewer, roles={Role.PRINCIPAL}), pk=pupil_id)
+    record_reads(request, [pupil], role=Role.PRINCIPAL)
+    return pupil
+
+
 def get_school_or_404(request: HttpRequest, school_id: int) -> School:
     return get_object_or_404(viewer_for(request).schools, pk=school_id)
 

@@ -186,6 +186,7 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
         "placement": current_placement(pupil, today),
         "mentors": current_mentors(pupil, today),
         "show_details": show_details,
+        "may_read_log": gate.may_read_access_log(viewer, pupil),
         "guardians": guardians,
         "absence": absence,
         "windows": windows,
