@@ -1,17 +1,24 @@
 from django.contrib import admin
 
+from fullfolj.access.admin import OrganiserScopedAdmin
+
 from . import models
 
 
 @admin.register(models.AbsenceReason)
-class AbsenceReasonAdmin(admin.ModelAdmin):
+class AbsenceReasonAdmin(OrganiserScopedAdmin):
+    """Absence reasons decide valid and invalid absence everywhere: shared."""
+
+    organiser_field = None
     list_display = ["code", "name", "is_valid"]
 
 
 @admin.register(models.AttendanceChange)
-class AttendanceChangeAdmin(admin.ModelAdmin):
+class AttendanceChangeAdmin(OrganiserScopedAdmin):
     """History is evidence: it is read here, never edited."""
 
+    organiser_field = "attendance__organiser"
+    pupil_field = "attendance__pupil"
     list_display = ["changed_at", "changed_by", "lesson", "old_text", "new_text"]
     list_select_related = ["changed_by", "lesson__group", "lesson__subject"]
     raw_id_fields = ["attendance", "lesson"]

@@ -10,6 +10,8 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from fullfolj.access.admin import OrganiserScopedAdmin, OrganiserScopedInline
+
 from .models import LadderRecord, LadderStep, LadderTask, LadderTrigger
 
 
@@ -25,24 +27,32 @@ class TriggerFormSet(BaseInlineFormSet):
             raise ValidationError(_("An active step needs at least one trigger."))
 
 
-class TriggerInline(admin.TabularInline):
+class TriggerInline(OrganiserScopedInline, admin.TabularInline):
     model = LadderTrigger
+    organiser_field = "step__organiser"
+    shared_defaults = True
     formset = TriggerFormSet
     extra = 0
     min_num = 1
 
 
 @admin.register(LadderStep)
-class LadderStepAdmin(admin.ModelAdmin):
-    """The municipality's ladder: steps, who acts, deadlines and triggers."""
+class LadderStepAdmin(OrganiserScopedAdmin):
+    """The municipality's ladder: steps, who acts, deadlines and triggers.
 
+    The default ladder (no organiser) is seen by every organiser and changed by a superuser.
+    """
+
+    organiser_field = "organiser"
+    shared_defaults = True
     list_display = ["order", "name", "actor", "deadline_days", "organiser", "is_active"]
     list_filter = ["organiser", "is_active"]
     inlines = [TriggerInline]
 
 
-class RecordInline(admin.TabularInline):
+class RecordInline(OrganiserScopedInline, admin.TabularInline):
     model = LadderRecord
+    organiser_field = "task__pupil__organiser"
     extra = 0
     readonly_fields = ["kind", "date", "text", "by", "created_at"]
     can_delete = False
@@ -52,9 +62,11 @@ class RecordInline(admin.TabularInline):
 
 
 @admin.register(LadderTask)
-class LadderTaskAdmin(admin.ModelAdmin):
+class LadderTaskAdmin(OrganiserScopedAdmin):
     """Read-only: tasks open by the daily evaluation and close by documentation (task page)."""
 
+    organiser_field = "pupil__organiser"
+    pupil_field = "pupil"
     list_display = ["opened_on", "step", "pupil", "actor", "assignee", "due", "closed_at"]
     list_filter = ["step", "actor"]
     readonly_fields = ["pupil", "step", "school", "actor", "opened_on", "due", "reason",

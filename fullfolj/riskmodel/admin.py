@@ -16,12 +16,15 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fullfolj.access.admin import OrganiserScopedAdmin
+
 from . import actions
 from .models import RiskModel
 
 
 @admin.register(RiskModel)
-class RiskModelAdmin(admin.ModelAdmin):
+class RiskModelAdmin(OrganiserScopedAdmin):
+    organiser_field = "organiser"
     list_display = ("trained_at", "organiser", "learner", "data_start", "data_end", "rows",
                     "evaluated_at", "is_active")
     list_filter = ("organiser", "is_active")

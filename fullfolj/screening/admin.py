@@ -3,13 +3,20 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from fullfolj.access.admin import OrganiserScopedAdmin
+
 from .models import ScreeningRule, ScreeningRun
 
 
 @admin.register(ScreeningRule)
-class ScreeningRuleAdmin(admin.ModelAdmin):
-    """Rules are edited here; clean() refuses an invalid rule with the field and the reason."""
+class ScreeningRuleAdmin(OrganiserScopedAdmin):
+    """Rules are edited here; clean() refuses an invalid rule with the field and the reason.
 
+    The shared defaults (no organiser) are seen by every organiser and changed by a superuser.
+    """
+
+    organiser_field = "organiser"
+    shared_defaults = True
     list_display = ("code", "organiser", "indicator", "comparison", "threshold", "window",
                     "grade_years", "active")
     list_filter = ("organiser", "active", "indicator")
@@ -17,9 +24,10 @@ class ScreeningRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScreeningRun)
-class ScreeningRunAdmin(admin.ModelAdmin):
+class ScreeningRunAdmin(OrganiserScopedAdmin):
     """Runs are history: read-only."""
 
+    organiser_field = "organiser"
     list_display = ("as_of", "organiser", "source", "started_by", "pupils", "flagged_pupils",
                     "flags", "started_at", "finished_at")
     list_filter = ("organiser", "source")
