@@ -93,9 +93,9 @@ def test_a_school_role_without_a_school_is_refused(cast):
 
     role = s.StaffRole(staff=cast.outsider, organiser=cast.org, school=None,
                        role=s.Role.SCHOOL_DOCTOR)
-    with pytest.raises(ValidationError, match="Choose the school"):
+    with pytest.raises(ValidationError, match="Välj skolan"):
         role.full_clean()
     admin = s.StaffRole(staff=cast.outsider, organiser=cast.org, school=cast.north,
                         role=s.Role.ADMINISTRATION)
-    with pytest.raises(ValidationError, match="whole organiser"):
+    with pytest.raises(ValidationError, match="hela huvudmannen"):
         admin.full_clean()

@@ -43,6 +43,7 @@ SEES = {
     "other_mentor": {"other_pupil"},
     "principal": {"pupil", "other_pupil", "protected"},
     "principal_elsewhere": {"pupil_elsewhere"},
+    "mentor_principal": {"other_pupil", "pupil_elsewhere"},  # mentee here, school there
 }
 
 

@@ -16,8 +16,8 @@ from fullfolj.screening.models import Flag, ScreeningRun
 pytestmark = pytest.mark.django_db
 
 # The pupil's mentor, the school's principal and student-health team; nobody else.
-SEES_ESTIMATE = {"mentor", "principal", "nurse"}
-SCHOOL_LIST = {"principal", "nurse"}
+SEES_ESTIMATE = {"mentor", "principal", "nurse", "health_two", "doctor"}
+SCHOOL_LIST = {"principal", "nurse", "health_two", "doctor"}
 HEADING = "Riskmodellens uppskattning"
 
 
