@@ -18,7 +18,7 @@ from django.utils import timezone
 from fullfolj.schools import models as s
 from fullfolj.simulation.loader import DEMO_PASSWORD, create_logins
 
-LIMIT = settings.AXES_FAILURE_LIMIT
+LIMIT = 5  # failed logins before the lock
 HOME = "192.0.2.10"  # the address the account's owner logs in from
 
 
@@ -46,12 +46,11 @@ def assert_locked_out(response, client):
     assert "Inloggningen är spärrad en stund" in body
     assert '<html lang="sv">' in body
     assert f"{LIMIT} misslyckade inloggningsförsök" in body
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    assert f"Försök igen om {minutes} minuter" in body
+    assert "Försök igen om 15 minuter" in body
 
 
 def test_the_limit_is_five_wrong_passwords_with_a_cool_off():
-    assert LIMIT == 5
+    assert settings.AXES_FAILURE_LIMIT == LIMIT
     assert dt.timedelta(minutes=5) <= settings.AXES_COOLOFF_TIME <= dt.timedelta(hours=1)
 
 
