@@ -1,5 +1,5 @@
 """Settings for Fullfölj. Everything deployment-specific comes from the environment;
-the defaults run the demo on SQLite on 127.0.0.1."""
+the defaults run on SQLite on 127.0.0.1, and need SECRET_KEY or FULLFOLJ_DEMO=1 (the demo)."""
 
 from __future__ import annotations
 
