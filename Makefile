@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/fullfolj
 export FULLFOLJ_DATA_DIR ?= $(CURDIR)/var
+# Everything here is development (demo, tests, lint, benchmarks): demo mode, no SECRET_KEY needed.
+export FULLFOLJ_DEMO ?= 1
 
 .PHONY: install demo test test-sqlite test-postgres lint browser-deps postgres bench clean
 

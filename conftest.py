@@ -20,6 +20,9 @@ def _pinned_today(settings: object) -> None:
     settings.FULLFOLJ_TODAY = TODAY.isoformat()  # type: ignore[attr-defined]
     # Real hashing costs a third of a second per user; tests create dozens.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+    # Login throttling needs the request, which the test client's login() does not pass;
+    # the login tests and the browser tests (real login form) switch it on.
+    settings.AXES_ENABLED = False  # type: ignore[attr-defined]
 
 
 @pytest.fixture

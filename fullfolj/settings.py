@@ -1,12 +1,14 @@
 """Settings for Fullfölj. Everything deployment-specific comes from the environment;
-the defaults run the demo on SQLite on 127.0.0.1."""
+the defaults run on SQLite on 127.0.0.1, and need SECRET_KEY or FULLFOLJ_DEMO=1 (the demo)."""
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("FULLFOLJ_DATA_DIR", BASE_DIR.parent / "var"))
@@ -21,10 +23,13 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
+# Demo mode is asked for (`fullfolj demo`, the tests), never assumed: a production server that
+# forgot its key must stop, not sign sessions with a key anyone can read in the source.
+DEMO = env_bool("FULLFOLJ_DEMO", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not (DEBUG or env_bool("FULLFOLJ_DEMO", True)):
-        raise RuntimeError("Set SECRET_KEY in production.")
+    if not (DEBUG or DEMO):
+        raise RuntimeError("Set SECRET_KEY in production (or FULLFOLJ_DEMO=1 for the demo).")
     SECRET_KEY = "demo-only-not-secret-" + "x" * 40
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -40,6 +45,8 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
     "fullfolj.access",
     "fullfolj.schools",
     "fullfolj.attendance",
@@ -54,6 +61,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside axes, so the lockout page it renders gets the policy and its nonce.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,6 +70,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "fullfolj.access.middleware.SessionIdleTimeoutMiddleware",
+    "fullfolj.access.middleware.NoStoreForSignedInMiddleware",
+    # Last, as axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fullfolj.urls"
@@ -99,11 +112,33 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# ModelBackend, loading the staff record in the same query as the user.
-AUTHENTICATION_BACKENDS = ["fullfolj.access.backends.StaffBackend"]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+# Axes refuses locked-out logins first (the standalone backend: it only counts, StaffBackend
+# already answers permissions); then ModelBackend, loading the staff record with the user.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "fullfolj.access.backends.StaffBackend",
 ]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Password guessing: after FAILURE_LIMIT failed logins for one user name, or from one address,
+# further logins (right password or not) are refused for the cool-off period, which each new
+# try restarts. Either alone is not enough: one address can try many accounts, and many
+# addresses one account. No reset on success: it would clear the address's failures too.
+AXES_FAILURE_LIMIT = int(os.environ.get("FULLFOLJ_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("FULLFOLJ_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "fullfolj.access.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "fullfolj.access.backends.client_address"
+# Behind N reverse proxies the client is the N-th address from the right of X-Forwarded-For;
+# without this every login would count against the proxy's address.
+FULLFOLJ_TRUSTED_PROXIES = int(os.environ.get("FULLFOLJ_TRUSTED_PROXIES", "0"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -149,6 +184,37 @@ FULLFOLJ_LADDER_RUN_AT = os.environ.get("FULLFOLJ_LADDER_RUN_AT", "06:00")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A session ends when the browser closes, or after a working day without a request: staff
+# share computers in staff rooms. The age counts from the last request
+# (access.middleware.SessionIdleTimeoutMiddleware, cheaper than SESSION_SAVE_EVERY_REQUEST).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(9 * 60 * 60)))
+
+# HTTPS, for production behind TLS (see the README). HSTS is sticky in browsers: set it once
+# the site is known to work over HTTPS.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The header a TLS-terminating proxy sets, e.g. HTTP_X_FORWARDED_PROTO; it must be one that
+# the proxy always overwrites, or clients could claim HTTPS.
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (os.environ["SECURE_PROXY_SSL_HEADER"], "https")
+
+# Content-Security-Policy: only our own files; an inline <style> only with the request's nonce
+# (`nonce="{{ request.csp_nonce }}"`), and no style="" attributes. Scripts are files only (the
+# pages have none inline; the admin's are static files).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # The date the product treats as today; the demo and tests may pin it (YYYY-MM-DD).
 FULLFOLJ_TODAY = os.environ.get("FULLFOLJ_TODAY", "")

@@ -1,11 +1,14 @@
-"""Authentication: Django's model backend, loading the staff record with the user."""
+"""Authentication: Django's model backend, loading the staff record with the user, and the
+client address that failed logins are counted against."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
 
 
 class StaffBackend(ModelBackend):
@@ -21,3 +24,18 @@ class StaffBackend(ModelBackend):
         except get_user_model().DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address a login comes from, which axes counts failures against.
+
+    Behind FULLFOLJ_TRUSTED_PROXIES reverse proxies, each appends the address it saw to
+    X-Forwarded-For, so the client is that many entries from the right; anything further left
+    was written by the client and cannot be trusted.
+    """
+    proxies = settings.FULLFOLJ_TRUSTED_PROXIES
+    if proxies:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if len(forwarded) >= proxies and forwarded[-proxies]:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR")

@@ -1,7 +1,11 @@
-"""The read log of one pupil's record, for the principal of the pupil's school."""
+"""Access pages: the read log of a pupil's record for their principal, and the page a login
+throttled by axes gets."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -29,3 +33,14 @@ def pupil_reads(request: HttpRequest, pupil_id: int) -> HttpResponse:
         "title": _("Who read %(pupil)s's record") % {"pupil": pupil.full_name},
         "pupil": pupil, "page": page,
     })
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: Any
+) -> HttpResponse:
+    """Explain the pause and how long it lasts, as 429 Too Many Requests (axes' default)."""
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
+    return render(request, "registration/locked_out.html", context, status=429)

@@ -54,14 +54,41 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+@pytest.fixture(autouse=True)
+def _login_throttling(settings: Any) -> None:
+    """The browser logs in through the real form, with login throttling on as in production."""
+    settings.AXES_ENABLED = True
+
+
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh page in its own context (no cookies shared between tests), as a Swedish user."""
+def csp_violations() -> list[str]:
+    """What the browser reported as blocked by the Content-Security-Policy, on any page."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, csp_violations: list[str]) -> Iterator[Page]:
+    """A fresh page in its own context (no cookies shared between tests), as a Swedish user.
+
+    Every page a test opens must keep to the Content-Security-Policy: a blocked style or script
+    means a page that looks or works differently in production, so the test errors.
+    """
     context = browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm")
     context.set_default_timeout(5_000)
     tab = context.new_page()
+    tab.on(
+        "console",
+        lambda message: (
+            csp_violations.append(f"{tab.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield tab
     context.close()
+    assert not csp_violations, "blocked by the Content-Security-Policy:\n" + "\n".join(
+        csp_violations
+    )
 
 
 @pytest.fixture
@@ -85,7 +112,8 @@ def login(page: Page, live_server: Any, username: str, password: str) -> None:
 def assert_accessible(page: Page) -> None:
     """Run axe-core against WCAG 2.1 A and AA; fail on any serious or critical violation."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        # Evaluated, not added as a <script>: the page's CSP rightly refuses inline scripts.
+        page.evaluate(AXE.read_text())
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
     )
