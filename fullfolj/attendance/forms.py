@@ -8,11 +8,13 @@ from functools import cached_property, partial
 from typing import Any
 
 from django import forms
+from django.core import signing
 from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fullfolj.lib.params import parse_id
 from fullfolj.schools.models import GroupMembership, Pupil
 
 from . import queries
@@ -361,6 +363,36 @@ class PeriodForm(forms.Form):
         return default
 
 
+_SETTLE_SIGNER = signing.Signer(salt="fullfolj.attendance.settle")
+
+
+def signed_version(row_id: int, version: int) -> str:
+    """A lesson version for one absence row, signed: the page carries it, cannot invent it."""
+    return _SETTLE_SIGNER.sign(f"{row_id}.{version}")
+
+
+class SignedVersionField(forms.CharField):
+    """The signed version of one row (signed_version); cleans to the version as a number."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, row_id: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.row_id = row_id
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            row, version = _SETTLE_SIGNER.unsign(text).split(".")
+        except (signing.BadSignature, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if parse_id(row) != self.row_id:  # signed for another row
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(version)
+
+
 class SettleForm(forms.Form):
     """Att avgöra: one choice per absence not yet known, saved for the whole page at once.
 
@@ -389,10 +421,15 @@ class SettleForm(forms.Form):
                 error_messages={"invalid_choice": _(
                     "Unknown reason code “%(value)s”.")},
             )
-            self.fields[f"v{row.pk}"] = forms.IntegerField(
-                widget=forms.HiddenInput, initial=row.lesson.version, min_value=0,
+            self.fields[f"v{row.pk}"] = SignedVersionField(
+                row.pk, initial=signed_version(row.pk, row.lesson.version),
                 error_messages={"invalid": _("The form is damaged: reload the page.")},
             )
+
+    @property
+    def is_damaged(self) -> bool:
+        """Whether a version the page carried was altered (the hidden fields, not a choice)."""
+        return any(name.startswith("v") for name in self.errors)
 
     def table(self) -> list[tuple[LessonAttendance, forms.BoundField, forms.BoundField]]:
         return [(row, self[f"s{row.pk}"], self[f"v{row.pk}"]) for row in self.rows]

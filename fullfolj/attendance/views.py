@@ -19,10 +19,11 @@ from django.views.decorators.http import require_http_methods
 
 from fullfolj.access import gate
 from fullfolj.lib import clock
+from fullfolj.lib.params import parse_ids
 from fullfolj.schools.models import GroupMembership, Placement, Pupil, Role, TeachingGroup, Term
 
 from . import actions, patterns, queries
-from .forms import PeriodForm, RegisterForm, SettleForm
+from .forms import PeriodForm, RegisterForm, SettleForm, signed_version
 from .models import AbsenceReason, AttendanceChange, Lesson
 
 
@@ -204,12 +205,16 @@ def settle(request: HttpRequest) -> HttpResponse:
     conflict: list[AttendanceChange] = []
     gone = 0
     status = 200
+    damaged = False
     if request.method == "POST":
-        ids = {int(value) for value in request.POST.getlist("row") if value.isdigit()}
-        rows = queries.absences_by_id(pupils, ids)
-        gone = len(ids) - len(rows)  # no longer this viewer's pupils: left untouched
+        ids = parse_ids(request.POST.getlist("row"))
+        damaged = ids is None  # the page posts the ids it showed; anything else is refused
+        rows = queries.absences_by_id(pupils, ids or set())
+        gone = len(ids or ()) - len(rows)  # no longer this viewer's pupils: left untouched
         form = SettleForm(rows, reasons, request.POST)
-        if form.is_valid() and not gone:
+        valid = form.is_valid()
+        damaged = damaged or form.is_damaged
+        if valid and not gone and not damaged:
             try:
                 history = actions.settle_absences(
                     form.settlements(), by=gate.viewer_for(request).staff
@@ -227,12 +232,13 @@ def settle(request: HttpRequest) -> HttpResponse:
         rows = queries.unsettled_absences(pupils)
         data = request.POST.copy()
         for row in rows:
-            data[f"v{row.pk}"] = str(row.lesson.version)
+            data[f"v{row.pk}"] = signed_version(row.pk, row.lesson.version)
         form = SettleForm(rows, reasons, data)
         form.is_valid()
-        status = 409 if conflict or gone else 400
+        status = 409 if (conflict or gone) and not damaged else 400
     else:
         form = SettleForm(queries.unsettled_absences(pupils), reasons)
     return render(request, "attendance/settle.html", {
         "title": _("Absence to settle"), "form": form, "conflict": conflict, "gone": gone,
+        "damaged": damaged,
     }, status=status)
