@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -14,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fullfolj.lib import clock
 from fullfolj.lib.params import parse_id
 from fullfolj.schools.models import GroupMembership, Pupil
 
@@ -340,7 +342,8 @@ def _same_mark(mark: Mark, snapshot: dict[str, Any] | None) -> bool:
 
 
 class PeriodForm(forms.Form):
-    """A period for the attendance views: first and last day, at most a year apart."""
+    """A period for the attendance views: first and last day, at most a year apart, within
+    the ten school years before this one and the next (no pupil has attendance outside)."""
 
     start = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}),
                             error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD.")})
@@ -349,12 +352,24 @@ class PeriodForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        first, last = self.bounds()
+        for name in ("start", "end"):
+            day = data.get(name)
+            if day is not None and not first <= day <= last:
+                self.add_error(name, _("Choose a date from %(first)s to %(last)s.")
+                               % {"first": first.isoformat(), "last": last.isoformat()})
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("end", _("The period ends before it starts."))
         elif start and end and (end - start).days > 366:
             self.add_error("end", _("Choose a period of at most one year."))
         return data
+
+    @staticmethod
+    def bounds() -> tuple[dt.date, dt.date]:
+        """The first and last day a period may touch."""
+        today = clock.today()
+        return dt.date(today.year - 10, 1, 1), dt.date(today.year + 1, 12, 31)
 
     def period(self, default: tuple[Any, Any]) -> tuple[Any, Any]:
         """The chosen period, or the default when the form is empty or wrong."""

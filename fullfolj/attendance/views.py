@@ -174,9 +174,19 @@ def mentees_absence(request: HttpRequest) -> HttpResponse:
 @login_required
 def pupil_calendar(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """A pupil's attendance calendar: one cell per school day, coloured and written out."""
-    pupil = gate.get_pupil_or_404(request, pupil_id)
     form = PeriodForm(request.GET if "start" in request.GET else None,
                       initial=dict(zip(("start", "end"), _term_so_far(), strict=True)))
+    if form.is_bound and not form.is_valid():
+        # Refused before the record is read (and logged): the answer shows nothing of the
+        # pupil, and is a 404 to those who may not see them, as without the period.
+        viewer = gate.viewer_for(request)
+        if not (viewer.sees_names
+                and gate.pupils_visible_to(viewer).filter(pk=pupil_id).exists()):
+            raise Http404
+        return render(request, "attendance/pupil_calendar_refused.html", {
+            "title": _("Attendance calendar"), "form": form,
+        }, status=400)
+    pupil = gate.get_pupil_or_404(request, pupil_id)
     start, end = form.period(_term_so_far())
     weekdays = queries.absence_by_weekday(pupil.pk, start, end)
     return render(request, "attendance/pupil_calendar.html", {
