@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Any
@@ -179,11 +180,44 @@ class Problem:
     anchor: str
 
 
+_REGISTER_SIGNER = signing.Signer(salt="fullfolj.attendance.register")
+
+
+def marks_digest(rows: Iterable[LessonAttendance]) -> str:
+    """A short digest of a register's marks: equal digests, equal marks."""
+    digest = hashlib.sha256()
+    for row in sorted(rows, key=lambda row: row.pupil_id):
+        digest.update(f"{row.pupil_id},{row.absent_minutes},{row.late_minutes},"
+                      f"{row.is_valid},{row.reason_id};".encode())
+    return digest.hexdigest()[:20]
+
+
+def register_state(lesson_id: int, version: int, digest: str) -> str:
+    """What a register page was rendered from, signed: the browser carries it, cannot alter it."""
+    return _REGISTER_SIGNER.sign(f"{lesson_id}.{version}.{digest}")
+
+
+def read_register_state(value: str, lesson_id: int) -> tuple[int, str] | None:
+    """The version and marks digest a posted register_state names; None if altered or another
+    lesson's."""
+    try:
+        lesson, version, digest = _REGISTER_SIGNER.unsign(value).split(".")
+    except (signing.BadSignature, ValueError):
+        return None
+    if parse_id(lesson) != lesson_id or not (version.isascii() and version.isdigit()):
+        return None
+    return int(version), digest
+
+
 class RegisterForm:
-    """The register for one lesson: a MarkForm per pupil, plus the version it was loaded at.
+    """The register for one lesson: a MarkForm per pupil, plus the state it was loaded in.
 
     The pupils are the group's members on the lesson's date and anyone already marked. Posted
     pupil ids outside them are refused by name; the other rows keep what was entered.
+
+    The page carries `state`, signed: the version and a digest of the marks it was rendered
+    with. A post is checked against that, never against a number the browser could change.
+    `rebase`: a form for the merge view, loaded afresh at that version.
     """
 
     def __init__(
@@ -192,6 +226,7 @@ class RegisterForm:
         data: QueryDict | None = None,
         *,
         conflicts: list[AttendanceChange] | None = None,
+        rebase: int | None = None,
     ) -> None:
         self.lesson = lesson
         self.data = data
@@ -235,19 +270,25 @@ class RegisterForm:
             self.rows.append(Row(pupil, build, is_posted, by_pupil.get(pupil.pk, []),
                                  adaptations.get(pupil.pk, []), present))
         self.version_error = ""
-        self.version = lesson.version
-        if data is not None:
-            try:
-                self.version = int(data.get("version", ""))
-            except ValueError:
+        digest = marks_digest(existing.values())
+        # `version`: the one the save expects to swap from (actions.register_lesson).
+        self.version = lesson.version if rebase is None else rebase
+        self.state = register_state(lesson.pk, self.version, digest)
+        if data is not None and rebase is None:
+            posted_state = data.get("state", "")
+            loaded_state = read_register_state(posted_state, lesson.pk)
+            if loaded_state is None:
                 self.version_error = _(
-                    "The form lacks the version it was loaded at. "
-                    "Reload the page and enter the register again."
+                    "The form does not say which register it was loaded from, or it was "
+                    "altered. Reload the page and enter the register again."
                 )
-
-    @property
-    def version_value(self) -> int:
-        return self.version
+            else:
+                self.state = posted_state  # shown again, the form still stands on its load
+                loaded_version, loaded_digest = loaded_state
+                # Marks as loaded (read just now, after the lesson): the save merely needs
+                # nothing saved since that read. Else someone changed them since the load, and
+                # the swap from the loaded version fails and shows what changed.
+                self.version = lesson.version if loaded_digest == digest else loaded_version
 
     def is_valid(self) -> bool:
         if self.data is None:
@@ -300,16 +341,17 @@ class RegisterForm:
                     problems.append(Problem(text, anchor))
         return problems
 
-    def merged_with(self, changes: list[AttendanceChange], version: int) -> QueryDict:
-        """The posted data at `version`, taking the other save's mark wherever this form left
-        a pupil's mark as it was loaded; where both changed a mark, this form's entry stays.
+    def merged_with(self, changes: list[AttendanceChange]) -> QueryDict:
+        """The posted data, taking the other save's mark wherever this form left a pupil's
+        mark as it was loaded; where both changed a mark, this form's entry stays. (A form
+        built from it is rebased: RegisterForm(..., rebase=version).)
 
         A pupil's mark at load time is the `old` of their first change after that version.
         """
         loaded: dict[int, dict[str, Any] | None] = {}
         for change in changes:  # oldest first
             loaded.setdefault(change.attendance.pupil_id, change.old)
-        data = self.with_version(version)
+        data = self.data.copy() if self.data is not None else QueryDict(mutable=True)
         taken = set()
         for row in self.rows:
             pupil = row.pupil.pk
@@ -320,12 +362,6 @@ class RegisterForm:
             data.setlist("pupil", [p for p in data.getlist("pupil") if p not in taken])
             for key in [k for k in data if k.split("-", 1)[0][1:] in taken]:
                 del data[key]
-        return data
-
-    def with_version(self, version: int) -> QueryDict:
-        """The posted data carrying a newer version: the user's entries, ready to save again."""
-        data = self.data.copy() if self.data is not None else QueryDict(mutable=True)
-        data["version"] = str(version)
         return data
 
 

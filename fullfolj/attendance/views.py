@@ -73,10 +73,8 @@ def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
                 )
             except actions.StaleRegister as stale:
                 conflict = stale.changes
-                form = RegisterForm(
-                    stale.lesson, form.merged_with(conflict, stale.lesson.version),
-                    conflicts=conflict,
-                )
+                form = RegisterForm(stale.lesson, form.merged_with(conflict),
+                                    conflicts=conflict, rebase=stale.lesson.version)
                 form.is_valid()
                 status = 409
             except ValidationError as error:  # the group changed between form and save
