@@ -466,6 +466,11 @@ def register_lesson(
             raise StaleRegister(lesson, conflicting)
         _bump(lesson, now, by, None)
         lesson.refresh_from_db(fields=["version", "registered_at", "registered_by"])
+        if expected_version is not None and lesson.version <= expected_version:
+            # A version the register never had (no history can be after it): refused, or
+            # it would pass every change since the form was loaded. The bump rolls back.
+            raise ValidationError(_("The form names a version this register never had. "
+                                    "Reload the page and enter the register again."))
     elif expected_version is None:
         lesson.refresh_from_db(fields=["version", "registered_at", "registered_by"])
     else:  # the swap held the row at expected_version and bumped it once: no need to read it

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Any
 
 from django import forms
+from django.core import signing
 from django.db.models import Q
 from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fullfolj.lib import clock
+from fullfolj.lib.params import parse_id
 from fullfolj.schools.models import GroupMembership, Pupil
 
 from . import queries
@@ -176,8 +181,37 @@ class Problem:
     anchor: str
 
 
+_REGISTER_SIGNER = signing.Signer(salt="fullfolj.attendance.register")
+
+
+def marks_digest(rows: Iterable[LessonAttendance]) -> str:
+    """A short digest of a register's marks: equal digests, equal marks."""
+    digest = hashlib.sha256()
+    for row in sorted(rows, key=lambda row: row.pupil_id):
+        digest.update(f"{row.pupil_id},{row.absent_minutes},{row.late_minutes},"
+                      f"{row.is_valid},{row.reason_id};".encode())
+    return digest.hexdigest()[:20]
+
+
+def register_state(lesson_id: int, version: int, digest: str) -> str:
+    """What a register page was rendered from, signed: the browser carries it, cannot alter it."""
+    return _REGISTER_SIGNER.sign(f"{lesson_id}.{version}.{digest}")
+
+
+def read_register_state(value: str, lesson_id: int) -> tuple[int, str] | None:
+    """The version and marks digest a posted register_state names; None if altered or another
+    lesson's."""
+    try:
+        lesson, version, digest = _REGISTER_SIGNER.unsign(value).split(".")
+    except (signing.BadSignature, ValueError):
+        return None
+    if parse_id(lesson) != lesson_id or not (version.isascii() and version.isdigit()):
+        return None
+    return int(version), digest
+
+
 class RegisterForm:
-    """The register for one lesson: a MarkForm per pupil, plus the version it was loaded at.
+    """The register for one lesson: a MarkForm per pupil, plus the state it was loaded in.
 
     The pupils are the group's members on the lesson's date and anyone already marked, of
     those the viewer still reaches (`roster`, from the gate). Posted pupil ids outside them are
@@ -191,6 +225,7 @@ class RegisterForm:
         *,
         conflicts: list[AttendanceChange] | None = None,
         roster: Q | None = None,
+        rebase: int | None = None,
     ) -> None:
         self.lesson = lesson
         self.data = data
@@ -234,19 +269,25 @@ class RegisterForm:
             self.rows.append(Row(pupil, build, is_posted, by_pupil.get(pupil.pk, []),
                                  adaptations.get(pupil.pk, []), present))
         self.version_error = ""
-        self.version = lesson.version
-        if data is not None:
-            try:
-                self.version = int(data.get("version", ""))
-            except ValueError:
+        digest = marks_digest(existing.values())
+        # `version`: the one the save expects to swap from (actions.register_lesson).
+        self.version = lesson.version if rebase is None else rebase
+        self.state = register_state(lesson.pk, self.version, digest)
+        if data is not None and rebase is None:
+            posted_state = data.get("state", "")
+            loaded_state = read_register_state(posted_state, lesson.pk)
+            if loaded_state is None:
                 self.version_error = _(
-                    "The form lacks the version it was loaded at. "
-                    "Reload the page and enter the register again."
+                    "The form does not say which register it was loaded from, or it was "
+                    "altered. Reload the page and enter the register again."
                 )
-
-    @property
-    def version_value(self) -> int:
-        return self.version
+            else:
+                self.state = posted_state  # shown again, the form still stands on its load
+                loaded_version, loaded_digest = loaded_state
+                # Marks as loaded (read just now, after the lesson): the save merely needs
+                # nothing saved since that read. Else someone changed them since the load, and
+                # the swap from the loaded version fails and shows what changed.
+                self.version = lesson.version if loaded_digest == digest else loaded_version
 
     def is_valid(self) -> bool:
         if self.data is None:
@@ -299,16 +340,17 @@ class RegisterForm:
                     problems.append(Problem(text, anchor))
         return problems
 
-    def merged_with(self, changes: list[AttendanceChange], version: int) -> QueryDict:
-        """The posted data at `version`, taking the other save's mark wherever this form left
-        a pupil's mark as it was loaded; where both changed a mark, this form's entry stays.
+    def merged_with(self, changes: list[AttendanceChange]) -> QueryDict:
+        """The posted data, taking the other save's mark wherever this form left a pupil's
+        mark as it was loaded; where both changed a mark, this form's entry stays. (A form
+        built from it is rebased: RegisterForm(..., rebase=version).)
 
         A pupil's mark at load time is the `old` of their first change after that version.
         """
         loaded: dict[int, dict[str, Any] | None] = {}
         for change in changes:  # oldest first
             loaded.setdefault(change.attendance.pupil_id, change.old)
-        data = self.with_version(version)
+        data = self.data.copy() if self.data is not None else QueryDict(mutable=True)
         taken = set()
         for row in self.rows:
             pupil = row.pupil.pk
@@ -319,12 +361,6 @@ class RegisterForm:
             data.setlist("pupil", [p for p in data.getlist("pupil") if p not in taken])
             for key in [k for k in data if k.split("-", 1)[0][1:] in taken]:
                 del data[key]
-        return data
-
-    def with_version(self, version: int) -> QueryDict:
-        """The posted data carrying a newer version: the user's entries, ready to save again."""
-        data = self.data.copy() if self.data is not None else QueryDict(mutable=True)
-        data["version"] = str(version)
         return data
 
 
@@ -341,7 +377,8 @@ def _same_mark(mark: Mark, snapshot: dict[str, Any] | None) -> bool:
 
 
 class PeriodForm(forms.Form):
-    """A period for the attendance views: first and last day, at most a year apart."""
+    """A period for the attendance views: first and last day, at most a year apart, within
+    the ten school years before this one and the next (no pupil has attendance outside)."""
 
     start = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}),
                             error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD.")})
@@ -350,6 +387,12 @@ class PeriodForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        first, last = self.bounds()
+        for name in ("start", "end"):
+            day = data.get(name)
+            if day is not None and not first <= day <= last:
+                self.add_error(name, _("Choose a date from %(first)s to %(last)s.")
+                               % {"first": first.isoformat(), "last": last.isoformat()})
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("end", _("The period ends before it starts."))
@@ -357,11 +400,47 @@ class PeriodForm(forms.Form):
             self.add_error("end", _("Choose a period of at most one year."))
         return data
 
+    @staticmethod
+    def bounds() -> tuple[dt.date, dt.date]:
+        """The first and last day a period may touch."""
+        today = clock.today()
+        return dt.date(today.year - 10, 1, 1), dt.date(today.year + 1, 12, 31)
+
     def period(self, default: tuple[Any, Any]) -> tuple[Any, Any]:
         """The chosen period, or the default when the form is empty or wrong."""
         if self.is_bound and self.is_valid():
             return self.cleaned_data["start"], self.cleaned_data["end"]
         return default
+
+
+_SETTLE_SIGNER = signing.Signer(salt="fullfolj.attendance.settle")
+
+
+def signed_version(row_id: int, version: int) -> str:
+    """A lesson version for one absence row, signed: the page carries it, cannot invent it."""
+    return _SETTLE_SIGNER.sign(f"{row_id}.{version}")
+
+
+class SignedVersionField(forms.CharField):
+    """The signed version of one row (signed_version); cleans to the version as a number."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, row_id: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.row_id = row_id
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            row, version = _SETTLE_SIGNER.unsign(text).split(".")
+        except (signing.BadSignature, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if parse_id(row) != self.row_id:  # signed for another row
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(version)
 
 
 class SettleForm(forms.Form):
@@ -392,10 +471,15 @@ class SettleForm(forms.Form):
                 error_messages={"invalid_choice": _(
                     "Unknown reason code “%(value)s”.")},
             )
-            self.fields[f"v{row.pk}"] = forms.IntegerField(
-                widget=forms.HiddenInput, initial=row.lesson.version, min_value=0,
+            self.fields[f"v{row.pk}"] = SignedVersionField(
+                row.pk, initial=signed_version(row.pk, row.lesson.version),
                 error_messages={"invalid": _("The form is damaged: reload the page.")},
             )
+
+    @property
+    def is_damaged(self) -> bool:
+        """Whether a version the page carried was altered (the hidden fields, not a choice)."""
+        return any(name.startswith("v") for name in self.errors)
 
     def table(self) -> list[tuple[LessonAttendance, forms.BoundField, forms.BoundField]]:
         return [(row, self[f"s{row.pk}"], self[f"v{row.pk}"]) for row in self.rows]

@@ -19,10 +19,11 @@ from django.views.decorators.http import require_http_methods
 
 from fullfolj.access import gate
 from fullfolj.lib import clock
+from fullfolj.lib.params import parse_ids
 from fullfolj.schools.models import GroupMembership, Placement, Pupil, Role, Term
 
 from . import actions, patterns, queries
-from .forms import PeriodForm, RegisterForm, SettleForm
+from .forms import PeriodForm, RegisterForm, SettleForm, signed_version
 from .models import AbsenceReason, AttendanceChange, Lesson
 
 
@@ -73,10 +74,9 @@ def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
                 )
             except actions.StaleRegister as stale:
                 conflict = stale.changes
-                form = RegisterForm(
-                    stale.lesson, form.merged_with(conflict, stale.lesson.version),
-                    conflicts=conflict, roster=roster,
-                )
+                form = RegisterForm(stale.lesson, form.merged_with(conflict),
+                                    conflicts=conflict, rebase=stale.lesson.version,
+                                    roster=roster)
                 form.is_valid()
                 status = 409
             except ValidationError as error:  # the group changed between form and save
@@ -177,9 +177,19 @@ def mentees_absence(request: HttpRequest) -> HttpResponse:
 @login_required
 def pupil_calendar(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """A pupil's attendance calendar: one cell per school day, coloured and written out."""
-    pupil = gate.get_pupil_or_404(request, pupil_id)
     form = PeriodForm(request.GET if "start" in request.GET else None,
                       initial=dict(zip(("start", "end"), _term_so_far(), strict=True)))
+    if form.is_bound and not form.is_valid():
+        # Refused before the record is read (and logged): the answer shows nothing of the
+        # pupil, and is a 404 to those who may not see them, as without the period.
+        viewer = gate.viewer_for(request)
+        if not (viewer.sees_names
+                and gate.pupils_visible_to(viewer).filter(pk=pupil_id).exists()):
+            raise Http404
+        return render(request, "attendance/pupil_calendar_refused.html", {
+            "title": _("Attendance calendar"), "form": form,
+        }, status=400)
+    pupil = gate.get_pupil_or_404(request, pupil_id)
     start, end = form.period(_term_so_far())
     weekdays = queries.absence_by_weekday(pupil.pk, start, end)
     return render(request, "attendance/pupil_calendar.html", {
@@ -208,12 +218,16 @@ def settle(request: HttpRequest) -> HttpResponse:
     conflict: list[AttendanceChange] = []
     gone = 0
     status = 200
+    damaged = False
     if request.method == "POST":
-        ids = {int(value) for value in request.POST.getlist("row") if value.isdigit()}
-        rows = queries.absences_by_id(pupils, ids)
-        gone = len(ids) - len(rows)  # no longer this viewer's pupils: left untouched
+        ids = parse_ids(request.POST.getlist("row"))
+        damaged = ids is None  # the page posts the ids it showed; anything else is refused
+        rows = queries.absences_by_id(pupils, ids or set())
+        gone = len(ids or ()) - len(rows)  # no longer this viewer's pupils: left untouched
         form = SettleForm(rows, reasons, request.POST)
-        if form.is_valid() and not gone:
+        valid = form.is_valid()
+        damaged = damaged or form.is_damaged
+        if valid and not gone and not damaged:
             try:
                 history = actions.settle_absences(
                     form.settlements(), by=gate.viewer_for(request).staff
@@ -231,14 +245,15 @@ def settle(request: HttpRequest) -> HttpResponse:
         rows = queries.unsettled_absences(pupils)
         data = request.POST.copy()
         for row in rows:
-            data[f"v{row.pk}"] = str(row.lesson.version)
+            data[f"v{row.pk}"] = signed_version(row.pk, row.lesson.version)
         form = SettleForm(rows, reasons, data)
         form.is_valid()
-        status = 409 if conflict or gone else 400
+        status = 409 if (conflict or gone) and not damaged else 400
     else:
         form = SettleForm(queries.unsettled_absences(pupils), reasons)
     shown = {row.pupil_id for row in form.rows}
     gate.record_reads(request, shown, role=gate.viewer_for(request).role_map(shown))
     return render(request, "attendance/settle.html", {
         "title": _("Absence to settle"), "form": form, "conflict": conflict, "gone": gone,
+        "damaged": damaged,
     }, status=status)

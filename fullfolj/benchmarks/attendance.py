@@ -264,9 +264,10 @@ def entries(item: Registered, rng: random.Random) -> dict[int, dict[str, str]]:
     }
 
 
-def form_data(item: Registered, marks: dict[int, dict[str, str]], version: int) -> dict:
-    """What the register form posts: every pupil's id, their entries and the loaded version."""
-    data: dict[str, object] = {"version": str(version), "pupil": [str(p) for p in item.pupils]}
+def form_data(item: Registered, marks: dict[int, dict[str, str]], state: str) -> dict:
+    """What the register form posts: every pupil's id, their entries and the signed state the
+    page was loaded in."""
+    data: dict[str, object] = {"state": state, "pupil": [str(p) for p in item.pupils]}
     for pupil in item.pupils:
         data[f"p{pupil}-status"] = "unknown"
         for name, value in marks.get(pupil, {}).items():
@@ -441,6 +442,7 @@ def _measure(options: Options, report: Report) -> None:
     from django.urls import reverse
 
     from fullfolj.attendance.actions import register_lesson
+    from fullfolj.attendance.forms import RegisterForm
     from fullfolj.attendance.models import AbsenceReason, Lesson, LessonAttendance
     from fullfolj.ladder import actions as ladder
     from fullfolj.ladder.models import LadderTask
@@ -472,9 +474,10 @@ def _measure(options: Options, report: Report) -> None:
             client.force_login(users[item.user_id])
             url = reverse("attendance:lesson-register", args=[item.lesson_id])
             for kind, posted in (("save", marks), ("correct", corrected(marks))):
-                version = Lesson.objects.values_list("version", flat=True).get(pk=item.lesson_id)
+                # The page as the teacher loaded it (untimed), as the browser would post it.
+                state = RegisterForm(Lesson.objects.get(pk=item.lesson_id)).state
                 # Encoded as the browser sends the form (no enctype): urlencoded, not multipart.
-                body = urlencode(form_data(item, posted, version), doseq=True)
+                body = urlencode(form_data(item, posted, state), doseq=True)
                 started, cpu = time.perf_counter(), time.process_time()
                 response = client.post(url, body, content_type=FORM_ENCODED)
                 times[kind].append(time.perf_counter() - started)

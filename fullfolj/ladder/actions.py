@@ -18,7 +18,15 @@ from django.utils.translation import gettext as _
 from fullfolj.attendance.bulk import insert_rows, mark_saved
 from fullfolj.attendance.models import PupilDay
 from fullfolj.lib import clock
-from fullfolj.schools.models import Mentorship, Organiser, Placement, Role, Staff, StaffRole
+from fullfolj.schools.models import (
+    Mentorship,
+    Organiser,
+    Placement,
+    Role,
+    SchoolYear,
+    Staff,
+    StaffRole,
+)
 
 from . import engine
 from .models import Actor, LadderRecord, LadderStep, LadderTask, LadderTrigger
@@ -229,20 +237,38 @@ def evaluate_ladder(organiser: Organiser | None = None,
 
 
 @transaction.atomic
+def documentable_from(task: LadderTask) -> dt.date:
+    """The first day what was done for a task may be dated: the start of the school year the
+    task opened in (its own day, if no school year is known). The last is today."""
+    year = SchoolYear.objects.filter(start__lte=task.opened_on).order_by("-start").first()
+    return year.start if year is not None else task.opened_on
+
+
+def record_date_error(date: dt.date, first: dt.date) -> str | None:
+    """Why `date` cannot date a task's documentation (from `first` to today), or None."""
+    if date > clock.today():
+        return _("The date cannot be in the future.")
+    if date < first:
+        return _("The date cannot be before %(first)s, when the school year began.") % {
+            "first": first.isoformat()}
+    return None
+
+
 def close_task(task: LadderTask, *, kind: str, date: dt.date | None, text: str,
                by: Staff) -> LadderRecord:
     """Close a task by documenting what was done (contact, meeting or decision) and when.
 
     A step is never closed without documentation (DOMAIN.md: every step is dated and followed
-    up): an empty text, a missing or future date, or an unknown kind is refused.
+    up): an empty text, a missing date or one outside the task's school year or in the future,
+    or an unknown kind is refused.
     """
     errors: dict[str, str] = {}
     if kind not in LadderRecord.Kind.values:
         errors["kind"] = _("Choose what was done: a contact, a meeting or a decision.")
     if date is None:
         errors["date"] = _("Give the date it was done.")
-    elif date > clock.today():
-        errors["date"] = _("The date cannot be in the future.")
+    elif problem := record_date_error(date, documentable_from(task)):
+        errors["date"] = problem
     if not (text or "").strip():
         errors["text"] = _("Describe what was done: a task is closed only with documentation.")
     if errors:

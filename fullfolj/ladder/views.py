@@ -43,7 +43,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
                            if task.is_open else (_("This task is already closed."), 409))
         return HttpResponse(refusal, status=status, content_type="text/plain; charset=utf-8")
     if request.method == "POST":
-        form = CloseTaskForm(request.POST)
+        form = CloseTaskForm(request.POST, first=actions.documentable_from(task))
         if form.is_valid():
             try:
                 actions.close_task(task, kind=form.cleaned_data["kind"],
@@ -62,7 +62,8 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         else:
             status = 400
     else:
-        form = CloseTaskForm(initial={"date": clock.today()})
+        form = CloseTaskForm(initial={"date": clock.today()},
+                             first=actions.documentable_from(task))
     return render(request, "ladder/task_detail.html", {
         "title": task.step.name, "task": task, "form": form, "today": clock.today(),
         "may_close": may_close,

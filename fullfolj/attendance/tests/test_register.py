@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fullfolj.attendance.actions import Loaded, Mark, StaleRegister, register_lesson
+from fullfolj.attendance.forms import RegisterForm, read_register_state
 from fullfolj.attendance.models import AttendanceChange, Lesson, LessonAttendance, PupilDay
 from fullfolj.schools import models as s
 from tests import factories as f
@@ -58,12 +60,13 @@ def register_data(
     marks: dict[int, dict[str, str]],
     *,
     pupils: list[int] | None = None,
-    version: int | None = None,
+    state: str | None = None,
 ) -> dict:
-    """What the register form posts: every pupil's id, their entries and the loaded version."""
+    """What the register form posts: every pupil's id, their entries and the signed state it
+    was loaded in (by default: loaded now)."""
     ids = pupils if pupils is not None else list(lesson.members().values_list("pk", flat=True))
     data: dict[str, object] = {
-        "version": str(lesson.version if version is None else version),
+        "state": RegisterForm(lesson).state if state is None else state,
         "pupil": [str(pk) for pk in ids],
     }
     for pk in ids:
@@ -150,20 +153,22 @@ def test_a_correction_is_kept_as_history_and_shown(client, cast, lesson):
 
 def test_a_stale_form_is_refused_with_what_changed_and_keeps_the_entries(client, cast, lesson):
     client.force_login(cast.teacher.user)
-    loaded_at = lesson.version
+    loaded = RegisterForm(lesson).state
     register_lesson(
         lesson,
         [Mark(cast.pupil.pk, absent_minutes=60, is_valid=True, reason=cast.reasons["SJUK"])],
         by=cast.principal,
     )
-    data = register_data(lesson, {cast.other_pupil.pk: {"late_minutes": "7"}}, version=loaded_at)
+    data = register_data(lesson, {cast.other_pupil.pk: {"late_minutes": "7"}}, state=loaded)
     response = client.post(url(lesson), data)
     page = response.content.decode()
     assert response.status_code == 409
     assert "Someone else saved this register" in page
     assert "Alva Åkesson: Not registered → Absent 60 min, valid (Sjukdom)" in page
     assert f'name="p{cast.other_pupil.pk}-late_minutes" value="7"' in page
-    assert 'name="version" value="1"' in page
+    rebased = response.context["form"].state  # the merge view stands on version 1
+    assert f'name="state" value="{rebased}"' in page
+    assert read_register_state(rebased, lesson.pk)[0] == 1
     # Nothing of the teacher's save reached the table, and the principal's mark stands.
     assert not LessonAttendance.objects.filter(lesson=lesson, pupil=cast.other_pupil).exists()
     assert LessonAttendance.objects.get(lesson=lesson, pupil=cast.pupil).absent_minutes == 60
@@ -177,7 +182,7 @@ def test_a_stale_form_is_refused_with_what_changed_and_keeps_the_entries(client,
         lesson,
         {cast.pupil.pk: {"absent_whole": "on", "status": "SJUK"},
          cast.other_pupil.pk: {"late_minutes": "7"}},
-        version=1,
+        state=rebased,
     )
     assert client.post(url(lesson), resubmit).status_code == 302
     assert LessonAttendance.objects.get(lesson=lesson, pupil=cast.other_pupil).late_minutes == 7
@@ -186,13 +191,14 @@ def test_a_stale_form_is_refused_with_what_changed_and_keeps_the_entries(client,
 
 def test_when_both_changed_a_mark_the_conflict_keeps_this_users_entry(client, cast, lesson):
     client.force_login(cast.teacher.user)
+    loaded = RegisterForm(lesson).state
     register_lesson(
         lesson,
         [Mark(cast.pupil.pk, absent_minutes=60, is_valid=True, reason=cast.reasons["SJUK"])],
         by=cast.principal,
     )
     data = register_data(
-        lesson, {cast.pupil.pk: {"absent_whole": "on", "status": "OGIL"}}, version=0
+        lesson, {cast.pupil.pk: {"absent_whole": "on", "status": "OGIL"}}, state=loaded
     )
     response = client.post(url(lesson), data)
     page = response.content.decode()
@@ -368,3 +374,80 @@ def test_saving_a_30_pupil_lesson_takes_a_bounded_number_of_queries(
     assert AttendanceChange.objects.filter(lesson=big).count() == 11
     with django_assert_max_num_queries(13):  # + the access log's one insert
         assert client.get(url(big)).status_code == 200
+
+
+def _hidden(page: str, name: str) -> str:
+    found = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)"', page)
+    return found.group(1) if found else ""
+
+
+@pytest.mark.parametrize("forged", ["raised", "current", "resigned"])
+def test_a_made_up_version_does_not_overwrite_another_teachers_change(
+        client, cast, lesson, forged):
+    """The teacher's page was loaded before the principal's save; whatever version the
+    browser then claims, the principal's mark is not overwritten by the stale form."""
+    client.force_login(cast.teacher.user)
+    page = client.get(url(lesson)).content.decode()
+    state = _hidden(page, "state")
+    register_lesson(  # the principal marks Alva ill meanwhile: version 1
+        lesson,
+        [Mark(cast.pupil.pk, absent_minutes=60, is_valid=True, reason=cast.reasons["SJUK"])],
+        by=cast.principal,
+    )
+    data = register_data(lesson, {cast.other_pupil.pk: {"late_minutes": "7"}}, state=state)
+    if forged == "raised":
+        data["version"] = "99"
+    elif forged == "current":
+        data["version"] = "1"
+        data["state"] = state.replace(f"{lesson.pk}.0.", f"{lesson.pk}.1.", 1)
+    else:  # signed, but for another lesson
+        other = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
+                         timezone.make_aware(dt.datetime(2026, 3, 18, 8, 0)))
+        data["version"] = "1"
+        data["state"] = RegisterForm(other).state
+    response = client.post(url(lesson), data)
+    assert response.status_code in (400, 409)
+    mark = LessonAttendance.objects.get(lesson=lesson, pupil=cast.pupil)
+    assert (mark.absent_minutes, mark.reason.code) == (60, "SJUK")
+    assert not LessonAttendance.objects.filter(lesson=lesson, pupil=cast.other_pupil).exists()
+    lesson.refresh_from_db()
+    assert lesson.version == 1
+    if forged != "raised":
+        assert response.status_code == 400
+        assert "Reload the page and enter the register again." in response.content.decode()
+
+
+def test_a_form_without_its_state_is_refused(client, cast, lesson):
+    client.force_login(cast.teacher.user)
+    data = register_data(lesson, {cast.pupil.pk: {"late_minutes": "3"}})
+    del data["state"]
+    data["version"] = "0"
+    response = client.post(url(lesson), data)
+    assert response.status_code == 400
+    assert "it was altered. Reload the page" in response.content.decode()
+    assert not LessonAttendance.objects.filter(lesson=lesson).exists()
+
+
+@pytest.mark.parametrize("read_first", [True, False])
+def test_a_version_the_register_never_had_is_refused_by_the_action(cast, lesson, read_first):
+    """On PostgreSQL `loaded` takes the single-statement path, else the ORM path."""
+    register_lesson(lesson, [Mark(cast.pupil.pk, absent_minutes=60)], by=cast.principal)
+    loaded = RegisterForm(lesson).loaded if read_first else None
+    with pytest.raises(ValidationError, match="never had"):
+        register_lesson(lesson, [Mark(cast.pupil.pk)], by=cast.teacher,
+                        expected_version=5, loaded=loaded)
+    assert LessonAttendance.objects.get(lesson=lesson, pupil=cast.pupil).absent_minutes == 60
+    lesson.refresh_from_db()
+    assert (lesson.version, lesson.registered_by) == (1, cast.principal)
+
+
+def test_a_save_that_changed_no_mark_since_the_page_was_loaded_is_no_conflict(
+        client, cast, lesson):
+    client.force_login(cast.teacher.user)
+    state = _hidden(client.get(url(lesson)).content.decode(), "state")
+    register_lesson(lesson, [Mark(cast.pupil.pk)], by=cast.principal)  # v1: no mark changed
+    data = register_data(lesson, {cast.pupil.pk: {"late_minutes": "3"}}, state=state)
+    assert client.post(url(lesson), data).status_code == 302
+    assert LessonAttendance.objects.get(lesson=lesson, pupil=cast.pupil).late_minutes == 3
+    lesson.refresh_from_db()
+    assert lesson.version == 2

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from fullfolj.access.tests.test_routes import ROLES
 from fullfolj.attendance import actions
+from fullfolj.attendance.forms import signed_version
 from fullfolj.attendance.models import AttendanceChange, LessonAttendance, PupilDay
 from fullfolj.notices.models import GuardianNotice
 from tests import factories as f
@@ -32,7 +33,7 @@ def _unknown(cast, pupil, day=17, hour=10, minutes=40):  # type: ignore[no-untyp
 def _post(client, rows, choices):  # type: ignore[no-untyped-def]
     data = {"row": [str(r.pk) for r in rows]}
     for row in rows:
-        data[f"v{row.pk}"] = str(row.lesson.version)
+        data[f"v{row.pk}"] = signed_version(row.pk, row.lesson.version)
         data[f"s{row.pk}"] = choices.get(row.pk, "unknown")
     return client.post(reverse("attendance:settle"), data)
 
@@ -200,3 +201,38 @@ def test_the_mentors_list_counts_the_absences_to_settle(client, cast):
     client.force_login(cast.principal.user)
     school_list = client.get(reverse("schools:school-pupils", args=[cast.north.pk]))
     assert 'id="to-settle"' not in school_list.content.decode()
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "-1", "99999999999999999999", " 1"])
+def test_a_row_id_that_is_not_a_plain_number_saves_nothing(client, cast, value):
+    row = _unknown(cast, cast.pupil)
+    client.force_login(cast.mentor.user)
+    response = client.post(URL, {"row": [str(row.pk), value],
+                                 f"v{row.pk}": signed_version(row.pk, row.lesson.version),
+                                 f"s{row.pk}": "OGIL"})
+    assert response.status_code == 400
+    assert "Formuläret är skadat" in response.content.decode()
+    row.refresh_from_db()
+    assert row.is_valid is None
+    assert not AttendanceChange.objects.filter(attendance=row).exists()
+
+
+def test_a_version_the_browser_made_up_does_not_hide_a_correction(client, cast):
+    """The teacher corrects the minutes; a raised version must not settle the old absence."""
+    row = _unknown(cast, cast.pupil)
+    loaded_at = row.lesson.version
+    actions.register_lesson(row.lesson, [actions.Mark(cast.pupil.pk, absent_minutes=20)],
+                            by=cast.teacher)
+    client.force_login(cast.mentor.user)
+    for forged in (str(loaded_at + 1), signed_version(row.pk, loaded_at)[:-1] + "x",
+                   signed_version(row.pk + 1, loaded_at + 1)):
+        response = client.post(URL, {"row": [str(row.pk)], f"v{row.pk}": forged,
+                                     f"s{row.pk}": "invalid"})
+        assert response.status_code == 400, forged
+        assert "Formuläret är skadat" in response.content.decode()
+    # The version the page was signed with is trusted, and it finds the correction.
+    response = client.post(URL, {"row": [str(row.pk)], f"s{row.pk}": "invalid",
+                                 f"v{row.pk}": signed_version(row.pk, loaded_at)})
+    assert response.status_code == 409
+    row.refresh_from_db()
+    assert (row.absent_minutes, row.is_valid) == (20, None)

@@ -10,6 +10,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from fullfolj.access.models import AccessLog
 from fullfolj.attendance.actions import rebuild_pupil_days
 from fullfolj.attendance.forms import RegisterForm
 from fullfolj.schools import models as s
@@ -130,3 +131,36 @@ def test_a_pupils_adaptations_are_shown_beside_the_name(cast, rf: RequestFactory
     row = page[page.index(f'id="pupil-{cast.pupil.pk}"'):]
     row = row[: row.index("</th>")]
     assert 'class="adaptations"' in row and "Extra tid vid prov" in row
+
+
+@pytest.mark.parametrize(("start", "end", "message"), [
+    ("9999-01-01", "9999-12-31", "Choose a date from 2016-01-01 to 2027-12-31."),
+    ("9999-12-27", "9999-12-31", "Choose a date from 2016-01-01 to 2027-12-31."),
+    ("0001-01-01", "0001-01-31", "Choose a date from 2016-01-01 to 2027-12-31."),
+    ("2026-03-18", "2026-03-01", "The period ends before it starts."),
+    ("2024-01-01", "2026-03-01", "Choose a period of at most one year."),
+])
+def test_a_calendar_period_out_of_range_is_refused_before_the_read_is_logged(
+        client, cast, start, end, message):
+    client.force_login(cast.mentor.user)
+    url = reverse("attendance:pupil-calendar", args=[cast.pupil.pk])
+    response = client.get(url, {"start": start, "end": end})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page and "Nothing is shown for this period: choose another." in page
+    assert cast.pupil.last_name not in page  # the record was not read
+    assert not AccessLog.objects.exists()
+    # Those who may not see the pupil get the same 404 as with a good period.
+    client.force_login(cast.other_mentor.user)
+    assert client.get(url, {"start": start, "end": end}).status_code == 404
+    assert client.get(url).status_code == 404
+    assert not AccessLog.objects.exists()
+
+
+def test_a_group_period_out_of_range_shows_the_default_period(client, cast):
+    client.force_login(cast.teacher.user)
+    response = client.get(reverse("attendance:group-absence", args=[cast.group.pk]),
+                          {"start": "9999-01-01", "end": "9999-12-31"})
+    assert response.status_code == 400
+    assert "Choose a date from 2016-01-01 to 2027-12-31." in response.content.decode()
+    assert response.context["start"] == cast.spring.start

@@ -68,5 +68,5 @@ def test_the_naive_baseline_writes_what_register_lesson_writes(cast):
     marks = product[0]
     assert len(marks) == 9 and sum(1 for m in marks if m[1]) == 4  # four absent
     assert len(product[1]) == 9 and len(product[3]) == 6  # a day per pupil; six changes
-    data = bench.form_data(item, plan, 0)
+    data = bench.form_data(item, plan, "state")
     assert data["pupil"] == [str(p) for p in item.pupils]

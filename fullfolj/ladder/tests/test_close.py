@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from fullfolj.ladder import actions
+from fullfolj.ladder.forms import CloseTaskForm
 from fullfolj.ladder.models import LadderRecord, LadderStep, LadderTask
 from fullfolj.ladder.tests.conftest import TODAY
 
@@ -33,6 +34,8 @@ def _english():
     ({"text": "   \n "}, "text"),
     ({"date": None}, "date"),
     ({"date": TODAY + dt.timedelta(days=1)}, "date"),
+    ({"date": dt.date(1, 1, 1)}, "date"),
+    ({"date": dt.date(2025, 8, 17)}, "date"),  # the day before the school year began
     ({"kind": "phoned"}, "kind"),
 ])
 def test_a_task_is_not_closed_without_documentation(cast, task, fields, field):
@@ -140,3 +143,31 @@ def test_student_health_documentation_is_read_only_by_the_team_and_principal(
         assert health_task.step.name in body
         assert ("oro för hemsituationen" in body) is reads, url
         assert ("dokumenterat av elevhälsan" in body) is not reads, url
+
+
+@pytest.mark.parametrize(("date", "message"), [
+    ("0001-01-01", "The date cannot be before 2025-08-18, when the school year began."),
+    ("2025-08-17", "The date cannot be before 2025-08-18, when the school year began."),
+    ("2026-03-19", "The date cannot be in the future."),
+    ("9999-12-31", "The date cannot be in the future."),
+])
+def test_the_page_refuses_a_date_outside_the_school_year_or_in_the_future(
+        client, cast, task, date, message):
+    client.force_login(cast.mentor.user)
+    response = client.post(reverse("ladder:task", args=[task.pk]),
+                           {"kind": "contact", "date": date, "text": "Ringt."},
+                           HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.context["form"].errors["date"] == [message]
+    assert f'<a href="#id_date">Date: {message}</a>' in response.content.decode()
+    task.refresh_from_db()
+    assert task.is_open
+    assert not LadderRecord.objects.exists()
+
+
+def test_the_first_day_of_the_school_year_and_today_may_date_the_documentation(cast, task):
+    page = CloseTaskForm(first=actions.documentable_from(task))
+    assert 'min="2025-08-18" max="2026-03-18"' in str(page["date"])
+    record = actions.close_task(task, kind="contact", date=dt.date(2025, 8, 18), text="Ringt.",
+                                by=cast.mentor)
+    assert record.date == dt.date(2025, 8, 18)

@@ -75,6 +75,9 @@ def test_refusals_are_in_swedish(client, cast, task):
                        {"kind": "contact", "date": "2026-03-18", "text": ""}).content.decode()
     assert "Uppgiften avslutades inte" in body
     assert "en uppgift avslutas bara med dokumentation" in body
+    body = client.post(reverse("ladder:task", args=[task.pk]),
+                       {"kind": "contact", "date": "0001-01-01", "text": "Ringt."}).content.decode()
+    assert "Datumet kan inte ligga före 2025-08-18, då läsåret började." in body
     health = LadderTask.objects.create(
         pupil=cast.pupil, step=LadderStep.objects.get(organiser=None, order=3),
         school=cast.north, actor="student_health", opened_on=TODAY, due=TODAY, reason="x")
