@@ -15,6 +15,8 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from axes import admin as axes_admin
+from axes import models as axes_models
 from django.contrib import admin, messages
 from django.contrib.admin.utils import lookup_spawns_duplicates, unquote
 from django.contrib.auth import get_user_model
@@ -353,9 +355,25 @@ class SuperuserOnlyTaskResultAdmin(SuperuserOnlyAdmin, DBTaskResultAdmin):
     """Task arguments name pupils and organisers of every kind."""
 
 
+# Login attempts name every organiser's staff and their addresses.
+class SuperuserOnlyAccessAttemptAdmin(SuperuserOnlyAdmin, axes_admin.AccessAttemptAdmin):
+    pass
+
+
+class SuperuserOnlyLoginLogAdmin(SuperuserOnlyAdmin, axes_admin.AccessLogAdmin):
+    pass
+
+
+class SuperuserOnlyAccessFailureLogAdmin(SuperuserOnlyAdmin, axes_admin.AccessFailureLogAdmin):
+    pass
+
+
 for model, model_admin in ((get_user_model(), SuperuserOnlyUserAdmin),
                            (Group, SuperuserOnlyGroupAdmin),
-                           (DBTaskResult, SuperuserOnlyTaskResultAdmin)):
+                           (DBTaskResult, SuperuserOnlyTaskResultAdmin),
+                           (axes_models.AccessAttempt, SuperuserOnlyAccessAttemptAdmin),
+                           (axes_models.AccessLog, SuperuserOnlyLoginLogAdmin),
+                           (axes_models.AccessFailureLog, SuperuserOnlyAccessFailureLogAdmin)):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
     admin.site.register(model, model_admin)

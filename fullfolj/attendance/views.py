@@ -182,9 +182,7 @@ def pupil_calendar(request: HttpRequest, pupil_id: int) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         # Refused before the record is read (and logged): the answer shows nothing of the
         # pupil, and is a 404 to those who may not see them, as without the period.
-        viewer = gate.viewer_for(request)
-        if not (viewer.sees_names
-                and gate.pupils_visible_to(viewer).filter(pk=pupil_id).exists()):
+        if not gate.pupils_visible_to(gate.viewer_for(request)).filter(pk=pupil_id).exists():
             raise Http404
         return render(request, "attendance/pupil_calendar_refused.html", {
             "title": _("Attendance calendar"), "form": form,

@@ -30,7 +30,8 @@ from tests import factories as f
 REGISTERED = sorted(model._meta.label for model in admin.site._registry)
 # Tables no organiser owns: every organiser sees them, only a superuser changes them.
 SHARED = {"schools.Term", "schools.Subject", "attendance.AbsenceReason"}
-SUPERUSER_ONLY = {"auth.User", "auth.Group", "django_tasks_database.DBTaskResult"}
+SUPERUSER_ONLY = {"auth.User", "auth.Group", "django_tasks_database.DBTaskResult",
+                  "axes.AccessAttempt", "axes.AccessLog", "axes.AccessFailureLog"}
 # Tables whose rows belong to an organiser: `rows_of` builds one of each.
 EXPECTED_OWNED = {"schools.Organiser", "schools.School", "schools.DayOff", "schools.Staff",
                   "ladder.LadderStep", "ladder.LadderTask", "notices.GuardianNotice",

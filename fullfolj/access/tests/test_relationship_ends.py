@@ -60,15 +60,23 @@ def test_the_old_register_hides_pupils_who_left_the_group(client, left_in_januar
 
 
 def test_a_teacher_cannot_edit_the_marks_of_a_pupil_who_left(client, left_in_january):
+    from fullfolj.attendance.tests.test_register import register_data
+
     cast = left_in_january
     client.force_login(cast.teacher.user)
     january = cast.january
-    data = {"version": str(january.version), "pupil": [str(cast.moved_away.pk)],
-            f"p{cast.moved_away.pk}-status": "OGIL", f"p{cast.moved_away.pk}-absent_whole": "on"}
+    gone = cast.moved_away.pk
+    data = register_data(january, {gone: {"status": "OGIL", "absent_whole": "on"}},
+                         pupils=[cast.pupil.pk, gone])
     response = client.post(reverse("attendance:lesson-register", args=[january.pk]), data)
     assert response.status_code == 400
+    assert cast.moved_away.last_name not in response.content.decode()
     mark = LessonAttendance.objects.get(lesson=january, pupil=cast.moved_away)
     assert mark.is_valid is True
+    # The same post without the pupil who left saves.
+    data = register_data(january, {}, pupils=[cast.pupil.pk])
+    response = client.post(reverse("attendance:lesson-register", args=[january.pk]), data)
+    assert response.status_code == 302
 
 
 def test_the_principal_still_reads_the_history_of_a_pupil_still_at_the_school(
