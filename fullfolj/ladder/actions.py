@@ -236,7 +236,6 @@ def evaluate_ladder(organiser: Organiser | None = None,
     return tasks
 
 
-@transaction.atomic
 def documentable_from(task: LadderTask) -> dt.date:
     """The first day what was done for a task may be dated: the start of the school year the
     task opened in (its own day, if no school year is known). The last is today."""
@@ -254,6 +253,7 @@ def record_date_error(date: dt.date, first: dt.date) -> str | None:
     return None
 
 
+@transaction.atomic
 def close_task(task: LadderTask, *, kind: str, date: dt.date | None, text: str,
                by: Staff) -> LadderRecord:
     """Close a task by documenting what was done (contact, meeting or decision) and when.
