@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "fullfolj.screening",
     "fullfolj.simulation",
     "fullfolj.riskmodel",
+    "fullfolj.elevakt",
     "fullfolj.benchmarks",
 ]
 
@@ -140,7 +141,7 @@ AXES_CLIENT_IP_CALLABLE = "fullfolj.access.backends.client_address"
 # without this every login would count against the proxy's address.
 FULLFOLJ_TRUSTED_PROXIES = int(os.environ.get("FULLFOLJ_TRUSTED_PROXIES", "0"))
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "elevakt:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "sv"

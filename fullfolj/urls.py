@@ -2,10 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from fullfolj.schools import views as school_views
-
 urlpatterns = [
-    path("", school_views.home, name="home"),
     path("logga-in/", auth_views.LoginView.as_view(), name="login"),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -14,5 +11,5 @@ urlpatterns = [
     path("riskzon/", include("fullfolj.screening.urls")),
     path("trappan/", include("fullfolj.ladder.urls")),
     path("", include("fullfolj.access.urls")),
-    path("", include("fullfolj.schools.urls")),
+    path("", include("fullfolj.elevakt.urls")),
 ]

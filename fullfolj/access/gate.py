@@ -12,16 +12,17 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, TypeVar
 
-from django.db.models import Exists, F, Q, QuerySet
+from django.db.models import Exists, F, Model, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from fullfolj.attendance.models import Lesson
 from fullfolj.lib import clock
 from fullfolj.schools.models import (
     STUDENT_HEALTH_ROLES,
     GroupMembership,
+    Organiser,
     Placement,
     Pupil,
     Role,
@@ -32,6 +33,8 @@ from fullfolj.schools.models import (
 )
 
 from .models import AccessLog
+
+T = TypeVar("T", bound=Model)
 
 # The relationship named in the access log when several reach a pupil: the closest first.
 LOG_ROLE_ORDER = (Role.MENTOR, Role.TEACHER, Role.PRINCIPAL, *sorted(STUDENT_HEALTH_ROLES),
@@ -251,6 +254,33 @@ def get_pupil_access_log_or_404(request: HttpRequest, pupil_id: int) -> Pupil:
     return pupil
 
 
+def names_at_school(viewer: Viewer, school: School) -> bool:
+    """Whether this viewer sees the school's pupils by name (else its figures only)."""
+    return viewer.named_schools.filter(pk=school.pk).exists()
+
+
+def groups_taught(viewer: Viewer, today: dt.date) -> QuerySet[TeachingGroup]:
+    """The groups this person teaches in the school year of `today`."""
+    return TeachingGroup.objects.filter(
+        teaching__staff=viewer.staff, school_year__start__lte=today, school_year__end__gte=today
+    ).distinct()
+
+
+def organisers_screened_by(viewer: Viewer) -> list[int]:
+    """Organisers whose screening this viewer may see or start: principal or administration."""
+    ids = set(viewer.organisers_with({Role.ADMINISTRATION}))
+    ids |= {r.organiser_id for r in viewer.roles if r.role == Role.PRINCIPAL}
+    return sorted(ids)
+
+
+def administered_organiser_or_404(viewer: Viewer) -> Organiser:
+    """The organiser whose figures this viewer sees as its administration."""
+    org_ids = sorted(viewer.organisers_with({Role.ADMINISTRATION}))
+    if not org_ids:
+        raise Http404
+    return Organiser.objects.get(pk=org_ids[0])
+
+
 def get_school_or_404(request: HttpRequest, school_id: int) -> School:
     return get_object_or_404(viewer_for(request).schools, pk=school_id)
 
@@ -266,21 +296,19 @@ def get_group_or_404(request: HttpRequest, group_id: int) -> tuple[TeachingGroup
     return group, str(Role.TEACHER)
 
 
-def get_lesson_or_404(request: HttpRequest, lesson_id: int) -> Lesson:
-    """The lesson if this viewer may register it: its teacher, or a principal at its school."""
+def get_lesson_or_404(request: HttpRequest, lessons: QuerySet[T], lesson_id: int) -> T:
+    """The lesson (of `lessons`) if this viewer may register it: its teacher, or a principal at
+    its school."""
     viewer = viewer_for(request)
     # The principal's schools as a subquery: the lesson's teacher needs no read of the roles.
     principal_of = StaffRole.objects.filter(
         staff=viewer.staff, role=Role.PRINCIPAL, school__isnull=False
     ).values("school_id")
     may_register = Q(teacher=viewer.staff) | Q(group__school_id__in=principal_of)
-    lessons = Lesson.objects.filter(may_register).select_related(
-        "group__school", "subject", "teacher", "registered_by"
-    )
-    return get_object_or_404(lessons, pk=lesson_id)
+    return get_object_or_404(lessons.filter(may_register), pk=lesson_id)
 
 
-def lesson_roster(request: HttpRequest, lesson: Lesson) -> tuple[Q, str]:
+def lesson_roster(request: HttpRequest, lesson: Any) -> tuple[Q, str]:
     """Which of a lesson's pupils this viewer sees in its register, and through which role.
 
     The lesson's teacher sees the pupils in the group today (at its school); the school's

@@ -11,7 +11,8 @@ from django.db.models import Q, Sum
 from django.db.models.functions import ExtractHour
 from django.utils.translation import gettext_lazy
 
-from fullfolj.schools.models import DayOff, Pupil
+from fullfolj.lib import clock
+from fullfolj.schools.models import DayOff, Pupil, Term
 
 from .models import LessonAttendance, PupilDay
 from .queries import Absence, absence_by_pupil
@@ -114,3 +115,12 @@ def absence_by_time_of_day(pupil_id: int, start: dt.date, end: dt.date
 def hour_labels(hours: list[tuple[int, Absence]]) -> list[tuple[str, Absence]]:
     """Each starting hour written as the span it covers: "08:00–08:59"."""
     return [(f"{hour:02d}:00–{hour:02d}:59", absence) for hour, absence in hours]
+
+
+def for_pupil(pupil: Pupil, viewer: object) -> dict[str, object]:
+    """The pupil record's patterns section: absence by time of day this term."""
+    today = clock.today()
+    term = Term.at(today)
+    start = term.start if term else today.replace(month=1, day=1)
+    end = min(term.end, today) if term else today
+    return {"pupil": pupil, "hours": hour_labels(absence_by_time_of_day(pupil.pk, start, end))}

@@ -9,7 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
+
+from fullfolj.schools.models import Pupil
 
 from .models import LessonAttendance, PupilDay
 
@@ -173,3 +175,10 @@ def absences_by_id(pupils: Iterable[int] | object, ids: Iterable[int]) -> list[L
         .select_related("pupil", "lesson__subject", "lesson__group", "reason")
         .order_by("pupil__last_name", "pupil__first_name", "pupil_id", "lesson__start", "pk")
     )
+
+
+def unsettled_count(pupils: QuerySet[Pupil]) -> int:
+    """How many of these pupils' absences are not yet known (waiting in Att avgöra)."""
+    return LessonAttendance.objects.filter(
+        pupil__in=pupils, absent_minutes__gt=0, is_valid__isnull=True
+    ).count()

@@ -53,7 +53,8 @@ def today(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
     """The register of one lesson: everyone present by default, one save for the group."""
-    lesson = gate.get_lesson_or_404(request, lesson_id)
+    lessons = Lesson.objects.select_related("group__school", "subject", "teacher", "registered_by")
+    lesson = gate.get_lesson_or_404(request, lessons, lesson_id)
     roster, role = gate.lesson_roster(request, lesson)
     has_started = lesson.start <= clock.now()
     conflict: list[AttendanceChange] = []

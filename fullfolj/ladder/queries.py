@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from fullfolj.access.gate import Viewer, pupils_visible_to
-from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Role
+from fullfolj.lib import clock
+from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Pupil, Role
 
 from .models import Actor, LadderStep, LadderTask
 
@@ -108,3 +109,14 @@ def can_close(viewer: Viewer, task: LadderTask) -> bool:
     if task.actor == Actor.MENTOR:  # also a new mentor, after a change of mentor
         return pupils_visible_to(viewer, roles={Role.MENTOR}).filter(pk=task.pupil_id).exists()
     return False
+
+
+def for_pupil(pupil: Pupil, viewer: Viewer) -> dict[str, object] | None:
+    """The pupil record's ladder section, for those who reach the pupil through a ladder role
+    (not as teacher); student-health documentation only to those who may read it."""
+    if not pupils_visible_to(viewer, roles=LADDER_ROLES).filter(pk=pupil.pk).exists():
+        return None
+    tasks = list(history_for(pupil.pk))
+    for task in tasks:
+        task.records_readable = can_read_records(viewer, task)
+    return {"tasks": tasks, "today": clock.today()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fullfolj.access.gate import Viewer, pupils_visible_to
-from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Organiser, Role, School
+from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Organiser, Pupil, Role, School
 from fullfolj.screening import engine as screening
 from fullfolj.screening.evaluation import History
 from fullfolj.screening.models import ScreeningRule
@@ -64,3 +64,12 @@ def visible_estimates(viewer: Viewer) -> dict[int, RiskEstimate]:
     visible = pupils_visible_to(viewer, roles=set(ESTIMATE_ROLES)).values("pk")
     estimates = RiskEstimate.objects.filter(model__is_active=True, pupil_id__in=visible)
     return {estimate.pupil_id: estimate for estimate in estimates.select_related("model")}
+
+
+def for_pupil(pupil: Pupil, viewer: Viewer) -> RiskEstimate | None:
+    """The pupil record's estimate section: the active model's estimate, for ESTIMATE_ROLES."""
+    if not viewer.has(*ESTIMATE_ROLES):
+        return None
+    visible = pupils_visible_to(viewer, roles=set(ESTIMATE_ROLES)).filter(pk=pupil.pk)
+    return (RiskEstimate.objects.filter(model__is_active=True, pupil_id__in=visible.values("pk"))
+            .select_related("model").first())

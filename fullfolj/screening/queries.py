@@ -185,6 +185,7 @@ class RiskRow:
     rules: list[str] = field(default_factory=list)
     is_new: bool = False
     has_action: bool = False
+    estimate: object | None = None  # set by the page composing the list, where it may be shown
 
 
 @dataclass
@@ -499,3 +500,9 @@ def unreachable(roster: pl.DataFrame, truth: pl.DataFrame) -> int:
         .unique()
     )
     return cases.height - seen.height
+
+
+def for_pupil(pupil: Pupil, viewer: object) -> dict[str, object] | None:
+    """The pupil record's screening section: the flags of the latest run, if there was one."""
+    run, flags = pupil_flags(pupil)
+    return {"run": run, "flags": flags} if run is not None else None

@@ -50,7 +50,7 @@ def test_the_mentor_sees_the_new_step_documents_and_closes_it(
     assert (task.step, task.assignee, task.due) == (first, cast.mentor, dt.date(2026, 3, 21))
 
     login(page, live_server, "mentor", "pw-mentor")
-    assert page.url == live_server.url + reverse("schools:my-pupils")
+    assert page.url == live_server.url + reverse("elevakt:my-pupils")
     row = page.locator("#pupil-list tbody tr", has_text=cast.pupil.last_name)
     assert row.locator("td.ladder-step").inner_text() == first.label
     other = page.locator("#pupil-list tbody tr", has_text=cast.protected.last_name)
@@ -88,7 +88,7 @@ def test_the_mentor_sees_the_new_step_documents_and_closes_it(
     assert (record.kind, record.date, record.by) == ("contact", TODAY, cast.mentor)
 
     # The pupil page keeps the history: the step, when, and what was done.
-    page.goto(live_server.url + reverse("schools:pupil", args=[cast.pupil.pk]))
+    page.goto(live_server.url + reverse("elevakt:pupil", args=[cast.pupil.pk]))
     history = page.locator("#ladder tbody tr")
     assert history.count() == 1
     assert first.name in history.inner_text()

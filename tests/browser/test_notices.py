@@ -28,7 +28,7 @@ def test_mentor_sees_a_guardian_not_reached_on_the_list_and_the_pupil_page(
         send_after=timezone.make_aware(dt.datetime(2026, 3, 17, 10, 0)),
     )
     login(page, live_server, "mentor", "pw-mentor")
-    page.goto(live_server.url + reverse("schools:my-pupils"))
+    page.goto(live_server.url + reverse("elevakt:my-pupils"))
     row = page.locator("#pupil-list tbody tr", has_text=cast.pupil.last_name)
     unreached = row.locator("td").last  # the list's last column: guardians not reached
     assert unreached.inner_text() == "1"
@@ -36,7 +36,7 @@ def test_mentor_sees_a_guardian_not_reached_on_the_list_and_the_pupil_page(
     assert_accessible(page)
 
     row.get_by_role("link").click()
-    page.wait_for_url(live_server.url + reverse("schools:pupil", args=[cast.pupil.pk]))
+    page.wait_for_url(live_server.url + reverse("elevakt:pupil", args=[cast.pupil.pk]))
     alert = page.locator("#unreached")
     assert "Greta Andersson" in alert.inner_text()
     assert "felaktig e-postadress" in alert.inner_text()

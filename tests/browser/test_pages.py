@@ -41,7 +41,7 @@ def test_mentor_logs_in_with_the_keyboard_and_sees_only_their_mentees(
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
-    assert page.url == live_server.url + reverse("schools:my-pupils")
+    assert page.url == live_server.url + reverse("elevakt:my-pupils")
     assert row_names(page) == listed(live_cast.pupil, live_cast.protected)
     assert_accessible(page)
 
@@ -53,7 +53,7 @@ def test_mentor_opens_a_pupil_page_from_the_list(
     login(page, live_server, "mentor", "pw-mentor")
     page.locator("#pupil-list").get_by_role("link", name=list_name(pupil)).click()
 
-    page.wait_for_url(live_server.url + reverse("schools:pupil", args=[pupil.pk]))
+    page.wait_for_url(live_server.url + reverse("elevakt:pupil", args=[pupil.pk]))
     assert page.locator("h1").inner_text() == pupil.full_name
     chart = page.locator("svg#weekly[role=img]")
     title = chart.locator("> title").text_content()
@@ -74,10 +74,10 @@ def test_mentor_opens_a_pupil_page_from_the_list(
 @pytest.mark.parametrize(
     ("username", "url_name", "school"),
     [
-        ("teacher", "schools:my-groups", None),
-        ("principal", "schools:school-pupils", "north"),
-        ("admin", "schools:overview", None),
-        ("outsider", "home", None),
+        ("teacher", "elevakt:my-groups", None),
+        ("principal", "elevakt:school-pupils", "north"),
+        ("admin", "elevakt:overview", None),
+        ("outsider", "elevakt:home", None),
     ],
 )
 def test_each_role_s_pages_are_accessible(
@@ -99,10 +99,10 @@ def test_teacher_opens_a_group_page(
     page: Page, live_server: Any, live_cast: SimpleNamespace
 ) -> None:
     login(page, live_server, "teacher", "pw-teacher")
-    page.goto(live_server.url + reverse("schools:my-groups"))
+    page.goto(live_server.url + reverse("elevakt:my-groups"))
     page.get_by_role("link", name=live_cast.group.name, exact=True).click()
 
-    page.wait_for_url(live_server.url + reverse("schools:group", args=[live_cast.group.pk]))
+    page.wait_for_url(live_server.url + reverse("elevakt:group", args=[live_cast.group.pk]))
     assert row_names(page) == listed(live_cast.pupil)
     assert_accessible(page)
 

@@ -227,7 +227,7 @@ def test_the_absence_views_are_accessible_and_sort_by_keyboard(
     page: Page, live_server: Any, live_cast: SimpleNamespace, lesson: Lesson
 ) -> None:
     login(page, live_server, "teacher", "pw-teacher")
-    page.goto(live_server.url + reverse("schools:my-groups"))
+    page.goto(live_server.url + reverse("elevakt:my-groups"))
     page.locator(f'a[href="{reverse("attendance:group-absence", args=[live_cast.group.pk])}"]'
                  ).click()
     page.wait_for_url("**" + reverse("attendance:group-absence", args=[live_cast.group.pk]))

@@ -36,7 +36,7 @@ def test_mentor_sees_the_estimate_marked_as_an_estimate(
                   "text": "Ogiltig frånvaro 100 % de senaste fyra veckorna (vanligt: 0 %)"}],
     )
     login(page, live_server, "mentor", "pw-mentor")
-    page.goto(live_server.url + reverse("schools:pupil", args=[cast.pupil.pk]))
+    page.goto(live_server.url + reverse("elevakt:pupil", args=[cast.pupil.pk]))
     section = page.locator("section[aria-labelledby=risk-estimate-heading]")
     assert section.locator("h2").inner_text()
     assert "37" in section.locator("strong").inner_text()

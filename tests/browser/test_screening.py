@@ -31,7 +31,7 @@ def test_principal_screens_with_the_button_and_reads_the_list(
 ) -> None:
     login(page, live_server, "principal", "pw-principal")
     page.get_by_role("link", name="Riskzon").click()
-    page.wait_for_url(live_server.url + reverse("screening:school", args=[level_rule.north.pk]))
+    page.wait_for_url(live_server.url + reverse("elevakt:school-riskzon", args=[level_rule.north.pk]))
     assert_accessible(page)
     page.get_by_role("button", name="Screena nu").click()
     page.wait_for_load_state()
@@ -52,7 +52,7 @@ def test_administration_sees_counts_without_names(
     page: Page, live_server: Any, level_rule: SimpleNamespace
 ) -> None:
     login(page, live_server, "admin", "pw-admin")
-    page.goto(live_server.url + reverse("screening:municipality"))
+    page.goto(live_server.url + reverse("elevakt:municipality-riskzon"))
     page.get_by_role("button", name="Screena nu").click()
     page.wait_for_load_state()
     body = page.locator("main").inner_text()

@@ -140,7 +140,7 @@ def test_the_session_ends_with_the_browser(cast, client):
 
 
 def test_the_session_ends_after_a_working_day_without_requests(cast, client):
-    page = reverse("schools:my-groups")
+    page = reverse("elevakt:my-groups")
     assert 8 * 3600 <= settings.SESSION_COOKIE_AGE <= 10 * 3600
     start = timezone.now()
     with time_machine.travel(start, tick=False):
@@ -159,7 +159,7 @@ def test_the_session_ends_after_a_working_day_without_requests(cast, client):
 def test_pages_read_soon_after_each_other_do_not_rewrite_the_session(cast, client):
     attempt(client, "teacher", "pw-teacher")
     with CaptureQueriesContext(connection) as queries:
-        assert client.get(reverse("schools:my-groups")).status_code == 200
+        assert client.get(reverse("elevakt:my-groups")).status_code == 200
     writes = [q["sql"] for q in queries if "django_session" in q["sql"]
               and not q["sql"].lstrip().upper().startswith("SELECT")]
     assert writes == []
@@ -167,13 +167,13 @@ def test_pages_read_soon_after_each_other_do_not_rewrite_the_session(cast, clien
 
 def test_signed_in_pages_are_not_stored(cast, client):
     client.force_login(cast.teacher.user)
-    response = client.get(reverse("schools:my-groups"))
+    response = client.get(reverse("elevakt:my-groups"))
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
 
 
 def test_anonymous_responses_are_left_to_the_view(client):
     # Nothing personal to keep: the redirect to the login page gets no header from us.
-    response = client.get(reverse("schools:my-groups"))
+    response = client.get(reverse("elevakt:my-groups"))
     assert response.status_code == 302
     assert "Cache-Control" not in response

@@ -15,7 +15,7 @@ def test_a_list_page_logs_every_pupil_it_names_in_one_insert(client, cast):
 
     client.force_login(cast.principal.user)
     with CaptureQueriesContext(connection) as queries:
-        client.get(reverse("schools:school-pupils", args=[cast.north.pk]))
+        client.get(reverse("elevakt:school-pupils", args=[cast.north.pk]))
     inserts = [q for q in queries
                if q["sql"].startswith("INSERT") and "access_accesslog" in q["sql"]]
     assert len(inserts) == 1
@@ -26,14 +26,14 @@ def test_a_list_page_logs_every_pupil_it_names_in_one_insert(client, cast):
 
 def test_the_principal_sees_who_read_the_record(client, cast):
     client.force_login(cast.teacher.user)
-    client.get(reverse("schools:pupil", args=[cast.pupil.pk]))
+    client.get(reverse("elevakt:pupil", args=[cast.pupil.pk]))
     client.force_login(cast.principal.user)
-    page = client.get(reverse("schools:pupil", args=[cast.pupil.pk])).content.decode()
+    page = client.get(reverse("elevakt:pupil", args=[cast.pupil.pk])).content.decode()
     url = reverse("access:pupil-reads", args=[cast.pupil.pk])
     assert url in page
     body = client.get(url).content.decode()
     assert "Teacher Testsson" in body
-    assert reverse("schools:pupil", args=[cast.pupil.pk]) in body
+    assert reverse("elevakt:pupil", args=[cast.pupil.pk]) in body
     # Opening the log is itself a read.
     assert AccessLog.objects.filter(staff=cast.principal, path=url).exists()
 
@@ -43,5 +43,5 @@ def test_only_the_pupils_principal_opens_the_read_log(client, cast, who):
     client.force_login(getattr(cast, who).user)
     response = client.get(reverse("access:pupil-reads", args=[cast.pupil.pk]))
     assert response.status_code == (200 if who == "principal" else 404)
-    page = client.get(reverse("schools:pupil", args=[cast.pupil.pk])).content.decode()
+    page = client.get(reverse("elevakt:pupil", args=[cast.pupil.pk])).content.decode()
     assert (reverse("access:pupil-reads", args=[cast.pupil.pk]) in page) == (who == "principal")

@@ -38,10 +38,10 @@ def left_in_january(cast):
 def test_teacher_no_longer_sees_a_pupil_who_left_the_school(client, left_in_january):
     cast = left_in_january
     client.force_login(cast.teacher.user)
-    assert client.get(reverse("schools:pupil", args=[cast.moved_away.pk])).status_code == 404
+    assert client.get(reverse("elevakt:pupil", args=[cast.moved_away.pk])).status_code == 404
     assert client.get(
         reverse("attendance:pupil-calendar", args=[cast.moved_away.pk])).status_code == 404
-    body = client.get(reverse("schools:group", args=[cast.group.pk])).content.decode()
+    body = client.get(reverse("elevakt:group", args=[cast.group.pk])).content.decode()
     assert cast.moved_away.last_name not in body
     assert not AccessLog.objects.filter(pupil=cast.moved_away).exists()
 

@@ -46,7 +46,7 @@ def names_in(body: str, cast) -> set[str]:
 
 
 @pytest.mark.parametrize("who", ROLES)
-@pytest.mark.parametrize("route", ["schools:pupil", "attendance:pupil-calendar"])
+@pytest.mark.parametrize("route", ["elevakt:pupil", "attendance:pupil-calendar"])
 @pytest.mark.parametrize("whom", PUPILS)
 def test_pupil_record_follows_role_and_relation(client, cast, who, whom, route):
     target = getattr(cast, whom)
@@ -67,23 +67,23 @@ def test_pupil_record_follows_role_and_relation(client, cast, who, whom, route):
 
 def _route(cast, name: str) -> str:
     return {
-        "my-pupils": reverse("schools:my-pupils"),
-        "my-groups": reverse("schools:my-groups"),
-        "group-north": reverse("schools:group", args=[cast.group.pk]),
-        "group-south": reverse("schools:group", args=[cast.group_south.pk]),
+        "my-pupils": reverse("elevakt:my-pupils"),
+        "my-groups": reverse("elevakt:my-groups"),
+        "group-north": reverse("elevakt:group", args=[cast.group.pk]),
+        "group-south": reverse("elevakt:group", args=[cast.group_south.pk]),
         "absence-north": reverse("attendance:group-absence", args=[cast.group.pk]),
         "absence-south": reverse("attendance:group-absence", args=[cast.group_south.pk]),
-        "school-north": reverse("schools:school-pupils", args=[cast.north.pk]),
-        "school-south": reverse("schools:school-pupils", args=[cast.south.pk]),
-        "overview": reverse("schools:overview"),
+        "school-north": reverse("elevakt:school-pupils", args=[cast.north.pk]),
+        "school-south": reverse("elevakt:school-pupils", args=[cast.south.pk]),
+        "overview": reverse("elevakt:overview"),
         "mentees-absence": reverse("attendance:mentees-absence"),
         "settle": reverse("attendance:settle"),
         "today": reverse("attendance:today"),
         "register": reverse("attendance:lesson-register", args=[cast.lesson.pk]),
         "tasks": reverse("ladder:my-tasks"),
-        "riskzon-north": reverse("screening:school", args=[cast.north.pk]),
-        "riskzon-south": reverse("screening:school", args=[cast.south.pk]),
-        "municipality": reverse("screening:municipality"),
+        "riskzon-north": reverse("elevakt:school-riskzon", args=[cast.north.pk]),
+        "riskzon-south": reverse("elevakt:school-riskzon", args=[cast.south.pk]),
+        "municipality": reverse("elevakt:municipality-riskzon"),
     }[name]
 
 
@@ -146,10 +146,10 @@ def test_teacher_who_is_also_administration_sees_aggregates_not_names(client, ca
     client.force_login(cast.teacher_admin.user)
     for whom in ("pupil", "other_pupil", "protected"):
         target = getattr(cast, whom)
-        assert client.get(reverse("schools:pupil", args=[target.pk])).status_code == 404
-    overview = client.get(reverse("schools:overview")).content.decode()
+        assert client.get(reverse("elevakt:pupil", args=[target.pk])).status_code == 404
+    overview = client.get(reverse("elevakt:overview")).content.decode()
     assert "Norrskolan" in overview and not names_in(overview, cast)
-    assert client.get(reverse("schools:pupil", args=[cast.pupil_elsewhere.pk])).status_code == 200
+    assert client.get(reverse("elevakt:pupil", args=[cast.pupil_elsewhere.pk])).status_code == 200
 
 
 def test_names_permission_opens_the_administration_scope(client, cast):
@@ -158,16 +158,16 @@ def test_names_permission_opens_the_administration_scope(client, cast):
     cast.teacher_admin.user.user_permissions.add(
         Permission.objects.get(codename="view_pupil_names"))
     client.force_login(cast.teacher_admin.user)
-    response = client.get(reverse("schools:pupil", args=[cast.other_pupil.pk]))
+    response = client.get(reverse("elevakt:pupil", args=[cast.other_pupil.pk]))
     assert response.status_code == 200
     assert AccessLog.objects.get(pupil=cast.other_pupil).role == "administration"
-    body = client.get(reverse("schools:school-pupils", args=[cast.north.pk])).content.decode()
+    body = client.get(reverse("elevakt:school-pupils", args=[cast.north.pk])).content.decode()
     assert names_in(body, cast) == NORTH
 
 
 def test_administration_sees_aggregates_without_names(client, cast):
     client.force_login(cast.admin.user)
-    response = client.get(reverse("schools:school-pupils", args=[cast.north.pk]), follow=True)
+    response = client.get(reverse("elevakt:school-pupils", args=[cast.north.pk]), follow=True)
     body = response.content.decode()
     assert response.status_code == 200
     assert "Norrskolan" in body
@@ -175,7 +175,7 @@ def test_administration_sees_aggregates_without_names(client, cast):
 
 
 def test_anonymous_visitor_is_sent_to_login(client, cast):
-    response = client.get(reverse("schools:pupil", args=[cast.pupil.pk]))
+    response = client.get(reverse("elevakt:pupil", args=[cast.pupil.pk]))
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
 
@@ -183,13 +183,13 @@ def test_anonymous_visitor_is_sent_to_login(client, cast):
 def test_user_without_staff_record_sees_nothing(client, cast, django_user_model):
     user = django_user_model.objects.create_user("stranger", password="x-stranger")
     client.force_login(user)
-    assert client.get(reverse("schools:pupil", args=[cast.pupil.pk])).status_code == 404
-    assert client.get(reverse("schools:my-pupils")).status_code == 404
+    assert client.get(reverse("elevakt:pupil", args=[cast.pupil.pk])).status_code == 404
+    assert client.get(reverse("elevakt:my-pupils")).status_code == 404
 
 
 def test_protected_identity_hides_address_and_guardians(client, cast):
     client.force_login(cast.mentor.user)
-    body = client.get(reverse("schools:pupil", args=[cast.protected.pk])).content.decode()
+    body = client.get(reverse("elevakt:pupil", args=[cast.protected.pk])).content.decode()
     assert cast.protected.full_name in body
     assert "Hemliga gatan" not in body
     assert "Gustav" not in body
@@ -203,13 +203,13 @@ def test_protected_details_need_the_explicit_permission(client, cast):
         Permission.objects.get(codename="view_protected_identity")
     )
     client.force_login(cast.principal.user)
-    body = client.get(reverse("schools:pupil", args=[cast.protected.pk])).content.decode()
+    body = client.get(reverse("elevakt:pupil", args=[cast.protected.pk])).content.decode()
     assert "Gustav" in body
 
 
 def test_access_log_names_the_role(client, cast):
     client.force_login(cast.teacher.user)
-    client.get(reverse("schools:pupil", args=[cast.pupil.pk]))
+    client.get(reverse("elevakt:pupil", args=[cast.pupil.pk]))
     entry = AccessLog.objects.get(staff=cast.teacher)
     assert entry.role == "teacher"
     assert entry.pupil == cast.pupil

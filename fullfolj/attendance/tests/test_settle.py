@@ -190,16 +190,16 @@ def test_unknown_reason_code_is_refused_with_a_message(client, cast):
 
 def test_the_mentors_list_counts_the_absences_to_settle(client, cast):
     client.force_login(cast.mentor.user)
-    assert 'id="to-settle"' not in client.get(reverse("schools:my-pupils")).content.decode()
+    assert 'id="to-settle"' not in client.get(reverse("elevakt:my-pupils")).content.decode()
     _unknown(cast, cast.pupil, hour=9)
     _unknown(cast, cast.protected, hour=9)
     _unknown(cast, cast.other_pupil, hour=9)  # another mentor's pupil: not counted
-    body = client.get(reverse("schools:my-pupils")).content.decode()
+    body = client.get(reverse("elevakt:my-pupils")).content.decode()
     assert "2 frånvaron bland dina elever väntar på att avgöras." in body
     assert f'href="{URL}"' in body
     # The school's list (same template) for the principal carries no such count.
     client.force_login(cast.principal.user)
-    school_list = client.get(reverse("schools:school-pupils", args=[cast.north.pk]))
+    school_list = client.get(reverse("elevakt:school-pupils", args=[cast.north.pk]))
     assert 'id="to-settle"' not in school_list.content.decode()
 
 

@@ -97,7 +97,7 @@ def test_closing_a_task_follows_who_acts(client, cast, tasks, who, which):
 @pytest.mark.parametrize("who", ROLES)
 def test_the_pupil_page_shows_the_ladder_to_ladder_roles_only(client, cast, tasks, who):
     client.force_login(getattr(cast, who).user)
-    response = client.get(reverse("schools:pupil", args=[cast.pupil.pk]))
+    response = client.get(reverse("elevakt:pupil", args=[cast.pupil.pk]))
     body = response.content.decode()
     shown = 'id="ladder-heading"' in body
     assert shown == (who in {"mentor", "principal"} | NORTH_HEALTH)
@@ -110,7 +110,7 @@ def test_the_pupil_page_shows_the_ladder_to_ladder_roles_only(client, cast, task
 
 def test_mina_elever_shows_each_mentees_step_and_overdue_tasks(client, cast, tasks):
     client.force_login(cast.mentor.user)
-    body = client.get(reverse("schools:my-pupils")).content.decode()
+    body = client.get(reverse("elevakt:my-pupils")).content.decode()
     rows = {line for line in body.split("<tr>") if "Åkesson" in line or "Cöster" in line}
     alva = next(r for r in rows if "Åkesson" in r)
     cora = next(r for r in rows if "Cöster" in r)

@@ -137,7 +137,7 @@ def health_task(cast) -> LadderTask:
 def test_student_health_documentation_is_read_only_by_the_team_and_principal(
         client, cast, health_task, who, reads):
     client.force_login(getattr(cast, who).user)
-    for url in (reverse("schools:pupil", args=[cast.pupil.pk]),
+    for url in (reverse("elevakt:pupil", args=[cast.pupil.pk]),
                 reverse("ladder:task", args=[health_task.pk])):
         body = client.get(url).content.decode()
         assert health_task.step.name in body

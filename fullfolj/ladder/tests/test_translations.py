@@ -62,9 +62,9 @@ def test_the_pages_are_in_swedish(client, cast, task):
     assert "Avsluta uppgiften" in page
     assert "Dokumentera och avsluta" in page
     assert "kontakt" in page and "möte" in page and "beslut" in page
-    pupil = client.get(reverse("schools:pupil", args=[cast.pupil.pk])).content.decode()
+    pupil = client.get(reverse("elevakt:pupil", args=[cast.pupil.pk])).content.decode()
     assert "Frånvarotrappan" in pupil
-    mine = client.get(reverse("schools:my-pupils")).content.decode()
+    mine = client.get(reverse("elevakt:my-pupils")).content.decode()
     assert "Steg i trappan" in mine
     assert "1 försenad" in mine
 

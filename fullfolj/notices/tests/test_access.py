@@ -36,7 +36,7 @@ def test_the_pupil_page_shows_unreached_guardians_only_to_who_may_see_the_pupil(
     cast = unreached
     target = getattr(cast, whom)
     client.force_login(getattr(cast, who).user)
-    response = client.get(reverse("schools:pupil", args=[target.pk]),
+    response = client.get(reverse("elevakt:pupil", args=[target.pk]),
                           HTTP_ACCEPT_LANGUAGE="sv")
     body = response.content.decode()
     if who not in PUPIL_PAGE[whom]:
@@ -62,13 +62,13 @@ def test_staff_allowed_protected_details_see_who_the_guardian_is(client, unreach
     cast.principal.user.user_permissions.add(
         Permission.objects.get(codename="view_protected_identity"))
     client.force_login(cast.principal.user)
-    body = client.get(reverse("schools:pupil", args=[cast.protected.pk])).content.decode()
+    body = client.get(reverse("elevakt:pupil", args=[cast.protected.pk])).content.decode()
     assert "Gustav Carlsson" in body
 
 
 def test_the_mentor_s_list_counts_guardians_not_reached(client, unreached):
     client.force_login(unreached.mentor.user)
-    response = client.get(reverse("schools:my-pupils"), HTTP_ACCEPT_LANGUAGE="sv")
+    response = client.get(reverse("elevakt:my-pupils"), HTTP_ACCEPT_LANGUAGE="sv")
     body = response.content.decode()
     assert "Vårdnadshavare som inte nåtts" in body
     rows = {row.pupil.pk: row.unreached_guardians for row in response.context["rows"]}
@@ -78,7 +78,7 @@ def test_the_mentor_s_list_counts_guardians_not_reached(client, unreached):
 def test_a_guardian_reached_again_after_30_days_drops_off_the_list(client, unreached):
     GuardianNotice.objects.update(date=DAY - dt.timedelta(days=31))
     client.force_login(unreached.mentor.user)
-    response = client.get(reverse("schools:my-pupils"))
+    response = client.get(reverse("elevakt:my-pupils"))
     assert {row.unreached_guardians for row in response.context["rows"]} == {0}
 
 

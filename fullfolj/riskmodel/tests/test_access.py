@@ -48,7 +48,7 @@ def test_pupil_page_shows_the_estimate_to_mentor_principal_and_health_team(
     client, cast, estimated, who
 ):
     client.force_login(getattr(cast, who).user)
-    response = client.get(reverse("schools:pupil", args=[cast.pupil.pk]))
+    response = client.get(reverse("elevakt:pupil", args=[cast.pupil.pk]))
     body = response.content.decode()
     if who in PUPIL_PAGE["pupil"]:
         assert response.status_code == 200
@@ -67,13 +67,13 @@ def test_pupil_page_shows_the_estimate_to_mentor_principal_and_health_team(
 def test_no_estimate_is_shown_once_the_model_is_switched_off(client, cast, estimated):
     actions.switch_off(estimated, by=cast.admin.user)
     client.force_login(cast.mentor.user)
-    body = client.get(reverse("schools:pupil", args=[cast.pupil.pk])).content.decode()
+    body = client.get(reverse("elevakt:pupil", args=[cast.pupil.pk])).content.decode()
     assert HEADING not in body
 
 
 def test_the_estimate_of_another_pupil_is_not_shown(client, cast, estimated):
     client.force_login(cast.other_mentor.user)
-    body = client.get(reverse("schools:pupil", args=[cast.other_pupil.pk])).content.decode()
+    body = client.get(reverse("elevakt:pupil", args=[cast.other_pupil.pk])).content.decode()
     assert HEADING not in body  # Bilal has no estimate; Alva's must not appear on his page
     assert "37 %" not in body
 
@@ -95,7 +95,7 @@ def flag_alva(cast) -> None:
 def test_riskzon_list_shows_the_estimate_beside_the_flags(client, cast, estimated, who):
     flag_alva(cast)
     client.force_login(getattr(cast, who).user)
-    response = client.get(reverse("screening:school", args=[cast.north.pk]))
+    response = client.get(reverse("elevakt:school-riskzon", args=[cast.north.pk]))
     body = response.content.decode()
     if who in SCHOOL_LIST:
         assert response.status_code == 200
@@ -113,7 +113,7 @@ def test_riskzon_list_reads_the_estimates_in_one_query(
 ):
     flag_alva(cast)
     client.force_login(cast.principal.user)
-    url = reverse("screening:school", args=[cast.north.pk])
+    url = reverse("elevakt:school-riskzon", args=[cast.north.pk])
     client.get(url)
     with django_assert_max_num_queries(40):
         body = client.get(url).content.decode()

@@ -11,7 +11,7 @@ from fullfolj.lib import charts
 
 def test_mentor_list_shows_term_and_recent_absence(client, cast):
     client.force_login(cast.mentor.user)
-    body = client.get(reverse("schools:my-pupils")).content.decode()
+    body = client.get(reverse("elevakt:my-pupils")).content.decode()
     row = body[body.index("Åkesson"):]
     row = row[: row.index("</tr>")]
     # one 60-minute lesson, wholly and invalidly absent: 100 % both this term and recently
@@ -24,7 +24,7 @@ def test_pupil_page_has_chart_with_table_and_grades(client, cast):
     Grade.objects.create(pupil=cast.pupil, organiser=cast.org, subject=cast.maths,
                          term=cast.autumn, school=cast.north, grade="F")
     client.force_login(cast.mentor.user)
-    body = client.get(reverse("schools:pupil", args=[cast.pupil.pk])).content.decode()
+    body = client.get(reverse("elevakt:pupil", args=[cast.pupil.pk])).content.decode()
     assert '<svg' in body and 'role="img"' in body
     assert "<details>" in body and "v12" in body  # week 12 of 2026 holds the absence
     assert 'id="grades"' in body and ">F<" in body
@@ -59,7 +59,7 @@ def test_overview_hides_a_small_count_of_pupils_with_high_absence(client, cast):
         f.mark(lesson, p)
     rebuild_pupil_days()
     client.force_login(cast.admin.user)
-    body = client.get(reverse("schools:overview")).content.decode()
+    body = client.get(reverse("elevakt:overview")).content.decode()
     row = body[body.index("Norrskolan"):]
     row = row[: row.index("</tr>")]
     cells = re.findall(r'<td class="num">([^<]*)</td>', row)

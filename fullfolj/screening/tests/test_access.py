@@ -40,7 +40,7 @@ def names_in(body: str, cast) -> set[str]:
 def test_school_riskzon_shows_names_only_to_principal_and_health_team(client, screened, who):
     cast = screened
     client.force_login(getattr(cast, who).user)
-    response = client.get(reverse("screening:school", args=[cast.north.pk]))
+    response = client.get(reverse("elevakt:school-riskzon", args=[cast.north.pk]))
     body = response.content.decode()
     if who in SCHOOL_LIST:
         assert response.status_code == 200
@@ -48,7 +48,7 @@ def test_school_riskzon_shows_names_only_to_principal_and_health_team(client, sc
         assert "Ogiltig frånvaro 100 % de senaste fyra veckorna (gräns 15 %)" in body
     elif who in ADMINISTRATION:
         assert response.status_code == 302  # to the municipality's aggregates
-        assert response["Location"] == reverse("screening:municipality")
+        assert response["Location"] == reverse("elevakt:municipality-riskzon")
     else:
         assert response.status_code == 404
         assert not names_in(body, cast)
@@ -60,11 +60,11 @@ def test_riskzon_link_leads_each_role_to_its_list(client, screened, who):
     client.force_login(getattr(cast, who).user)
     response = client.get(reverse("screening:riskzon"))
     if who in SCHOOL_LIST:
-        assert response["Location"] == reverse("screening:school", args=[cast.north.pk])
+        assert response["Location"] == reverse("elevakt:school-riskzon", args=[cast.north.pk])
     elif who in SOUTH_LIST:
-        assert response["Location"] == reverse("screening:school", args=[cast.south.pk])
+        assert response["Location"] == reverse("elevakt:school-riskzon", args=[cast.south.pk])
     elif who in ADMINISTRATION:
-        assert response["Location"] == reverse("screening:municipality")
+        assert response["Location"] == reverse("elevakt:municipality-riskzon")
     else:
         assert response.status_code == 404
 
@@ -73,7 +73,7 @@ def test_riskzon_link_leads_each_role_to_its_list(client, screened, who):
 def test_municipality_riskzon_is_for_the_administration_without_names(client, screened, who):
     cast = screened
     client.force_login(getattr(cast, who).user)
-    response = client.get(reverse("screening:municipality"))
+    response = client.get(reverse("elevakt:municipality-riskzon"))
     body = response.content.decode()
     assert not names_in(body, cast)
     if who in ADMINISTRATION:
@@ -114,8 +114,8 @@ def test_a_run_needs_post(client, cast):
 
 
 def test_anonymous_visitors_are_sent_to_login(client, screened):
-    for url in (reverse("screening:riskzon"), reverse("screening:municipality"),
-                reverse("screening:school", args=[screened.north.pk]),
+    for url in (reverse("screening:riskzon"), reverse("elevakt:municipality-riskzon"),
+                reverse("elevakt:school-riskzon", args=[screened.north.pk]),
                 reverse("screening:evaluation")):
         response = client.get(url)
         assert response.status_code == 302
@@ -128,5 +128,5 @@ def test_administration_with_the_names_permission_sees_names(client, screened):
     cast = screened
     cast.admin.user.user_permissions.add(Permission.objects.get(codename="view_pupil_names"))
     client.force_login(cast.admin.user)
-    body = client.get(reverse("screening:municipality")).content.decode()
+    body = client.get(reverse("elevakt:municipality-riskzon")).content.decode()
     assert names_in(body, cast) == {"pupil"}

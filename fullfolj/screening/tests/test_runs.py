@@ -85,7 +85,7 @@ def test_the_button_says_when_there_is_nothing_to_screen(client, cast, settings)
 
 def test_the_button_runs_and_reports_in_swedish(client, cast):
     client.force_login(cast.principal.user)
-    next_url = reverse("screening:school", args=[cast.north.pk])
+    next_url = reverse("elevakt:school-riskzon", args=[cast.north.pk])
     response = client.post(reverse("screening:run", args=[cast.org.pk]), {"next": next_url},
                            follow=True)
     assert response.redirect_chain[-1][0] == next_url
@@ -131,7 +131,7 @@ def test_riskzon_lists_new_left_and_flagged_without_action_first(cast):
 def test_the_school_list_page_orders_without_action_first(client, cast):
     actions.run_screening(cast.org, clock.today())
     client.force_login(cast.nurse.user)
-    body = client.get(reverse("screening:school", args=[cast.north.pk])).content.decode()
+    body = client.get(reverse("elevakt:school-riskzon", args=[cast.north.pk])).content.decode()
     assert body.index("Flaggad men ingen åtgärd") < body.index("Nya sedan förra screeningen")
     assert body.index("Nya sedan förra screeningen") < body.index("Flaggade, med åtgärd")
     assert "Det här är den första screeningen" in body
@@ -202,14 +202,14 @@ def test_a_hidden_school_cannot_be_worked_out_from_the_header(client, cast):
     assert by_school[cast.north].flagged is None
     assert total == 12
     client.force_login(cast.admin.user)
-    body = client.get(reverse("screening:municipality")).content.decode()
+    body = client.get(reverse("elevakt:municipality-riskzon")).content.decode()
     assert "12 flaggade" in body
 
 
 def test_the_header_hides_a_small_total(client, cast):
     actions.run_screening(cast.org, clock.today())  # Alva alone is flagged
     client.force_login(cast.admin.user)
-    body = client.get(reverse("screening:municipality")).content.decode()
+    body = client.get(reverse("elevakt:municipality-riskzon")).content.decode()
     assert "1 flaggade" not in body
     assert "för få flaggade för att visas" in body
 

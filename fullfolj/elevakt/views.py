@@ -1,4 +1,4 @@
-"""Pages about pupils: lists by relationship and the pupil page."""
+"""The pupil record and the pupil lists: pages composed from each app's read functions."""
 
 from __future__ import annotations
 
@@ -18,9 +18,13 @@ from fullfolj.attendance import queries as attendance
 from fullfolj.attendance.models import PupilDay
 from fullfolj.grades.queries import grade_table
 from fullfolj.lib import charts, clock, disclosure
+from fullfolj.riskmodel import queries as riskmodel
+from fullfolj.schools.models import GroupMembership, Placement, Role
+from fullfolj.schools.queries import current_mentors, current_placement, term_and_recent_windows
+from fullfolj.screening import queries as screening
 
-from .models import GroupMembership, Placement, Role, TeachingGroup
-from .queries import current_mentors, current_placement, pupil_rows, term_and_recent_windows
+from . import sections
+from .queries import pupil_rows
 
 WEEKDAYS = (
     gettext_lazy("Monday"), gettext_lazy("Tuesday"), gettext_lazy("Wednesday"),
@@ -33,14 +37,23 @@ def home(request: HttpRequest) -> HttpResponse:
     """Send each role to the page it starts its day with."""
     viewer = gate.viewer_for(request)
     if viewer.is_mentor:
-        return redirect("schools:my-pupils")
+        return redirect("elevakt:my-pupils")
     if viewer.school_wide_schools:
-        return redirect("schools:school-pupils", school_id=min(viewer.school_wide_schools))
+        return redirect("elevakt:school-pupils", school_id=min(viewer.school_wide_schools))
     if viewer.is_teacher:
         return redirect("attendance:today")
     if viewer.is_administration:
-        return redirect("schools:overview")
-    return render(request, "schools/home.html")
+        return redirect("elevakt:overview")
+    return render(request, "elevakt/home.html")
+
+
+def _pupil_list(request: HttpRequest, title: str, rows: list, role: str | dict[int, str],
+                **extra: object) -> HttpResponse:
+    gate.record_reads(request, [row.pupil for row in rows], role=role)
+    return render(request, "elevakt/pupil_list.html", {
+        "title": title, "rows": rows, "windows": term_and_recent_windows(clock.today()),
+        **extra,
+    })
 
 
 @login_required
@@ -48,13 +61,8 @@ def my_pupils(request: HttpRequest) -> HttpResponse:
     """A mentor's own pupils (Mina elever) with absence this term and the last four weeks."""
     viewer = gate.viewer_for(request)
     pupils = gate.pupils_visible_to(viewer, roles={Role.MENTOR})
-    rows = pupil_rows(pupils)
-    gate.record_reads(request, [row.pupil for row in rows], role=Role.MENTOR)
-    return render(request, "schools/pupil_list.html", {
-        "title": _("My pupils"),
-        "rows": rows,
-        "windows": term_and_recent_windows(clock.today()),
-    })
+    return _pupil_list(request, _("My pupils"), pupil_rows(pupils), Role.MENTOR,
+                       to_settle=attendance.unsettled_count(pupils) if viewer.is_mentor else 0)
 
 
 @login_required
@@ -62,32 +70,22 @@ def school_pupils(request: HttpRequest, school_id: int) -> HttpResponse:
     """All pupils of a school, for its principal and student-health team."""
     viewer = gate.viewer_for(request)
     school = gate.get_school_or_404(request, school_id)
-    if not viewer.named_schools.filter(pk=school.pk).exists():
-        return redirect("schools:overview")
+    if not gate.names_at_school(viewer, school):
+        return redirect("elevakt:overview")
     pupils = gate.pupils_visible_to(viewer).filter(
         pk__in=Placement.objects.active_on(clock.today()).filter(school=school).values("pupil_id")
     )
-    rows = pupil_rows(pupils)
-    gate.record_reads(request, [row.pupil for row in rows], role=viewer.school_role(school.pk))
-    return render(request, "schools/pupil_list.html", {
-        "title": school.name,
-        "school": school,
-        "rows": rows,
-        "windows": term_and_recent_windows(clock.today()),
-    })
+    return _pupil_list(request, school.name, pupil_rows(pupils), viewer.school_role(school.pk),
+                       school=school)
 
 
 @login_required
 def my_groups(request: HttpRequest) -> HttpResponse:
     """The groups a teacher teaches this school year, each with its pupils."""
-    viewer = gate.viewer_for(request)
-    today = clock.today()
-    groups = (
-        TeachingGroup.objects.filter(teaching__staff=viewer.staff, school_year__start__lte=today,
-                                     school_year__end__gte=today)
-        .distinct().select_related("school").order_by("name")
-    )
-    return render(request, "schools/group_list.html", {"groups": groups})
+    groups = gate.groups_taught(gate.viewer_for(request), clock.today())
+    return render(request, "elevakt/group_list.html", {
+        "groups": groups.select_related("school").order_by("name"),
+    })
 
 
 @login_required
@@ -96,13 +94,7 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
     members = GroupMembership.objects.active_on(clock.today()).filter(group=group)
     pupils = gate.pupils_visible_to(gate.viewer_for(request)).filter(
         pk__in=members.values("pupil_id"))
-    rows = pupil_rows(pupils)
-    gate.record_reads(request, [row.pupil for row in rows], role=role)
-    return render(request, "schools/pupil_list.html", {
-        "title": group.name,
-        "rows": rows,
-        "windows": term_and_recent_windows(clock.today()),
-    })
+    return _pupil_list(request, group.name, pupil_rows(pupils), role)
 
 
 @login_required
@@ -112,6 +104,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     today = clock.today()
     windows = term_and_recent_windows(today)
     start, end = windows["term"]
+    minimum = settings.FULLFOLJ_MIN_GROUP_SIZE
     rows = []
     for school in viewer.schools.order_by("name"):
         placed = Placement.objects.active_on(today).filter(school=school).values("pupil_id")
@@ -128,7 +121,6 @@ def overview(request: HttpRequest) -> HttpResponse:
             scheduled=sums["scheduled"] or 0, absent=sums["absent"] or 0,
             invalid=sums["invalid"] or 0,
         )
-        minimum = settings.FULLFOLJ_MIN_GROUP_SIZE
         pupils = sums["pupils"] or 0
         rows.append({
             "school": school, "pupils": pupils, "absence": absence,
@@ -136,14 +128,15 @@ def overview(request: HttpRequest) -> HttpResponse:
                 pupils, disclosure.shown(problematic, minimum), minimum),
             "hidden": pupils < minimum,
         })
-    return render(request, "schools/overview.html", {
-        "rows": rows, "windows": windows, "min_group": settings.FULLFOLJ_MIN_GROUP_SIZE,
+    return render(request, "elevakt/overview.html", {
+        "rows": rows, "windows": windows, "min_group": minimum,
     })
 
 
 @login_required
 def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
-    """The pupil page: attendance over time, by weekday and subject, and grades per term."""
+    """The pupil record: attendance over time, by weekday and subject, grades per term, and
+    each app's section."""
     pupil = gate.get_pupil_or_404(request, pupil_id)
     viewer = gate.viewer_for(request)
     today = clock.today()
@@ -181,7 +174,7 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
         if show_details else []
     )
     absence = attendance.absence_by_pupil([pupil.pk], windows)[pupil.pk]
-    return render(request, "schools/pupil_detail.html", {
+    return render(request, "elevakt/pupil_detail.html", {
         "pupil": pupil,
         "placement": current_placement(pupil, today),
         "mentors": current_mentors(pupil, today),
@@ -197,6 +190,53 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
         "weekdays": [(WEEKDAYS[d], a) for d, a in weekdays],
         "subjects": subjects,
         "grades": grade_table(pupil),
+        "sections": sections.for_pupil(pupil, viewer),
         "today": today,
         "term_label": f"{date_format(term_start)} – {date_format(term_end)}",
+    })
+
+
+def _with_estimates(request: HttpRequest, listing: screening.Riskzon) -> screening.Riskzon:
+    """Each flagged row with the active risk model's estimate, where this viewer may see it."""
+    estimates = riskmodel.visible_estimates(gate.viewer_for(request))
+    for row in listing.rows:
+        row.estimate = estimates.get(row.pupil.pk)
+    return listing
+
+
+@login_required
+def school_riskzon(request: HttpRequest, school_id: int) -> HttpResponse:
+    """The school's riskzon list with names: principal and student-health team (the gate)."""
+    viewer = gate.viewer_for(request)
+    school = gate.get_school_or_404(request, school_id)
+    if not gate.names_at_school(viewer, school):
+        return redirect("elevakt:municipality-riskzon")
+    listing = screening.riskzon(school.organiser_id, gate.pupils_visible_to(viewer), school=school)
+    gate.record_reads(request, listing.pupil_ids(), role=viewer.school_role(school.pk))
+    return render(request, "elevakt/riskzon.html", {
+        "title": _("Risk zone: %(school)s") % {"school": school.name},
+        "listing": _with_estimates(request, listing),
+        "school": school,
+        "can_run": school.organiser_id in gate.organisers_screened_by(viewer),
+        "organiser": school.organiser,
+    })
+
+
+@login_required
+def municipality_riskzon(request: HttpRequest) -> HttpResponse:
+    """The municipality's riskzon: counts per school and rule, small groups and whatever would
+    give them away hidden; names only for staff with the names permission."""
+    viewer = gate.viewer_for(request)
+    organiser = gate.administered_organiser_or_404(viewer)
+    run, codes, rows, flagged_total = screening.municipality_counts(organiser.pk, viewer.schools)
+    listing = None
+    if viewer.names_in_administration:
+        listing = screening.riskzon(organiser.pk, gate.pupils_visible_to(viewer))
+        gate.record_reads(request, listing.pupil_ids(), role=viewer.role_map(listing.pupil_ids()))
+        listing = _with_estimates(request, listing)
+    return render(request, "elevakt/municipality.html", {
+        "title": _("Risk zone: %(organiser)s") % {"organiser": organiser.name},
+        "organiser": organiser, "run": run, "codes": codes, "rows": rows, "listing": listing,
+        "aggregate_only": True, "flagged_total": flagged_total,
+        "can_run": True, "max_hidden": settings.FULLFOLJ_MIN_GROUP_SIZE - 1,
     })
