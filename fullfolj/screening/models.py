@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from fullfolj.schools.models import Organiser, Pupil, School, Staff, ValidatedModel
@@ -68,8 +68,9 @@ class ScreeningRule(ValidatedModel):
                     '"comparison": ">=", "threshold": "1", "window": "28d", '
                     '"baseline": "84d_28"}]'),
     )
-    active = models.BooleanField(_("active"), default=True)
-    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    # A context: the ladder's step is "aktivt" and its order a "nummer".
+    active = models.BooleanField(pgettext_lazy("screening rule", "active"), default=True)
+    order = models.PositiveSmallIntegerField(pgettext_lazy("screening rule", "order"), default=0)
 
     objects = ScreeningRuleQuerySet.as_manager()
 
