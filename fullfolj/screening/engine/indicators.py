@@ -45,96 +45,268 @@ def _indicator(
     return Indicator(name, unit, Decimal(str(low)), Decimal(str(high)), windowed, text, title)
 
 
-def _title(text: str) -> Promise:
-    return pgettext_lazy("indicator", text)
-
-
-INDICATORS: dict[str, Indicator] = {i.name: i for i in (
-    _indicator("absence_total", "percent", 0, 100, True,
-               gettext_lazy("Absence {value} during {window}"), _title("Absence")),
-    _indicator("absence_valid", "percent", 0, 100, True,
-               gettext_lazy("Valid absence {value} during {window}"), _title("Valid absence")),
-    _indicator("absence_invalid", "percent", 0, 100, True,
-               gettext_lazy("Invalid absence {value} during {window}"),
-               _title("Invalid absence")),
-    _indicator("absence_unknown", "percent", 0, 100, True,
-               gettext_lazy("Unassessed absence {value} during {window}"),
-               _title("Unassessed absence")),
-    _indicator("absence_trend", "pp", -100, 100, True,
-               gettext_lazy("Absence {change} during {window} compared with {before}"),
-               _title("Rise in absence")),
-    _indicator("invalid_trend", "pp", -100, 100, True,
-               gettext_lazy("Invalid absence {change} during {window} compared with {before}"),
-               _title("Rise in invalid absence")),
-    _indicator("whole_day_run", "count", 0, 200, True,
-               gettext_lazy("Absent all day {value} school days in a row during {window}"),
-               _title("Whole days absent in a row")),
-    _indicator("whole_days", "count", 0, 200, True,
-               gettext_lazy("Absent all day {value} school days during {window}"),
-               _title("Whole days absent")),
-    _indicator("skip_days", "count", 0, 200, True,
-               gettext_lazy("Invalidly absent from single lessons {value} school days during "
-                            "{window}"),
-               _title("Days with invalid absence from single lessons")),
-    _indicator("skipped_lessons", "count", 0, 2000, True,
-               gettext_lazy("Invalidly absent from about {value} lessons during {window}, "
-                            "besides whole days"),
-               _title("Lessons with invalid absence, besides whole days (about)")),
-    _indicator("late_count", "count", 0, 1000, True,
-               gettext_lazy("Late {value} times during {window}"), _title("Late arrivals")),
-    _indicator("irregular_days", "count", 0, 200, True,
-               gettext_lazy("Invalid absence or late arrival {value} school days during "
-                            "{window}"),
-               _title("School days with invalid absence or late arrival")),
-    _indicator("irregular_share", "percent", 0, 100, True,
-               gettext_lazy("Invalid absence or late arrival {value} of the school days during "
-                            "{window}"),
-               _title("Share of school days with invalid absence or late arrival")),
-    _indicator("irregular_trend", "pp", -100, 100, True,
-               gettext_lazy("The share of school days with invalid absence or late arrival "
-                            "{change} during {window} compared with {before}"),
-               _title("Rise in the share of school days with invalid absence or late arrival")),
-    _indicator("late_skip_trend", "score", 0, 100, True,
-               gettext_lazy("{detail} during {window}, against the pupil's own level during "
-                            "{before}: deviation {value}"),
-               _title("Deviation in late arrivals and invalid absence from single lessons "
-                      "against the pupil's own level")),
-    _indicator("weekday_concentration", "percent", 0, 100, True,
-               gettext_lazy("{value} of the absence on {detail} during {window}"),
-               _title("Share of the absence on one and the same weekday")),
-    _indicator("subject_concentration", "pp", -100, 100, True,
-               gettext_lazy("Absence in {detail} is {value} higher than in all subjects during "
-                            "{window}"),
-               _title("Absence in one subject compared with all subjects")),
-    _indicator("f_grades", "count", 0, 30, False,
-               gettext_lazy("{value} grades F or – in the latest grades"),
-               _title("Grades F or – in the latest grades")),
-    _indicator("f_warnings", "count", 0, 30, False,
-               gettext_lazy("Warning of F in {value} subjects this term"),
-               _title("Subjects with a warning of F this term")),
-    _indicator("failing_subjects", "count", 0, 30, False,
-               gettext_lazy("F, – or warning of F in {value} subjects"),
-               _title("Subjects with F, – or a warning of F")),
-    _indicator("passed_subjects", "count", 0, 30, False,
-               gettext_lazy("Passed in {value} subjects in the latest grades"),
-               _title("Passed subjects in the latest grades")),
-    _indicator("vocational_eligible", "bool", 0, 1, False,
-               gettext_lazy("{eligible} for a vocational programme according to the latest "
-                            "grades"),
-               _title("Eligible for a vocational programme")),
-    _indicator("preparatory_eligible", "bool", 0, 1, False,
-               gettext_lazy("{eligible} for a higher education preparatory programme according "
-                            "to the latest grades"),
-               _title("Eligible for a higher education preparatory programme")),
-    _indicator("merit_value", "points", 0, 340, False,
-               gettext_lazy("Merit rating {value}"), _title("Merit rating")),
-    _indicator("school_changes", "count", 0, 50, False,
-               gettext_lazy("Changed school {value} times in the last 12 months"),
-               _title("School changes in the last 12 months")),
-    _indicator("support_in_place", "count", 0, 50, False,
-               gettext_lazy("{value} ongoing support or actions"),
-               _title("Ongoing support or actions")),
-)}  # fmt: skip
+INDICATORS: dict[str, Indicator] = {
+    i.name: i
+    for i in (
+        _indicator(
+            "absence_total",
+            "percent",
+            0,
+            100,
+            True,
+            gettext_lazy("Absence {value} during {window}"),
+            pgettext_lazy("indicator", "Absence"),
+        ),
+        _indicator(
+            "absence_valid",
+            "percent",
+            0,
+            100,
+            True,
+            gettext_lazy("Valid absence {value} during {window}"),
+            pgettext_lazy("indicator", "Valid absence"),
+        ),
+        _indicator(
+            "absence_invalid",
+            "percent",
+            0,
+            100,
+            True,
+            gettext_lazy("Invalid absence {value} during {window}"),
+            pgettext_lazy("indicator", "Invalid absence"),
+        ),
+        _indicator(
+            "absence_unknown",
+            "percent",
+            0,
+            100,
+            True,
+            gettext_lazy("Unassessed absence {value} during {window}"),
+            pgettext_lazy("indicator", "Unassessed absence"),
+        ),
+        _indicator(
+            "absence_trend",
+            "pp",
+            -100,
+            100,
+            True,
+            gettext_lazy("Absence {change} during {window} compared with {before}"),
+            pgettext_lazy("indicator", "Rise in absence"),
+        ),
+        _indicator(
+            "invalid_trend",
+            "pp",
+            -100,
+            100,
+            True,
+            gettext_lazy("Invalid absence {change} during {window} compared with {before}"),
+            pgettext_lazy("indicator", "Rise in invalid absence"),
+        ),
+        _indicator(
+            "whole_day_run",
+            "count",
+            0,
+            200,
+            True,
+            gettext_lazy("Absent all day {value} school days in a row during {window}"),
+            pgettext_lazy("indicator", "Whole days absent in a row"),
+        ),
+        _indicator(
+            "whole_days",
+            "count",
+            0,
+            200,
+            True,
+            gettext_lazy("Absent all day {value} school days during {window}"),
+            pgettext_lazy("indicator", "Whole days absent"),
+        ),
+        _indicator(
+            "skip_days",
+            "count",
+            0,
+            200,
+            True,
+            gettext_lazy(
+                "Invalidly absent from single lessons {value} school days during {window}"
+            ),
+            pgettext_lazy("indicator", "Days with invalid absence from single lessons"),
+        ),
+        _indicator(
+            "skipped_lessons",
+            "count",
+            0,
+            2000,
+            True,
+            gettext_lazy(
+                "Invalidly absent from about {value} lessons during {window}, besides whole days"
+            ),
+            pgettext_lazy("indicator", "Lessons with invalid absence, besides whole days (about)"),
+        ),
+        _indicator(
+            "late_count",
+            "count",
+            0,
+            1000,
+            True,
+            gettext_lazy("Late {value} times during {window}"),
+            pgettext_lazy("indicator", "Late arrivals"),
+        ),
+        _indicator(
+            "irregular_days",
+            "count",
+            0,
+            200,
+            True,
+            gettext_lazy("Invalid absence or late arrival {value} school days during {window}"),
+            pgettext_lazy("indicator", "School days with invalid absence or late arrival"),
+        ),
+        _indicator(
+            "irregular_share",
+            "percent",
+            0,
+            100,
+            True,
+            gettext_lazy(
+                "Invalid absence or late arrival {value} of the school days during {window}"
+            ),
+            pgettext_lazy("indicator", "Share of school days with invalid absence or late arrival"),
+        ),
+        _indicator(
+            "irregular_trend",
+            "pp",
+            -100,
+            100,
+            True,
+            gettext_lazy(
+                "The share of school days with invalid absence or late arrival "
+                "{change} during {window} compared with {before}"
+            ),
+            pgettext_lazy(
+                "indicator", "Rise in the share of school days with invalid absence or late arrival"
+            ),
+        ),
+        _indicator(
+            "late_skip_trend",
+            "score",
+            0,
+            100,
+            True,
+            gettext_lazy(
+                "{detail} during {window}, against the pupil's own level during "
+                "{before}: deviation {value}"
+            ),
+            pgettext_lazy(
+                "indicator",
+                "Deviation in late arrivals and invalid absence from single lessons "
+                "against the pupil's own level",
+            ),
+        ),
+        _indicator(
+            "weekday_concentration",
+            "percent",
+            0,
+            100,
+            True,
+            gettext_lazy("{value} of the absence on {detail} during {window}"),
+            pgettext_lazy("indicator", "Share of the absence on one and the same weekday"),
+        ),
+        _indicator(
+            "subject_concentration",
+            "pp",
+            -100,
+            100,
+            True,
+            gettext_lazy(
+                "Absence in {detail} is {value} higher than in all subjects during {window}"
+            ),
+            pgettext_lazy("indicator", "Absence in one subject compared with all subjects"),
+        ),
+        _indicator(
+            "f_grades",
+            "count",
+            0,
+            30,
+            False,
+            gettext_lazy("{value} grades F or – in the latest grades"),
+            pgettext_lazy("indicator", "Grades F or – in the latest grades"),
+        ),
+        _indicator(
+            "f_warnings",
+            "count",
+            0,
+            30,
+            False,
+            gettext_lazy("Warning of F in {value} subjects this term"),
+            pgettext_lazy("indicator", "Subjects with a warning of F this term"),
+        ),
+        _indicator(
+            "failing_subjects",
+            "count",
+            0,
+            30,
+            False,
+            gettext_lazy("F, – or warning of F in {value} subjects"),
+            pgettext_lazy("indicator", "Subjects with F, – or a warning of F"),
+        ),
+        _indicator(
+            "passed_subjects",
+            "count",
+            0,
+            30,
+            False,
+            gettext_lazy("Passed in {value} subjects in the latest grades"),
+            pgettext_lazy("indicator", "Passed subjects in the latest grades"),
+        ),
+        _indicator(
+            "vocational_eligible",
+            "bool",
+            0,
+            1,
+            False,
+            gettext_lazy("{eligible} for a vocational programme according to the latest grades"),
+            pgettext_lazy("indicator", "Eligible for a vocational programme"),
+        ),
+        _indicator(
+            "preparatory_eligible",
+            "bool",
+            0,
+            1,
+            False,
+            gettext_lazy(
+                "{eligible} for a higher education preparatory programme according "
+                "to the latest grades"
+            ),
+            pgettext_lazy("indicator", "Eligible for a higher education preparatory programme"),
+        ),
+        _indicator(
+            "merit_value",
+            "points",
+            0,
+            340,
+            False,
+            gettext_lazy("Merit rating {value}"),
+            pgettext_lazy("indicator", "Merit rating"),
+        ),
+        _indicator(
+            "school_changes",
+            "count",
+            0,
+            50,
+            False,
+            gettext_lazy("Changed school {value} times in the last 12 months"),
+            pgettext_lazy("indicator", "School changes in the last 12 months"),
+        ),
+        _indicator(
+            "support_in_place",
+            "count",
+            0,
+            50,
+            False,
+            gettext_lazy("{value} ongoing support or actions"),
+            pgettext_lazy("indicator", "Ongoing support or actions"),
+        ),
+    )
+}
 
 WEEKDAYS = (  # "{value} of the absence on Mondays"
     pgettext_lazy("weekdays", "Mondays"),
@@ -227,8 +399,8 @@ def late_skip_score(key: str, before: str) -> pl.Expr:
     `before`, in hundredths: the sum of the two Poisson z-scores (count - expected) / sqrt(expected).
 
     Escalating absence raises both at once while ordinary weeks vary one at a time, so the sum
-    separates them better than either count or a shared level (patterns against the
-    pupil's own history: see docs/ on attendance). The float sum is floored to hundredths once, so every
+    separates them better than either count or a shared level (patterns against the pupil's own
+    history: see docs/ on attendance). The float sum is floored to hundredths once, so every
     comparison after that is in integers.
     """
     z = []
