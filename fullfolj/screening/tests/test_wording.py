@@ -182,3 +182,27 @@ def test_an_unknown_window_is_named_in_the_active_language(language, message):
     with translation.override(language), pytest.raises(ValueError, match="4v") as refused:
         engine.Window.from_key("4v")
     assert str(refused.value) == message
+
+
+def test_the_municipalitys_outcome_is_defined_in_the_active_language():
+    import datetime as dt
+
+    import polars as pl
+
+    from fullfolj.screening.evaluation import crossing_outcome
+
+    days = pl.DataFrame(
+        {
+            "pupil_id": [1],
+            "date": [dt.date(2025, 1, 6)],
+            "scheduled_minutes": [300],
+            "absent_minutes": [0],
+        }
+    )
+    with translation.override("sv"):
+        assert crossing_outcome(days).description == (
+            "fall = elev vars frånvaro de senaste 20 skoldagarna överstiger 20 % någon gång; "
+            "utfallsdag = första sådana skoldag"
+        )
+    with translation.override("en"):
+        assert crossing_outcome(days).description.startswith("case = pupil whose absence")
