@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import polars as pl
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
 
 from fullfolj.screening import engine as screening
 from fullfolj.screening.evaluation import (
@@ -33,46 +35,119 @@ from fullfolj.screening.evaluation import (
 HORIZON_WEEKS = 8
 EVERY_WEEKS = 4  # a screening date every fourth Monday in term: rows a month apart
 
-# The inputs: name -> (Swedish text, unit). The text reads after the pupil's figure is filled
+
+# The inputs: name -> (text, unit). The text reads after the pupil's figure is filled
 # in; `value` is the pupil's figure, `typical` the training median (see reasons.py).
-FEATURES: dict[str, tuple[str, str]] = {
-    "absence_4w": ("frånvaro {value} de senaste fyra veckorna", "percent"),
-    "invalid_4w": ("ogiltig frånvaro {value} de senaste fyra veckorna", "percent"),
-    "valid_4w": ("giltig frånvaro {value} de senaste fyra veckorna", "percent"),
-    "unknown_4w": ("ej bedömd frånvaro {value} de senaste fyra veckorna", "percent"),
-    "absence_prev_4w": ("frånvaro {value} de fyra veckorna före de senaste fyra", "percent"),
-    "absence_term": ("frånvaro {value} denna termin", "percent"),
-    "invalid_term": ("ogiltig frånvaro {value} denna termin", "percent"),
+FEATURES: dict[str, tuple[str | Promise, str]] = {
+    "absence_4w": (
+        pgettext_lazy("risk model reason", "absence {value} during the last four weeks"),
+        "percent",
+    ),
+    "invalid_4w": (
+        pgettext_lazy("risk model reason", "invalid absence {value} during the last four weeks"),
+        "percent",
+    ),
+    "valid_4w": (
+        pgettext_lazy("risk model reason", "valid absence {value} during the last four weeks"),
+        "percent",
+    ),
+    "unknown_4w": (
+        pgettext_lazy("risk model reason", "unassessed absence {value} during the last four weeks"),
+        "percent",
+    ),
+    "absence_prev_4w": (
+        pgettext_lazy(
+            "risk model reason",
+            "absence {value} during the four weeks before the last four",
+        ),
+        "percent",
+    ),
+    "absence_term": (pgettext_lazy("risk model reason", "absence {value} this term"), "percent"),
+    "invalid_term": (
+        pgettext_lazy("risk model reason", "invalid absence {value} this term"),
+        "percent",
+    ),
     "absence_trend": (
-        "frånvaron de senaste fyra veckorna {change} jämfört med de tolv veckorna innan",
+        pgettext_lazy(
+            "risk model reason",
+            "absence during the last four weeks {change} compared with the twelve weeks "
+            "before",
+        ),
         "pp",
     ),
     "invalid_trend": (
-        "den ogiltiga frånvaron de senaste fyra veckorna {change} jämfört med de tolv "
-        "veckorna innan",
+        pgettext_lazy(
+            "risk model reason",
+            "invalid absence during the last four weeks {change} compared with the twelve "
+            "weeks before",
+        ),
         "pp",
     ),
-    "whole_days_4w": ("frånvarande hela dagen {value} skoldagar de senaste fyra veckorna", "count"),
-    "longest_run_4w": ("frånvarande hela dagen {value} skoldagar i rad", "count"),
-    "skip_days_4w": (
-        "ogiltigt frånvarande från enstaka lektioner {value} skoldagar de senaste fyra veckorna",
+    "whole_days_4w": (
+        pgettext_lazy(
+            "risk model reason",
+            "absent all day {value} school days during the last four weeks",
+        ),
         "count",
     ),
-    "late_4w": ("sen ankomst {value} gånger de senaste fyra veckorna", "count"),
-    "weekday_share_4w": ("{value} av frånvaron på en och samma veckodag", "percent"),
+    "longest_run_4w": (
+        pgettext_lazy("risk model reason", "absent all day {value} school days in a row"),
+        "count",
+    ),
+    "skip_days_4w": (
+        pgettext_lazy(
+            "risk model reason",
+            "invalidly absent from single lessons {value} school days during the last four "
+            "weeks",
+        ),
+        "count",
+    ),
+    "late_4w": (
+        pgettext_lazy("risk model reason", "late {value} times during the last four weeks"),
+        "count",
+    ),
+    "weekday_share_4w": (
+        pgettext_lazy("risk model reason", "{value} of the absence on one and the same weekday"),
+        "percent",
+    ),
     "subject_excess_4w": (
-        "frånvaron i ett ämne är {value} högre än i alla ämnen de senaste fyra veckorna",
+        pgettext_lazy(
+            "risk model reason",
+            "absence in one subject is {value} higher than in all subjects during the last "
+            "four weeks",
+        ),
         "pp",
     ),
-    "f_grades": ("{value} betyg F eller – i senaste betygen", "count"),
-    "f_warnings": ("varning om F i {value} ämnen denna termin", "count"),
-    "failing_subjects": ("F, – eller varning om F i {value} ämnen", "count"),
-    "passed_subjects": ("godkänd i {value} ämnen i senaste betygen", "count"),
-    "merit_value": ("meritvärde {value}", "points"),
-    "vocational_eligible": ("{eligible} till yrkesprogram enligt senaste betygen", "bool"),
-    "has_grades": ("{has} betyg", "bool"),
-    "grade": ("årskurs {value}", "year"),
-    "school_changes": ("bytt skola {value} gånger de senaste 12 månaderna", "count"),
+    "f_grades": (
+        pgettext_lazy("risk model reason", "{value} grades F or – in the latest grades"),
+        "count",
+    ),
+    "f_warnings": (
+        pgettext_lazy("risk model reason", "warning of F in {value} subjects this term"),
+        "count",
+    ),
+    "failing_subjects": (
+        pgettext_lazy("risk model reason", "F, – or warning of F in {value} subjects"),
+        "count",
+    ),
+    "passed_subjects": (
+        pgettext_lazy("risk model reason", "passed in {value} subjects in the latest grades"),
+        "count",
+    ),
+    "merit_value": (pgettext_lazy("risk model reason", "merit rating {value}"), "points"),
+    "vocational_eligible": (
+        pgettext_lazy(
+            "risk model reason",
+            "{eligible} for a vocational programme according to the latest grades",
+        ),
+        "bool",
+    ),
+    "has_grades": (pgettext_lazy("risk model reason", "{has} grades"), "bool"),
+    "grade": (pgettext_lazy("risk model reason", "year {value}"), "year"),
+    "school_changes": (
+        pgettext_lazy("risk model reason", "changed school {value} times in the last 12 months"),
+        "count",
+    ),
 }
 
 BASELINE_12W = screening.Window(84, 28)

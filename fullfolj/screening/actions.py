@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fullfolj.schools.models import Organiser, Staff, Subject, Term
 
@@ -18,7 +19,7 @@ from .queries import organiser_history, school_days
 
 
 class NoSchoolDays(Exception):
-    """A screening date with no school days: nothing to screen (issue 5, "Bad input")."""
+    """A screening date with no school days: nothing to screen."""
 
 
 def rules_for(organiser: Organiser | int) -> list[ScreeningRule]:
@@ -37,7 +38,8 @@ def compute_flags(
     term = Term.objects.containing(as_of).first()
     if term is None:
         raise NoSchoolDays(
-            f"{as_of:%Y-%m-%d} ligger inte i någon termin: det finns inga skoldagar att screena."
+            gettext("%(date)s is in no term: there are no school days to screen.")
+            % {"date": f"{as_of:%Y-%m-%d}"}
         )
     engine_rules = [r.to_engine() for r in rules]
     windows = engine.windows_for(engine_rules)

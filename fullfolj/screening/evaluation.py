@@ -40,6 +40,7 @@ from functools import cached_property
 
 import numpy as np
 import polars as pl
+from django.utils.translation import gettext
 
 from fullfolj.attendance import columnar
 
@@ -513,8 +514,11 @@ def crossing_outcome(days: pl.DataFrame) -> Outcome:
     first = absence_crossings(days).group_by("pupil_id").agg(outcome_date=pl.col("date").min())
     return Outcome(
         first.with_columns(is_case=pl.lit(True)).select("pupil_id", "is_case", "outcome_date"),
-        f"fall = elev vars frånvaro de senaste {CROSSING_SCHOOL_DAYS} skoldagarna överstiger "
-        f"{CROSSING_PERCENT} % någon gång; utfallsdag = första sådana skoldag",
+        gettext(
+            "case = pupil whose absence over the last %(days)s school days passes %(percent)s %% "
+            "at some point; outcome day = the first such school day"
+        )
+        % {"days": CROSSING_SCHOOL_DAYS, "percent": CROSSING_PERCENT},
     )
 
 

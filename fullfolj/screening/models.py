@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from fullfolj.schools.models import Organiser, Pupil, School, Staff, ValidatedModel
@@ -67,8 +68,9 @@ class ScreeningRule(ValidatedModel):
                     '"comparison": ">=", "threshold": "1", "window": "28d", '
                     '"baseline": "84d_28"}]'),
     )
-    active = models.BooleanField(_("active"), default=True)
-    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    # A context: the ladder's step is "aktivt" and its order a "nummer".
+    active = models.BooleanField(pgettext_lazy("screening rule", "active"), default=True)
+    order = models.PositiveSmallIntegerField(pgettext_lazy("screening rule", "order"), default=0)
 
     objects = ScreeningRuleQuerySet.as_manager()
 
@@ -112,7 +114,7 @@ class ScreeningRule(ValidatedModel):
 
 def _threshold(value: object) -> Decimal | str:
     if value is None or value == "":
-        raise engine.RuleError("threshold", "Ange en gräns.")
+        raise engine.RuleError("threshold", gettext("Give a limit."))
     return value.normalize() if isinstance(value, Decimal) else str(value)  # type: ignore[return-value]
 
 
@@ -137,7 +139,11 @@ def _grade_years(text: str) -> tuple[int, ...]:
 
 def _condition(number: int, data: Any) -> engine.Condition:
     if not isinstance(data, dict):
-        raise engine.RuleError("also", f"Villkor {number} ska vara ett objekt med indicator m.m.")
+        raise engine.RuleError(
+            "also",
+            gettext("Condition %(number)s must be an object with indicator etc.")
+            % {"number": number},
+        )
     try:
         return engine.Condition(
             str(data.get("indicator", "")),
@@ -147,7 +153,10 @@ def _condition(number: int, data: Any) -> engine.Condition:
             _window(data.get("baseline"), "also"),
         )
     except engine.RuleError as error:
-        raise engine.RuleError("also", f"Villkor {number}: {error}") from None
+        raise engine.RuleError(
+            "also",
+            gettext("Condition %(number)s: %(error)s") % {"number": number, "error": error},
+        ) from None
 
 
 def rule_snapshot(rule: ScreeningRule) -> dict[str, Any]:

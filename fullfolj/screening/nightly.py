@@ -34,8 +34,9 @@ from fullfolj.screening.engine import (
     LAST_4W,
     NoSchoolDaysError,
     Window,
-    _check_window,
     attendance_frame,
+    before_term,
+    check_window,
     compute_indicators,
     day_figures,
     school_day_bounds,
@@ -87,12 +88,10 @@ class NightlyIndicators:
         """The state at `as_of` from the kept aggregate (PupilDay's rows, any order; the days
         before the first a window reaches are not needed)."""
         if as_of < term_start:
-            raise NoSchoolDaysError(
-                f"Screeningdagen {as_of} ligger före terminens start {term_start}."
-            )
+            raise NoSchoolDaysError(before_term(as_of, term_start))
         windows = tuple(dict.fromkeys([*windows, LAST_4W]))
         for window in windows:
-            _check_window(window)
+            check_window(window)
         school_days = (
             school_days_of(days, as_of) if school_day_reach(windows) else np.zeros(0, np.int64)
         )

@@ -900,7 +900,7 @@ def test_irregular_days_count_invalid_absence_or_lateness_once_a_day():
 def test_sums_over_chunks_equal_one_reduceat(values, chunk_sizes, data):
     import numpy as np
 
-    from fullfolj.screening.engine import _reduce_chunks
+    from fullfolj.screening.engine.compute import _reduce_chunks
 
     starts = np.array(
         sorted({0, *data.draw(st.lists(st.integers(0, len(values) - 1), max_size=10))}), np.int64
