@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 
-from fullfolj.attendance.queries import RECENT_DAYS, Absence, absence_by_pupil
+from fullfolj.attendance.queries import Absence, absence_by_pupil
 from fullfolj.ladder.queries import summaries as ladder_summaries
 from fullfolj.lib import clock
 from fullfolj.notices.queries import unreached_counts
 
-from .models import Mentorship, Placement, Pupil, Term
+from .calendar import term_and_recent_windows
+from .models import Mentorship, Placement, Pupil
 
 
 @dataclass(frozen=True)
@@ -26,16 +27,6 @@ class PupilRow:
     ladder_step: str | None = None  # the highest step of the absence ladder this term
     overdue_tasks: int = 0
     unreached_guardians: int = 0  # guardian notices failed or bounced, last 30 days
-
-
-def term_and_recent_windows(today: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
-    term = Term.at(today)
-    term_start = term.start if term else today - dt.timedelta(days=120)
-    term_end = min(term.end, today) if term else today
-    return {
-        "term": (term_start, term_end),
-        "recent": (today - dt.timedelta(days=RECENT_DAYS - 1), today),
-    }
 
 
 def pupil_rows(pupils: QuerySet[Pupil], *, today: dt.date | None = None) -> list[PupilRow]:

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from fullfolj.lib import clock
-from fullfolj.schools.models import Term
+from fullfolj.schools.calendar import term_so_far
 
 from ..patterns import absence_by_time_of_day, hour_labels
 
@@ -16,10 +16,7 @@ register = template.Library()
 
 @register.simple_tag
 def pupil_patterns(pupil: Any) -> dict[str, Any]:
-    today = clock.today()
-    term = Term.at(today)
-    start = term.start if term else today.replace(month=1, day=1)
-    end = min(term.end, today) if term else today
+    start, end = term_so_far(clock.today())
     return {"hours": hour_labels(absence_by_time_of_day(pupil.pk, start, end))}
 
 
