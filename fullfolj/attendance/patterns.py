@@ -12,7 +12,8 @@ from django.db.models.functions import ExtractHour
 from django.utils.translation import gettext_lazy
 
 from fullfolj.lib import clock
-from fullfolj.schools.models import DayOff, Pupil, Term
+from fullfolj.schools.calendar import term_so_far
+from fullfolj.schools.models import DayOff, Pupil
 
 from .models import LessonAttendance, PupilDay
 from .queries import Absence, absence_by_pupil
@@ -119,8 +120,5 @@ def hour_labels(hours: list[tuple[int, Absence]]) -> list[tuple[str, Absence]]:
 
 def for_pupil(pupil: Pupil, viewer: object) -> dict[str, object]:
     """The pupil record's patterns section: absence by time of day this term."""
-    today = clock.today()
-    term = Term.at(today)
-    start = term.start if term else today.replace(month=1, day=1)
-    end = min(term.end, today) if term else today
+    start, end = term_so_far(clock.today())
     return {"pupil": pupil, "hours": hour_labels(absence_by_time_of_day(pupil.pk, start, end))}

@@ -15,7 +15,6 @@ from fullfolj.schools.models import Pupil
 
 from .models import LessonAttendance, PupilDay
 
-RECENT_DAYS = 28  # "the last 4 weeks"
 SUPPORT_APP = "fullfolj.support"
 
 
@@ -63,6 +62,12 @@ class Absence:
     @property
     def unknown_rate(self) -> float | None:
         return self.rate(self.unknown)
+
+
+def at_least(absent: int, scheduled: int, percent: int) -> bool:
+    """Absent for at least `percent` % of the scheduled minutes (in whole numbers: a share
+    exactly at the line counts, with no rounding either way)."""
+    return scheduled > 0 and absent * 100 >= percent * scheduled
 
 
 def _sums(prefix: str, window: Q) -> dict[str, Sum]:

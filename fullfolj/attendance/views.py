@@ -3,8 +3,6 @@ calendar."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,7 +18,8 @@ from django.views.decorators.http import require_http_methods
 from fullfolj.access import gate
 from fullfolj.lib import clock
 from fullfolj.lib.params import parse_ids
-from fullfolj.schools.models import GroupMembership, Placement, Pupil, Role, Term
+from fullfolj.schools.calendar import term_so_far
+from fullfolj.schools.models import GroupMembership, Placement, Pupil, Role
 
 from . import actions, patterns, queries
 from .forms import PeriodForm, RegisterForm, SettleForm, signed_version
@@ -113,20 +112,12 @@ def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
     )
 
 
-def _term_so_far() -> tuple[dt.date, dt.date]:
-    today = clock.today()
-    term = Term.at(today)
-    if term is None:
-        return today - dt.timedelta(days=27), today
-    return term.start, min(term.end, today)
-
-
 def _absence_table(request: HttpRequest, title: str, pupils: QuerySet[Pupil], *,
                    role: str) -> HttpResponse:
     """A group's absence per pupil for a chosen period, sortable by every column."""
     form = PeriodForm(request.GET if "start" in request.GET else None,
-                      initial=dict(zip(("start", "end"), _term_so_far(), strict=True)))
-    start, end = form.period(_term_so_far())
+                      initial=dict(zip(("start", "end"), term_so_far(clock.today()), strict=True)))
+    start, end = form.period(term_so_far(clock.today()))
     sort = request.GET.get("sort", "name")
     sort = sort if sort in patterns.SORT_KEYS else "name"
     descending = request.GET.get("dir") == "desc"
@@ -179,7 +170,7 @@ def mentees_absence(request: HttpRequest) -> HttpResponse:
 def pupil_calendar(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """A pupil's attendance calendar: one cell per school day, coloured and written out."""
     form = PeriodForm(request.GET if "start" in request.GET else None,
-                      initial=dict(zip(("start", "end"), _term_so_far(), strict=True)))
+                      initial=dict(zip(("start", "end"), term_so_far(clock.today()), strict=True)))
     if form.is_bound and not form.is_valid():
         # Refused before the record is read (and logged): the answer shows nothing of the
         # pupil, and is a 404 to those who may not see them, as without the period.
@@ -189,7 +180,7 @@ def pupil_calendar(request: HttpRequest, pupil_id: int) -> HttpResponse:
             "title": _("Attendance calendar"), "form": form,
         }, status=400)
     pupil = gate.get_pupil_or_404(request, pupil_id)
-    start, end = form.period(_term_so_far())
+    start, end = form.period(term_so_far(clock.today()))
     weekdays = queries.absence_by_weekday(pupil.pk, start, end)
     return render(request, "attendance/pupil_calendar.html", {
         "title": pupil.full_name, "pupil": pupil, "form": form, "start": start, "end": end,

@@ -12,8 +12,8 @@ from fullfolj.attendance.queries import Absence, absence_by_pupil
 from fullfolj.ladder.queries import summaries as ladder_summaries
 from fullfolj.lib import clock
 from fullfolj.notices.queries import unreached_counts
+from fullfolj.schools.calendar import term_and_recent_windows
 from fullfolj.schools.models import Placement, Pupil
-from fullfolj.schools.queries import term_and_recent_windows
 
 
 @dataclass(frozen=True)

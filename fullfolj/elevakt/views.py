@@ -19,8 +19,9 @@ from fullfolj.attendance.models import PupilDay
 from fullfolj.grades.queries import grade_table
 from fullfolj.lib import charts, clock, disclosure
 from fullfolj.riskmodel import queries as riskmodel
+from fullfolj.schools.calendar import term_and_recent_windows
 from fullfolj.schools.models import GroupMembership, Placement, Role
-from fullfolj.schools.queries import current_mentors, current_placement, term_and_recent_windows
+from fullfolj.schools.queries import current_mentors, current_placement
 from fullfolj.screening import queries as screening
 
 from . import sections
@@ -99,7 +100,12 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    """Municipality-wide figures per school, without names; small groups are hidden."""
+    """Municipality-wide figures per school, without names; small groups are hidden.
+
+    A pupil's absence is problematic at the line of the school's organiser (its setting
+    "problematic absence (%)" in the admin, 10 % unless changed): a municipality decides where
+    it draws the line, as it does for its ladder's triggers.
+    """
     viewer = gate.viewer_for(request)
     today = clock.today()
     windows = term_and_recent_windows(today)
@@ -116,7 +122,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         per_pupil = days.values("pupil_id").annotate(
             s=Sum("scheduled_minutes"), a=Sum("absent_minutes")
         )
-        problematic = sum(1 for p in per_pupil if p["s"] and p["a"] * 10 >= p["s"])
+        line = school.organiser.problematic_absence_percent  # the organiser's, from the admin
+        problematic = sum(1 for p in per_pupil if attendance.at_least(p["a"], p["s"], line))
         absence = attendance.Absence(
             scheduled=sums["scheduled"] or 0, absent=sums["absent"] or 0,
             invalid=sums["invalid"] or 0,
@@ -126,10 +133,12 @@ def overview(request: HttpRequest) -> HttpResponse:
             "school": school, "pupils": pupils, "absence": absence,
             "problematic": disclosure.part_of(
                 pupils, disclosure.shown(problematic, minimum), minimum),
-            "hidden": pupils < minimum,
+            "hidden": pupils < minimum, "line": line,
         })
+    lines = {row["line"] for row in rows}
     return render(request, "elevakt/overview.html", {
         "rows": rows, "windows": windows, "min_group": minimum,
+        "line": lines.pop() if len(lines) == 1 else None,
     })
 
 

@@ -7,6 +7,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +36,21 @@ class Organiser(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     municipality_code = models.CharField(_("municipality code"), max_length=4, blank=True)
+    # The organiser's own line, as its ladder's triggers and screening rules are its own; 10 %
+    # is the level usually called problematic (see docs/), and the first step of the default
+    # ladder.
+    problematic_absence_percent = models.PositiveSmallIntegerField(
+        _("problematic absence (%)"), default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("The overview counts the pupils whose absence this term is at least this "
+                    "share of their scheduled time."),
+    )
+
+    class Meta:
+        constraints = [models.CheckConstraint(
+            condition=Q(problematic_absence_percent__gte=1, problematic_absence_percent__lte=100),
+            name="problematic_absence_is_a_percentage",
+        )]
 
     def __str__(self) -> str:
         return self.name

@@ -406,11 +406,14 @@ def evaluate_organiser(
     *,
     weeks: int = CONFIRM_WEEKS,
     weekday: int | None = None,
+    truth: pl.DataFrame | None = None,
 ) -> OrganiserEvaluation:
     """Screen the organiser's whole history at every school day in term, as the daily job does
     (or every `weekday`, 1 = Monday, for a weekly screening) and score each rule.
 
-    The stated outcome is the simulator's escalation when its ground truth is present (a flag
+    `truth` is the simulator's ground truth when the caller has it (pupil_id, escalates,
+    escalation_start, escalation_crossing; the database never holds it). The stated outcome is
+    the simulator's escalation when the truth covers the organiser's pupils (a flag
     counts from the escalation's start), else the first day the pupil's absence over 20 school
     days passed 20 % (a flag counts up to `OWN_HORIZON_WEEKS` before it). Either way precision
     is also given against "absence passed 20 % within `weeks` weeks of the flag" for every pupil.
@@ -420,7 +423,7 @@ def evaluate_organiser(
     rule_ids = [r.id for r in engine_rules]
     dates = screening_dates(history, weekday=weekday)
     flags, roster = screen_history(history, engine_rules, dates)
-    truth = simulated_truth(history.pupils)
+    truth = truth_for(truth, history.pupils)
     if truth is not None:
         outcome, horizon = simulator_outcome(truth), None
     else:
@@ -465,20 +468,22 @@ def pooled_early_warning(results: list[OrganiserEvaluation]) -> dict[str, object
     )
 
 
-def simulated_truth(pupils: pl.DataFrame | None) -> pl.DataFrame | None:
-    """The simulator's ground truth for these pupils, if the database holds it (demo only)."""
-    from fullfolj.simulation.models import SimulatedTruth
+TRUTH_COLUMNS = {"pupil_id": I64, "escalates": pl.Boolean(), "escalation_start": DATE,
+                 "escalation_crossing": DATE}
 
-    if pupils is None or not pupils.height:
+
+def truth_for(truth: pl.DataFrame | None, pupils: pl.DataFrame | None) -> pl.DataFrame | None:
+    """The rows of a ground truth (the simulator's, given by the caller) for these pupils, or
+    None when there is none for them."""
+    if truth is None or pupils is None or not pupils.height:
         return None
-    truth = frame(
-        SimulatedTruth.objects.values_list(
-            "pupil_id", "escalates", "escalation_start", "escalation_crossing"
-        ).order_by(),
-        {"pupil_id": I64, "escalates": pl.Boolean(), "escalation_start": DATE,
-         "escalation_crossing": DATE},
-    ).join(pupils.select("pupil_id"), on="pupil_id", how="semi")
-    return truth if truth.height else None
+    missing = set(TRUTH_COLUMNS) - set(truth.columns)
+    if missing:
+        raise ValueError(f"The ground truth lacks the columns {', '.join(sorted(missing))}.")
+    chosen = truth.select(pl.col(name).cast(kind) for name, kind in TRUTH_COLUMNS.items()).join(
+        pupils.select(pl.col("pupil_id").cast(I64)), on="pupil_id", how="semi"
+    )
+    return chosen if chosen.height else None
 
 
 def unreachable(roster: pl.DataFrame, truth: pl.DataFrame) -> int:

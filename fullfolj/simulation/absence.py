@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from .population import DENTIST, INVALID, LEAVE, OPEN_END, SICK, World, YearLayout
 from .schema import SCHEMA
 from .school_calendar import from_epoch_day
 from .timetable import SUBJECT_INDEX, SUBJECTS
+from .world import DENTIST, INVALID, LEAVE, OPEN_END, SICK, World, YearLayout
 
 WINDOW_DAYS = 20  # the screening window for escalation_crossing (school days)
 CROSSING_RATE = 0.20  # absence over the window that marks the crossing

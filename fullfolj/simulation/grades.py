@@ -13,10 +13,10 @@ import numpy as np
 import polars as pl
 
 from .absence import AttendanceSimulator
-from .population import YearLayout
 from .schema import make_frame
 from .school_calendar import Term, epoch_day
 from .timetable import SUBJECT_INDEX, graded_subjects
+from .world import YearLayout
 
 GRADE_LETTERS = np.array(["F", "E", "D", "C", "B", "A"])
 THRESHOLDS = np.array([-2.0, -0.95, -0.45, 0.28, 0.8])  # score cut points F|E|D|C|B|A

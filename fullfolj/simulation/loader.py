@@ -3,6 +3,8 @@
 Rows dated after the cut are dropped, as in a real municipality where the future has not
 happened: no attendance, grades or moves yet. Lessons of the next two weeks stay as the timetable.
 Bulk inserts go straight to SQL (COPY on PostgreSQL) because the ORM would take minutes.
+The simulator's ground truth (`truth`) is no product table: it is written as a Parquet file
+beside the data, for `fullfolj screen --evaluate --truth FILE`.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Iterable
+from pathlib import Path
 
 import polars as pl
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 
@@ -19,8 +23,6 @@ from fullfolj.attendance.actions import rebuild_pupil_days
 from fullfolj.attendance.models import AbsenceReason, Lesson, LessonAttendance
 from fullfolj.grades.models import Grade, GradeWarning
 from fullfolj.schools import models as s
-
-from .models import SimulatedTruth
 
 TIMETABLE_AHEAD = dt.timedelta(days=14)
 
@@ -34,7 +36,6 @@ MODELS = {
     "groups": s.TeachingGroup, "group_members": s.GroupMembership,
     "teaching_assignments": s.TeachingAssignment, "lessons": Lesson,
     "attendance": LessonAttendance, "grades": Grade, "grade_warnings": GradeWarning,
-    "truth": SimulatedTruth,
 }
 RENAMES = {
     "classes": {"class_id": "school_class_id"},
@@ -43,6 +44,13 @@ RENAMES = {
     "mentorships": {"staff_id": "mentor_id"},
 }
 DEMO_PASSWORD = "demo"  # noqa: S105 - printed by `make demo`; the demo holds no real data
+
+
+def default_truth_path() -> Path:
+    """Where the ground truth of the database's simulation goes: the data directory, named
+    after the database (`demo.sqlite3` → `demo-truth.parquet`), so databases don't share one."""
+    name = Path(str(connection.settings_dict["NAME"])).name.split(".")[0]
+    return Path(settings.DATA_DIR) / f"{name}-truth.parquet"
 
 
 class Loader:
@@ -57,10 +65,14 @@ class Loader:
         self.term_end: dict[int, dt.date] = {}
         self.pupil_organiser: dict[int, int] = {}
         self.pending_pupils: pl.DataFrame | None = None
+        self.truth: pl.DataFrame | None = None
 
     def feed(self, table: str, frame: pl.DataFrame) -> None:
         frame = getattr(self, f"_prepare_{table}", lambda f: f)(frame)
         if frame is None or frame.is_empty():
+            return
+        if table == "truth":
+            self.truth = frame if self.truth is None else pl.concat([self.truth, frame])
             return
         if table == "pupils":
             self.pending_pupils = frame  # needs the placements for its organiser
@@ -136,13 +148,11 @@ class Loader:
         )
 
     def _prepare_truth(self, frame: pl.DataFrame) -> pl.DataFrame:
-        known = [c for c in SimulatedTruth._meta.get_fields() if c.concrete]
-        columns = [f.column for f in known]
-        frame = frame.with_columns(
+        # A crossing after "today" has not happened yet: the evaluation must not see it.
+        return frame.with_columns(
             pl.when(pl.col("escalation_crossing") <= self.until)
             .then(pl.col("escalation_crossing")).otherwise(None).alias("escalation_crossing")
         )
-        return frame.select([c for c in columns if c in frame.columns])
 
     def _cut_period(self, frame: pl.DataFrame) -> pl.DataFrame:
         return frame.filter(pl.col("start") <= self.until)
@@ -219,8 +229,14 @@ def create_logins(password: str = DEMO_PASSWORD) -> int:
     return len(users)
 
 
-def load(stream: Iterable[tuple[str, pl.DataFrame]], *, until: dt.date) -> dict[str, int]:
-    """Load a whole simulated municipality in one transaction; return row counts per table."""
+def load(
+    stream: Iterable[tuple[str, pl.DataFrame]], *, until: dt.date, truth: Path | None = None
+) -> dict[str, int]:
+    """Load a whole simulated municipality in one transaction; return row counts per table.
+
+    The ground truth, cut at `until`, goes to the Parquet file `truth` (when given), written
+    only once the database holds the data it describes.
+    """
     loader = Loader(until)
     with transaction.atomic():
         for table, frame in stream:
@@ -228,4 +244,8 @@ def load(stream: Iterable[tuple[str, pl.DataFrame]], *, until: dt.date) -> dict[
         reset_sequences()
         create_logins()
         loader.counts["pupil_days"] = rebuild_pupil_days()
+    if truth is not None and loader.truth is not None:
+        truth.parent.mkdir(parents=True, exist_ok=True)
+        loader.truth.write_parquet(truth)
+        loader.counts["truth"] = loader.truth.height
     return loader.counts

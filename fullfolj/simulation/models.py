@@ -1,18 +1,6 @@
-"""The simulator's ground truth, kept apart from the product's tables.
+"""The simulator keeps no tables in the product's database.
 
-No product code reads this table: it exists so screening can be measured against what the
-simulator really did (which pupils it made escalate, and from when).
+Its ground truth (which pupils it made escalate, and from when) is written by the loader as a
+Parquet file beside the data and handed to the evaluation by whoever runs it
+(`fullfolj screen --evaluate --truth FILE`), so no product query can read it.
 """
-
-from __future__ import annotations
-
-from django.db import models
-
-
-class SimulatedTruth(models.Model):
-    pupil_id = models.BigIntegerField(primary_key=True)  # not a foreign key: stays apart
-    base_absence_rate = models.FloatField()
-    invalid_share = models.FloatField()
-    escalates = models.BooleanField()
-    escalation_start = models.DateField(null=True)
-    escalation_crossing = models.DateField(null=True)

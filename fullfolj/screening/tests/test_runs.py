@@ -16,7 +16,6 @@ from fullfolj.ladder.models import LadderStep, LadderTask
 from fullfolj.lib import clock
 from fullfolj.screening import actions, queries, tasks
 from fullfolj.screening.models import Flag, RuleEvaluation, ScreeningRule, ScreeningRun
-from fullfolj.simulation.models import SimulatedTruth
 from tests import factories as f
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_rules")]
@@ -235,22 +234,30 @@ def test_the_daily_job_screens_today_and_skips_holidays(cast, settings):
     assert ScreeningRun.objects.count() == 1
 
 
-def test_evaluate_prints_the_early_warning_lines_last(cast, client):
+def test_evaluate_prints_the_early_warning_lines_last(cast, client, tmp_path):
     # The history starts on 12 January (screenings from four weeks later, every school day); Alva
     # "escalates" in the simulator's sense from 2 February and crosses on 30 March.
     lesson = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
                       timezone.make_aware(dt.datetime(2026, 1, 12, 9, 0)))
     f.mark(lesson, cast.pupil)
     absent_lessons(cast, cast.pupil, [dt.date(2026, 3, d) for d in (2, 3, 4, 5, 6, 9, 10)])
-    for pupil in (cast.pupil, cast.other_pupil, cast.protected, cast.pupil_elsewhere):
-        SimulatedTruth.objects.create(
-            pupil_id=pupil.pk, base_absence_rate=0.05, invalid_share=0.2,
-            escalates=pupil == cast.pupil,
-            escalation_start=dt.date(2026, 2, 2) if pupil == cast.pupil else None,
-            escalation_crossing=dt.date(2026, 3, 30) if pupil == cast.pupil else None,
-        )
+    pupils = (cast.pupil, cast.other_pupil, cast.protected, cast.pupil_elsewhere)
+    truth = tmp_path / "truth.parquet"
+    pl.DataFrame({
+        "pupil_id": [p.pk for p in pupils],
+        "base_absence_rate": [0.05] * 4,
+        "escalates": [p == cast.pupil for p in pupils],
+        "escalation_start": [dt.date(2026, 2, 2) if p == cast.pupil else None for p in pupils],
+        "escalation_crossing": [dt.date(2026, 3, 30) if p == cast.pupil else None for p in pupils],
+    }).write_parquet(truth)
+    without = io.StringIO()
+    call_command("screen", "--evaluate", stdout=without)  # the database holds no truth
+    assert without.getvalue().splitlines()[-1].startswith("early_warning: no simulator ground")
+    assert queries.latest_evaluation(cast.org.pk).early_warning == {}
+    client.force_login(cast.principal.user)
+    assert "Tidig varning" not in client.get(reverse("screening:evaluation")).content.decode()
     out = io.StringIO()
-    call_command("screen", "--evaluate", stdout=out)
+    call_command("screen", "--evaluate", "--truth", str(truth), stdout=out)
     lines = out.getvalue().splitlines()
     assert [line.split("=")[0] for line in lines[-3:]] == [
         "early_warning: recall", "early_warning: precision", "early_warning: median_weeks",
@@ -263,7 +270,6 @@ def test_evaluate_prints_the_early_warning_lines_last(cast, client):
     stored = queries.latest_evaluation(cast.org.pk)
     assert stored is not None and stored.early_warning["recall"] == 1.0
     # The page shows the rule in Swedish; one flagged pupil and groups under five are hidden.
-    client.force_login(cast.principal.user)
     body = client.get(reverse("screening:evaluation")).content.decode()
     assert "Ogiltig frånvaro minst 15 % de senaste fyra veckorna" in body
     assert "Tidig varning mot simulatorns eskalerande elever" in body
@@ -273,7 +279,7 @@ def test_evaluate_prints_the_early_warning_lines_last(cast, client):
     assert "(every school day in term, as the daily job does)" in out.getvalue()
     # Weekly, for comparison: printed, and the page keeps the daily evaluation.
     weekly = io.StringIO()
-    call_command("screen", "--evaluate", "--weekly", stdout=weekly)
+    call_command("screen", "--evaluate", "--weekly", "--truth", str(truth), stdout=weekly)
     assert "screenings (every Monday in term)" in weekly.getvalue()
     assert RuleEvaluation.objects.filter(organiser=cast.org).count() == 1
     assert queries.latest_evaluation(cast.org.pk).pk == stored.pk

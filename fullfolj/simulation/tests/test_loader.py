@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import polars as pl
 import pytest
 from django.core.management import call_command
 from django.db.models import Sum
@@ -11,16 +13,17 @@ from django.db.models import Sum
 from fullfolj.attendance.models import LessonAttendance, PupilDay
 from fullfolj.grades.models import Grade
 from fullfolj.schools.models import Placement, Pupil, Staff
-from fullfolj.simulation.models import SimulatedTruth
 
 UNTIL = dt.date(2026, 3, 18)
 
 
 @pytest.fixture(scope="module")
-def municipality(django_db_setup, django_db_blocker):
+def municipality(django_db_setup, django_db_blocker, tmp_path_factory):
+    truth = tmp_path_factory.mktemp("data") / "truth.parquet"
     with django_db_blocker.unblock():
-        call_command("simulate", pupils=150, years=2, seed=3, until=UNTIL)
-    yield
+        call_command("simulate", pupils=150, years=2, seed=3, until=UNTIL, truth=truth,
+                     stdout=io.StringIO())
+    yield truth
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)  # re-creates permissions
 
@@ -30,7 +33,33 @@ def test_nothing_after_today_is_loaded(municipality):
     assert LessonAttendance.objects.filter(date__gt=UNTIL).count() == 0
     assert Placement.objects.filter(start__gt=UNTIL).count() == 0
     assert Grade.objects.filter(term__end__gt=UNTIL).count() == 0
-    assert not SimulatedTruth.objects.filter(escalation_crossing__gt=UNTIL).exists()
+    truth = pl.read_parquet(municipality)
+    assert truth.filter(pl.col("escalation_crossing") > UNTIL).is_empty()
+    assert truth.filter(pl.col("escalation_crossing") <= UNTIL).height > 0
+
+
+@pytest.mark.django_db
+def test_the_ground_truth_is_a_file_beside_the_data_not_a_table(municipality):
+    from django.apps import apps
+    from django.db import connection
+
+    assert not list(apps.get_app_config("simulation").get_models())
+    assert not [t for t in connection.introspection.table_names() if "simulat" in t]
+    assert pl.read_parquet(municipality)["pupil_id"].is_unique().all()
+
+
+@pytest.mark.django_db
+def test_evaluate_with_the_written_truth_gives_the_early_warning_figures(municipality):
+    # The figures the evaluation gave when the truth was a table in the database.
+    out = io.StringIO()
+    call_command("screen", "--evaluate", "--weekly", "--truth", str(municipality), stdout=out)
+    assert out.getvalue().splitlines()[-3:] == [
+        "early_warning: recall=1.000",
+        "early_warning: precision=0.857",
+        "early_warning: median_weeks=3.286",
+    ]
+    assert "4 escalations crossed 20 % after the first screening, 4 of them flagged" in (
+        out.getvalue())
 
 
 @pytest.mark.django_db

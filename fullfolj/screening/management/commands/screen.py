@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 from typing import Any
 
+import polars as pl
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fullfolj.lib import clock
@@ -32,6 +34,9 @@ class Command(BaseCommand):
         parser.add_argument("--weekly", action="store_true",
                             help="--evaluate: screen every Monday in term, not every school day "
                                  "(printed for comparison, not saved for the rule page)")
+        parser.add_argument("--truth", type=Path,
+                            help="--evaluate: the simulator's ground truth (a Parquet file, as "
+                                 "`fullfolj simulate` writes it) for the early-warning figures")
 
     def handle(self, *args: Any, **options: Any) -> None:
         organisers = self._organisers(options["organiser"])
@@ -41,10 +46,14 @@ class Command(BaseCommand):
             result = screen_daily.enqueue()
             self.stdout.write(f"screen: daily screening queued ({result.id})")
             return
+        if options["truth"] and not options["evaluate"]:
+            raise CommandError("--truth is read only with --evaluate.")
         if options["evaluate"]:
             weekday = 1 if options["weekly"] else None
+            truth = _read_truth(options["truth"]) if options["truth"] else None
             results = [
-                self._evaluate(organiser, options["weeks"], weekday) for organiser in organisers
+                self._evaluate(organiser, options["weeks"], weekday, truth)
+                for organiser in organisers
             ]
             self._early_warning(results, weekday)
             return
@@ -73,10 +82,12 @@ class Command(BaseCommand):
         return found
 
     def _evaluate(
-        self, organiser: Organiser, weeks: int, weekday: int | None
+        self, organiser: Organiser, weeks: int, weekday: int | None, truth: pl.DataFrame | None
     ) -> queries.OrganiserEvaluation:
         rules = actions.rules_for(organiser)
-        result = queries.evaluate_organiser(organiser, rules, weeks=weeks, weekday=weekday)
+        result = queries.evaluate_organiser(
+            organiser, rules, weeks=weeks, weekday=weekday, truth=truth
+        )
         if weekday is None:  # the rule page describes the daily schedule
             actions.save_evaluation(organiser, result)
         out = self.stdout.write
@@ -108,7 +119,8 @@ class Command(BaseCommand):
         """Last, the whole screen against the simulator's truth over every organiser."""
         early = queries.pooled_early_warning(results)
         if early is None:
-            self.stdout.write("early_warning: no simulator ground truth in this database")
+            self.stdout.write("early_warning: no simulator ground truth for these pupils "
+                              "(give it with --truth FILE)")
             return
         out = self.stdout.write
         out(f"early_warning: attendance rules {', '.join(early['rules']) or '(none)'} over every "
@@ -124,6 +136,17 @@ class Command(BaseCommand):
         out(f"early_warning: recall={_f(early['recall'])}")
         out(f"early_warning: precision={_f(early['precision'])}")
         out(f"early_warning: median_weeks={_f(early['median_weeks'])}")
+
+
+def _read_truth(path: Path) -> pl.DataFrame:
+    try:
+        truth = pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as error:
+        raise CommandError(f"screen: cannot read the ground truth {path}: {error}") from None
+    missing = set(queries.TRUTH_COLUMNS) - set(truth.columns)
+    if missing:
+        raise CommandError(f"screen: {path} lacks the columns {', '.join(sorted(missing))}.")
+    return truth
 
 
 def _schedule(weekday: int | None) -> str:

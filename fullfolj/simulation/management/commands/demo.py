@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from fullfolj.schools.models import Role, StaffRole
-from fullfolj.simulation.loader import DEMO_PASSWORD
+from fullfolj.simulation.loader import DEMO_PASSWORD, default_truth_path
 
 
 class Command(BaseCommand):
@@ -24,6 +24,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("simulate", pupils=options["pupils"], years=3, seed=1, if_empty=True)
+        truth = default_truth_path()
+        if truth.exists():
+            self.stdout.write(f"The rules against the simulator's truth: "
+                              f"fullfolj screen --evaluate --truth {truth}")
         self.stdout.write(self.style.SUCCESS(f"Logins (password “{DEMO_PASSWORD}”):"))
         for role, label in Role.choices:
             holder = (StaffRole.objects.filter(role=role).select_related("staff", "school")

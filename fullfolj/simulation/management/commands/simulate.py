@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -33,6 +34,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing if the database has pupils"
         )
+        parser.add_argument(
+            "--truth", type=Path,
+            help="into the database: write the ground truth to this Parquet file (default: "
+                 "the data directory, named after the database)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["pupils"] < 50 or options["years"] < 1:
@@ -56,7 +62,8 @@ class Command(BaseCommand):
                 pupils=options["pupils"], years=options["years"], seed=options["seed"],
                 first_school_year=school_year_start(until) - options["years"] + 1,
             )
-            counts = loader.load(engine.simulate(params), until=until)
+            truth = options["truth"] or loader.default_truth_path()
+            counts = loader.load(engine.simulate(params), until=until, truth=truth)
             where = f"the database (cut at {until})"
         seconds = time.perf_counter() - started
         self.stdout.write(
@@ -64,3 +71,8 @@ class Command(BaseCommand):
             f"{counts.get('attendance', 0)} attendance rows, {counts.get('grades', 0)} grades "
             f"written to {where} in {seconds:.1f} s"
         )
+        if not options["out"]:
+            self.stdout.write(
+                f"simulate: ground truth in {truth}; evaluate the rules against it with "
+                f"`fullfolj screen --evaluate --truth {truth}`"
+            )
