@@ -36,6 +36,7 @@ postgres:
 
 lint: install
 	$(BIN)/ruff check fullfolj tests conftest.py
+	$(BIN)/lint-imports
 	$(BIN)/fullfolj makemigrations --check --dry-run
 
 test-sqlite: install browser-deps

@@ -7,6 +7,11 @@ class AccessConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from fullfolj.schools import admin_scope
+
+        from .gate import record_staff_reads
         from .middleware import session_starts
+
+        admin_scope.read_log = record_staff_reads  # reads of pupils in the admin are logged
 
         user_logged_in.connect(session_starts, dispatch_uid="fullfolj.access.session_starts")

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from fullfolj.access.admin import OrganiserScopedAdmin
+from fullfolj.schools.admin_scope import OrganiserScopedAdmin
 
 from . import models
 

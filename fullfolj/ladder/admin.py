@@ -10,7 +10,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from fullfolj.access.admin import OrganiserScopedAdmin, OrganiserScopedInline
+from fullfolj.schools.admin_scope import OrganiserScopedAdmin, OrganiserScopedInline
 
 from .models import LadderRecord, LadderStep, LadderTask, LadderTrigger
 

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from fullfolj.access.admin import OrganiserScopedAdmin
+from fullfolj.schools.admin_scope import OrganiserScopedAdmin
 
 from . import actions
 from .models import GuardianNotice

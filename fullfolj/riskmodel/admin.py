@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fullfolj.access.admin import OrganiserScopedAdmin
+from fullfolj.schools.admin_scope import OrganiserScopedAdmin
 
 from . import actions
 from .models import RiskModel

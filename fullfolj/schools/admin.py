@@ -3,9 +3,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from fullfolj.access.admin import OrganiserScopedAdmin, is_superuser
-
 from . import models
+from .admin_scope import OrganiserScopedAdmin, is_superuser
 
 
 @admin.register(models.Organiser)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from fullfolj.access.admin import OrganiserScopedAdmin
+from fullfolj.schools.admin_scope import OrganiserScopedAdmin
 
 from .models import ScreeningRule, ScreeningRun
 

@@ -17,13 +17,17 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from fullfolj.access.admin import OrganiserScopedAdmin, OrganiserScopedInline, SuperuserOnlyAdmin
 from fullfolj.access.models import AccessLog, AccessLogIsAppendOnly
 from fullfolj.attendance.models import AttendanceChange, LessonAttendance
 from fullfolj.ladder.models import LadderRecord, LadderStep, LadderTask, LadderTrigger
 from fullfolj.notices.models import GuardianNotice
 from fullfolj.riskmodel.models import RiskModel
 from fullfolj.schools import models as s
+from fullfolj.schools.admin_scope import (
+    OrganiserScopedAdmin,
+    OrganiserScopedInline,
+    SuperuserOnlyAdmin,
+)
 from fullfolj.screening.models import ScreeningRule, ScreeningRun
 from tests import factories as f
 

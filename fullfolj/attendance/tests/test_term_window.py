@@ -7,8 +7,8 @@ import datetime as dt
 
 from django.urls import reverse
 
-from fullfolj.attendance.models import Lesson
 from fullfolj.attendance import patterns
+from fullfolj.attendance.models import Lesson
 from fullfolj.schools.calendar import term_so_far
 from fullfolj.schools.models import Term
 
