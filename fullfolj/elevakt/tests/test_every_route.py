@@ -1,0 +1,73 @@
+"""Every route of the product goes through the gate: a view that answers without asking it
+fails here, so a new page cannot forget the access rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from fullfolj.ladder.models import Actor, LadderStep, LadderTask
+
+# Django's own pages: the admin scopes itself (access/tests/test_admin.py), the rest show no
+# pupil data.
+NOT_PRODUCT = ("admin:", "login", "logout", "set_language", "javascript-catalog")
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), f"{namespace}{entry.name}", entry
+
+
+def product_routes():
+    return sorted(
+        (route, name) for route, name, _entry in _walk(get_resolver().url_patterns)
+        if not name.startswith(NOT_PRODUCT) and not route.startswith("admin/")
+    )
+
+
+def _url(route: str, ids: dict[str, int]) -> str:
+    path = route.replace("^", "").replace("$", "")
+    for key, value in ids.items():
+        path = path.replace(f"<int:{key}>", str(value))
+    assert "<" not in path, f"no test value for a parameter of {route}"
+    return "/" + path
+
+
+@pytest.fixture
+def ids(cast):
+    step = LadderStep.objects.filter(organiser=None, actor=Actor.MENTOR).first()
+    task = LadderTask.objects.create(
+        pupil=cast.pupil, step=step, school=cast.north, actor=Actor.MENTOR,
+        assignee=cast.mentor, opened_on=dt.date(2026, 3, 16), due=dt.date(2026, 3, 20),
+        reason="test")
+    return {"pupil_id": cast.pupil.pk, "school_id": cast.north.pk, "group_id": cast.group.pk,
+            "lesson_id": cast.lesson.pk, "task_id": task.pk, "organiser_id": cast.org.pk}
+
+
+def test_the_walk_finds_the_product_routes():
+    names = {name for _route, name in product_routes()}
+    assert {"elevakt:pupil", "attendance:lesson-register", "ladder:task", "screening:run",
+            "access:pupil-reads"} <= names
+
+
+@pytest.mark.parametrize(("route", "name"), product_routes())
+@pytest.mark.parametrize("who", ["principal", "outsider"])
+def test_every_route_asks_the_gate(client, cast, ids, monkeypatch, route, name, who):
+    from fullfolj.access import gate
+
+    asked = []
+    real = gate.viewer_for
+    monkeypatch.setattr(gate, "viewer_for", lambda request: asked.append(request) or real(request))
+    client.force_login(getattr(cast, who).user)
+    url = _url(route, ids)
+    response = client.get(url)
+    if response.status_code == 405:  # a POST-only action
+        response = client.post(url)
+    assert response.status_code < 500
+    assert asked, f"{name} ({url}) answered {response.status_code} without asking the gate"
