@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "fullfolj.simulation",
     "fullfolj.riskmodel",
     "fullfolj.benchmarks",
+    "fullfolj.jobs",
 ]
 
 MIDDLEWARE = [
