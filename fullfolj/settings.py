@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "fullfolj.riskmodel",
     "fullfolj.elevakt",
     "fullfolj.benchmarks",
+    "fullfolj.jobs",
 ]
 
 MIDDLEWARE = [

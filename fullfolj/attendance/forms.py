@@ -19,10 +19,10 @@ from django.utils.translation import gettext_lazy
 
 from fullfolj.lib import clock
 from fullfolj.lib.params import parse_id
-from fullfolj.schools.models import GroupMembership, Pupil
+from fullfolj.schools.models import Pupil
 
 from . import queries
-from .actions import Loaded, Mark, Settlement, fetch_together
+from .actions import Loaded, Mark, Settlement
 from .models import AbsenceReason, AttendanceChange, Lesson, LessonAttendance
 
 UNKNOWN, INVALID, VALID = "unknown", "invalid", "valid"
@@ -229,24 +229,9 @@ class RegisterForm:
     ) -> None:
         self.lesson = lesson
         self.data = data
-        # One UNION of two index lookups: an OR of the two would scan every pupil.
-        members = (GroupMembership.objects.active_on(lesson.date)
-                   .filter(group_id=lesson.group_id).values("pupil_id"))
-        marked = LessonAttendance.objects.filter(lesson=lesson).values("pupil_id")
-        # The reasons, the marks and the pupils in one round trip.
-        reasons, rows, pupils = fetch_together([
-            AbsenceReason.objects.order_by("-is_valid", "name"),
-            LessonAttendance.objects.filter(lesson=lesson),
-            Pupil.objects.filter(pk__in=members.union(marked)).filter(roster or Q()).order_by(
-                "last_name", "first_name", "pk"),
-        ])
-        self.reasons = {r.code: r for r in reasons}
-        by_id = {r.pk: r for r in reasons}
-        existing = {}
-        for row in rows:
-            if row.reason_id is not None:
-                row.reason = by_id[row.reason_id]
-            existing[row.pupil_id] = row
+        sheet = queries.register_sheet(lesson, roster)
+        pupils, existing = sheet.pupils, sheet.marks
+        self.reasons = {r.code: r for r in sheet.reasons}
         # For the save, read once here: the marks, and who may get a new one.
         self.loaded = Loaded(existing, {p.pk: p.organiser_id for p in pupils
                                         if p.pk not in existing})

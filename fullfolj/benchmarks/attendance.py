@@ -220,9 +220,10 @@ def choose_lessons(count: int) -> list[Registered]:
                 .order_by("pupil_id")
                 .values_list("pupil_id", flat=True)[: GROUP_SIZE - len(members)]
             )
+            # Through TODAY: the register shows the pupils in the group today (the gate).
             GroupMembership.objects.bulk_create(
                 GroupMembership(
-                    group_id=lesson.group_id, pupil_id=pupil, start=LAST_DAY, end=LAST_DAY
+                    group_id=lesson.group_id, pupil_id=pupil, start=LAST_DAY, end=TODAY
                 )
                 for pupil in extra
             )

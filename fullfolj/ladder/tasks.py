@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
-from fullfolj.notices.tasks import enqueue_once
+from fullfolj.lib.jobs import enqueue_once
 
 from . import actions
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q
 from django.utils import timezone
-from django_tasks import TaskResultStatus, task
+from django_tasks import task
 
 from fullfolj.lib import clock
+from fullfolj.lib.jobs import enqueue_once
 
 from . import actions
 
@@ -31,21 +31,6 @@ def deliver_notices() -> dict[str, int]:
 def _real_time(product_time: dt.datetime) -> dt.datetime:
     """The product's clock may be pinned to another date (demo): queue by the real clock."""
     return timezone.now() + max(product_time - clock.now(), dt.timedelta(0))
-
-
-def enqueue_once(task_obj: object, when: dt.datetime) -> bool:
-    """Queue `task_obj` to run at `when` (real time) unless one is already queued by then."""
-    from django_tasks_db.models import DBTaskResult, get_date_max
-
-    queued = DBTaskResult.objects.filter(
-        Q(run_after__lte=when) | Q(run_after=get_date_max()),
-        task_path=task_obj.module_path,  # type: ignore[attr-defined]
-        status=TaskResultStatus.READY,
-    )
-    if queued.exists():
-        return False
-    task_obj.using(run_after=when).enqueue()  # type: ignore[attr-defined]
-    return True
 
 
 def wake_deliverer(when: dt.datetime | None) -> None:

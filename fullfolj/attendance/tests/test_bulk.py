@@ -36,7 +36,7 @@ def test_a_conflicting_row_is_skipped_only_when_asked():
 def test_querysets_read_together_give_what_the_orm_gives(cast, django_assert_max_num_queries):
     from django.db import connection
 
-    from fullfolj.attendance.actions import fetch_together
+    from fullfolj.attendance.store import fetch_together
     from fullfolj.schools.models import Pupil
 
     reasons = AbsenceReason.objects.order_by("-is_valid", "name")

@@ -13,7 +13,6 @@ from fullfolj.access.tests.test_routes import ROLES
 from fullfolj.attendance import actions
 from fullfolj.attendance.forms import signed_version
 from fullfolj.attendance.models import AttendanceChange, LessonAttendance, PupilDay
-from fullfolj.notices.models import GuardianNotice
 from tests import factories as f
 
 NAMED = ["pupil", "other_pupil", "protected", "pupil_elsewhere", "moved_away"]
@@ -91,7 +90,7 @@ def test_signed_out_and_staffless_users_get_nothing(client, cast):
     assert client.get(URL).status_code == 404
 
 
-def test_mentor_settles_a_page_with_history_aggregates_and_notices(client, cast):
+def test_mentor_settles_a_page_with_history_and_aggregates(client, cast):
     ill = _unknown(cast, cast.pupil, day=17, hour=9)
     truant = _unknown(cast, cast.pupil, day=17, hour=11, minutes=60)
     open_one = _unknown(cast, cast.protected, day=17, hour=9)
@@ -116,21 +115,10 @@ def test_mentor_settles_a_page_with_history_aggregates_and_notices(client, cast)
     summary = PupilDay.objects.get(pupil=cast.pupil, date=day)
     assert (summary.valid_minutes, summary.invalid_minutes, summary.unknown_minutes) == (
         40, 60, 0)
-    # The guardian (Greta) is told about the invalid absence, once.
-    notices = GuardianNotice.objects.filter(pupil=cast.pupil, date=day)
-    assert [n.guardian for n in notices] == [cast.parent]
-    assert not GuardianNotice.objects.filter(pupil=cast.protected).exists()
     # The settled absences leave the page; the open one stays.
     body = client.get(URL).content.decode()
     assert "2 frånvaron är avgjorda" in body
     assert f'name="s{open_one.pk}"' in body and f'name="s{ill.pk}"' not in body
-
-
-def test_settling_valid_creates_no_notice(client, cast):
-    row = _unknown(cast, cast.pupil)
-    client.force_login(cast.mentor.user)
-    assert _post(client, [row], {row.pk: "LEDIG"}).status_code == 302
-    assert not GuardianNotice.objects.filter(pupil=cast.pupil).exists()
 
 
 def test_principal_of_the_school_may_settle(client, cast):

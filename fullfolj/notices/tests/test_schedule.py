@@ -7,6 +7,14 @@ from django.core import mail
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
+from fullfolj.attendance.actions import (
+    Loaded,
+    Mark,
+    Settlement,
+    register_lesson,
+    settle_absences,
+)
+from fullfolj.attendance.models import LessonAttendance
 from fullfolj.notices import actions
 from fullfolj.notices.models import Channel, GuardianNotice, Status
 from fullfolj.schools import models as s
@@ -143,6 +151,38 @@ def test_a_rolled_back_register_leaves_no_notice(cast, travel):
     assert notices(cast.pupil) == []
 
 
+def test_a_rolled_back_save_of_a_loaded_form_leaves_no_notice(cast, travel):
+    """The form's save: the notices' read goes with the swap and the writes (PostgreSQL)."""
+    from django.db import transaction
+
+    travel(at(11))
+    lesson = lesson_at(cast, 10)
+    loaded = Loaded(rows={}, organisers={cast.pupil.pk: cast.pupil.organiser_id})
+    with pytest.raises(RuntimeError), transaction.atomic():
+        register_lesson(lesson, [Mark(cast.pupil.pk, absent_minutes=60, is_valid=False)],
+                        by=cast.teacher, expected_version=0, loaded=loaded)
+        assert len(notices(cast.pupil)) == 1  # written in the register's transaction
+        raise RuntimeError("the request failed after the save")
+    assert notices(cast.pupil) == []
+    assert not LessonAttendance.objects.filter(lesson=lesson).exists()
+
+
+def test_a_rolled_back_correction_leaves_the_scheduled_notice_as_it_was(cast, travel):
+    from django.db import transaction
+
+    travel(at(11))
+    lesson = lesson_at(cast, 10)
+    mark_invalid(cast, lesson)
+    [before] = notices(cast.pupil)
+    travel(at(11, 5))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        mark_valid(cast, lesson)
+        assert notices(cast.pupil)[0].status == Status.CANCELLED
+        raise RuntimeError("the request failed after the save")
+    [after] = notices(cast.pupil)
+    assert (after.status, after.send_after) == (Status.SCHEDULED, before.send_after)
+
+
 def test_registering_wakes_a_worker_at_the_send_time_after_commit(
     cast, travel, django_capture_on_commit_callbacks
 ):
@@ -174,3 +214,28 @@ def test_a_mistyped_send_time_is_a_configuration_error_not_a_crash_elsewhere(set
     settings.FULLFOLJ_NOTICE_SEND_AT = "25:99"
     with pytest.raises(ImproperlyConfigured, match="FULLFOLJ_NOTICE_SEND_AT"):
         actions.fixed_send_time()
+
+
+def _unknown_absence(cast, hour: int) -> LessonAttendance:  # type: ignore[no-untyped-def]
+    """Alva absent from a lesson today, whether validly not yet known."""
+    lesson = lesson_at(cast, hour)
+    register_lesson(lesson, [Mark(cast.pupil.pk, absent_minutes=lesson.minutes)], by=cast.teacher)
+    return LessonAttendance.objects.get(lesson=lesson, pupil=cast.pupil)
+
+
+def test_settling_an_absence_invalid_tells_the_guardian_once(cast, travel):
+    travel(at(14))
+    ill, truant = _unknown_absence(cast, 9), _unknown_absence(cast, 11)
+    assert notices(cast.pupil) == []
+    settle_absences([Settlement(ill.pk, 1, is_valid=True, reason=cast.reasons["SJUK"]),
+                     Settlement(truant.pk, 1, is_valid=False)], by=cast.mentor)
+    [notice] = notices(cast.pupil)
+    assert (notice.guardian, notice.status) == (cast.parent, Status.SCHEDULED)
+
+
+def test_settling_an_absence_valid_tells_nobody(cast, travel):
+    travel(at(14))
+    row = _unknown_absence(cast, 9)
+    settle_absences([Settlement(row.pk, 1, is_valid=True, reason=cast.reasons["LEDIG"])],
+                    by=cast.mentor)
+    assert not GuardianNotice.objects.exists()

@@ -7,6 +7,9 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from fullfolj.ladder import tasks as ladder_tasks
+from fullfolj.notices import tasks as notice_tasks
+
 
 class Command(BaseCommand):
     help = "Start one background worker (django-tasks with the database backend)."
@@ -16,9 +19,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Queue what a killed worker left behind and the daily ladder run (both idempotent).
-        from fullfolj.ladder import tasks as ladder_tasks
-        from fullfolj.notices import tasks as notice_tasks
-
         notice_tasks.start()
         ladder_tasks.start()
         call_command("db_worker", batch=options["batch"], interval=1.0, reload=False)
