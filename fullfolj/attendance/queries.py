@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db.models import Q, QuerySet, Sum
 
-from fullfolj.schools.models import Pupil
-
 from fullfolj.schools.models import GroupMembership, Pupil
 
 from .models import AbsenceReason, Lesson, LessonAttendance, PupilDay
