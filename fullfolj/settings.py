@@ -220,7 +220,7 @@ CONTENT_SECURITY_POLICY = {
 
 # The date the product treats as today; the demo and tests may pin it (YYYY-MM-DD).
 FULLFOLJ_TODAY = os.environ.get("FULLFOLJ_TODAY", "")
-# Aggregates shown outside a school hide groups smaller than this (DOMAIN.md, Personal data).
+# Aggregates shown outside a school hide groups smaller than this (docs/privacy.md).
 FULLFOLJ_MIN_GROUP_SIZE = 5
 
 LOGGING = {

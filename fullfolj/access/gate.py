@@ -1,6 +1,6 @@
 """Who may see which pupil: the one gate every view and API goes through.
 
-Access follows role and relationship (DOMAIN.md, Personal data): a teacher sees the groups they
+Access follows role and relationship (docs/privacy.md): a teacher sees the groups they
 teach, a mentor their mentees, the principal and the student-health team their school, the
 administration its organiser's schools (names hidden by default), the compulsory-school officer
 the children resident in the municipality. Not allowed looks exactly like not found (404).

@@ -1,4 +1,4 @@
-"""The access log: every read of a pupil record by staff (DOMAIN.md, Personal data)."""
+"""The access log: every read of a pupil record by staff (docs/privacy.md)."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ class Lesson(ValidatedModel):
     start = models.DateTimeField()
     minutes = models.PositiveSmallIntegerField()
     # Optimistic concurrency: each saved register bumps the version; a form loaded at an older
-    # version is refused with what changed meanwhile (issue 4).
+    # version is refused with what changed meanwhile (docs/absence.md).
     version = models.PositiveIntegerField(default=0)
     registered_at = models.DateTimeField(null=True, blank=True)
     registered_by = models.ForeignKey(
@@ -234,7 +234,7 @@ class PupilSubjectWeek(models.Model):
     """A pupil's attendance in one subject summed over one ISO week; kept in step like PupilDay.
 
     Screening reads these for subject concentration (absence in one subject far above the
-    pupil's own rate, DOMAIN.md "Attendance") without scanning lesson rows.
+    pupil's own rate, docs/absence.md) without scanning lesson rows.
     """
 
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="subject_weeks")

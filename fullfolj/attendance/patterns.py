@@ -1,5 +1,5 @@
 """Reads for the attendance views: a group's absence for a period, a pupil's calendar and the
-pupil's absence by time of day (DOMAIN.md, Attendance: patterns matter as much as levels)."""
+pupil's absence by time of day (docs/absence.md: patterns matter as much as levels)."""
 
 from __future__ import annotations
 

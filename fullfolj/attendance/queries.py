@@ -22,7 +22,7 @@ SUPPORT_APP = "fullfolj.support"
 def active_adaptations(pupil_ids: Iterable[int], day: dt.date) -> dict[int, list[str]]:
     """Each pupil's adaptations (extra anpassningar) active on `day`, for the register.
 
-    The support app owns them (DOMAIN.md, Support ladder); it plugs in by providing
+    The support app owns them (docs/school-law.md, the support ladder); it plugs in by providing
     `fullfolj.support.queries.active_adaptations(pupil_ids, day)`. Until it is installed there
     are none, so the register shows nothing rather than guessing.
     """

@@ -1,4 +1,4 @@
-"""`fullfolj bench attendance`: saving a lesson register and running the absence ladder (issue 4).
+"""`fullfolj bench attendance`: saving a lesson register and running the absence ladder.
 
 Over a simulated municipality loaded into its own PostgreSQL database (`fullfolj_attbench_N`,
 kept between runs and marked with the data set's key; a `pg_dump` of it is cached under

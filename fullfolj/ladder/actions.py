@@ -174,7 +174,7 @@ def evaluate_ladder(organiser: Organiser | None = None,
     """Evaluate the pupils placed on `as_of` (default today; all organisers, or one) against
     their ladder and open the tasks that trigger, dated, each for its responsible person.
 
-    Set-based (DOMAIN.md, Absence ladder): about ten queries whatever the number of pupils,
+    Set-based (docs/ladder.md): about ten queries whatever the number of pupils,
     two of them over the per-day aggregates, then Polars; engine.triggered decides. Idempotent: runs
     are serialised by locking the ladder's steps, and a pupil has at most one task per step
     and day (a database constraint), so running the same day again opens nothing twice.
@@ -258,7 +258,7 @@ def close_task(task: LadderTask, *, kind: str, date: dt.date | None, text: str,
                by: Staff) -> LadderRecord:
     """Close a task by documenting what was done (contact, meeting or decision) and when.
 
-    A step is never closed without documentation (DOMAIN.md: every step is dated and followed
+    A step is never closed without documentation (docs/ladder.md: every step is dated and followed
     up): an empty text, a missing date or one outside the task's school year or in the future,
     or an unknown kind is refused.
     """

@@ -1,4 +1,4 @@
-"""The typical absence ladder of DOMAIN.md, shipped as the default (data migration 0002).
+"""The typical absence ladder (docs/ladder.md), shipped as the default (data migration 0002).
 
 Municipalities edit it in the admin. `install` takes the app registry so the migration can use
 the historical models; it adds nothing when steps exist already.
@@ -14,7 +14,7 @@ from typing import Any
 # Calibrated against realistic absence (about a fifth of pupils are at 10 % or more over a
 # month, mostly from illness): rates are taken over eight weeks, so one week in bed is a
 # mentor's call, not a meeting; the investigation (step 3) opens when the meeting brought no
-# improvement, as DOMAIN.md's ladder has it, or after two school weeks absent in a row.
+# improvement, as the typical ladder has it (docs/ladder.md), or after two school weeks absent in a row.
 Triggers = list[tuple[str, int, float, bool, int]]
 DEFAULT_LADDER: list[tuple[int, str, str, str, int, Triggers]] = [
     (1, "Mentor kontaktar vårdnadshavare",

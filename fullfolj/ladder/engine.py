@@ -4,7 +4,7 @@ Input frames come from set-based queries (actions.evaluate_ladder): one row per 
 sums of the per-day aggregates over each window the triggers use and the current run of whole
 days absent, plus the pupil's task history per step. No Django here.
 
-The ladder is climbed one step at a time (DOMAIN.md, Absence ladder). A pupil's *current step*
+The ladder is climbed one step at a time (docs/ladder.md). A pupil's *current step*
 is the highest step whose task is still open or opened less than the step's repeat_after_days
 ago. A step opens only above the current step, and on one day at most one step opens per pupil:
 the highest whose trigger holds (a pupil at 25 % absence goes straight to the investigation,

@@ -14,7 +14,7 @@ from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Pupil, Role
 
 from .models import Actor, LadderStep, LadderTask
 
-# Who works with the ladder: not teachers as such (DOMAIN.md: roles and relationship).
+# Who works with the ladder: not teachers as such (docs/privacy.md: roles and relationships).
 LADDER_ROLES = {Role.MENTOR, Role.PRINCIPAL, *STUDENT_HEALTH_ROLES}
 
 

@@ -345,7 +345,7 @@ def compose(notice: GuardianNotice) -> OutgoingMessage | None:
     """The Swedish message for a notice, from the day's invalid lessons as they stand now.
 
     None when nothing invalid is left (the absence was corrected). Protected identity
-    (DOMAIN.md, Personal data): the message names no school, group or address, for any pupil;
+    (docs/privacy.md): the message names no school, group or address, for any pupil;
     each guardian gets their own message, never a copy to or a word about another guardian.
     """
     marks = list(

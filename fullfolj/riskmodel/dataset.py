@@ -1,10 +1,10 @@
 """The municipality's own history as model rows: indicators at a date, the outcome after it.
 
 Pure Polars and pandas, no Django. One row per pupil and screening date. The inputs are the
-screening indicators (issue 5) at that date, as plain numbers; gender, origin and school are
+screening indicators (docs/screening.md) at that date, as plain numbers; gender, origin and school are
 never inputs, they are kept apart for the fairness audit (`Dataset.audit`). The outcome is
 problematic absence after the date: the pupil's absence over 20 school days passes 20 % on some
-school day within `horizon_weeks` weeks after it (the screening app's crossing, DOMAIN.md
+school day within `horizon_weeks` weeks after it (the screening app's crossing, docs/absence.md
 "Attendance": about 10 % is problematic, 20 % is well past it).
 """
 

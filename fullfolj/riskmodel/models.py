@@ -1,6 +1,6 @@
 """The stored risk model (riskmodell) and its estimates per pupil (uppskattningar).
 
-Opt-in (issue 6): a model is trained on the organiser's own history (`fullfolj model train`),
+Opt-in (docs/screening.md): a model is trained on the organiser's own history (`fullfolj model train`),
 evaluated against the rule screen on held-out history (`fullfolj model evaluate`), and may be
 switched on in the admin only after that evaluation has been shown there. The database holds
 that rule too: an active model without a shown evaluation cannot be saved.

@@ -489,7 +489,7 @@ def absence_crossings(
     """Every school day (pupil_id, date) on which the pupil's absence over the last
     `school_days` school days (ending that day) exceeds `percent` % of scheduled minutes.
 
-    The same measure as the simulator's crossing (DOMAIN.md "Attendance": about 10 % is
+    The same measure as the simulator's crossing (docs/absence.md: about 10 % is
     problematic; 20 % is well past it), computed for every pupil from attendance_pupilday.
     Integer arithmetic: absent * 100 > percent * scheduled.
     """

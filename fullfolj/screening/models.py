@@ -34,7 +34,7 @@ class ScreeningRule(ValidatedModel):
 
     The organiser (huvudman) edits its rules in the admin; rules without an organiser are the
     shipped defaults, used by every organiser that has none of its own. Each rule is checked by
-    the engine's Rule on save (issue 5, "Bad input"): an unknown indicator, a threshold out of
+    the engine's Rule on save (docs/screening.md, rules): an unknown indicator, a threshold out of
     range or an empty window is refused with the field and the reason.
     """
 

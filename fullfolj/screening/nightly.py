@@ -1,4 +1,4 @@
-"""The nightly screening: yesterday's attendance sums carried to the next school day (issue 5,
+"""The nightly screening: yesterday's attendance sums carried to the next school day (docs/screening.md,
 "Speed": `incremental`).
 
 A daily job screens every pupil after each school day. Instead of summing the windows again

@@ -133,7 +133,7 @@ def organiser_history(
         {"pupil_id": I64, "gender": TEXT},
     )
     terms = frame(Term.objects.values_list("start", "end").order_by(), {"start": DATE, "end": DATE})
-    # Support in place: until cases and measures exist (TODO(#4)), an absence-ladder task.
+    # Support in place: until cases and measures exist (docs/school-law.md, the support ladder), an absence-ladder task.
     support = frame(
         LadderTask.objects.filter(pupil__organiser_id=org).values_list(
             "pupil_id", "opened_on", "closed_at"
@@ -152,8 +152,8 @@ def organiser_history(
 def pupils_with_action(pupil_ids: Iterable[int]) -> set[int]:
     """Pupils among `pupil_ids` who already have someone acting: an open absence-ladder task.
 
-    TODO(#4): count a named responsible adult, an open case and a measure once cases and
-    measures exist; until then an open absence-ladder task counts as action (issue 5).
+    Later: count a named responsible adult, an open case and a measure once cases and
+    measures exist; until then an open absence-ladder task counts as action.
     """
     ids = list(pupil_ids)
     if not ids:
@@ -244,7 +244,7 @@ def riskzon(organiser_id: int, pupils: QuerySet[Pupil], school: School | None = 
 
 @dataclass
 class CountRow:
-    """Flagged pupils of one school per rule, with small groups hidden (DOMAIN.md)."""
+    """Flagged pupils of one school per rule, with small groups hidden (docs/privacy.md)."""
 
     school: School
     pupils: int
@@ -443,7 +443,7 @@ def evaluate_organiser(
 def early_warning(
     flags: pl.DataFrame, roster: pl.DataFrame, truth: pl.DataFrame, rule_ids: list[str]
 ) -> dict[str, object]:
-    """The done-when figures of issue 5: the screen's attendance rules together (any of them)
+    """The early-warning figures: the screen's attendance rules together (any of them)
     against the simulator's escalating pupils. The outcome is escalating absence, so the
     grade rules are measured per rule, not here."""
     chosen = flags.filter(pl.col("rule_id").is_in(rule_ids))

@@ -64,7 +64,7 @@ def evaluation(request: HttpRequest) -> HttpResponse:
     """How good each rule is, on the organiser's own history (from `fullfolj screen --evaluate`).
 
     Aggregates only: per rule, and per gender and school for each rule; groups under the
-    minimum size are left out (DOMAIN.md, Personal data).
+    minimum size are left out (docs/privacy.md).
     """
     org_ids = gate.organisers_screened_by(gate.viewer_for(request))
     if not org_ids:

@@ -4,7 +4,7 @@ A pupil's score in a subject is latent ability + a subject aptitude + a girls' a
 minus a penalty for the term's absence (half in the subject itself, half overall). The score is
 cut into A-F at thresholds that give roughly Skolverket's year-9 distribution; "-" (no basis for
 a grade) is given mostly when a pupil missed more than about a third of the subject's lessons.
-Teachers warn of a likely F some weeks before the term ends (DOMAIN.md: the earliest signal).
+Teachers warn of a likely F some weeks before the term ends (docs/screening.md: the earliest signal).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Parameters of the simulated municipality: every knob, what it models and where it comes from.
 
-Sources: DOMAIN.md; Skolverket's statistics on grundskolan (class sizes, pupils per teacher,
+Sources: docs/absence.md; Skolverket's statistics on grundskolan (class sizes, pupils per teacher,
 timplan, grade distributions, SVA); Skolinspektionen's and Skolverket's reports on school absence
 (2008, 2016, 2023: most pupils a few percent absent, a tail with problematic absence, more in
 years 7-9, Mondays/Fridays, winter illness peaks); Folkhälsomyndigheten's influenza season
@@ -69,7 +69,7 @@ class Parameters:
     february_peak: float = 1.7  # illness hazard in weeks 5-10 relative to the yearly mean
     edge_lesson_factor: float = 1.6  # skipped lessons are more often first/last of the day
 
-    # --- Escalation (DOMAIN.md: a rising trend; 3-5 % of pupils) -------------------------
+    # --- Escalation (docs/absence.md: a rising trend; 3-5 % of pupils) -------------------------
     escalation_share: float = 0.04  # pupils whose absence escalates during the data
     escalation_min_week: int = 8  # earliest start (school weeks into the data): a before-period
     escalation_ramp_weeks: tuple[int, int] = (8, 20)  # weeks from start to full level

@@ -1,4 +1,4 @@
-"""Ship the typical absence ladder of DOMAIN.md; municipalities edit it in the admin."""
+"""Ship the typical absence ladder (docs/ladder.md); municipalities edit it in the admin."""
 
 from django.db import migrations
 
