@@ -10,7 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fullfolj.schools.models import Role
 
@@ -18,6 +20,32 @@ from . import gate
 from .models import AccessLog
 
 ROLE_NAMES = dict(Role.choices)
+# The pages a read can come from, by URL name, in words a principal recognises.
+PAGE_NAMES = {
+    "elevakt:pupil": gettext_lazy("Pupil page"),
+    "attendance:pupil-calendar": gettext_lazy("Attendance calendar"),
+    "access:pupil-reads": gettext_lazy("Who has read the record"),
+    "elevakt:school-pupils": gettext_lazy("School's pupil list"),
+    "elevakt:my-pupils": gettext_lazy("My pupils"),
+    "elevakt:group": gettext_lazy("Group's pupil list"),
+    "attendance:group-absence": gettext_lazy("Group's absence"),
+    "attendance:mentees-absence": gettext_lazy("Absence of my pupils"),
+    "attendance:lesson-register": gettext_lazy("Lesson register"),
+    "attendance:settle": gettext_lazy("Absence to settle"),
+    "ladder:my-tasks": gettext_lazy("My tasks"),
+    "ladder:task": gettext_lazy("Ladder task"),
+    "elevakt:school-riskzon": gettext_lazy("Risk zone"),
+    "elevakt:municipality-riskzon": gettext_lazy("Risk zone"),
+}
+
+
+def page_name(path: str) -> str:
+    """The page a logged read came from, in words; the admin and unknown paths as they are."""
+    try:
+        name = resolve(path).view_name
+    except Resolver404:
+        return path
+    return str(PAGE_NAMES.get(name, path))
 
 
 @login_required
@@ -29,6 +57,7 @@ def pupil_reads(request: HttpRequest, pupil_id: int) -> HttpResponse:
     page = Paginator(entries, 50).get_page(request.GET.get("sida"))
     for entry in page:
         entry.role_name = ROLE_NAMES.get(entry.role, entry.role)
+        entry.page_name = page_name(entry.path)
     return render(request, "access/pupil_reads.html", {
         "title": _("Who read %(pupil)s's record") % {"pupil": pupil.full_name},
         "pupil": pupil, "page": page,
