@@ -58,7 +58,7 @@ def stacked_bars(
         )
     for i, category in enumerate(categories):
         x = left + i * slot + (slot - bar_w) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         for colour, s in zip(PALETTE, series, strict=False):
             h = plot_h * s.values[i] / y_max
             if h > 0:

@@ -164,7 +164,7 @@ class Loader:
         # Columns the simulator does not know get the model's default, as the ORM would give.
         frame = frame.with_columns(
             pl.lit(f.get_default()).alias(f.column) for f in model._meta.concrete_fields
-            if f.column not in frame.columns and f.has_default()
+            if f.column and f.column not in frame.columns and f.has_default()
         )
         frame = frame.select([c for c in frame.columns if c in db_columns])
         # Django stores "no value" in text columns as "", not NULL.
