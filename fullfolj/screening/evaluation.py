@@ -37,6 +37,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -82,7 +83,9 @@ class History:
         """Every school day in `days` (epoch days, ascending), read once for all the dates a
         history is screened at: the calendar of the school-day windows."""
         last = self.days["date"].max()
-        return school_days_of(self.days, last) if last is not None else np.zeros(0, np.int64)
+        if not isinstance(last, dt.date):  # no days at all
+            return np.zeros(0, np.int64)
+        return school_days_of(self.days, last)
 
     def term_start(self, day: dt.date) -> dt.date | None:
         """Start of the term that `day` falls in, or None in a holiday between terms."""
@@ -128,16 +131,16 @@ def screening_dates(
     (1 = Monday: a weekly screening)."""
     first = history.days["date"].min()
     last = history.days["date"].max()
-    if first is None or last is None:
+    if not isinstance(first, dt.date) or not isinstance(last, dt.date):  # no days at all
         return []
-    start = first + dt.timedelta(days=warm_up_days)  # type: ignore[operator]
+    start = first + dt.timedelta(days=warm_up_days)
     if weekday is None:
         school = (_EPOCH + dt.timedelta(days=int(day)) for day in history.school_days)
         return [day for day in school if day >= start and history.term_start(day) is not None]
     start += dt.timedelta(days=(weekday - start.isoweekday()) % 7)
     dates = []
     day = start
-    while day <= last:  # type: ignore[operator]
+    while day <= last:
         if history.term_start(day) is not None:
             dates.append(day)
         day += dt.timedelta(days=7)
@@ -217,7 +220,7 @@ class Evaluation:
     dates: int
 
     @property
-    def whole(self) -> dict[str, object]:
+    def whole(self) -> dict[str, Any]:
         return self.per_rule.filter(pl.col("rule_id") == WHOLE_SCREEN).row(0, named=True)
 
     def lines(self) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -98,7 +98,7 @@ class ScreeningRule(ValidatedModel):
             return engine.rule(
                 self.code or "",
                 self.indicator,
-                self.comparison,  # type: ignore[arg-type]
+                cast("engine.Comparison", self.comparison),  # the engine checks it
                 _threshold(self.threshold),
                 window,
                 baseline=baseline,
@@ -115,7 +115,7 @@ class ScreeningRule(ValidatedModel):
 def _threshold(value: object) -> Decimal | str:
     if value is None or value == "":
         raise engine.RuleError("threshold", gettext("Give a limit."))
-    return value.normalize() if isinstance(value, Decimal) else str(value)  # type: ignore[return-value]
+    return value.normalize() if isinstance(value, Decimal) else str(value)
 
 
 def _window(key: str | None, field: str) -> engine.Window | None:
@@ -147,7 +147,7 @@ def _condition(number: int, data: Any) -> engine.Condition:
     try:
         return engine.Condition(
             str(data.get("indicator", "")),
-            str(data.get("comparison", ">=")),  # type: ignore[arg-type]
+            cast("engine.Comparison", str(data.get("comparison", ">="))),  # checked there
             str(data.get("threshold", "")),
             _window(data.get("window"), "also"),
             _window(data.get("baseline"), "also"),

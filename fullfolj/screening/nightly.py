@@ -331,7 +331,7 @@ def _day_figures(block: np.ndarray, day: int) -> np.ndarray:
         .to_numpy()
         .T
     )
-    return values * school
+    return np.asarray(values * school)
 
 
 def _school_and_whole(block: np.ndarray, at: np.ndarray | None = None) -> tuple[np.ndarray, ...]:

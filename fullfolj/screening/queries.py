@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import polars as pl
@@ -383,13 +383,27 @@ def _masked(row: dict[str, Any], count: str, derived: tuple[str, ...]) -> dict[s
 CONFIRM_WEEKS = 8  # a flag is confirmed when absence passes 20 % within this many weeks
 
 
+class EarlyWarning(TypedDict):
+    """The screen's attendance rules together against the simulator's escalating pupils."""
+
+    recall: float | None
+    precision: float | None
+    unreachable: int  # crossed before any screening after their start
+    median_weeks: float | None
+    flagged: int
+    outcomes: int
+    recalled: int
+    already: int  # escalations that began above 20 % absence
+    rules: list[str]
+
+
 @dataclass
 class OrganiserEvaluation:
     """The evaluation of the organiser's rules on its own history, with the early warning."""
 
     evaluation: Evaluation
     confirmed: dict[str, float | None]  # rule_id -> precision against the 20 % crossing
-    early_warning: dict[str, object] | None  # against the simulator's truth, when present
+    early_warning: EarlyWarning | None  # against the simulator's truth, when present
     rule_ids: list[str]
     flags: pl.DataFrame  # date, pupil_id, rule_id: for pooling organisers
     roster: pl.DataFrame
@@ -442,7 +456,7 @@ def evaluate_organiser(
 
 def early_warning(
     flags: pl.DataFrame, roster: pl.DataFrame, truth: pl.DataFrame, rule_ids: list[str]
-) -> dict[str, object]:
+) -> EarlyWarning:
     """The done-when figures of issue 5: the screen's attendance rules together (any of them)
     against the simulator's escalating pupils. The outcome is escalating absence, so the
     grade rules are measured per rule, not here."""
@@ -455,16 +469,16 @@ def early_warning(
             "already": whole["already"], "rules": rule_ids}
 
 
-def pooled_early_warning(results: list[OrganiserEvaluation]) -> dict[str, object] | None:
+def pooled_early_warning(results: list[OrganiserEvaluation]) -> EarlyWarning | None:
     """The early warning over every organiser with ground truth (the whole demo region)."""
-    with_truth = [r for r in results if r.truth is not None]
+    with_truth = [(r, r.truth) for r in results if r.truth is not None]
     if not with_truth:
         return None
     return early_warning(
-        pl.concat([r.flags for r in with_truth]),
-        pl.concat([r.roster for r in with_truth]),
-        pl.concat([r.truth for r in with_truth]).unique("pupil_id"),
-        sorted({code for r in with_truth for code in r.warning_rules}),
+        pl.concat([r.flags for r, _ in with_truth]),
+        pl.concat([r.roster for r, _ in with_truth]),
+        pl.concat([truth for _, truth in with_truth]).unique("pupil_id"),
+        sorted({code for r, _ in with_truth for code in r.warning_rules}),
     )
 
 
