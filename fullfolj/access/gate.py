@@ -198,7 +198,7 @@ def _placed_at_organisers(organiser_ids: set[int], active: Q) -> QuerySet:
 def viewer_for(request: HttpRequest) -> Viewer:
     """The viewer behind a request; a user without a staff record sees nothing."""
     cached = getattr(request, "_fullfolj_viewer", None)
-    if cached is not None:
+    if isinstance(cached, Viewer):
         return cached
     staff = getattr(request.user, "staff", None) if request.user.is_authenticated else None
     if staff is None:

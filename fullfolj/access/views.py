@@ -12,12 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from fullfolj.schools.models import Role
-
 from . import gate
 from .models import AccessLog
-
-ROLE_NAMES = dict(Role.choices)
 
 
 @login_required
@@ -27,8 +23,6 @@ def pupil_reads(request: HttpRequest, pupil_id: int) -> HttpResponse:
     entries = (AccessLog.objects.filter(pupil=pupil).select_related("staff")
                .order_by("-at", "-pk"))
     page = Paginator(entries, 50).get_page(request.GET.get("sida"))
-    for entry in page:
-        entry.role_name = ROLE_NAMES.get(entry.role, entry.role)
     return render(request, "access/pupil_reads.html", {
         "title": _("Who read %(pupil)s's record") % {"pupil": pupil.full_name},
         "pupil": pupil, "page": page,

@@ -169,7 +169,7 @@ def score_pupils(
     day = as_of or _latest_school_day(history)
     indicators = dataset.indicators_at(history, day) if day is not None else None
     model.estimates.all().delete()
-    if indicators is None or not indicators.height:
+    if day is None or indicators is None or not indicators.height:
         return 0
     rows = dataset.features(indicators)
     X = rows[model.features]

@@ -290,7 +290,7 @@ def build(
     parts: list[pd.DataFrame] = []
     for day in dates:
         horizon_end = day + dt.timedelta(weeks=horizon_weeks)
-        if require_outcome and (last_day is None or horizon_end > last_day):
+        if require_outcome and (not isinstance(last_day, dt.date) or horizon_end > last_day):
             continue
         indicators = indicators_at(history, day, windows=windows, grade_rules=grade_rules)
         if indicators is None:

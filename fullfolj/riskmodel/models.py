@@ -83,7 +83,8 @@ class RiskModel(models.Model):
     @property
     def fairness(self) -> dict[str, Any]:
         """Per gender and school, model and rule screen: flag rate, recall, precision."""
-        return (self.evaluation or {}).get("fairness", {})
+        evaluation: dict[str, dict[str, Any]] = self.evaluation or {}
+        return evaluation.get("fairness", {})
 
     def load(self) -> FittedModel:
         """The fitted model (stored by `actions.train_model`, never from outside data)."""

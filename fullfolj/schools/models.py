@@ -333,7 +333,7 @@ class StaffRole(models.Model):
             raise ValidationError({"school": _(
                 "Choose the school where this role is held; a person serving several schools "
                 "holds the role at each of them.")})
-        if self.school_id and self.organiser_id and self.school.organiser_id != self.organiser_id:
+        if self.school and self.organiser_id and self.school.organiser_id != self.organiser_id:
             raise ValidationError({"school": _("The school belongs to another organiser.")})
 
 
