@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
@@ -135,7 +136,9 @@ class Viewer:
         return str(Role.ADMINISTRATION)
 
 
-def pupils_visible_to(viewer: Viewer, *, roles: set[str] | None = None) -> QuerySet[Pupil]:
+def pupils_visible_to(
+    viewer: Viewer, *, roles: AbstractSet[str] | None = None
+) -> QuerySet[Pupil]:
     """Every pupil this viewer may see by name today, by role and relationship.
 
     Each relationship is its own term: a pupil is visible only through a role that reaches

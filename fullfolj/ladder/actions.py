@@ -88,7 +88,8 @@ def _indicators(day: dt.date, windows: list[int], streak_days: int,
         ]
         params += [since] * 4
     columns.append("MAX(CASE WHEN absent_minutes < scheduled_minutes THEN date END)")
-    where, scope = "date >= %s AND date <= %s", [start, day]
+    where = "date >= %s AND date <= %s"
+    scope: list[dt.date | int] = [start, day]
     if organiser is not None:
         where += " AND organiser_id = %s"
         scope.append(organiser.pk)
@@ -216,8 +217,9 @@ def evaluate_ladder(organiser: Organiser | None = None,
             step = by_id[hit.step_id]
             trigger = triggers[hit.step_id][hit.trigger]
             school = schools[hit.pupil_id]
-            assignee = {Actor.MENTOR: mentors.get(hit.pupil_id),
-                        Actor.PRINCIPAL: principals.get(school)}.get(step.actor)
+            by_actor: dict[str, int | None] = {Actor.MENTOR: mentors.get(hit.pupil_id),
+                                               Actor.PRINCIPAL: principals.get(school)}
+            assignee = by_actor.get(step.actor)
             tasks.append(LadderTask(
                 pupil_id=hit.pupil_id, step_id=step.pk, school_id=school, actor=step.actor,
                 assignee_id=assignee, opened_on=day,
@@ -271,7 +273,7 @@ def close_task(task: LadderTask, *, kind: str, date: dt.date | None, text: str,
         errors["date"] = problem
     if not (text or "").strip():
         errors["text"] = _("Describe what was done: a task is closed only with documentation.")
-    if errors:
+    if errors or date is None:  # a missing date is among the errors
         raise ValidationError(errors)
     locked = LadderTask.objects.select_for_update().get(pk=task.pk)
     if locked.closed_at is not None:

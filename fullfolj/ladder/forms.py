@@ -31,7 +31,7 @@ class CloseTaskForm(forms.Form):
             {"min": first.isoformat(), "max": clock.today().isoformat()})
 
     def clean_date(self) -> dt.date:
-        date = self.cleaned_data["date"]
+        date: dt.date = self.cleaned_data["date"]
         problem = record_date_error(date, self.first)
         if problem:
             raise forms.ValidationError(problem, code="out_of_range")

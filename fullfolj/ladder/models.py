@@ -4,6 +4,7 @@ tasks opened when a step triggers for a pupil, each closed only by documenting w
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -13,6 +14,9 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from fullfolj.schools.models import Organiser, Pupil, School, Staff, ValidatedModel
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Actor(models.TextChoices):
@@ -150,9 +154,9 @@ class LadderTrigger(ValidatedModel):
     def describe(self) -> str:
         """The trigger in words, e.g. "total absence at least 10 % over 28 days"."""
         which = _("invalid") if self.invalid_only else _("total")
-        value = self.threshold
-        if value is not None:
-            value = number_format(int(value) if value == int(value) else value)
+        threshold = self.threshold
+        value = (number_format(int(threshold) if threshold == int(threshold) else threshold)
+                 if threshold is not None else None)
         if self.kind == self.Kind.RATE:
             return str(_("%(which)s absence at least %(value)s %% over %(days)s days")
                        % {"which": which, "value": value, "days": self.window_days})
@@ -168,7 +172,7 @@ class LadderTrigger(ValidatedModel):
                       "weeks": self.weeks_after_previous})
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         kind, threshold = self.kind, self.threshold
         is_rate = kind in (self.Kind.RATE, self.Kind.NO_IMPROVEMENT)
         if threshold is not None:
@@ -197,7 +201,7 @@ class LadderTrigger(ValidatedModel):
         if errors:
             raise ValidationError(errors)
 
-    def _check_previous(self, step: LadderStep) -> dict[str, str]:
+    def _check_previous(self, step: LadderStep) -> dict[str, StrOrPromise]:
         weeks = self.weeks_after_previous or 0
         if weeks < 1:
             return {"weeks_after_previous": _("Give at least one week.")}

@@ -12,7 +12,7 @@ from fullfolj.access.gate import Viewer, pupils_visible_to
 from fullfolj.lib import clock
 from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Pupil, Role
 
-from .models import Actor, LadderStep, LadderTask
+from .models import Actor, LadderStep, LadderTask, LadderTaskQuerySet
 
 # Who works with the ladder: not teachers as such (DOMAIN.md: roles and relationship).
 LADDER_ROLES = {Role.MENTOR, Role.PRINCIPAL, *STUDENT_HEALTH_ROLES}
@@ -58,7 +58,7 @@ def summaries(pupil_ids: Iterable[int], today: dt.date) -> dict[int, Summary]:
     }
 
 
-def visible_tasks(viewer: Viewer) -> QuerySet[LadderTask]:
+def visible_tasks(viewer: Viewer) -> LadderTaskQuerySet:
     """Tasks of pupils this viewer reaches through a ladder role (mentor, principal, EHT)."""
     return LadderTask.objects.filter(
         pupil__in=pupils_visible_to(viewer, roles=LADDER_ROLES)
@@ -116,7 +116,5 @@ def for_pupil(pupil: Pupil, viewer: Viewer) -> dict[str, object] | None:
     (not as teacher); student-health documentation only to those who may read it."""
     if not pupils_visible_to(viewer, roles=LADDER_ROLES).filter(pk=pupil.pk).exists():
         return None
-    tasks = list(history_for(pupil.pk))
-    for task in tasks:
-        task.records_readable = can_read_records(viewer, task)
+    tasks = [(task, can_read_records(viewer, task)) for task in history_for(pupil.pk)]
     return {"tasks": tasks, "today": clock.today()}
