@@ -36,7 +36,9 @@ postgres:
 
 lint: install
 	$(BIN)/ruff check fullfolj tests conftest.py
+	$(BIN)/ruff format --check fullfolj tests conftest.py
 	$(BIN)/lint-imports
+	FULLFOLJ_DEMO=1 $(BIN)/mypy fullfolj
 	$(BIN)/fullfolj makemigrations --check --dry-run
 
 test-sqlite: install browser-deps

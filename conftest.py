@@ -44,12 +44,15 @@ def cast(db: object) -> SimpleNamespace:
     f.place(pupil_elsewhere, south, c3b, year.start)
     f.place(moved_away, north, c7a, year.start, end=dt.date(2026, 1, 31))
     guardian = s.Guardian.objects.create(
-        first_name="Gustav", last_name="Carlsson", email="gustav@example.se",
+        first_name="Gustav",
+        last_name="Carlsson",
+        email="gustav@example.se",
         address="Hemliga gatan 1",
     )
     s.Guardianship.objects.create(pupil=protected, guardian=guardian)
-    parent = s.Guardian.objects.create(first_name="Greta", last_name="Andersson",
-                                       email="greta@example.se", address="Allén 2")
+    parent = s.Guardian.objects.create(
+        first_name="Greta", last_name="Andersson", email="greta@example.se", address="Allén 2"
+    )
     s.Guardianship.objects.create(pupil=pupil, guardian=parent)
 
     R = s.Role
@@ -64,10 +67,8 @@ def cast(db: object) -> SimpleNamespace:
     officer = f.staff("officer", (R.ATTENDANCE_OFFICER, None), org=org)
     outsider = f.staff("outsider", org=org)
     # People with several roles: each relationship must count on its own.
-    teacher_admin = f.staff("teacher_admin", (R.TEACHER, south), (R.ADMINISTRATION, None),
-                            org=org)
-    mentor_principal = f.staff("mentor_principal", (R.MENTOR, north), (R.PRINCIPAL, south),
-                               org=org)
+    teacher_admin = f.staff("teacher_admin", (R.TEACHER, south), (R.ADMINISTRATION, None), org=org)
+    mentor_principal = f.staff("mentor_principal", (R.MENTOR, north), (R.PRINCIPAL, south), org=org)
     health_two = f.staff("health_two", (R.COUNSELLOR, north), (R.COUNSELLOR, south), org=org)
     doctor = f.staff("doctor", (R.SCHOOL_DOCTOR, north), (R.SCHOOL_DOCTOR, south), org=org)
 
@@ -75,23 +76,27 @@ def cast(db: object) -> SimpleNamespace:
         s.Mentorship.objects.create(pupil=p, mentor=mentor, start=year.start)
     s.Mentorship.objects.create(pupil=other_pupil, mentor=other_mentor, start=year.start)
     s.Mentorship.objects.create(pupil=other_pupil, mentor=mentor_principal, start=year.start)
-    s.Mentorship.objects.create(pupil=moved_away, mentor=mentor, start=year.start,
-                                end=dt.date(2026, 1, 31))
+    s.Mentorship.objects.create(
+        pupil=moved_away, mentor=mentor, start=year.start, end=dt.date(2026, 1, 31)
+    )
 
     maths = f.subject()
-    group = s.TeachingGroup.objects.create(school=north, school_year=year, name="7A-MA",
-                                           school_class=c7a)
+    group = s.TeachingGroup.objects.create(
+        school=north, school_year=year, name="7A-MA", school_class=c7a
+    )
     s.GroupMembership.objects.create(group=group, pupil=pupil, start=year.start)
     s.TeachingAssignment.objects.create(staff=teacher, group=group, subject=maths)
-    group_south = s.TeachingGroup.objects.create(school=south, school_year=year, name="3B",
-                                                 school_class=c3b)
+    group_south = s.TeachingGroup.objects.create(
+        school=south, school_year=year, name="3B", school_class=c3b
+    )
     s.GroupMembership.objects.create(group=group_south, pupil=pupil_elsewhere, start=year.start)
     s.TeachingAssignment.objects.create(staff=teacher_elsewhere, group=group_south, subject=maths)
     s.TeachingAssignment.objects.create(staff=teacher_admin, group=group_south, subject=maths)
 
     reasons = f.reasons()
-    lesson = f.lesson(group, maths, teacher, spring,
-                      timezone.make_aware(dt.datetime(2026, 3, 16, 9, 0)))
+    lesson = f.lesson(
+        group, maths, teacher, spring, timezone.make_aware(dt.datetime(2026, 3, 16, 9, 0))
+    )
     f.mark(lesson, pupil, absent=60, valid=False, reason=reasons["OGIL"])
     from fullfolj.attendance.actions import rebuild_pupil_days
 

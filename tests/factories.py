@@ -19,34 +19,53 @@ def organiser(name: str = "Testkommun") -> s.Organiser:
     return s.Organiser.objects.create(name=name, kind="municipality", municipality_code="9999")
 
 
-def school(org: s.Organiser, name: str = "Norrskolan", grades: tuple[int, int] = (7, 9)) -> s.School:
+def school(
+    org: s.Organiser, name: str = "Norrskolan", grades: tuple[int, int] = (7, 9)
+) -> s.School:
     return s.School.objects.create(
-        organiser=org, name=name, unit_code=str(next(_code)), grade_from=grades[0],
+        organiser=org,
+        name=name,
+        unit_code=str(next(_code)),
+        grade_from=grades[0],
         grade_to=grades[1],
     )
 
 
 def school_year(start: dt.date = dt.date(2025, 8, 18)) -> tuple[s.SchoolYear, s.Term, s.Term]:
     year = s.SchoolYear.objects.create(
-        name=f"{start.year}/{(start.year + 1) % 100:02d}", start=start,
+        name=f"{start.year}/{(start.year + 1) % 100:02d}",
+        start=start,
         end=dt.date(start.year + 1, 6, 12),
     )
     autumn = s.Term.objects.create(
         school_year=year, kind="HT", start=start, end=dt.date(start.year, 12, 19)
     )
     spring = s.Term.objects.create(
-        school_year=year, kind="VT", start=dt.date(start.year + 1, 1, 8),
+        school_year=year,
+        kind="VT",
+        start=dt.date(start.year + 1, 1, 8),
         end=dt.date(start.year + 1, 6, 12),
     )
     return year, autumn, spring
 
 
-def pupil(org: s.Organiser, first: str, last: str, *, protected: bool = False,
-          born: dt.date = dt.date(2012, 5, 4)) -> s.Pupil:
+def pupil(
+    org: s.Organiser,
+    first: str,
+    last: str,
+    *,
+    protected: bool = False,
+    born: dt.date = dt.date(2012, 5, 4),
+) -> s.Pupil:
     return s.Pupil.objects.create(
-        organiser=org, personnummer=personnummer.make(born, 100 + next(_serial) % 900),
-        first_name=first, last_name=last, legal_gender="F", birth_date=born,
-        protected_identity=protected, address=f"{last}vägen 3, 123 45 Testby",
+        organiser=org,
+        personnummer=personnummer.make(born, 100 + next(_serial) % 900),
+        first_name=first,
+        last_name=last,
+        legal_gender="F",
+        birth_date=born,
+        protected_identity=protected,
+        address=f"{last}vägen 3, 123 45 Testby",
         municipality_of_residence=org,
     )
 
@@ -61,8 +80,13 @@ def staff(username: str, *roles: tuple[str, s.School | None], org: s.Organiser) 
     return member
 
 
-def place(p: s.Pupil, sch: s.School, klass: s.SchoolClass | None, start: dt.date,
-          end: dt.date | None = None) -> s.Placement:
+def place(
+    p: s.Pupil,
+    sch: s.School,
+    klass: s.SchoolClass | None,
+    start: dt.date,
+    end: dt.date | None = None,
+) -> s.Placement:
     return s.Placement.objects.create(
         pupil=p, organiser=sch.organiser, school=sch, school_class=klass, start=start, end=end
     )
@@ -73,26 +97,53 @@ def subject(code: str = "MA", name: str = "Matematik") -> s.Subject:
 
 
 def reasons() -> dict[str, AbsenceReason]:
-    rows = [("SJUK", "Sjukdom", True), ("LEDIG", "Beviljad ledighet", True),
-            ("OGIL", "Ogiltig frånvaro", False)]
+    rows = [
+        ("SJUK", "Sjukdom", True),
+        ("LEDIG", "Beviljad ledighet", True),
+        ("OGIL", "Ogiltig frånvaro", False),
+    ]
     return {
         code: AbsenceReason.objects.get_or_create(code=code, defaults={"name": n, "is_valid": v})[0]
         for code, n, v in rows
     }
 
 
-def lesson(group: s.TeachingGroup, subj: s.Subject, teacher: s.Staff, term: s.Term,
-           when: dt.datetime, minutes: int = 60) -> Lesson:
+def lesson(
+    group: s.TeachingGroup,
+    subj: s.Subject,
+    teacher: s.Staff,
+    term: s.Term,
+    when: dt.datetime,
+    minutes: int = 60,
+) -> Lesson:
     return Lesson.objects.create(
-        group=group, subject=subj, teacher=teacher, term=term, date=when.date(),
-        start=when, minutes=minutes,
+        group=group,
+        subject=subj,
+        teacher=teacher,
+        term=term,
+        date=when.date(),
+        start=when,
+        minutes=minutes,
     )
 
 
-def mark(les: Lesson, p: s.Pupil, *, absent: int = 0, late: int = 0,
-         valid: bool | None = None, reason: AbsenceReason | None = None) -> LessonAttendance:
+def mark(
+    les: Lesson,
+    p: s.Pupil,
+    *,
+    absent: int = 0,
+    late: int = 0,
+    valid: bool | None = None,
+    reason: AbsenceReason | None = None,
+) -> LessonAttendance:
     return LessonAttendance.objects.create(
-        lesson=les, pupil=p, organiser=p.organiser, date=les.date,
-        scheduled_minutes=les.minutes, absent_minutes=absent, late_minutes=late,
-        is_valid=valid, reason=reason,
+        lesson=les,
+        pupil=p,
+        organiser=p.organiser,
+        date=les.date,
+        scheduled_minutes=les.minutes,
+        absent_minutes=absent,
+        late_minutes=late,
+        is_valid=valid,
+        reason=reason,
     )

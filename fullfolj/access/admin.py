@@ -50,12 +50,14 @@ class SuperuserOnlyAccessFailureLogAdmin(SuperuserOnlyAdmin, axes_admin.AccessFa
     pass
 
 
-for model, model_admin in ((get_user_model(), SuperuserOnlyUserAdmin),
-                           (Group, SuperuserOnlyGroupAdmin),
-                           (DBTaskResult, SuperuserOnlyTaskResultAdmin),
-                           (axes_models.AccessAttempt, SuperuserOnlyAccessAttemptAdmin),
-                           (axes_models.AccessLog, SuperuserOnlyLoginLogAdmin),
-                           (axes_models.AccessFailureLog, SuperuserOnlyAccessFailureLogAdmin)):
+for model, model_admin in (
+    (get_user_model(), SuperuserOnlyUserAdmin),
+    (Group, SuperuserOnlyGroupAdmin),
+    (DBTaskResult, SuperuserOnlyTaskResultAdmin),
+    (axes_models.AccessAttempt, SuperuserOnlyAccessAttemptAdmin),
+    (axes_models.AccessLog, SuperuserOnlyLoginLogAdmin),
+    (axes_models.AccessFailureLog, SuperuserOnlyAccessFailureLogAdmin),
+):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
     admin.site.register(model, model_admin)
@@ -85,4 +87,3 @@ class AccessLogAdmin(OrganiserScopedAdmin):
         if not is_superuser(request):
             raise PermissionDenied
         obj.delete(erase=True)
-

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
@@ -37,8 +38,14 @@ from .models import AccessLog
 T = TypeVar("T", bound=Model)
 
 # The relationship named in the access log when several reach a pupil: the closest first.
-LOG_ROLE_ORDER = (Role.MENTOR, Role.TEACHER, Role.PRINCIPAL, *sorted(STUDENT_HEALTH_ROLES),
-                  Role.ATTENDANCE_OFFICER, Role.ADMINISTRATION)
+LOG_ROLE_ORDER = (
+    Role.MENTOR,
+    Role.TEACHER,
+    Role.PRINCIPAL,
+    *sorted(STUDENT_HEALTH_ROLES),
+    Role.ATTENDANCE_OFFICER,
+    Role.ADMINISTRATION,
+)
 
 
 @dataclass
@@ -104,8 +111,11 @@ class Viewer:
             if not left:
                 break
             if self.has(role):
-                reached = set(pupils_visible_to(self, roles={role}).filter(pk__in=left)
-                              .values_list("pk", flat=True))
+                reached = set(
+                    pupils_visible_to(self, roles={role})
+                    .filter(pk__in=left)
+                    .values_list("pk", flat=True)
+                )
                 found.update(dict.fromkeys(reached, str(role)))
                 left -= reached
         return found
@@ -129,13 +139,14 @@ class Viewer:
     def school_role(self, school_id: int) -> str:
         """The role that shows this viewer the named pupil list of a school, for the log."""
         for r in self.roles:
-            if r.school_id == school_id and (r.role == Role.PRINCIPAL
-                                             or r.role in STUDENT_HEALTH_ROLES):
+            if r.school_id == school_id and (
+                r.role == Role.PRINCIPAL or r.role in STUDENT_HEALTH_ROLES
+            ):
                 return str(r.role)
         return str(Role.ADMINISTRATION)
 
 
-def pupils_visible_to(viewer: Viewer, *, roles: set[str] | None = None) -> QuerySet[Pupil]:
+def pupils_visible_to(viewer: Viewer, *, roles: AbstractSet[str] | None = None) -> QuerySet[Pupil]:
     """Every pupil this viewer may see by name today, by role and relationship.
 
     Each relationship is its own term: a pupil is visible only through a role that reaches
@@ -154,9 +165,11 @@ def pupils_visible_to(viewer: Viewer, *, roles: set[str] | None = None) -> Query
     if wanted(Role.MENTOR) and viewer.is_mentor:
         visible |= Q(pk__in=viewer.staff.mentorships.filter(active).values("pupil_id"))
     school_wide = {
-        r.school_id for r in viewer.roles
-        if r.school_id and wanted(r.role) and (r.role == Role.PRINCIPAL
-                                                or r.role in STUDENT_HEALTH_ROLES)
+        r.school_id
+        for r in viewer.roles
+        if r.school_id
+        and wanted(r.role)
+        and (r.role == Role.PRINCIPAL or r.role in STUDENT_HEALTH_ROLES)
     }
     if school_wide:
         visible |= Q(pk__in=_placed_at(school_wide, active))
@@ -173,9 +186,12 @@ def pupils_visible_to(viewer: Viewer, *, roles: set[str] | None = None) -> Query
 
 def _members_taught_by(staff: Staff, today: dt.date) -> QuerySet:
     """Pupils in a group this person teaches, while they are in it and at its school."""
-    return GroupMembership.objects.active_on(today).filter(
-        group__teaching__staff=staff
-    ).filter(_still_at_group_school(today)).values("pupil_id")
+    return (
+        GroupMembership.objects.active_on(today)
+        .filter(group__teaching__staff=staff)
+        .filter(_still_at_group_school(today))
+        .values("pupil_id")
+    )
 
 
 def _still_at_group_school(today: dt.date) -> Q:
@@ -199,7 +215,7 @@ def viewer_for(request: HttpRequest) -> Viewer:
     """The viewer behind a request; a user without a staff record sees nothing."""
     request.gate_consulted = True  # type: ignore[attr-defined]  # checked by the route walk
     cached = getattr(request, "_fullfolj_viewer", None)
-    if cached is not None:
+    if isinstance(cached, Viewer):
         return cached
     staff = getattr(request.user, "staff", None) if request.user.is_authenticated else None
     if staff is None:
@@ -219,8 +235,9 @@ def get_pupil_or_404(request: HttpRequest, pupil_id: int) -> Pupil:
     return pupil
 
 
-def record_reads(request: HttpRequest, pupils: Iterable[Pupil | int], *,
-                 role: str | Mapping[int, str]) -> None:
+def record_reads(
+    request: HttpRequest, pupils: Iterable[Pupil | int], *, role: str | Mapping[int, str]
+) -> None:
     """Log that this viewer saw these pupils on this page: one INSERT, one row per pupil.
 
     Every page or export that shows identifiable pupil data calls this with the pupils it showed
@@ -229,22 +246,31 @@ def record_reads(request: HttpRequest, pupils: Iterable[Pupil | int], *,
     record_staff_reads(viewer_for(request).staff, pupils, role=role, path=request.path)
 
 
-def record_staff_reads(staff: Staff, pupils: Iterable[Pupil | int], *,
-                       role: str | Mapping[int, str], path: str) -> None:
+def record_staff_reads(
+    staff: Staff, pupils: Iterable[Pupil | int], *, role: str | Mapping[int, str], path: str
+) -> None:
     """As `record_reads`, for reads outside the pages (the admin, exports)."""
     ids = sorted({p if isinstance(p, int) else p.pk for p in pupils})
     if ids:
-        AccessLog.objects.bulk_create([
-            AccessLog(staff=staff, pupil_id=pk, path=path[:300],
-                      role=role if isinstance(role, str) else role.get(pk, "unknown"))
-            for pk in ids
-        ])
+        AccessLog.objects.bulk_create(
+            [
+                AccessLog(
+                    staff=staff,
+                    pupil_id=pk,
+                    path=path[:300],
+                    role=role if isinstance(role, str) else role.get(pk, "unknown"),
+                )
+                for pk in ids
+            ]
+        )
 
 
 def may_read_access_log(viewer: Viewer, pupil: Pupil) -> bool:
     """Who read a pupil's record is shown to the principal of the pupil's school."""
-    return viewer.has(Role.PRINCIPAL) and pupils_visible_to(
-        viewer, roles={Role.PRINCIPAL}).filter(pk=pupil.pk).exists()
+    return (
+        viewer.has(Role.PRINCIPAL)
+        and pupils_visible_to(viewer, roles={Role.PRINCIPAL}).filter(pk=pupil.pk).exists()
+    )
 
 
 def get_pupil_access_log_or_404(request: HttpRequest, pupil_id: int) -> Pupil:

@@ -6,7 +6,9 @@ from typing import Any
 
 from django.db import models
 
-from fullfolj.schools.models import Pupil, Staff
+from fullfolj.schools.models import Pupil, Role, Staff
+
+ROLE_NAMES = dict(Role.choices)
 
 
 class AccessLogIsAppendOnly(Exception):
@@ -39,3 +41,8 @@ class AccessLog(models.Model):
         if not erase:
             raise AccessLogIsAppendOnly(f"Access log row {self.pk} cannot be deleted.")
         return super().delete(*args, **kwargs)
+
+    @property
+    def role_name(self) -> str:
+        """The role in words; a role no longer offered keeps its code."""
+        return str(ROLE_NAMES.get(self.role, self.role))

@@ -14,12 +14,9 @@ from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fullfolj.schools.models import Role
-
 from . import gate
 from .models import AccessLog
 
-ROLE_NAMES = dict(Role.choices)
 # The pages a read can come from, by URL name, in words a principal recognises.
 PAGE_NAMES = {
     "elevakt:pupil": gettext_lazy("Pupil page"),
@@ -52,16 +49,18 @@ def page_name(path: str) -> str:
 def pupil_reads(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """Who read this pupil's record, when, through which role and on which page."""
     pupil = gate.get_pupil_access_log_or_404(request, pupil_id)
-    entries = (AccessLog.objects.filter(pupil=pupil).select_related("staff")
-               .order_by("-at", "-pk"))
+    entries = AccessLog.objects.filter(pupil=pupil).select_related("staff").order_by("-at", "-pk")
     page = Paginator(entries, 50).get_page(request.GET.get("sida"))
-    for entry in page:
-        entry.role_name = ROLE_NAMES.get(entry.role, entry.role)
-        entry.page_name = page_name(entry.path)
-    return render(request, "access/pupil_reads.html", {
-        "title": _("Who read %(pupil)s's record") % {"pupil": pupil.full_name},
-        "pupil": pupil, "page": page,
-    })
+    return render(
+        request,
+        "access/pupil_reads.html",
+        {
+            "title": _("Who read %(pupil)s's record") % {"pupil": pupil.full_name},
+            "pupil": pupil,
+            "page": page,
+            "entries": [(entry, page_name(entry.path)) for entry in page],
+        },
+    )
 
 
 def locked_out(

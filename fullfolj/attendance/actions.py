@@ -25,12 +25,18 @@ from .store import TUNED, Pair, Store, Swap, Writes, rebuild
 def rebuild_pupil_days(since: dt.date | None = None) -> int:
     """Recompute the per-day and per-subject-week aggregates from the lesson rows (bulk loads)."""
     rebuild(since)
-    return PupilDay.objects.count() if since is None else PupilDay.objects.filter(
-        date__gte=since).count()
+    return (
+        PupilDay.objects.count()
+        if since is None
+        else PupilDay.objects.filter(date__gte=since).count()
+    )
 
 
 def refresh_pupil_days(
-    pairs: set[Pair], *, subjects: set[int] | None = None, rows_deleted: bool = True,
+    pairs: set[Pair],
+    *,
+    subjects: set[int] | None = None,
+    rows_deleted: bool = True,
 ) -> None:
     """Recompute the aggregates for the (pupil, date) pairs whose lesson rows just changed.
 
@@ -43,10 +49,12 @@ def refresh_pupil_days(
     TUNED.refresh(pairs, subjects=subjects, rows_deleted=rows_deleted)
 
 
-
-
 PRESENT: dict[str, Any] = {
-    "absent_minutes": 0, "late_minutes": 0, "is_valid": None, "reason": None, "reason_name": None,
+    "absent_minutes": 0,
+    "late_minutes": 0,
+    "is_valid": None,
+    "reason": None,
+    "reason_name": None,
 }
 
 
@@ -100,8 +108,13 @@ class Loaded:
 
 @transaction.atomic
 def register_lesson(
-    lesson: Lesson, marks: Sequence[Mark], *, by: Staff, expected_version: int | None = None,
-    loaded: Loaded | None = None, store: Store = TUNED,
+    lesson: Lesson,
+    marks: Sequence[Mark],
+    *,
+    by: Staff,
+    expected_version: int | None = None,
+    loaded: Loaded | None = None,
+    store: Store = TUNED,
 ) -> list[AttendanceChange]:
     """Save a teacher's register for the whole group at once; return the history rows written.
 
@@ -129,14 +142,23 @@ def register_lesson(
         # Planned from the caller's read, then swap and writes together (one round trip on
         # PostgreSQL): the writes happen only if the swap holds, which proves that read current.
         try:
-            plan = _plan(lesson, by_pupil, loaded.rows,
-                         _organisers(lesson, by_pupil, loaded.rows, loaded),
-                         by=by, now=now, version=expected_version + 1)
+            plan = _plan(
+                lesson,
+                by_pupil,
+                loaded.rows,
+                _organisers(lesson, by_pupil, loaded.rows, loaded),
+                by=by,
+                now=now,
+                version=expected_version + 1,
+            )
         except ValidationError:
             plan = None  # refused below as without `loaded`, after the swap
         if plan is not None and _write(store, plan, swap=(now, by, expected_version)):
             lesson.version, lesson.registered_at, lesson.registered_by = (
-                expected_version + 1, now, by)
+                expected_version + 1,
+                now,
+                by,
+            )
             return plan.writes.history
         loaded = None  # the swap lost, and wrote nothing: read the marks again below
     swapped = store.bump(lesson, at=now, by=by, expected=expected_version)
@@ -152,23 +174,40 @@ def register_lesson(
         if expected_version is not None and lesson.version <= expected_version:
             # A version the register never had (no history can be after it): refused, or
             # it would pass every change since the form was loaded. The bump rolls back.
-            raise ValidationError(_("The form names a version this register never had. "
-                                    "Reload the page and enter the register again."))
+            raise ValidationError(
+                _(
+                    "The form names a version this register never had. "
+                    "Reload the page and enter the register again."
+                )
+            )
     elif expected_version is None:
         lesson.refresh_from_db(fields=["version", "registered_at", "registered_by"])
     else:  # the swap held the row at expected_version and bumped it once: no need to read it
         lesson.version, lesson.registered_at, lesson.registered_by = expected_version + 1, now, by
 
-    existing = {row.pupil_id: row for row in
-                LessonAttendance.objects.filter(lesson=lesson).select_related("reason")}
-    plan = _plan(lesson, by_pupil, existing, _organisers(lesson, by_pupil, existing, None),
-                 by=by, now=now, version=lesson.version)
+    existing = {
+        row.pupil_id: row
+        for row in LessonAttendance.objects.filter(lesson=lesson).select_related("reason")
+    }
+    plan = _plan(
+        lesson,
+        by_pupil,
+        existing,
+        _organisers(lesson, by_pupil, existing, None),
+        by=by,
+        now=now,
+        version=lesson.version,
+    )
     _write(store, plan, swap=None)
     return plan.writes.history
 
 
-def _organisers(lesson: Lesson, by_pupil: dict[int, Mark], existing: dict[int, LessonAttendance],
-                loaded: Loaded | None) -> dict[int, int]:
+def _organisers(
+    lesson: Lesson,
+    by_pupil: dict[int, Mark],
+    existing: dict[int, LessonAttendance],
+    loaded: Loaded | None,
+) -> dict[int, int]:
     """The organiser of each marked pupil without a mark yet, who must be in the group that
     day (one query finds them, unless `loaded` knows them); ValidationError names the others."""
     strangers = set(by_pupil) - set(existing)
@@ -176,15 +215,19 @@ def _organisers(lesson: Lesson, by_pupil: dict[int, Mark], existing: dict[int, L
         organisers = {p: loaded.organisers[p] for p in strangers if p in loaded.organisers}
     elif strangers:
         organisers = dict(
-            lesson.members().filter(pk__in=strangers).values_list("pk", "organiser_id"))
+            lesson.members().filter(pk__in=strangers).values_list("pk", "organiser_id")
+        )
     else:
         organisers = {}
     strangers -= set(organisers)
     if strangers:
         raise ValidationError(
             _("Pupil %(ids)s is not in group %(group)s on %(date)s.")
-            % {"ids": ", ".join(map(str, sorted(strangers))), "group": lesson.group,
-               "date": date_format(lesson.date)}
+            % {
+                "ids": ", ".join(map(str, sorted(strangers))),
+                "group": lesson.group,
+                "date": date_format(lesson.date),
+            }
         )
     return organisers
 
@@ -197,35 +240,61 @@ class _Plan:
     told: list[tuple[hooks.MarksListener, set[Pair]]]
 
 
-def _plan(lesson: Lesson, by_pupil: dict[int, Mark], existing: dict[int, LessonAttendance],
-          organisers: dict[int, int], *, by: Staff, now: dt.datetime, version: int) -> _Plan:
+def _plan(
+    lesson: Lesson,
+    by_pupil: dict[int, Mark],
+    existing: dict[int, LessonAttendance],
+    organisers: dict[int, int],
+    *,
+    by: Staff,
+    now: dt.datetime,
+    version: int,
+) -> _Plan:
     """The marks' rows set to the new values and checked; history rows at `version`."""
     created, updated, history = [], [], []
     for pupil_id, mark in by_pupil.items():
         row = existing.get(pupil_id)
         old = row.snapshot() if row else None
         if row is None:
-            row = LessonAttendance(lesson=lesson, pupil_id=pupil_id, date=lesson.date,
-                                   organiser_id=organisers[pupil_id],
-                                   scheduled_minutes=lesson.minutes)
+            row = LessonAttendance(
+                lesson=lesson,
+                pupil_id=pupil_id,
+                date=lesson.date,
+                organiser_id=organisers[pupil_id],
+                scheduled_minutes=lesson.minutes,
+            )
         for field, value in mark.as_fields().items():
             setattr(row, field, value)
         if mark.absent_minutes or mark.late_minutes:  # a present mark fits any lesson
             # Field checks and clean() per row; the database constraints guard the rest.
-            row.full_clean(exclude=["lesson", "pupil", "organiser", "reason"],
-                           validate_unique=False, validate_constraints=False)
+            row.full_clean(
+                exclude=["lesson", "pupil", "organiser", "reason"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
         new = row.snapshot()
         if old == new:
             continue
         (updated if row.pk else created).append(row)
         if (old or PRESENT) != new:
-            history.append(AttendanceChange(attendance=row, lesson=lesson,
-                                            version=version, changed_by=by,
-                                            changed_at=now, old=old, new=new))
+            history.append(
+                AttendanceChange(
+                    attendance=row,
+                    lesson=lesson,
+                    version=version,
+                    changed_by=by,
+                    changed_at=now,
+                    old=old,
+                    new=new,
+                )
+            )
     told = []
     for listener in hooks.listeners():
-        pairs = {(change.attendance.pupil_id, lesson.date) for change in history
-                 if listener.concerns(change.old, change.new)}
+        pairs = {
+            (change.attendance.pupil_id, lesson.date)
+            for change in history
+            if listener.concerns(change.old, change.new)
+        }
         if pairs:
             told.append((listener, pairs))
     return _Plan(Writes(lesson, created, updated, history), told)
@@ -262,9 +331,7 @@ class StaleSettlement(Exception):
 
 
 @transaction.atomic
-def settle_absences(
-    settlements: Sequence[Settlement], *, by: Staff
-) -> list[AttendanceChange]:
+def settle_absences(settlements: Sequence[Settlement], *, by: Staff) -> list[AttendanceChange]:
     """Mark absences valid or invalid for the whole page at once; return the history rows.
 
     The caller has checked access. The rows are locked, and if any mark changed after the page
@@ -275,7 +342,9 @@ def settle_absences(
     wanted = {s.attendance_id: s for s in settlements}
     rows = list(
         LessonAttendance.objects.select_for_update()
-        .filter(pk__in=wanted).select_related("lesson").order_by("pk")
+        .filter(pk__in=wanted)
+        .select_related("lesson")
+        .order_by("pk")
     )
     conflicts = [
         change
@@ -285,10 +354,19 @@ def settle_absences(
         ).select_related("attendance__pupil", "lesson__subject", "changed_by")
     ]
     conflicts += [  # settled without a history row (an import), or by another path
-        change for row in rows if row.is_valid is not None
-        for change in [AttendanceChange(attendance=row, lesson=row.lesson,
-                                        version=row.lesson.version, changed_at=clock.now(),
-                                        old=None, new=row.snapshot())]
+        change
+        for row in rows
+        if row.is_valid is not None
+        for change in [
+            AttendanceChange(
+                attendance=row,
+                lesson=row.lesson,
+                version=row.lesson.version,
+                changed_at=clock.now(),
+                old=None,
+                new=row.snapshot(),
+            )
+        ]
         if not any(c.attendance_id == row.pk for c in conflicts)
     ]
     if conflicts:
@@ -300,9 +378,13 @@ def settle_absences(
     for lesson_rows in by_lesson.values():
         lesson = lesson_rows[0].lesson
         marks = [
-            Mark(pupil_id=row.pupil_id, absent_minutes=row.absent_minutes,
-                 late_minutes=row.late_minutes, is_valid=wanted[row.pk].is_valid,
-                 reason=wanted[row.pk].reason)
+            Mark(
+                pupil_id=row.pupil_id,
+                absent_minutes=row.absent_minutes,
+                late_minutes=row.late_minutes,
+                is_valid=wanted[row.pk].is_valid,
+                reason=wanted[row.pk].reason,
+            )
             for row in lesson_rows
         ]
         history += register_lesson(lesson, marks, by=by)

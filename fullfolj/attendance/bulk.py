@@ -19,11 +19,17 @@ SQLITE_ROWS = 500  # rows per statement on SQLite, well inside its limit on para
 
 def _chunks(rows: list[tuple], size: int) -> Iterator[list[tuple]]:
     for start in range(0, len(rows), size):
-        yield rows[start:start + size]
+        yield rows[start : start + size]
 
 
-def insert_rows(model: type[Any], columns: Sequence[tuple[str, str]], rows: list[tuple], *,
-                returning: str | None = None, ignore_conflicts: bool = False) -> dict[Any, int]:
+def insert_rows(
+    model: type[Any],
+    columns: Sequence[tuple[str, str]],
+    rows: list[tuple],
+    *,
+    returning: str | None = None,
+    ignore_conflicts: bool = False,
+) -> dict[Any, int]:
     """INSERT `rows` (values in `columns` order; each column named with its PostgreSQL type).
 
     With `returning`, the new ids by that column's value (it must be unique among the rows).
@@ -33,7 +39,8 @@ def insert_rows(model: type[Any], columns: Sequence[tuple[str, str]], rows: list
         return {}
     table, names = model._meta.db_table, ", ".join(name for name, _kind in columns)
     tail = (" ON CONFLICT DO NOTHING" if ignore_conflicts else "") + (
-        f" RETURNING id, {returning}" if returning else "")
+        f" RETURNING id, {returning}" if returning else ""
+    )
     ids: dict[Any, int] = {}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

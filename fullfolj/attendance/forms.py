@@ -145,8 +145,12 @@ def left_present(data: QueryDict, prefix: str) -> bool:
     Most of a group is present; such a row's mark is known without building its form (which
     is built only if the page is shown again). Anything else goes through MarkForm.
     """
-    return all(data.get(f"{prefix}-{name}", "") in ("", UNKNOWN) if name == "status"
-               else data.get(f"{prefix}-{name}", "") == "" for name in MARK_FIELDS)
+    return all(
+        data.get(f"{prefix}-{name}", "") in ("", UNKNOWN)
+        if name == "status"
+        else data.get(f"{prefix}-{name}", "") == ""
+        for name in MARK_FIELDS
+    )
 
 
 @dataclass
@@ -188,8 +192,10 @@ def marks_digest(rows: Iterable[LessonAttendance]) -> str:
     """A short digest of a register's marks: equal digests, equal marks."""
     digest = hashlib.sha256()
     for row in sorted(rows, key=lambda row: row.pupil_id):
-        digest.update(f"{row.pupil_id},{row.absent_minutes},{row.late_minutes},"
-                      f"{row.is_valid},{row.reason_id};".encode())
+        digest.update(
+            f"{row.pupil_id},{row.absent_minutes},{row.late_minutes},"
+            f"{row.is_valid},{row.reason_id};".encode()
+        )
     return digest.hexdigest()[:20]
 
 
@@ -233,8 +239,9 @@ class RegisterForm:
         pupils, existing = sheet.pupils, sheet.marks
         self.reasons = {r.code: r for r in sheet.reasons}
         # For the save, read once here: the marks, and who may get a new one.
-        self.loaded = Loaded(existing, {p.pk: p.organiser_id for p in pupils
-                                        if p.pk not in existing})
+        self.loaded = Loaded(
+            existing, {p.pk: p.organiser_id for p in pupils if p.pk not in existing}
+        )
         posted = data.getlist("pupil") if data is not None else []
         known = {str(p.pk) for p in pupils}
         self.strangers = [value for value in posted if value not in known]
@@ -247,12 +254,25 @@ class RegisterForm:
         for pupil in pupils:
             is_posted = str(pupil.pk) in posted_ids
             prefix = f"p{pupil.pk}"
-            build = partial(MarkForm, data if is_posted else None, prefix=prefix, lesson=lesson,
-                            reasons=self.reasons,
-                            initial=MarkForm.initial_for(existing.get(pupil.pk)))
+            build = partial(
+                MarkForm,
+                data if is_posted else None,
+                prefix=prefix,
+                lesson=lesson,
+                reasons=self.reasons,
+                initial=MarkForm.initial_for(existing.get(pupil.pk)),
+            )
             present = is_posted and data is not None and left_present(data, prefix)
-            self.rows.append(Row(pupil, build, is_posted, by_pupil.get(pupil.pk, []),
-                                 adaptations.get(pupil.pk, []), present))
+            self.rows.append(
+                Row(
+                    pupil,
+                    build,
+                    is_posted,
+                    by_pupil.get(pupil.pk, []),
+                    adaptations.get(pupil.pk, []),
+                    present,
+                )
+            )
         self.version_error = ""
         digest = marks_digest(existing.values())
         # `version`: the one the save expects to swap from (actions.register_lesson).
@@ -339,8 +359,12 @@ class RegisterForm:
         taken = set()
         for row in self.rows:
             pupil = row.pupil.pk
-            if (pupil in loaded and row.posted and row.is_valid()
-                    and _same_mark(row.mark(), loaded[pupil])):
+            if (
+                pupil in loaded
+                and row.posted
+                and row.is_valid()
+                and _same_mark(row.mark(), loaded[pupil])
+            ):
                 taken.add(str(pupil))
         if taken:
             data.setlist("pupil", [p for p in data.getlist("pupil") if p not in taken])
@@ -365,10 +389,16 @@ class PeriodForm(forms.Form):
     """A period for the attendance views: first and last day, at most a year apart, within
     the ten school years before this one and the next (no pupil has attendance outside)."""
 
-    start = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}),
-                            error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD.")})
-    end = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}),
-                          error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD.")})
+    start = forms.DateField(
+        label=gettext_lazy("From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD.")},
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD.")},
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -376,8 +406,11 @@ class PeriodForm(forms.Form):
         for name in ("start", "end"):
             day = data.get(name)
             if day is not None and not first <= day <= last:
-                self.add_error(name, _("Choose a date from %(first)s to %(last)s.")
-                               % {"first": first.isoformat(), "last": last.isoformat()})
+                self.add_error(
+                    name,
+                    _("Choose a date from %(first)s to %(last)s.")
+                    % {"first": first.isoformat(), "last": last.isoformat()},
+                )
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("end", _("The period ends before it starts."))
@@ -435,8 +468,13 @@ class SettleForm(forms.Form):
     posted `row` list names the rows the page showed, so a row settled meanwhile is noticed.
     """
 
-    def __init__(self, rows: list[LessonAttendance], reasons: dict[str, AbsenceReason],
-                 *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        rows: list[LessonAttendance],
+        reasons: dict[str, AbsenceReason],
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, label_suffix="", **kwargs)
         self.rows = rows
         self.reasons = reasons
@@ -452,12 +490,14 @@ class SettleForm(forms.Form):
             self.fields[f"s{row.pk}"] = forms.ChoiceField(
                 label=_("Decision for %(pupil)s, %(date)s, %(subject)s")
                 % {"pupil": row.pupil.full_name, "date": when, "subject": row.lesson.subject},
-                choices=choices, required=False, initial=UNKNOWN,
-                error_messages={"invalid_choice": _(
-                    "Unknown reason code “%(value)s”.")},
+                choices=choices,
+                required=False,
+                initial=UNKNOWN,
+                error_messages={"invalid_choice": _("Unknown reason code “%(value)s”.")},
             )
             self.fields[f"v{row.pk}"] = SignedVersionField(
-                row.pk, initial=signed_version(row.pk, row.lesson.version),
+                row.pk,
+                initial=signed_version(row.pk, row.lesson.version),
                 error_messages={"invalid": _("The form is damaged: reload the page.")},
             )
 
@@ -477,10 +517,12 @@ class SettleForm(forms.Form):
             if status == UNKNOWN:
                 continue
             reason = self.reasons.get(status)
-            decided.append(Settlement(
-                attendance_id=row.pk,
-                expected_version=self.cleaned_data[f"v{row.pk}"],
-                is_valid=reason.is_valid if reason else False,
-                reason=reason,
-            ))
+            decided.append(
+                Settlement(
+                    attendance_id=row.pk,
+                    expected_version=self.cleaned_data[f"v{row.pk}"],
+                    is_valid=reason.is_valid if reason else False,
+                    reason=reason,
+                )
+            )
         return decided

@@ -72,14 +72,17 @@ class Lesson(ValidatedModel):
         """The group's pupils on the lesson's date: the register's rows."""
         return Pupil.objects.filter(
             pk__in=GroupMembership.objects.active_on(self.date)
-            .filter(group_id=self.group_id).values("pupil_id")
+            .filter(group_id=self.group_id)
+            .values("pupil_id")
         )
 
     def clean(self) -> None:
         if self.minutes is not None and not 0 < self.minutes <= 300:
             raise ValidationError(
-                {"minutes": _("A lesson must last 1–300 minutes, not %(value)s.")
-                 % {"value": self.minutes}}
+                {
+                    "minutes": _("A lesson must last 1–300 minutes, not %(value)s.")
+                    % {"value": self.minutes}
+                }
             )
 
 
@@ -119,7 +122,9 @@ class LessonAttendance(ValidatedModel):
             value = getattr(self, field)
             if value is not None and value < 0:
                 errors[field] = _("%(field)s cannot be negative (%(value)s).") % {
-                    "field": field, "value": value}
+                    "field": field,
+                    "value": value,
+                }
         if not errors and self.absent_minutes > self.scheduled_minutes:
             errors["absent_minutes"] = _(
                 "Absence of %(absent)s minutes is longer than the lesson (%(scheduled)s minutes)."
@@ -128,14 +133,18 @@ class LessonAttendance(ValidatedModel):
             errors["late_minutes"] = _(
                 "Late %(late)s minutes plus absent %(absent)s minutes exceed the lesson "
                 "(%(scheduled)s minutes)."
-            ) % {"late": self.late_minutes, "absent": self.absent_minutes,
-                 "scheduled": self.scheduled_minutes}
+            ) % {
+                "late": self.late_minutes,
+                "absent": self.absent_minutes,
+                "scheduled": self.scheduled_minutes,
+            }
         if self.reason_id and self.is_valid is not None and self.reason.is_valid != self.is_valid:
             errors["reason"] = _("Reason “%(reason)s” does not match valid=%(valid)s.") % {
-                "reason": self.reason.code, "valid": self.is_valid}
+                "reason": self.reason.code,
+                "valid": self.is_valid,
+            }
         if errors:
             raise ValidationError(errors)
-
 
     def snapshot(self) -> dict[str, Any]:
         """The mark as history keeps it: minutes, validity and the reason as it was named."""
@@ -162,8 +171,10 @@ def describe_mark(mark: dict[str, Any] | None) -> str:
             validity = _("invalid")
         if mark.get("reason_name"):
             validity = f"{validity} ({mark['reason_name']})"
-        parts.append(_("absent %(minutes)s min, %(validity)s")
-                     % {"minutes": mark["absent_minutes"], "validity": validity})
+        parts.append(
+            _("absent %(minutes)s min, %(validity)s")
+            % {"minutes": mark["absent_minutes"], "validity": validity}
+        )
     if mark["late_minutes"]:
         parts.append(_("late %(minutes)s min") % {"minutes": mark["late_minutes"]})
     text = "; ".join(str(part) for part in parts) or str(_("present"))
@@ -227,7 +238,6 @@ class PupilDay(models.Model):
     @property
     def is_whole_day_absent(self) -> bool:
         return self.scheduled_minutes > 0 and self.absent_minutes >= self.scheduled_minutes
-
 
 
 class PupilSubjectWeek(models.Model):

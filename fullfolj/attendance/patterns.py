@@ -19,8 +19,11 @@ from .models import LessonAttendance, PupilDay
 from .queries import Absence, absence_by_pupil
 
 WEEKDAYS = (
-    gettext_lazy("Monday"), gettext_lazy("Tuesday"), gettext_lazy("Wednesday"),
-    gettext_lazy("Thursday"), gettext_lazy("Friday"),
+    gettext_lazy("Monday"),
+    gettext_lazy("Tuesday"),
+    gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"),
+    gettext_lazy("Friday"),
 )
 SORT_KEYS = ("name", "class", "total", "invalid", "valid", "unknown", "late")
 
@@ -32,9 +35,15 @@ class GroupRow:
     absence: Absence
 
 
-def group_absence(pupils: Iterable[Pupil], classes: dict[int, str], start: dt.date,
-                  end: dt.date, *, sort: str = "name", descending: bool = False
-                  ) -> list[GroupRow]:
+def group_absence(
+    pupils: Iterable[Pupil],
+    classes: dict[int, str],
+    start: dt.date,
+    end: dt.date,
+    *,
+    sort: str = "name",
+    descending: bool = False,
+) -> list[GroupRow]:
     """Absence per pupil over one period (one query), sorted by the chosen column."""
     listed = list(pupils)
     absence = absence_by_pupil((p.pk for p in listed), {"period": (start, end)})
@@ -44,8 +53,12 @@ def group_absence(pupils: Iterable[Pupil], classes: dict[int, str], start: dt.da
         name = (row.pupil.last_name, row.pupil.first_name, row.pupil.pk)
         a = row.absence
         value = {
-            "class": row.class_name, "total": a.total_rate, "invalid": a.invalid_rate,
-            "valid": a.valid_rate, "unknown": a.unknown_rate, "late": a.late,
+            "class": row.class_name,
+            "total": a.total_rate,
+            "invalid": a.invalid_rate,
+            "valid": a.valid_rate,
+            "unknown": a.unknown_rate,
+            "late": a.late,
         }.get(sort)
         if sort == "name" or sort not in SORT_KEYS:
             return name
@@ -73,16 +86,26 @@ class CalendarDay:
         return "some" if rate < 25 else "much" if rate < 75 else "all"
 
 
-def pupil_calendar(pupil: Pupil, start: dt.date, end: dt.date
-                   ) -> list[tuple[dt.date, list[CalendarDay]]]:
+def pupil_calendar(
+    pupil: Pupil, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, list[CalendarDay]]]:
     """One row per week (Monday first), one cell per weekday from start to end, in two queries."""
     days = {
-        d.date: Absence(d.scheduled_minutes, d.absent_minutes, d.valid_minutes,
-                        d.invalid_minutes, d.unknown_minutes, d.late_minutes)
+        d.date: Absence(
+            d.scheduled_minutes,
+            d.absent_minutes,
+            d.valid_minutes,
+            d.invalid_minutes,
+            d.unknown_minutes,
+            d.late_minutes,
+        )
         for d in PupilDay.objects.filter(pupil=pupil, date__gte=start, date__lte=end)
     }
-    off = dict(DayOff.objects.filter(organiser_id=pupil.organiser_id, date__gte=start,
-                                     date__lte=end).values_list("date", "name"))
+    off = dict(
+        DayOff.objects.filter(
+            organiser_id=pupil.organiser_id, date__gte=start, date__lte=end
+        ).values_list("date", "name")
+    )
     weeks: list[tuple[dt.date, list[CalendarDay]]] = []
     monday = start - dt.timedelta(days=start.weekday())
     while monday <= end:
@@ -95,22 +118,28 @@ def pupil_calendar(pupil: Pupil, start: dt.date, end: dt.date
     return weeks
 
 
-def absence_by_time_of_day(pupil_id: int, start: dt.date, end: dt.date
-                           ) -> list[tuple[int, Absence]]:
+def absence_by_time_of_day(
+    pupil_id: int, start: dt.date, end: dt.date
+) -> list[tuple[int, Absence]]:
     """Absence by the hour lessons start (local time), earliest first."""
     rows = (
         LessonAttendance.objects.filter(pupil_id=pupil_id, date__gte=start, date__lte=end)
-        .annotate(hour=ExtractHour("lesson__start")).values("hour")
+        .annotate(hour=ExtractHour("lesson__start"))
+        .values("hour")
         .annotate(
-            scheduled=Sum("scheduled_minutes"), absent=Sum("absent_minutes"),
+            scheduled=Sum("scheduled_minutes"),
+            absent=Sum("absent_minutes"),
             valid=Sum("absent_minutes", filter=Q(is_valid=True)),
             invalid=Sum("absent_minutes", filter=Q(is_valid=False)),
             unknown=Sum("absent_minutes", filter=Q(is_valid__isnull=True)),
             late=Sum("late_minutes"),
-        ).order_by("hour")
+        )
+        .order_by("hour")
     )
-    return [(row["hour"], Absence(**{k: row[k] or 0 for k in Absence.__dataclass_fields__}))
-            for row in rows]
+    return [
+        (row["hour"], Absence(**{k: row[k] or 0 for k in Absence.__dataclass_fields__}))
+        for row in rows
+    ]
 
 
 def hour_labels(hours: list[tuple[int, Absence]]) -> list[tuple[str, Absence]]:

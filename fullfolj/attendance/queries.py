@@ -50,15 +50,21 @@ def register_sheet(lesson: Lesson, roster: Q | None = None) -> Sheet:
     those `roster` (the gate's) lets the viewer see.
     """
     # One UNION of two index lookups: an OR of the two would scan every pupil.
-    members = (GroupMembership.objects.active_on(lesson.date)
-               .filter(group_id=lesson.group_id).values("pupil_id"))
+    members = (
+        GroupMembership.objects.active_on(lesson.date)
+        .filter(group_id=lesson.group_id)
+        .values("pupil_id")
+    )
     marked = LessonAttendance.objects.filter(lesson=lesson).values("pupil_id")
-    reasons, rows, pupils = fetch_together([
-        AbsenceReason.objects.order_by("-is_valid", "name"),
-        LessonAttendance.objects.filter(lesson=lesson),
-        Pupil.objects.filter(pk__in=members.union(marked)).filter(roster or Q()).order_by(
-            "last_name", "first_name", "pk"),
-    ])
+    reasons, rows, pupils = fetch_together(
+        [
+            AbsenceReason.objects.order_by("-is_valid", "name"),
+            LessonAttendance.objects.filter(lesson=lesson),
+            Pupil.objects.filter(pk__in=members.union(marked))
+            .filter(roster or Q())
+            .order_by("last_name", "first_name", "pk"),
+        ]
+    )
     by_id = {r.pk: r for r in reasons}
     marks = {}
     for row in rows:
@@ -107,8 +113,12 @@ def at_least(absent: int, scheduled: int, percent: int) -> bool:
 
 def _sums(prefix: str, window: Q) -> dict[str, Sum]:
     fields = {
-        "scheduled": "scheduled_minutes", "absent": "absent_minutes", "valid": "valid_minutes",
-        "invalid": "invalid_minutes", "unknown": "unknown_minutes", "late": "late_minutes",
+        "scheduled": "scheduled_minutes",
+        "absent": "absent_minutes",
+        "valid": "valid_minutes",
+        "invalid": "invalid_minutes",
+        "unknown": "unknown_minutes",
+        "late": "late_minutes",
     }
     return {f"{prefix}_{name}": Sum(column, filter=window) for name, column in fields.items()}
 
@@ -144,8 +154,13 @@ def weekly_absence(pupil_id: int, start: dt.date, end: dt.date) -> list[tuple[dt
     weeks: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     days = PupilDay.objects.filter(pupil_id=pupil_id, date__gte=start, date__lte=end)
     for day in days.values_list(
-        "date", "scheduled_minutes", "absent_minutes", "valid_minutes", "invalid_minutes",
-        "unknown_minutes", "late_minutes",
+        "date",
+        "scheduled_minutes",
+        "absent_minutes",
+        "valid_minutes",
+        "invalid_minutes",
+        "unknown_minutes",
+        "late_minutes",
     ):
         monday = day[0] - dt.timedelta(days=day[0].weekday())
         week = weeks[monday]
@@ -161,7 +176,11 @@ def absence_by_weekday(pupil_id: int, start: dt.date, end: dt.date) -> list[tupl
     totals: dict[int, dict[str, int]] = {d: defaultdict(int) for d in range(5)}
     days = PupilDay.objects.filter(pupil_id=pupil_id, date__gte=start, date__lte=end)
     for day, scheduled, absent, valid, invalid, unknown in days.values_list(
-        "date", "scheduled_minutes", "absent_minutes", "valid_minutes", "invalid_minutes",
+        "date",
+        "scheduled_minutes",
+        "absent_minutes",
+        "valid_minutes",
+        "invalid_minutes",
         "unknown_minutes",
     ):
         weekday = totals.setdefault(day.weekday(), defaultdict(int))
@@ -188,8 +207,10 @@ def absence_by_subject(pupil_id: int, start: dt.date, end: dt.date) -> list[tupl
         )
     )
     result = [
-        (row["lesson__subject__name"],
-         Absence(**{k: row[k] or 0 for k in Absence.__dataclass_fields__}))
+        (
+            row["lesson__subject__name"],
+            Absence(**{k: row[k] or 0 for k in Absence.__dataclass_fields__}),
+        )
         for row in rows
     ]
     return sorted(result, key=lambda item: -(item[1].total_rate or 0))
@@ -201,8 +222,9 @@ def unsettled_absences(pupils: Iterable[int] | object) -> list[LessonAttendance]
     `pupils` is a queryset of pupils (or ids) the caller may settle for (Att avgöra).
     """
     return list(
-        LessonAttendance.objects.filter(pupil__in=pupils, absent_minutes__gt=0,
-                                        is_valid__isnull=True)
+        LessonAttendance.objects.filter(
+            pupil__in=pupils, absent_minutes__gt=0, is_valid__isnull=True
+        )
         .select_related("pupil", "lesson__subject", "lesson__group")
         .order_by("pupil__last_name", "pupil__first_name", "pupil_id", "lesson__start", "pk")
     )

@@ -45,15 +45,17 @@ class Store(Protocol):
     def bump(self, lesson: Lesson, *, at: dt.datetime, by: Staff, expected: int | None) -> bool:
         """Count a save of the register: version + 1, if still at `expected` (None: any)."""
 
-    def write(self, writes: Writes, *, swap: Swap | None = None,
-              reads: Sequence[Statement] = ()) -> list[list[tuple]] | None:
+    def write(
+        self, writes: Writes, *, swap: Swap | None = None, reads: Sequence[Statement] = ()
+    ) -> list[list[tuple]] | None:
         """Write marks, history and aggregates, then run `reads`; their rows, in order.
 
         `swap`: bump the version first, from the expected one; if it is no longer that,
         nothing is written or read (None)."""
 
-    def refresh(self, pairs: set[Pair], *, subjects: set[int] | None = None,
-                rows_deleted: bool = True) -> None:
+    def refresh(
+        self, pairs: set[Pair], *, subjects: set[int] | None = None, rows_deleted: bool = True
+    ) -> None:
         """Recompute the aggregates of these (pupil, day) pairs from their lesson rows.
 
         `subjects`: only these subjects' weeks (a register is one lesson). `rows_deleted=False`:
@@ -109,9 +111,12 @@ def _subject_week_sql(where: str = "", *, few: bool = False) -> str:
     false = "FALSE" if postgres else "0"
     week = _monday_sql("la.date")
     lessons = Lesson._meta.db_table
-    join = (f"JOIN LATERAL (SELECT subject_id FROM {lessons} "  # noqa: S608 - our table name
-            "WHERE id = la.lesson_id OFFSET 0) l ON TRUE" if few and postgres
-            else f"JOIN {lessons} l ON l.id = la.lesson_id")
+    join = (
+        f"JOIN LATERAL (SELECT subject_id FROM {lessons} "  # noqa: S608 - our table name
+        "WHERE id = la.lesson_id OFFSET 0) l ON TRUE"
+        if few and postgres
+        else f"JOIN {lessons} l ON l.id = la.lesson_id"
+    )
     # Table names and fragments are ours, never user input.
     return (
         f"INSERT INTO {PupilSubjectWeek._meta.db_table} ({_SUBJECT_WEEK_COLUMNS}) "  # noqa: S608
@@ -125,7 +130,6 @@ def _subject_week_sql(where: str = "", *, few: bool = False) -> str:
 
 def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
-
 
 
 def rebuild(since: dt.date | None = None) -> None:
@@ -151,14 +155,16 @@ def _upsert(table: str, key: str, columns: str) -> str:
     at commit for rows that already exist, which is most of a register's aggregates.
     """
     keys = {name.strip() for name in key.split(",")}
-    sets = ", ".join(f"{name} = excluded.{name}" for name in
-                     (c.strip() for c in columns.split(",")) if name not in keys)
+    sets = ", ".join(
+        f"{name} = excluded.{name}"
+        for name in (c.strip() for c in columns.split(","))
+        if name not in keys
+    )
     return f" ON CONFLICT ({key}) DO UPDATE SET {sets}"
 
 
 def _in(values: Sequence[object]) -> str:
     return ", ".join(["%s"] * len(values))
-
 
 
 def run_together(statements: list[Statement]) -> list[list[tuple]]:
@@ -173,8 +179,10 @@ def run_together(statements: list[Statement]) -> list[list[tuple]]:
         return results
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and len(statements) > 1:
-            cursor.execute("; ".join(sql for sql, _params in statements),
-                           [value for _sql, params in statements for value in params])
+            cursor.execute(
+                "; ".join(sql for sql, _params in statements),
+                [value for _sql, params in statements for value in params],
+            )
             while True:
                 results.append(cursor.fetchall() if cursor.description else [])
                 if not cursor.cursor.nextset():
@@ -197,13 +205,20 @@ def fetch_together(querysets: Sequence[QuerySet[Any]]) -> list[list[Any]]:
     objects = []
     for qs, compiler, rows in zip(querysets, compilers, results, strict=True):
         names = [field.attname for field in qs.model._meta.concrete_fields]
-        objects.append([qs.model.from_db(connection.alias, names, row)
-                        for row in compiler.results_iter(results=[rows])])
+        objects.append(
+            [
+                qs.model.from_db(connection.alias, names, row)
+                for row in compiler.results_iter(results=[rows])
+            ]
+        )
     return objects
 
 
 def _refresh_statements(
-    pairs: set[tuple[int, dt.date]], *, subjects: set[int] | None, rows_deleted: bool,
+    pairs: set[tuple[int, dt.date]],
+    *,
+    subjects: set[int] | None,
+    rows_deleted: bool,
 ) -> list[Statement]:
     if not pairs:
         return []
@@ -216,52 +231,86 @@ def _refresh_statements(
     statements: list[Statement] = []
     if rows_deleted:
         # Aggregates whose lesson rows are all gone; the upserts below keep the others.
-        statements.append((
-            f"DELETE FROM {day_table} WHERE pupil_id IN ({_in(pupils)}) "  # noqa: S608
-            f"AND date IN ({_in(dates)}) AND NOT EXISTS (SELECT 1 FROM {rows_table} la "
-            f"WHERE la.pupil_id = {day_table}.pupil_id AND la.date = {day_table}.date)",
-            [*pupils, *dates]))
-        statements.append((
-            f"DELETE FROM {week_table} WHERE pupil_id IN ({_in(pupils)}) "  # noqa: S608
-            f"AND week IN ({_in(weeks)}) AND NOT EXISTS (SELECT 1 FROM {rows_table} la "
-            f"JOIN {lesson_table} l ON l.id = la.lesson_id "
-            f"WHERE la.pupil_id = {week_table}.pupil_id AND la.date IN ({_in(week_days)}) "
-            f"AND l.date IN ({_in(week_days)}) AND l.subject_id = {week_table}.subject_id "
-            f"AND {_monday_sql('la.date')} = {week_table}.week)",
-            [*pupils, *weeks, *week_days, *week_days]))
+        statements.append(
+            (
+                f"DELETE FROM {day_table} WHERE pupil_id IN ({_in(pupils)}) "  # noqa: S608
+                f"AND date IN ({_in(dates)}) AND NOT EXISTS (SELECT 1 FROM {rows_table} la "
+                f"WHERE la.pupil_id = {day_table}.pupil_id AND la.date = {day_table}.date)",
+                [*pupils, *dates],
+            )
+        )
+        statements.append(
+            (
+                f"DELETE FROM {week_table} WHERE pupil_id IN ({_in(pupils)}) "  # noqa: S608
+                f"AND week IN ({_in(weeks)}) AND NOT EXISTS (SELECT 1 FROM {rows_table} la "
+                f"JOIN {lesson_table} l ON l.id = la.lesson_id "
+                f"WHERE la.pupil_id = {week_table}.pupil_id AND la.date IN ({_in(week_days)}) "
+                f"AND l.date IN ({_in(week_days)}) AND l.subject_id = {week_table}.subject_id "
+                f"AND {_monday_sql('la.date')} = {week_table}.week)",
+                [*pupils, *weeks, *week_days, *week_days],
+            )
+        )
     where = f"WHERE pupil_id IN ({_in(pupils)}) AND date IN ({_in(dates)})"
-    statements.append((
-        _aggregate_sql(where) + _upsert(day_table, "pupil_id, date", _AGGREGATE_COLUMNS),
-        [*pupils, *dates]))
+    statements.append(
+        (
+            _aggregate_sql(where) + _upsert(day_table, "pupil_id, date", _AGGREGATE_COLUMNS),
+            [*pupils, *dates],
+        )
+    )
     # The subject weeks holding those dates, recomputed from every day of each week.
     where = f"WHERE la.pupil_id IN ({_in(pupils)}) AND la.date IN ({_in(week_days)})"
     params: list[object] = [*pupils, *week_days]
     if subjects is not None:
         where += f" AND l.subject_id IN ({_in(sorted(subjects))})"
         params += sorted(subjects)
-    statements.append((
-        _subject_week_sql(where, few=True)
-        + _upsert(week_table, "pupil_id, subject_id, week", _SUBJECT_WEEK_COLUMNS),
-        params))
+    statements.append(
+        (
+            _subject_week_sql(where, few=True)
+            + _upsert(week_table, "pupil_id, subject_id, week", _SUBJECT_WEEK_COLUMNS),
+            params,
+        )
+    )
     return statements
 
 
 PRESENT: dict[str, Any] = {
-    "absent_minutes": 0, "late_minutes": 0, "is_valid": None, "reason": None, "reason_name": None,
+    "absent_minutes": 0,
+    "late_minutes": 0,
+    "is_valid": None,
+    "reason": None,
+    "reason_name": None,
 }
 
-_MARK_COLUMNS = (("lesson_id", "bigint"), ("pupil_id", "bigint"), ("organiser_id", "bigint"),
-                 ("date", "date"), ("scheduled_minutes", "smallint"),
-                 ("absent_minutes", "smallint"), ("late_minutes", "smallint"),
-                 ("is_valid", "boolean"), ("reason_id", "bigint"))
-_CHANGE_COLUMNS = (("attendance_id", "bigint"), ("lesson_id", "bigint"), ("version", "integer"),
-                   ("changed_by_id", "bigint"), ("changed_at", "timestamptz"),
-                   ("old", "jsonb"), ("new", "jsonb"))
+_MARK_COLUMNS = (
+    ("lesson_id", "bigint"),
+    ("pupil_id", "bigint"),
+    ("organiser_id", "bigint"),
+    ("date", "date"),
+    ("scheduled_minutes", "smallint"),
+    ("absent_minutes", "smallint"),
+    ("late_minutes", "smallint"),
+    ("is_valid", "boolean"),
+    ("reason_id", "bigint"),
+)
+_CHANGE_COLUMNS = (
+    ("attendance_id", "bigint"),
+    ("lesson_id", "bigint"),
+    ("version", "integer"),
+    ("changed_by_id", "bigint"),
+    ("changed_at", "timestamptz"),
+    ("old", "jsonb"),
+    ("new", "jsonb"),
+)
 
 
-def _marks_statement(created: list[LessonAttendance], updated: list[LessonAttendance],
-                     history: list[AttendanceChange], *, lesson: Lesson,
-                     swap: Swap | None = None) -> Statement:
+def _marks_statement(
+    created: list[LessonAttendance],
+    updated: list[LessonAttendance],
+    history: list[AttendanceChange],
+    *,
+    lesson: Lesson,
+    swap: Swap | None = None,
+) -> Statement:
     """PostgreSQL: new marks, changed marks and their history rows in one statement (data-
     modifying WITH), returning ("m", id, pupil) per new mark and ("h", id, mark id) per
     history row. A history row of a new mark finds its id by the pupil (one mark per pupil).
@@ -271,11 +320,34 @@ def _marks_statement(created: list[LessonAttendance], updated: list[LessonAttend
     order as a _bump before the statement: the lesson first."""
     marks, changes = LessonAttendance._meta.db_table, AttendanceChange._meta.db_table
     day, when = connection.ops.adapt_datefield_value, connection.ops.adapt_datetimefield_value
-    new = [(r.lesson_id, r.pupil_id, r.organiser_id, day(r.date), r.scheduled_minutes,
-            r.absent_minutes, r.late_minutes, r.is_valid, r.reason_id) for r in created]
+    new = [
+        (
+            r.lesson_id,
+            r.pupil_id,
+            r.organiser_id,
+            day(r.date),
+            r.scheduled_minutes,
+            r.absent_minutes,
+            r.late_minutes,
+            r.is_valid,
+            r.reason_id,
+        )
+        for r in created
+    ]
     changed = [(r.pk, r.absent_minutes, r.late_minutes, r.is_valid, r.reason_id) for r in updated]
-    kept = [(c.attendance.pupil_id, c.attendance.pk, c.lesson_id, c.version, c.changed_by_id,
-             when(c.changed_at), _as_json(c.old), _as_json(c.new)) for c in history]
+    kept = [
+        (
+            c.attendance.pupil_id,
+            c.attendance.pk,
+            c.lesson_id,
+            c.version,
+            c.changed_by_id,
+            when(c.changed_at),
+            _as_json(c.old),
+            _as_json(c.new),
+        )
+        for c in history
+    ]
     names = ", ".join(name for name, _kind in _MARK_COLUMNS)
 
     def arrays(kinds: Sequence[str]) -> str:
@@ -287,9 +359,11 @@ def _marks_statement(created: list[LessonAttendance], updated: list[LessonAttend
     bump, where, also, bumped, first = "", "", "", "", []
     if swap is not None:
         at, by, expected = swap
-        bump = (f"bump AS (UPDATE {Lesson._meta.db_table} SET version = version + 1, "  # noqa: S608
-                "registered_at = %s, registered_by_id = %s WHERE id = %s AND version = %s "
-                "RETURNING id), ")
+        bump = (
+            f"bump AS (UPDATE {Lesson._meta.db_table} SET version = version + 1, "  # noqa: S608
+            "registered_at = %s, registered_by_id = %s WHERE id = %s AND version = %s "
+            "RETURNING id), "
+        )
         first = [when(at), by.pk, lesson.pk, expected]
         where, also = " WHERE EXISTS (SELECT 1 FROM bump)", " AND EXISTS (SELECT 1 FROM bump)"
         bumped = " UNION ALL SELECT 'b', id, 0 FROM bump"
@@ -310,13 +384,14 @@ def _marks_statement(created: list[LessonAttendance], updated: list[LessonAttend
         f"LEFT JOIN new ON h.mark IS NULL AND new.pupil_id = h.pupil{where} "
         "RETURNING id, attendance_id) "
         f"SELECT 'm', id, pupil_id FROM new UNION ALL SELECT 'h', id, attendance_id FROM kept"
-        f"{bumped}")
-    return sql, [*first, *columns(new, len(_MARK_COLUMNS)), *columns(changed, 5),
-                 *columns(kept, 8)]
+        f"{bumped}"
+    )
+    return sql, [*first, *columns(new, len(_MARK_COLUMNS)), *columns(changed, 5), *columns(kept, 8)]
 
 
-def _mark_written(created: list[LessonAttendance], history: list[AttendanceChange],
-                  rows: list[tuple]) -> None:
+def _mark_written(
+    created: list[LessonAttendance], history: list[AttendanceChange], rows: list[tuple]
+) -> None:
     """The ids _marks_statement read back, set on the objects as bulk_create would."""
     marks = {pupil: pk for kind, pk, pupil in rows if kind == "m"}
     for row in created:
@@ -336,10 +411,25 @@ def _insert_marks(rows: list[LessonAttendance]) -> None:
     if not rows:
         return
     day = connection.ops.adapt_datefield_value
-    ids = insert_rows(LessonAttendance, _MARK_COLUMNS, [
-        (row.lesson_id, row.pupil_id, row.organiser_id, day(row.date), row.scheduled_minutes,
-         row.absent_minutes, row.late_minutes, row.is_valid, row.reason_id) for row in rows
-    ], returning="pupil_id")
+    ids = insert_rows(
+        LessonAttendance,
+        _MARK_COLUMNS,
+        [
+            (
+                row.lesson_id,
+                row.pupil_id,
+                row.organiser_id,
+                day(row.date),
+                row.scheduled_minutes,
+                row.absent_minutes,
+                row.late_minutes,
+                row.is_valid,
+                row.reason_id,
+            )
+            for row in rows
+        ],
+        returning="pupil_id",
+    )
     for row in rows:  # one row per pupil and lesson (a unique constraint)
         mark_saved(row, ids[row.pupil_id])
 
@@ -349,10 +439,23 @@ def _insert_history(changes: list[AttendanceChange]) -> None:
     if not changes:
         return
     when = connection.ops.adapt_datetimefield_value
-    ids = insert_rows(AttendanceChange, _CHANGE_COLUMNS, [
-        (c.attendance.pk, c.lesson_id, c.version, c.changed_by_id, when(c.changed_at),
-         _as_json(c.old), _as_json(c.new)) for c in changes
-    ], returning="attendance_id")
+    ids = insert_rows(
+        AttendanceChange,
+        _CHANGE_COLUMNS,
+        [
+            (
+                c.attendance.pk,
+                c.lesson_id,
+                c.version,
+                c.changed_by_id,
+                when(c.changed_at),
+                _as_json(c.old),
+                _as_json(c.new),
+            )
+            for c in changes
+        ],
+        returning="attendance_id",
+    )
     for change in changes:
         change.attendance_id = change.attendance.pk
         mark_saved(change, ids[change.attendance_id])
@@ -360,8 +463,10 @@ def _insert_history(changes: list[AttendanceChange]) -> None:
 
 def _bump(lesson: Lesson, now: dt.datetime, by: Staff, expected: int | None) -> bool:
     """Count a save of the register: version + 1, if it is still at `expected` (None: any)."""
-    sql = (f"UPDATE {Lesson._meta.db_table} SET version = version + 1, "  # noqa: S608
-           "registered_at = %s, registered_by_id = %s WHERE id = %s")
+    sql = (
+        f"UPDATE {Lesson._meta.db_table} SET version = version + 1, "  # noqa: S608
+        "registered_at = %s, registered_by_id = %s WHERE id = %s"
+    )
     params = [connection.ops.adapt_datetimefield_value(now), by.pk, lesson.pk]
     if expected is not None:
         sql += " AND version = %s"
@@ -371,38 +476,46 @@ def _bump(lesson: Lesson, now: dt.datetime, by: Staff, expected: int | None) -> 
         return cursor.rowcount == 1
 
 
-
 class _Tuned:
     """Statements of our own; on PostgreSQL a save is one round trip."""
 
     def bump(self, lesson: Lesson, *, at: dt.datetime, by: Staff, expected: int | None) -> bool:
         return _bump(lesson, at, by, expected)
 
-    def write(self, writes: Writes, *, swap: Swap | None = None,
-              reads: Sequence[Statement] = ()) -> list[list[tuple]] | None:
+    def write(
+        self, writes: Writes, *, swap: Swap | None = None, reads: Sequence[Statement] = ()
+    ) -> list[list[tuple]] | None:
         created, updated, history = writes.created, writes.updated, writes.history
-        refresh = _refresh_statements(writes.pairs(), subjects={writes.lesson.subject_id},
-                                      rows_deleted=False)
+        refresh = _refresh_statements(
+            writes.pairs(), subjects={writes.lesson.subject_id}, rows_deleted=False
+        )
         if connection.vendor == "postgresql":
-            results = run_together([_marks_statement(created, updated, history,
-                                                     lesson=writes.lesson, swap=swap),
-                                    *refresh, *reads])
+            results = run_together(
+                [
+                    _marks_statement(created, updated, history, lesson=writes.lesson, swap=swap),
+                    *refresh,
+                    *reads,
+                ]
+            )
             if swap is not None and not any(kind == "b" for kind, *_rest in results[0]):
                 return None  # the aggregates were recomputed, unchanged; nothing else ran
             _mark_written(created, history, results[0])
-            return results[len(results) - len(reads):]
-        if swap is not None and not self.bump(writes.lesson, at=swap[0], by=swap[1],
-                                              expected=swap[2]):
+            return results[len(results) - len(reads) :]
+        if swap is not None and not self.bump(
+            writes.lesson, at=swap[0], by=swap[1], expected=swap[2]
+        ):
             return None
         _insert_marks(created)
         LessonAttendance.objects.bulk_update(
-            updated, ["absent_minutes", "late_minutes", "is_valid", "reason"])
+            updated, ["absent_minutes", "late_minutes", "is_valid", "reason"]
+        )
         _insert_history(history)
         results = run_together([*refresh, *reads])
-        return results[len(results) - len(reads):]
+        return results[len(results) - len(reads) :]
 
-    def refresh(self, pairs: set[Pair], *, subjects: set[int] | None = None,
-                rows_deleted: bool = True) -> None:
+    def refresh(
+        self, pairs: set[Pair], *, subjects: set[int] | None = None, rows_deleted: bool = True
+    ) -> None:
         run_together(_refresh_statements(pairs, subjects=subjects, rows_deleted=rows_deleted))
 
 
@@ -414,18 +527,24 @@ def _sums(rows: QuerySet[LessonAttendance], **sums: Any) -> dict[str, Any]:
 
 def _day_sums(rows: QuerySet[LessonAttendance]) -> dict[str, Any]:
     return _sums(
-        rows, organiser_id=Min("organiser_id"), lessons=Count("pk"),
-        scheduled_minutes=Sum("scheduled_minutes"), absent_minutes=Sum("absent_minutes"),
+        rows,
+        organiser_id=Min("organiser_id"),
+        lessons=Count("pk"),
+        scheduled_minutes=Sum("scheduled_minutes"),
+        absent_minutes=Sum("absent_minutes"),
         valid_minutes=Sum("absent_minutes", filter=Q(is_valid=True), default=0),
         invalid_minutes=Sum("absent_minutes", filter=Q(is_valid=False), default=0),
         unknown_minutes=Sum("absent_minutes", filter=Q(is_valid__isnull=True), default=0),
-        late_minutes=Sum("late_minutes"), late_count=Count("pk", filter=Q(late_minutes__gt=0)),
+        late_minutes=Sum("late_minutes"),
+        late_count=Count("pk", filter=Q(late_minutes__gt=0)),
     )
 
 
 def _week_sums(rows: QuerySet[LessonAttendance]) -> dict[str, Any]:
     return _sums(
-        rows, organiser_id=Min("organiser_id"), scheduled_minutes=Sum("scheduled_minutes"),
+        rows,
+        organiser_id=Min("organiser_id"),
+        scheduled_minutes=Sum("scheduled_minutes"),
         absent_minutes=Sum("absent_minutes"),
         invalid_minutes=Sum("absent_minutes", filter=Q(is_valid=False), default=0),
     )
@@ -436,17 +555,24 @@ class _Reference:
 
     def bump(self, lesson: Lesson, *, at: dt.datetime, by: Staff, expected: int | None) -> bool:
         same = Q() if expected is None else Q(version=expected)
-        return Lesson.objects.filter(same, pk=lesson.pk).update(
-            version=F("version") + 1, registered_at=at, registered_by=by) == 1
+        return (
+            Lesson.objects.filter(same, pk=lesson.pk).update(
+                version=F("version") + 1, registered_at=at, registered_by=by
+            )
+            == 1
+        )
 
-    def write(self, writes: Writes, *, swap: Swap | None = None,
-              reads: Sequence[Statement] = ()) -> list[list[tuple]] | None:
-        if swap is not None and not self.bump(writes.lesson, at=swap[0], by=swap[1],
-                                              expected=swap[2]):
+    def write(
+        self, writes: Writes, *, swap: Swap | None = None, reads: Sequence[Statement] = ()
+    ) -> list[list[tuple]] | None:
+        if swap is not None and not self.bump(
+            writes.lesson, at=swap[0], by=swap[1], expected=swap[2]
+        ):
             return None
         LessonAttendance.objects.bulk_create(writes.created)
         LessonAttendance.objects.bulk_update(
-            writes.updated, ["absent_minutes", "late_minutes", "is_valid", "reason"])
+            writes.updated, ["absent_minutes", "late_minutes", "is_valid", "reason"]
+        )
         AttendanceChange.objects.bulk_create(writes.history)
         self.refresh(writes.pairs(), subjects={writes.lesson.subject_id}, rows_deleted=False)
         results = []
@@ -456,8 +582,9 @@ class _Reference:
                 results.append(cursor.fetchall())
         return results
 
-    def refresh(self, pairs: set[Pair], *, subjects: set[int] | None = None,
-                rows_deleted: bool = True) -> None:
+    def refresh(
+        self, pairs: set[Pair], *, subjects: set[int] | None = None, rows_deleted: bool = True
+    ) -> None:
         for pupil, day in pairs:
             rows = LessonAttendance.objects.filter(pupil_id=pupil, date=day)
             sums = _day_sums(rows)
@@ -467,16 +594,23 @@ class _Reference:
                 PupilDay.objects.filter(pupil_id=pupil, date=day).delete()
         for pupil, week in {(pupil, _monday(day)) for pupil, day in pairs}:
             rows = LessonAttendance.objects.filter(
-                pupil_id=pupil, date__gte=week, date__lt=week + dt.timedelta(days=7))
+                pupil_id=pupil, date__gte=week, date__lt=week + dt.timedelta(days=7)
+            )
             kept = PupilSubjectWeek.objects.filter(pupil_id=pupil, week=week)
-            weeks = set(subjects) if subjects is not None else (
-                set(rows.values_list("lesson__subject_id", flat=True))
-                | set(kept.values_list("subject_id", flat=True)))
+            weeks = (
+                set(subjects)
+                if subjects is not None
+                else (
+                    set(rows.values_list("lesson__subject_id", flat=True))
+                    | set(kept.values_list("subject_id", flat=True))
+                )
+            )
             for subject in weeks:
                 sums = _week_sums(rows.filter(lesson__subject_id=subject))
                 if sums["organiser_id"] is not None:
                     PupilSubjectWeek.objects.update_or_create(
-                        pupil_id=pupil, subject_id=subject, week=week, defaults=sums)
+                        pupil_id=pupil, subject_id=subject, week=week, defaults=sums
+                    )
                 else:
                     kept.filter(subject_id=subject).delete()
 

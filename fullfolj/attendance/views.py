@@ -74,9 +74,13 @@ def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
                 )
             except actions.StaleRegister as stale:
                 conflict = stale.changes
-                form = RegisterForm(stale.lesson, form.merged_with(conflict),
-                                    conflicts=conflict, rebase=stale.lesson.version,
-                                    roster=roster)
+                form = RegisterForm(
+                    stale.lesson,
+                    form.merged_with(conflict),
+                    conflicts=conflict,
+                    rebase=stale.lesson.version,
+                    roster=roster,
+                )
                 form.is_valid()
                 status = 409
             except ValidationError as error:  # the group changed between form and save
@@ -112,38 +116,65 @@ def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
     )
 
 
-def _absence_table(request: HttpRequest, title: str, pupils: QuerySet[Pupil], *,
-                   role: str) -> HttpResponse:
+def _absence_table(
+    request: HttpRequest, title: str, pupils: QuerySet[Pupil], *, role: str
+) -> HttpResponse:
     """A group's absence per pupil for a chosen period, sortable by every column."""
-    form = PeriodForm(request.GET if "start" in request.GET else None,
-                      initial=dict(zip(("start", "end"), term_so_far(clock.today()), strict=True)))
+    form = PeriodForm(
+        request.GET if "start" in request.GET else None,
+        initial=dict(zip(("start", "end"), term_so_far(clock.today()), strict=True)),
+    )
     start, end = form.period(term_so_far(clock.today()))
     sort = request.GET.get("sort", "name")
     sort = sort if sort in patterns.SORT_KEYS else "name"
     descending = request.GET.get("dir") == "desc"
     classes = dict(
-        Placement.objects.active_on(end).filter(pupil__in=pupils)
+        Placement.objects.active_on(end)
+        .filter(pupil__in=pupils)
         .values_list("pupil_id", "school_class__name")
     )
-    rows = patterns.group_absence(pupils, {k: v or "" for k, v in classes.items()}, start, end,
-                                  sort=sort, descending=descending)
+    rows = patterns.group_absence(
+        pupils,
+        {k: v or "" for k, v in classes.items()},
+        start,
+        end,
+        sort=sort,
+        descending=descending,
+    )
     gate.record_reads(request, [row.pupil for row in rows], role=role)
     columns = [
-        ("name", _("Pupil")), ("class", _("Class")), ("total", _("Total")),
-        ("invalid", _("Invalid")), ("valid", _("Valid")), ("unknown", _("Not yet known")),
+        ("name", _("Pupil")),
+        ("class", _("Class")),
+        ("total", _("Total")),
+        ("invalid", _("Invalid")),
+        ("valid", _("Valid")),
+        ("unknown", _("Not yet known")),
         ("late", _("Late minutes")),
     ]
     query = f"start={start.isoformat()}&end={end.isoformat()}"
     headers = [
-        {"key": key, "label": label, "active": key == sort,
-         "aria_sort": ("descending" if descending else "ascending") if key == sort else "",
-         "url": f"?{query}&sort={key}&dir={'asc' if key == sort and descending else 'desc' if key == sort else 'asc'}"}
+        {
+            "key": key,
+            "label": label,
+            "active": key == sort,
+            "aria_sort": ("descending" if descending else "ascending") if key == sort else "",
+            "url": f"?{query}&sort={key}&dir={'asc' if key == sort and descending else 'desc' if key == sort else 'asc'}",
+        }
         for key, label in columns
     ]
-    return render(request, "attendance/group_absence.html", {
-        "title": title, "form": form, "rows": rows, "headers": headers,
-        "start": start, "end": end,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "attendance/group_absence.html",
+        {
+            "title": title,
+            "form": form,
+            "rows": rows,
+            "headers": headers,
+            "start": start,
+            "end": end,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -152,7 +183,8 @@ def group_absence(request: HttpRequest, group_id: int) -> HttpResponse:
     group, role = gate.get_group_or_404(request, group_id)
     members = GroupMembership.objects.active_on(clock.today()).filter(group=group)
     pupils = gate.pupils_visible_to(gate.viewer_for(request)).filter(
-        pk__in=members.values("pupil_id"))
+        pk__in=members.values("pupil_id")
+    )
     return _absence_table(request, str(group.name), pupils, role=role)
 
 
@@ -169,26 +201,43 @@ def mentees_absence(request: HttpRequest) -> HttpResponse:
 @login_required
 def pupil_calendar(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """A pupil's attendance calendar: one cell per school day, coloured and written out."""
-    form = PeriodForm(request.GET if "start" in request.GET else None,
-                      initial=dict(zip(("start", "end"), term_so_far(clock.today()), strict=True)))
+    form = PeriodForm(
+        request.GET if "start" in request.GET else None,
+        initial=dict(zip(("start", "end"), term_so_far(clock.today()), strict=True)),
+    )
     if form.is_bound and not form.is_valid():
         # Refused before the record is read (and logged): the answer shows nothing of the
         # pupil, and is a 404 to those who may not see them, as without the period.
         if not gate.pupils_visible_to(gate.viewer_for(request)).filter(pk=pupil_id).exists():
             raise Http404
-        return render(request, "attendance/pupil_calendar_refused.html", {
-            "title": _("Attendance calendar"), "form": form,
-        }, status=400)
+        return render(
+            request,
+            "attendance/pupil_calendar_refused.html",
+            {
+                "title": _("Attendance calendar"),
+                "form": form,
+            },
+            status=400,
+        )
     pupil = gate.get_pupil_or_404(request, pupil_id)
     start, end = form.period(term_so_far(clock.today()))
     weekdays = queries.absence_by_weekday(pupil.pk, start, end)
-    return render(request, "attendance/pupil_calendar.html", {
-        "title": pupil.full_name, "pupil": pupil, "form": form, "start": start, "end": end,
-        "weeks": patterns.pupil_calendar(pupil, start, end),
-        "weekdays": [(patterns.WEEKDAYS[day], absence) for day, absence in weekdays],
-        "subjects": queries.absence_by_subject(pupil.pk, start, end),
-        "hours": patterns.hour_labels(patterns.absence_by_time_of_day(pupil.pk, start, end)),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "attendance/pupil_calendar.html",
+        {
+            "title": pupil.full_name,
+            "pupil": pupil,
+            "form": form,
+            "start": start,
+            "end": end,
+            "weeks": patterns.pupil_calendar(pupil, start, end),
+            "weekdays": [(patterns.WEEKDAYS[day], absence) for day, absence in weekdays],
+            "subjects": queries.absence_by_subject(pupil.pk, start, end),
+            "hours": patterns.hour_labels(patterns.absence_by_time_of_day(pupil.pk, start, end)),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 def _settleable_pupils(request: HttpRequest) -> QuerySet[Pupil]:
@@ -226,9 +275,13 @@ def settle(request: HttpRequest) -> HttpResponse:
                 conflict = stale.changes
             else:
                 count = len(history)
-                messages.success(request, ngettext(
-                    "%(count)s absence is settled.", "%(count)s absences are settled.", count
-                ) % {"count": count})
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)s absence is settled.", "%(count)s absences are settled.", count
+                    )
+                    % {"count": count},
+                )
                 return redirect("attendance:settle")
         # Show the absences still open, keeping every choice made; versions move to now so
         # saving again settles what is left.
@@ -243,7 +296,15 @@ def settle(request: HttpRequest) -> HttpResponse:
         form = SettleForm(queries.unsettled_absences(pupils), reasons)
     shown = {row.pupil_id for row in form.rows}
     gate.record_reads(request, shown, role=gate.viewer_for(request).role_map(shown))
-    return render(request, "attendance/settle.html", {
-        "title": _("Absence to settle"), "form": form, "conflict": conflict, "gone": gone,
-        "damaged": damaged,
-    }, status=status)
+    return render(
+        request,
+        "attendance/settle.html",
+        {
+            "title": _("Absence to settle"),
+            "form": form,
+            "conflict": conflict,
+            "gone": gone,
+            "damaged": damaged,
+        },
+        status=status,
+    )

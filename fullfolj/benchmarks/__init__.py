@@ -14,9 +14,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Protocol, TypeVar
 
 BENCHMARKS = ("attendance", "screening")
+
+T = TypeVar("T")
+
+
+class Output(Protocol):
+    """Where a report is written: a command's stdout or a text stream."""
+
+    def write(self, text: str, /) -> object: ...
+    def flush(self) -> None: ...
 
 
 def cache_dir() -> Path:
@@ -36,7 +45,7 @@ class Options:
     pupils: int
     repeat: int = 3
     small: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # the command's own options
 
 
 @dataclass
@@ -44,7 +53,7 @@ class Report:
     """Collects timings and figures; prints the machine-readable figures last."""
 
     name: str
-    out: TextIO
+    out: Output
     figures: list[tuple[str, float, str]] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)  # median CPU seconds of each label
 
@@ -52,11 +61,10 @@ class Report:
         self.out.write(text + "\n")
         self.out.flush()
 
-    def time(self, label: str, fn: Callable[[], object], *, repeat: int = 3) -> tuple[float, object]:
+    def time(self, label: str, fn: Callable[[], T], *, repeat: int = 3) -> tuple[float, T]:
         """Run fn `repeat` times; report and return the median seconds and the last result."""
         seconds: list[float] = []
         cpu: list[float] = []  # this process's CPU time: a check on a machine shared with others
-        result: object = None
         for _ in range(repeat):
             started, cpu_started = time.perf_counter(), time.process_time()
             result = fn()
@@ -64,8 +72,10 @@ class Report:
             cpu.append(time.process_time() - cpu_started)
         median = statistics.median(seconds)
         self.cpu[label] = statistics.median(cpu)
-        self.say(f"  {label:<14} median {median:8.3f} s  (min {min(seconds):.3f}, "
-                 f"max {max(seconds):.3f}, n={repeat}; cpu {self.cpu[label]:.3f} s)")
+        self.say(
+            f"  {label:<14} median {median:8.3f} s  (min {min(seconds):.3f}, "
+            f"max {max(seconds):.3f}, n={repeat}; cpu {self.cpu[label]:.3f} s)"
+        )
         return median, result
 
     def figure(self, name: str, value: float, unit: str) -> None:

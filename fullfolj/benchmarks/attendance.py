@@ -208,7 +208,10 @@ def choose_lessons(count: int) -> list[Registered]:
     chosen: list[Registered] = []
     used_groups: set[int] = set()
     for lesson in lessons:
+        teacher = lesson.teacher
         if lesson.group_id in used_groups or len(chosen) == count:
+            continue
+        if teacher is None or teacher.user_id is None:  # nobody could post the register
             continue
         used_groups.add(lesson.group_id)
         members = set(lesson.members().values_list("pk", flat=True))
@@ -222,15 +225,11 @@ def choose_lessons(count: int) -> list[Registered]:
             )
             # Through TODAY: the register shows the pupils in the group today (the gate).
             GroupMembership.objects.bulk_create(
-                GroupMembership(
-                    group_id=lesson.group_id, pupil_id=pupil, start=LAST_DAY, end=TODAY
-                )
+                GroupMembership(group_id=lesson.group_id, pupil_id=pupil, start=LAST_DAY, end=TODAY)
                 for pupil in extra
             )
             members = set(lesson.members().values_list("pk", flat=True))
-        chosen.append(
-            Registered(lesson.pk, lesson.teacher.user_id, lesson.teacher_id, tuple(sorted(members)))
-        )
+        chosen.append(Registered(lesson.pk, teacher.user_id, teacher.pk, tuple(sorted(members))))
     return chosen
 
 
@@ -505,11 +504,15 @@ def _measure(options: Options, report: Report) -> None:
     figures = {kind: _summary(report, kind, seconds) for kind, seconds in times.items()}
     # The view runs in this process: its CPU beside the wall time shows how much of the wall
     # time was waiting (for the database, or for a CPU other processes held).
-    cpu = {kind: (statistics.median(values) * 1000, _percentile(values, 0.95) * 1000)
-           for kind, values in cpu_times.items()}
-    for kind, (p50, p95) in cpu.items():
-        report.say(f"  {kind:<9} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms of this process's CPU "
-                   "(Python and Django)")
+    cpu_ms = {
+        kind: (statistics.median(values) * 1000, _percentile(values, 0.95) * 1000)
+        for kind, values in cpu_times.items()
+    }
+    for kind, (p50, p95) in cpu_ms.items():
+        report.say(
+            f"  {kind:<9} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms of this process's CPU "
+            "(Python and Django)"
+        )
     # Other work on the machine slows every commit; say how busy it was.
     one, five, fifteen = os.getloadavg()
     report.say(f"  load average {one:.1f} / {five:.1f} / {fifteen:.1f} on {os.cpu_count()} CPUs")
@@ -536,8 +539,8 @@ def _measure(options: Options, report: Report) -> None:
         report.figure(f"{kind}_p50", round(figures[kind][0], 1), "ms")
         report.figure(f"{kind}_p95", round(figures[kind][1], 1), "ms")
     for kind in ("save", "correct"):
-        report.figure(f"{kind}_cpu_p50", round(cpu[kind][0], 1), "ms")
-        report.figure(f"{kind}_cpu_p95", round(cpu[kind][1], 1), "ms")
+        report.figure(f"{kind}_cpu_p50", round(cpu_ms[kind][0], 1), "ms")
+        report.figure(f"{kind}_cpu_p95", round(cpu_ms[kind][1], 1), "ms")
     report.figure("naive_vs_action", round(figures["naive"][0] / figures["action"][0], 1), "x")
     if ladder_seconds:
         report.figure("ladder", round(statistics.median(ladder_seconds), 3), "s")

@@ -42,12 +42,17 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
 from fullfolj.benchmarks import Options, Report, peak_rss_mb
+
+if TYPE_CHECKING:
+    from fullfolj.screening.engine import Condition, Rule
+    from fullfolj.screening.nightly import NightlyIndicators
 
 from .screening_baselines import (
     PG_DATABASE,
@@ -141,13 +146,18 @@ def flag_rules(figures: Mapping[str, np.ndarray], rules: Sequence) -> dict[str, 
     return flags
 
 
-def _fraction(figures: Mapping[str, np.ndarray], condition) -> tuple[np.ndarray, np.ndarray]:
-    key = condition.window.key
+def _fraction(
+    figures: Mapping[str, np.ndarray], condition: Condition
+) -> tuple[np.ndarray, np.ndarray]:
+    window = condition.window
+    if window is None:  # the default rules all name their window
+        raise ValueError(f"{condition.indicator}: the benchmark needs the rule's window")
+    key = window.key
     part = _SUPPORTED[condition.indicator]
     if condition.indicator == "late_skip_trend":
-        return _late_skip(figures, key, (condition.baseline or condition.window.before).key)
+        return _late_skip(figures, key, (condition.baseline or window.before).key)
     if condition.indicator.endswith("_trend"):
-        before = (condition.baseline or condition.window.before).key
+        before = (condition.baseline or window.before).key
         a1, s1 = figures[f"{key}_{part}"], figures[f"{key}_scheduled"]
         a0, s0 = figures[f"{before}_{part}"], figures[f"{before}_scheduled"]
         return 100 * (a1 * s0 - a0 * s1), s1 * s0
@@ -185,8 +195,8 @@ def screen_product(
     days: pl.DataFrame | None,
     data: Dataset,
     bounds: Mapping[str, object],
-    rules: Sequence,
-    nightly=None,  # a NightlyIndicators at data.as_of instead of the days
+    rules: Sequence[Rule],
+    nightly: NightlyIndicators | None = None,  # at data.as_of, instead of the days
 ) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
     """`fullfolj.screening.engine` over the kept aggregate (or the nightly job's kept window
     sums): the figures and each rule's flags."""
@@ -208,7 +218,6 @@ def screen_product(
     }
     columns = ["pupil_id", *[f"{key}_{name}" for key in bounds for name in FIGURES]]
     return indicators.select([pl.col(c).cast(pl.Int64) for c in columns]), flags
-
 
 
 # --- Checking ------------------------------------------------------------------------------
@@ -336,7 +345,7 @@ def run(options: Options, report: Report) -> None:
             term_start=term_of(data, previous),
             windows=[Window.from_key(key) for key in bounds],
         )
-        days = None
+        del days  # the nightly job holds only its window sums
 
         def incremental() -> tuple[pl.DataFrame, dict]:
             today = yesterday.add_lessons(day, day=data.as_of, term_start=data.term_start)
@@ -348,8 +357,9 @@ def run(options: Options, report: Report) -> None:
         report.say(f"  (incremental added {day.height:,} lesson records of {data.as_of})")
         check("incremental", expected, after)
         check_flags("incremental", flags, after_flags)
-        after = day = yesterday = None  # free memory before the next path
-    days = None
+        del after, day, yesterday  # free memory before the next path
+    else:
+        del days
     gc.collect()
 
     ours_peak = peak_rss_mb()  # before the baselines, which hold the lesson records
@@ -357,8 +367,8 @@ def run(options: Options, report: Report) -> None:
     absent = np.concatenate(
         [pq.read_table(p, columns=["absent_minutes"]).column(0).to_numpy() for p in data.files()]
     )
-    times["floor"], _ = report.time("floor", lambda: absent.sum(), repeat=max(repeat, 5))
-    absent = None
+    times["floor"], _ = report.time("floor", absent.sum, repeat=max(repeat, 5))
+    del absent
     gc.collect()
 
     if "pandas" not in skip:

@@ -7,7 +7,8 @@ import contextlib
 import datetime as dt
 import io
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -19,12 +20,17 @@ from fullfolj.benchmarks import Report
 
 from .screening_data import Dataset
 
+if TYPE_CHECKING:  # imported where used: a run may skip the pandas or PostgreSQL baseline
+    import pandas as pd
+    import psycopg
+    from psycopg import sql
+
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres"
 PG_DATABASE = "fullfolj_screenbench"
 RECORD_COLUMNS = LESSON_COLUMNS
 
 
-def load_pandas(data: Dataset, first: dt.date, last: dt.date):  # -> pd.DataFrame
+def load_pandas(data: Dataset, first: dt.date, last: dt.date) -> pd.DataFrame:
     """The lesson records from `first` to `last` as pandas would hold them."""
     import pandas as pd
 
@@ -54,7 +60,7 @@ def load_pandas(data: Dataset, first: dt.date, last: dt.date):  # -> pd.DataFram
 
 
 def screen_pandas(
-    lessons, as_of: dt.date, bounds: Mapping[str, tuple[dt.date, dt.date]]
+    lessons: pd.DataFrame, as_of: dt.date, bounds: Mapping[str, tuple[dt.date, dt.date]]
 ) -> pl.DataFrame:
     """The indicators with an idiomatic pandas groupby over lesson records."""
     import pandas as pd
@@ -83,7 +89,9 @@ def screen_pandas(
     days["skipped"] = (days["invalid"] > 0) & ~days["whole"]
     # The engine's estimate from PupilDay's minutes: invalid minutes in the day's average lesson
     # length, rounded half up, at least one (engine.day_figures).
-    estimate = (2 * days["invalid"] * days["lessons"] + days["scheduled"]) // (2 * days["scheduled"])
+    estimate = (2 * days["invalid"] * days["lessons"] + days["scheduled"]) // (
+        2 * days["scheduled"]
+    )
     days["skipped_lessons"] = np.where(days["skipped"], np.maximum(estimate, 1), 0)
     days["row"] = np.arange(len(days))
     result = pd.DataFrame(index=pd.Index(np.unique(days["pupil_id"]), name="pupil_id"))
@@ -112,7 +120,7 @@ def screen_pandas(
     return pl.from_pandas(result)
 
 
-def _pg_connect(database: str):
+def _pg_connect(database: str) -> psycopg.Connection[tuple[Any, ...]]:
     import psycopg
 
     return psycopg.connect(f"{PG_DSN} dbname={database}", autocommit=True, connect_timeout=5)
@@ -145,9 +153,12 @@ def postgres_table(data: Dataset, database: str, report: Report) -> str:
             ).fetchone()
             if marker == (data.key, data.records):
                 started = time.perf_counter()
-                count = conn.execute(
-                    sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
-                ).fetchone()[0]
+                count = (
+                    conn.execute(
+                        sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+                    ).fetchone()
+                    or (0,)
+                )[0]
                 if count == data.records:
                     report.say(
                         f"  postgres: {table} holds {count:,} records (checked in "
@@ -160,7 +171,7 @@ def postgres_table(data: Dataset, database: str, report: Report) -> str:
     return table
 
 
-def _pg_load(conn, data: Dataset, table: str, report: Report) -> None:
+def _pg_load(conn: psycopg.Connection[Any], data: Dataset, table: str, report: Report) -> None:
     import pyarrow.csv as pacsv
     from psycopg import sql
 
@@ -205,7 +216,9 @@ def _pg_load(conn, data: Dataset, table: str, report: Report) -> None:
     )
 
 
-def postgres_query(table: str, as_of: dt.date, bounds: Mapping[str, tuple[dt.date, dt.date]]):
+def postgres_query(
+    table: str, as_of: dt.date, bounds: Mapping[str, tuple[dt.date, dt.date]]
+) -> sql.Composed:
     """The indicators as one SQL statement over the lesson table (psycopg.sql.Composed)."""
     from psycopg import sql
 
@@ -231,9 +244,11 @@ def postgres_query(table: str, as_of: dt.date, bounds: Mapping[str, tuple[dt.dat
             ("late_minutes", "sum(lm)"),
             ("whole_days", "count(*) FILTER (WHERE whole AND {inside})"),
             ("skip_days", "count(*) FILTER (WHERE i > 0 AND NOT whole AND {inside})"),
-            ("skipped_lessons",
-             "sum(greatest((2 * i * n + s) / (2 * s), 1)) FILTER (WHERE i > 0 AND NOT whole AND "
-             "{inside})"),
+            (
+                "skipped_lessons",
+                "sum(greatest((2 * i * n + s) / (2 * s), 1)) FILTER (WHERE i > 0 AND NOT whole AND "
+                "{inside})",
+            ),
         ):
             alias = sql.Identifier(f"{key}_{name}")
             if "FILTER" in expr:
@@ -293,9 +308,9 @@ def screen_postgres(
     with _pg_connect(database) as conn:
         conn.execute("SET work_mem = '256MB'")
         cursor = conn.execute(query)
-        names = [d.name for d in cursor.description]
+        names = [d.name for d in cursor.description or ()]  # a SELECT always describes
         rows = cursor.fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
     return pl.DataFrame(
         {
             name: pl.Series(name, values, pl.Int64)

@@ -90,7 +90,8 @@ def term_of(data: Dataset, day: dt.date) -> dt.date:
     terms = pl.read_parquet(data.root / "terms").filter(
         (pl.col("start") <= day) & (pl.col("end") >= day)
     )
-    return terms["start"][0]
+    start: dt.date = terms["start"][0]
+    return start
 
 
 def _today() -> dt.date:
@@ -105,7 +106,9 @@ def _today() -> dt.date:
 # --- The kept aggregate -----------------------------------------------------------------------
 
 
-def lesson_records(path: Path, first: dt.date | None = None, last: dt.date | None = None):
+def lesson_records(
+    path: Path, first: dt.date | None = None, last: dt.date | None = None
+) -> pl.LazyFrame:
     """One school week's lesson records (the columns the aggregate needs), lazily."""
     scan = pl.scan_parquet(path).select(LESSON_COLUMNS)
     if first is None and last is None:

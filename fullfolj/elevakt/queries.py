@@ -50,8 +50,11 @@ def pupil_rows(pupils: QuerySet[Pupil], *, today: dt.date | None = None) -> list
         )
         for p in listed
     ]
-    rows.sort(key=lambda r: (
-        r.placement.school_class.name if r.placement and r.placement.school_class else "",
-        r.pupil.last_name, r.pupil.first_name,
-    ))
+    rows.sort(
+        key=lambda r: (
+            r.placement.school_class.name if r.placement and r.placement.school_class else "",
+            r.pupil.last_name,
+            r.pupil.first_name,
+        )
+    )
     return rows

@@ -28,8 +28,11 @@ from . import sections
 from .queries import pupil_rows
 
 WEEKDAYS = (
-    gettext_lazy("Monday"), gettext_lazy("Tuesday"), gettext_lazy("Wednesday"),
-    gettext_lazy("Thursday"), gettext_lazy("Friday"),
+    gettext_lazy("Monday"),
+    gettext_lazy("Tuesday"),
+    gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"),
+    gettext_lazy("Friday"),
 )
 
 
@@ -48,13 +51,20 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "elevakt/home.html")
 
 
-def _pupil_list(request: HttpRequest, title: str, rows: list, role: str | dict[int, str],
-                **extra: object) -> HttpResponse:
+def _pupil_list(
+    request: HttpRequest, title: str, rows: list, role: str | dict[int, str], **extra: object
+) -> HttpResponse:
     gate.record_reads(request, [row.pupil for row in rows], role=role)
-    return render(request, "elevakt/pupil_list.html", {
-        "title": title, "rows": rows, "windows": term_and_recent_windows(clock.today()),
-        **extra,
-    })
+    return render(
+        request,
+        "elevakt/pupil_list.html",
+        {
+            "title": title,
+            "rows": rows,
+            "windows": term_and_recent_windows(clock.today()),
+            **extra,
+        },
+    )
 
 
 @login_required
@@ -62,8 +72,13 @@ def my_pupils(request: HttpRequest) -> HttpResponse:
     """A mentor's own pupils (Mina elever) with absence this term and the last four weeks."""
     viewer = gate.viewer_for(request)
     pupils = gate.pupils_visible_to(viewer, roles={Role.MENTOR})
-    return _pupil_list(request, _("My pupils"), pupil_rows(pupils), Role.MENTOR,
-                       to_settle=attendance.unsettled_count(pupils) if viewer.is_mentor else 0)
+    return _pupil_list(
+        request,
+        _("My pupils"),
+        pupil_rows(pupils),
+        Role.MENTOR,
+        to_settle=attendance.unsettled_count(pupils) if viewer.is_mentor else 0,
+    )
 
 
 @login_required
@@ -76,17 +91,22 @@ def school_pupils(request: HttpRequest, school_id: int) -> HttpResponse:
     pupils = gate.pupils_visible_to(viewer).filter(
         pk__in=Placement.objects.active_on(clock.today()).filter(school=school).values("pupil_id")
     )
-    return _pupil_list(request, school.name, pupil_rows(pupils), viewer.school_role(school.pk),
-                       school=school)
+    return _pupil_list(
+        request, school.name, pupil_rows(pupils), viewer.school_role(school.pk), school=school
+    )
 
 
 @login_required
 def my_groups(request: HttpRequest) -> HttpResponse:
     """The groups a teacher teaches this school year, each with its pupils."""
     groups = gate.groups_taught(gate.viewer_for(request), clock.today())
-    return render(request, "elevakt/group_list.html", {
-        "groups": groups.select_related("school").order_by("name"),
-    })
+    return render(
+        request,
+        "elevakt/group_list.html",
+        {
+            "groups": groups.select_related("school").order_by("name"),
+        },
+    )
 
 
 @login_required
@@ -94,7 +114,8 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
     group, role = gate.get_group_or_404(request, group_id)
     members = GroupMembership.objects.active_on(clock.today()).filter(group=group)
     pupils = gate.pupils_visible_to(gate.viewer_for(request)).filter(
-        pk__in=members.values("pupil_id"))
+        pk__in=members.values("pupil_id")
+    )
     return _pupil_list(request, group.name, pupil_rows(pupils), role)
 
 
@@ -116,8 +137,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         placed = Placement.objects.active_on(today).filter(school=school).values("pupil_id")
         days = PupilDay.objects.filter(pupil_id__in=placed, date__gte=start, date__lte=end)
         sums = days.aggregate(
-            scheduled=Sum("scheduled_minutes"), absent=Sum("absent_minutes"),
-            invalid=Sum("invalid_minutes"), pupils=Count("pupil_id", distinct=True),
+            scheduled=Sum("scheduled_minutes"),
+            absent=Sum("absent_minutes"),
+            invalid=Sum("invalid_minutes"),
+            pupils=Count("pupil_id", distinct=True),
         )
         per_pupil = days.values("pupil_id").annotate(
             s=Sum("scheduled_minutes"), a=Sum("absent_minutes")
@@ -125,21 +148,34 @@ def overview(request: HttpRequest) -> HttpResponse:
         line = school.organiser.problematic_absence_percent  # the organiser's, from the admin
         problematic = sum(1 for p in per_pupil if attendance.at_least(p["a"], p["s"], line))
         absence = attendance.Absence(
-            scheduled=sums["scheduled"] or 0, absent=sums["absent"] or 0,
+            scheduled=sums["scheduled"] or 0,
+            absent=sums["absent"] or 0,
             invalid=sums["invalid"] or 0,
         )
         pupils = sums["pupils"] or 0
-        rows.append({
-            "school": school, "pupils": pupils, "absence": absence,
-            "problematic": disclosure.part_of(
-                pupils, disclosure.shown(problematic, minimum), minimum),
-            "hidden": pupils < minimum, "line": line,
-        })
+        rows.append(
+            {
+                "school": school,
+                "pupils": pupils,
+                "absence": absence,
+                "problematic": disclosure.part_of(
+                    pupils, disclosure.shown(problematic, minimum), minimum
+                ),
+                "hidden": pupils < minimum,
+                "line": line,
+            }
+        )
     lines = {row["line"] for row in rows}
-    return render(request, "elevakt/overview.html", {
-        "rows": rows, "windows": windows, "min_group": minimum,
-        "line": lines.pop() if len(lines) == 1 else None,
-    })
+    return render(
+        request,
+        "elevakt/overview.html",
+        {
+            "rows": rows,
+            "windows": windows,
+            "min_group": minimum,
+            "line": lines.pop() if len(lines) == 1 else None,
+        },
+    )
 
 
 @login_required
@@ -155,19 +191,25 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
     weeks = attendance.weekly_absence(pupil.pk, history_start, today)
     week_labels = [f"v{monday.isocalendar().week}" for monday, _absence in weeks]
     weekly_chart = charts.stacked_bars(
-        "weekly", _("Absence per week, last 12 months"), week_labels,
+        "weekly",
+        _("Absence per week, last 12 months"),
+        week_labels,
         [
             charts.Series(_("Valid"), [a.valid_rate or 0 for _m, a in weeks]),
             charts.Series(_("Invalid"), [a.invalid_rate or 0 for _m, a in weeks]),
             charts.Series(_("Not yet known"), [a.unknown_rate or 0 for _m, a in weeks]),
         ],
         label_every=max(1, len(weeks) // 12),
-        description=_("Absence per week as a share of scheduled time, valid and invalid stacked. "
-                      "The numbers are in the table below the chart."),
+        description=_(
+            "Absence per week as a share of scheduled time, valid and invalid stacked. "
+            "The numbers are in the table below the chart."
+        ),
     )
     weekdays = attendance.absence_by_weekday(pupil.pk, term_start, term_end)
     weekday_chart = charts.stacked_bars(
-        "weekday", _("Absence by weekday this term"), [str(WEEKDAYS[d]) for d, _a in weekdays],
+        "weekday",
+        _("Absence by weekday this term"),
+        [str(WEEKDAYS[d]) for d, _a in weekdays],
         [
             charts.Series(_("Valid"), [a.valid_rate or 0 for _d, a in weekdays]),
             charts.Series(_("Invalid"), [a.invalid_rate or 0 for _d, a in weekdays]),
@@ -179,30 +221,34 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
     subjects = attendance.absence_by_subject(pupil.pk, term_start, term_end)
     show_details = not pupil.protected_identity or viewer.sees_protected_details
     guardians = (
-        [g.guardian for g in pupil.guardianships.select_related("guardian")]
-        if show_details else []
+        [g.guardian for g in pupil.guardianships.select_related("guardian")] if show_details else []
     )
     absence = attendance.absence_by_pupil([pupil.pk], windows)[pupil.pk]
-    return render(request, "elevakt/pupil_detail.html", {
-        "pupil": pupil,
-        "placement": current_placement(pupil, today),
-        "mentors": current_mentors(pupil, today),
-        "show_details": show_details,
-        "may_read_log": gate.may_read_access_log(viewer, pupil),
-        "guardians": guardians,
-        "absence": absence,
-        "windows": windows,
-        "weekly_chart": weekly_chart,
-        "weeks": [(monday, label, a) for (monday, a), label in zip(weeks, week_labels,
-                                                                   strict=True)],
-        "weekday_chart": weekday_chart,
-        "weekdays": [(WEEKDAYS[d], a) for d, a in weekdays],
-        "subjects": subjects,
-        "grades": grade_table(pupil),
-        "sections": sections.for_pupil(pupil, viewer),
-        "today": today,
-        "term_label": f"{date_format(term_start)} – {date_format(term_end)}",
-    })
+    return render(
+        request,
+        "elevakt/pupil_detail.html",
+        {
+            "pupil": pupil,
+            "placement": current_placement(pupil, today),
+            "mentors": current_mentors(pupil, today),
+            "show_details": show_details,
+            "may_read_log": gate.may_read_access_log(viewer, pupil),
+            "guardians": guardians,
+            "absence": absence,
+            "windows": windows,
+            "weekly_chart": weekly_chart,
+            "weeks": [
+                (monday, label, a) for (monday, a), label in zip(weeks, week_labels, strict=True)
+            ],
+            "weekday_chart": weekday_chart,
+            "weekdays": [(WEEKDAYS[d], a) for d, a in weekdays],
+            "subjects": subjects,
+            "grades": grade_table(pupil),
+            "sections": sections.for_pupil(pupil, viewer),
+            "today": today,
+            "term_label": f"{date_format(term_start)} – {date_format(term_end)}",
+        },
+    )
 
 
 def _with_estimates(request: HttpRequest, listing: screening.Riskzon) -> screening.Riskzon:
@@ -222,13 +268,17 @@ def school_riskzon(request: HttpRequest, school_id: int) -> HttpResponse:
         return redirect("elevakt:municipality-riskzon")
     listing = screening.riskzon(school.organiser_id, gate.pupils_visible_to(viewer), school=school)
     gate.record_reads(request, listing.pupil_ids(), role=viewer.school_role(school.pk))
-    return render(request, "elevakt/riskzon.html", {
-        "title": _("Risk zone: %(school)s") % {"school": school.name},
-        "listing": _with_estimates(request, listing),
-        "school": school,
-        "can_run": school.organiser_id in gate.organisers_screened_by(viewer),
-        "organiser": school.organiser,
-    })
+    return render(
+        request,
+        "elevakt/riskzon.html",
+        {
+            "title": _("Risk zone: %(school)s") % {"school": school.name},
+            "listing": _with_estimates(request, listing),
+            "school": school,
+            "can_run": school.organiser_id in gate.organisers_screened_by(viewer),
+            "organiser": school.organiser,
+        },
+    )
 
 
 @login_required
@@ -243,9 +293,19 @@ def municipality_riskzon(request: HttpRequest) -> HttpResponse:
         listing = screening.riskzon(organiser.pk, gate.pupils_visible_to(viewer))
         gate.record_reads(request, listing.pupil_ids(), role=viewer.role_map(listing.pupil_ids()))
         listing = _with_estimates(request, listing)
-    return render(request, "elevakt/municipality.html", {
-        "title": _("Risk zone: %(organiser)s") % {"organiser": organiser.name},
-        "organiser": organiser, "run": run, "codes": codes, "rows": rows, "listing": listing,
-        "aggregate_only": True, "flagged_total": flagged_total,
-        "can_run": True, "max_hidden": settings.FULLFOLJ_MIN_GROUP_SIZE - 1,
-    })
+    return render(
+        request,
+        "elevakt/municipality.html",
+        {
+            "title": _("Risk zone: %(organiser)s") % {"organiser": organiser.name},
+            "organiser": organiser,
+            "run": run,
+            "codes": codes,
+            "rows": rows,
+            "listing": listing,
+            "aggregate_only": True,
+            "flagged_total": flagged_total,
+            "can_run": True,
+            "max_hidden": settings.FULLFOLJ_MIN_GROUP_SIZE - 1,
+        },
+    )

@@ -45,8 +45,10 @@ class Grade(ValidatedModel):
     def clean(self) -> None:
         if self.grade not in GRADE_POINTS:
             raise ValidationError(
-                {"grade": _("Grade “%(value)s” is not on the scale A–F or “–”.")
-                 % {"value": self.grade}}
+                {
+                    "grade": _("Grade “%(value)s” is not on the scale A–F or “–”.")
+                    % {"value": self.grade}
+                }
             )
 
     @property

@@ -21,8 +21,7 @@ class TriggerFormSet(BaseInlineFormSet):
         super().clean()
         if any(self.errors) or not getattr(self.instance, "is_active", False):
             return
-        kept = [f for f in self.forms
-                if f.cleaned_data and not f.cleaned_data.get("DELETE", False)]
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE", False)]
         if not kept:
             raise ValidationError(_("An active step needs at least one trigger."))
 
@@ -69,8 +68,17 @@ class LadderTaskAdmin(OrganiserScopedAdmin):
     pupil_field = "pupil"
     list_display = ["opened_on", "step", "pupil", "actor", "assignee", "due", "closed_at"]
     list_filter = ["step", "actor"]
-    readonly_fields = ["pupil", "step", "school", "actor", "opened_on", "due", "reason",
-                       "closed_at", "closed_by"]
+    readonly_fields = [
+        "pupil",
+        "step",
+        "school",
+        "actor",
+        "opened_on",
+        "due",
+        "reason",
+        "closed_at",
+        "closed_by",
+    ]
     fields = [*readonly_fields, "assignee"]
     raw_id_fields = ["assignee"]
     inlines = [RecordInline]

@@ -17,25 +17,52 @@ from typing import Any
 # improvement, as the typical ladder has it (docs/ladder.md), or after two school weeks absent in a row.
 Triggers = list[tuple[str, int, float, bool, int]]
 DEFAULT_LADDER: list[tuple[int, str, str, str, int, Triggers]] = [
-    (1, "Mentor kontaktar vårdnadshavare",
-     "Mentorn kontaktar vårdnadshavare om frånvaron samma vecka och dokumenterar samtalet.",
-     "mentor", 3, [("rate", 56, 10.0, False, 0), ("invalid_days", 28, 2, True, 0)]),
-    (2, "Möte med elev och vårdnadshavare; EHT informeras",
-     "Mentorn kallar elev och vårdnadshavare till möte och informerar elevhälsoteamet.",
-     "mentor", 10, [("rate", 56, 15.0, False, 0), ("invalid_days", 28, 4, True, 0),
-                    ("no_improvement", 21, 10.0, False, 3)]),
-    (3, "Skyndsamt utreda frånvaron (EHT)",
-     "Upprepad eller långvarig frånvaro ska skyndsamt utredas tillsammans med elevhälsan "
-     "(skollagen 7 kap. 19 a §), oavsett skäl: kartläggning av orsaker och behov.",
-     "student_health", 7, [("no_improvement", 21, 10.0, False, 3),
-                           ("consecutive_days", 60, 10, False, 0)]),
-    (4, "Åtgärder eller åtgärdsprogram med uppföljning",
-     "Rektor beslutar om åtgärder utifrån utredningen, med ansvarig och datum för uppföljning.",
-     "principal", 14, [("no_improvement", 28, 10.0, False, 4)]),
-    (5, "Rektor informerar huvudmannen; ev. orosanmälan",
-     "Vid fortsatt frånvaro informerar rektor huvudmannen och prövar om en orosanmälan till "
-     "socialtjänsten ska göras.",
-     "principal", 7, [("no_improvement", 28, 10.0, False, 4)]),
+    (
+        1,
+        "Mentor kontaktar vårdnadshavare",
+        "Mentorn kontaktar vårdnadshavare om frånvaron samma vecka och dokumenterar samtalet.",
+        "mentor",
+        3,
+        [("rate", 56, 10.0, False, 0), ("invalid_days", 28, 2, True, 0)],
+    ),
+    (
+        2,
+        "Möte med elev och vårdnadshavare; EHT informeras",
+        "Mentorn kallar elev och vårdnadshavare till möte och informerar elevhälsoteamet.",
+        "mentor",
+        10,
+        [
+            ("rate", 56, 15.0, False, 0),
+            ("invalid_days", 28, 4, True, 0),
+            ("no_improvement", 21, 10.0, False, 3),
+        ],
+    ),
+    (
+        3,
+        "Skyndsamt utreda frånvaron (EHT)",
+        "Upprepad eller långvarig frånvaro ska skyndsamt utredas tillsammans med elevhälsan "
+        "(skollagen 7 kap. 19 a §), oavsett skäl: kartläggning av orsaker och behov.",
+        "student_health",
+        7,
+        [("no_improvement", 21, 10.0, False, 3), ("consecutive_days", 60, 10, False, 0)],
+    ),
+    (
+        4,
+        "Åtgärder eller åtgärdsprogram med uppföljning",
+        "Rektor beslutar om åtgärder utifrån utredningen, med ansvarig och datum för uppföljning.",
+        "principal",
+        14,
+        [("no_improvement", 28, 10.0, False, 4)],
+    ),
+    (
+        5,
+        "Rektor informerar huvudmannen; ev. orosanmälan",
+        "Vid fortsatt frånvaro informerar rektor huvudmannen och prövar om en orosanmälan till "
+        "socialtjänsten ska göras.",
+        "principal",
+        7,
+        [("no_improvement", 28, 10.0, False, 4)],
+    ),
 ]
 
 # The triggers of steps 1-3 as first shipped (migration 0004 replaces them where unchanged):
@@ -44,15 +71,25 @@ DEFAULT_LADDER: list[tuple[int, str, str, str, int, Triggers]] = [
 FIRST_TRIGGERS: dict[int, Triggers] = {
     1: [("rate", 28, 5.0, False, 0), ("invalid_days", 28, 2, True, 0)],
     2: [("rate", 28, 10.0, False, 0), ("invalid_days", 28, 4, True, 0)],
-    3: [("no_improvement", 21, 10.0, False, 3), ("consecutive_days", 60, 5, False, 0),
-        ("rate", 28, 20.0, False, 0)],
+    3: [
+        ("no_improvement", 21, 10.0, False, 3),
+        ("consecutive_days", 60, 5, False, 0),
+        ("rate", 28, 20.0, False, 0),
+    ],
 }
 
 
 def _triggers(step: Any) -> Triggers:
-    return [(t.kind, t.window_days, float(t.threshold), t.invalid_only,
-             t.weeks_after_previous if t.kind == "no_improvement" else 0)
-            for t in step.triggers.order_by("pk")]
+    return [
+        (
+            t.kind,
+            t.window_days,
+            float(t.threshold),
+            t.invalid_only,
+            t.weeks_after_previous if t.kind == "no_improvement" else 0,
+        )
+        for t in step.triggers.order_by("pk")
+    ]
 
 
 def recalibrate(apps: Any) -> int:
@@ -68,8 +105,13 @@ def recalibrate(apps: Any) -> int:
             continue
         step.triggers.all().delete()
         for kind, window, threshold, invalid_only, weeks in new[step.order]:
-            step.triggers.create(kind=kind, window_days=window, threshold=threshold,
-                                 invalid_only=invalid_only, weeks_after_previous=weeks or 3)
+            step.triggers.create(
+                kind=kind,
+                window_days=window,
+                threshold=threshold,
+                invalid_only=invalid_only,
+                weeks_after_previous=weeks or 3,
+            )
         changed += 1
     return changed
 
@@ -85,11 +127,16 @@ def install(apps: Any = None) -> int:
     if step_model.objects.exists():
         return 0
     for order, name, description, actor, deadline, triggers in DEFAULT_LADDER:
-        step = step_model.objects.create(order=order, name=name, description=description,
-                                         actor=actor, deadline_days=deadline)
+        step = step_model.objects.create(
+            order=order, name=name, description=description, actor=actor, deadline_days=deadline
+        )
         for kind, window, threshold, invalid_only, weeks in triggers:
             trigger_model.objects.create(
-                step=step, kind=kind, window_days=window, threshold=threshold,
-                invalid_only=invalid_only, weeks_after_previous=weeks or 3,
+                step=step,
+                kind=kind,
+                window_days=window,
+                threshold=threshold,
+                invalid_only=invalid_only,
+                weeks_after_previous=weeks or 3,
             )
     return len(DEFAULT_LADDER)

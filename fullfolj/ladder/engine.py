@@ -21,7 +21,11 @@ from dataclasses import dataclass
 import polars as pl
 
 RATE, INVALID_DAYS, CONSECUTIVE_DAYS, NO_IMPROVEMENT = (
-    "rate", "invalid_days", "consecutive_days", "no_improvement")
+    "rate",
+    "invalid_days",
+    "consecutive_days",
+    "no_improvement",
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,10 @@ def windows(steps: list[Step]) -> list[int]:
 
 def streak_days(steps: list[Step]) -> int:
     """The longest run of whole days absent a trigger asks for (0: none asks)."""
-    return max((math.ceil(t.threshold) for s in steps for t in s.triggers
-                if t.kind == CONSECUTIVE_DAYS), default=0)
+    return max(
+        (math.ceil(t.threshold) for s in steps for t in s.triggers if t.kind == CONSECUTIVE_DAYS),
+        default=0,
+    )
 
 
 def value_of(trigger: Trigger) -> pl.Expr:
@@ -67,8 +73,7 @@ def value_of(trigger: Trigger) -> pl.Expr:
     w = trigger.window_days
     if trigger.kind in (RATE, NO_IMPROVEMENT):
         absent = pl.col(f"i{w}") if trigger.invalid_only else pl.col(f"a{w}")
-        return (pl.when(pl.col(f"s{w}") > 0)
-                .then(absent * 100.0 / pl.col(f"s{w}")).otherwise(0.0))
+        return pl.when(pl.col(f"s{w}") > 0).then(absent * 100.0 / pl.col(f"s{w}")).otherwise(0.0)
     if trigger.kind == INVALID_DAYS:
         return pl.col(f"d{w}").cast(pl.Float64)
     return pl.col("streak").cast(pl.Float64)
@@ -77,17 +82,24 @@ def value_of(trigger: Trigger) -> pl.Expr:
 def _active(day: dt.date, steps: list[Step], history: pl.DataFrame) -> pl.DataFrame:
     """The tasks that keep their step current: open, or opened within repeat_after_days."""
     frame = pl.DataFrame(
-        {"step_id": [s.id for s in steps], "order": [s.order for s in steps],
-         "ladder": [s.ladder for s in steps],
-         "until": [day - dt.timedelta(days=s.repeat_after_days) for s in steps]},
+        {
+            "step_id": [s.id for s in steps],
+            "order": [s.order for s in steps],
+            "ladder": [s.ladder for s in steps],
+            "until": [day - dt.timedelta(days=s.repeat_after_days) for s in steps],
+        },
         schema={"step_id": pl.Int64, "order": pl.Int64, "ladder": pl.Int64, "until": pl.Date},
     )
     return history.join(frame, on="step_id", how="inner").filter(
-        pl.col("has_open") | (pl.col("last_opened") > pl.col("until")))
+        pl.col("has_open") | (pl.col("last_opened") > pl.col("until"))
+    )
 
 
 def triggered(
-    day: dt.date, steps: list[Step], pupils: pl.DataFrame, indicators: pl.DataFrame,
+    day: dt.date,
+    steps: list[Step],
+    pupils: pl.DataFrame,
+    indicators: pl.DataFrame,
     history: pl.DataFrame,
 ) -> list[Hit]:
     """The step that opens today for each pupil, if any (see the module docstring).
@@ -103,17 +115,22 @@ def triggered(
     if not steps or pupils.is_empty():
         return []
     frame = pupils.join(indicators, on="pupil_id", how="left").with_columns(
-        pl.col(c).fill_null(0) for c in indicators.columns if c != "pupil_id")
+        pl.col(c).fill_null(0) for c in indicators.columns if c != "pupil_id"
+    )
     active = _active(day, steps, history)
     # The current step counts only in the pupil's own ladder (a pupil may have moved).
-    current = (active.join(pupils, on="pupil_id", how="inner")
-               .filter(pl.col("ladder").eq_missing(pl.col("ladder_right")))
-               .group_by("pupil_id").agg(pl.col("order").max().alias("current")))
+    current = (
+        active.join(pupils, on="pupil_id", how="inner")
+        .filter(pl.col("ladder").eq_missing(pl.col("ladder_right")))
+        .group_by("pupil_id")
+        .agg(pl.col("order").max().alias("current"))
+    )
     candidates = []
     for step in steps:
         rows = frame.filter(pl.col("ladder").eq_missing(pl.lit(step.ladder, dtype=pl.Int64)))
         previous = active.filter(pl.col("step_id") == (step.previous_id or -1)).select(
-            "pupil_id", pl.col("last_opened").alias("previous_opened"))
+            "pupil_id", pl.col("last_opened").alias("previous_opened")
+        )
         rows = rows.join(previous, on="pupil_id", how="left")
         which: pl.Expr = pl.lit(None, dtype=pl.Int64)
         value: pl.Expr = pl.lit(None, dtype=pl.Float64)
@@ -128,15 +145,21 @@ def triggered(
         candidates.append(
             rows.select("pupil_id", which.alias("trigger"), value.alias("value"))
             .filter(pl.col("trigger").is_not_null())
-            .with_columns(pl.lit(step.id, dtype=pl.Int64).alias("step_id"),
-                          pl.lit(step.order, dtype=pl.Int64).alias("order"))
+            .with_columns(
+                pl.lit(step.id, dtype=pl.Int64).alias("step_id"),
+                pl.lit(step.order, dtype=pl.Int64).alias("order"),
+            )
         )
-    hits = (pl.concat(candidates).join(current, on="pupil_id", how="left")
-            .filter(pl.col("order") > pl.col("current").fill_null(-1))
-            .sort(["pupil_id", "order", "step_id"], descending=[False, True, True])
-            .unique(subset="pupil_id", keep="first", maintain_order=True))
+    hits = (
+        pl.concat(candidates)
+        .join(current, on="pupil_id", how="left")
+        .filter(pl.col("order") > pl.col("current").fill_null(-1))
+        .sort(["pupil_id", "order", "step_id"], descending=[False, True, True])
+        .unique(subset="pupil_id", keep="first", maintain_order=True)
+    )
     return [
         Hit(pupil, step, index, val)
         for pupil, step, index, val in hits.select(
-            "pupil_id", "step_id", "trigger", "value").iter_rows()
+            "pupil_id", "step_id", "trigger", "value"
+        ).iter_rows()
     ]

@@ -12,7 +12,7 @@ from fullfolj.access.gate import Viewer, pupils_visible_to
 from fullfolj.lib import clock
 from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Pupil, Role
 
-from .models import Actor, LadderStep, LadderTask
+from .models import Actor, LadderStep, LadderTask, LadderTaskQuerySet
 
 # Who works with the ladder: not teachers as such (docs/privacy.md: roles and relationships).
 LADDER_ROLES = {Role.MENTOR, Role.PRINCIPAL, *STUDENT_HEALTH_ROLES}
@@ -37,11 +37,18 @@ def summaries(pupil_ids: Iterable[int], today: dt.date) -> dict[int, Summary]:
     if not ids:
         return {}
     longest = max(LadderStep.objects.values_list("repeat_after_days", flat=True), default=0)
-    rows = (LadderTask.objects.filter(
-                Q(opened_on__gt=today - dt.timedelta(days=longest)) | Q(closed_at__isnull=True),
-                pupil_id__in=ids)
-            .values_list("pupil_id", "step__order", "step__name", "step__repeat_after_days",
-                         "opened_on", "closed_at", "due"))
+    rows = LadderTask.objects.filter(
+        Q(opened_on__gt=today - dt.timedelta(days=longest)) | Q(closed_at__isnull=True),
+        pupil_id__in=ids,
+    ).values_list(
+        "pupil_id",
+        "step__order",
+        "step__name",
+        "step__repeat_after_days",
+        "opened_on",
+        "closed_at",
+        "due",
+    )
     best: dict[int, tuple[int, str]] = {}
     overdue: dict[int, int] = {}
     for pupil, order, name, repeat, opened_on, closed_at, due in rows:
@@ -51,14 +58,16 @@ def summaries(pupil_ids: Iterable[int], today: dt.date) -> dict[int, Summary]:
         if closed_at is None and due < today:
             overdue[pupil] = overdue.get(pupil, 0) + 1
     return {
-        pupil: Summary(step=f"{best[pupil][0]}. {best[pupil][1]}" if pupil in best else None,
-                       order=best[pupil][0] if pupil in best else None,
-                       overdue=overdue.get(pupil, 0))
+        pupil: Summary(
+            step=f"{best[pupil][0]}. {best[pupil][1]}" if pupil in best else None,
+            order=best[pupil][0] if pupil in best else None,
+            overdue=overdue.get(pupil, 0),
+        )
         for pupil in set(best) | set(overdue)
     }
 
 
-def visible_tasks(viewer: Viewer) -> QuerySet[LadderTask]:
+def visible_tasks(viewer: Viewer) -> LadderTaskQuerySet:
     """Tasks of pupils this viewer reaches through a ladder role (mentor, principal, EHT)."""
     return LadderTask.objects.filter(
         pupil__in=pupils_visible_to(viewer, roles=LADDER_ROLES)
@@ -81,9 +90,12 @@ def tasks_for(viewer: Viewer) -> QuerySet[LadderTask]:
 
 def history_for(pupil_id: int) -> QuerySet[LadderTask]:
     """A pupil's ladder history, newest first, with what was done."""
-    return (LadderTask.objects.filter(pupil_id=pupil_id)
-            .select_related("step", "assignee", "closed_by").prefetch_related("records__by")
-            .order_by("-opened_on", "-step__order"))
+    return (
+        LadderTask.objects.filter(pupil_id=pupil_id)
+        .select_related("step", "assignee", "closed_by")
+        .prefetch_related("records__by")
+        .order_by("-opened_on", "-step__order")
+    )
 
 
 def can_read_records(viewer: Viewer, task: LadderTask) -> bool:
@@ -116,7 +128,5 @@ def for_pupil(pupil: Pupil, viewer: Viewer) -> dict[str, object] | None:
     (not as teacher); student-health documentation only to those who may read it."""
     if not pupils_visible_to(viewer, roles=LADDER_ROLES).filter(pk=pupil.pk).exists():
         return None
-    tasks = list(history_for(pupil.pk))
-    for task in tasks:
-        task.records_readable = can_read_records(viewer, task)
+    tasks = [(task, can_read_records(viewer, task)) for task in history_for(pupil.pk)]
     return {"tasks": tasks, "today": clock.today()}

@@ -24,8 +24,9 @@ def evaluate_ladder_daily() -> int:
 def next_run(now: dt.datetime | None = None) -> dt.datetime:
     """The next FULLFOLJ_LADDER_RUN_AT ("06:00", local time) after now, by the real clock."""
     now = timezone.localtime(now or timezone.now())
-    hour, minute = (int(p) for p in str(getattr(settings, "FULLFOLJ_LADDER_RUN_AT", "06:00"))
-                    .split(":"))
+    hour, minute = (
+        int(p) for p in str(getattr(settings, "FULLFOLJ_LADDER_RUN_AT", "06:00")).split(":")
+    )
     run = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
     return run if run > now else run + dt.timedelta(days=1)
 

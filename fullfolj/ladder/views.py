@@ -24,9 +24,15 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     tasks = list(queries.tasks_for(viewer))
     shown = {task.pupil_id for task in tasks}
     gate.record_reads(request, shown, role=viewer.role_map(shown))
-    return render(request, "ladder/task_list.html", {
-        "title": _("My tasks"), "tasks": tasks, "today": clock.today(),
-    })
+    return render(
+        request,
+        "ladder/task_list.html",
+        {
+            "title": _("My tasks"),
+            "tasks": tasks,
+            "today": clock.today(),
+        },
+    )
 
 
 @login_required
@@ -39,16 +45,23 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     may_close = queries.can_close(viewer, task)
     status = 200
     if request.method == "POST" and not may_close:
-        refusal, status = ((_("Only the person who acts on this step may close it."), 403)
-                           if task.is_open else (_("This task is already closed."), 409))
+        refusal, status = (
+            (_("Only the person who acts on this step may close it."), 403)
+            if task.is_open
+            else (_("This task is already closed."), 409)
+        )
         return HttpResponse(refusal, status=status, content_type="text/plain; charset=utf-8")
     if request.method == "POST":
         form = CloseTaskForm(request.POST, first=actions.documentable_from(task))
         if form.is_valid():
             try:
-                actions.close_task(task, kind=form.cleaned_data["kind"],
-                                   date=form.cleaned_data["date"],
-                                   text=form.cleaned_data["text"], by=viewer.staff)
+                actions.close_task(
+                    task,
+                    kind=form.cleaned_data["kind"],
+                    date=form.cleaned_data["date"],
+                    text=form.cleaned_data["text"],
+                    by=viewer.staff,
+                )
             except ValidationError as error:
                 if hasattr(error, "error_dict"):
                     for field, errors in error.message_dict.items():
@@ -62,11 +75,18 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         else:
             status = 400
     else:
-        form = CloseTaskForm(initial={"date": clock.today()},
-                             first=actions.documentable_from(task))
-    return render(request, "ladder/task_detail.html", {
-        "title": task.step.name, "task": task, "form": form, "today": clock.today(),
-        "may_close": may_close,
-        "records": task.records.select_related("by"),
-        "records_readable": queries.can_read_records(viewer, task),
-    }, status=status)
+        form = CloseTaskForm(initial={"date": clock.today()}, first=actions.documentable_from(task))
+    return render(
+        request,
+        "ladder/task_detail.html",
+        {
+            "title": task.step.name,
+            "task": task,
+            "form": form,
+            "today": clock.today(),
+            "may_close": may_close,
+            "records": task.records.select_related("by"),
+            "records_readable": queries.can_read_records(viewer, task),
+        },
+        status=status,
+    )

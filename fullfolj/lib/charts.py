@@ -58,7 +58,7 @@ def stacked_bars(
         )
     for i, category in enumerate(categories):
         x = left + i * slot + (slot - bar_w) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         for colour, s in zip(PALETTE, series, strict=False):
             h = plot_h * s.values[i] / y_max
             if h > 0:
@@ -66,7 +66,7 @@ def stacked_bars(
                 parts.append(
                     f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                     f'fill="{colour}"><title>{escape(category)}: {escape(s.label)} '
-                    f'{_fmt(s.values[i])}{escape(unit)}</title></rect>'
+                    f"{_fmt(s.values[i])}{escape(unit)}</title></rect>"
                 )
         if i % label_every == 0:
             parts.append(

@@ -20,8 +20,9 @@ def shown(count: int, minimum: int) -> int | None:
     return None if is_small(count, minimum) else count
 
 
-def column(cells: Sequence[int], total: int | None, minimum: int
-           ) -> tuple[list[int | None], int | None]:
+def column(
+    cells: Sequence[int], total: int | None, minimum: int
+) -> tuple[list[int | None], int | None]:
     """A column of counts and its total (None: no total is shown), suppressed together.
 
     The total may hold pupils outside the cells (the rest). With the total shown, a reader

@@ -132,8 +132,9 @@ def is_invalid(mark: dict[str, object] | None) -> bool:
     return bool(mark and mark["absent_minutes"] and mark["is_valid"] is False)
 
 
-def schedule_for_days(pairs: Iterable[tuple[int, dt.date]], *,
-                      invalid: list[tuple] | None = None) -> list[dt.datetime]:
+def schedule_for_days(
+    pairs: Iterable[tuple[int, dt.date]], *, invalid: list[tuple] | None = None
+) -> list[dt.datetime]:
     """Schedule, move or cancel the notices of these (pupil, day) pairs; return new send times.
 
     Call inside the transaction that changed the pupils' marks. Every guardian of a pupil with
@@ -162,8 +163,12 @@ def schedule_for_days(pairs: Iterable[tuple[int, dt.date]], *,
             last_end[pupil, day] = max(end, last_end.get((pupil, day), end))
             if guardian is not None:
                 contacts.setdefault(pupil, {})[guardian] = (
-                    Channel.EMAIL if email.strip() else Channel.SMS if phone.strip()
-                    else Channel.NONE)
+                    Channel.EMAIL
+                    if email.strip()
+                    else Channel.SMS
+                    if phone.strip()
+                    else Channel.NONE
+                )
     times: list[dt.datetime] = []
     if last_end:
         times = _schedule(last_end, contacts, now)
@@ -189,13 +194,15 @@ def invalid_lessons_statement(pairs: Iterable[tuple[int, dt.date]]) -> tuple[str
     links, guardians = Guardianship._meta.db_table, Guardian._meta.db_table
     pupil_list = sorted({pupil for pupil, _day in pairs})
     day_list = sorted({day for _pupil, day in pairs})
-    sql = (f"SELECT la.pupil_id, la.date, l.start, l.minutes, gs.guardian_id, g.email, g.phone "  # noqa: S608
-           f"FROM {marks} la JOIN {lessons} l ON l.id = la.lesson_id "
-           f"LEFT JOIN {links} gs ON gs.pupil_id = la.pupil_id "
-           f"LEFT JOIN {guardians} g ON g.id = gs.guardian_id "
-           f"WHERE la.pupil_id IN ({', '.join(['%s'] * len(pupil_list))}) "
-           f"AND la.date IN ({', '.join(['%s'] * len(day_list))}) "
-           "AND la.is_valid = %s AND la.absent_minutes > 0")
+    sql = (
+        f"SELECT la.pupil_id, la.date, l.start, l.minutes, gs.guardian_id, g.email, g.phone "  # noqa: S608
+        f"FROM {marks} la JOIN {lessons} l ON l.id = la.lesson_id "
+        f"LEFT JOIN {links} gs ON gs.pupil_id = la.pupil_id "
+        f"LEFT JOIN {guardians} g ON g.id = gs.guardian_id "
+        f"WHERE la.pupil_id IN ({', '.join(['%s'] * len(pupil_list))}) "
+        f"AND la.date IN ({', '.join(['%s'] * len(day_list))}) "
+        "AND la.is_valid = %s AND la.absent_minutes > 0"
+    )
     return sql, [*pupil_list, *(ops.adapt_datefield_value(day) for day in day_list), False]
 
 
@@ -205,19 +212,27 @@ def invalid_lessons_rows(rows: list[tuple]) -> list[tuple]:
         return rows
     # SQLite hands back text: the date, and the start in UTC without its zone.
     to_date, to_datetime = DateField().to_python, DateTimeField().to_python
-    return [(pupil, to_date(day), to_datetime(start).replace(tzinfo=dt.UTC), *rest)
-            for pupil, day, start, *rest in rows]
+    return [
+        (pupil, to_date(day), to_datetime(start).replace(tzinfo=dt.UTC), *rest)
+        for pupil, day, start, *rest in rows
+    ]
 
 
-def _schedule(last_end: dict[tuple[int, dt.date], dt.datetime],
-              contacts: dict[int, dict[int, str]], now: dt.datetime) -> list[dt.datetime]:
+def _schedule(
+    last_end: dict[tuple[int, dt.date], dt.datetime],
+    contacts: dict[int, dict[int, str]],
+    now: dt.datetime,
+) -> list[dt.datetime]:
     """Create or move the notices of the (pupil, day) pairs with invalid absence, in one
     statement: a notice already sent, being sent or failed is left as it is."""
     with_absence = {pupil for pupil, _day in last_end}
     held: set[int] = set()
     if holds_protected():
-        held = set(Pupil.objects.filter(pk__in=with_absence, protected_identity=True)
-                   .values_list("pk", flat=True))
+        held = set(
+            Pupil.objects.filter(pk__in=with_absence, protected_identity=True).values_list(
+                "pk", flat=True
+            )
+        )
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(timezone.now())
     values, params, scheduled = [], [], {}
@@ -228,8 +243,16 @@ def _schedule(last_end: dict[tuple[int, dt.date], dt.datetime],
             scheduled[pupil, day] = when
         for guardian, channel in contacts.get(pupil, {}).items():
             values.append("(%s, %s, %s, %s, %s, %s, '', 0, '', %s, %s)")
-            params += [pupil, guardian, ops.adapt_datefield_value(day), str(channel), str(status),
-                       ops.adapt_datetimefield_value(when), stamp, stamp]
+            params += [
+                pupil,
+                guardian,
+                ops.adapt_datefield_value(day),
+                str(channel),
+                str(status),
+                ops.adapt_datetimefield_value(when),
+                stamp,
+                stamp,
+            ]
     if not values:
         return []
     table = GuardianNotice._meta.db_table
@@ -237,20 +260,27 @@ def _schedule(last_end: dict[tuple[int, dt.date], dt.datetime],
     # Only our table and column names and placeholders are formatted in. Upsert: a concurrent
     # register of the same pupil and day cannot make a second row (the unique constraint),
     # and a notice past scheduling (sending, sent, failed, bounced) stays as it is.
-    sql = (f"INSERT INTO {table} (pupil_id, guardian_id, date, channel, status, "  # noqa: S608
-           "send_after, error, attempts, body, created_at, updated_at) "
-           f"VALUES {', '.join(values)} "
-           "ON CONFLICT (pupil_id, guardian_id, date) DO UPDATE SET "
-           "channel = excluded.channel, status = excluded.status, "
-           "send_after = excluded.send_after, updated_at = excluded.updated_at "
-           f"WHERE {table}.status IN ({', '.join(['%s'] * len(reopen))}) "
-           "RETURNING pupil_id, date, status")
+    sql = (
+        f"INSERT INTO {table} (pupil_id, guardian_id, date, channel, status, "  # noqa: S608
+        "send_after, error, attempts, body, created_at, updated_at) "
+        f"VALUES {', '.join(values)} "
+        "ON CONFLICT (pupil_id, guardian_id, date) DO UPDATE SET "
+        "channel = excluded.channel, status = excluded.status, "
+        "send_after = excluded.send_after, updated_at = excluded.updated_at "
+        f"WHERE {table}.status IN ({', '.join(['%s'] * len(reopen))}) "
+        "RETURNING pupil_id, date, status"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *reopen])
         written = cursor.fetchall()
     convert = DateField().to_python  # SQLite hands back the date as text
-    return sorted({scheduled[pupil, convert(day)] for pupil, day, status in written
-                   if status == Status.SCHEDULED and (pupil, convert(day)) in scheduled})
+    return sorted(
+        {
+            scheduled[pupil, convert(day)]
+            for pupil, day, status in written
+            if status == Status.SCHEDULED and (pupil, convert(day)) in scheduled
+        }
+    )
 
 
 def batch_size() -> int:
@@ -265,16 +295,21 @@ def claim_due(*, limit: int | None = None) -> tuple[uuid.UUID, list[int]]:
     with transaction.atomic():
         due = (
             GuardianNotice.objects.select_for_update(skip_locked=True)
-            .filter(Q(status=Status.SCHEDULED, send_after__lte=now)
-                    | Q(status=Status.SENDING, claimed_at__lt=now - lease()))
+            .filter(
+                Q(status=Status.SCHEDULED, send_after__lte=now)
+                | Q(status=Status.SENDING, claimed_at__lt=now - lease())
+            )
             .order_by("send_after", "pk")
             .values_list("pk", flat=True)[:limit]
         )
         ids = list(due)
         if ids:
             GuardianNotice.objects.filter(pk__in=ids).update(
-                status=Status.SENDING, claim_token=token, claimed_at=now,
-                attempts=F("attempts") + 1, updated_at=timezone.now(),
+                status=Status.SENDING,
+                claim_token=token,
+                claimed_at=now,
+                attempts=F("attempts") + 1,
+                updated_at=timezone.now(),
             )
     return token, ids
 
@@ -285,9 +320,11 @@ def _renew(notice: GuardianNotice, token: uuid.UUID) -> bool:
     A batch is claimed at once but sent one by one, so a slow batch could outlive the lease of
     its last rows; renewing per row keeps the window for a double send to a single send.
     """
-    return bool(GuardianNotice.objects.filter(
-        pk=notice.pk, claim_token=token, status=Status.SENDING
-    ).update(claimed_at=clock.now(), updated_at=timezone.now()))
+    return bool(
+        GuardianNotice.objects.filter(
+            pk=notice.pk, claim_token=token, status=Status.SENDING
+        ).update(claimed_at=clock.now(), updated_at=timezone.now())
+    )
 
 
 class Unrecorded(Exception):
@@ -322,8 +359,9 @@ def _finish(notice: GuardianNotice, token: uuid.UUID, status: str, **fields: obj
                 done = mine.update(status=status, updated_at=timezone.now(), **fields)
                 break
             except (OperationalError, InterfaceError) as error:
-                logger.warning("notice %s: recording %s failed (try %s): %r",
-                               notice.pk, status, attempt, error)
+                logger.warning(
+                    "notice %s: recording %s failed (try %s): %r", notice.pk, status, attempt, error
+                )
                 _reconnect()
                 if attempt == RECORD_TRIES:
                     raise
@@ -351,15 +389,21 @@ def compose(notice: GuardianNotice) -> OutgoingMessage | None:
     marks = list(
         LessonAttendance.objects.filter(
             pupil_id=notice.pupil_id, date=notice.date, is_valid=False, absent_minutes__gt=0
-        ).select_related("lesson__subject").order_by("lesson__start")
+        )
+        .select_related("lesson__subject")
+        .order_by("lesson__start")
     )
     if not marks:
         return None
     pupil, guardian = notice.pupil, notice.guardian
     school = None
     if not pupil.protected_identity:
-        placement = (Placement.objects.active_on(notice.date).filter(pupil=pupil)
-                     .select_related("school").first())
+        placement = (
+            Placement.objects.active_on(notice.date)
+            .filter(pupil=pupil)
+            .select_related("school")
+            .first()
+        )
         school = placement.school.name if placement else None
     with translation.override("sv"):
         lessons = [
@@ -372,8 +416,12 @@ def compose(notice: GuardianNotice) -> OutgoingMessage | None:
             }
             for mark in marks
         ]
-        context = {"pupil_first_name": pupil.first_name, "day": _day_in_a_sentence(notice.date),
-                   "lessons": lessons, "school": school}
+        context = {
+            "pupil_first_name": pupil.first_name,
+            "day": _day_in_a_sentence(notice.date),
+            "lessons": lessons,
+            "school": school,
+        }
         body = render_to_string("notices/guardian_message.txt", context).strip() + "\n"
         subject = f"Ogiltig frånvaro {date_format(notice.date, 'j F')}: {pupil.first_name}"
     to = guardian.email if notice.channel == Channel.EMAIL else guardian.phone
@@ -388,8 +436,7 @@ def _send_one(notice: GuardianNotice, token: uuid.UUID, *, recovered: bool) -> s
         return _finish(notice, token, Status.CANCELLED)
     sender = sender_for(notice.channel)
     if recovered and sender.delivered(message.key):
-        return _finish(notice, token, Status.SENT, sent_at=clock.now(), body=message.body,
-                       error="")
+        return _finish(notice, token, Status.SENT, sent_at=clock.now(), body=message.body, error="")
     try:
         sender.send(message)
     except Undeliverable as error:
@@ -403,11 +450,17 @@ def _retry_later(notice: GuardianNotice, token: uuid.UUID, error: Exception) -> 
     give up visibly."""
     logger.warning("notice %s: attempt %s failed: %r", notice.pk, notice.attempts, error)
     if notice.attempts >= int(_setting("FULLFOLJ_NOTICE_MAX_ATTEMPTS", 5)):  # type: ignore[call-overload]
-        return _finish(notice, token, Status.FAILED,
-                       error=f"{GAVE_UP}{DETAIL}{type(error).__name__}")
+        return _finish(
+            notice, token, Status.FAILED, error=f"{GAVE_UP}{DETAIL}{type(error).__name__}"
+        )
     retry = clock.now() + dt.timedelta(minutes=5 * notice.attempts)
-    return _finish(notice, token, Status.SCHEDULED, send_after=retry,
-                   error=f"{RETRYING}{DETAIL}{type(error).__name__}")
+    return _finish(
+        notice,
+        token,
+        Status.SCHEDULED,
+        send_after=retry,
+        error=f"{RETRYING}{DETAIL}{type(error).__name__}",
+    )
 
 
 def _deliver_one(notice: GuardianNotice, token: uuid.UUID) -> str:
@@ -489,6 +542,8 @@ def record_bounce(notice: GuardianNotice, *, detail: str = "") -> bool:
     notice was not sent (nothing to mark).
     """
     reason = f"{BOUNCED}{DETAIL}{detail}" if detail else BOUNCED
-    return bool(GuardianNotice.objects.filter(pk=notice.pk, status=Status.SENT).update(
-        status=Status.BOUNCED, error=reason[:300], updated_at=timezone.now()
-    ))
+    return bool(
+        GuardianNotice.objects.filter(pk=notice.pk, status=Status.SENT).update(
+            status=Status.BOUNCED, error=reason[:300], updated_at=timezone.now()
+        )
+    )

@@ -42,13 +42,15 @@ class GuardianNoticeAdmin(OrganiserScopedAdmin):
         shown = list(super().get_list_display(request))
         if self.sees_protected_identity(request):
             return shown
-        return [hidden_if_protected(name) if name in GUARDIAN_DETAILS else name
-                for name in shown]
+        return [hidden_if_protected(name) if name in GUARDIAN_DETAILS else name for name in shown]
 
     def get_exclude(self, request: HttpRequest, obj: GuardianNotice | None = None) -> list[str]:
         excluded = list(super().get_exclude(request, obj) or [])
-        if obj is not None and obj.pupil.protected_identity and not (
-                self.sees_protected_identity(request)):
+        if (
+            obj is not None
+            and obj.pupil.protected_identity
+            and not (self.sees_protected_identity(request))
+        ):
             excluded += GUARDIAN_DETAILS
         return excluded
 

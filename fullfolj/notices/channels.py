@@ -65,7 +65,9 @@ class EmailSender:
         except ValidationError as error:
             raise Undeliverable(MALFORMED_EMAIL) from error
         email = EmailMessage(
-            message.subject, message.body, to=[message.to],
+            message.subject,
+            message.body,
+            to=[message.to],
             headers={"Message-ID": f"<{message.key}@fullfolj>"},
         )
         try:

@@ -20,10 +20,12 @@ def unreached_counts(pupil_ids: Iterable[int], today: dt.date) -> dict[int, int]
     """Guardians per pupil whose notice failed or bounced in the last 30 days, in one query."""
     rows = (
         GuardianNotice.objects.filter(
-            pupil_id__in=list(pupil_ids), status__in=UNREACHED,
+            pupil_id__in=list(pupil_ids),
+            status__in=UNREACHED,
             date__gte=today - dt.timedelta(days=UNREACHED_DAYS),
         )
-        .values("pupil_id").annotate(n=Count("guardian_id", distinct=True))
+        .values("pupil_id")
+        .annotate(n=Count("guardian_id", distinct=True))
     )
     return {row["pupil_id"]: row["n"] for row in rows}
 
@@ -31,9 +33,11 @@ def unreached_counts(pupil_ids: Iterable[int], today: dt.date) -> dict[int, int]
 def notices_for(pupil_id: int, today: dt.date) -> QuerySet[GuardianNotice]:
     """A pupil's notices of the last 30 days, newest first."""
     return (
-        GuardianNotice.objects.filter(pupil_id=pupil_id,
-                                      date__gte=today - dt.timedelta(days=UNREACHED_DAYS))
-        .select_related("guardian").order_by("-date", "guardian__last_name")
+        GuardianNotice.objects.filter(
+            pupil_id=pupil_id, date__gte=today - dt.timedelta(days=UNREACHED_DAYS)
+        )
+        .select_related("guardian")
+        .order_by("-date", "guardian__last_name")
     )
 
 

@@ -86,8 +86,9 @@ def record_evaluation(model: RiskModel, result: holdout.HoldoutResult) -> RiskMo
     model.evaluated_at = timezone.now()
     model.evaluation_shown_at = None
     model.evaluation_shown_to = None
-    model.save(update_fields=["evaluation", "evaluated_at", "evaluation_shown_at",
-                              "evaluation_shown_to"])
+    model.save(
+        update_fields=["evaluation", "evaluated_at", "evaluation_shown_at", "evaluation_shown_to"]
+    )
     return model
 
 
@@ -169,7 +170,7 @@ def score_pupils(
     day = as_of or _latest_school_day(history)
     indicators = dataset.indicators_at(history, day) if day is not None else None
     model.estimates.all().delete()
-    if indicators is None or not indicators.height:
+    if day is None or indicators is None or not indicators.height:
         return 0
     rows = dataset.features(indicators)
     X = rows[model.features]

@@ -25,30 +25,60 @@ from .models import RiskModel
 @admin.register(RiskModel)
 class RiskModelAdmin(OrganiserScopedAdmin):
     organiser_field = "organiser"
-    list_display = ("trained_at", "organiser", "learner", "data_start", "data_end", "rows",
-                    "evaluated_at", "is_active")
+    list_display = (
+        "trained_at",
+        "organiser",
+        "learner",
+        "data_start",
+        "data_end",
+        "rows",
+        "evaluated_at",
+        "is_active",
+    )
     list_filter = ("organiser", "is_active")
     actions = ["switch_on", "switch_off"]
-    fields = ("organiser", "trained_at", "data_start", "data_end", "outcome", "horizon_weeks",
-              "learner", "rows", "pupils", "positives", "features", "evaluated_at",
-              "evaluation_report", "evaluation_shown_at", "evaluation_shown_to", "is_active",
-              "activated_at", "activated_by")
+    fields = (
+        "organiser",
+        "trained_at",
+        "data_start",
+        "data_end",
+        "outcome",
+        "horizon_weeks",
+        "learner",
+        "rows",
+        "pupils",
+        "positives",
+        "features",
+        "evaluated_at",
+        "evaluation_report",
+        "evaluation_shown_at",
+        "evaluation_shown_to",
+        "is_active",
+        "activated_at",
+        "activated_by",
+    )
     readonly_fields = fields
 
     @admin.display(description=gettext_lazy("evaluation on held-out history"))
     def evaluation_report(self, obj: RiskModel) -> SafeString:
         return render_to_string("riskmodel/admin_evaluation.html", evaluation_context(obj))
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         response = super().change_view(request, object_id, form_url, extra_context)
         model = RiskModel.objects.filter(pk=object_id).first()
         if model is not None and response.status_code == 200 and request.method == "GET":
             actions.show_evaluation(model, by=request.user)
         return response
 
-    @admin.action(description=gettext_lazy("Switch on (after reading the evaluation)"),
-                  permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Switch on (after reading the evaluation)"), permissions=["change"]
+    )
     def switch_on(self, request: HttpRequest, queryset: QuerySet[RiskModel]) -> None:
         for model in queryset:
             try:
@@ -83,13 +113,19 @@ def evaluation_context(model: RiskModel) -> dict[str, Any]:
     result = model.evaluation
     if not result:
         return {"model": model, "result": None}
-    metrics = [(label, result["model"].get(name), result["rules"].get(name))
-               for name, label in METRICS]
+    metrics = [
+        (label, result["model"].get(name), result["rules"].get(name)) for name, label in METRICS
+    ]
     groups = []
     for column, label in GROUPS:
         rules = {row["group"]: row for row in result["fairness"][column]["rules"]}
         rows = [(row, rules.get(row["group"], {})) for row in result["fairness"][column]["model"]]
-        groups.append({"label": label, "rows": rows,
-                       "model_gaps": result["disparities"][column]["model"],
-                       "rule_gaps": result["disparities"][column]["rules"]})
+        groups.append(
+            {
+                "label": label,
+                "rows": rows,
+                "model_gaps": result["disparities"][column]["model"],
+                "rule_gaps": result["disparities"][column]["rules"],
+            }
+        )
     return {"model": model, "result": result, "metrics": metrics, "groups": groups}

@@ -70,8 +70,7 @@ FEATURES: dict[str, tuple[str | Promise, str]] = {
     "absence_trend": (
         pgettext_lazy(
             "risk model reason",
-            "absence during the last four weeks {change} compared with the twelve weeks "
-            "before",
+            "absence during the last four weeks {change} compared with the twelve weeks before",
         ),
         "pp",
     ),
@@ -97,8 +96,7 @@ FEATURES: dict[str, tuple[str | Promise, str]] = {
     "skip_days_4w": (
         pgettext_lazy(
             "risk model reason",
-            "invalidly absent from single lessons {value} school days during the last four "
-            "weeks",
+            "invalidly absent from single lessons {value} school days during the last four weeks",
         ),
         "count",
     ),
@@ -290,7 +288,7 @@ def build(
     parts: list[pd.DataFrame] = []
     for day in dates:
         horizon_end = day + dt.timedelta(weeks=horizon_weeks)
-        if require_outcome and (last_day is None or horizon_end > last_day):
+        if require_outcome and (not isinstance(last_day, dt.date) or horizon_end > last_day):
             continue
         indicators = indicators_at(history, day, windows=windows, grade_rules=grade_rules)
         if indicators is None:

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -108,7 +109,7 @@ class RankedTree(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         leaf = self.tree_.predict_proba(X)
         ranking = self.ranker_.predict_proba(X)
-        return (1 - self.TIE_WEIGHT) * leaf + self.TIE_WEIGHT * ranking
+        return np.asarray((1 - self.TIE_WEIGHT) * leaf + self.TIE_WEIGHT * ranking)
 
 
 def _decision_tree(X: pd.DataFrame, seed: int) -> Pipeline:
@@ -376,6 +377,8 @@ def explain_many(
     variants = rows.loc[rows.index.repeat(width)].reset_index(drop=True)
     for i, name in enumerate(model.columns, start=1):
         column = variants.columns.get_loc(name)
+        if not isinstance(column, int):  # a slice or mask: the column name is not unique
+            raise ValueError(f"feature {name!r} names more than one column")
         variants.iloc[i::width, column] = model.reference[name]
     frame = model.prepare(variants)
     with threadpool_limits(limits=1):
@@ -626,13 +629,14 @@ def _raw_proba(estimator: BaseEstimator, X: pd.DataFrame) -> np.ndarray:
     with warnings.catch_warnings():
         # A level never seen in training is encoded as all zeros: what we want.
         warnings.filterwarnings("ignore", message=".*unknown categories.*")
-        return np.asarray(estimator.predict_proba(X))[:, 1]  # type: ignore[attr-defined]
+        proba: np.ndarray = estimator.predict_proba(X)
+        return np.asarray(proba[:, 1])
 
 
-def _logit(p: np.ndarray, floor: float = PROBABILITY_FLOOR) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=float), floor, 1 - floor)
-    return np.log(p / (1 - p))
+def _logit(p: np.ndarray, floor: float = PROBABILITY_FLOOR) -> NDArray[np.float64]:
+    clipped = np.clip(np.asarray(p, dtype=np.float64), floor, 1 - floor)
+    return np.log(clipped / (1 - clipped))
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-z))
+def _sigmoid(z: np.ndarray) -> NDArray[np.float64]:
+    return 1 / (1 + np.exp(-np.asarray(z, dtype=np.float64)))

@@ -133,9 +133,7 @@ def evaluate(
         seed=seed,
     )
     train, test = dataset.subset(parts.train), dataset.subset(parts.test)
-    model = engine.fit_model(
-        train.X, train.y, seed=seed, learners=learners, groups=train.pupil_id
-    )
+    model = engine.fit_model(train.X, train.y, seed=seed, learners=learners, groups=train.pupil_id)
     probability = model.predict_proba(test.X)
     model_flags = flags_like_rules(probability, test.rule_flag, test.date)
     rule_flags = test.rule_flag.astype(bool)
@@ -165,8 +163,11 @@ def evaluate(
         rules=list_metrics(test.y, rule_flags, rule_flags.astype(float)),
         calibration=[row._asdict() for row in engine.calibration_table(test.y, probability)],
         rule_calibration=[
-            {"flagged": bool(flag), "n": int((rule_flags == flag).sum()),
-             "observed_rate": float(test.y[rule_flags == flag].mean())}
+            {
+                "flagged": bool(flag),
+                "n": int((rule_flags == flag).sum()),
+                "observed_rate": float(test.y[rule_flags == flag].mean()),
+            }
             for flag in (True, False)
             if (rule_flags == flag).any()
         ],
@@ -175,7 +176,9 @@ def evaluate(
     )
 
 
-def flags_like_rules(probability: np.ndarray, rule_flag: np.ndarray, dates: np.ndarray) -> np.ndarray:
+def flags_like_rules(
+    probability: np.ndarray, rule_flag: np.ndarray, dates: np.ndarray
+) -> np.ndarray:
     """At each date, flag as many pupils by highest probability as the rule screen flagged."""
     flags = np.zeros(len(probability), dtype=bool)
     for day in sorted(set(dates)):

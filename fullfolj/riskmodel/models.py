@@ -50,14 +50,22 @@ class RiskModel(models.Model):
     evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True)
     evaluation_shown_at = models.DateTimeField(_("evaluation shown at"), null=True, blank=True)
     evaluation_shown_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("evaluation shown to"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("evaluation shown to"),
     )
     is_active = models.BooleanField(_("switched on"), default=False)
     activated_at = models.DateTimeField(_("switched on at"), null=True, blank=True)
     activated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("switched on by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("switched on by"),
     )
 
     objects = RiskModelQuerySet.as_manager()
@@ -83,7 +91,8 @@ class RiskModel(models.Model):
     @property
     def fairness(self) -> dict[str, Any]:
         """Per gender and school, model and rule screen: flag rate, recall, precision."""
-        return (self.evaluation or {}).get("fairness", {})
+        evaluation: dict[str, dict[str, Any]] = self.evaluation or {}
+        return evaluation.get("fairness", {})
 
     def load(self) -> FittedModel:
         """The fitted model (stored by `actions.train_model`, never from outside data)."""

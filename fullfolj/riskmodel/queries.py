@@ -71,5 +71,8 @@ def for_pupil(pupil: Pupil, viewer: Viewer) -> RiskEstimate | None:
     if not viewer.has(*ESTIMATE_ROLES):
         return None
     visible = pupils_visible_to(viewer, roles=set(ESTIMATE_ROLES)).filter(pk=pupil.pk)
-    return (RiskEstimate.objects.filter(model__is_active=True, pupil_id__in=visible.values("pk"))
-            .select_related("model").first())
+    return (
+        RiskEstimate.objects.filter(model__is_active=True, pupil_id__in=visible.values("pk"))
+        .select_related("model")
+        .first()
+    )

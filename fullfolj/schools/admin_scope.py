@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import lookup_spawns_duplicates, unquote
@@ -23,7 +23,7 @@ from django.core import checks
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
 from django.db.models import Q, QuerySet
-from django.forms import Field
+from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -52,9 +52,13 @@ def own_organisers(request: HttpRequest) -> frozenset[int]:
     """The organisers of the user's staff roles, read once per request."""
     cached = getattr(request, "_fullfolj_admin_organisers", None)
     if cached is None:
-        cached = frozenset(
-            StaffRole.objects.filter(staff__user=request.user).values_list("organiser_id",
-                                                                            flat=True))
+        user = request.user
+        roles = (
+            StaffRole.objects.filter(staff__user=user)
+            if user.is_authenticated
+            else StaffRole.objects.none()
+        )
+        cached = frozenset(roles.values_list("organiser_id", flat=True))
         request._fullfolj_admin_organisers = cached  # type: ignore[attr-defined]
     return cached
 
@@ -63,8 +67,9 @@ def is_superuser(request: HttpRequest) -> bool:
     return bool(request.user.is_active and request.user.is_superuser)
 
 
-def scope(queryset: QuerySet, path: str | None, request: HttpRequest, *,
-          shared: bool = False) -> QuerySet:
+def scope(
+    queryset: QuerySet, path: str | None, request: HttpRequest, *, shared: bool = False
+) -> QuerySet:
     """The rows of `queryset` the user may see: their organisers' (and shared rows if `shared`)."""
     if is_superuser(request) or path is None:
         return queryset
@@ -111,7 +116,8 @@ def only_own_rows(func: Callable) -> Callable:
             own = scope(queryset, path, request)
             if path is None or queryset.exclude(pk__in=own.values("pk")).exists():
                 modeladmin.message_user(
-                    request, _("Only rows of your own organiser can be changed."), messages.ERROR)
+                    request, _("Only rows of your own organiser can be changed."), messages.ERROR
+                )
                 return None
         return func(modeladmin, request, queryset)
 
@@ -137,13 +143,19 @@ class SuperuserOnlyAdmin(admin.ModelAdmin):
         return is_superuser(request)
 
 
-class _Scoped:
+# The mixins below are used with Django's admin classes; the type checker sees them as such.
+if TYPE_CHECKING:
+    _AdminBase = admin.options.BaseModelAdmin[Any]
+    _InlineBase = admin.options.InlineModelAdmin[Any, Any]
+else:
+    _AdminBase = _InlineBase = object
+
+
+class _Scoped(_AdminBase):
     """What the admin and its inlines share: the path to the organiser and the checks on it."""
 
     organiser_field: Any = UNSET  # "organiser", "pupil__organiser", ... or None (shared model)
     shared_defaults = False  # rows whose organiser is empty are every organiser's defaults
-    model: type[models.Model]
-    admin_site: admin.AdminSite
 
     def may_see(self, request: HttpRequest, obj: models.Model) -> bool:
         if is_superuser(request) or self.organiser_field is None:
@@ -173,37 +185,51 @@ class _Scoped:
             return queryset.none()
         return scope(queryset, ORGANISER_PATHS[label], request)
 
-    def formfield_for_foreignkey(self, db_field: models.ForeignKey, request: HttpRequest,
-                                 **kwargs: Any) -> Field | None:
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
         if not is_superuser(request):
             kwargs["queryset"] = self.scoped_choices(db_field.remote_field.model, request)
             if db_field.name == self.organiser_field:
                 kwargs["required"] = True  # empty means a shared default: a superuser's choice
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def formfield_for_manytomany(self, db_field: models.ManyToManyField, request: HttpRequest,
-                                 **kwargs: Any) -> Field | None:
+    def formfield_for_manytomany(
+        self, db_field: models.ManyToManyField[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelMultipleChoiceField[Any] | None:
         if not is_superuser(request):
             kwargs["queryset"] = self.scoped_choices(db_field.remote_field.model, request)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @classmethod
     def check_organiser_field(cls, model: type[models.Model]) -> list[checks.CheckMessage]:
         name = f"{cls.__module__}.{cls.__qualname__}"
         if cls.organiser_field is UNSET:
-            return [checks.Error(f"{name} must set organiser_field (None for a shared model).",
-                                 obj=cls, id="access.E001")]
+            return [
+                checks.Error(
+                    f"{name} must set organiser_field (None for a shared model).",
+                    obj=cls,
+                    id="access.E001",
+                )
+            ]
         if cls.organiser_field in (None, "pk"):
             return []
+        target: type[models.Model] | None = model
         try:
-            target = model
             for part in cls.organiser_field.split("__"):
+                if target is None:  # the path goes on past a field that is no relation
+                    break
                 target = target._meta.get_field(part).related_model
         except (FieldDoesNotExist, AttributeError):
             target = None
         if target is not Organiser:
-            return [checks.Error(f"{name}.organiser_field does not lead to an organiser.",
-                                 obj=cls, id="access.E002")]
+            return [
+                checks.Error(
+                    f"{name}.organiser_field does not lead to an organiser.",
+                    obj=cls,
+                    id="access.E002",
+                )
+            ]
         return []
 
 
@@ -220,12 +246,17 @@ class OrganiserScopedAdmin(_Scoped, admin.ModelAdmin):
         return [*super().check(**kwargs), *self.check_organiser_field(self.model)]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return scope(super().get_queryset(request), self.organiser_field, request,
-                     shared=self.shared_defaults)
+        return scope(
+            super().get_queryset(request),
+            self.organiser_field,
+            request,
+            shared=self.shared_defaults,
+        )
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_view_permission(request, obj) and (
-            obj is None or self.may_see(request, obj))
+            obj is None or self.may_see(request, obj)
+        )
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         if self.organiser_field is None and not is_superuser(request):
@@ -236,13 +267,15 @@ class OrganiserScopedAdmin(_Scoped, admin.ModelAdmin):
         if self.organiser_field is None and not is_superuser(request):
             return False
         return super().has_change_permission(request, obj) and (
-            obj is None or self.may_change(request, obj))
+            obj is None or self.may_change(request, obj)
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if self.organiser_field is None and not is_superuser(request):
             return False
         return super().has_delete_permission(request, obj) and (
-            obj is None or self.may_change(request, obj))
+            obj is None or self.may_change(request, obj)
+        )
 
     def get_list_filter(self, request: HttpRequest) -> list[Any]:
         """Filters on relations list only what the user's rows point at, not every organiser."""
@@ -265,10 +298,16 @@ class OrganiserScopedAdmin(_Scoped, admin.ModelAdmin):
             raise PermissionDenied
         super().delete_model(request, obj)
 
-    def get_actions(self, request: HttpRequest) -> dict[str, tuple[Callable, str, str]]:
+    def get_actions(
+        self, request: HttpRequest
+    ) -> dict[str, tuple[Callable[..., Any], str, str] | None]:
         """Actions that change rows run only on rows the user may change (no shared rows)."""
-        return {name: (only_own_rows(func), name, description)
-                for name, (func, name, description) in super().get_actions(request).items()}
+        own: dict[str, tuple[Callable[..., Any], str, str] | None] = {}
+        for action in super().get_actions(request).values():
+            if action is not None:  # Django gives none; its type stubs allow them
+                func, name, description = action
+                own[name] = (only_own_rows(func), name, description)
+        return own
 
     # --- reads of pupils ---------------------------------------------------------------------
 
@@ -278,20 +317,27 @@ class OrganiserScopedAdmin(_Scoped, admin.ModelAdmin):
         if self.pupil_field is None or staff is None:
             return
         pupils = self.model._default_manager.filter(pk__in=list(pks)).values_list(
-            self.pupil_field, flat=True)
+            self.pupil_field, flat=True
+        )
         if read_log is not None:
             read_log(staff, [p for p in pupils if p is not None], role="admin", path=request.path)
 
-    def changelist_view(self, request: HttpRequest,
-                        extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if response.status_code == 200 and changelist is not None:
             self.log_reads(request, [row.pk for row in changelist.result_list])
         return response
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         response = super().change_view(request, object_id, form_url, extra_context)
         if response.status_code == 200:
             shown = self.get_queryset(request).filter(pk=unquote(object_id))
@@ -305,32 +351,34 @@ class OrganiserScopedAdmin(_Scoped, admin.ModelAdmin):
         return request.user.has_perm("schools.view_protected_identity")
 
 
-class OrganiserScopedInline(_Scoped):
+class OrganiserScopedInline(_Scoped, _InlineBase):
     """An inline whose rows belong to the parent's organiser; changed only with the parent."""
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
-        return [*super().check(**kwargs), *self.check_organiser_field(self.model)]  # type: ignore[misc]
+        return [*super().check(**kwargs), *self.check_organiser_field(self.model)]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return scope(super().get_queryset(request), self.organiser_field, request,  # type: ignore[misc]
-                     shared=self.shared_defaults)
+        return scope(
+            super().get_queryset(request),
+            self.organiser_field,
+            request,
+            shared=self.shared_defaults,
+        )
 
     def _parent_may_change(self, request: HttpRequest, obj: Any) -> bool:
         parent = self.admin_site._registry.get(type(obj)) if obj is not None else None
-        return obj is None or (isinstance(parent, OrganiserScopedAdmin)
-                               and parent.may_change(request, obj))
+        return obj is None or (
+            isinstance(parent, OrganiserScopedAdmin) and parent.may_change(request, obj)
+        )
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_add_permission(request, obj) and self._parent_may_change(  # type: ignore[misc]
-            request, obj)
+        return super().has_add_permission(request, obj) and self._parent_may_change(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and self._parent_may_change(  # type: ignore[misc]
-            request, obj)
+        return super().has_change_permission(request, obj) and self._parent_may_change(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and self._parent_may_change(  # type: ignore[misc]
-            request, obj)
+        return super().has_delete_permission(request, obj) and self._parent_may_change(request, obj)
 
 
 # --- Django's own tables: for superusers only ----------------------------------------------

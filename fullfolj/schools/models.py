@@ -40,17 +40,24 @@ class Organiser(models.Model):
     # is the level usually called problematic (see docs/), and the first step of the default
     # ladder.
     problematic_absence_percent = models.PositiveSmallIntegerField(
-        _("problematic absence (%)"), default=10,
+        _("problematic absence (%)"),
+        default=10,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text=_("The overview counts the pupils whose absence this term is at least this "
-                    "share of their scheduled time."),
+        help_text=_(
+            "The overview counts the pupils whose absence this term is at least this "
+            "share of their scheduled time."
+        ),
     )
 
     class Meta:
-        constraints = [models.CheckConstraint(
-            condition=Q(problematic_absence_percent__gte=1, problematic_absence_percent__lte=100),
-            name="problematic_absence_is_a_percentage",
-        )]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    problematic_absence_percent__gte=1, problematic_absence_percent__lte=100
+                ),
+                name="problematic_absence_is_a_percentage",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -133,7 +140,9 @@ class Term(models.Model):
 
     class Meta:
         ordering = ["start"]
-        constraints = [models.UniqueConstraint(fields=["school_year", "kind"], name="one_term_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["school_year", "kind"], name="one_term_kind")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.start.year}"
@@ -188,11 +197,15 @@ class Pupil(ValidatedModel):
         MALE = "M", _("boy")
 
     organiser = models.ForeignKey(
-        Organiser, on_delete=models.PROTECT, related_name="pupils",
+        Organiser,
+        on_delete=models.PROTECT,
+        related_name="pupils",
         help_text="The organiser whose records hold this pupil: the partition key.",
     )
     personnummer = models.CharField(
-        _("personal identity number"), max_length=13, unique=True,
+        _("personal identity number"),
+        max_length=13,
+        unique=True,
         validators=[validate_personnummer],
     )
     first_name = models.CharField(_("first name"), max_length=100)
@@ -228,9 +241,13 @@ class Pupil(ValidatedModel):
             self.personnummer = parsed.normalized
             if self.birth_date and self.birth_date != parsed.birth_date:
                 raise ValidationError(
-                    {"birth_date": _("Date of birth %(date)s does not match the personal "
-                                     "identity number %(pnr)s.")
-                     % {"date": self.birth_date, "pnr": self.personnummer}}
+                    {
+                        "birth_date": _(
+                            "Date of birth %(date)s does not match the personal "
+                            "identity number %(pnr)s."
+                        )
+                        % {"date": self.birth_date, "pnr": self.personnummer}
+                    }
                 )
 
 
@@ -273,17 +290,27 @@ class Role(models.TextChoices):
     ATTENDANCE_OFFICER = "attendance_officer", _("compulsory-school officer")
 
 
-STUDENT_HEALTH_ROLES = frozenset({
-    Role.SPECIAL_EDUCATOR, Role.SPECIAL_TEACHER, Role.SCHOOL_NURSE, Role.COUNSELLOR,
-    Role.PSYCHOLOGIST, Role.SCHOOL_DOCTOR, Role.STUDY_COUNSELLOR,
-})
+STUDENT_HEALTH_ROLES = frozenset(
+    {
+        Role.SPECIAL_EDUCATOR,
+        Role.SPECIAL_TEACHER,
+        Role.SCHOOL_NURSE,
+        Role.COUNSELLOR,
+        Role.PSYCHOLOGIST,
+        Role.SCHOOL_DOCTOR,
+        Role.STUDY_COUNSELLOR,
+    }
+)
 
 
 class Staff(models.Model):
     """A member of staff; roles are held per school (or per organiser for the administration)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="staff",
     )
     first_name = models.CharField(max_length=100)
@@ -327,13 +354,19 @@ class StaffRole(models.Model):
 
     def clean(self) -> None:
         if self.role in ORGANISER_ROLES and self.school_id:
-            raise ValidationError({"school": _(
-                "This role is held for the whole organiser, not at a school.")})
+            raise ValidationError(
+                {"school": _("This role is held for the whole organiser, not at a school.")}
+            )
         if self.role and self.role not in ORGANISER_ROLES and not self.school_id:
-            raise ValidationError({"school": _(
-                "Choose the school where this role is held; a person serving several schools "
-                "holds the role at each of them.")})
-        if self.school_id and self.organiser_id and self.school.organiser_id != self.organiser_id:
+            raise ValidationError(
+                {
+                    "school": _(
+                        "Choose the school where this role is held; a person serving several schools "
+                        "holds the role at each of them."
+                    )
+                }
+            )
+        if self.school and self.organiser_id and self.school.organiser_id != self.organiser_id:
             raise ValidationError({"school": _("The school belongs to another organiser.")})
 
 
@@ -372,8 +405,10 @@ class Period(models.Model):
     def clean(self) -> None:
         if self.start and self.end and self.end < self.start:
             raise ValidationError(
-                {"end": _("End %(end)s is before start %(start)s.")
-                 % {"end": self.end, "start": self.start}}
+                {
+                    "end": _("End %(end)s is before start %(start)s.")
+                    % {"end": self.end, "start": self.start}
+                }
             )
 
 
@@ -403,10 +438,18 @@ class Placement(Period, ValidatedModel):
         clash = overlapping.first()
         if clash:
             raise ValidationError(
-                {"start": _("Placement %(start)s–%(end)s overlaps the placement at %(school)s "
-                            "from %(other)s.")
-                 % {"start": self.start, "end": self.end or "", "school": clash.school,
-                    "other": clash.start}}
+                {
+                    "start": _(
+                        "Placement %(start)s–%(end)s overlaps the placement at %(school)s "
+                        "from %(other)s."
+                    )
+                    % {
+                        "start": self.start,
+                        "end": self.end or "",
+                        "school": clash.school,
+                        "other": clash.start,
+                    }
+                }
             )
 
 

@@ -12,7 +12,8 @@ from .models import Mentorship, Placement, Pupil
 def current_placement(pupil: Pupil, today: dt.date | None = None) -> Placement | None:
     return (
         pupil.placements.active_on(today or clock.today())
-        .select_related("school", "school_class").first()
+        .select_related("school", "school_class")
+        .first()
     )
 
 

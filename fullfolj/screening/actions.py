@@ -83,19 +83,30 @@ def run_screening(
     rules = rules_for(organiser)
     indicators, flags = compute_flags(organiser, as_of, rules)
     run = ScreeningRun.objects.create(
-        organiser=organiser, as_of=as_of, source=source, started_by=by, started_at=started,
-        configuration={"rules": [rule_snapshot(r) for r in rules],
-                       "grade_rules": "default"},
+        organiser=organiser,
+        as_of=as_of,
+        source=source,
+        started_by=by,
+        started_at=started,
+        configuration={"rules": [rule_snapshot(r) for r in rules], "grade_rules": "default"},
     )
-    schools = dict(indicators.select("pupil_id", "school_id").iter_rows()) if (
-        "school_id" in indicators.columns) else {}
+    schools = (
+        dict(indicators.select("pupil_id", "school_id").iter_rows())
+        if ("school_id" in indicators.columns)
+        else {}
+    )
     by_code = {r.code: r for r in rules}
     names = dict(Subject.objects.values_list("pk", "name"))
     rows = [
         Flag(
-            run=run, pupil_id=flag["pupil_id"], organiser=organiser,
-            school_id=schools.get(flag["pupil_id"]), rule=by_code[flag["rule_id"]],
-            rule_code=flag["rule_id"], value=_value(flag), threshold=Decimal(flag["threshold"]),
+            run=run,
+            pupil_id=flag["pupil_id"],
+            organiser=organiser,
+            school_id=schools.get(flag["pupil_id"]),
+            rule=by_code[flag["rule_id"]],
+            rule_code=flag["rule_id"],
+            value=_value(flag),
+            threshold=Decimal(flag["threshold"]),
             explanation=engine.explain(flag, names),
         )
         for flag in flags.to_dicts()
@@ -122,7 +133,9 @@ def save_evaluation(organiser: Organiser, result: Any) -> RuleEvaluation:
     evaluation = result.evaluation
     RuleEvaluation.objects.filter(organiser=organiser).delete()
     return RuleEvaluation.objects.create(
-        organiser=organiser, computed_at=timezone.now(), outcome=evaluation.outcome,
+        organiser=organiser,
+        computed_at=timezone.now(),
+        outcome=evaluation.outcome,
         screenings=evaluation.dates,
         per_rule=evaluation.per_rule.to_dicts(),
         per_group=evaluation.per_group.to_dicts() if evaluation.per_group.height else [],

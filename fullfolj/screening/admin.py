@@ -17,8 +17,16 @@ class ScreeningRuleAdmin(OrganiserScopedAdmin):
 
     organiser_field = "organiser"
     shared_defaults = True
-    list_display = ("code", "organiser", "indicator", "comparison", "threshold", "window",
-                    "grade_years", "active")
+    list_display = (
+        "code",
+        "organiser",
+        "indicator",
+        "comparison",
+        "threshold",
+        "window",
+        "grade_years",
+        "active",
+    )
     list_filter = ("organiser", "active", "indicator")
     ordering = ("organiser", "order", "code")
 
@@ -28,8 +36,17 @@ class ScreeningRunAdmin(OrganiserScopedAdmin):
     """Runs are history: read-only."""
 
     organiser_field = "organiser"
-    list_display = ("as_of", "organiser", "source", "started_by", "pupils", "flagged_pupils",
-                    "flags", "started_at", "finished_at")
+    list_display = (
+        "as_of",
+        "organiser",
+        "source",
+        "started_by",
+        "pupils",
+        "flagged_pupils",
+        "flags",
+        "started_at",
+        "finished_at",
+    )
     list_filter = ("organiser", "source")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -37,6 +37,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -82,7 +83,9 @@ class History:
         """Every school day in `days` (epoch days, ascending), read once for all the dates a
         history is screened at: the calendar of the school-day windows."""
         last = self.days["date"].max()
-        return school_days_of(self.days, last) if last is not None else np.zeros(0, np.int64)
+        if not isinstance(last, dt.date):  # no days at all
+            return np.zeros(0, np.int64)
+        return school_days_of(self.days, last)
 
     def term_start(self, day: dt.date) -> dt.date | None:
         """Start of the term that `day` falls in, or None in a holiday between terms."""
@@ -128,16 +131,16 @@ def screening_dates(
     (1 = Monday: a weekly screening)."""
     first = history.days["date"].min()
     last = history.days["date"].max()
-    if first is None or last is None:
+    if not isinstance(first, dt.date) or not isinstance(last, dt.date):  # no days at all
         return []
-    start = first + dt.timedelta(days=warm_up_days)  # type: ignore[operator]
+    start = first + dt.timedelta(days=warm_up_days)
     if weekday is None:
         school = (_EPOCH + dt.timedelta(days=int(day)) for day in history.school_days)
         return [day for day in school if day >= start and history.term_start(day) is not None]
     start += dt.timedelta(days=(weekday - start.isoweekday()) % 7)
     dates = []
     day = start
-    while day <= last:  # type: ignore[operator]
+    while day <= last:
         if history.term_start(day) is not None:
             dates.append(day)
         day += dt.timedelta(days=7)
@@ -217,7 +220,7 @@ class Evaluation:
     dates: int
 
     @property
-    def whole(self) -> dict[str, object]:
+    def whole(self) -> dict[str, Any]:
         return self.per_rule.filter(pl.col("rule_id") == WHOLE_SCREEN).row(0, named=True)
 
     def lines(self) -> list[str]:
@@ -287,17 +290,21 @@ def score(
     truth = outcome.frame
     if "onset_date" not in truth.columns:
         truth = truth.with_columns(onset_date=pl.lit(None, pl.Date))
-    population = population.join(
-        truth.select("pupil_id", "is_case", "outcome_date", "onset_date"),
-        on="pupil_id",
-        how="left",
-    ).with_columns(
-        pl.col("is_case").fill_null(False),
-        observed=pl.col("is_case").fill_null(False) & (pl.col("outcome_date") > first_date),
-        already=pl.col("outcome_date") <= pl.col("onset_date"),
-    ).with_columns(
-        pl.col("already").fill_null(False) & pl.col("observed"),
-        observed=pl.col("observed") & ~pl.col("already").fill_null(False),
+    population = (
+        population.join(
+            truth.select("pupil_id", "is_case", "outcome_date", "onset_date"),
+            on="pupil_id",
+            how="left",
+        )
+        .with_columns(
+            pl.col("is_case").fill_null(False),
+            observed=pl.col("is_case").fill_null(False) & (pl.col("outcome_date") > first_date),
+            already=pl.col("outcome_date") <= pl.col("onset_date"),
+        )
+        .with_columns(
+            pl.col("already").fill_null(False) & pl.col("observed"),
+            observed=pl.col("observed") & ~pl.col("already").fill_null(False),
+        )
     )
     with_all = pl.concat([flags, flags.with_columns(rule_id=pl.lit(WHOLE_SCREEN))]).join(
         population.select("pupil_id", "is_case", "outcome_date", "onset_date"), on="pupil_id"
@@ -315,9 +322,7 @@ def score(
     for rule_id in [WHOLE_SCREEN, *rule_ids]:
         fired = per_flag.filter(pl.col("rule_id") == rule_id)
         per_pupil = population.join(
-            fired.group_by("pupil_id").agg(
-                flagged=pl.lit(True), correct=pl.col("correct").any()
-            ),
+            fired.group_by("pupil_id").agg(flagged=pl.lit(True), correct=pl.col("correct").any()),
             on="pupil_id",
             how="left",
         ).with_columns(pl.col("flagged").fill_null(False), pl.col("correct").fill_null(False))
@@ -498,9 +503,13 @@ def absence_crossings(
         .filter(pl.col("scheduled_minutes") > 0)
         .sort("pupil_id", "date")
         .with_columns(
-            s=pl.col("scheduled_minutes").cast(pl.Int64).rolling_sum(school_days, min_samples=1)
+            s=pl.col("scheduled_minutes")
+            .cast(pl.Int64)
+            .rolling_sum(school_days, min_samples=1)
             .over("pupil_id"),
-            a=pl.col("absent_minutes").cast(pl.Int64).rolling_sum(school_days, min_samples=1)
+            a=pl.col("absent_minutes")
+            .cast(pl.Int64)
+            .rolling_sum(school_days, min_samples=1)
             .over("pupil_id"),
         )
         .filter(pl.col("a") * 100 > percent * pl.col("s"))
@@ -547,8 +556,10 @@ def confirmed_precision(
         .unique()
     )
     flagged = with_all.select("rule_id", "pupil_id").unique()
-    counts = flagged.group_by("rule_id").agg(flagged=pl.len()).join(
-        hits.group_by("rule_id").agg(hit=pl.len()), on="rule_id", how="left"
+    counts = (
+        flagged.group_by("rule_id")
+        .agg(flagged=pl.len())
+        .join(hits.group_by("rule_id").agg(hit=pl.len()), on="rule_id", how="left")
     )
     result: dict[str, float | None] = dict.fromkeys([WHOLE_SCREEN, *rule_ids])
     for rule_id, n, hit in counts.iter_rows():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -39,8 +39,13 @@ class ScreeningRule(ValidatedModel):
     """
 
     organiser = models.ForeignKey(
-        Organiser, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
-        verbose_name=_("organiser"), help_text=_("Empty: a default rule for every organiser."),
+        Organiser,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organiser"),
+        help_text=_("Empty: a default rule for every organiser."),
     )
     code = models.SlugField(_("code"), max_length=50)
     indicator = models.CharField(_("indicator"), max_length=40, choices=INDICATOR_CHOICES)
@@ -49,24 +54,38 @@ class ScreeningRule(ValidatedModel):
     )
     threshold = models.DecimalField(_("threshold"), max_digits=8, decimal_places=2)
     window = models.CharField(
-        _("window"), max_length=20, blank=True,
-        help_text=_("Days up to the screening date: 28d; the 28 days before those: 28d_28; "
-                    "school days: 20s, 120s_20; the term: term. Empty for grade indicators."),
+        _("window"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "Days up to the screening date: 28d; the 28 days before those: 28d_28; "
+            "school days: 20s, 120s_20; the term: term. Empty for grade indicators."
+        ),
     )
     baseline = models.CharField(
-        _("baseline"), max_length=20, blank=True,
-        help_text=_("For trends: the period compared with, e.g. 84d_28 or 120s_20 (empty: "
-                    "the same length just before the window)."),
+        _("baseline"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "For trends: the period compared with, e.g. 84d_28 or 120s_20 (empty: "
+            "the same length just before the window)."
+        ),
     )
     grade_years = models.CharField(
-        _("grade years"), max_length=30, blank=True,
+        _("grade years"),
+        max_length=30,
+        blank=True,
         help_text=_("Comma-separated, 0 = förskoleklass; empty: every year."),
     )
     also = models.JSONField(
-        _("further conditions"), default=list, blank=True,
-        help_text=_('Conditions that must also hold: [{"indicator": "invalid_trend", '
-                    '"comparison": ">=", "threshold": "1", "window": "28d", '
-                    '"baseline": "84d_28"}]'),
+        _("further conditions"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'Conditions that must also hold: [{"indicator": "invalid_trend", '
+            '"comparison": ">=", "threshold": "1", "window": "28d", '
+            '"baseline": "84d_28"}]'
+        ),
     )
     # A context: the ladder's step is "aktivt" and its order a "nummer".
     active = models.BooleanField(pgettext_lazy("screening rule", "active"), default=True)
@@ -98,7 +117,7 @@ class ScreeningRule(ValidatedModel):
             return engine.rule(
                 self.code or "",
                 self.indicator,
-                self.comparison,  # type: ignore[arg-type]
+                cast("engine.Comparison", self.comparison),  # the engine checks it
                 _threshold(self.threshold),
                 window,
                 baseline=baseline,
@@ -115,7 +134,7 @@ class ScreeningRule(ValidatedModel):
 def _threshold(value: object) -> Decimal | str:
     if value is None or value == "":
         raise engine.RuleError("threshold", gettext("Give a limit."))
-    return value.normalize() if isinstance(value, Decimal) else str(value)  # type: ignore[return-value]
+    return value.normalize() if isinstance(value, Decimal) else str(value)
 
 
 def _window(key: str | None, field: str) -> engine.Window | None:
@@ -132,8 +151,10 @@ def _grade_years(text: str) -> tuple[int, ...]:
         return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
     except ValueError:
         raise ValidationError(
-            {"grade_years": _("Grade years are numbers 0–9 separated by commas, not “%(text)s”.")
-             % {"text": text}}
+            {
+                "grade_years": _("Grade years are numbers 0–9 separated by commas, not “%(text)s”.")
+                % {"text": text}
+            }
         ) from None
 
 
@@ -147,7 +168,7 @@ def _condition(number: int, data: Any) -> engine.Condition:
     try:
         return engine.Condition(
             str(data.get("indicator", "")),
-            str(data.get("comparison", ">=")),  # type: ignore[arg-type]
+            cast("engine.Comparison", str(data.get("comparison", ">="))),  # checked there
             str(data.get("threshold", "")),
             _window(data.get("window"), "also"),
             _window(data.get("baseline"), "also"),
@@ -162,9 +183,14 @@ def _condition(number: int, data: Any) -> engine.Condition:
 def rule_snapshot(rule: ScreeningRule) -> dict[str, Any]:
     """The rule as a run's configuration records it."""
     return {
-        "code": rule.code, "indicator": rule.indicator, "comparison": rule.comparison,
-        "threshold": str(rule.threshold), "window": rule.window, "baseline": rule.baseline,
-        "grade_years": rule.grade_years, "also": rule.also,
+        "code": rule.code,
+        "indicator": rule.indicator,
+        "comparison": rule.comparison,
+        "threshold": str(rule.threshold),
+        "window": rule.window,
+        "baseline": rule.baseline,
+        "grade_years": rule.grade_years,
+        "also": rule.also,
     }
 
 

@@ -247,7 +247,12 @@ class NightlyIndicators:
                     run[:, who] = _longest_runs([blocks[d] for d in inside], who)
             runs[key] = run
         return replace(
-            self, as_of=as_of, term_start=term_start, blocks=blocks, sums=sums, runs=runs,
+            self,
+            as_of=as_of,
+            term_start=term_start,
+            blocks=blocks,
+            sums=sums,
+            runs=runs,
             school_days=school_days,
         )
 
@@ -331,7 +336,7 @@ def _day_figures(block: np.ndarray, day: int) -> np.ndarray:
         .to_numpy()
         .T
     )
-    return values * school
+    return np.asarray(values * school)
 
 
 def _school_and_whole(block: np.ndarray, at: np.ndarray | None = None) -> tuple[np.ndarray, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import polars as pl
@@ -89,13 +89,32 @@ def organiser_history(
     if end is not None:
         dates &= Q(date__lte=end)
     days = frame(
-        PupilDay.objects.filter(dates, organiser_id=org).values_list(
-            "pupil_id", "date", "lessons", "scheduled_minutes", "absent_minutes",
-            "valid_minutes", "invalid_minutes", "unknown_minutes", "late_minutes", "late_count",
-        ).order_by("pupil_id", "date"),  # the engine reads in this order (the unique index's)
-        {"pupil_id": I64, "date": DATE, "lessons": I64, "scheduled_minutes": I64,
-         "absent_minutes": I64, "valid_minutes": I64, "invalid_minutes": I64,
-         "unknown_minutes": I64, "late_minutes": I64, "late_count": I64},
+        PupilDay.objects.filter(dates, organiser_id=org)
+        .values_list(
+            "pupil_id",
+            "date",
+            "lessons",
+            "scheduled_minutes",
+            "absent_minutes",
+            "valid_minutes",
+            "invalid_minutes",
+            "unknown_minutes",
+            "late_minutes",
+            "late_count",
+        )
+        .order_by("pupil_id", "date"),  # the engine reads in this order (the unique index's)
+        {
+            "pupil_id": I64,
+            "date": DATE,
+            "lessons": I64,
+            "scheduled_minutes": I64,
+            "absent_minutes": I64,
+            "valid_minutes": I64,
+            "invalid_minutes": I64,
+            "unknown_minutes": I64,
+            "late_minutes": I64,
+            "late_count": I64,
+        },
     )
     weeks = Q()
     if start is not None:
@@ -103,29 +122,41 @@ def organiser_history(
     if end is not None:
         weeks &= Q(week__lte=end)
     subject_weeks = frame(
-        PupilSubjectWeek.objects.filter(weeks, organiser_id=org).values_list(
-            "pupil_id", "subject_id", "week", "scheduled_minutes", "absent_minutes",
+        PupilSubjectWeek.objects.filter(weeks, organiser_id=org)
+        .values_list(
+            "pupil_id",
+            "subject_id",
+            "week",
+            "scheduled_minutes",
+            "absent_minutes",
             "invalid_minutes",
-        ).order_by(),
-        {"pupil_id": I64, "subject_id": I64, "week": DATE, "scheduled_minutes": I64,
-         "absent_minutes": I64, "invalid_minutes": I64},
+        )
+        .order_by(),
+        {
+            "pupil_id": I64,
+            "subject_id": I64,
+            "week": DATE,
+            "scheduled_minutes": I64,
+            "absent_minutes": I64,
+            "invalid_minutes": I64,
+        },
     )
     grades = frame(
-        Grade.objects.filter(organiser_id=org).values_list(
-            "pupil_id", "subject__code", "term_id", "grade", "term__end"
-        ).order_by(),
+        Grade.objects.filter(organiser_id=org)
+        .values_list("pupil_id", "subject__code", "term_id", "grade", "term__end")
+        .order_by(),
         {"pupil_id": I64, "subject_code": TEXT, "term_id": I64, "grade": TEXT, "term_end": DATE},
     )
     warnings = frame(
-        GradeWarning.objects.filter(organiser_id=org).values_list(
-            "pupil_id", "subject__code", "date"
-        ).order_by(),
+        GradeWarning.objects.filter(organiser_id=org)
+        .values_list("pupil_id", "subject__code", "date")
+        .order_by(),
         {"pupil_id": I64, "subject_code": TEXT, "date": DATE},
     )
     placements = frame(
-        Placement.objects.filter(organiser_id=org).values_list(
-            "pupil_id", "school_id", "start", "end", "school_class__grade"
-        ).order_by(),
+        Placement.objects.filter(organiser_id=org)
+        .values_list("pupil_id", "school_id", "start", "end", "school_class__grade")
+        .order_by(),
         {"pupil_id": I64, "school_id": I64, "start": DATE, "end": DATE, "grade": I64},
     )
     pupils = frame(
@@ -135,14 +166,20 @@ def organiser_history(
     terms = frame(Term.objects.values_list("start", "end").order_by(), {"start": DATE, "end": DATE})
     # Support in place: until cases and measures exist (docs/school-law.md, the support ladder), an absence-ladder task.
     support = frame(
-        LadderTask.objects.filter(pupil__organiser_id=org).values_list(
-            "pupil_id", "opened_on", "closed_at"
-        ).order_by(),
+        LadderTask.objects.filter(pupil__organiser_id=org)
+        .values_list("pupil_id", "opened_on", "closed_at")
+        .order_by(),
         {"pupil_id": I64, "start": DATE, "end": DATE},
     )
     return History(
-        days=days, terms=terms, subject_weeks=subject_weeks, grades=grades, warnings=warnings,
-        placements=placements, pupils=pupils, support=support,
+        days=days,
+        terms=terms,
+        subject_weeks=subject_weeks,
+        grades=grades,
+        warnings=warnings,
+        placements=placements,
+        pupils=pupils,
+        support=support,
     )
 
 
@@ -169,8 +206,9 @@ def pupils_with_action(pupil_ids: Iterable[int]) -> set[int]:
 def latest_runs(organiser_id: int) -> tuple[ScreeningRun | None, ScreeningRun | None]:
     """The organiser's latest finished run and the one before it (for new / left)."""
     runs = list(
-        ScreeningRun.objects.filter(organiser_id=organiser_id, finished_at__isnull=False)
-        .select_related("started_by")[:2]
+        ScreeningRun.objects.filter(
+            organiser_id=organiser_id, finished_at__isnull=False
+        ).select_related("started_by")[:2]
     )
     return (runs[0] if runs else None, runs[1] if len(runs) > 1 else None)
 
@@ -277,13 +315,17 @@ def municipality_counts(
     flags = list(Flag.objects.filter(run=run).values_list("school_id", "pupil_id", "rule_code"))
     earlier = (
         list(Flag.objects.filter(run=previous).values_list("school_id", "pupil_id"))
-        if previous else []
+        if previous
+        else []
     )
     codes = sorted({code for _s, _p, code in flags}, key=_rule_order(run))
     acting = pupils_with_action({p for _s, p, _c in flags})
     placed = dict(
-        Placement.objects.active_on(run.as_of).filter(organiser_id=organiser_id)
-        .values("school_id").annotate(n=Count("pupil_id", distinct=True)).values_list("school_id", "n")
+        Placement.objects.active_on(run.as_of)
+        .filter(organiser_id=organiser_id)
+        .values("school_id")
+        .annotate(n=Count("pupil_id", distinct=True))
+        .values_list("school_id", "n")
     )
     listed = list(schools.filter(organiser_id=organiser_id).order_by("name"))
     raw = []
@@ -292,20 +334,25 @@ def municipality_counts(
         now = {p for p, _c in mine}
         then = {p for s, p in earlier if s == school.pk}
         raw.append((now, then, [sum(1 for _p, c in mine if c == code) for code in codes]))
-    flagged, total = disclosure.column([len(now) for now, _t, _r in raw],
-                                       run.flagged_pupils, minimum)
+    flagged, total = disclosure.column(
+        [len(now) for now, _t, _r in raw], run.flagged_pupils, minimum
+    )
     rows = []
     for school, (now, then, per_rule), shown_flagged in zip(listed, raw, flagged, strict=True):
         new = _shown(len(now - then)) if previous else None
-        rows.append(CountRow(
-            school=school,
-            pupils=placed.get(school.pk, 0),
-            per_rule=[_shown(n) for n in per_rule],
-            flagged=shown_flagged,
-            new=disclosure.part_of(shown_flagged, new, minimum),
-            left=_shown(len(then - now)) if previous else None,
-            without_action=disclosure.part_of(shown_flagged, _shown(len(now - acting)), minimum),
-        ))
+        rows.append(
+            CountRow(
+                school=school,
+                pupils=placed.get(school.pk, 0),
+                per_rule=[_shown(n) for n in per_rule],
+                flagged=shown_flagged,
+                new=disclosure.part_of(shown_flagged, new, minimum),
+                left=_shown(len(then - now)) if previous else None,
+                without_action=disclosure.part_of(
+                    shown_flagged, _shown(len(now - acting)), minimum
+                ),
+            )
+        )
     return run, codes, rows, total
 
 
@@ -383,13 +430,27 @@ def _masked(row: dict[str, Any], count: str, derived: tuple[str, ...]) -> dict[s
 CONFIRM_WEEKS = 8  # a flag is confirmed when absence passes 20 % within this many weeks
 
 
+class EarlyWarning(TypedDict):
+    """The screen's attendance rules together against the simulator's escalating pupils."""
+
+    recall: float | None
+    precision: float | None
+    unreachable: int  # crossed before any screening after their start
+    median_weeks: float | None
+    flagged: int
+    outcomes: int
+    recalled: int
+    already: int  # escalations that began above 20 % absence
+    rules: list[str]
+
+
 @dataclass
 class OrganiserEvaluation:
     """The evaluation of the organiser's rules on its own history, with the early warning."""
 
     evaluation: Evaluation
     confirmed: dict[str, float | None]  # rule_id -> precision against the 20 % crossing
-    early_warning: dict[str, object] | None  # against the simulator's truth, when present
+    early_warning: EarlyWarning | None  # against the simulator's truth, when present
     rule_ids: list[str]
     flags: pl.DataFrame  # date, pupil_id, rule_id: for pooling organisers
     roster: pl.DataFrame
@@ -428,13 +489,18 @@ def evaluate_organiser(
         outcome, horizon = simulator_outcome(truth), None
     else:
         outcome, horizon = crossing_outcome(history.days), OWN_HORIZON_WEEKS
-    evaluation = score(flags, roster, outcome, rule_ids, pupils=history.pupils,
-                       horizon_weeks=horizon, screenings=roster["date"].n_unique())
+    evaluation = score(
+        flags,
+        roster,
+        outcome,
+        rule_ids,
+        pupils=history.pupils,
+        horizon_weeks=horizon,
+        screenings=roster["date"].n_unique(),
+    )
     confirmed = confirmed_precision(flags, absence_crossings(history.days), rule_ids, weeks=weeks)
     warning_rules = [r.id for r in engine_rules if reads_attendance(r)]
-    early = (
-        early_warning(flags, roster, truth, warning_rules) if truth is not None else None
-    )
+    early = early_warning(flags, roster, truth, warning_rules) if truth is not None else None
     return OrganiserEvaluation(
         evaluation, confirmed, early, rule_ids, flags, roster, truth, warning_rules
     )
@@ -442,34 +508,44 @@ def evaluate_organiser(
 
 def early_warning(
     flags: pl.DataFrame, roster: pl.DataFrame, truth: pl.DataFrame, rule_ids: list[str]
-) -> dict[str, object]:
+) -> EarlyWarning:
     """The early-warning figures: the screen's attendance rules together (any of them)
     against the simulator's escalating pupils. The outcome is escalating absence, so the
     grade rules are measured per rule, not here."""
     chosen = flags.filter(pl.col("rule_id").is_in(rule_ids))
     whole = score(chosen, roster, simulator_outcome(truth), rule_ids).whole
-    return {"recall": whole["sensitivity"], "precision": whole["precision"],
-            "unreachable": unreachable(roster, truth),
-            "median_weeks": whole["median_weeks"], "flagged": whole["flagged"],
-            "outcomes": whole["outcomes"], "recalled": whole["recalled"],
-            "already": whole["already"], "rules": rule_ids}
+    return {
+        "recall": whole["sensitivity"],
+        "precision": whole["precision"],
+        "unreachable": unreachable(roster, truth),
+        "median_weeks": whole["median_weeks"],
+        "flagged": whole["flagged"],
+        "outcomes": whole["outcomes"],
+        "recalled": whole["recalled"],
+        "already": whole["already"],
+        "rules": rule_ids,
+    }
 
 
-def pooled_early_warning(results: list[OrganiserEvaluation]) -> dict[str, object] | None:
+def pooled_early_warning(results: list[OrganiserEvaluation]) -> EarlyWarning | None:
     """The early warning over every organiser with ground truth (the whole demo region)."""
-    with_truth = [r for r in results if r.truth is not None]
+    with_truth = [(r, r.truth) for r in results if r.truth is not None]
     if not with_truth:
         return None
     return early_warning(
-        pl.concat([r.flags for r in with_truth]),
-        pl.concat([r.roster for r in with_truth]),
-        pl.concat([r.truth for r in with_truth]).unique("pupil_id"),
-        sorted({code for r in with_truth for code in r.warning_rules}),
+        pl.concat([r.flags for r, _ in with_truth]),
+        pl.concat([r.roster for r, _ in with_truth]),
+        pl.concat([truth for _, truth in with_truth]).unique("pupil_id"),
+        sorted({code for r, _ in with_truth for code in r.warning_rules}),
     )
 
 
-TRUTH_COLUMNS = {"pupil_id": I64, "escalates": pl.Boolean(), "escalation_start": DATE,
-                 "escalation_crossing": DATE}
+TRUTH_COLUMNS = {
+    "pupil_id": I64,
+    "escalates": pl.Boolean(),
+    "escalation_start": DATE,
+    "escalation_crossing": DATE,
+}
 
 
 def truth_for(truth: pl.DataFrame | None, pupils: pl.DataFrame | None) -> pl.DataFrame | None:

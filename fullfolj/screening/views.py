@@ -48,11 +48,16 @@ def run(request: HttpRequest, organiser_id: int) -> HttpResponse:
         # The organiser's total is a figure outside any one school: small counts stay hidden.
         flagged = disclosure.shown(done.flagged_pupils, settings.FULLFOLJ_MIN_GROUP_SIZE)
         if flagged is None:
-            messages.success(request, _("Screened %(pupils)s pupils: too few flagged to show.")
-                             % {"pupils": done.pupils})
+            messages.success(
+                request,
+                _("Screened %(pupils)s pupils: too few flagged to show.") % {"pupils": done.pupils},
+            )
         else:
-            messages.success(request, _("Screened %(pupils)s pupils: %(flagged)s flagged.")
-                             % {"pupils": done.pupils, "flagged": flagged})
+            messages.success(
+                request,
+                _("Screened %(pupils)s pupils: %(flagged)s flagged.")
+                % {"pupils": done.pupils, "flagged": flagged},
+            )
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return redirect(back)
@@ -71,10 +76,14 @@ def evaluation(request: HttpRequest) -> HttpResponse:
         raise Http404
     organiser = Organiser.objects.get(pk=org_ids[0])
     latest = queries.latest_evaluation(organiser.pk)
-    return render(request, "screening/evaluation.html", {
-        "title": _("How good is each screening rule"),
-        "organiser": organiser,
-        "evaluation": latest,
-        "rules": queries.evaluation_rows(latest, organiser) if latest else [],
-        "min_group": settings.FULLFOLJ_MIN_GROUP_SIZE,
-    })
+    return render(
+        request,
+        "screening/evaluation.html",
+        {
+            "title": _("How good is each screening rule"),
+            "organiser": organiser,
+            "evaluation": latest,
+            "rules": queries.evaluation_rows(latest, organiser) if latest else [],
+            "min_group": settings.FULLFOLJ_MIN_GROUP_SIZE,
+        },
+    )

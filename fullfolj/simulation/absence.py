@@ -311,7 +311,7 @@ class AttendanceSimulator:
         lessons, rows = self._expand(layout, year, school_day, monday, attends)
         if lessons is None:
             return None
-        pupil, lesson, d = rows["pupil"], rows["lesson"], rows["day"]
+        pupil, lesson, weekday = rows["pupil"], rows["lesson"], rows["day"]
         tt = layout.timetable
         source = lessons["source"]
         minutes = tt["minutes"][source][lesson]
@@ -320,18 +320,18 @@ class AttendanceSimulator:
         subject = tt["subject"][source][lesson]
         count = len(pupil)
 
-        kind = day_kind[d, pupil]
+        kind = day_kind[weekday, pupil]
         absent = np.where(kind > 0, minutes, 0).astype(np.int16)
         reason = kind.copy()
-        pk = partial_kind[d, pupil]
-        frac = partial_from[d, pupil]
+        pk = partial_kind[weekday, pupil]
+        frac = partial_from[weekday, pupil]
         dentist_from = np.floor(frac * slots).astype(np.int64)
         home_from = 1 + np.floor(frac * np.maximum(slots - 1, 1)).astype(np.int64)
         partial = (kind == 0) & (
             (
                 (pk == DENTIST)
                 & (slot >= dentist_from)
-                & (slot < dentist_from + partial_length[d, pupil])
+                & (slot < dentist_from + partial_length[weekday, pupil])
             )
             | ((pk == SICK) & (slot >= home_from))
         )
@@ -340,11 +340,11 @@ class AttendanceSimulator:
         edge = params.edge_lesson_factor
         middle = np.clip((slots - 2 * edge) / np.maximum(slots - 2, 1), 0.2, None)
         position = np.where((slot == 0) | (slot == slots - 1), edge, middle)
-        p_skip = skip[pupil] * position * np.asarray(params.weekday_invalid)[d] + np.where(
+        p_skip = skip[pupil] * position * np.asarray(params.weekday_invalid)[weekday] + np.where(
             subject == traits.skip_subject[pupil], traits.skip_rate[pupil], 0
         )
-        u = rng.random(count, dtype=np.float32)
-        skipped = (kind == 0) & ~partial & (u < p_skip)
+        skip_draw = rng.random(count, dtype=np.float32)
+        skipped = (kind == 0) & ~partial & (skip_draw < p_skip)
         whole_lesson = rng.random(count, dtype=np.float32) < 0.85
         part = 5 + np.floor(rng.random(count, dtype=np.float32) * (minutes - 10)).astype(np.int16)
         absent[skipped] = np.where(whole_lesson, minutes, part)[skipped]
@@ -355,14 +355,14 @@ class AttendanceSimulator:
         late_minutes = np.zeros(count, dtype=np.int16)
         drawn = 2 + rng.geometric(1 / (params.late_minutes_mean - 1), size=int(is_late.sum())) - 1
         late_minutes[is_late] = np.minimum(np.minimum(drawn, 20), minutes[is_late] - 1)
-        self._accumulate(pupil, d, subject, minutes, absent, monday)
+        self._accumulate(pupil, weekday, subject, minutes, absent, monday)
 
         attendance = pl.DataFrame({
             "id": np.arange(self.next_attendance_id, self.next_attendance_id + count,
                             dtype=np.int64),
             "lesson_id": lessons["id"][lesson].astype(np.int32),
             "pupil_id": (pupil + 1).astype(np.int32),
-            "date": (monday + d).astype(np.int32),
+            "date": (monday + weekday).astype(np.int32),
             "scheduled_minutes": minutes.astype(np.int16),
             "absent_minutes": absent,
             "late_minutes": late_minutes,

@@ -38,12 +38,12 @@ def term_grades(
     pupils: list[np.ndarray] = []
     subjects: list[np.ndarray] = []
     taught_as: list[np.ndarray] = []  # SVA pupils sit in the class's SV lessons
-    for grade in range(6, 10):
+    for year_group in range(6, 10):
         for reads_sva in (False, True):
             who = np.flatnonzero(
-                placed & (layout.pupil_grade == grade) & (world.pupil_sva == reads_sva)
+                placed & (layout.pupil_grade == year_group) & (world.pupil_sva == reads_sva)
             )
-            codes = graded_subjects(grade, reads_sva)
+            codes = graded_subjects(year_group, reads_sva)
             index = np.array([SUBJECT_INDEX[c] for c in codes])
             lessons = np.array([SUBJECT_INDEX["SV" if c == "SVA" else c] for c in codes])
             pupils.append(np.repeat(who, len(codes)))

@@ -28,14 +28,28 @@ TIMETABLE_AHEAD = dt.timedelta(days=14)
 
 # table in the stream -> model; the stream's columns are the models' column names.
 MODELS = {
-    "organisers": s.Organiser, "schools": s.School, "school_years": s.SchoolYear,
-    "terms": s.Term, "days_off": s.DayOff, "subjects": s.Subject,
-    "absence_reasons": AbsenceReason, "pupils": s.Pupil, "guardians": s.Guardian,
-    "guardianships": s.Guardianship, "staff": s.Staff, "staff_roles": s.StaffRole,
-    "classes": s.SchoolClass, "placements": s.Placement, "mentorships": s.Mentorship,
-    "groups": s.TeachingGroup, "group_members": s.GroupMembership,
-    "teaching_assignments": s.TeachingAssignment, "lessons": Lesson,
-    "attendance": LessonAttendance, "grades": Grade, "grade_warnings": GradeWarning,
+    "organisers": s.Organiser,
+    "schools": s.School,
+    "school_years": s.SchoolYear,
+    "terms": s.Term,
+    "days_off": s.DayOff,
+    "subjects": s.Subject,
+    "absence_reasons": AbsenceReason,
+    "pupils": s.Pupil,
+    "guardians": s.Guardian,
+    "guardianships": s.Guardianship,
+    "staff": s.Staff,
+    "staff_roles": s.StaffRole,
+    "classes": s.SchoolClass,
+    "placements": s.Placement,
+    "mentorships": s.Mentorship,
+    "groups": s.TeachingGroup,
+    "group_members": s.GroupMembership,
+    "teaching_assignments": s.TeachingAssignment,
+    "lessons": Lesson,
+    "attendance": LessonAttendance,
+    "grades": Grade,
+    "grade_warnings": GradeWarning,
 }
 RENAMES = {
     "classes": {"class_id": "school_class_id"},
@@ -82,9 +96,7 @@ class Loader:
             organiser = dict(zip(first["pupil_id"], first["organiser_id"], strict=True))
             pupils = self.pending_pupils.with_columns(
                 pl.col("id").replace_strict(organiser, default=None).alias("organiser_id")
-            ).with_columns(
-                pl.col("organiser_id").fill_null(pl.col("municipality_of_residence_id"))
-            )
+            ).with_columns(pl.col("organiser_id").fill_null(pl.col("municipality_of_residence_id")))
             self.pupil_organiser = dict(zip(pupils["id"], pupils["organiser_id"], strict=True))
             self.pending_pupils = None
             self._insert("pupils", pupils)
@@ -122,10 +134,12 @@ class Loader:
 
     def _prepare_lessons(self, frame: pl.DataFrame) -> pl.DataFrame:
         frame = frame.filter(pl.col("date") <= self.until + TIMETABLE_AHEAD)
-        self.lesson_organiser.update({
-            lesson: self.group_organiser[group]
-            for lesson, group in zip(frame["id"], frame["group_id"], strict=True)
-        })
+        self.lesson_organiser.update(
+            {
+                lesson: self.group_organiser[group]
+                for lesson, group in zip(frame["id"], frame["group_id"], strict=True)
+            }
+        )
         return frame
 
     def _prepare_attendance(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -143,7 +157,8 @@ class Loader:
     def _prepare_grade_warnings(self, frame: pl.DataFrame) -> pl.DataFrame:
         frame = frame.filter(pl.col("date") <= self.until)
         return frame.with_columns(
-            pl.col("pupil_id").replace_strict(self.pupil_organiser, default=None)
+            pl.col("pupil_id")
+            .replace_strict(self.pupil_organiser, default=None)
             .alias("organiser_id")
         )
 
@@ -151,7 +166,9 @@ class Loader:
         # A crossing after "today" has not happened yet: the evaluation must not see it.
         return frame.with_columns(
             pl.when(pl.col("escalation_crossing") <= self.until)
-            .then(pl.col("escalation_crossing")).otherwise(None).alias("escalation_crossing")
+            .then(pl.col("escalation_crossing"))
+            .otherwise(None)
+            .alias("escalation_crossing")
         )
 
     def _cut_period(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -159,17 +176,23 @@ class Loader:
 
     def _insert(self, table: str, frame: pl.DataFrame) -> None:
         model = MODELS[table]
-        frame = frame.rename({k: v for k, v in RENAMES.get(table, {}).items() if k in frame.columns})
+        frame = frame.rename(
+            {k: v for k, v in RENAMES.get(table, {}).items() if k in frame.columns}
+        )
         db_columns = {f.column for f in model._meta.concrete_fields}
         # Columns the simulator does not know get the model's default, as the ORM would give.
         frame = frame.with_columns(
-            pl.lit(f.get_default()).alias(f.column) for f in model._meta.concrete_fields
-            if f.column not in frame.columns and f.has_default()
+            pl.lit(f.get_default()).alias(f.column)
+            for f in model._meta.concrete_fields
+            if f.column and f.column not in frame.columns and f.has_default()
         )
         frame = frame.select([c for c in frame.columns if c in db_columns])
         # Django stores "no value" in text columns as "", not NULL.
-        blank_text = [f.column for f in model._meta.concrete_fields
-                      if isinstance(f, models.CharField) and not f.null and f.column in frame.columns]
+        blank_text = [
+            f.column
+            for f in model._meta.concrete_fields
+            if isinstance(f, models.CharField) and not f.null and f.column in frame.columns
+        ]
         frame = frame.with_columns(pl.col(blank_text).fill_null(""))
         bulk_insert(model._meta.db_table, frame)
         self.counts[table] = self.counts.get(table, 0) + frame.height
@@ -214,13 +237,21 @@ def create_logins(password: str = DEMO_PASSWORD) -> int:
     hashed = make_password(password)
     staff = list(s.Staff.objects.filter(user__isnull=True))
     users = User.objects.bulk_create(
-        User(username=m.username, first_name=m.first_name, last_name=m.last_name,
-             email=m.email, password=hashed)
+        User(
+            username=m.username,
+            first_name=m.first_name,
+            last_name=m.last_name,
+            email=m.email,
+            password=hashed,
+        )
         for m in staff
     )
     if connection.vendor == "sqlite" or not all(u.pk for u in users):
-        by_name = dict(User.objects.filter(username__in=[m.username for m in staff])
-                       .values_list("username", "id"))
+        by_name = dict(
+            User.objects.filter(username__in=[m.username for m in staff]).values_list(
+                "username", "id"
+            )
+        )
     else:
         by_name = {u.username: u.pk for u in users}
     for member in staff:

@@ -33,7 +33,6 @@ class Organisation:
     sportlov_weeks: list[int]
 
 
-
 def build_organisation(params: Parameters, rng: np.random.Generator) -> Organisation:
     """Organisers and schools: one municipality and one friskola, or a region of 13."""
     independent_count = 4 if params.is_region else 1
@@ -114,4 +113,3 @@ def build_organisation(params: Parameters, rng: np.random.Generator) -> Organisa
         name = f"{stem} {town}" if params.is_region else stem
         org.friskolor.append(add_school(organiser, int(located[i]), name, (0, 9)))
     return org
-

@@ -7,12 +7,17 @@ same frames directly from `engine.simulate`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from .engine import simulate
 from .parameters import Parameters
 
+Compression = Literal["lz4", "uncompressed", "snappy", "gzip", "brotli", "zstd"]
 
-def write(params: Parameters, out_dir: str | Path, compression: str = "zstd") -> dict[str, int]:
+
+def write(
+    params: Parameters, out_dir: str | Path, compression: Compression = "zstd"
+) -> dict[str, int]:
     """Stream `simulate(params)` to Parquet files and return the row count per table.
 
     Earlier `part-*.parquet` files of a table are removed first, so a rerun never mixes runs.

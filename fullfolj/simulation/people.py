@@ -156,7 +156,6 @@ def simulate_enrolment(
     return families, np.array(pupil_family), np.array(pupil_cohort), enrolments
 
 
-
 # --- names and identities -----------------------------------------------------------------
 
 
@@ -181,7 +180,9 @@ def phone_number(rng: np.random.Generator) -> str:
     )
 
 
-def guardian_email(first: str, last: str, params: Parameters, rng: np.random.Generator) -> str | None:
+def guardian_email(
+    first: str, last: str, params: Parameters, rng: np.random.Generator
+) -> str | None:
     """A guardian's e-mail: some missing, a few malformed so bounce handling can be exercised."""
     draw = rng.random()
     if draw < params.email_missing_share:
@@ -210,4 +211,3 @@ def unique_personnummer(
                 result.append(value)
                 break
     return result
-

@@ -185,4 +185,3 @@ def build_world(params: Parameters) -> World:
     )
     build_classes_and_staff(world, enrolments, families, pupil_family, rng)
     return world
-

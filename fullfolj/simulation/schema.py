@@ -19,7 +19,10 @@ DATETIME = pl.Datetime("us")
 TEXT = pl.Utf8
 BOOL = pl.Boolean
 
-SCHEMA: dict[str, dict[str, pl.DataType]] = {
+# A column's dtype as polars takes it: a class (pl.Int64) or an instance (pl.Datetime("us")).
+Dtype = pl.DataType | type[pl.DataType]
+
+SCHEMA: dict[str, dict[str, Dtype]] = {
     "organisers": {"id": ID, "name": TEXT, "kind": TEXT, "municipality_code": TEXT},
     "schools": {
         "id": ID, "organiser_id": ID, "name": TEXT, "unit_code": TEXT,

@@ -162,7 +162,7 @@ class Calendar:
 
     @property
     def days(self) -> int:
-        return self.school_day.shape[1]
+        return int(self.school_day.shape[1])
 
     def first_school_day_from(self, organiser: int, day: int) -> int:
         """The organiser's first school day on or after epoch day `day` (or -1)."""

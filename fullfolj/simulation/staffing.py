@@ -29,7 +29,6 @@ def _open_ended(days: np.ndarray) -> pl.Series:
     return pl.select(pl.when(series != OPEN_END).then(series)).to_series()
 
 
-
 class _StaffRegister:
     """Staff members with unique usernames and their roles."""
 
@@ -79,15 +78,15 @@ def build_classes_and_staff(
     for organiser, kind in enumerate(org.organiser_kind):
         staff.role(staff.hire(organiser), None, organiser, "administration")
         doctor = staff.hire(organiser)  # one doctor serves every school of the organiser
-        for school in (s for s, o in enumerate(org.school_organiser) if o == organiser):
-            staff.role(doctor, school, organiser, "school_doctor")
+        for s in (i for i, o in enumerate(org.school_organiser) if o == organiser):
+            staff.role(doctor, s, organiser, "school_doctor")
         if kind == "municipality":
             staff.role(staff.hire(organiser), None, organiser, "attendance_officer")
-    for school, organiser in enumerate(org.school_organiser):
+    for s, organiser in enumerate(org.school_organiser):
         for role in SCHOOL_ROLES:
-            staff.role(staff.hire(organiser), school, organiser, role)
-        if org.school_grades[school][1] >= 7:
-            staff.role(staff.hire(organiser), school, organiser, "study_counsellor")
+            staff.role(staff.hire(organiser), s, organiser, role)
+        if org.school_grades[s][1] >= 7:
+            staff.role(staff.hire(organiser), s, organiser, "study_counsellor")
 
     friskola = np.array(families.friskola)[pupil_family]
     catchment = np.array(families.catchment)[pupil_family]
@@ -148,10 +147,10 @@ def build_classes_and_staff(
                 class_name.append(f"F{letter}" if g == 0 else f"{g}{letter}")
                 teachers = np.zeros(len(SUBJECTS), dtype=np.int64)
                 for profile, codes in profiles_for(g).items():
-                    taught = [c for c in codes if c in PLAN[g][1]]
-                    if not taught:
+                    subjects_taught = [c for c in codes if c in PLAN[g][1]]
+                    if not subjects_taught:
                         continue
-                    load = sum(PLAN[g][1][c] for c in taught)
+                    load = sum(PLAN[g][1][c] for c in subjects_taught)
                     pool = teacher_pool.setdefault((s, profile), [])
                     capacity = (
                         load if profile in PER_CLASS_PROFILES else (params.teacher_weekly_lessons)
@@ -165,7 +164,7 @@ def build_classes_and_staff(
                         teacher_school[teacher] = s
                     loads[teacher] = loads.get(teacher, 0) + load
                     is_teacher.add(teacher)
-                    for c in taught:
+                    for c in subjects_taught:
                         teachers[SUBJECT_INDEX[c]] = teacher
                 subject_teacher_rows.append(teachers)
                 candidates = sorted(
@@ -186,10 +185,10 @@ def build_classes_and_staff(
         )
 
     for teacher in sorted(is_teacher):
-        school = teacher_school[teacher]
-        staff.role(teacher, school, org.school_organiser[school], "teacher")
+        home_school = teacher_school[teacher]
+        staff.role(teacher, home_school, org.school_organiser[home_school], "teacher")
         if teacher in is_mentor:
-            staff.role(teacher, school, org.school_organiser[school], "mentor")
+            staff.role(teacher, home_school, org.school_organiser[home_school], "mentor")
 
     world.class_school = np.array(class_school, dtype=np.int64)
     world.class_grade = np.array(class_grade, dtype=np.int8)

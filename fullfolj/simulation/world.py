@@ -53,4 +53,3 @@ class World:
     subject_group: np.ndarray  # int64 (classes, subjects): group id, 0 when not taught
     subject_teacher: np.ndarray  # int64 (classes, subjects): staff id, 0 when not taught
     years: list[YearLayout] = field(default_factory=list)
-

@@ -28,8 +28,9 @@ def _attending(pupil: Any, days: int) -> None:
     while made < days:
         day -= dt.timedelta(days=1)
         if day.weekday() < 5 and day != dt.date(2026, 3, 16):
-            PupilDay.objects.create(pupil=pupil, organiser=pupil.organiser, date=day, lessons=5,
-                                    scheduled_minutes=300)
+            PupilDay.objects.create(
+                pupil=pupil, organiser=pupil.organiser, date=day, lessons=5, scheduled_minutes=300
+            )
             made += 1
 
 
@@ -43,7 +44,8 @@ def test_the_mentor_sees_the_new_step_documents_and_closes_it(
     # guardians) and below step 2's 15 %.
     _attending(cast.pupil, 3)
     PupilDay.objects.filter(pupil=cast.pupil, date=dt.date(2026, 3, 13)).update(
-        absent_minutes=60, invalid_minutes=60)
+        absent_minutes=60, invalid_minutes=60
+    )
     call_command("ladder", "--date", TODAY.isoformat())
     first = LadderStep.objects.get(organiser=None, order=1)
     task = LadderTask.objects.get(pupil=cast.pupil)
@@ -62,8 +64,9 @@ def test_the_mentor_sees_the_new_step_documents_and_closes_it(
     assert page.locator("#tasks tbody tr").count() == 1
     assert_accessible(page)
 
-    page.locator("#tasks").get_by_role("link",
-                                       name=f"{cast.pupil.last_name}, {cast.pupil.first_name}").click()
+    page.locator("#tasks").get_by_role(
+        "link", name=f"{cast.pupil.last_name}, {cast.pupil.first_name}"
+    ).click()
     page.wait_for_url(live_server.url + reverse("ladder:task", args=[task.pk]))
     assert page.locator("h1").inner_text() == first.label
     assert "12,5 %" in page.locator("dl").inner_text()

@@ -23,8 +23,12 @@ def test_mentor_sees_a_guardian_not_reached_on_the_list_and_the_pupil_page(
 ) -> None:
     cast = live_cast
     GuardianNotice.objects.create(
-        pupil=cast.pupil, guardian=cast.parent, date=dt.date(2026, 3, 17), channel=Channel.EMAIL,
-        status=Status.FAILED, error=MALFORMED_EMAIL,
+        pupil=cast.pupil,
+        guardian=cast.parent,
+        date=dt.date(2026, 3, 17),
+        channel=Channel.EMAIL,
+        status=Status.FAILED,
+        error=MALFORMED_EMAIL,
         send_after=timezone.make_aware(dt.datetime(2026, 3, 17, 10, 0)),
     )
     login(page, live_server, "mentor", "pw-mentor")

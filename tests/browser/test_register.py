@@ -41,8 +41,13 @@ def lesson(live_cast: SimpleNamespace) -> Lesson:
     s.GroupMembership.objects.create(
         group=live_cast.group, pupil=live_cast.other_pupil, start=live_cast.year.start
     )
-    return f.lesson(live_cast.group, live_cast.maths, live_cast.teacher, live_cast.spring,
-                    timezone.make_aware(dt.datetime(2026, 3, 18, 10, 0)))
+    return f.lesson(
+        live_cast.group,
+        live_cast.maths,
+        live_cast.teacher,
+        live_cast.spring,
+        timezone.make_aware(dt.datetime(2026, 3, 18, 10, 0)),
+    )
 
 
 def focused(page: Page) -> str:
@@ -107,8 +112,11 @@ def test_a_teacher_registers_a_lesson_by_keyboard_alone(
 
     assert page.url == register_url
     marks = {row.pupil_id: row for row in LessonAttendance.objects.filter(lesson=lesson)}
-    assert (marks[alva.pk].absent_minutes, marks[alva.pk].is_valid,
-            marks[alva.pk].reason.code) == (lesson.minutes, False, "OGIL")
+    assert (marks[alva.pk].absent_minutes, marks[alva.pk].is_valid, marks[alva.pk].reason.code) == (
+        lesson.minutes,
+        False,
+        "OGIL",
+    )
     assert (marks[bilal.pk].absent_minutes, marks[bilal.pk].late_minutes) == (0, 7)
     # The history table shows both changes, and the saved marks come back in the form.
     assert page.locator("#history + .table-wrap tbody tr").count() == 2
@@ -142,8 +150,13 @@ def test_bad_input_is_summarised_with_links_and_the_entries_are_kept(
 def test_the_register_fits_a_phone_and_saves_there(
     browser: Browser, live_server: Any, live_cast: SimpleNamespace, lesson: Lesson
 ) -> None:
-    context = browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm",
-                                  viewport=PHONE, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        locale="sv-SE",
+        timezone_id="Europe/Stockholm",
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+    )
     context.set_default_timeout(5_000)
     page = context.new_page()
     try:
@@ -228,8 +241,9 @@ def test_the_absence_views_are_accessible_and_sort_by_keyboard(
 ) -> None:
     login(page, live_server, "teacher", "pw-teacher")
     page.goto(live_server.url + reverse("elevakt:my-groups"))
-    page.locator(f'a[href="{reverse("attendance:group-absence", args=[live_cast.group.pk])}"]'
-                 ).click()
+    page.locator(
+        f'a[href="{reverse("attendance:group-absence", args=[live_cast.group.pk])}"]'
+    ).click()
     page.wait_for_url("**" + reverse("attendance:group-absence", args=[live_cast.group.pk]))
     table = page.locator("#group-absence")
     assert table.locator("tbody th[scope=row]").count() == 2  # Alva and Bilal

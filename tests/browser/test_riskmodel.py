@@ -31,9 +31,17 @@ def test_mentor_sees_the_estimate_marked_as_an_estimate(
     actions.show_evaluation(model, by=cast.admin.user)
     actions.switch_on(model, by=cast.admin.user)
     RiskEstimate.objects.create(
-        model=model, pupil=cast.pupil, as_of=clock.today(), probability=0.37,
-        reasons=[{"feature": "invalid_4w", "rise": 0.2,
-                  "text": "Ogiltig frånvaro 100 % de senaste fyra veckorna (vanligt: 0 %)"}],
+        model=model,
+        pupil=cast.pupil,
+        as_of=clock.today(),
+        probability=0.37,
+        reasons=[
+            {
+                "feature": "invalid_4w",
+                "rise": 0.2,
+                "text": "Ogiltig frånvaro 100 % de senaste fyra veckorna (vanligt: 0 %)",
+            }
+        ],
     )
     login(page, live_server, "mentor", "pw-mentor")
     page.goto(live_server.url + reverse("elevakt:pupil", args=[cast.pupil.pk]))

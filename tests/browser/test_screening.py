@@ -20,8 +20,12 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def level_rule(live_cast: SimpleNamespace) -> SimpleNamespace:
     ScreeningRule.objects.create(
-        organiser=live_cast.org, code="invalid_4w", indicator="absence_invalid",
-        comparison=">=", threshold=Decimal(15), window="28d",
+        organiser=live_cast.org,
+        code="invalid_4w",
+        indicator="absence_invalid",
+        comparison=">=",
+        threshold=Decimal(15),
+        window="28d",
     )
     return live_cast
 
@@ -31,17 +35,15 @@ def test_principal_screens_with_the_button_and_reads_the_list(
 ) -> None:
     login(page, live_server, "principal", "pw-principal")
     page.get_by_role("link", name="Riskzon").click()
-    page.wait_for_url(live_server.url + reverse("elevakt:school-riskzon", args=[level_rule.north.pk]))
+    page.wait_for_url(
+        live_server.url + reverse("elevakt:school-riskzon", args=[level_rule.north.pk])
+    )
     assert_accessible(page)
     page.get_by_role("button", name="Screena nu").click()
     page.wait_for_load_state()
     section = page.locator("section[aria-labelledby=no-action-heading]")
-    assert section.locator("tbody th[scope=row]").all_inner_texts() == [
-        level_rule.pupil.full_name
-    ]
-    assert "Ogiltig frånvaro 100 % de senaste fyra veckorna (gräns 15 %)" in (
-        section.inner_text()
-    )
+    assert section.locator("tbody th[scope=row]").all_inner_texts() == [level_rule.pupil.full_name]
+    assert "Ogiltig frånvaro 100 % de senaste fyra veckorna (gräns 15 %)" in (section.inner_text())
     assert_accessible(page)
     page.get_by_role("link", name="Hur bra är varje screeningregel").click()
     assert page.locator("h1").inner_text() == "Hur bra är varje screeningregel"

@@ -24,8 +24,13 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def open_absence(live_cast: SimpleNamespace) -> LessonAttendance:
-    lesson = f.lesson(live_cast.group, live_cast.maths, live_cast.teacher, live_cast.spring,
-                      timezone.make_aware(dt.datetime(2026, 3, 17, 10, 0)))
+    lesson = f.lesson(
+        live_cast.group,
+        live_cast.maths,
+        live_cast.teacher,
+        live_cast.spring,
+        timezone.make_aware(dt.datetime(2026, 3, 17, 10, 0)),
+    )
     row = f.mark(lesson, live_cast.pupil, absent=40)
     actions.refresh_pupil_days({(row.pupil_id, row.date)})
     return row
@@ -33,7 +38,10 @@ def open_absence(live_cast: SimpleNamespace) -> LessonAttendance:
 
 @pytest.mark.parametrize("viewport", [None, {"width": 390, "height": 844}])
 def test_mentor_settles_an_absence_and_saves_with_the_keyboard(
-    page: Page, live_server: Any, live_cast: SimpleNamespace, open_absence: LessonAttendance,
+    page: Page,
+    live_server: Any,
+    live_cast: SimpleNamespace,
+    open_absence: LessonAttendance,
     viewport: dict[str, int] | None,
 ) -> None:
     if viewport:

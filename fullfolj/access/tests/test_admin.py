@@ -34,63 +34,121 @@ from tests import factories as f
 REGISTERED = sorted(model._meta.label for model in admin.site._registry)
 # Tables no organiser owns: every organiser sees them, only a superuser changes them.
 SHARED = {"schools.Term", "schools.Subject", "attendance.AbsenceReason"}
-SUPERUSER_ONLY = {"auth.User", "auth.Group", "django_tasks_database.DBTaskResult",
-                  "axes.AccessAttempt", "axes.AccessLog", "axes.AccessFailureLog"}
+SUPERUSER_ONLY = {
+    "auth.User",
+    "auth.Group",
+    "django_tasks_database.DBTaskResult",
+    "axes.AccessAttempt",
+    "axes.AccessLog",
+    "axes.AccessFailureLog",
+}
 # Tables whose rows belong to an organiser: `rows_of` builds one of each.
-EXPECTED_OWNED = {"schools.Organiser", "schools.School", "schools.DayOff", "schools.Staff",
-                  "ladder.LadderStep", "ladder.LadderTask", "notices.GuardianNotice",
-                  "screening.ScreeningRule", "screening.ScreeningRun", "riskmodel.RiskModel",
-                  "access.AccessLog", "attendance.AttendanceChange"}
+EXPECTED_OWNED = {
+    "schools.Organiser",
+    "schools.School",
+    "schools.DayOff",
+    "schools.Staff",
+    "ladder.LadderStep",
+    "ladder.LadderTask",
+    "notices.GuardianNotice",
+    "screening.ScreeningRule",
+    "screening.ScreeningRun",
+    "riskmodel.RiskModel",
+    "access.AccessLog",
+    "attendance.AttendanceChange",
+}
 # Admins whose change form a superuser may save: a forged form must be a real one.
-EDITABLE = {"schools.Organiser", "schools.School", "schools.DayOff", "schools.Staff",
-            "ladder.LadderStep", "screening.ScreeningRule"}
+EDITABLE = {
+    "schools.Organiser",
+    "schools.School",
+    "schools.DayOff",
+    "schools.Staff",
+    "ladder.LadderStep",
+    "screening.ScreeningRule",
+}
 # Admins with an organiser field in the form.
-POINTS_AT_ORGANISER = ["schools.School", "schools.DayOff", "ladder.LadderStep",
-                       "screening.ScreeningRule"]
+POINTS_AT_ORGANISER = [
+    "schools.School",
+    "schools.DayOff",
+    "ladder.LadderStep",
+    "screening.ScreeningRule",
+]
 DOCUMENTATION = "Samtal med familjen om skyddad adress"
 
 
 def risk_model(org: s.Organiser) -> RiskModel:
     return RiskModel.objects.create(
-        organiser=org, trained_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
-        data_start=dt.date(2025, 9, 15), data_end=dt.date(2026, 1, 12), outcome="frånvaro",
-        horizon_weeks=8, learner="logistic_regression", rows=100, pupils=60, positives=20,
+        organiser=org,
+        trained_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        data_start=dt.date(2025, 9, 15),
+        data_end=dt.date(2026, 1, 12),
+        outcome="frånvaro",
+        horizon_weeks=8,
+        learner="logistic_regression",
+        rows=100,
+        pupils=60,
+        positives=20,
         fitted=b"",
     )
 
 
-def rows_of(org: s.Organiser, school: s.School, pupil: s.Pupil, staff: s.Staff,
-            guardian: s.Guardian) -> dict[str, Any]:
+def rows_of(
+    org: s.Organiser, school: s.School, pupil: s.Pupil, staff: s.Staff, guardian: s.Guardian
+) -> dict[str, Any]:
     """One row of every organiser-owned table the admin shows, for `org`."""
     now = timezone.now()
-    step = LadderStep.objects.create(organiser=org, order=1, name=f"Ring hem {org.name}",
-                                     actor="mentor")
+    step = LadderStep.objects.create(
+        organiser=org, order=1, name=f"Ring hem {org.name}", actor="mentor"
+    )
     LadderTrigger.objects.create(step=step, kind="rate", threshold=Decimal(10))
-    task = LadderTask.objects.create(pupil=pupil, step=step, school=school, actor="mentor",
-                                     opened_on=dt.date(2026, 3, 10), due=dt.date(2026, 3, 13),
-                                     reason="frånvaro 12 %")
-    LadderRecord.objects.create(task=task, kind="contact", date=dt.date(2026, 3, 11),
-                                text=f"{DOCUMENTATION} ({org.name})", by=staff)
+    task = LadderTask.objects.create(
+        pupil=pupil,
+        step=step,
+        school=school,
+        actor="mentor",
+        opened_on=dt.date(2026, 3, 10),
+        due=dt.date(2026, 3, 13),
+        reason="frånvaro 12 %",
+    )
+    LadderRecord.objects.create(
+        task=task,
+        kind="contact",
+        date=dt.date(2026, 3, 11),
+        text=f"{DOCUMENTATION} ({org.name})",
+        by=staff,
+    )
     return {
         "schools.Organiser": org,
         "schools.School": school,
-        "schools.DayOff": s.DayOff.objects.create(organiser=org, date=dt.date(2026, 4, 10),
-                                                  kind="study_day", name="Studiedag"),
+        "schools.DayOff": s.DayOff.objects.create(
+            organiser=org, date=dt.date(2026, 4, 10), kind="study_day", name="Studiedag"
+        ),
         "schools.Staff": staff,
         "ladder.LadderStep": step,
         "ladder.LadderTask": task,
         "notices.GuardianNotice": GuardianNotice.objects.create(
-            pupil=pupil, guardian=guardian, date=dt.date(2026, 3, 16), channel="email",
-            status="sent", send_after=now, body=f"Hej {guardian.first_name}"),
+            pupil=pupil,
+            guardian=guardian,
+            date=dt.date(2026, 3, 16),
+            channel="email",
+            status="sent",
+            send_after=now,
+            body=f"Hej {guardian.first_name}",
+        ),
         "screening.ScreeningRule": ScreeningRule.objects.create(
-            organiser=org, code="own_rule", indicator="absence_invalid", threshold=Decimal(10),
-            window="28d"),
-        "screening.ScreeningRun": ScreeningRun.objects.create(organiser=org,
-                                                              as_of=dt.date(2026, 3, 16),
-                                                              started_at=now),
+            organiser=org,
+            code="own_rule",
+            indicator="absence_invalid",
+            threshold=Decimal(10),
+            window="28d",
+        ),
+        "screening.ScreeningRun": ScreeningRun.objects.create(
+            organiser=org, as_of=dt.date(2026, 3, 16), started_at=now
+        ),
         "riskmodel.RiskModel": risk_model(org),
-        "access.AccessLog": AccessLog.objects.create(staff=staff, pupil=pupil, role="mentor",
-                                                     path="/elever/"),
+        "access.AccessLog": AccessLog.objects.create(
+            staff=staff, pupil=pupil, role="mentor", path="/elever/"
+        ),
     }
 
 
@@ -103,8 +161,12 @@ def world(cast) -> SimpleNamespace:
     school = f.school(friskola, "Friskolan", (6, 9))
     pupil = f.pupil(friskola, "Frida", "Friskolesson", protected=True)
     f.place(pupil, school, None, cast.year.start)
-    guardian = s.Guardian.objects.create(first_name="Hemlig", last_name="Vårdnadshavare",
-                                         email="hemlig@example.se", address="Gömda vägen 9")
+    guardian = s.Guardian.objects.create(
+        first_name="Hemlig",
+        last_name="Vårdnadshavare",
+        email="hemlig@example.se",
+        address="Gömda vägen 9",
+    )
     s.Guardianship.objects.create(pupil=pupil, guardian=guardian)
     boss = f.staff("friskola_admin", (s.Role.ADMINISTRATION, None), org=friskola)
     boss.user.is_staff = True
@@ -113,13 +175,29 @@ def world(cast) -> SimpleNamespace:
     attendance = LessonAttendance.objects.get(lesson=cast.lesson, pupil=cast.pupil)
     other = rows_of(cast.org, cast.north, cast.pupil, cast.mentor, cast.parent)
     other["attendance.AttendanceChange"] = AttendanceChange.objects.create(
-        attendance=attendance, lesson=cast.lesson, version=1, changed_at=timezone.now(),
-        new=attendance.snapshot())
+        attendance=attendance,
+        lesson=cast.lesson,
+        version=1,
+        changed_at=timezone.now(),
+        new=attendance.snapshot(),
+    )
     own = rows_of(friskola, school, pupil, boss, guardian)
-    shared = {"schools.Term": cast.spring, "schools.Subject": cast.maths,
-              "attendance.AbsenceReason": cast.reasons["OGIL"]}
-    return SimpleNamespace(cast=cast, friskola=friskola, school=school, pupil=pupil,
-                           guardian=guardian, boss=boss, other=other, own=own, shared=shared)
+    shared = {
+        "schools.Term": cast.spring,
+        "schools.Subject": cast.maths,
+        "attendance.AbsenceReason": cast.reasons["OGIL"],
+    }
+    return SimpleNamespace(
+        cast=cast,
+        friskola=friskola,
+        school=school,
+        pupil=pupil,
+        guardian=guardian,
+        boss=boss,
+        other=other,
+        own=own,
+        shared=shared,
+    )
 
 
 @pytest.fixture
@@ -196,7 +274,6 @@ def test_every_registered_admin_is_scoped_or_superuser_only():
         assert covered.count(True) == 1, f"{label}: add it to the rows these tests build"
 
 
-
 def test_an_admin_without_its_path_to_the_organiser_fails_the_checks():
     class Forgetful(OrganiserScopedAdmin):
         pass
@@ -241,16 +318,17 @@ def test_the_change_page_of_another_organisers_row_is_not_shown(boss, world, lab
 
 
 @pytest.mark.parametrize("label", sorted(EXPECTED_OWNED))
-def test_a_forged_post_does_not_change_or_delete_another_organisers_row(boss, root, world,
-                                                                        label):
+def test_a_forged_post_does_not_change_or_delete_another_organisers_row(boss, root, world, label):
     row = world.other[label]
     before = snapshot(row)
     page = root.get(url(label, "change", row.pk))
     data = forged(page) if "adminform" in page.context else {"x": "1"}
     boss.post(url(label, "change", row.pk), data)
     boss.post(url(label, "delete", row.pk), {"post": "yes"})
-    boss.post(url(label, "changelist"), {"action": "delete_selected", "post": "yes",
-                                         "_selected_action": [row.pk]})
+    boss.post(
+        url(label, "changelist"),
+        {"action": "delete_selected", "post": "yes", "_selected_action": [row.pk]},
+    )
     assert snapshot(row) == before
 
 
@@ -259,8 +337,9 @@ def test_the_forged_post_is_one_a_superuser_could_save(root, world, label):
     """The check on the test above: its forged form changes the row when a superuser sends it."""
     row = world.other[label]
     before = snapshot(row)
-    response = root.post(url(label, "change", row.pk),
-                         forged(root.get(url(label, "change", row.pk))))
+    response = root.post(
+        url(label, "change", row.pk), forged(root.get(url(label, "change", row.pk)))
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert snapshot(row) != before
 
@@ -313,10 +392,10 @@ def test_shared_tables_are_read_by_all_and_changed_by_a_superuser(boss, root, wo
 # --- shared defaults ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("model", "switch"), [(ScreeningRule, "active"),
-                                                (LadderStep, "is_active")])
-def test_a_shared_default_is_seen_but_not_changed_or_switched_off(boss, root, world, model,
-                                                                  switch):
+@pytest.mark.parametrize(
+    ("model", "switch"), [(ScreeningRule, "active"), (LadderStep, "is_active")]
+)
+def test_a_shared_default_is_seen_but_not_changed_or_switched_off(boss, root, world, model, switch):
     default = model.objects.filter(organiser=None).first()
     label = model._meta.label
     assert getattr(default, switch)
@@ -324,15 +403,16 @@ def test_a_shared_default_is_seen_but_not_changed_or_switched_off(boss, root, wo
     page = boss.get(url(label, "change", default.pk))
     assert page.status_code == 200  # read-only
     assert not page.context["has_change_permission"]
-    assert boss.get(url(label, "changelist")).context["cl"].queryset.filter(
-        pk=default.pk).exists()
+    assert boss.get(url(label, "changelist")).context["cl"].queryset.filter(pk=default.pk).exists()
     data = form_data(root.get(url(label, "change", default.pk)))
     data.pop(switch)
     assert boss.post(url(label, "change", default.pk), data).status_code == 403
     assert boss.post(url(label, "delete", default.pk), {"post": "yes"}).status_code == 403
-    response = boss.post(url(label, "changelist"), {
-        "action": "delete_selected", "post": "yes", "_selected_action": [default.pk]},
-        follow=True)
+    response = boss.post(
+        url(label, "changelist"),
+        {"action": "delete_selected", "post": "yes", "_selected_action": [default.pk]},
+        follow=True,
+    )
     assert "Only rows of your own organiser can be changed." in response.content.decode()
     assert snapshot(default) == before
 
@@ -344,8 +424,9 @@ def test_a_shared_default_is_seen_but_not_changed_or_switched_off(boss, root, wo
 
 def test_the_organiser_filter_lists_only_own_organisers(boss, world):
     response = boss.get(url("screening.ScreeningRule", "changelist"))
-    choices = next(spec for spec in response.context["cl"].filter_specs
-                   if spec.field_path == "organiser").lookup_choices
+    choices = next(
+        spec for spec in response.context["cl"].filter_specs if spec.field_path == "organiser"
+    ).lookup_choices
     assert [name for _pk, name in choices] == ["Friskola AB"]
 
 
@@ -356,9 +437,17 @@ def test_an_organisers_administrator_cannot_make_themselves_superuser(boss, worl
     user = world.boss.user
     change = url("auth.User", "change", user.pk)
     assert boss.get(change).status_code == 403
-    response = boss.post(change, {"username": user.username, "is_active": "on",
-                                  "is_staff": "on", "is_superuser": "on",
-                                  "date_joined_0": "2026-03-18", "date_joined_1": "08:00:00"})
+    response = boss.post(
+        change,
+        {
+            "username": user.username,
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "date_joined_0": "2026-03-18",
+            "date_joined_1": "08:00:00",
+        },
+    )
     assert response.status_code == 403
     user.refresh_from_db()
     assert not user.is_superuser
@@ -375,8 +464,9 @@ def test_a_staff_record_is_not_linked_to_a_login_by_an_organisers_administrator(
 # --- reads of pupils ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("label", ["ladder.LadderTask", "notices.GuardianNotice",
-                                   "access.AccessLog"])
+@pytest.mark.parametrize(
+    "label", ["ladder.LadderTask", "notices.GuardianNotice", "access.AccessLog"]
+)
 def test_reading_pupils_in_the_admin_is_logged(boss, world, label):
     logged = AccessLog.objects.filter(staff=world.boss, role="admin", pupil=world.pupil)
     response = boss.get(url(label, "changelist"))
@@ -399,10 +489,13 @@ def test_the_task_page_shows_its_documentation_only_to_its_organiser(boss, world
 
 def test_protected_identity_hides_the_guardian_without_the_permission(boss, world):
     world.boss.user.user_permissions.remove(
-        Permission.objects.get(codename="view_protected_identity"))
+        Permission.objects.get(codename="view_protected_identity")
+    )
     notice = world.own["notices.GuardianNotice"]
-    for page in (url("notices.GuardianNotice", "changelist"),
-                 url("notices.GuardianNotice", "change", notice.pk)):
+    for page in (
+        url("notices.GuardianNotice", "changelist"),
+        url("notices.GuardianNotice", "change", notice.pk),
+    ):
         body = boss.get(page).content.decode()
         assert "Friskolesson" in body  # the pupil, by name
         assert "Hemlig" not in body and "Vårdnadshavare" not in body
@@ -410,8 +503,10 @@ def test_protected_identity_hides_the_guardian_without_the_permission(boss, worl
 
 def test_protected_identity_shows_the_guardian_with_the_permission(boss, world):
     notice = world.own["notices.GuardianNotice"]
-    for page in (url("notices.GuardianNotice", "changelist"),
-                 url("notices.GuardianNotice", "change", notice.pk)):
+    for page in (
+        url("notices.GuardianNotice", "changelist"),
+        url("notices.GuardianNotice", "change", notice.pk),
+    ):
         assert "Vårdnadshavare" in boss.get(page).content.decode()
 
 
@@ -423,13 +518,14 @@ def test_the_access_log_is_read_only_and_erased_only_by_a_superuser(boss, root, 
     assert boss.get(url("access.AccessLog", "add")).status_code == 403
     page = boss.get(url("access.AccessLog", "change", entry.pk))
     assert page.status_code == 200 and not page.context["has_change_permission"]
-    assert boss.post(url("access.AccessLog", "change", entry.pk),
-                     {"role": "x"}).status_code == 403
-    assert boss.post(url("access.AccessLog", "delete", entry.pk),
-                     {"post": "yes"}).status_code == 403
+    assert boss.post(url("access.AccessLog", "change", entry.pk), {"role": "x"}).status_code == 403
+    assert (
+        boss.post(url("access.AccessLog", "delete", entry.pk), {"post": "yes"}).status_code == 403
+    )
     assert AccessLog.objects.filter(pk=entry.pk, role="mentor").exists()
-    assert root.post(url("access.AccessLog", "delete", entry.pk),
-                     {"post": "yes"}).status_code == 302
+    assert (
+        root.post(url("access.AccessLog", "delete", entry.pk), {"post": "yes"}).status_code == 302
+    )
     assert not AccessLog.objects.filter(pk=entry.pk).exists()
 
 

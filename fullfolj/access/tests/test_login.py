@@ -30,7 +30,9 @@ def _throttled(settings):
 def attempt(client, username, password, address=HOME, **headers):
     """One login through the login form, from `address`."""
     return client.post(
-        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address,
+        reverse("login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=address,
         **headers,
     )
 
@@ -160,8 +162,11 @@ def test_pages_read_soon_after_each_other_do_not_rewrite_the_session(cast, clien
     attempt(client, "teacher", "pw-teacher")
     with CaptureQueriesContext(connection) as queries:
         assert client.get(reverse("elevakt:my-groups")).status_code == 200
-    writes = [q["sql"] for q in queries if "django_session" in q["sql"]
-              and not q["sql"].lstrip().upper().startswith("SELECT")]
+    writes = [
+        q["sql"]
+        for q in queries
+        if "django_session" in q["sql"] and not q["sql"].lstrip().upper().startswith("SELECT")
+    ]
     assert writes == []
 
 

@@ -16,8 +16,9 @@ def test_a_list_page_logs_every_pupil_it_names_in_one_insert(client, cast):
     client.force_login(cast.principal.user)
     with CaptureQueriesContext(connection) as queries:
         client.get(reverse("elevakt:school-pupils", args=[cast.north.pk]))
-    inserts = [q for q in queries
-               if q["sql"].startswith("INSERT") and "access_accesslog" in q["sql"]]
+    inserts = [
+        q for q in queries if q["sql"].startswith("INSERT") and "access_accesslog" in q["sql"]
+    ]
     assert len(inserts) == 1
     logged = AccessLog.objects.filter(staff=cast.principal)
     assert {e.pupil for e in logged} == {cast.pupil, cast.other_pupil, cast.protected}

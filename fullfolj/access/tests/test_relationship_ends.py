@@ -21,14 +21,19 @@ def left_in_january(cast):
     """Elis was in 7A-MA and left Norrskolan on 31 January; nobody ended the membership.
 
     Ebba moved from 7A-MA to another group at Norrskolan: she is still at the school."""
-    s.GroupMembership.objects.create(group=cast.group, pupil=cast.moved_away,
-                                     start=cast.year.start)
+    s.GroupMembership.objects.create(group=cast.group, pupil=cast.moved_away, start=cast.year.start)
     moved_group = f.pupil(cast.org, "Ebba", "Eriksdotter")
     f.place(moved_group, cast.north, cast.c7a, cast.year.start)
-    s.GroupMembership.objects.create(group=cast.group, pupil=moved_group,
-                                     start=cast.year.start, end=dt.date(2026, 1, 31))
-    january = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
-                       timezone.make_aware(dt.datetime(2026, 1, 20, 10, 0)))
+    s.GroupMembership.objects.create(
+        group=cast.group, pupil=moved_group, start=cast.year.start, end=dt.date(2026, 1, 31)
+    )
+    january = f.lesson(
+        cast.group,
+        cast.maths,
+        cast.teacher,
+        cast.spring,
+        timezone.make_aware(dt.datetime(2026, 1, 20, 10, 0)),
+    )
     for who in (cast.pupil, cast.moved_away, moved_group):
         f.mark(january, who, absent=60, valid=True)
     cast.moved_group, cast.january = moved_group, january
@@ -39,8 +44,10 @@ def test_teacher_no_longer_sees_a_pupil_who_left_the_school(client, left_in_janu
     cast = left_in_january
     client.force_login(cast.teacher.user)
     assert client.get(reverse("elevakt:pupil", args=[cast.moved_away.pk])).status_code == 404
-    assert client.get(
-        reverse("attendance:pupil-calendar", args=[cast.moved_away.pk])).status_code == 404
+    assert (
+        client.get(reverse("attendance:pupil-calendar", args=[cast.moved_away.pk])).status_code
+        == 404
+    )
     body = client.get(reverse("elevakt:group", args=[cast.group.pk])).content.decode()
     assert cast.moved_away.last_name not in body
     assert not AccessLog.objects.filter(pupil=cast.moved_away).exists()
@@ -56,7 +63,8 @@ def test_the_old_register_hides_pupils_who_left_the_group(client, left_in_januar
     assert cast.moved_away.last_name not in body
     assert cast.moved_group.last_name not in body
     assert set(AccessLog.objects.filter(staff=cast.teacher).values_list("pupil", flat=True)) == {
-        cast.pupil.pk}
+        cast.pupil.pk
+    }
 
 
 def test_a_teacher_cannot_edit_the_marks_of_a_pupil_who_left(client, left_in_january):
@@ -66,8 +74,9 @@ def test_a_teacher_cannot_edit_the_marks_of_a_pupil_who_left(client, left_in_jan
     client.force_login(cast.teacher.user)
     january = cast.january
     gone = cast.moved_away.pk
-    data = register_data(january, {gone: {"status": "OGIL", "absent_whole": "on"}},
-                         pupils=[cast.pupil.pk, gone])
+    data = register_data(
+        january, {gone: {"status": "OGIL", "absent_whole": "on"}}, pupils=[cast.pupil.pk, gone]
+    )
     response = client.post(reverse("attendance:lesson-register", args=[january.pk]), data)
     assert response.status_code == 400
     assert cast.moved_away.last_name not in response.content.decode()
@@ -85,7 +94,8 @@ def test_the_principal_still_reads_the_history_of_a_pupil_still_at_the_school(
     cast = left_in_january
     client.force_login(cast.principal.user)
     body = client.get(
-        reverse("attendance:lesson-register", args=[cast.january.pk])).content.decode()
+        reverse("attendance:lesson-register", args=[cast.january.pk])
+    ).content.decode()
     assert cast.moved_group.last_name in body  # still at Norrskolan, in another group
     assert cast.moved_away.last_name not in body  # left the school: the principal's role ended
 
@@ -99,11 +109,13 @@ def test_the_school_doctor_sees_the_pupils_of_the_schools_served(cast):
 def test_a_school_role_without_a_school_is_refused(cast):
     from django.core.exceptions import ValidationError
 
-    role = s.StaffRole(staff=cast.outsider, organiser=cast.org, school=None,
-                       role=s.Role.SCHOOL_DOCTOR)
+    role = s.StaffRole(
+        staff=cast.outsider, organiser=cast.org, school=None, role=s.Role.SCHOOL_DOCTOR
+    )
     with pytest.raises(ValidationError, match="Välj skolan"):
         role.full_clean()
-    admin = s.StaffRole(staff=cast.outsider, organiser=cast.org, school=cast.north,
-                        role=s.Role.ADMINISTRATION)
+    admin = s.StaffRole(
+        staff=cast.outsider, organiser=cast.org, school=cast.north, role=s.Role.ADMINISTRATION
+    )
     with pytest.raises(ValidationError, match="hela huvudmannen"):
         admin.full_clean()

@@ -8,8 +8,18 @@ from django.urls import reverse
 
 from fullfolj.access.models import AccessLog
 
-SINGLE_ROLES = ["mentor", "other_mentor", "teacher", "teacher_elsewhere", "principal",
-                "principal_elsewhere", "nurse", "admin", "officer", "outsider"]
+SINGLE_ROLES = [
+    "mentor",
+    "other_mentor",
+    "teacher",
+    "teacher_elsewhere",
+    "principal",
+    "principal_elsewhere",
+    "nurse",
+    "admin",
+    "officer",
+    "outsider",
+]
 # teacher at Söderskolan + administration; mentor at Norrskolan + principal at Söderskolan;
 # counsellor at both schools; the school doctor, at the two schools the doctor serves.
 MULTI_ROLES = ["teacher_admin", "mentor_principal", "health_two", "doctor"]
@@ -23,11 +33,25 @@ NOBODY: frozenset[str] = frozenset()
 # pupil -> the people who may open the pupil's page
 PUPIL_PAGE = {
     "pupil": {"mentor", "teacher", "principal", "nurse", "officer", "health_two", "doctor"},
-    "other_pupil": {"other_mentor", "principal", "nurse", "officer", "mentor_principal",
-                    "health_two", "doctor"},
+    "other_pupil": {
+        "other_mentor",
+        "principal",
+        "nurse",
+        "officer",
+        "mentor_principal",
+        "health_two",
+        "doctor",
+    },
     "protected": {"mentor", "principal", "nurse", "officer", "health_two", "doctor"},
-    "pupil_elsewhere": {"teacher_elsewhere", "principal_elsewhere", "officer", "teacher_admin",
-                        "mentor_principal", "health_two", "doctor"},
+    "pupil_elsewhere": {
+        "teacher_elsewhere",
+        "principal_elsewhere",
+        "officer",
+        "teacher_admin",
+        "mentor_principal",
+        "health_two",
+        "doctor",
+    },
     "moved_away": {"officer"},
 }
 # (person, pupil) -> the role the access log names when several reach the pupil
@@ -94,18 +118,22 @@ MENTORS = {"mentor", "other_mentor", "mentor_principal"}
 # route -> {person: the pupils named there}; people not listed get 404 unless in OPEN or
 # REDIRECTED.
 VISIBLE: dict[str, dict[str, frozenset[str]]] = {
-    "my-pupils": {"mentor": frozenset({"pupil", "protected"}),
-                  "other_mentor": frozenset({"other_pupil"}),
-                  "mentor_principal": frozenset({"other_pupil"})},
+    "my-pupils": {
+        "mentor": frozenset({"pupil", "protected"}),
+        "other_mentor": frozenset({"other_pupil"}),
+        "mentor_principal": frozenset({"other_pupil"}),
+    },
     "group-north": {"teacher": ALVA} | dict.fromkeys(NORTH_WIDE, ALVA),
     "group-south": dict.fromkeys({"teacher_elsewhere", "teacher_admin"} | SOUTH_WIDE, SOUTH),
     "absence-north": {"teacher": ALVA} | dict.fromkeys(NORTH_WIDE, ALVA),
     "absence-south": dict.fromkeys({"teacher_elsewhere", "teacher_admin"} | SOUTH_WIDE, SOUTH),
     "school-north": dict.fromkeys(NORTH_WIDE, NORTH),
     "school-south": dict.fromkeys(SOUTH_WIDE, SOUTH),
-    "mentees-absence": {"mentor": frozenset({"pupil", "protected"}),
-                        "other_mentor": frozenset({"other_pupil"}),
-                        "mentor_principal": frozenset({"other_pupil"})},
+    "mentees-absence": {
+        "mentor": frozenset({"pupil", "protected"}),
+        "other_mentor": frozenset({"other_pupil"}),
+        "mentor_principal": frozenset({"other_pupil"}),
+    },
     "settle": dict.fromkeys(MENTORS | {"principal", "principal_elsewhere"}, NOBODY),
     "register": {"teacher": ALVA, "principal": ALVA},
     "riskzon-north": dict.fromkeys(NORTH_WIDE, NOBODY),
@@ -115,10 +143,12 @@ VISIBLE: dict[str, dict[str, frozenset[str]]] = {
 # Routes every signed-in staff member gets (showing only their own), and where the
 # administration is sent on to its aggregates.
 OPEN = {"my-pupils", "my-groups", "overview", "today", "tasks"}
-REDIRECTED = {("school-north", who) for who in ADMINISTRATION} | {
-    ("school-south", who) for who in ADMINISTRATION} | {
-    ("riskzon-north", who) for who in ADMINISTRATION} | {
-    ("riskzon-south", who) for who in ADMINISTRATION}
+REDIRECTED = (
+    {("school-north", who) for who in ADMINISTRATION}
+    | {("school-south", who) for who in ADMINISTRATION}
+    | {("riskzon-north", who) for who in ADMINISTRATION}
+    | {("riskzon-south", who) for who in ADMINISTRATION}
+)
 
 
 @pytest.mark.parametrize("who", ROLES)
@@ -135,8 +165,11 @@ def test_lists_show_exactly_the_related_pupils(client, cast, who, route):
     expected = allowed.get(who, NOBODY)
     assert names_in(body, cast) == expected, (route, who, body[:300])
     # Every pupil named on the page is in the access log, through a role that reaches them.
-    logged = set(AccessLog.objects.filter(staff=getattr(cast, who))
-                 .values_list("pupil__last_name", flat=True))
+    logged = set(
+        AccessLog.objects.filter(staff=getattr(cast, who)).values_list(
+            "pupil__last_name", flat=True
+        )
+    )
     assert {getattr(cast, name).last_name for name in expected} <= logged
 
 
@@ -156,7 +189,8 @@ def test_names_permission_opens_the_administration_scope(client, cast):
     from django.contrib.auth.models import Permission
 
     cast.teacher_admin.user.user_permissions.add(
-        Permission.objects.get(codename="view_pupil_names"))
+        Permission.objects.get(codename="view_pupil_names")
+    )
     client.force_login(cast.teacher_admin.user)
     response = client.get(reverse("elevakt:pupil", args=[cast.other_pupil.pk]))
     assert response.status_code == 200

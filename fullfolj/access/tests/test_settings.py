@@ -44,8 +44,13 @@ def run_django(tmp_path: Path, environment: dict[str, str], *args: str):
         **environment,
     }
     return subprocess.run(  # noqa: S603
-        [sys.executable, *args], env=env, cwd=tmp_path, capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -59,7 +64,9 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path, demo):
 
 def test_the_demo_runs_without_a_secret_key(tmp_path):
     result = run_django(
-        tmp_path, {"FULLFOLJ_DEMO": "1"}, "-c",
+        tmp_path,
+        {"FULLFOLJ_DEMO": "1"},
+        "-c",
         "from fullfolj import settings; print(settings.SECRET_KEY.startswith('demo-only'))",
     )
     assert result.returncode == 0, result.stderr
@@ -76,11 +83,19 @@ def test_the_deployment_check_passes_with_the_documented_production_environment(
 
 
 def test_the_https_settings_come_from_the_environment(tmp_path):
-    names = ["SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
-             "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SESSION_COOKIE_SECURE",
-             "CSRF_COOKIE_SECURE"]
+    names = [
+        "SECURE_PROXY_SSL_HEADER",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+    ]
     result = run_django(
-        tmp_path, PRODUCTION, "-c",
+        tmp_path,
+        PRODUCTION,
+        "-c",
         f"from fullfolj import settings; print([getattr(settings, n) for n in {names!r}])",
     )
     assert result.returncode == 0, result.stderr

@@ -6,102 +6,213 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('schools', '0001_initial'),
+        ("schools", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AbsenceReason',
+            name="AbsenceReason",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=10, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('is_valid', models.BooleanField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=10, unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("is_valid", models.BooleanField()),
             ],
         ),
         migrations.CreateModel(
-            name='Lesson',
+            name="Lesson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('start', models.DateTimeField()),
-                ('minutes', models.PositiveSmallIntegerField()),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lessons', to='schools.teachinggroup')),
-                ('subject', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lessons', to='schools.subject')),
-                ('teacher', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='lessons', to='schools.staff')),
-                ('term', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lessons', to='schools.term')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("start", models.DateTimeField()),
+                ("minutes", models.PositiveSmallIntegerField()),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lessons",
+                        to="schools.teachinggroup",
+                    ),
+                ),
+                (
+                    "subject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lessons",
+                        to="schools.subject",
+                    ),
+                ),
+                (
+                    "teacher",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="lessons",
+                        to="schools.staff",
+                    ),
+                ),
+                (
+                    "term",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lessons",
+                        to="schools.term",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LessonAttendance',
+            name="LessonAttendance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('scheduled_minutes', models.PositiveSmallIntegerField()),
-                ('absent_minutes', models.PositiveSmallIntegerField(default=0)),
-                ('late_minutes', models.PositiveSmallIntegerField(default=0)),
-                ('is_valid', models.BooleanField(blank=True, null=True)),
-                ('lesson', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attendance', to='attendance.lesson')),
-                ('organiser', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='schools.organiser')),
-                ('pupil', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attendance', to='schools.pupil')),
-                ('reason', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='attendance.absencereason')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("scheduled_minutes", models.PositiveSmallIntegerField()),
+                ("absent_minutes", models.PositiveSmallIntegerField(default=0)),
+                ("late_minutes", models.PositiveSmallIntegerField(default=0)),
+                ("is_valid", models.BooleanField(blank=True, null=True)),
+                (
+                    "lesson",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attendance",
+                        to="attendance.lesson",
+                    ),
+                ),
+                (
+                    "organiser",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="schools.organiser",
+                    ),
+                ),
+                (
+                    "pupil",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attendance",
+                        to="schools.pupil",
+                    ),
+                ),
+                (
+                    "reason",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="attendance.absencereason",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PupilDay',
+            name="PupilDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('lessons', models.PositiveSmallIntegerField(default=0)),
-                ('scheduled_minutes', models.PositiveIntegerField(default=0)),
-                ('absent_minutes', models.PositiveIntegerField(default=0)),
-                ('valid_minutes', models.PositiveIntegerField(default=0)),
-                ('invalid_minutes', models.PositiveIntegerField(default=0)),
-                ('unknown_minutes', models.PositiveIntegerField(default=0)),
-                ('late_minutes', models.PositiveIntegerField(default=0)),
-                ('late_count', models.PositiveSmallIntegerField(default=0)),
-                ('organiser', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='schools.organiser')),
-                ('pupil', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days', to='schools.pupil')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("lessons", models.PositiveSmallIntegerField(default=0)),
+                ("scheduled_minutes", models.PositiveIntegerField(default=0)),
+                ("absent_minutes", models.PositiveIntegerField(default=0)),
+                ("valid_minutes", models.PositiveIntegerField(default=0)),
+                ("invalid_minutes", models.PositiveIntegerField(default=0)),
+                ("unknown_minutes", models.PositiveIntegerField(default=0)),
+                ("late_minutes", models.PositiveIntegerField(default=0)),
+                ("late_count", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "organiser",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="schools.organiser",
+                    ),
+                ),
+                (
+                    "pupil",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="days",
+                        to="schools.pupil",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='lesson',
-            index=models.Index(fields=['date', 'group'], name='attendance__date_c4e2f8_idx'),
+            model_name="lesson",
+            index=models.Index(fields=["date", "group"], name="attendance__date_c4e2f8_idx"),
         ),
         migrations.AddIndex(
-            model_name='lesson',
-            index=models.Index(fields=['teacher', 'date'], name='attendance__teacher_3798ae_idx'),
+            model_name="lesson",
+            index=models.Index(fields=["teacher", "date"], name="attendance__teacher_3798ae_idx"),
         ),
         migrations.AddConstraint(
-            model_name='lesson',
-            constraint=models.CheckConstraint(condition=models.Q(('minutes__gt', 0), ('minutes__lte', 300)), name='lesson_minutes_range'),
+            model_name="lesson",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("minutes__gt", 0), ("minutes__lte", 300)),
+                name="lesson_minutes_range",
+            ),
         ),
         migrations.AddIndex(
-            model_name='lessonattendance',
-            index=models.Index(fields=['pupil', 'date'], name='attendance__pupil_i_f90e33_idx'),
+            model_name="lessonattendance",
+            index=models.Index(fields=["pupil", "date"], name="attendance__pupil_i_f90e33_idx"),
         ),
         migrations.AddConstraint(
-            model_name='lessonattendance',
-            constraint=models.UniqueConstraint(fields=('lesson', 'pupil'), name='one_mark_per_lesson'),
+            model_name="lessonattendance",
+            constraint=models.UniqueConstraint(
+                fields=("lesson", "pupil"), name="one_mark_per_lesson"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lessonattendance',
-            constraint=models.CheckConstraint(condition=models.Q(('absent_minutes__lte', models.F('scheduled_minutes'))), name='absence_within_lesson'),
+            model_name="lessonattendance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("absent_minutes__lte", models.F("scheduled_minutes"))),
+                name="absence_within_lesson",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lessonattendance',
-            constraint=models.CheckConstraint(condition=models.Q(('late_minutes__lte', django.db.models.expressions.CombinedExpression(models.F('scheduled_minutes'), '-', models.F('absent_minutes')))), name='lateness_within_lesson'),
+            model_name="lessonattendance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "late_minutes__lte",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("scheduled_minutes"), "-", models.F("absent_minutes")
+                        ),
+                    )
+                ),
+                name="lateness_within_lesson",
+            ),
         ),
         migrations.AddIndex(
-            model_name='pupilday',
-            index=models.Index(fields=['date'], name='attendance__date_fd4505_idx'),
+            model_name="pupilday",
+            index=models.Index(fields=["date"], name="attendance__date_fd4505_idx"),
         ),
         migrations.AddConstraint(
-            model_name='pupilday',
-            constraint=models.UniqueConstraint(fields=('pupil', 'date'), name='one_pupil_day'),
+            model_name="pupilday",
+            constraint=models.UniqueConstraint(fields=("pupil", "date"), name="one_pupil_day"),
         ),
     ]

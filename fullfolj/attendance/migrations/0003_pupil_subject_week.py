@@ -5,28 +5,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('attendance', '0002_register_history'),
-        ('schools', '0001_initial'),
+        ("attendance", "0002_register_history"),
+        ("schools", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PupilSubjectWeek',
+            name="PupilSubjectWeek",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week', models.DateField()),
-                ('scheduled_minutes', models.PositiveIntegerField(default=0)),
-                ('absent_minutes', models.PositiveIntegerField(default=0)),
-                ('invalid_minutes', models.PositiveIntegerField(default=0)),
-                ('organiser', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='schools.organiser')),
-                ('pupil', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subject_weeks', to='schools.pupil')),
-                ('subject', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='schools.subject')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("week", models.DateField()),
+                ("scheduled_minutes", models.PositiveIntegerField(default=0)),
+                ("absent_minutes", models.PositiveIntegerField(default=0)),
+                ("invalid_minutes", models.PositiveIntegerField(default=0)),
+                (
+                    "organiser",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="schools.organiser",
+                    ),
+                ),
+                (
+                    "pupil",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subject_weeks",
+                        to="schools.pupil",
+                    ),
+                ),
+                (
+                    "subject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="schools.subject",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['week'], name='attendance__week_431233_idx')],
-                'constraints': [models.UniqueConstraint(fields=('pupil', 'subject', 'week'), name='one_pupil_subject_week')],
+                "indexes": [models.Index(fields=["week"], name="attendance__week_431233_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("pupil", "subject", "week"), name="one_pupil_subject_week"
+                    )
+                ],
             },
         ),
     ]

@@ -27,14 +27,22 @@ def _urls(cast) -> dict[str, str]:  # type: ignore[no-untyped-def]
 SEES = {
     "today": {role: set() for role in ROLES},
     "register": {"teacher": {"pupil"}, "principal": {"pupil"}},
-    "group-absence": {r: {"pupil"} for r in ("teacher", "principal", "nurse", "health_two",
-                                              "doctor")},
-    "mentees-absence": {"mentor": {"pupil", "protected"}, "other_mentor": {"other_pupil"},
-                        "mentor_principal": {"other_pupil"}},
-    "pupil-calendar": {r: {"pupil"} for r in ("mentor", "teacher", "principal", "nurse",
-                                               "officer", "health_two", "doctor")},
-    "protected-calendar": {r: {"protected"} for r in ("mentor", "principal", "nurse",
-                                                       "officer", "health_two", "doctor")},
+    "group-absence": {
+        r: {"pupil"} for r in ("teacher", "principal", "nurse", "health_two", "doctor")
+    },
+    "mentees-absence": {
+        "mentor": {"pupil", "protected"},
+        "other_mentor": {"other_pupil"},
+        "mentor_principal": {"other_pupil"},
+    },
+    "pupil-calendar": {
+        r: {"pupil"}
+        for r in ("mentor", "teacher", "principal", "nurse", "officer", "health_two", "doctor")
+    },
+    "protected-calendar": {
+        r: {"protected"}
+        for r in ("mentor", "principal", "nurse", "officer", "health_two", "doctor")
+    },
 }
 
 

@@ -16,18 +16,23 @@ def test_rows_are_inserted_in_batches_with_their_ids(monkeypatch):
     monkeypatch.setattr(bulk, "SQLITE_ROWS", 2)  # several statements on SQLite
     rows = [(f"R{n}", f"Skäl {n}", n % 2 == 0) for n in range(5)]
     ids = bulk.insert_rows(AbsenceReason, COLUMNS, rows, returning="code")
-    saved = {r.code: (r.pk, r.name, r.is_valid) for r in AbsenceReason.objects.filter(
-        code__startswith="R")}
+    saved = {
+        r.code: (r.pk, r.name, r.is_valid)
+        for r in AbsenceReason.objects.filter(code__startswith="R")
+    }
     assert saved == {code: (ids[code], name, valid) for code, name, valid in rows}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_conflicting_row_is_skipped_only_when_asked():
     bulk.insert_rows(AbsenceReason, COLUMNS, [("X1", "Ett", True)])
-    bulk.insert_rows(AbsenceReason, COLUMNS, [("X1", "Igen", False), ("X2", "Två", False)],
-                     ignore_conflicts=True)
-    assert dict(AbsenceReason.objects.filter(code__startswith="X").values_list(
-        "code", "name")) == {"X1": "Ett", "X2": "Två"}
+    bulk.insert_rows(
+        AbsenceReason, COLUMNS, [("X1", "Igen", False), ("X2", "Två", False)], ignore_conflicts=True
+    )
+    assert dict(AbsenceReason.objects.filter(code__startswith="X").values_list("code", "name")) == {
+        "X1": "Ett",
+        "X2": "Två",
+    }
     with pytest.raises(IntegrityError):
         bulk.insert_rows(AbsenceReason, COLUMNS, [("X2", "Två igen", False)])
 
@@ -45,8 +50,10 @@ def test_querysets_read_together_give_what_the_orm_gives(cast, django_assert_max
     with django_assert_max_num_queries(bound):
         got_reasons, got_pupils = fetch_together([reasons, pupils])
     assert [(r.pk, r.code, r.is_valid) for r in got_reasons] == [
-        (r.pk, r.code, r.is_valid) for r in reasons]
+        (r.pk, r.code, r.is_valid) for r in reasons
+    ]
     # Converted as the ORM converts: a date is a date on SQLite too.
     assert [(p.pk, p.birth_date, p.organiser_id) for p in got_pupils] == [
-        (p.pk, p.birth_date, p.organiser_id) for p in pupils]
+        (p.pk, p.birth_date, p.organiser_id) for p in pupils
+    ]
     assert got_pupils and all(not p._state.adding for p in got_pupils)

@@ -19,14 +19,21 @@ FIGURES = ("pupil_id", "date", *columnar.DAY_COLUMNS)
 
 
 def test_pupil_days_equal_the_database_rebuild(cast):
-    second = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
-                      timezone.make_aware(dt.datetime(2026, 3, 16, 13, 0)), minutes=40)
+    second = f.lesson(
+        cast.group,
+        cast.maths,
+        cast.teacher,
+        cast.spring,
+        timezone.make_aware(dt.datetime(2026, 3, 16, 13, 0)),
+        minutes=40,
+    )
     f.mark(second, cast.pupil, absent=10, late=5, valid=True, reason=cast.reasons["SJUK"])
     f.mark(second, cast.other_pupil, late=3)
     rebuild_pupil_days()
     lessons = pl.DataFrame(
         list(LessonAttendance.objects.values_list(*columnar.LESSON_COLUMNS)),
-        schema=list(columnar.LESSON_COLUMNS), orient="row",
+        schema=list(columnar.LESSON_COLUMNS),
+        orient="row",
     )
     ours = columnar.in_pupil_order(columnar.pupil_days(lessons).collect())
     database = sorted(PupilDay.objects.values_list(*FIGURES))
@@ -42,10 +49,13 @@ def _frame(days: set[tuple[int, int]]) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "pupil_id": pl.Series([p for p, _ in rows], dtype=pl.Int32),
-            "date": pl.Series([dt.date(2026, 3, 1) + dt.timedelta(days=d) for _, d in rows],
-                              dtype=pl.Date),
-            **{c: pl.Series([p * 10 + d for p, d in rows], dtype=pl.Int16)
-               for c in columnar.DAY_COLUMNS},
+            "date": pl.Series(
+                [dt.date(2026, 3, 1) + dt.timedelta(days=d) for _, d in rows], dtype=pl.Date
+            ),
+            **{
+                c: pl.Series([p * 10 + d for p, d in rows], dtype=pl.Int16)
+                for c in columnar.DAY_COLUMNS
+            },
         }
     )
 
@@ -87,8 +97,14 @@ def _lessons(records: list[tuple[int, int, int, int, int, bool | None]]) -> pl.D
             "late_minutes": [r[4] for r in records],
             "is_valid": [r[5] for r in records],
         },
-        schema={"pupil_id": pl.Int32, "date": pl.Date, "scheduled_minutes": pl.Int16,
-                "absent_minutes": pl.Int16, "late_minutes": pl.Int16, "is_valid": pl.Boolean},
+        schema={
+            "pupil_id": pl.Int32,
+            "date": pl.Date,
+            "scheduled_minutes": pl.Int16,
+            "absent_minutes": pl.Int16,
+            "late_minutes": pl.Int16,
+            "is_valid": pl.Boolean,
+        },
     )
 
 
@@ -116,7 +132,8 @@ def test_read_pupil_days_sums_large_figures_one_by_one(tmp_path):
     days = columnar.read_pupil_days([path])
     assert days.equals(columnar.in_pupil_order(columnar.pupil_days(_lessons(records)).collect()))
     assert days.select("lessons", "absent_minutes", "late_minutes").rows() == [
-        (10, 100, 0), (1, 10, 14_000)
+        (10, 100, 0),
+        (1, 10, 14_000),
     ]
 
 

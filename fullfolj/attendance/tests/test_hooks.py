@@ -27,8 +27,11 @@ class Outbox:
 
     def read(self, pairs):  # type: ignore[no-untyped-def]
         [(pupil, day)] = pairs
-        return (f"SELECT pupil_id, absent_minutes FROM {LessonAttendance._meta.db_table} "  # noqa: S608
-                "WHERE pupil_id = %s AND date = %s", [pupil, day])
+        return (
+            f"SELECT pupil_id, absent_minutes FROM {LessonAttendance._meta.db_table} "  # noqa: S608
+            "WHERE pupil_id = %s AND date = %s",
+            [pupil, day],
+        )
 
     def heard(self, pairs, rows):  # type: ignore[no-untyped-def]
         self.heard_rows.append(sorted(rows))
@@ -48,24 +51,34 @@ def outbox():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def lesson(cast):  # type: ignore[no-untyped-def]
-    s.GroupMembership.objects.create(group=cast.group, pupil=cast.other_pupil,
-                                     start=cast.year.start)
-    return f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
-                    timezone.make_aware(dt.datetime(2026, 3, 17, 9, 0)))
+    s.GroupMembership.objects.create(
+        group=cast.group, pupil=cast.other_pupil, start=cast.year.start
+    )
+    return f.lesson(
+        cast.group,
+        cast.maths,
+        cast.teacher,
+        cast.spring,
+        timezone.make_aware(dt.datetime(2026, 3, 17, 9, 0)),
+    )
 
 
 def _loaded(cast) -> Loaded:  # type: ignore[no-untyped-def]
-    return Loaded(rows={}, organisers={p.pk: p.organiser_id
-                                       for p in (cast.pupil, cast.other_pupil)})
+    return Loaded(
+        rows={}, organisers={p.pk: p.organiser_id for p in (cast.pupil, cast.other_pupil)}
+    )
 
 
 @pytest.mark.parametrize("form", [False, True], ids=["plain", "loaded form"])
 @pytest.mark.django_db
 def test_a_listener_hears_only_its_changes_and_reads_the_new_marks(cast, lesson, outbox, form):
     extra = {"expected_version": 0, "loaded": _loaded(cast)} if form else {}
-    register_lesson(lesson, [Mark(cast.pupil.pk, absent_minutes=20), Mark(cast.other_pupil.pk,
-                                                                       late_minutes=5)],
-                    by=cast.teacher, **extra)
+    register_lesson(
+        lesson,
+        [Mark(cast.pupil.pk, absent_minutes=20), Mark(cast.other_pupil.pk, late_minutes=5)],
+        by=cast.teacher,
+        **extra,
+    )
     assert outbox.heard_rows == [[(cast.pupil.pk, 20)]]
     assert AbsenceReason.objects.filter(code=f"P{cast.pupil.pk}").exists()
 
@@ -75,8 +88,7 @@ def test_a_listener_hears_only_its_changes_and_reads_the_new_marks(cast, lesson,
 def test_a_rolled_back_register_keeps_nothing_the_listener_wrote(cast, lesson, outbox, form):
     extra = {"expected_version": 0, "loaded": _loaded(cast)} if form else {}
     with pytest.raises(RuntimeError), transaction.atomic():
-        register_lesson(lesson, [Mark(cast.pupil.pk, absent_minutes=20)], by=cast.teacher,
-                        **extra)
+        register_lesson(lesson, [Mark(cast.pupil.pk, absent_minutes=20)], by=cast.teacher, **extra)
         assert AbsenceReason.objects.filter(code=f"P{cast.pupil.pk}").exists()
         raise RuntimeError("the request failed after the save")
     assert not AbsenceReason.objects.filter(code=f"P{cast.pupil.pk}").exists()

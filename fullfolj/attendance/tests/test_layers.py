@@ -8,8 +8,16 @@ from pathlib import Path
 
 import fullfolj.attendance
 
-ABOVE = ("notices", "ladder", "grades", "screening", "riskmodel", "simulation", "benchmarks",
-         "jobs")
+ABOVE = (
+    "notices",
+    "ladder",
+    "grades",
+    "screening",
+    "riskmodel",
+    "simulation",
+    "benchmarks",
+    "jobs",
+)
 
 
 def imported_modules(package: Path) -> dict[str, set[str]]:
@@ -23,8 +31,12 @@ def imported_modules(package: Path) -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module)
                 names.update(f"{node.module}.{alias.name}" for alias in node.names)
-            elif (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "import_module"
-                  and node.args and isinstance(node.args[0], ast.Constant)):
+            elif (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", "") == "import_module"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 names.add(str(node.args[0].value))
     return found
 
@@ -32,9 +44,13 @@ def imported_modules(package: Path) -> dict[str, set[str]]:
 def test_attendance_imports_no_app_above_it():
     package = Path(fullfolj.attendance.__file__).parent
     upward = {
-        file: sorted(name for name in names
-                     if any(name == f"fullfolj.{app}" or name.startswith(f"fullfolj.{app}.")
-                            for app in ABOVE))
+        file: sorted(
+            name
+            for name in names
+            if any(
+                name == f"fullfolj.{app}" or name.startswith(f"fullfolj.{app}.") for app in ABOVE
+            )
+        )
         for file, names in imported_modules(package).items()
     }
     assert {file: names for file, names in upward.items() if names} == {}

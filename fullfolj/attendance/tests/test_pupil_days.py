@@ -22,8 +22,14 @@ from tests import factories as f
 
 
 def test_rebuild_sums_the_lessons_of_a_day(cast):
-    second = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
-                      timezone.make_aware(dt.datetime(2026, 3, 16, 13, 0)), minutes=40)
+    second = f.lesson(
+        cast.group,
+        cast.maths,
+        cast.teacher,
+        cast.spring,
+        timezone.make_aware(dt.datetime(2026, 3, 16, 13, 0)),
+        minutes=40,
+    )
     f.mark(second, cast.pupil, absent=10, late=5, valid=True, reason=cast.reasons["SJUK"])
     rebuild_pupil_days()
     day = PupilDay.objects.get(pupil=cast.pupil, date=dt.date(2026, 3, 16))
@@ -45,11 +51,27 @@ def test_refresh_touches_only_the_changed_pairs(cast):
 
 def _aggregates() -> tuple[list[tuple], list[tuple]]:
     days = PupilDay.objects.values_list(
-        "pupil_id", "organiser_id", "date", "lessons", "scheduled_minutes", "absent_minutes",
-        "valid_minutes", "invalid_minutes", "unknown_minutes", "late_minutes", "late_count")
+        "pupil_id",
+        "organiser_id",
+        "date",
+        "lessons",
+        "scheduled_minutes",
+        "absent_minutes",
+        "valid_minutes",
+        "invalid_minutes",
+        "unknown_minutes",
+        "late_minutes",
+        "late_count",
+    )
     weeks = PupilSubjectWeek.objects.values_list(
-        "pupil_id", "organiser_id", "subject_id", "week", "scheduled_minutes", "absent_minutes",
-        "invalid_minutes")
+        "pupil_id",
+        "organiser_id",
+        "subject_id",
+        "week",
+        "scheduled_minutes",
+        "absent_minutes",
+        "invalid_minutes",
+    )
     return sorted(days), sorted(weeks)
 
 
@@ -58,8 +80,9 @@ def test_registers_keep_both_aggregates_equal_to_a_rebuild(cast):
     exactly as a rebuild from the lesson rows makes them (screening reads both)."""
     english = f.subject("EN", "Engelska")
     alva, bilal = cast.pupil.pk, cast.other_pupil.pk
-    s.GroupMembership.objects.create(group=cast.group, pupil=cast.other_pupil,
-                                     start=cast.year.start)
+    s.GroupMembership.objects.create(
+        group=cast.group, pupil=cast.other_pupil, start=cast.year.start
+    )
 
     def at(day: int, hour: int) -> dt.datetime:
         return timezone.make_aware(dt.datetime(2026, 3, day, hour, 0))
@@ -67,12 +90,22 @@ def test_registers_keep_both_aggregates_equal_to_a_rebuild(cast):
     maths = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring, at(17, 9))
     eng = f.lesson(cast.group, english, cast.teacher, cast.spring, at(17, 11), minutes=40)
     earlier = f.lesson(cast.group, english, cast.teacher, cast.spring, at(10, 9))
-    register_lesson(maths, [Mark(alva, absent_minutes=60, is_valid=False), Mark(bilal, late_minutes=5)],
-                    by=cast.teacher)
-    register_lesson(eng, [Mark(alva, absent_minutes=20, is_valid=True, reason=cast.reasons["SJUK"]),
-                          Mark(bilal, absent_minutes=40)], by=cast.teacher)
-    register_lesson(earlier, [Mark(alva, absent_minutes=15, is_valid=False), Mark(bilal)],
-                    by=cast.teacher)
+    register_lesson(
+        maths,
+        [Mark(alva, absent_minutes=60, is_valid=False), Mark(bilal, late_minutes=5)],
+        by=cast.teacher,
+    )
+    register_lesson(
+        eng,
+        [
+            Mark(alva, absent_minutes=20, is_valid=True, reason=cast.reasons["SJUK"]),
+            Mark(bilal, absent_minutes=40),
+        ],
+        by=cast.teacher,
+    )
+    register_lesson(
+        earlier, [Mark(alva, absent_minutes=15, is_valid=False), Mark(bilal)], by=cast.teacher
+    )
     register_lesson(maths, [Mark(alva, absent_minutes=30), Mark(bilal)], by=cast.teacher)
     register_lesson(cast.lesson, [Mark(alva)], by=cast.teacher)  # Monday's absence corrected
     kept = _aggregates()
@@ -94,8 +127,10 @@ def test_registers_keep_both_aggregates_equal_to_a_rebuild(cast):
 
 
 def test_absence_windows_and_rates(cast):
-    windows = {"day": (dt.date(2026, 3, 16), dt.date(2026, 3, 16)),
-               "before": (dt.date(2026, 3, 1), dt.date(2026, 3, 15))}
+    windows = {
+        "day": (dt.date(2026, 3, 16), dt.date(2026, 3, 16)),
+        "before": (dt.date(2026, 3, 1), dt.date(2026, 3, 15)),
+    }
     result = queries.absence_by_pupil([cast.pupil.pk, cast.other_pupil.pk], windows)
     assert result[cast.pupil.pk]["day"].invalid_rate == 100.0
     assert result[cast.pupil.pk]["before"].total_rate is None
@@ -106,8 +141,18 @@ class AggregateProperty(TestCase):
     """For any marks on a day, the aggregate equals the hand-summed lesson rows."""
 
     @settings(max_examples=25, deadline=None)
-    @given(st.lists(st.tuples(st.integers(20, 80), st.integers(0, 80), st.integers(0, 30),
-                              st.sampled_from([True, False, None])), min_size=1, max_size=6))
+    @given(
+        st.lists(
+            st.tuples(
+                st.integers(20, 80),
+                st.integers(0, 80),
+                st.integers(0, 30),
+                st.sampled_from([True, False, None]),
+            ),
+            min_size=1,
+            max_size=6,
+        )
+    )
     def test_aggregate_matches_lessons(self, marks):
         org = f.organiser()
         school = f.school(org)
@@ -116,8 +161,7 @@ class AggregateProperty(TestCase):
         teacher = f.staff(f"t{s.Staff.objects.count()}", org=org)
         pupil = f.pupil(org, "Prop", "Pröv")
         subject = f.subject()
-        expected = {"scheduled": 0, "absent": 0, "valid": 0, "invalid": 0, "unknown": 0,
-                    "late": 0}
+        expected = {"scheduled": 0, "absent": 0, "valid": 0, "invalid": 0, "unknown": 0, "late": 0}
         for index, (minutes, absent, late, valid) in enumerate(marks):
             absent = min(absent, minutes)
             late = min(late, minutes - absent)

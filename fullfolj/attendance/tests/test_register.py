@@ -180,8 +180,10 @@ def test_a_stale_form_is_refused_with_what_changed_and_keeps_the_entries(client,
     # Saving the refreshed form as shown keeps both registrations.
     resubmit = register_data(
         lesson,
-        {cast.pupil.pk: {"absent_whole": "on", "status": "SJUK"},
-         cast.other_pupil.pk: {"late_minutes": "7"}},
+        {
+            cast.pupil.pk: {"absent_whole": "on", "status": "SJUK"},
+            cast.other_pupil.pk: {"late_minutes": "7"},
+        },
         state=rebased,
     )
     assert client.post(url(lesson), resubmit).status_code == 302
@@ -225,8 +227,13 @@ def test_marks_read_before_someone_elses_save_are_read_again(cast, lesson):
     """What the form read is trusted only when the swap proves it current."""
     before = Loaded(rows={}, organisers={cast.pupil.pk: cast.pupil.organiser_id})  # at v0
     register_lesson(lesson, [Mark(cast.pupil.pk)], by=cast.principal, expected_version=0)
-    [change] = register_lesson(lesson, [Mark(cast.pupil.pk, late_minutes=3)], by=cast.teacher,
-                               expected_version=0, loaded=before)
+    [change] = register_lesson(
+        lesson,
+        [Mark(cast.pupil.pk, late_minutes=3)],
+        by=cast.teacher,
+        expected_version=0,
+        loaded=before,
+    )
     assert change.old is not None and change.old["late_minutes"] == 0  # the principal's row
     assert LessonAttendance.objects.filter(lesson=lesson, pupil=cast.pupil).count() == 1
 
@@ -382,8 +389,7 @@ def _hidden(page: str, name: str) -> str:
 
 
 @pytest.mark.parametrize("forged", ["raised", "current", "resigned"])
-def test_a_made_up_version_does_not_overwrite_another_teachers_change(
-        client, cast, lesson, forged):
+def test_a_made_up_version_does_not_overwrite_another_teachers_change(client, cast, lesson, forged):
     """The teacher's page was loaded before the principal's save; whatever version the
     browser then claims, the principal's mark is not overwritten by the stale form."""
     client.force_login(cast.teacher.user)
@@ -401,8 +407,13 @@ def test_a_made_up_version_does_not_overwrite_another_teachers_change(
         data["version"] = "1"
         data["state"] = state.replace(f"{lesson.pk}.0.", f"{lesson.pk}.1.", 1)
     else:  # signed, but for another lesson
-        other = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
-                         timezone.make_aware(dt.datetime(2026, 3, 18, 8, 0)))
+        other = f.lesson(
+            cast.group,
+            cast.maths,
+            cast.teacher,
+            cast.spring,
+            timezone.make_aware(dt.datetime(2026, 3, 18, 8, 0)),
+        )
         data["version"] = "1"
         data["state"] = RegisterForm(other).state
     response = client.post(url(lesson), data)
@@ -434,15 +445,15 @@ def test_a_version_the_register_never_had_is_refused_by_the_action(cast, lesson,
     register_lesson(lesson, [Mark(cast.pupil.pk, absent_minutes=60)], by=cast.principal)
     loaded = RegisterForm(lesson).loaded if read_first else None
     with pytest.raises(ValidationError, match="never had"):
-        register_lesson(lesson, [Mark(cast.pupil.pk)], by=cast.teacher,
-                        expected_version=5, loaded=loaded)
+        register_lesson(
+            lesson, [Mark(cast.pupil.pk)], by=cast.teacher, expected_version=5, loaded=loaded
+        )
     assert LessonAttendance.objects.get(lesson=lesson, pupil=cast.pupil).absent_minutes == 60
     lesson.refresh_from_db()
     assert (lesson.version, lesson.registered_by) == (1, cast.principal)
 
 
-def test_a_save_that_changed_no_mark_since_the_page_was_loaded_is_no_conflict(
-        client, cast, lesson):
+def test_a_save_that_changed_no_mark_since_the_page_was_loaded_is_no_conflict(client, cast, lesson):
     client.force_login(cast.teacher.user)
     state = _hidden(client.get(url(lesson)).content.decode(), "state")
     register_lesson(lesson, [Mark(cast.pupil.pk)], by=cast.principal)  # v1: no mark changed

@@ -22,8 +22,13 @@ URL = "/narvaro/att-avgora/"
 def _unknown(cast, pupil, day=17, hour=10, minutes=40):  # type: ignore[no-untyped-def]
     """A lesson on 2026-03-`day` with `pupil` absent `minutes`, validity not yet known."""
     group = cast.group_south if pupil == cast.pupil_elsewhere else cast.group
-    lesson = f.lesson(group, cast.maths, cast.teacher, cast.spring,
-                      timezone.make_aware(dt.datetime(2026, 3, day, hour, 0)))
+    lesson = f.lesson(
+        group,
+        cast.maths,
+        cast.teacher,
+        cast.spring,
+        timezone.make_aware(dt.datetime(2026, 3, day, hour, 0)),
+    )
     row = f.mark(lesson, pupil, absent=minutes)
     actions.refresh_pupil_days({(pupil.pk, lesson.date)})
     return row
@@ -80,7 +85,7 @@ def test_url_is_swedish_and_the_page_renders_swedish(client, cast):
     assert "<h1>Att avgöra</h1>" in body
     assert "Spara besluten" in body
     assert "40 av 60" in body
-    assert f"href=\"{URL}\"" in body  # the menu link
+    assert f'href="{URL}"' in body  # the menu link
 
 
 def test_signed_out_and_staffless_users_get_nothing(client, cast):
@@ -113,8 +118,7 @@ def test_mentor_settles_a_page_with_history_and_aggregates(client, cast):
     assert change.old["is_valid"] is None and change.new["is_valid"] is False
     assert change.old["absent_minutes"] == change.new["absent_minutes"] == 60
     summary = PupilDay.objects.get(pupil=cast.pupil, date=day)
-    assert (summary.valid_minutes, summary.invalid_minutes, summary.unknown_minutes) == (
-        40, 60, 0)
+    assert (summary.valid_minutes, summary.invalid_minutes, summary.unknown_minutes) == (40, 60, 0)
     # The settled absences leave the page; the open one stays.
     body = client.get(URL).content.decode()
     assert "2 frånvaron är avgjorda" in body
@@ -133,8 +137,9 @@ def test_already_settled_by_someone_else_saves_nothing_and_keeps_choices(client,
     first = _unknown(cast, cast.pupil, hour=9)
     second = _unknown(cast, cast.protected, hour=9)
     client.force_login(cast.mentor.user)
-    loaded = [LessonAttendance.objects.select_related("lesson").get(pk=r.pk)
-              for r in (first, second)]
+    loaded = [
+        LessonAttendance.objects.select_related("lesson").get(pk=r.pk) for r in (first, second)
+    ]
     # The principal settles `first` while the mentor has the page open.
     actions.settle_absences(
         [actions.Settlement(first.pk, first.lesson.version, False)], by=cast.principal
@@ -157,8 +162,9 @@ def test_already_settled_by_someone_else_saves_nothing_and_keeps_choices(client,
 def test_minutes_corrected_meanwhile_is_a_conflict(client, cast):
     row = _unknown(cast, cast.pupil)
     loaded = LessonAttendance.objects.select_related("lesson").get(pk=row.pk)
-    actions.register_lesson(row.lesson, [actions.Mark(cast.pupil.pk, absent_minutes=20)],
-                            by=cast.teacher)
+    actions.register_lesson(
+        row.lesson, [actions.Mark(cast.pupil.pk, absent_minutes=20)], by=cast.teacher
+    )
     client.force_login(cast.mentor.user)
     response = _post(client, [loaded], {row.pk: "invalid"})
     assert response.status_code == 409
@@ -195,9 +201,14 @@ def test_the_mentors_list_counts_the_absences_to_settle(client, cast):
 def test_a_row_id_that_is_not_a_plain_number_saves_nothing(client, cast, value):
     row = _unknown(cast, cast.pupil)
     client.force_login(cast.mentor.user)
-    response = client.post(URL, {"row": [str(row.pk), value],
-                                 f"v{row.pk}": signed_version(row.pk, row.lesson.version),
-                                 f"s{row.pk}": "OGIL"})
+    response = client.post(
+        URL,
+        {
+            "row": [str(row.pk), value],
+            f"v{row.pk}": signed_version(row.pk, row.lesson.version),
+            f"s{row.pk}": "OGIL",
+        },
+    )
     assert response.status_code == 400
     assert "Formuläret är skadat" in response.content.decode()
     row.refresh_from_db()
@@ -209,18 +220,29 @@ def test_a_version_the_browser_made_up_does_not_hide_a_correction(client, cast):
     """The teacher corrects the minutes; a raised version must not settle the old absence."""
     row = _unknown(cast, cast.pupil)
     loaded_at = row.lesson.version
-    actions.register_lesson(row.lesson, [actions.Mark(cast.pupil.pk, absent_minutes=20)],
-                            by=cast.teacher)
+    actions.register_lesson(
+        row.lesson, [actions.Mark(cast.pupil.pk, absent_minutes=20)], by=cast.teacher
+    )
     client.force_login(cast.mentor.user)
-    for forged in (str(loaded_at + 1), signed_version(row.pk, loaded_at)[:-1] + "x",
-                   signed_version(row.pk + 1, loaded_at + 1)):
-        response = client.post(URL, {"row": [str(row.pk)], f"v{row.pk}": forged,
-                                     f"s{row.pk}": "invalid"})
+    for forged in (
+        str(loaded_at + 1),
+        signed_version(row.pk, loaded_at)[:-1] + "x",
+        signed_version(row.pk + 1, loaded_at + 1),
+    ):
+        response = client.post(
+            URL, {"row": [str(row.pk)], f"v{row.pk}": forged, f"s{row.pk}": "invalid"}
+        )
         assert response.status_code == 400, forged
         assert "Formuläret är skadat" in response.content.decode()
     # The version the page was signed with is trusted, and it finds the correction.
-    response = client.post(URL, {"row": [str(row.pk)], f"s{row.pk}": "invalid",
-                                 f"v{row.pk}": signed_version(row.pk, loaded_at)})
+    response = client.post(
+        URL,
+        {
+            "row": [str(row.pk)],
+            f"s{row.pk}": "invalid",
+            f"v{row.pk}": signed_version(row.pk, loaded_at),
+        },
+    )
     assert response.status_code == 409
     row.refresh_from_db()
     assert (row.absent_minutes, row.is_valid) == (20, None)

@@ -26,8 +26,11 @@ def test_every_page_falls_back_to_the_same_window_without_terms(cast, client, mo
     calendar = client.get(reverse("attendance:pupil-calendar", args=[cast.pupil.pk]))
     assert (calendar.context["start"], calendar.context["end"]) == expected
     asked = []
-    monkeypatch.setattr(patterns, "absence_by_time_of_day",
-                        lambda pupil_id, start, end: asked.append((start, end)) or {})
+    monkeypatch.setattr(
+        patterns,
+        "absence_by_time_of_day",
+        lambda pupil_id, start, end: asked.append((start, end)) or {},
+    )
     monkeypatch.setattr(patterns, "hour_labels", lambda hours: [])
     patterns.for_pupil(cast.pupil, None)
     assert asked == [expected]

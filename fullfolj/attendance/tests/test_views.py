@@ -26,10 +26,16 @@ def client(client):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def bilal_in_group(cast):  # type: ignore[no-untyped-def]
     """Bilal joins 7A-MA and misses 15 of Tuesday's 60 minutes; Alva missed Monday's lesson."""
-    s.GroupMembership.objects.create(group=cast.group, pupil=cast.other_pupil,
-                                     start=cast.year.start)
-    tuesday = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
-                       timezone.make_aware(dt.datetime(2026, 3, 17, 13, 0)))
+    s.GroupMembership.objects.create(
+        group=cast.group, pupil=cast.other_pupil, start=cast.year.start
+    )
+    tuesday = f.lesson(
+        cast.group,
+        cast.maths,
+        cast.teacher,
+        cast.spring,
+        timezone.make_aware(dt.datetime(2026, 3, 17, 13, 0)),
+    )
     f.mark(tuesday, cast.other_pupil, absent=15, valid=True, reason=cast.reasons["SJUK"])
     f.mark(tuesday, cast.pupil)
     rebuild_pupil_days()
@@ -83,8 +89,10 @@ def test_a_bad_period_is_named_and_the_default_period_shown(client, cast, start,
 def test_the_calendar_has_a_cell_per_school_day_coloured_and_written_out(client, cast):
     s.DayOff.objects.create(organiser=cast.org, date=dt.date(2026, 3, 13), name="Studiedag")
     client.force_login(cast.mentor.user)
-    response = client.get(reverse("attendance:pupil-calendar", args=[cast.pupil.pk]),
-                          {"start": "2026-03-09", "end": "2026-03-20"})
+    response = client.get(
+        reverse("attendance:pupil-calendar", args=[cast.pupil.pk]),
+        {"start": "2026-03-09", "end": "2026-03-20"},
+    )
     assert response.status_code == 200
     weeks = response.context["weeks"]
     assert [len(cells) for _monday, cells in weeks] == [5, 5]
@@ -101,13 +109,18 @@ def test_the_calendar_shows_absence_by_weekday_subject_and_time_of_day(client, c
     client.force_login(cast.mentor.user)
     response = client.get(reverse("attendance:pupil-calendar", args=[cast.pupil.pk]))
     weekdays = dict(response.context["weekdays"])
-    assert [str(day) for day in weekdays] == ["Monday", "Tuesday", "Wednesday", "Thursday",
-                                              "Friday"]
+    assert [str(day) for day in weekdays] == [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+    ]
     assert weekdays[next(iter(weekdays))].invalid == 60  # Monday
     assert [(subject, a.absent) for subject, a in response.context["subjects"]] == [
-        ("Matematik", 60)]
-    assert [(label, a.absent) for label, a in response.context["hours"]] == [
-        ("09:00–09:59", 60)]
+        ("Matematik", 60)
+    ]
+    assert [(label, a.absent) for label, a in response.context["hours"]] == [("09:00–09:59", 60)]
 
 
 def test_the_calendar_renders_in_swedish(client, cast):
@@ -125,23 +138,34 @@ def test_a_pupils_adaptations_are_shown_beside_the_name(cast, rf: RequestFactory
     form.rows[0].adaptations = ["Extra tid vid prov"]
     request = rf.get("/")
     request.user = cast.teacher.user
-    page = render_to_string("attendance/lesson_register.html", {
-        "lesson": cast.lesson, "form": form, "has_started": True, "history": [],
-    }, request=request)
-    row = page[page.index(f'id="pupil-{cast.pupil.pk}"'):]
+    page = render_to_string(
+        "attendance/lesson_register.html",
+        {
+            "lesson": cast.lesson,
+            "form": form,
+            "has_started": True,
+            "history": [],
+        },
+        request=request,
+    )
+    row = page[page.index(f'id="pupil-{cast.pupil.pk}"') :]
     row = row[: row.index("</th>")]
     assert 'class="adaptations"' in row and "Extra tid vid prov" in row
 
 
-@pytest.mark.parametrize(("start", "end", "message"), [
-    ("9999-01-01", "9999-12-31", "Choose a date from 2016-01-01 to 2027-12-31."),
-    ("9999-12-27", "9999-12-31", "Choose a date from 2016-01-01 to 2027-12-31."),
-    ("0001-01-01", "0001-01-31", "Choose a date from 2016-01-01 to 2027-12-31."),
-    ("2026-03-18", "2026-03-01", "The period ends before it starts."),
-    ("2024-01-01", "2026-03-01", "Choose a period of at most one year."),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("9999-01-01", "9999-12-31", "Choose a date from 2016-01-01 to 2027-12-31."),
+        ("9999-12-27", "9999-12-31", "Choose a date from 2016-01-01 to 2027-12-31."),
+        ("0001-01-01", "0001-01-31", "Choose a date from 2016-01-01 to 2027-12-31."),
+        ("2026-03-18", "2026-03-01", "The period ends before it starts."),
+        ("2024-01-01", "2026-03-01", "Choose a period of at most one year."),
+    ],
+)
 def test_a_calendar_period_out_of_range_is_refused_before_the_read_is_logged(
-        client, cast, start, end, message):
+    client, cast, start, end, message
+):
     client.force_login(cast.mentor.user)
     url = reverse("attendance:pupil-calendar", args=[cast.pupil.pk])
     response = client.get(url, {"start": start, "end": end})
@@ -159,8 +183,10 @@ def test_a_calendar_period_out_of_range_is_refused_before_the_read_is_logged(
 
 def test_a_group_period_out_of_range_shows_the_default_period(client, cast):
     client.force_login(cast.teacher.user)
-    response = client.get(reverse("attendance:group-absence", args=[cast.group.pk]),
-                          {"start": "9999-01-01", "end": "9999-12-31"})
+    response = client.get(
+        reverse("attendance:group-absence", args=[cast.group.pk]),
+        {"start": "9999-01-01", "end": "9999-12-31"},
+    )
     assert response.status_code == 400
     assert "Choose a date from 2016-01-01 to 2027-12-31." in response.content.decode()
     assert response.context["start"] == cast.spring.start

@@ -27,13 +27,22 @@ def _state(lesson):  # type: ignore[no-untyped-def]
     )
     days = sorted(
         PupilDay.objects.filter(date=lesson.date).values_list(
-            "pupil_id", "scheduled_minutes", "absent_minutes", "valid_minutes",
-            "invalid_minutes", "unknown_minutes", "late_minutes",
+            "pupil_id",
+            "scheduled_minutes",
+            "absent_minutes",
+            "valid_minutes",
+            "invalid_minutes",
+            "unknown_minutes",
+            "late_minutes",
         )
     )
     weeks = sorted(
         PupilSubjectWeek.objects.values_list(
-            "pupil_id", "subject_id", "week", "scheduled_minutes", "absent_minutes",
+            "pupil_id",
+            "subject_id",
+            "week",
+            "scheduled_minutes",
+            "absent_minutes",
             "invalid_minutes",
         )
     )
@@ -52,8 +61,9 @@ def test_the_naive_baseline_writes_what_register_lesson_writes(cast):
         s.GroupMembership(group=cast.group, pupil=p, start=cast.year.start) for p in pupils
     )
     when = timezone.make_aware(dt.datetime(2026, 3, 17, 9, 0))
-    item = bench.Registered(0, cast.teacher.user_id, cast.teacher.pk,
-                            tuple(sorted(p.pk for p in [cast.pupil, *pupils])))
+    item = bench.Registered(
+        0, cast.teacher.user_id, cast.teacher.pk, tuple(sorted(p.pk for p in [cast.pupil, *pupils]))
+    )
     plan = bench.entries(item, random.Random(3))  # noqa: S311
     results = []
     for write in (register_lesson, bench.naive_register):

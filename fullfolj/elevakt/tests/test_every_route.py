@@ -26,7 +26,8 @@ def _walk(patterns, prefix="", namespace=""):
 
 def product_routes():
     return sorted(
-        (route, name) for route, name, _entry in _walk(get_resolver().url_patterns)
+        (route, name)
+        for route, name, _entry in _walk(get_resolver().url_patterns)
         if not name.startswith(NOT_PRODUCT) and not route.startswith("admin/")
     )
 
@@ -43,17 +44,34 @@ def _url(route: str, ids: dict[str, int]) -> str:
 def ids(cast):
     step = LadderStep.objects.filter(organiser=None, actor=Actor.MENTOR).first()
     task = LadderTask.objects.create(
-        pupil=cast.pupil, step=step, school=cast.north, actor=Actor.MENTOR,
-        assignee=cast.mentor, opened_on=dt.date(2026, 3, 16), due=dt.date(2026, 3, 20),
-        reason="test")
-    return {"pupil_id": cast.pupil.pk, "school_id": cast.north.pk, "group_id": cast.group.pk,
-            "lesson_id": cast.lesson.pk, "task_id": task.pk, "organiser_id": cast.org.pk}
+        pupil=cast.pupil,
+        step=step,
+        school=cast.north,
+        actor=Actor.MENTOR,
+        assignee=cast.mentor,
+        opened_on=dt.date(2026, 3, 16),
+        due=dt.date(2026, 3, 20),
+        reason="test",
+    )
+    return {
+        "pupil_id": cast.pupil.pk,
+        "school_id": cast.north.pk,
+        "group_id": cast.group.pk,
+        "lesson_id": cast.lesson.pk,
+        "task_id": task.pk,
+        "organiser_id": cast.org.pk,
+    }
 
 
 def test_the_walk_finds_the_product_routes():
     names = {name for _route, name in product_routes()}
-    assert {"elevakt:pupil", "attendance:lesson-register", "ladder:task", "screening:run",
-            "access:pupil-reads"} <= names
+    assert {
+        "elevakt:pupil",
+        "attendance:lesson-register",
+        "ladder:task",
+        "screening:run",
+        "access:pupil-reads",
+    } <= names
 
 
 @pytest.mark.parametrize(("route", "name"), product_routes())

@@ -15,14 +15,20 @@ from tests import factories as f
 
 def _norrskolan(client) -> tuple[str, list[str]]:
     body = client.get(reverse("elevakt:overview")).content.decode()
-    row = body[body.index("Norrskolan"):]
+    row = body[body.index("Norrskolan") :]
     return body, re.findall(r'<td class="num">([^<]*)</td>', row[: row.index("</tr>")])
 
 
 def test_the_count_follows_the_organisers_line(client, cast, settings):
     settings.FULLFOLJ_MIN_GROUP_SIZE = 1  # show every count
-    lesson = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
-                      timezone.make_aware(dt.datetime(2026, 3, 17, 9, 0)), minutes=100)
+    lesson = f.lesson(
+        cast.group,
+        cast.maths,
+        cast.teacher,
+        cast.spring,
+        timezone.make_aware(dt.datetime(2026, 3, 17, 9, 0)),
+        minutes=100,
+    )
     pupil = f.pupil(cast.org, "Sixten", "Sjuprocent")
     f.place(pupil, cast.north, cast.c7a, cast.year.start)
     f.mark(lesson, pupil, absent=7)  # 7 % of the term: under the default line

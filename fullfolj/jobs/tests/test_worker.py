@@ -17,5 +17,6 @@ def test_a_starting_worker_queues_the_daily_ladder_run_once(cast):
     call_command("worker", batch=True)
     call_command("worker", batch=True)  # a restart queues no second run
     queued = DBTaskResult.objects.filter(
-        task_path="fullfolj.ladder.tasks.evaluate_ladder_daily", status="READY")
+        task_path="fullfolj.ladder.tasks.evaluate_ladder_daily", status="READY"
+    )
     assert queued.count() == 1

@@ -5,88 +5,263 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('schools', '0001_initial'),
+        ("schools", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LadderStep',
+            name="LadderStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField(verbose_name='order')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='what to do')),
-                ('actor', models.CharField(choices=[('mentor', 'mentor'), ('principal', 'principal'), ('student_health', 'student health team')], max_length=20, verbose_name='who acts')),
-                ('deadline_days', models.PositiveSmallIntegerField(default=7, verbose_name='deadline (days)')),
-                ('repeat_after_days', models.PositiveSmallIntegerField(default=30, help_text='A step that triggered opens a new task at the earliest this many days later.', verbose_name='open again after (days)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('organiser', models.ForeignKey(blank=True, help_text='Empty: the step applies to pupils of every organiser.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='ladder_steps', to='schools.organiser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(verbose_name="order")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="what to do")),
+                (
+                    "actor",
+                    models.CharField(
+                        choices=[
+                            ("mentor", "mentor"),
+                            ("principal", "principal"),
+                            ("student_health", "student health team"),
+                        ],
+                        max_length=20,
+                        verbose_name="who acts",
+                    ),
+                ),
+                (
+                    "deadline_days",
+                    models.PositiveSmallIntegerField(default=7, verbose_name="deadline (days)"),
+                ),
+                (
+                    "repeat_after_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="A step that triggered opens a new task at the earliest this many days later.",
+                        verbose_name="open again after (days)",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "organiser",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the step applies to pupils of every organiser.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ladder_steps",
+                        to="schools.organiser",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ladder step',
-                'ordering': ['order', 'pk'],
+                "verbose_name": "ladder step",
+                "ordering": ["order", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='LadderTask',
+            name="LadderTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('actor', models.CharField(choices=[('mentor', 'mentor'), ('principal', 'principal'), ('student_health', 'student health team')], max_length=20)),
-                ('opened_on', models.DateField()),
-                ('due', models.DateField()),
-                ('reason', models.CharField(max_length=300)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='ladder_tasks', to='schools.staff')),
-                ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='schools.staff')),
-                ('pupil', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ladder_tasks', to='schools.pupil')),
-                ('school', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='schools.school')),
-                ('step', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tasks', to='ladder.ladderstep')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "actor",
+                    models.CharField(
+                        choices=[
+                            ("mentor", "mentor"),
+                            ("principal", "principal"),
+                            ("student_health", "student health team"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("opened_on", models.DateField()),
+                ("due", models.DateField()),
+                ("reason", models.CharField(max_length=300)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="ladder_tasks",
+                        to="schools.staff",
+                    ),
+                ),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="schools.staff",
+                    ),
+                ),
+                (
+                    "pupil",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ladder_tasks",
+                        to="schools.pupil",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="schools.school",
+                    ),
+                ),
+                (
+                    "step",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tasks",
+                        to="ladder.ladderstep",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_on', '-pk'],
+                "ordering": ["-opened_on", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='LadderRecord',
+            name="LadderRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('contact', 'contact'), ('meeting', 'meeting'), ('decision', 'decision')], max_length=10, verbose_name='what was done')),
-                ('date', models.DateField(verbose_name='date')),
-                ('text', models.TextField(verbose_name='documentation')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='schools.staff')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='records', to='ladder.laddertask')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("contact", "contact"),
+                            ("meeting", "meeting"),
+                            ("decision", "decision"),
+                        ],
+                        max_length=10,
+                        verbose_name="what was done",
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                ("text", models.TextField(verbose_name="documentation")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="schools.staff",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="records",
+                        to="ladder.laddertask",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date', 'pk'],
+                "ordering": ["date", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='LadderTrigger',
+            name="LadderTrigger",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('rate', 'absence rate over a window'), ('invalid_days', 'days with invalid absence over a window'), ('consecutive_days', 'consecutive whole days absent'), ('no_improvement', 'no improvement after the previous step')], max_length=20, verbose_name='kind')),
-                ('window_days', models.PositiveSmallIntegerField(default=28, verbose_name='window (calendar days)')),
-                ('threshold', models.DecimalField(decimal_places=1, help_text='Percent for rates; a number of days otherwise.', max_digits=6, verbose_name='threshold')),
-                ('invalid_only', models.BooleanField(default=False, verbose_name='invalid absence only')),
-                ('weeks_after_previous', models.PositiveSmallIntegerField(default=3, verbose_name='weeks after the previous step')),
-                ('step', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='triggers', to='ladder.ladderstep')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("rate", "absence rate over a window"),
+                            ("invalid_days", "days with invalid absence over a window"),
+                            ("consecutive_days", "consecutive whole days absent"),
+                            ("no_improvement", "no improvement after the previous step"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "window_days",
+                    models.PositiveSmallIntegerField(
+                        default=28, verbose_name="window (calendar days)"
+                    ),
+                ),
+                (
+                    "threshold",
+                    models.DecimalField(
+                        decimal_places=1,
+                        help_text="Percent for rates; a number of days otherwise.",
+                        max_digits=6,
+                        verbose_name="threshold",
+                    ),
+                ),
+                (
+                    "invalid_only",
+                    models.BooleanField(default=False, verbose_name="invalid absence only"),
+                ),
+                (
+                    "weeks_after_previous",
+                    models.PositiveSmallIntegerField(
+                        default=3, verbose_name="weeks after the previous step"
+                    ),
+                ),
+                (
+                    "step",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="triggers",
+                        to="ladder.ladderstep",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='laddertask',
-            index=models.Index(fields=['pupil', 'opened_on'], name='ladder_ladd_pupil_i_2cdfd3_idx'),
+            model_name="laddertask",
+            index=models.Index(
+                fields=["pupil", "opened_on"], name="ladder_ladd_pupil_i_2cdfd3_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='laddertask',
-            index=models.Index(fields=['assignee', 'closed_at'], name='ladder_ladd_assigne_3dc43a_idx'),
+            model_name="laddertask",
+            index=models.Index(
+                fields=["assignee", "closed_at"], name="ladder_ladd_assigne_3dc43a_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='laddertask',
-            constraint=models.UniqueConstraint(condition=models.Q(('closed_at__isnull', True)), fields=('pupil', 'step'), name='one_open_task_per_pupil_and_step'),
+            model_name="laddertask",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("closed_at__isnull", True)),
+                fields=("pupil", "step"),
+                name="one_open_task_per_pupil_and_step",
+            ),
         ),
     ]

@@ -6,58 +6,108 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ladder', '0002_default_ladder'),
-        ('schools', '0001_initial'),
+        ("ladder", "0002_default_ladder"),
+        ("schools", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='ladderstep',
-            options={'ordering': ['organiser_id', 'order', 'pk'], 'verbose_name': 'ladder step', 'verbose_name_plural': 'ladder steps'},
+            name="ladderstep",
+            options={
+                "ordering": ["organiser_id", "order", "pk"],
+                "verbose_name": "ladder step",
+                "verbose_name_plural": "ladder steps",
+            },
         ),
         migrations.AlterModelOptions(
-            name='laddertrigger',
-            options={'ordering': ['pk'], 'verbose_name': 'trigger', 'verbose_name_plural': 'triggers'},
+            name="laddertrigger",
+            options={
+                "ordering": ["pk"],
+                "verbose_name": "trigger",
+                "verbose_name_plural": "triggers",
+            },
         ),
         migrations.AlterField(
-            model_name='ladderstep',
-            name='deadline_days',
-            field=models.PositiveSmallIntegerField(default=7, help_text='Calendar days from the day the step opens to the day it must be done.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name='deadline (days)'),
+            model_name="ladderstep",
+            name="deadline_days",
+            field=models.PositiveSmallIntegerField(
+                default=7,
+                help_text="Calendar days from the day the step opens to the day it must be done.",
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(365),
+                ],
+                verbose_name="deadline (days)",
+            ),
         ),
         migrations.AlterField(
-            model_name='ladderstep',
-            name='organiser',
-            field=models.ForeignKey(blank=True, help_text='Empty: the default ladder, for organisers without steps of their own.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='ladder_steps', to='schools.organiser', verbose_name='organiser'),
+            model_name="ladderstep",
+            name="organiser",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty: the default ladder, for organisers without steps of their own.",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="ladder_steps",
+                to="schools.organiser",
+                verbose_name="organiser",
+            ),
         ),
         migrations.AlterField(
-            model_name='ladderstep',
-            name='repeat_after_days',
-            field=models.PositiveSmallIntegerField(default=30, help_text="After it opens, the step stays the pupil's current step this many days (longer while its task is open); it can open again only after that.", validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name='current for (days)'),
+            model_name="ladderstep",
+            name="repeat_after_days",
+            field=models.PositiveSmallIntegerField(
+                default=30,
+                help_text="After it opens, the step stays the pupil's current step this many days (longer while its task is open); it can open again only after that.",
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(365),
+                ],
+                verbose_name="current for (days)",
+            ),
         ),
         migrations.AlterField(
-            model_name='laddertrigger',
-            name='invalid_only',
-            field=models.BooleanField(default=False, help_text='For rates: count only invalid absence.', verbose_name='invalid absence only'),
+            model_name="laddertrigger",
+            name="invalid_only",
+            field=models.BooleanField(
+                default=False,
+                help_text="For rates: count only invalid absence.",
+                verbose_name="invalid absence only",
+            ),
         ),
         migrations.AlterField(
-            model_name='laddertrigger',
-            name='step',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='triggers', to='ladder.ladderstep', verbose_name='ladder step'),
+            model_name="laddertrigger",
+            name="step",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="triggers",
+                to="ladder.ladderstep",
+                verbose_name="ladder step",
+            ),
         ),
         migrations.AlterField(
-            model_name='laddertrigger',
-            name='weeks_after_previous',
-            field=models.PositiveSmallIntegerField(default=3, help_text='For “no improvement”: how long after the step below opened.', verbose_name='weeks after the previous step'),
+            model_name="laddertrigger",
+            name="weeks_after_previous",
+            field=models.PositiveSmallIntegerField(
+                default=3,
+                help_text="For “no improvement”: how long after the step below opened.",
+                verbose_name="weeks after the previous step",
+            ),
         ),
         migrations.AlterField(
-            model_name='laddertrigger',
-            name='window_days',
-            field=models.PositiveSmallIntegerField(default=28, help_text='The days up to today the indicator is summed over; not used for days in a row.', verbose_name='window (calendar days)'),
+            model_name="laddertrigger",
+            name="window_days",
+            field=models.PositiveSmallIntegerField(
+                default=28,
+                help_text="The days up to today the indicator is summed over; not used for days in a row.",
+                verbose_name="window (calendar days)",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='laddertask',
-            constraint=models.UniqueConstraint(fields=('pupil', 'step', 'opened_on'), name='one_task_per_pupil_step_and_day'),
+            model_name="laddertask",
+            constraint=models.UniqueConstraint(
+                fields=("pupil", "step", "opened_on"), name="one_task_per_pupil_step_and_day"
+            ),
         ),
     ]

@@ -29,19 +29,36 @@ def set_days(pupil: Pupil, rows: Iterable[tuple[dt.date, int, int, int]]) -> Non
     """Replace the pupil's per-day aggregates: (date, scheduled, absent, invalid) minutes."""
     PupilDay.objects.filter(pupil=pupil).delete()
     PupilDay.objects.bulk_create(
-        PupilDay(pupil=pupil, organiser=pupil.organiser, date=day, lessons=5,
-                 scheduled_minutes=scheduled, absent_minutes=absent,
-                 valid_minutes=absent - invalid, invalid_minutes=invalid)
+        PupilDay(
+            pupil=pupil,
+            organiser=pupil.organiser,
+            date=day,
+            lessons=5,
+            scheduled_minutes=scheduled,
+            absent_minutes=absent,
+            valid_minutes=absent - invalid,
+            invalid_minutes=invalid,
+        )
         for day, scheduled, absent, invalid in rows
     )
 
 
-def make_step(order: int, *triggers: dict[str, Any], actor: str = "mentor",
-              deadline: int = 7, repeat: int = 30, organiser: Any = None,
-              name: str | None = None) -> LadderStep:
+def make_step(
+    order: int,
+    *triggers: dict[str, Any],
+    actor: str = "mentor",
+    deadline: int = 7,
+    repeat: int = 30,
+    organiser: Any = None,
+    name: str | None = None,
+) -> LadderStep:
     step = LadderStep.objects.create(
-        order=order, name=name or f"Steg {order}", actor=actor, deadline_days=deadline,
-        repeat_after_days=repeat, organiser=organiser,
+        order=order,
+        name=name or f"Steg {order}",
+        actor=actor,
+        deadline_days=deadline,
+        repeat_after_days=repeat,
+        organiser=organiser,
     )
     for trigger in triggers:
         LadderTrigger.objects.create(step=step, **trigger)

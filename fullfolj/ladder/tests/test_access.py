@@ -22,8 +22,15 @@ def tasks(cast) -> SimpleNamespace:
 
     def task(pupil, actor, assignee, due):
         return LadderTask.objects.create(
-            pupil=pupil, step=steps[actor], school=cast.north, actor=actor, assignee=assignee,
-            opened_on=TODAY - dt.timedelta(days=5), due=due, reason="frånvaro 12,0 %")
+            pupil=pupil,
+            step=steps[actor],
+            school=cast.north,
+            actor=actor,
+            assignee=assignee,
+            opened_on=TODAY - dt.timedelta(days=5),
+            due=due,
+            reason="frånvaro 12,0 %",
+        )
 
     return SimpleNamespace(
         mentor=task(cast.pupil, Actor.MENTOR, cast.mentor, TODAY - dt.timedelta(days=1)),
@@ -33,8 +40,13 @@ def tasks(cast) -> SimpleNamespace:
 
 
 WHOSE = {"mentor": "pupil", "health": "protected", "principal": "other_pupil"}
-MY_TASKS = {"mentor": {"mentor"}, "principal": {"principal"}, "nurse": {"health"},
-            "health_two": {"health"}, "doctor": {"health"}}
+MY_TASKS = {
+    "mentor": {"mentor"},
+    "principal": {"principal"},
+    "nurse": {"health"},
+    "health_two": {"health"},
+    "doctor": {"health"},
+}
 
 
 @pytest.mark.parametrize("who", ROLES)
@@ -50,12 +62,17 @@ def test_my_tasks_lists_exactly_the_tasks_for_this_person(client, cast, tasks, w
 
 # task -> the roles that may open it (ladder roles with a relation to the pupil)
 NORTH_HEALTH = {"nurse", "health_two", "doctor"}
-MAY_SEE = {"mentor": {"mentor", "principal"} | NORTH_HEALTH,
-           "health": {"mentor", "principal"} | NORTH_HEALTH,
-           "principal": {"other_mentor", "principal", "mentor_principal"} | NORTH_HEALTH}
+MAY_SEE = {
+    "mentor": {"mentor", "principal"} | NORTH_HEALTH,
+    "health": {"mentor", "principal"} | NORTH_HEALTH,
+    "principal": {"other_mentor", "principal", "mentor_principal"} | NORTH_HEALTH,
+}
 # task -> the roles that may close it
-MAY_CLOSE = {"mentor": {"mentor", "principal"}, "health": {"principal"} | NORTH_HEALTH,
-             "principal": {"principal"}}
+MAY_CLOSE = {
+    "mentor": {"mentor", "principal"},
+    "health": {"principal"} | NORTH_HEALTH,
+    "principal": {"principal"},
+}
 
 
 @pytest.mark.parametrize("who", ROLES)
@@ -81,8 +98,10 @@ def test_a_task_page_follows_role_and_relation(client, cast, tasks, who, which):
 def test_closing_a_task_follows_who_acts(client, cast, tasks, who, which):
     task, pupil = getattr(tasks, which), getattr(cast, WHOSE[which])
     client.force_login(getattr(cast, who).user)
-    response = client.post(reverse("ladder:task", args=[task.pk]), {
-        "kind": "contact", "date": "2026-03-17", "text": "Ringde vårdnadshavare."})
+    response = client.post(
+        reverse("ladder:task", args=[task.pk]),
+        {"kind": "contact", "date": "2026-03-17", "text": "Ringde vårdnadshavare."},
+    )
     task.refresh_from_db()
     if who in MAY_CLOSE[which]:
         assert response.status_code == 302

@@ -24,8 +24,13 @@ def _english():
 def test_the_typical_ladder_of_domain_md_ships_by_default(db):
     steps = list(LadderStep.objects.filter(organiser=None).order_by("order"))
     assert [s.order for s in steps] == [1, 2, 3, 4, 5]
-    assert [s.actor for s in steps] == [Actor.MENTOR, Actor.MENTOR, Actor.STUDENT_HEALTH,
-                                        Actor.PRINCIPAL, Actor.PRINCIPAL]
+    assert [s.actor for s in steps] == [
+        Actor.MENTOR,
+        Actor.MENTOR,
+        Actor.STUDENT_HEALTH,
+        Actor.PRINCIPAL,
+        Actor.PRINCIPAL,
+    ]
     investigate = steps[2]
     assert "Skyndsamt utreda" in investigate.name
     kinds = set(investigate.triggers.values_list("kind", flat=True))
@@ -62,8 +67,10 @@ def test_the_shipped_ladder_leaves_a_day_ill_alone_and_investigates_long_absence
     set_days(cast.pupil, rows(ill))
     set_days(cast.other_pupil, rows(bed))
     set_days(cast.protected, rows(away))
-    opened = {t.pupil_id: LadderStep.objects.get(pk=t.step_id).order
-              for t in actions.evaluate_ladder(as_of=TODAY)}
+    opened = {
+        t.pupil_id: LadderStep.objects.get(pk=t.step_id).order
+        for t in actions.evaluate_ladder(as_of=TODAY)
+    }
     assert cast.pupil.pk not in opened
     assert opened[cast.other_pupil.pk] == 1
     assert opened[cast.protected.pk] == 3
@@ -76,9 +83,14 @@ def test_the_first_shipped_triggers_are_recalibrated_unless_edited(db):
     for order, triggers in defaults.FIRST_TRIGGERS.items():
         step = LadderStep.objects.create(order=order, name=f"Steg {order}", actor=Actor.MENTOR)
         for kind, window, threshold, invalid_only, weeks in triggers:
-            LadderTrigger.objects.create(step=step, kind=kind, window_days=window,
-                                         threshold=threshold, invalid_only=invalid_only,
-                                         weeks_after_previous=weeks or 3)
+            LadderTrigger.objects.create(
+                step=step,
+                kind=kind,
+                window_days=window,
+                threshold=threshold,
+                invalid_only=invalid_only,
+                weeks_after_previous=weeks or 3,
+            )
     edited = LadderStep.objects.get(order=2).triggers.get(kind="rate")
     edited.threshold = 12
     edited.save()
@@ -90,15 +102,18 @@ def test_the_first_shipped_triggers_are_recalibrated_unless_edited(db):
 
 
 @pytest.mark.usefixtures("empty_ladder")
-@pytest.mark.parametrize(("fields", "field", "message"), [
-    ({"threshold": 0}, "threshold", "above zero"),
-    ({"threshold": 120}, "threshold", "at most 100"),
-    ({"kind": "invalid_days", "threshold": 2.5}, "threshold", "whole number"),
-    ({"kind": "invalid_days", "threshold": 20, "window_days": 14}, "threshold", "(14)"),
-    ({"kind": "consecutive_days", "threshold": 80}, "threshold", "60"),
-    ({"window_days": 0}, "window_days", "1–366"),
-    ({"window_days": 400}, "window_days", "1–366"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"threshold": 0}, "threshold", "above zero"),
+        ({"threshold": 120}, "threshold", "at most 100"),
+        ({"kind": "invalid_days", "threshold": 2.5}, "threshold", "whole number"),
+        ({"kind": "invalid_days", "threshold": 20, "window_days": 14}, "threshold", "(14)"),
+        ({"kind": "consecutive_days", "threshold": 80}, "threshold", "60"),
+        ({"window_days": 0}, "window_days", "1–366"),
+        ({"window_days": 400}, "window_days", "1–366"),
+    ],
+)
 def test_bad_triggers_are_refused_with_the_reason(fields, field, message):
     step = make_step(1)
     with pytest.raises(ValidationError) as refused:
@@ -112,8 +127,9 @@ def test_bad_triggers_are_refused_with_the_reason(fields, field, message):
 def test_no_improvement_on_the_first_step_is_refused():
     step = make_step(1)
     with pytest.raises(ValidationError) as refused:
-        LadderTrigger.objects.create(step=step, kind="no_improvement", window_days=28,
-                                     threshold=10, weeks_after_previous=3)
+        LadderTrigger.objects.create(
+            step=step, kind="no_improvement", window_days=28, threshold=10, weeks_after_previous=3
+        )
     assert "step 1 is the first" in refused.value.message_dict["kind"][0]
 
 
@@ -122,16 +138,18 @@ def test_no_improvement_cannot_wait_longer_than_the_previous_step_lasts():
     make_step(1, RATE, repeat=20)
     second = make_step(2)
     with pytest.raises(ValidationError) as refused:
-        LadderTrigger.objects.create(step=second, kind="no_improvement", window_days=28,
-                                     threshold=10, weeks_after_previous=3)
+        LadderTrigger.objects.create(
+            step=second, kind="no_improvement", window_days=28, threshold=10, weeks_after_previous=3
+        )
     assert "stays current 20 days" in refused.value.message_dict["weeks_after_previous"][0]
 
 
 @pytest.mark.usefixtures("empty_ladder")
 def test_shortening_a_step_below_the_next_steps_wait_is_refused():
     first = make_step(1, RATE, repeat=30)
-    make_step(2, {"kind": "no_improvement", "window_days": 28, "threshold": 10,
-                  "weeks_after_previous": 4})
+    make_step(
+        2, {"kind": "no_improvement", "window_days": 28, "threshold": 10, "weeks_after_previous": 4}
+    )
     first.repeat_after_days = 21
     with pytest.raises(ValidationError) as refused:
         first.save()
@@ -158,12 +176,24 @@ def test_a_deadline_of_zero_days_is_refused(field):
 
 
 def _admin_post(step: LadderStep | None, triggers: list[dict], **fields) -> dict:
-    data = {"order": 1, "name": "Ring hem", "actor": "mentor", "deadline_days": 3,
-            "repeat_after_days": 30, "is_active": "on", "description": "",
-            "organiser": "", **fields}
+    data = {
+        "order": 1,
+        "name": "Ring hem",
+        "actor": "mentor",
+        "deadline_days": 3,
+        "repeat_after_days": 30,
+        "is_active": "on",
+        "description": "",
+        "organiser": "",
+        **fields,
+    }
     prefix = "triggers"
-    data |= {f"{prefix}-TOTAL_FORMS": len(triggers), f"{prefix}-INITIAL_FORMS": 0,
-             f"{prefix}-MIN_NUM_FORMS": 1, f"{prefix}-MAX_NUM_FORMS": 1000}
+    data |= {
+        f"{prefix}-TOTAL_FORMS": len(triggers),
+        f"{prefix}-INITIAL_FORMS": 0,
+        f"{prefix}-MIN_NUM_FORMS": 1,
+        f"{prefix}-MAX_NUM_FORMS": 1000,
+    }
     for i, trigger in enumerate(triggers):
         full = {"window_days": 28, "weeks_after_previous": 3} | trigger
         data |= {f"{prefix}-{i}-{k}": v for k, v in full.items()}
@@ -180,23 +210,30 @@ def superuser_client(client, django_user_model):
 
 @pytest.mark.usefixtures("empty_ladder")
 def test_the_admin_saves_a_step_with_its_triggers(superuser_client):
-    response = superuser_client.post(reverse("admin:ladder_ladderstep_add"), _admin_post(
-        None, [{"kind": "rate", "threshold": "5"}, {"kind": "invalid_days", "threshold": "2"}]))
+    response = superuser_client.post(
+        reverse("admin:ladder_ladderstep_add"),
+        _admin_post(
+            None, [{"kind": "rate", "threshold": "5"}, {"kind": "invalid_days", "threshold": "2"}]
+        ),
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     step = LadderStep.objects.get()
     assert sorted(step.triggers.values_list("kind", flat=True)) == ["invalid_days", "rate"]
 
 
 @pytest.mark.usefixtures("empty_ladder")
-@pytest.mark.parametrize(("triggers", "message"), [
-    ([], "at least one trigger"),
-    ([{"kind": "rate", "threshold": "150"}], "at most 100"),
-    ([{"kind": "no_improvement", "threshold": "10"}], "is the first"),
-])
-def test_the_admin_refuses_bad_configuration_with_the_reason(superuser_client, triggers,
-                                                             message):
-    response = superuser_client.post(reverse("admin:ladder_ladderstep_add"),
-                                     _admin_post(None, triggers))
+@pytest.mark.parametrize(
+    ("triggers", "message"),
+    [
+        ([], "at least one trigger"),
+        ([{"kind": "rate", "threshold": "150"}], "at most 100"),
+        ([{"kind": "no_improvement", "threshold": "10"}], "is the first"),
+    ],
+)
+def test_the_admin_refuses_bad_configuration_with_the_reason(superuser_client, triggers, message):
+    response = superuser_client.post(
+        reverse("admin:ladder_ladderstep_add"), _admin_post(None, triggers)
+    )
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not LadderStep.objects.exists()

@@ -33,8 +33,10 @@ def test_rate_triggers_at_the_threshold_and_not_below(cast, days):
     # 300 of 3,000 minutes = 10.0 %: at the threshold.
     days(cast.pupil, ten_days({9: (300, 0)}))
     # 270 of 3,000 = 9.0 %; a whole day absent 40 days ago lies outside the window.
-    days(cast.other_pupil, [*ten_days({9: (270, 0)}),
-                            (TODAY - dt.timedelta(days=40), FULL, FULL, FULL)])
+    days(
+        cast.other_pupil,
+        [*ten_days({9: (270, 0)}), (TODAY - dt.timedelta(days=40), FULL, FULL, FULL)],
+    )
     tasks = actions.evaluate_ladder(as_of=TODAY)
     assert [t.pupil_id for t in tasks] == [cast.pupil.pk]
     assert "10,0 %" in tasks[0].reason
@@ -57,8 +59,10 @@ def test_days_with_invalid_absence_are_counted_inside_the_window(cast, days):
     # Three days with some invalid absence in the last 14 days (one of 10 minutes counts too).
     days(cast.pupil, ten_days({2: (60, 60), 4: (10, 10), 8: (300, 300)}))
     # Two in the window and one 20 days ago, outside it.
-    days(cast.other_pupil, [*ten_days({2: (60, 60), 8: (60, 60)}),
-                            (TODAY - dt.timedelta(days=20), FULL, 60, 60)])
+    days(
+        cast.other_pupil,
+        [*ten_days({2: (60, 60), 8: (60, 60)}), (TODAY - dt.timedelta(days=20), FULL, 60, 60)],
+    )
     tasks = actions.evaluate_ladder(as_of=TODAY)
     assert [t.pupil_id for t in tasks] == [cast.pupil.pk]
     assert "3 " in tasks[0].reason
@@ -78,28 +82,42 @@ def test_consecutive_whole_days_absent_up_to_the_latest_day(cast, days):
 def test_a_weekend_without_lessons_does_not_break_the_run(cast, days):
     make_step(1, {"kind": "consecutive_days", "window_days": 28, "threshold": 4})
     # Thursday 12, Friday 13, Monday 16, Tuesday 17 absent; no rows for the weekend.
-    days(cast.pupil, [(d, FULL, FULL if i >= 6 else 0, 0)
-                      for i, d in enumerate(school_days(TODAY - dt.timedelta(days=1), 10))])
+    days(
+        cast.pupil,
+        [
+            (d, FULL, FULL if i >= 6 else 0, 0)
+            for i, d in enumerate(school_days(TODAY - dt.timedelta(days=1), 10))
+        ],
+    )
     assert len(actions.evaluate_ladder(as_of=TODAY)) == 1
 
 
 def _previous(cast, step, opened_on, *, closed=False):
     return LadderTask.objects.create(
-        pupil=cast.pupil, step=step, actor=step.actor, opened_on=opened_on,
-        due=opened_on + dt.timedelta(days=7), reason="test",
-        closed_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC) if closed else None)
+        pupil=cast.pupil,
+        step=step,
+        actor=step.actor,
+        opened_on=opened_on,
+        due=opened_on + dt.timedelta(days=7),
+        reason="test",
+        closed_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC) if closed else None,
+    )
 
 
-@pytest.mark.parametrize(("weeks_ago_days", "absent", "expected"), [
-    (15, 300, ["Steg 2"]),  # two weeks and a day after step 1, still 10 %
-    (14, 300, ["Steg 2"]),  # exactly two weeks
-    (13, 300, []),  # too early
-    (15, 120, []),  # improved: 4 % is below the 5 % threshold
-])
+@pytest.mark.parametrize(
+    ("weeks_ago_days", "absent", "expected"),
+    [
+        (15, 300, ["Steg 2"]),  # two weeks and a day after step 1, still 10 %
+        (14, 300, ["Steg 2"]),  # exactly two weeks
+        (13, 300, []),  # too early
+        (15, 120, []),  # improved: 4 % is below the 5 % threshold
+    ],
+)
 def test_no_improvement_after_the_previous_step(cast, days, weeks_ago_days, absent, expected):
     first = make_step(1, {"kind": "rate", "window_days": 28, "threshold": 5})
-    make_step(2, {"kind": "no_improvement", "window_days": 28, "threshold": 5,
-                  "weeks_after_previous": 2})
+    make_step(
+        2, {"kind": "no_improvement", "window_days": 28, "threshold": 5, "weeks_after_previous": 2}
+    )
     _previous(cast, first, TODAY - dt.timedelta(days=weeks_ago_days))
     days(cast.pupil, ten_days({9: (absent, 0)}))
     actions.evaluate_ladder(as_of=TODAY)
@@ -108,8 +126,9 @@ def test_no_improvement_after_the_previous_step(cast, days, weeks_ago_days, abse
 
 def test_no_improvement_needs_the_previous_step_still_current(cast, days):
     first = make_step(1, {"kind": "rate", "window_days": 28, "threshold": 5}, repeat=30)
-    make_step(2, {"kind": "no_improvement", "window_days": 28, "threshold": 5,
-                  "weeks_after_previous": 2})
+    make_step(
+        2, {"kind": "no_improvement", "window_days": 28, "threshold": 5, "weeks_after_previous": 2}
+    )
     _previous(cast, first, TODAY - dt.timedelta(days=40), closed=True)  # lapsed 10 days ago
     days(cast.pupil, ten_days({9: (300, 0)}))
     actions.evaluate_ladder(as_of=TODAY)
@@ -165,15 +184,16 @@ def test_deadline_and_overdue(cast, days):
     assert task.is_overdue_on(dt.date(2026, 3, 22))
     assert list(LadderTask.objects.overdue(dt.date(2026, 3, 22))) == [task]
     assert queries.summaries([cast.pupil.pk], dt.date(2026, 3, 22))[cast.pupil.pk].overdue == 1
-    actions.close_task(task, kind="contact", date=TODAY, text="Samtal med mamma.",
-                       by=cast.mentor)
+    actions.close_task(task, kind="contact", date=TODAY, text="Samtal med mamma.", by=cast.mentor)
     assert list(LadderTask.objects.overdue(dt.date(2026, 3, 22))) == []
     summary = queries.summaries([cast.pupil.pk], dt.date(2026, 3, 22))[cast.pupil.pk]
     assert (summary.step, summary.overdue) == ("1. Steg 1", 0)
 
 
-@pytest.mark.parametrize(("actor", "who"), [
-    (Actor.MENTOR, "mentor"), (Actor.PRINCIPAL, "principal"), (Actor.STUDENT_HEALTH, None)])
+@pytest.mark.parametrize(
+    ("actor", "who"),
+    [(Actor.MENTOR, "mentor"), (Actor.PRINCIPAL, "principal"), (Actor.STUDENT_HEALTH, None)],
+)
 def test_the_task_goes_to_the_person_who_acts(cast, days, actor, who):
     make_step(1, {"kind": "rate", "window_days": 28, "threshold": 5}, actor=actor)
     days(cast.pupil, ten_days({9: (300, 0)}))
@@ -205,8 +225,9 @@ def test_an_organiser_with_its_own_ladder_does_not_use_the_default(cast, days):
     from tests import factories as f
 
     make_step(1, {"kind": "rate", "window_days": 28, "threshold": 5}, name="Standard")
-    make_step(1, {"kind": "rate", "window_days": 28, "threshold": 50}, organiser=cast.org,
-              name="Egen")
+    make_step(
+        1, {"kind": "rate", "window_days": 28, "threshold": 50}, organiser=cast.org, name="Egen"
+    )
     days(cast.pupil, ten_days({9: (300, 0)}))  # 10 %: below the organiser's own 50 %
     other_org = f.organiser("Grannkommun")
     stranger = f.pupil(other_org, "Frans", "Fransson")
@@ -217,8 +238,9 @@ def test_an_organiser_with_its_own_ladder_does_not_use_the_default(cast, days):
     assert opened(stranger) == ["Standard"]
 
 
-def test_evaluation_reads_the_day_aggregates_in_a_few_queries(cast, days,
-                                                              django_assert_max_num_queries):
+def test_evaluation_reads_the_day_aggregates_in_a_few_queries(
+    cast, days, django_assert_max_num_queries
+):
     make_step(1, {"kind": "rate", "window_days": 28, "threshold": 5})
     make_step(2, {"kind": "consecutive_days", "window_days": 28, "threshold": 2})
     for p in (cast.pupil, cast.other_pupil, cast.protected):

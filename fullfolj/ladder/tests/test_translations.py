@@ -21,6 +21,7 @@ CATALOGUE = Path(__file__).resolve().parents[1] / "locale" / "sv" / "LC_MESSAGES
 
 def _entries() -> dict[str, str]:
     """msgid -> msgstr (the singular form) of the .po file; header left out."""
+
     def joined(block: str) -> str:
         return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', block)).replace('\\"', '"')
 
@@ -48,9 +49,15 @@ def test_every_string_of_the_catalogue_is_translated_and_compiled():
 def task(cast) -> LadderTask:
     step = LadderStep.objects.filter(organiser=None, actor="mentor").order_by("order").first()
     return LadderTask.objects.create(
-        pupil=cast.pupil, step=step, school=cast.north, actor="mentor", assignee=cast.mentor,
-        opened_on=TODAY - dt.timedelta(days=9), due=TODAY - dt.timedelta(days=2),
-        reason="test")
+        pupil=cast.pupil,
+        step=step,
+        school=cast.north,
+        actor="mentor",
+        assignee=cast.mentor,
+        opened_on=TODAY - dt.timedelta(days=9),
+        due=TODAY - dt.timedelta(days=2),
+        reason="test",
+    )
 
 
 def test_the_pages_are_in_swedish(client, cast, task):
@@ -71,18 +78,30 @@ def test_the_pages_are_in_swedish(client, cast, task):
 
 def test_refusals_are_in_swedish(client, cast, task):
     client.force_login(cast.mentor.user)
-    body = client.post(reverse("ladder:task", args=[task.pk]),
-                       {"kind": "contact", "date": "2026-03-18", "text": ""}).content.decode()
+    body = client.post(
+        reverse("ladder:task", args=[task.pk]),
+        {"kind": "contact", "date": "2026-03-18", "text": ""},
+    ).content.decode()
     assert "Uppgiften avslutades inte" in body
     assert "en uppgift avslutas bara med dokumentation" in body
-    body = client.post(reverse("ladder:task", args=[task.pk]),
-                       {"kind": "contact", "date": "0001-01-01", "text": "Ringt."}).content.decode()
+    body = client.post(
+        reverse("ladder:task", args=[task.pk]),
+        {"kind": "contact", "date": "0001-01-01", "text": "Ringt."},
+    ).content.decode()
     assert "Datumet kan inte ligga före 2025-08-18, då läsåret började." in body
     health = LadderTask.objects.create(
-        pupil=cast.pupil, step=LadderStep.objects.get(organiser=None, order=3),
-        school=cast.north, actor="student_health", opened_on=TODAY, due=TODAY, reason="x")
-    refused = client.post(reverse("ladder:task", args=[health.pk]),
-                          {"kind": "contact", "date": "2026-03-18", "text": "Ringt."})
+        pupil=cast.pupil,
+        step=LadderStep.objects.get(organiser=None, order=3),
+        school=cast.north,
+        actor="student_health",
+        opened_on=TODAY,
+        due=TODAY,
+        reason="x",
+    )
+    refused = client.post(
+        reverse("ladder:task", args=[health.pk]),
+        {"kind": "contact", "date": "2026-03-18", "text": "Ringt."},
+    )
     assert refused.status_code == 403
     assert "Bara den som agerar" in refused.content.decode()
 
@@ -90,8 +109,10 @@ def test_refusals_are_in_swedish(client, cast, task):
 @pytest.mark.usefixtures("empty_ladder")
 def test_the_reason_is_written_in_swedish_whoever_runs_the_job(cast, days):
     make_step(1, {"kind": "rate", "window_days": 28, "threshold": 7.5})
-    days(cast.pupil, [(d, 300, 300 if i == 9 else 0, 0)
-                      for i, d in enumerate(school_days(TODAY, 10))])
+    days(
+        cast.pupil,
+        [(d, 300, 300 if i == 9 else 0, 0) for i, d in enumerate(school_days(TODAY, 10))],
+    )
     with translation.override("en"):
         [task] = actions.evaluate_ladder(as_of=TODAY)
     assert task.reason == "total frånvaro minst 7,5 % under 28 dagar (uppmätt: 10,0 %)"

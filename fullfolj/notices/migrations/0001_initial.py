@@ -5,36 +5,80 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('schools', '0001_initial'),
+        ("schools", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GuardianNotice',
+            name="GuardianNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('channel', models.CharField(choices=[('email', 'email'), ('sms', 'SMS')], max_length=10)),
-                ('status', models.CharField(choices=[('scheduled', 'scheduled'), ('sending', 'sending'), ('sent', 'sent'), ('cancelled', 'cancelled'), ('failed', 'failed'), ('bounced', 'bounced')], default='scheduled', max_length=10)),
-                ('send_after', models.DateTimeField()),
-                ('error', models.CharField(blank=True, max_length=300)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('claim_token', models.UUIDField(blank=True, null=True)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('body', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('guardian', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='schools.guardian')),
-                ('pupil', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='guardian_notices', to='schools.pupil')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                (
+                    "channel",
+                    models.CharField(choices=[("email", "email"), ("sms", "SMS")], max_length=10),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "scheduled"),
+                            ("sending", "sending"),
+                            ("sent", "sent"),
+                            ("cancelled", "cancelled"),
+                            ("failed", "failed"),
+                            ("bounced", "bounced"),
+                        ],
+                        default="scheduled",
+                        max_length=10,
+                    ),
+                ),
+                ("send_after", models.DateTimeField()),
+                ("error", models.CharField(blank=True, max_length=300)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("claim_token", models.UUIDField(blank=True, null=True)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("body", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "guardian",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notices",
+                        to="schools.guardian",
+                    ),
+                ),
+                (
+                    "pupil",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="guardian_notices",
+                        to="schools.pupil",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['status', 'send_after'], name='notices_gua_status_b47bb0_idx'), models.Index(fields=['pupil', 'date'], name='notices_gua_pupil_i_a32f70_idx')],
-                'constraints': [models.UniqueConstraint(fields=('pupil', 'guardian', 'date'), name='one_notice_per_guardian_and_day')],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "send_after"], name="notices_gua_status_b47bb0_idx"
+                    ),
+                    models.Index(fields=["pupil", "date"], name="notices_gua_pupil_i_a32f70_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("pupil", "guardian", "date"), name="one_notice_per_guardian_and_day"
+                    )
+                ],
             },
         ),
     ]

@@ -4,24 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notices', '0001_initial'),
+        ("notices", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='guardiannotice',
-            options={'verbose_name': 'guardian notice', 'verbose_name_plural': 'guardian notices'},
+            name="guardiannotice",
+            options={"verbose_name": "guardian notice", "verbose_name_plural": "guardian notices"},
         ),
         migrations.AlterField(
-            model_name='guardiannotice',
-            name='channel',
-            field=models.CharField(choices=[('email', 'email'), ('sms', 'SMS'), ('none', 'no contact details')], max_length=10),
+            model_name="guardiannotice",
+            name="channel",
+            field=models.CharField(
+                choices=[("email", "email"), ("sms", "SMS"), ("none", "no contact details")],
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='guardiannotice',
-            name='status',
-            field=models.CharField(choices=[('scheduled', 'scheduled'), ('sending', 'sending'), ('sent', 'sent'), ('cancelled', 'cancelled'), ('failed', 'failed'), ('bounced', 'bounced'), ('held', 'not sent: contact the guardian yourself')], default='scheduled', max_length=10),
+            model_name="guardiannotice",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("scheduled", "scheduled"),
+                    ("sending", "sending"),
+                    ("sent", "sent"),
+                    ("cancelled", "cancelled"),
+                    ("failed", "failed"),
+                    ("bounced", "bounced"),
+                    ("held", "not sent: contact the guardian yourself"),
+                ],
+                default="scheduled",
+                max_length=10,
+            ),
         ),
     ]

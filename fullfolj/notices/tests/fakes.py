@@ -48,8 +48,10 @@ def _hooks(key: str) -> None:
 
 
 def _hang_if(when: str) -> None:
-    if (int(os.environ.get("NOTICE_TEST_HANG_AT", "0")) == _sent_by_this_process
-            and os.environ.get("NOTICE_TEST_HANG_WHEN", "before") == when):
+    if (
+        int(os.environ.get("NOTICE_TEST_HANG_AT", "0")) == _sent_by_this_process
+        and os.environ.get("NOTICE_TEST_HANG_WHEN", "before") == when
+    ):
         (_outbox() / f"hanging.{os.getpid()}").touch()
         time.sleep(3600)  # until the test kills this process
 
@@ -87,8 +89,9 @@ class RefusingEmailBackend(BaseEmailBackend):
     """A mail server that refuses every recipient (a permanent failure)."""
 
     def send_messages(self, email_messages: Any) -> int:
-        raise smtplib.SMTPRecipientsRefused({m.to[0]: (550, b"no such user")
-                                             for m in email_messages})
+        raise smtplib.SMTPRecipientsRefused(
+            {m.to[0]: (550, b"no such user") for m in email_messages}
+        )
 
 
 class BrokenEmailBackend(BaseEmailBackend):

@@ -19,12 +19,23 @@ DAY = dt.date(2026, 3, 17)
 @pytest.fixture
 def unreached(cast):  # type: ignore[no-untyped-def]
     """Alva's guardian has a malformed address; Cora's (protected) guardian was held back."""
-    GuardianNotice.objects.create(pupil=cast.pupil, guardian=cast.parent, date=DAY,
-                                  channel=Channel.EMAIL, status=Status.FAILED,
-                                  error=MALFORMED_EMAIL, send_after=at(10, day=17))
-    GuardianNotice.objects.create(pupil=cast.protected, guardian=cast.guardian, date=DAY,
-                                  channel=Channel.EMAIL, status=Status.HELD,
-                                  send_after=at(10, day=17))
+    GuardianNotice.objects.create(
+        pupil=cast.pupil,
+        guardian=cast.parent,
+        date=DAY,
+        channel=Channel.EMAIL,
+        status=Status.FAILED,
+        error=MALFORMED_EMAIL,
+        send_after=at(10, day=17),
+    )
+    GuardianNotice.objects.create(
+        pupil=cast.protected,
+        guardian=cast.guardian,
+        date=DAY,
+        channel=Channel.EMAIL,
+        status=Status.HELD,
+        send_after=at(10, day=17),
+    )
     return cast
 
 
@@ -36,8 +47,7 @@ def test_the_pupil_page_shows_unreached_guardians_only_to_who_may_see_the_pupil(
     cast = unreached
     target = getattr(cast, whom)
     client.force_login(getattr(cast, who).user)
-    response = client.get(reverse("elevakt:pupil", args=[target.pk]),
-                          HTTP_ACCEPT_LANGUAGE="sv")
+    response = client.get(reverse("elevakt:pupil", args=[target.pk]), HTTP_ACCEPT_LANGUAGE="sv")
     body = response.content.decode()
     if who not in PUPIL_PAGE[whom]:
         assert response.status_code == 404
@@ -60,7 +70,8 @@ def test_staff_allowed_protected_details_see_who_the_guardian_is(client, unreach
 
     cast = unreached
     cast.principal.user.user_permissions.add(
-        Permission.objects.get(codename="view_protected_identity"))
+        Permission.objects.get(codename="view_protected_identity")
+    )
     client.force_login(cast.principal.user)
     body = client.get(reverse("elevakt:pupil", args=[cast.protected.pk])).content.decode()
     assert "Gustav Carlsson" in body

@@ -39,9 +39,11 @@ def _due_sms_notices(cast, travel) -> list[GuardianNotice]:  # type: ignore[no-u
 
 
 def _records_sent(sql: str, params: object) -> bool:
-    return (sql.lstrip().upper().startswith("UPDATE")
-            and GuardianNotice._meta.db_table in sql
-            and Status.SENT in (params or ()))
+    return (
+        sql.lstrip().upper().startswith("UPDATE")
+        and GuardianNotice._meta.db_table in sql
+        and Status.SENT in (params or ())
+    )
 
 
 @contextlib.contextmanager
@@ -66,9 +68,7 @@ def _messages() -> Counter[str]:
 
 
 @pytest.mark.parametrize("failures", [1, 3])  # the recording is tried four times
-def test_a_send_whose_recording_fails_is_recorded_on_a_retry_not_sent_again(
-    cast, travel, failures
-):
+def test_a_send_whose_recording_fails_is_recorded_on_a_retry_not_sent_again(cast, travel, failures):
     notices = _due_sms_notices(cast, travel)
     with _refusing_sent(failures) as refused:
         delivery = actions.deliver_due()
@@ -115,8 +115,10 @@ def test_when_recording_keeps_failing_the_notice_stays_claimed_and_nothing_more_
         assert (notice.status, notice.attempts) == (Status.SENT, 2)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql",
-                    reason="drops a PostgreSQL server connection; SQLite has none")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="drops a PostgreSQL server connection; SQLite has none",
+)
 def test_a_connection_dropped_by_the_server_before_recording_is_reopened(cast, travel):
     """The server ends the session (a restart, a failover) as "sent" is being recorded."""
     notices = _due_sms_notices(cast, travel)

@@ -104,8 +104,9 @@ def test_valid_absence_and_lateness_schedule_nothing(cast, travel):
     travel(at(11))
     mark_valid(cast, lesson)
     register_lesson(lesson, [Mark(cast.pupil.pk, late_minutes=10)], by=cast.teacher)
-    register_lesson(lesson, [Mark(cast.pupil.pk, absent_minutes=60, is_valid=None)],
-                    by=cast.teacher)  # "not yet known": the mentor settles it first
+    register_lesson(
+        lesson, [Mark(cast.pupil.pk, absent_minutes=60, is_valid=None)], by=cast.teacher
+    )  # "not yet known": the mentor settles it first
     assert notices(cast.pupil) == []
 
 
@@ -159,8 +160,13 @@ def test_a_rolled_back_save_of_a_loaded_form_leaves_no_notice(cast, travel):
     lesson = lesson_at(cast, 10)
     loaded = Loaded(rows={}, organisers={cast.pupil.pk: cast.pupil.organiser_id})
     with pytest.raises(RuntimeError), transaction.atomic():
-        register_lesson(lesson, [Mark(cast.pupil.pk, absent_minutes=60, is_valid=False)],
-                        by=cast.teacher, expected_version=0, loaded=loaded)
+        register_lesson(
+            lesson,
+            [Mark(cast.pupil.pk, absent_minutes=60, is_valid=False)],
+            by=cast.teacher,
+            expected_version=0,
+            loaded=loaded,
+        )
         assert len(notices(cast.pupil)) == 1  # written in the register's transaction
         raise RuntimeError("the request failed after the save")
     assert notices(cast.pupil) == []
@@ -197,12 +203,15 @@ def test_registering_wakes_a_worker_at_the_send_time_after_commit(
     assert task.run_after is not None
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("FULLFOLJ_NOTICE_SEND_AT", "half past three"),
-    ("FULLFOLJ_NOTICE_PROTECTED_IDENTITY", "maybe"),
-    ("FULLFOLJ_NOTICE_BATCH", 0),
-    ("FULLFOLJ_SMS_BACKEND", "no.such.Gateway"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FULLFOLJ_NOTICE_SEND_AT", "half past three"),
+        ("FULLFOLJ_NOTICE_PROTECTED_IDENTITY", "maybe"),
+        ("FULLFOLJ_NOTICE_BATCH", 0),
+        ("FULLFOLJ_SMS_BACKEND", "no.such.Gateway"),
+    ],
+)
 def test_a_mistyped_notice_setting_is_reported_by_name_at_start(settings, name, value):
     setattr(settings, name, value)
     messages = [e.msg for e in run_checks() if e.id.startswith("notices.")]
@@ -227,8 +236,13 @@ def test_settling_an_absence_invalid_tells_the_guardian_once(cast, travel):
     travel(at(14))
     ill, truant = _unknown_absence(cast, 9), _unknown_absence(cast, 11)
     assert notices(cast.pupil) == []
-    settle_absences([Settlement(ill.pk, 1, is_valid=True, reason=cast.reasons["SJUK"]),
-                     Settlement(truant.pk, 1, is_valid=False)], by=cast.mentor)
+    settle_absences(
+        [
+            Settlement(ill.pk, 1, is_valid=True, reason=cast.reasons["SJUK"]),
+            Settlement(truant.pk, 1, is_valid=False),
+        ],
+        by=cast.mentor,
+    )
     [notice] = notices(cast.pupil)
     assert (notice.guardian, notice.status) == (cast.parent, Status.SCHEDULED)
 
@@ -236,6 +250,7 @@ def test_settling_an_absence_invalid_tells_the_guardian_once(cast, travel):
 def test_settling_an_absence_valid_tells_nobody(cast, travel):
     travel(at(14))
     row = _unknown_absence(cast, 9)
-    settle_absences([Settlement(row.pk, 1, is_valid=True, reason=cast.reasons["LEDIG"])],
-                    by=cast.mentor)
+    settle_absences(
+        [Settlement(row.pk, 1, is_valid=True, reason=cast.reasons["LEDIG"])], by=cast.mentor
+    )
     assert not GuardianNotice.objects.exists()

@@ -78,13 +78,20 @@ def test_a_guardian_without_email_gets_an_sms(cast, travel):
     assert mail.outbox == []
 
 
-@pytest.mark.parametrize(("email", "phone", "backend", "reason"), [
-    ("greta(at)example.se", "", None, "malformed email address"),
-    ("greta@example.se", "", "fullfolj.notices.tests.fakes.RefusingEmailBackend",
-     "email address refused by the mail server"),
-    ("", "ring mig", None, "malformed phone number"),
-    ("", "", None, "the guardian has no email address or phone number"),
-])
+@pytest.mark.parametrize(
+    ("email", "phone", "backend", "reason"),
+    [
+        ("greta(at)example.se", "", None, "malformed email address"),
+        (
+            "greta@example.se",
+            "",
+            "fullfolj.notices.tests.fakes.RefusingEmailBackend",
+            "email address refused by the mail server",
+        ),
+        ("", "ring mig", None, "malformed phone number"),
+        ("", "", None, "the guardian has no email address or phone number"),
+    ],
+)
 def test_an_unusable_address_fails_for_the_mentor_to_see_without_the_address(
     cast, travel, settings, email, phone, backend, reason
 ):
@@ -121,8 +128,9 @@ def test_a_mail_server_that_is_down_is_tried_again_then_given_up(cast, travel, s
 
 
 def test_each_guardian_gets_their_own_message(cast, travel):
-    other = s.Guardian.objects.create(first_name="Olle", last_name="Åkesson",
-                                      email="olle@example.se")
+    other = s.Guardian.objects.create(
+        first_name="Olle", last_name="Åkesson", email="olle@example.se"
+    )
     s.Guardianship.objects.create(pupil=cast.pupil, guardian=other)
     travel(at(11))
     mark_invalid(cast, lesson_at(cast, 10))
@@ -142,8 +150,14 @@ def test_a_protected_pupil_s_guardian_is_told_without_school_or_address(cast, tr
     assert email.to == ["gustav@example.se"]
     assert "Cora" in email.body and "Matematik 10:00–11:00" in email.body
     message = email.subject + email.body
-    for leak in ("Norrskolan", "7A", cast.teacher.full_name, "Hemliga gatan", "Carlsson",
-                 cast.protected.last_name):
+    for leak in (
+        "Norrskolan",
+        "7A",
+        cast.teacher.full_name,
+        "Hemliga gatan",
+        "Carlsson",
+        cast.protected.last_name,
+    ):
         assert leak not in message
     assert "Skolan" in email.body
 
@@ -230,8 +244,9 @@ Subject: =?utf-8?q?Ogiltig_fr=C3=A5nvaro?=
 
 
 @pytest.mark.parametrize(("status", "outcome"), [("5.1.1", Status.BOUNCED), ("4.4.1", Status.SENT)])
-def test_a_bounce_report_piped_from_the_mail_server_is_recorded(cast, travel, tmp_path,
-                                                                status, outcome):
+def test_a_bounce_report_piped_from_the_mail_server_is_recorded(
+    cast, travel, tmp_path, status, outcome
+):
     from django.core.management import call_command
 
     travel(at(11))

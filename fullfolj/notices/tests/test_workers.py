@@ -30,7 +30,7 @@ from tests import factories as f
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs PostgreSQL: separate worker processes must share the test database, which "
-           "SQLite keeps in memory; CI runs this under DATABASE_URL=postgres://...",
+    "SQLite keeps in memory; CI runs this under DATABASE_URL=postgres://...",
 )
 LEASE = 1  # seconds: a killed worker's claims lapse quickly
 WORKER = [str(Path(sys.executable).with_name("fullfolj")), "worker", "--batch"]
@@ -53,16 +53,18 @@ def _due_notices(n: int, *, email: bool = True) -> list[GuardianNotice]:
     year, _autumn, spring = f.school_year()
     group = s.TeachingGroup.objects.create(school=school, school_year=year, name="8B")
     teacher = f.staff("teacher", (s.Role.TEACHER, school), org=org)
-    lesson = f.lesson(group, f.subject(), teacher, spring,
-                      timezone.make_aware(dt.datetime(2026, 3, 18, 8, 0)))
+    lesson = f.lesson(
+        group, f.subject(), teacher, spring, timezone.make_aware(dt.datetime(2026, 3, 18, 8, 0))
+    )
     for i in range(n):
         pupil = f.pupil(org, f"Elev{i:02}", "Test")
         contact = {"email": f"g{i:02}@example.se"} if email else {"phone": f"07012345{i:02}"}
         guardian = s.Guardian.objects.create(first_name=f"G{i:02}", last_name="Test", **contact)
         s.Guardianship.objects.create(pupil=pupil, guardian=guardian)
         f.mark(lesson, pupil, absent=60, valid=False)
-    actions.schedule_for_days((pupil_id, lesson.date) for pupil_id in
-                              s.Pupil.objects.values_list("pk", flat=True))
+    actions.schedule_for_days(
+        (pupil_id, lesson.date) for pupil_id in s.Pupil.objects.values_list("pk", flat=True)
+    )
     # Due whatever the time of day the test runs at (the workers use the real time of day).
     GuardianNotice.objects.update(send_after=timezone.make_aware(dt.datetime(2026, 3, 17)))
     notices = list(GuardianNotice.objects.order_by("send_after", "pk"))
@@ -73,16 +75,18 @@ def _due_notices(n: int, *, email: bool = True) -> list[GuardianNotice]:
 def _env(tmp_path: Path, **hooks: object) -> dict[str, str]:
     db = connection.settings_dict
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOTICE_TEST_")}
-    env.update({
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "FULLFOLJ_TODAY": "2026-03-18",
-        "EMAIL_BACKEND": "fullfolj.notices.tests.fakes.FileEmailBackend",
-        "FULLFOLJ_SMS_BACKEND": "fullfolj.notices.tests.fakes.FileSMSGateway",
-        "FULLFOLJ_NOTICE_LEASE_SECONDS": str(LEASE),
-        "FULLFOLJ_NOTICE_BATCH": "3",
-        "NOTICE_TEST_OUTBOX": str(tmp_path),
-        **{f"NOTICE_TEST_{k.upper()}": str(v) for k, v in hooks.items()},
-    })
+    env.update(
+        {
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "FULLFOLJ_TODAY": "2026-03-18",
+            "EMAIL_BACKEND": "fullfolj.notices.tests.fakes.FileEmailBackend",
+            "FULLFOLJ_SMS_BACKEND": "fullfolj.notices.tests.fakes.FileSMSGateway",
+            "FULLFOLJ_NOTICE_LEASE_SECONDS": str(LEASE),
+            "FULLFOLJ_NOTICE_BATCH": "3",
+            "NOTICE_TEST_OUTBOX": str(tmp_path),
+            **{f"NOTICE_TEST_{k.upper()}": str(v) for k, v in hooks.items()},
+        }
+    )
     return env
 
 
@@ -93,8 +97,12 @@ def _run(env: dict[str, str]) -> None:
 
 def _kill_when_hanging(tmp_path: Path, env: dict[str, str]) -> None:
     """Start a worker, wait until its fake channel hangs mid-batch, and SIGKILL it."""
-    worker = subprocess.Popen(WORKER, env=env,  # noqa: S603 stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(  # noqa: S603
+        WORKER,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not (tmp_path / f"hanging.{worker.pid}").exists():
         if worker.poll() is not None:
@@ -128,7 +136,8 @@ def test_a_worker_killed_before_the_mail_server_accepts_is_restarted_without_dou
     assert _statuses() == {Status.SENT: 8}
     for path in _outbox(tmp_path):
         notice = GuardianNotice.objects.select_related("guardian").get(
-            pk=int(path.name.split(".")[0].rsplit("-", 1)[1]))
+            pk=int(path.name.split(".")[0].rsplit("-", 1)[1])
+        )
         assert path.read_text(encoding="utf-8").startswith(f"To: {notice.guardian.email}\n")
 
 
@@ -180,8 +189,15 @@ def test_two_workers_at_once_send_each_message_exactly_once(tmp_path):
         tasks.deliver_notices.enqueue()
     env = _env(tmp_path, barrier=2, delay=0.05)
     env["FULLFOLJ_NOTICE_LEASE_SECONDS"] = "300"  # no send here outlives its lease
-    workers = [subprocess.Popen(WORKER, env=env,  # noqa: S603 stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    workers = [
+        subprocess.Popen(  # noqa: S603
+            WORKER,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     for worker in workers:
         _out, err = worker.communicate(timeout=120)
         assert worker.returncode == 0, err[-3000:]

@@ -6,74 +6,158 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('schools', '0001_initial'),
+        ("schools", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RiskModel',
+            name="RiskModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trained_at', models.DateTimeField(verbose_name='trained at')),
-                ('data_start', models.DateField(verbose_name='data from')),
-                ('data_end', models.DateField(verbose_name='data until')),
-                ('outcome', models.TextField(verbose_name='outcome')),
-                ('horizon_weeks', models.PositiveSmallIntegerField(verbose_name='outcome window (weeks)')),
-                ('learner', models.CharField(max_length=40, verbose_name='learner')),
-                ('rows', models.PositiveIntegerField(verbose_name='training rows')),
-                ('pupils', models.PositiveIntegerField(verbose_name='training pupils')),
-                ('positives', models.PositiveIntegerField(verbose_name='rows with the outcome')),
-                ('features', models.JSONField(default=list, verbose_name='inputs')),
-                ('training_metrics', models.JSONField(default=dict, verbose_name='training figures')),
-                ('fitted', models.BinaryField()),
-                ('evaluation', models.JSONField(blank=True, null=True, verbose_name='evaluation')),
-                ('evaluated_at', models.DateTimeField(blank=True, null=True, verbose_name='evaluated at')),
-                ('evaluation_shown_at', models.DateTimeField(blank=True, null=True, verbose_name='evaluation shown at')),
-                ('is_active', models.BooleanField(default=False, verbose_name='switched on')),
-                ('activated_at', models.DateTimeField(blank=True, null=True, verbose_name='switched on at')),
-                ('activated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='switched on by')),
-                ('evaluation_shown_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='evaluation shown to')),
-                ('organiser', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='schools.organiser', verbose_name='organiser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("trained_at", models.DateTimeField(verbose_name="trained at")),
+                ("data_start", models.DateField(verbose_name="data from")),
+                ("data_end", models.DateField(verbose_name="data until")),
+                ("outcome", models.TextField(verbose_name="outcome")),
+                (
+                    "horizon_weeks",
+                    models.PositiveSmallIntegerField(verbose_name="outcome window (weeks)"),
+                ),
+                ("learner", models.CharField(max_length=40, verbose_name="learner")),
+                ("rows", models.PositiveIntegerField(verbose_name="training rows")),
+                ("pupils", models.PositiveIntegerField(verbose_name="training pupils")),
+                ("positives", models.PositiveIntegerField(verbose_name="rows with the outcome")),
+                ("features", models.JSONField(default=list, verbose_name="inputs")),
+                (
+                    "training_metrics",
+                    models.JSONField(default=dict, verbose_name="training figures"),
+                ),
+                ("fitted", models.BinaryField()),
+                ("evaluation", models.JSONField(blank=True, null=True, verbose_name="evaluation")),
+                (
+                    "evaluated_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="evaluated at"),
+                ),
+                (
+                    "evaluation_shown_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="evaluation shown at"),
+                ),
+                ("is_active", models.BooleanField(default=False, verbose_name="switched on")),
+                (
+                    "activated_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="switched on at"),
+                ),
+                (
+                    "activated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="switched on by",
+                    ),
+                ),
+                (
+                    "evaluation_shown_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="evaluation shown to",
+                    ),
+                ),
+                (
+                    "organiser",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="schools.organiser",
+                        verbose_name="organiser",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'risk model',
-                'verbose_name_plural': 'risk models',
-                'ordering': ['-trained_at', '-pk'],
+                "verbose_name": "risk model",
+                "verbose_name_plural": "risk models",
+                "ordering": ["-trained_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='RiskEstimate',
+            name="RiskEstimate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField(verbose_name='date')),
-                ('probability', models.FloatField(verbose_name='estimated risk')),
-                ('reasons', models.JSONField(default=list, verbose_name='reasons')),
-                ('pupil', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='risk_estimates', to='schools.pupil')),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='estimates', to='riskmodel.riskmodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField(verbose_name="date")),
+                ("probability", models.FloatField(verbose_name="estimated risk")),
+                ("reasons", models.JSONField(default=list, verbose_name="reasons")),
+                (
+                    "pupil",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risk_estimates",
+                        to="schools.pupil",
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="estimates",
+                        to="riskmodel.riskmodel",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['model', '-probability'],
+                "ordering": ["model", "-probability"],
             },
         ),
         migrations.AddConstraint(
-            model_name='riskmodel',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('organiser',), name='one_active_risk_model'),
+            model_name="riskmodel",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_active", True)),
+                fields=("organiser",),
+                name="one_active_risk_model",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='riskmodel',
-            constraint=models.CheckConstraint(condition=models.Q(('is_active', False), models.Q(('evaluated_at__isnull', False), ('evaluation_shown_at__isnull', False)), _connector='OR'), name='active_model_was_evaluated'),
+            model_name="riskmodel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("is_active", False),
+                    models.Q(
+                        ("evaluated_at__isnull", False), ("evaluation_shown_at__isnull", False)
+                    ),
+                    _connector="OR",
+                ),
+                name="active_model_was_evaluated",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='riskestimate',
-            constraint=models.UniqueConstraint(fields=('model', 'pupil'), name='one_estimate_per_model'),
+            model_name="riskestimate",
+            constraint=models.UniqueConstraint(
+                fields=("model", "pupil"), name="one_estimate_per_model"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='riskestimate',
-            constraint=models.CheckConstraint(condition=models.Q(('probability__gte', 0), ('probability__lte', 1)), name='estimate_is_a_probability'),
+            model_name="riskestimate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("probability__gte", 0), ("probability__lte", 1)),
+                name="estimate_is_a_probability",
+            ),
         ),
     ]

@@ -36,9 +36,17 @@ def estimated(cast, small_fit):
     actions.show_evaluation(model, by=cast.admin.user)
     actions.switch_on(model, by=cast.admin.user)
     RiskEstimate.objects.create(
-        model=model, pupil=cast.pupil, as_of=clock.today(), probability=0.37,
-        reasons=[{"feature": "invalid_4w", "rise": 0.2,
-                  "text": "Ogiltig frånvaro 100 % de senaste fyra veckorna (vanligt: 0 %)"}],
+        model=model,
+        pupil=cast.pupil,
+        as_of=clock.today(),
+        probability=0.37,
+        reasons=[
+            {
+                "feature": "invalid_4w",
+                "rise": 0.2,
+                "text": "Ogiltig frånvaro 100 % de senaste fyra veckorna (vanligt: 0 %)",
+            }
+        ],
     )
     return model
 
@@ -84,11 +92,24 @@ FLAG_TEXT = "Ogiltig frånvaro 100 % de senaste fyra veckorna (gräns 15 %)"
 def flag_alva(cast) -> None:
     """A finished screening run that flagged Alva (made by hand: the rules are not tested here)."""
     run = ScreeningRun.objects.create(
-        organiser=cast.org, as_of=clock.today(), started_at=clock.now(), finished_at=clock.now(),
-        pupils=3, flagged_pupils=1, flags=1,
+        organiser=cast.org,
+        as_of=clock.today(),
+        started_at=clock.now(),
+        finished_at=clock.now(),
+        pupils=3,
+        flagged_pupils=1,
+        flags=1,
     )
-    Flag.objects.create(run=run, pupil=cast.pupil, organiser=cast.org, school=cast.north,
-                        rule_code="invalid_4w", value=100, threshold=15, explanation=FLAG_TEXT)
+    Flag.objects.create(
+        run=run,
+        pupil=cast.pupil,
+        organiser=cast.org,
+        school=cast.north,
+        rule_code="invalid_4w",
+        value=100,
+        threshold=15,
+        explanation=FLAG_TEXT,
+    )
 
 
 @pytest.mark.parametrize("who", ROLES)

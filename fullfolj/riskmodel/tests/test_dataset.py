@@ -85,7 +85,10 @@ def test_held_out_evaluation_compares_the_model_with_the_rules(rows):
         groups = {row["group"] for row in result.fairness[column]["model"]}
         assert len(groups) == 2
         assert {gap["metric"] for gap in result.disparities[column]["rules"]} <= {
-            "flag_rate", "recall", "precision"}
+            "flag_rate",
+            "recall",
+            "precision",
+        }
     stored = result.as_dict()
     assert stored["test_rows"] == result.test_rows
     text = "\n".join(holdout.lines(result))
@@ -114,11 +117,14 @@ def test_grouped_inner_folds_keep_each_pupil_on_one_side():
 @pytest.mark.parametrize(
     ("feature", "value", "typical", "text"),
     [
-        ("invalid_4w", 18.4, 0.0,
-         "Ogiltig frånvaro 18 % de senaste fyra veckorna (vanligt: 0 %)"),
-        ("absence_trend", 7.5, -0.1,
-         "Frånvaron de senaste fyra veckorna har ökat med 7,5 procentenheter jämfört med de "
-         "tolv veckorna innan (vanligt: −0,1 procentenheter)"),
+        ("invalid_4w", 18.4, 0.0, "Ogiltig frånvaro 18 % de senaste fyra veckorna (vanligt: 0 %)"),
+        (
+            "absence_trend",
+            7.5,
+            -0.1,
+            "Frånvaron de senaste fyra veckorna har ökat med 7,5 procentenheter jämfört med de "
+            "tolv veckorna innan (vanligt: −0,1 procentenheter)",
+        ),
         ("f_grades", 3, 0, "3 betyg F eller – i senaste betygen (vanligt: 0)"),
         ("vocational_eligible", 0, 1, "Inte behörig till yrkesprogram enligt senaste betygen"),
         ("merit_value", 142.5, 250, "Meritvärde 142,5 (vanligt: 250)"),
@@ -139,8 +145,9 @@ def test_every_input_has_a_reason_text():
 
 
 def test_explanations_name_the_rising_absence_in_words(rows):
-    model = engine.fit_model(rows.X, rows.y, seed=0, learners=["logistic_regression"],
-                             groups=rows.pupil_id)
+    model = engine.fit_model(
+        rows.X, rows.y, seed=0, learners=["logistic_regression"], groups=rows.pupil_id
+    )
     # A pupil with a middling estimate: raised, but not already next to certain.
     risk = model.predict_proba(rows.X)
     pupil = rows.X.iloc[[int(np.argmin(np.abs(risk - 0.6)))]]

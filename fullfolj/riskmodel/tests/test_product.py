@@ -28,8 +28,9 @@ def fitted() -> tuple[engine.FittedModel, holdout.HoldoutResult]:
     """One small fit and one held-out evaluation, shared (pure: no database)."""
     h = history(list(range(1, 61)), seed=4, until=TODAY)
     rows = dataset.build(h, dataset.model_dates(h, every_weeks=2), rules=default_rules())
-    model = engine.fit_model(rows.X, rows.y, seed=0, learners=["logistic_regression"],
-                             groups=rows.pupil_id)
+    model = engine.fit_model(
+        rows.X, rows.y, seed=0, learners=["logistic_regression"], groups=rows.pupil_id
+    )
     return model, holdout.evaluate(rows, seed=0, learners=["logistic_regression"])
 
 
@@ -41,11 +42,19 @@ def cast_history(cast, extra: int = 0):
 
 def stored_model(cast, fitted_model: engine.FittedModel, **fields) -> RiskModel:
     return RiskModel.objects.create(
-        organiser=cast.org, trained_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
-        data_start=dt.date(2025, 9, 15), data_end=dt.date(2026, 1, 12),
-        outcome="frånvaro över 20 %", horizon_weeks=8, learner=fitted_model.learner, rows=100,
-        pupils=60, positives=20, features=list(dataset.FEATURES), fitted=RiskModel.dump(
-            fitted_model), **fields,
+        organiser=cast.org,
+        trained_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        data_start=dt.date(2025, 9, 15),
+        data_end=dt.date(2026, 1, 12),
+        outcome="frånvaro över 20 %",
+        horizon_weeks=8,
+        learner=fitted_model.learner,
+        rows=100,
+        pupils=60,
+        positives=20,
+        features=list(dataset.FEATURES),
+        fitted=RiskModel.dump(fitted_model),
+        **fields,
     )
 
 
@@ -61,8 +70,9 @@ def switched_on(cast, fitted):
 
 
 def test_training_stores_a_switched_off_model_with_estimates(cast):
-    model = actions.train_model(cast.org, history=cast_history(cast, extra=37),
-                                learners=["logistic_regression"])
+    model = actions.train_model(
+        cast.org, history=cast_history(cast, extra=37), learners=["logistic_regression"]
+    )
     assert not model.is_active
     assert model.rows > 100 and model.pupils == 40
     assert model.data_start < model.data_end <= TODAY
@@ -165,26 +175,48 @@ def test_admin_page_of_an_unevaluated_model_says_what_to_run(client, cast, fitte
 def test_model_evaluate_csv_prints_metrics_last(tmp_path):
     rng = np.random.default_rng(0)
     absence = rng.normal(0, 1, 120)
-    frame = pd.DataFrame({
-        "absence": absence.round(2),
-        "club": rng.choice(["chess", "choir"], 120),
-        "sex": rng.choice(["F", "M"], 120),
-        "G3": np.where(rng.random(120) < 1 / (1 + np.exp(-2 * absence)), 5, 15),
-    })
+    frame = pd.DataFrame(
+        {
+            "absence": absence.round(2),
+            "club": rng.choice(["chess", "choir"], 120),
+            "sex": rng.choice(["F", "M"], 120),
+            "G3": np.where(rng.random(120) < 1 / (1 + np.exp(-2 * absence)), 5, 15),
+        }
+    )
     path = tmp_path / "history.csv"
     frame.to_csv(path, sep=";", index=False)
     out = io.StringIO()
-    call_command("model", "evaluate", "--csv", str(path), "--target", "G3", "--positive", "<10",
-                 "--audit", "sex", "--folds", "3", "--repeats", "2",
-                 "--learner", "logistic_regression", "--learner", "sparse_logistic_regression",
-                 stdout=out)
+    call_command(
+        "model",
+        "evaluate",
+        "--csv",
+        str(path),
+        "--target",
+        "G3",
+        "--positive",
+        "<10",
+        "--audit",
+        "sex",
+        "--folds",
+        "3",
+        "--repeats",
+        "2",
+        "--learner",
+        "logistic_regression",
+        "--learner",
+        "sparse_logistic_regression",
+        stdout=out,
+    )
     tail = out.getvalue().rstrip().split("\n\n")[-1].splitlines()
     metrics = dict(line.split(": ", 1) for line in tail)
     for name in ("roc_auc", "accuracy", "precision_at_k", "recall_at_k", "brier"):
         assert 0 <= float(metrics[name]) <= 1
     assert metrics["repeats"] == "2" and metrics["inputs"] == "2"
     assert set(metrics["learner_folds"].replace("=", ",").split(",")[::2]) <= {
-        "logistic_regression", "sparse_logistic_regression", "average"}
+        "logistic_regression",
+        "sparse_logistic_regression",
+        "average",
+    }
     assert "inner_brier_sparse_logistic_regression" in metrics
 
 
@@ -201,8 +233,17 @@ def test_model_evaluate_csv_refuses_bad_files_by_name(tmp_path, text, target, po
     path = tmp_path / "bad.csv"
     path.write_text(text)
     with pytest.raises(CommandError, match=message) as refusal:
-        call_command("model", "evaluate", "--csv", str(path), "--target", target,
-                     "--positive", positive, stdout=io.StringIO())
+        call_command(
+            "model",
+            "evaluate",
+            "--csv",
+            str(path),
+            "--target",
+            target,
+            "--positive",
+            positive,
+            stdout=io.StringIO(),
+        )
     assert refusal.value.returncode == 2
 
 

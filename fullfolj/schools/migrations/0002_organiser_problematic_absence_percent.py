@@ -5,19 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('schools', '0001_initial'),
+        ("schools", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organiser',
-            name='problematic_absence_percent',
-            field=models.PositiveSmallIntegerField(default=10, help_text='The overview counts the pupils whose absence this term is at least this share of their scheduled time.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='problematic absence (%)'),
+            model_name="organiser",
+            name="problematic_absence_percent",
+            field=models.PositiveSmallIntegerField(
+                default=10,
+                help_text="The overview counts the pupils whose absence this term is at least this share of their scheduled time.",
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(100),
+                ],
+                verbose_name="problematic absence (%)",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organiser',
-            constraint=models.CheckConstraint(condition=models.Q(('problematic_absence_percent__gte', 1), ('problematic_absence_percent__lte', 100)), name='problematic_absence_is_a_percentage'),
+            model_name="organiser",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("problematic_absence_percent__gte", 1),
+                    ("problematic_absence_percent__lte", 100),
+                ),
+                name="problematic_absence_is_a_percentage",
+            ),
         ),
     ]

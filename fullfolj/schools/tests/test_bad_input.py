@@ -18,8 +18,12 @@ def test_wrong_check_digit_is_refused_and_nothing_saved(cast):
     before = Pupil.objects.count()
     with pytest.raises(ValidationError) as error:
         Pupil.objects.create(
-            organiser=cast.org, personnummer="20120304-1238", first_name="X", last_name="Y",
-            legal_gender="F", birth_date=dt.date(2012, 3, 4),
+            organiser=cast.org,
+            personnummer="20120304-1238",
+            first_name="X",
+            last_name="Y",
+            legal_gender="F",
+            birth_date=dt.date(2012, 3, 4),
         )
     assert "personnummer" in error.value.message_dict
     assert "20120304-1238" in str(error.value)
@@ -29,8 +33,12 @@ def test_wrong_check_digit_is_refused_and_nothing_saved(cast):
 def test_impossible_date_is_refused(cast):
     with pytest.raises(ValidationError) as error:
         Pupil.objects.create(
-            organiser=cast.org, personnummer="20120231-1234", first_name="X", last_name="Y",
-            legal_gender="F", birth_date=dt.date(2012, 3, 1),
+            organiser=cast.org,
+            personnummer="20120231-1234",
+            first_name="X",
+            last_name="Y",
+            legal_gender="F",
+            birth_date=dt.date(2012, 3, 1),
         )
     assert "datum" in str(error.value.message_dict["personnummer"])
 
@@ -57,8 +65,9 @@ def test_placement_ending_before_it_starts_is_refused(cast):
 @pytest.mark.parametrize("minutes", [0, -5, 400])
 def test_lesson_minutes_out_of_range_are_refused(cast, minutes):
     with pytest.raises(ValidationError) as error:
-        f.lesson(cast.group, cast.maths, cast.teacher, cast.spring, cast.lesson.start,
-                 minutes=minutes)
+        f.lesson(
+            cast.group, cast.maths, cast.teacher, cast.spring, cast.lesson.start, minutes=minutes
+        )
     assert "minutes" in error.value.message_dict
     assert str(minutes) in str(error.value)
 
@@ -79,8 +88,14 @@ def test_negative_absence_is_refused(cast):
 
 def test_the_database_refuses_what_the_model_would(cast):
     """Bulk paths skip clean(); the check constraints still hold."""
-    row = LessonAttendance(lesson=cast.lesson, pupil=cast.other_pupil, organiser=cast.org,
-                           date=cast.lesson.date, scheduled_minutes=60, absent_minutes=90)
+    row = LessonAttendance(
+        lesson=cast.lesson,
+        pupil=cast.other_pupil,
+        organiser=cast.org,
+        date=cast.lesson.date,
+        scheduled_minutes=60,
+        absent_minutes=90,
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         LessonAttendance.objects.bulk_create([row])
 
@@ -88,8 +103,14 @@ def test_the_database_refuses_what_the_model_would(cast):
 @pytest.mark.parametrize("value", ["G", "a", "1", ""])
 def test_grade_outside_the_scale_is_refused(cast, value):
     with pytest.raises(ValidationError) as error:
-        Grade.objects.create(pupil=cast.pupil, organiser=cast.org, subject=cast.maths,
-                             term=cast.autumn, school=cast.north, grade=value)
+        Grade.objects.create(
+            pupil=cast.pupil,
+            organiser=cast.org,
+            subject=cast.maths,
+            term=cast.autumn,
+            school=cast.north,
+            grade=value,
+        )
     assert "grade" in error.value.message_dict
     assert not Grade.objects.exists()
 

@@ -1,4 +1,4 @@
-""""This term so far" and "the last four weeks": one definition, with its fallbacks."""
+""" "This term so far" and "the last four weeks": one definition, with its fallbacks."""
 
 from __future__ import annotations
 

@@ -31,10 +31,16 @@ def test_known_valid_numbers(text):
     assert personnummer.parse(text).normalized.replace("-", "") == text.replace("-", "")
 
 
-@pytest.mark.parametrize(("text", "why"), [
-    ("20120230-1234", "datum"), ("2012023", "formen"), ("", "formen"),
-    ("20121301-1230", "datum"), ("19811218-9875", "kontrollsiffra"),
-])
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("20120230-1234", "datum"),
+        ("2012023", "formen"),
+        ("", "formen"),
+        ("20121301-1230", "datum"),
+        ("19811218-9875", "kontrollsiffra"),
+    ],
+)
 def test_malformed_numbers_say_why(text, why):
     with pytest.raises(personnummer.InvalidPersonnummer, match=why):
         personnummer.parse(text)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -216,7 +217,7 @@ def _attendance_sums(
     first, last = _date(int(cuts[0])), _date(int(cuts[-1]) - 1)
     stats = _day_stats(days.lazy())
     school_days = days.lazy()
-    if not (stats["first"] >= first and stats["last"] <= last and stats["scheduled"] > 0):
+    if not (stats.first >= first and stats.last <= last and stats.scheduled > 0):
         # Filtering copies every column: skipped when the caller read just the dates needed,
         # and done once here rather than in each of the three passes below.
         school_days = (
@@ -227,7 +228,7 @@ def _attendance_sums(
             .lazy()
         )
         stats = _day_stats(school_days)
-    lanes = _LANES if stats["low"] >= 0 and stats["high"] <= MAX_DAY_FIGURE else 1
+    lanes = _LANES if stats.low >= 0 and stats.high <= MAX_DAY_FIGURE else 1
     base = school_days.select("pupil_id", "date", "absent_minutes", "scheduled_minutes").collect()
     pupil, epoch = base["pupil_id"].to_numpy(), base["date"].to_physical().to_numpy()
     same = pupil[1:] == pupil[:-1]
@@ -334,7 +335,15 @@ def day_figures() -> dict[str, pl.Expr]:
     }
 
 
-def _day_stats(days: pl.LazyFrame) -> dict[str, object]:
+class _DayStats(NamedTuple):
+    first: dt.date
+    last: dt.date
+    scheduled: int
+    low: int
+    high: int
+
+
+def _day_stats(days: pl.LazyFrame) -> _DayStats:
     """First and last date, least scheduled minutes and the range of every day figure."""
     stats = days.select(
         first=pl.col("date").min(),
@@ -344,8 +353,8 @@ def _day_stats(days: pl.LazyFrame) -> dict[str, object]:
         high=pl.max_horizontal(pl.col(list(DAY_COLUMNS)).max()),
     ).collect()
     if stats["first"][0] is None:  # no rows: nothing can overflow
-        return {"first": dt.date.max, "last": dt.date.min, "scheduled": 1, "low": 0, "high": 0}
-    return stats.row(0, named=True)
+        return _DayStats(first=dt.date.max, last=dt.date.min, scheduled=1, low=0, high=0)
+    return _DayStats(**stats.row(0, named=True))
 
 
 def _segment_sums(

@@ -171,7 +171,10 @@ def rule(
     comparison: Comparison,
     threshold: Decimal | int | str,
     window: Window | None = None,
-    **options: object,
+    *,
+    baseline: Window | None = None,
+    grade_years: tuple[int, ...] = (),
+    also: tuple[Condition, ...] = (),
 ) -> Rule:
     """A rule with its id first: `rule("invalid_4w", "absence_invalid", ">=", 5, LAST_4W)`."""
     return Rule(
@@ -179,8 +182,10 @@ def rule(
         comparison,
         threshold,
         window,
-        id=rule_id,  # type: ignore[arg-type]
-        **options,
+        baseline,
+        id=rule_id,
+        grade_years=grade_years,
+        also=also,
     )
 
 

@@ -71,8 +71,8 @@ class Window:
                     gettext("The window %(key)s counts school days: give the school days.")
                     % {"key": self.key}
                 )
-            start, end = school_day_bounds(self, _epoch(as_of), school_days)
-            return _date(start), _date(end)
+            first, last = school_day_bounds(self, _epoch(as_of), school_days)
+            return _date(first), _date(last)
         end = as_of - dt.timedelta(days=self.offset)
         return end - dt.timedelta(days=self.days - 1), end
 

@@ -5,104 +5,284 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('schools', '0001_initial'),
+        ("schools", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RuleEvaluation',
+            name="RuleEvaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('computed_at', models.DateTimeField()),
-                ('outcome', models.TextField()),
-                ('screenings', models.PositiveIntegerField(default=0)),
-                ('per_rule', models.JSONField(default=list)),
-                ('per_group', models.JSONField(default=list)),
-                ('organiser', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='schools.organiser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("computed_at", models.DateTimeField()),
+                ("outcome", models.TextField()),
+                ("screenings", models.PositiveIntegerField(default=0)),
+                ("per_rule", models.JSONField(default=list)),
+                ("per_group", models.JSONField(default=list)),
+                (
+                    "organiser",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="schools.organiser",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-computed_at'],
+                "ordering": ["-computed_at"],
             },
         ),
         migrations.CreateModel(
-            name='ScreeningRule',
+            name="ScreeningRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(verbose_name='code')),
-                ('indicator', models.CharField(choices=[('absence_invalid', 'absence_invalid'), ('absence_total', 'absence_total'), ('absence_trend', 'absence_trend'), ('absence_unknown', 'absence_unknown'), ('absence_valid', 'absence_valid'), ('f_grades', 'f_grades'), ('f_warnings', 'f_warnings'), ('failing_subjects', 'failing_subjects'), ('invalid_trend', 'invalid_trend'), ('late_count', 'late_count'), ('merit_value', 'merit_value'), ('passed_subjects', 'passed_subjects'), ('preparatory_eligible', 'preparatory_eligible'), ('school_changes', 'school_changes'), ('skip_days', 'skip_days'), ('subject_concentration', 'subject_concentration'), ('vocational_eligible', 'vocational_eligible'), ('weekday_concentration', 'weekday_concentration'), ('whole_day_run', 'whole_day_run'), ('whole_days', 'whole_days')], max_length=40, verbose_name='indicator')),
-                ('comparison', models.CharField(choices=[('>=', '>='), ('>', '>'), ('<=', '<='), ('<', '<')], default='>=', max_length=2, verbose_name='comparison')),
-                ('threshold', models.DecimalField(decimal_places=2, max_digits=8, verbose_name='threshold')),
-                ('window', models.CharField(blank=True, help_text='Days up to the screening date: 28d; the 28 days before those: 28d_28; the term: term. Empty for grade indicators.', max_length=20, verbose_name='window')),
-                ('baseline', models.CharField(blank=True, help_text='For trends: the period compared with, e.g. 84d_28 (empty: the same length just before the window).', max_length=20, verbose_name='baseline')),
-                ('grade_years', models.CharField(blank=True, help_text='Comma-separated, 0 = förskoleklass; empty: every year.', max_length=30, verbose_name='grade years')),
-                ('also', models.JSONField(blank=True, default=list, help_text='Conditions that must also hold: [{"indicator": "invalid_trend", "comparison": ">=", "threshold": "1", "window": "28d", "baseline": "84d_28"}]', verbose_name='further conditions')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('organiser', models.ForeignKey(blank=True, help_text='Empty: a default rule for every organiser.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='schools.organiser', verbose_name='organiser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(verbose_name="code")),
+                (
+                    "indicator",
+                    models.CharField(
+                        choices=[
+                            ("absence_invalid", "absence_invalid"),
+                            ("absence_total", "absence_total"),
+                            ("absence_trend", "absence_trend"),
+                            ("absence_unknown", "absence_unknown"),
+                            ("absence_valid", "absence_valid"),
+                            ("f_grades", "f_grades"),
+                            ("f_warnings", "f_warnings"),
+                            ("failing_subjects", "failing_subjects"),
+                            ("invalid_trend", "invalid_trend"),
+                            ("late_count", "late_count"),
+                            ("merit_value", "merit_value"),
+                            ("passed_subjects", "passed_subjects"),
+                            ("preparatory_eligible", "preparatory_eligible"),
+                            ("school_changes", "school_changes"),
+                            ("skip_days", "skip_days"),
+                            ("subject_concentration", "subject_concentration"),
+                            ("vocational_eligible", "vocational_eligible"),
+                            ("weekday_concentration", "weekday_concentration"),
+                            ("whole_day_run", "whole_day_run"),
+                            ("whole_days", "whole_days"),
+                        ],
+                        max_length=40,
+                        verbose_name="indicator",
+                    ),
+                ),
+                (
+                    "comparison",
+                    models.CharField(
+                        choices=[(">=", ">="), (">", ">"), ("<=", "<="), ("<", "<")],
+                        default=">=",
+                        max_length=2,
+                        verbose_name="comparison",
+                    ),
+                ),
+                (
+                    "threshold",
+                    models.DecimalField(decimal_places=2, max_digits=8, verbose_name="threshold"),
+                ),
+                (
+                    "window",
+                    models.CharField(
+                        blank=True,
+                        help_text="Days up to the screening date: 28d; the 28 days before those: 28d_28; the term: term. Empty for grade indicators.",
+                        max_length=20,
+                        verbose_name="window",
+                    ),
+                ),
+                (
+                    "baseline",
+                    models.CharField(
+                        blank=True,
+                        help_text="For trends: the period compared with, e.g. 84d_28 (empty: the same length just before the window).",
+                        max_length=20,
+                        verbose_name="baseline",
+                    ),
+                ),
+                (
+                    "grade_years",
+                    models.CharField(
+                        blank=True,
+                        help_text="Comma-separated, 0 = förskoleklass; empty: every year.",
+                        max_length=30,
+                        verbose_name="grade years",
+                    ),
+                ),
+                (
+                    "also",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Conditions that must also hold: [{"indicator": "invalid_trend", "comparison": ">=", "threshold": "1", "window": "28d", "baseline": "84d_28"}]',
+                        verbose_name="further conditions",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
+                (
+                    "organiser",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: a default rule for every organiser.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="schools.organiser",
+                        verbose_name="organiser",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'screening rule',
-                'verbose_name_plural': 'screening rules',
-                'ordering': ['organiser_id', 'order', 'code'],
+                "verbose_name": "screening rule",
+                "verbose_name_plural": "screening rules",
+                "ordering": ["organiser_id", "order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='ScreeningRun',
+            name="ScreeningRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField(verbose_name='date')),
-                ('source', models.CharField(choices=[('manual', 'by hand'), ('daily', 'daily job'), ('cli', 'command line')], default='cli', max_length=10)),
-                ('configuration', models.JSONField(default=dict)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('pupils', models.PositiveIntegerField(default=0)),
-                ('flagged_pupils', models.PositiveIntegerField(default=0)),
-                ('flags', models.PositiveIntegerField(default=0)),
-                ('organiser', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='schools.organiser')),
-                ('started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='schools.staff')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField(verbose_name="date")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "by hand"),
+                            ("daily", "daily job"),
+                            ("cli", "command line"),
+                        ],
+                        default="cli",
+                        max_length=10,
+                    ),
+                ),
+                ("configuration", models.JSONField(default=dict)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("pupils", models.PositiveIntegerField(default=0)),
+                ("flagged_pupils", models.PositiveIntegerField(default=0)),
+                ("flags", models.PositiveIntegerField(default=0)),
+                (
+                    "organiser",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="schools.organiser",
+                    ),
+                ),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="schools.staff",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'screening run',
-                'verbose_name_plural': 'screening runs',
-                'ordering': ['-as_of', '-started_at', '-pk'],
+                "verbose_name": "screening run",
+                "verbose_name_plural": "screening runs",
+                "ordering": ["-as_of", "-started_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Flag',
+            name="Flag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule_code', models.CharField(max_length=50)),
-                ('value', models.DecimalField(decimal_places=4, max_digits=12, null=True)),
-                ('threshold', models.DecimalField(decimal_places=2, max_digits=8)),
-                ('explanation', models.TextField()),
-                ('organiser', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='schools.organiser')),
-                ('pupil', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='screening_flags', to='schools.pupil')),
-                ('school', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='schools.school')),
-                ('rule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='screening.screeningrule')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='flag_rows', to='screening.screeningrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rule_code", models.CharField(max_length=50)),
+                ("value", models.DecimalField(decimal_places=4, max_digits=12, null=True)),
+                ("threshold", models.DecimalField(decimal_places=2, max_digits=8)),
+                ("explanation", models.TextField()),
+                (
+                    "organiser",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="schools.organiser",
+                    ),
+                ),
+                (
+                    "pupil",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="screening_flags",
+                        to="schools.pupil",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="schools.school",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="screening.screeningrule",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="flag_rows",
+                        to="screening.screeningrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'pupil', 'rule_code'],
+                "ordering": ["run", "pupil", "rule_code"],
             },
         ),
         migrations.AddConstraint(
-            model_name='screeningrule',
-            constraint=models.UniqueConstraint(fields=('organiser', 'code'), name='one_rule_code_per_org'),
+            model_name="screeningrule",
+            constraint=models.UniqueConstraint(
+                fields=("organiser", "code"), name="one_rule_code_per_org"
+            ),
         ),
         migrations.AddIndex(
-            model_name='screeningrun',
-            index=models.Index(fields=['organiser', 'as_of'], name='screening_s_organis_292ae1_idx'),
+            model_name="screeningrun",
+            index=models.Index(
+                fields=["organiser", "as_of"], name="screening_s_organis_292ae1_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='flag',
-            index=models.Index(fields=['pupil', 'run'], name='screening_f_pupil_i_3ea873_idx'),
+            model_name="flag",
+            index=models.Index(fields=["pupil", "run"], name="screening_f_pupil_i_3ea873_idx"),
         ),
         migrations.AddConstraint(
-            model_name='flag',
-            constraint=models.UniqueConstraint(fields=('run', 'pupil', 'rule_code'), name='one_flag_per_rule'),
+            model_name="flag",
+            constraint=models.UniqueConstraint(
+                fields=("run", "pupil", "rule_code"), name="one_flag_per_rule"
+            ),
         ),
     ]

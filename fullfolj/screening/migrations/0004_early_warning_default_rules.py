@@ -7,8 +7,12 @@ engine.default_rules for how the new thresholds were chosen.
 from django.db import migrations
 
 RISING = {
-    "indicator": "invalid_trend", "comparison": ">=", "threshold": "3", "window": "28d",
-    "baseline": "84d_28", "grade_years": "",
+    "indicator": "invalid_trend",
+    "comparison": ">=",
+    "threshold": "3",
+    "window": "28d",
+    "baseline": "84d_28",
+    "grade_years": "",
     "also": [
         {"indicator": "late_count", "comparison": ">=", "threshold": "2", "window": "28d"},
         {"indicator": "skip_days", "comparison": ">=", "threshold": "2", "window": "28d"},
@@ -16,14 +20,30 @@ RISING = {
 }
 OLD = {
     "rising_absence": {
-        "indicator": "absence_total", "comparison": ">=", "threshold": "10", "window": "28d",
-        "baseline": "", "grade_years": "",
-        "also": [{"indicator": "invalid_trend", "comparison": ">=", "threshold": "1",
-                  "window": "28d", "baseline": "84d_28"}],
+        "indicator": "absence_total",
+        "comparison": ">=",
+        "threshold": "10",
+        "window": "28d",
+        "baseline": "",
+        "grade_years": "",
+        "also": [
+            {
+                "indicator": "invalid_trend",
+                "comparison": ">=",
+                "threshold": "1",
+                "window": "28d",
+                "baseline": "84d_28",
+            }
+        ],
     },
     "invalid_4w": {
-        "indicator": "absence_invalid", "comparison": ">=", "threshold": "15", "window": "28d",
-        "baseline": "", "grade_years": "", "also": [],
+        "indicator": "absence_invalid",
+        "comparison": ">=",
+        "threshold": "15",
+        "window": "28d",
+        "baseline": "",
+        "grade_years": "",
+        "also": [],
     },
 }
 

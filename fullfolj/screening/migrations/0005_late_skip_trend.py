@@ -4,15 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('screening', '0004_early_warning_default_rules'),
+        ("screening", "0004_early_warning_default_rules"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='screeningrule',
-            name='indicator',
-            field=models.CharField(choices=[('absence_invalid', 'absence_invalid'), ('absence_total', 'absence_total'), ('absence_trend', 'absence_trend'), ('absence_unknown', 'absence_unknown'), ('absence_valid', 'absence_valid'), ('f_grades', 'f_grades'), ('f_warnings', 'f_warnings'), ('failing_subjects', 'failing_subjects'), ('invalid_trend', 'invalid_trend'), ('irregular_days', 'irregular_days'), ('irregular_share', 'irregular_share'), ('irregular_trend', 'irregular_trend'), ('late_count', 'late_count'), ('late_skip_trend', 'late_skip_trend'), ('merit_value', 'merit_value'), ('passed_subjects', 'passed_subjects'), ('preparatory_eligible', 'preparatory_eligible'), ('school_changes', 'school_changes'), ('skip_days', 'skip_days'), ('subject_concentration', 'subject_concentration'), ('support_in_place', 'support_in_place'), ('vocational_eligible', 'vocational_eligible'), ('weekday_concentration', 'weekday_concentration'), ('whole_day_run', 'whole_day_run'), ('whole_days', 'whole_days')], max_length=40, verbose_name='indicator'),
+            model_name="screeningrule",
+            name="indicator",
+            field=models.CharField(
+                choices=[
+                    ("absence_invalid", "absence_invalid"),
+                    ("absence_total", "absence_total"),
+                    ("absence_trend", "absence_trend"),
+                    ("absence_unknown", "absence_unknown"),
+                    ("absence_valid", "absence_valid"),
+                    ("f_grades", "f_grades"),
+                    ("f_warnings", "f_warnings"),
+                    ("failing_subjects", "failing_subjects"),
+                    ("invalid_trend", "invalid_trend"),
+                    ("irregular_days", "irregular_days"),
+                    ("irregular_share", "irregular_share"),
+                    ("irregular_trend", "irregular_trend"),
+                    ("late_count", "late_count"),
+                    ("late_skip_trend", "late_skip_trend"),
+                    ("merit_value", "merit_value"),
+                    ("passed_subjects", "passed_subjects"),
+                    ("preparatory_eligible", "preparatory_eligible"),
+                    ("school_changes", "school_changes"),
+                    ("skip_days", "skip_days"),
+                    ("subject_concentration", "subject_concentration"),
+                    ("support_in_place", "support_in_place"),
+                    ("vocational_eligible", "vocational_eligible"),
+                    ("weekday_concentration", "weekday_concentration"),
+                    ("whole_day_run", "whole_day_run"),
+                    ("whole_days", "whole_days"),
+                ],
+                max_length=40,
+                verbose_name="indicator",
+            ),
         ),
     ]

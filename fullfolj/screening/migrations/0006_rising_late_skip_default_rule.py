@@ -9,12 +9,21 @@ from decimal import Decimal
 from django.db import migrations
 
 RISING_LATE_SKIP = {
-    "indicator": "late_skip_trend", "comparison": ">=", "threshold": "7.5", "window": "28d",
-    "baseline": "168d_28", "grade_years": "", "also": [],
+    "indicator": "late_skip_trend",
+    "comparison": ">=",
+    "threshold": "7.5",
+    "window": "28d",
+    "baseline": "168d_28",
+    "grade_years": "",
+    "also": [],
 }
 RISING_INVALID = {
-    "indicator": "invalid_trend", "comparison": ">=", "threshold": "3", "window": "28d",
-    "baseline": "84d_28", "grade_years": "",
+    "indicator": "invalid_trend",
+    "comparison": ">=",
+    "threshold": "3",
+    "window": "28d",
+    "baseline": "84d_28",
+    "grade_years": "",
     "also": [
         {"indicator": "late_count", "comparison": ">=", "threshold": "2", "window": "28d"},
         {"indicator": "skip_days", "comparison": ">=", "threshold": "2", "window": "28d"},
@@ -39,7 +48,8 @@ def forward(apps, schema_editor):
     if old is not None and _shipped(old):
         old.delete()
     rule.objects.update_or_create(
-        organiser=None, code="rising_late_skip",
+        organiser=None,
+        code="rising_late_skip",
         defaults={**RISING_LATE_SKIP, "active": True, "order": order},
     )
 
@@ -48,7 +58,9 @@ def backward(apps, schema_editor):
     rule = apps.get_model("screening", "ScreeningRule")
     rule.objects.filter(organiser=None, code="rising_late_skip").delete()
     rule.objects.update_or_create(
-        organiser=None, code="rising_invalid", defaults={**RISING_INVALID, "active": True, "order": 0}
+        organiser=None,
+        code="rising_invalid",
+        defaults={**RISING_INVALID, "active": True, "order": 0},
     )
 
 

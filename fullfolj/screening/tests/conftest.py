@@ -14,7 +14,11 @@ def own_rules(cast):
     """Testkommun's rules: invalid absence of 15 % or more over four weeks (replaces the
     shipped defaults, as an organiser's own rules do)."""
     ScreeningRule.objects.create(
-        organiser=cast.org, code="invalid_4w", indicator="absence_invalid", comparison=">=",
-        threshold=Decimal(15), window="28d",
+        organiser=cast.org,
+        code="invalid_4w",
+        indicator="absence_invalid",
+        comparison=">=",
+        threshold=Decimal(15),
+        window="28d",
     )
     return cast

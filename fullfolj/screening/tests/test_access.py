@@ -31,7 +31,8 @@ def screened(cast):
 
 def names_in(body: str, cast) -> set[str]:
     return {
-        name for name in ("pupil", "other_pupil", "protected", "pupil_elsewhere", "moved_away")
+        name
+        for name in ("pupil", "other_pupil", "protected", "pupil_elsewhere", "moved_away")
         if getattr(cast, name).last_name in body
     }
 
@@ -114,9 +115,12 @@ def test_a_run_needs_post(client, cast):
 
 
 def test_anonymous_visitors_are_sent_to_login(client, screened):
-    for url in (reverse("screening:riskzon"), reverse("elevakt:municipality-riskzon"),
-                reverse("elevakt:school-riskzon", args=[screened.north.pk]),
-                reverse("screening:evaluation")):
+    for url in (
+        reverse("screening:riskzon"),
+        reverse("elevakt:municipality-riskzon"),
+        reverse("elevakt:school-riskzon", args=[screened.north.pk]),
+        reverse("screening:evaluation"),
+    ):
         response = client.get(url)
         assert response.status_code == 302
         assert reverse("login") in response["Location"]

@@ -412,15 +412,22 @@ def test_school_day_windows_are_counted_in_school_days_over_a_holiday():
     # Back from Monday 3 March: Tue 25 Feb .. Mon 3 Mar; before those Mon 24 Feb and, over the
     # sportlov week, Tue 11 .. Fri 14 Feb: the window ends the day before the next one starts.
     assert last5.bounds(AS_OF, TERM_START, calendar) == (dt.date(2025, 2, 25), AS_OF)
-    assert before5.bounds(AS_OF, TERM_START, calendar) == (dt.date(2025, 2, 11), dt.date(2025, 2, 24))
+    assert before5.bounds(AS_OF, TERM_START, calendar) == (
+        dt.date(2025, 2, 11),
+        dt.date(2025, 2, 24),
+    )
     # A Saturday: the last school day is Friday, the window still ends on the as-of date.
     saturday = dt.date(2025, 3, 1)
     assert Window(1, school=True).bounds(saturday, TERM_START, calendar) == (
-        dt.date(2025, 2, 28), saturday)
+        dt.date(2025, 2, 28),
+        saturday,
+    )
     # Fewer school days than the window: from the first; none at all: the day before the first.
     assert Window(100, school=True).bounds(AS_OF, TERM_START, calendar)[0] == dt.date(2025, 1, 6)
     assert Window(5, 100, school=True).bounds(AS_OF, TERM_START, calendar) == (
-        dt.date(2025, 1, 5), dt.date(2025, 1, 5))
+        dt.date(2025, 1, 5),
+        dt.date(2025, 1, 5),
+    )
     with pytest.raises(ValueError, match="räknas i skoldagar"):
         last5.bounds(AS_OF, TERM_START)
 
@@ -429,14 +436,17 @@ def test_school_day_windows_are_counted_in_school_days_over_a_holiday():
     assert (result["5s_days"], result["5s_5_days"], result["5s_5_skipped_lessons"]) == (5, 5, 1)
 
 
-@pytest.mark.parametrize(("invalid", "lessons"), [
-    (60, 1),  # 60 of 300 minutes in six lessons: 1.2 lessons
-    (100, 2),  # 2.0
-    (75, 2),  # 1.5, rounded half up
-    (10, 1),  # 0.2: still a lesson missed
-    (0, 0),
-    (300, 0),  # the whole day: counted in whole_days, not here
-])
+@pytest.mark.parametrize(
+    ("invalid", "lessons"),
+    [
+        (60, 1),  # 60 of 300 minutes in six lessons: 1.2 lessons
+        (100, 2),  # 2.0
+        (75, 2),  # 1.5, rounded half up
+        (10, 1),  # 0.2: still a lesson missed
+        (0, 0),
+        (300, 0),  # the whole day: counted in whole_days, not here
+    ],
+)
 def test_skipped_lessons_are_invalid_minutes_in_the_days_average_lesson(invalid, lessons):
     result = indicators(present(1, **{"2025-02-20": {"invalid": invalid}}))
     assert result["28d_skipped_lessons"] == lessons
@@ -449,12 +459,15 @@ def test_the_early_warning_rule_needs_late_arrivals_and_skips_above_the_pupils_o
     marks = {d.isoformat(): {"invalid": 60} for d in recent[:3]}  # three skipped lessons
     marks |= {d.isoformat(): {"invalid": 60, "late": 1} for d in recent[3:5]}
     rows = present(1, dt.date(2024, 11, 4), **marks)
-    chronic = {d.isoformat(): {"invalid": 60, "late": 1}
-               for d in school_days(dt.date(2024, 11, 4), AS_OF)[::4]}
+    chronic = {
+        d.isoformat(): {"invalid": 60, "late": 1}
+        for d in school_days(dt.date(2024, 11, 4), AS_OF)[::4]
+    }
     rows += present(2, dt.date(2024, 11, 4), **chronic)  # the same pattern all along
     rules = default_rules()
-    result = compute_indicators(frame(rows), as_of=AS_OF, term_start=TERM_START,
-                                windows=windows_for(rules))
+    result = compute_indicators(
+        frame(rows), as_of=AS_OF, term_start=TERM_START, windows=windows_for(rules)
+    )
     flags = screen(result, rules)
     assert flags["pupil_id"].to_list() == [1]
     # Baseline: the 120 school days before the last 20 reach back to the first data, 2024-11-04:
@@ -481,8 +494,9 @@ def test_late_skip_trend_compares_with_the_pupils_own_rate_and_needs_a_baseline(
     rows += present(2, dt.date(2025, 1, 20), **burst)  # 11 days before the window: too few
     late_only = {d.isoformat(): {"late": 1} for d in recent[:6]}
     rows += present(3, dt.date(2024, 11, 4), **late_only)  # one figure alone: z = 12.0 + (-0.48)
-    result = compute_indicators(frame(rows), as_of=AS_OF, term_start=TERM_START,
-                                windows=windows_for([rise]))
+    result = compute_indicators(
+        frame(rows), as_of=AS_OF, term_start=TERM_START, windows=windows_for([rise])
+    )
     flags = screen(result, [rise])
     assert flags["pupil_id"].to_list() == [1, 3]
     scores = dict(zip(flags["pupil_id"], flags["value_num"], strict=True))

@@ -103,14 +103,20 @@ def test_support_in_place_counts_what_is_open_on_the_day():
     support = pl.DataFrame(
         {
             "pupil_id": [1, 1, 1, 2],
-            "start": [dt.date(2025, 2, 1), dt.date(2025, 3, 3), dt.date(2025, 3, 4),
-                      dt.date(2025, 1, 10)],
+            "start": [
+                dt.date(2025, 2, 1),
+                dt.date(2025, 3, 3),
+                dt.date(2025, 3, 4),
+                dt.date(2025, 1, 10),
+            ],
             "end": [None, None, None, dt.date(2025, 3, 3)],  # pupil 2's closed on the day
         },
         schema_overrides={"end": pl.Date},
     )
     result = compute_indicators(
-        frame(present(1) + present(2) + present(3)), as_of=AS_OF, term_start=TERM_START,
+        frame(present(1) + present(2) + present(3)),
+        as_of=AS_OF,
+        term_start=TERM_START,
         support=support,
     )
     assert result.select("pupil_id", "support_in_place").rows() == [(1, 2), (2, 0), (3, 0)]
@@ -131,8 +137,14 @@ def test_rules_are_described_in_swedish():
     assert describe(rule("x", "merit_value", "<", Decimal("162.5"), grade_years=(7, 8, 9))) == (
         "Meritvärde under 162,5 (årskurs 7–9)"
     )
-    rising = rule("x", "absence_total", ">=", 10, LAST_4W,
-                  also=(Condition("invalid_trend", ">=", 1, LAST_4W, baseline=BASELINE_12W),))
+    rising = rule(
+        "x",
+        "absence_total",
+        ">=",
+        10,
+        LAST_4W,
+        also=(Condition("invalid_trend", ">=", 1, LAST_4W, baseline=BASELINE_12W),),
+    )
     assert describe(rising) == (
         "Frånvaro minst 10 % de senaste fyra veckorna och den ogiltiga frånvarons ökning minst "
         "1 procentenhet de senaste fyra veckorna jämfört med de tolv veckorna dessförinnan"
@@ -149,8 +161,9 @@ def test_irregular_days_count_invalid_absence_or_lateness_once_a_day():
     }
     rows = present(1, **marks)
     rising = rule("irr", "irregular_trend", ">=", 15, LAST_4W)
-    result = compute_indicators(frame(rows), as_of=AS_OF, term_start=TERM_START,
-                                windows=windows_for([rising]))
+    result = compute_indicators(
+        frame(rows), as_of=AS_OF, term_start=TERM_START, windows=windows_for([rising])
+    )
     row = result.row(0, named=True)
     assert (row["28d_irregular_days"], row["28d_days"]) == (3, 20)
     assert row["28d_28_irregular_days"] == 0
@@ -198,8 +211,14 @@ def test_rows_in_any_order_and_figures_too_large_to_pack_give_the_same_indicator
     )
     assert shuffled.equals(ordered)
     big = frame(rows).with_columns(
-        pl.col(c) * 10 for c in ("scheduled_minutes", "absent_minutes", "valid_minutes",
-                                 "invalid_minutes", "unknown_minutes")
+        pl.col(c) * 10
+        for c in (
+            "scheduled_minutes",
+            "absent_minutes",
+            "valid_minutes",
+            "invalid_minutes",
+            "unknown_minutes",
+        )
     )
     scaled = compute_indicators(big, as_of=AS_OF, term_start=TERM_START)
     assert scaled["term_absent"].to_list() == [10 * v for v in ordered["term_absent"].to_list()]

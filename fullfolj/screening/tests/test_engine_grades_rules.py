@@ -269,5 +269,3 @@ def test_screen_needs_the_rules_windows():
     with pytest.raises(ValueError, match="windows_for"):
         screen(result, [rule("x", "absence_total", ">=", 0, Window(14))])
     assert Window(14) in windows_for([rule("x", "absence_total", ">=", 0, Window(14))])
-
-

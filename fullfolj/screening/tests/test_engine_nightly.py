@@ -25,8 +25,13 @@ from fullfolj.screening.nightly import NightlyIndicators
 
 FIRST = dt.date(2025, 1, 6)  # a Monday
 SMALL_WINDOWS = (
-    TERM, Window(7), Window(7, 7), Window(21, 7), Window(10, 3),
-    Window(4, school=True), Window(6, 4, school=True),  # reach back over the term break
+    TERM,
+    Window(7),
+    Window(7, 7),
+    Window(21, 7),
+    Window(10, 3),
+    Window(4, school=True),
+    Window(6, 4, school=True),  # reach back over the term break
 )
 
 

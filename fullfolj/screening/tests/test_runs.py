@@ -28,15 +28,21 @@ def absent_lessons(cast, pupil, days: list[dt.date], minutes: int = 60) -> None:
     from fullfolj.attendance.actions import rebuild_pupil_days
 
     for day in days:
-        lesson = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
-                          timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0))))
+        lesson = f.lesson(
+            cast.group,
+            cast.maths,
+            cast.teacher,
+            cast.spring,
+            timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0))),
+        )
         f.mark(lesson, pupil, absent=minutes, valid=False, reason=cast.reasons["OGIL"])
     rebuild_pupil_days()
 
 
 def test_a_run_is_recorded_with_date_configuration_who_and_flags(cast):
-    run = actions.run_screening(cast.org, clock.today(), by=cast.principal,
-                                source=ScreeningRun.Source.MANUAL)
+    run = actions.run_screening(
+        cast.org, clock.today(), by=cast.principal, source=ScreeningRun.Source.MANUAL
+    )
     assert (run.as_of, run.started_by, run.source) == (clock.today(), cast.principal, "manual")
     assert run.finished_at >= run.started_at
     assert [r["code"] for r in run.configuration["rules"]] == ["invalid_4w"]
@@ -85,8 +91,9 @@ def test_the_button_says_when_there_is_nothing_to_screen(client, cast, settings)
 def test_the_button_runs_and_reports_in_swedish(client, cast):
     client.force_login(cast.principal.user)
     next_url = reverse("elevakt:school-riskzon", args=[cast.north.pk])
-    response = client.post(reverse("screening:run", args=[cast.org.pk]), {"next": next_url},
-                           follow=True)
+    response = client.post(
+        reverse("screening:run", args=[cast.org.pk]), {"next": next_url}, follow=True
+    )
     assert response.redirect_chain[-1][0] == next_url
     body = response.content.decode()
     assert "Screenade 4 elever: för få flaggade för att visas." in body  # organiser-wide
@@ -103,16 +110,27 @@ def test_riskzon_lists_new_left_and_flagged_without_action_first(cast):
 
     for day in present:
         for hour in (8, 13):
-            lesson = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
-                              timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0))))
+            lesson = f.lesson(
+                cast.group,
+                cast.maths,
+                cast.teacher,
+                cast.spring,
+                timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0))),
+            )
             f.mark(lesson, cast.other_pupil)  # 60 of 660 minutes absent: 9 %
             f.mark(lesson, cast.pupil, absent=60, valid=False, reason=cast.reasons["OGIL"])
     rebuild_pupil_days()
     absent_lessons(cast, cast.protected, [dt.date(2026, 3, 23)])
     step = LadderStep.objects.filter(organiser=None).order_by("order").first()
-    LadderTask.objects.create(pupil=cast.pupil, step=step, school=cast.north, actor=step.actor,
-                              opened_on=dt.date(2026, 3, 17), due=dt.date(2026, 3, 24),
-                              reason="test")
+    LadderTask.objects.create(
+        pupil=cast.pupil,
+        step=step,
+        school=cast.north,
+        actor=step.actor,
+        opened_on=dt.date(2026, 3, 17),
+        due=dt.date(2026, 3, 24),
+        reason="test",
+    )
     second = actions.run_screening(cast.org, dt.date(2026, 3, 23))
 
     listing = queries.riskzon(cast.org.pk, queries.Pupil.objects.all(), school=cast.north)
@@ -139,7 +157,8 @@ def test_the_school_list_page_orders_without_action_first(client, cast):
 def test_municipality_counts_hide_groups_under_five(cast):
     actions.run_screening(cast.org, clock.today())
     _run, codes, rows, total = queries.municipality_counts(
-        cast.org.pk, queries.School.objects.all())
+        cast.org.pk, queries.School.objects.all()
+    )
     north = next(r for r in rows if r.school == cast.north)
     south = next(r for r in rows if r.school == cast.south)
     assert north.flagged is None  # one pupil: hidden
@@ -157,8 +176,13 @@ def test_municipality_counts_show_five_or_more(cast):
         f.place(p, cast.north, cast.c7a, cast.year.start)
         cast.group.memberships.create(pupil=p, start=cast.year.start)
         pupils.append(p)
-    lesson = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
-                      timezone.make_aware(dt.datetime(2026, 3, 17, 9, 0)))
+    lesson = f.lesson(
+        cast.group,
+        cast.maths,
+        cast.teacher,
+        cast.spring,
+        timezone.make_aware(dt.datetime(2026, 3, 17, 9, 0)),
+    )
     for p in pupils:
         f.mark(lesson, p, absent=60, valid=False, reason=cast.reasons["OGIL"])
     from fullfolj.attendance.actions import rebuild_pupil_days
@@ -166,7 +190,8 @@ def test_municipality_counts_show_five_or_more(cast):
     rebuild_pupil_days()
     actions.run_screening(cast.org, clock.today())
     _run, _codes, rows, total = queries.municipality_counts(
-        cast.org.pk, queries.School.objects.all())
+        cast.org.pk, queries.School.objects.all()
+    )
     north = next(r for r in rows if r.school == cast.north)
     assert north.flagged == 6
     assert north.without_action == 6
@@ -175,8 +200,13 @@ def test_municipality_counts_show_five_or_more(cast):
 
 def _flag_absent(cast, school, klass, group, count, day=17):
     """`count` new pupils of `school` with one wholly invalid lesson: each is flagged."""
-    lesson = f.lesson(group, cast.maths, cast.teacher, cast.spring,
-                      timezone.make_aware(dt.datetime(2026, 3, day, 9, 0)))
+    lesson = f.lesson(
+        group,
+        cast.maths,
+        cast.teacher,
+        cast.spring,
+        timezone.make_aware(dt.datetime(2026, 3, day, 9, 0)),
+    )
     for n in range(count):
         p = f.pupil(cast.org, f"Extra{n}", f"{school.name}{n}")
         f.place(p, school, klass, cast.year.start)
@@ -195,7 +225,8 @@ def test_a_hidden_school_cannot_be_worked_out_from_the_header(client, cast):
     run = actions.run_screening(cast.org, clock.today())
     assert run.flagged_pupils == 12
     _run, _codes, rows, total = queries.municipality_counts(
-        cast.org.pk, queries.School.objects.all())
+        cast.org.pk, queries.School.objects.all()
+    )
     by_school = {r.school: r for r in rows}
     assert by_school[cast.south].flagged is None
     assert by_school[cast.north].flagged is None
@@ -237,19 +268,28 @@ def test_the_daily_job_screens_today_and_skips_holidays(cast, settings):
 def test_evaluate_prints_the_early_warning_lines_last(cast, client, tmp_path):
     # The history starts on 12 January (screenings from four weeks later, every school day); Alva
     # "escalates" in the simulator's sense from 2 February and crosses on 30 March.
-    lesson = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring,
-                      timezone.make_aware(dt.datetime(2026, 1, 12, 9, 0)))
+    lesson = f.lesson(
+        cast.group,
+        cast.maths,
+        cast.teacher,
+        cast.spring,
+        timezone.make_aware(dt.datetime(2026, 1, 12, 9, 0)),
+    )
     f.mark(lesson, cast.pupil)
     absent_lessons(cast, cast.pupil, [dt.date(2026, 3, d) for d in (2, 3, 4, 5, 6, 9, 10)])
     pupils = (cast.pupil, cast.other_pupil, cast.protected, cast.pupil_elsewhere)
     truth = tmp_path / "truth.parquet"
-    pl.DataFrame({
-        "pupil_id": [p.pk for p in pupils],
-        "base_absence_rate": [0.05] * 4,
-        "escalates": [p == cast.pupil for p in pupils],
-        "escalation_start": [dt.date(2026, 2, 2) if p == cast.pupil else None for p in pupils],
-        "escalation_crossing": [dt.date(2026, 3, 30) if p == cast.pupil else None for p in pupils],
-    }).write_parquet(truth)
+    pl.DataFrame(
+        {
+            "pupil_id": [p.pk for p in pupils],
+            "base_absence_rate": [0.05] * 4,
+            "escalates": [p == cast.pupil for p in pupils],
+            "escalation_start": [dt.date(2026, 2, 2) if p == cast.pupil else None for p in pupils],
+            "escalation_crossing": [
+                dt.date(2026, 3, 30) if p == cast.pupil else None for p in pupils
+            ],
+        }
+    ).write_parquet(truth)
     without = io.StringIO()
     call_command("screen", "--evaluate", stdout=without)  # the database holds no truth
     assert without.getvalue().splitlines()[-1].startswith("early_warning: no simulator ground")
@@ -260,7 +300,9 @@ def test_evaluate_prints_the_early_warning_lines_last(cast, client, tmp_path):
     call_command("screen", "--evaluate", "--truth", str(truth), stdout=out)
     lines = out.getvalue().splitlines()
     assert [line.split("=")[0] for line in lines[-3:]] == [
-        "early_warning: recall", "early_warning: precision", "early_warning: median_weeks",
+        "early_warning: recall",
+        "early_warning: precision",
+        "early_warning: median_weeks",
     ]
     assert lines[-3] == "early_warning: recall=1.000"
     assert lines[-2] == "early_warning: precision=1.000"
@@ -289,16 +331,20 @@ def test_unreachable_counts_escalations_crossing_before_a_screening_after_their_
     from fullfolj.screening.queries import unreachable
 
     d = dt.date
-    roster = pl.DataFrame({
-        "date": [d(2025, 1, 6), d(2025, 1, 13), d(2025, 1, 20)] * 4,
-        "pupil_id": [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4],
-    }).sort("pupil_id")
-    truth = pl.DataFrame({
-        "pupil_id": [1, 2, 3, 4],
-        "escalates": [True, True, False, True],
-        "escalation_start": [d(2025, 1, 6), d(2025, 1, 6), None, d(2024, 12, 2)],
-        "escalation_crossing": [d(2025, 1, 10), d(2025, 1, 15), None, d(2025, 1, 2)],
-    })
+    roster = pl.DataFrame(
+        {
+            "date": [d(2025, 1, 6), d(2025, 1, 13), d(2025, 1, 20)] * 4,
+            "pupil_id": [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4],
+        }
+    ).sort("pupil_id")
+    truth = pl.DataFrame(
+        {
+            "pupil_id": [1, 2, 3, 4],
+            "escalates": [True, True, False, True],
+            "escalation_start": [d(2025, 1, 6), d(2025, 1, 6), None, d(2024, 12, 2)],
+            "escalation_crossing": [d(2025, 1, 10), d(2025, 1, 15), None, d(2025, 1, 2)],
+        }
+    )
     # 1 crosses on Friday, before the next Monday; 2 is screened on the 13th; 4 crossed before
     # the first screening (outside recall altogether); 3 never escalates.
     assert unreachable(roster, truth) == 1

@@ -4,22 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='SimulatedTruth',
+            name="SimulatedTruth",
             fields=[
-                ('pupil_id', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('base_absence_rate', models.FloatField()),
-                ('invalid_share', models.FloatField()),
-                ('escalates', models.BooleanField()),
-                ('escalation_start', models.DateField(null=True)),
-                ('escalation_crossing', models.DateField(null=True)),
+                ("pupil_id", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("base_absence_rate", models.FloatField()),
+                ("invalid_share", models.FloatField()),
+                ("escalates", models.BooleanField()),
+                ("escalation_start", models.DateField(null=True)),
+                ("escalation_crossing", models.DateField(null=True)),
             ],
         ),
     ]

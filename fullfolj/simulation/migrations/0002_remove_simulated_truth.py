@@ -4,13 +4,12 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('simulation', '0001_initial'),
+        ("simulation", "0001_initial"),
     ]
 
     operations = [
         migrations.DeleteModel(
-            name='SimulatedTruth',
+            name="SimulatedTruth",
         ),
     ]

@@ -11,8 +11,9 @@ from fullfolj.simulation.loader import default_truth_path
 
 PACKAGE = Path(__file__).resolve().parents[2]
 ABOVE_THE_PRODUCT = {"simulation", "benchmarks"}  # the top layer may use the simulator
-IMPORT = re.compile(r"^\s*(from|import)\s+fullfolj(\.simulation\b|\s+import\s+.*\bsimulation\b)",
-                    re.MULTILINE)
+IMPORT = re.compile(
+    r"^\s*(from|import)\s+fullfolj(\.simulation\b|\s+import\s+.*\bsimulation\b)", re.MULTILINE
+)
 
 
 def test_no_product_module_imports_the_simulation():

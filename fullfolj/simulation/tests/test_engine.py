@@ -122,10 +122,12 @@ def test_same_seed_gives_identical_frames_and_another_seed_differs():
 # were split: a refactoring must not change one value. A deliberate change of the simulation
 # updates these.
 FROZEN = {
-    Parameters(pupils=120, years=1, seed=5):
-        "fe43f9fba979def4c88c86a3df159c664629e0460e42d5f607e85cb2dca52e56",
-    Parameters(pupils=300, years=1, seed=5, region_threshold=200):
-        "bdb06162867c1b62b3e796b8fce5797822ddbbf66d49bd81e45e93154715176c",
+    Parameters(
+        pupils=120, years=1, seed=5
+    ): "fe43f9fba979def4c88c86a3df159c664629e0460e42d5f607e85cb2dca52e56",
+    Parameters(
+        pupils=300, years=1, seed=5, region_threshold=200
+    ): "bdb06162867c1b62b3e796b8fce5797822ddbbf66d49bd81e45e93154715176c",
 }
 
 

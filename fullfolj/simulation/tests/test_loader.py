@@ -21,8 +21,9 @@ UNTIL = dt.date(2026, 3, 18)
 def municipality(django_db_setup, django_db_blocker, tmp_path_factory):
     truth = tmp_path_factory.mktemp("data") / "truth.parquet"
     with django_db_blocker.unblock():
-        call_command("simulate", pupils=150, years=2, seed=3, until=UNTIL, truth=truth,
-                     stdout=io.StringIO())
+        call_command(
+            "simulate", pupils=150, years=2, seed=3, until=UNTIL, truth=truth, stdout=io.StringIO()
+        )
     yield truth
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)  # re-creates permissions
@@ -59,12 +60,15 @@ def test_evaluate_with_the_written_truth_gives_the_early_warning_figures(municip
         "early_warning: median_weeks=3.286",
     ]
     assert "4 escalations crossed 20 % after the first screening, 4 of them flagged" in (
-        out.getvalue())
+        out.getvalue()
+    )
 
 
 @pytest.mark.django_db
 def test_day_aggregates_equal_the_lesson_rows(municipality):
-    lessons = LessonAttendance.objects.aggregate(a=Sum("absent_minutes"), s=Sum("scheduled_minutes"))
+    lessons = LessonAttendance.objects.aggregate(
+        a=Sum("absent_minutes"), s=Sum("scheduled_minutes")
+    )
     days = PupilDay.objects.aggregate(a=Sum("absent_minutes"), s=Sum("scheduled_minutes"))
     assert lessons == days
     assert lessons["s"] > 0

@@ -26,8 +26,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--date", type=_date, help="the day, YYYY-MM-DD (default today)")
         parser.add_argument("--organiser", type=int, help="only this organiser's pupils (id)")
-        parser.add_argument("--install-defaults", action="store_true",
-                            help="create the default ladder if there are no steps, then stop")
+        parser.add_argument(
+            "--install-defaults",
+            action="store_true",
+            help="create the default ladder if there are no steps, then stop",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["install_defaults"]:
@@ -41,5 +44,6 @@ class Command(BaseCommand):
         day = options["date"] or clock.today()
         started = time.perf_counter()
         opened = actions.evaluate_ladder(organiser, day)
-        self.stdout.write(f"ladder: {day}: {len(opened)} tasks opened in "
-                          f"{time.perf_counter() - started:.2f} s")
+        self.stdout.write(
+            f"ladder: {day}: {len(opened)} tasks opened in {time.perf_counter() - started:.2f} s"
+        )

@@ -24,7 +24,9 @@ class Command(BaseCommand):
     help = "Record a bounce report (delivery status notification) for a guardian notice."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", nargs="?", help="the bounce message; standard input if left out")
+        parser.add_argument(
+            "file", nargs="?", help="the bounce message; standard input if left out"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         source = options["file"] or "standard input"
@@ -42,12 +44,17 @@ class Command(BaseCommand):
         status = STATUS.search(text)
         code = ".".join(status.groups()) if status else ""
         if code and not code.startswith("5"):
-            self.stdout.write(f"notice_bounce: {source}: status {code} is not a permanent "
-                              "failure, nothing recorded")
+            self.stdout.write(
+                f"notice_bounce: {source}: status {code} is not a permanent "
+                "failure, nothing recorded"
+            )
             return
-        marked = [pk for pk in ids
-                  if (n := GuardianNotice.objects.filter(pk=pk).first())
-                  and actions.record_bounce(n, detail=code)]
+        marked = [
+            pk
+            for pk in ids
+            if (n := GuardianNotice.objects.filter(pk=pk).first())
+            and actions.record_bounce(n, detail=code)
+        ]
         unknown = sorted(set(ids) - set(marked))
         self.stdout.write(
             f"notice_bounce: {len(marked)} marked bounced{f' ({code})' if code else ''}"

@@ -1,8 +1,8 @@
 """`fullfolj model evaluate|train`: check the risk method, evaluate it on our history, train it.
 
-    fullfolj model evaluate --csv FILE --target COL --positive VALUE [--drop COL] ...
-    fullfolj model evaluate [--organiser ID]      # held-out history against the rule screen
-    fullfolj model train [--organiser ID]         # fit on the history, store it switched off
+fullfolj model evaluate --csv FILE --target COL --positive VALUE [--drop COL] ...
+fullfolj model evaluate [--organiser ID]      # held-out history against the rule screen
+fullfolj model train [--organiser ID]         # fit on the history, store it switched off
 """
 
 from __future__ import annotations
@@ -48,7 +48,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--horizon-weeks", type=int, default=dataset.HORIZON_WEEKS)
         parser.add_argument(
-            "--learner", action="append", choices=list(engine.LEARNERS), default=None,
+            "--learner",
+            action="append",
+            choices=list(engine.LEARNERS),
+            default=None,
             help="candidate learner (repeatable; default every one)",
         )
 
@@ -62,7 +65,9 @@ class Command(BaseCommand):
             try:
                 if options["action"] == "train":
                     model = actions.train_model(
-                        organiser, seed=options["seed"], learners=learners,
+                        organiser,
+                        seed=options["seed"],
+                        learners=learners,
                         horizon_weeks=options["horizon_weeks"],
                     )
                     self.stdout.write(
@@ -78,18 +83,24 @@ class Command(BaseCommand):
                 raise CommandError(f"model: {organiser.name}: {error}") from None
 
     def _evaluate_history(
-        self, organiser: Organiser, options: dict[str, Any], learners: tuple[str, ...],
+        self,
+        organiser: Organiser,
+        options: dict[str, Any],
+        learners: tuple[str, ...],
         started: float,
     ) -> None:
         result, model = actions.evaluate_organiser(
-            organiser, seed=options["seed"], learners=learners,
+            organiser,
+            seed=options["seed"],
+            learners=learners,
             horizon_weeks=options["horizon_weeks"],
         )
         lines = holdout.lines(result)
         self.stdout.write(f"organiser: {organiser.name}")
         stored = (
             f"stored on the model trained {model.trained_at:%Y-%m-%d %H:%M} (id {model.pk})"
-            if model else "no trained model to store it on: run `fullfolj model train` first"
+            if model
+            else "no trained model to store it on: run `fullfolj model train` first"
         )
         self.stdout.write(f"evaluation: {stored}")
         for line in lines:
@@ -97,8 +108,14 @@ class Command(BaseCommand):
         self.stdout.write(f"seconds: {time.monotonic() - started:.1f}")
 
     def _evaluate_csv(self, options: dict[str, Any]) -> None:
-        argv = ["--csv", options["csv"], "--jobs", str(options["jobs"]),
-                "--seed", str(options["seed"])]
+        argv = [
+            "--csv",
+            options["csv"],
+            "--jobs",
+            str(options["jobs"]),
+            "--seed",
+            str(options["seed"]),
+        ]
         for name in CSV_OPTIONS:
             if options[name] is not None:
                 argv += [f"--{name.replace('_', '-')}", str(options[name])]

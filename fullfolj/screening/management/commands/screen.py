@@ -25,18 +25,32 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--date", type=dt.date.fromisoformat, help="YYYY-MM-DD, default today")
         parser.add_argument("--organiser", type=int, help="organiser id, default every one")
-        parser.add_argument("--daily", action="store_true",
-                            help="queue today's screening for the worker (for cron)")
-        parser.add_argument("--evaluate", action="store_true",
-                            help="precision, sensitivity, specificity and warning time per rule")
-        parser.add_argument("--weeks", type=int, default=queries.CONFIRM_WEEKS,
-                            help="--evaluate: weeks after a flag in which absence must pass 20 %%")
-        parser.add_argument("--weekly", action="store_true",
-                            help="--evaluate: screen every Monday in term, not every school day "
-                                 "(printed for comparison, not saved for the rule page)")
-        parser.add_argument("--truth", type=Path,
-                            help="--evaluate: the simulator's ground truth (a Parquet file, as "
-                                 "`fullfolj simulate` writes it) for the early-warning figures")
+        parser.add_argument(
+            "--daily", action="store_true", help="queue today's screening for the worker (for cron)"
+        )
+        parser.add_argument(
+            "--evaluate",
+            action="store_true",
+            help="precision, sensitivity, specificity and warning time per rule",
+        )
+        parser.add_argument(
+            "--weeks",
+            type=int,
+            default=queries.CONFIRM_WEEKS,
+            help="--evaluate: weeks after a flag in which absence must pass 20 %%",
+        )
+        parser.add_argument(
+            "--weekly",
+            action="store_true",
+            help="--evaluate: screen every Monday in term, not every school day "
+            "(printed for comparison, not saved for the rule page)",
+        )
+        parser.add_argument(
+            "--truth",
+            type=Path,
+            help="--evaluate: the simulator's ground truth (a Parquet file, as "
+            "`fullfolj simulate` writes it) for the early-warning figures",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         organisers = self._organisers(options["organiser"])
@@ -94,8 +108,10 @@ class Command(BaseCommand):
         ev = result.evaluation
         out(f"screen --evaluate: {organiser.name}, {ev.dates} screenings ({_schedule(weekday)})")
         out(f"outcome: {ev.outcome}")
-        out(f"precision_20: share of flagged pupils whose absence over 20 school days passed "
-            f"20 % within {weeks} weeks of a flag (all pupils, from the kept daily aggregates)")
+        out(
+            f"precision_20: share of flagged pupils whose absence over 20 school days passed "
+            f"20 % within {weeks} weeks of a flag (all pupils, from the kept daily aggregates)"
+        )
         for row in ev.per_rule.iter_rows(named=True):
             out(
                 f"rule {row['rule_id']}: flagged={row['flagged']} "
@@ -119,20 +135,28 @@ class Command(BaseCommand):
         """Last, the whole screen against the simulator's truth over every organiser."""
         early = queries.pooled_early_warning(results)
         if early is None:
-            self.stdout.write("early_warning: no simulator ground truth for these pupils "
-                              "(give it with --truth FILE)")
+            self.stdout.write(
+                "early_warning: no simulator ground truth for these pupils "
+                "(give it with --truth FILE)"
+            )
             return
         out = self.stdout.write
-        out(f"early_warning: attendance rules {', '.join(early['rules']) or '(none)'} over every "
+        out(
+            f"early_warning: attendance rules {', '.join(early['rules']) or '(none)'} over every "
             f"organiser: {early['outcomes']} escalations crossed 20 % after the first "
             f"screening, {early['recalled']} of them flagged from the escalation's start and "
-            f"before the crossing; {early['flagged']} pupils flagged at some screening")
-        out(f"early_warning: {early['already']} more escalations began when the pupil's "
+            f"before the crossing; {early['flagged']} pupils flagged at some screening"
+        )
+        out(
+            f"early_warning: {early['already']} more escalations began when the pupil's "
             "absence was already over 20 %: no warning can come before their crossing, so "
-            "recall leaves them out (a flag on them still counts as correct for precision)")
-        out(f"early_warning: {early['unreachable']} of the {early['outcomes']} crossed before "
+            "recall leaves them out (a flag on them still counts as correct for precision)"
+        )
+        out(
+            f"early_warning: {early['unreachable']} of the {early['outcomes']} crossed before "
             f"any screening after their start ({_schedule(weekday)}): recall can reach at most "
-            f"{_f(1 - early['unreachable'] / early['outcomes']) if early['outcomes'] else '–'}")
+            f"{_f(1 - early['unreachable'] / early['outcomes']) if early['outcomes'] else '–'}"
+        )
         out(f"early_warning: recall={_f(early['recall'])}")
         out(f"early_warning: precision={_f(early['precision'])}")
         out(f"early_warning: median_weeks={_f(early['median_weeks'])}")

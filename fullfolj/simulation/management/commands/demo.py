@@ -26,12 +26,18 @@ class Command(BaseCommand):
         call_command("simulate", pupils=options["pupils"], years=3, seed=1, if_empty=True)
         truth = default_truth_path()
         if truth.exists():
-            self.stdout.write(f"The rules against the simulator's truth: "
-                              f"fullfolj screen --evaluate --truth {truth}")
+            self.stdout.write(
+                f"The rules against the simulator's truth: "
+                f"fullfolj screen --evaluate --truth {truth}"
+            )
         self.stdout.write(self.style.SUCCESS(f"Logins (password “{DEMO_PASSWORD}”):"))
         for role, label in Role.choices:
-            holder = (StaffRole.objects.filter(role=role).select_related("staff", "school")
-                      .order_by("-organiser__kind", "school__name", "staff__username").first())
+            holder = (
+                StaffRole.objects.filter(role=role)
+                .select_related("staff", "school")
+                .order_by("-organiser__kind", "school__name", "staff__username")
+                .first()
+            )
             if holder:
                 where = holder.school.name if holder.school else holder.organiser.name
                 self.stdout.write(f"  {label:<32} {holder.staff.username:<24} {where}")
@@ -40,6 +46,8 @@ class Command(BaseCommand):
         port = os.environ.get("PORT", "8000")
         worker = subprocess.Popen([sys.executable, "-m", "fullfolj.cli", "worker"])
         try:
-            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True)
+            call_command(
+                "runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True
+            )
         finally:
             worker.terminate()

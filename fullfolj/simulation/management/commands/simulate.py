@@ -35,9 +35,10 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="do nothing if the database has pupils"
         )
         parser.add_argument(
-            "--truth", type=Path,
+            "--truth",
+            type=Path,
             help="into the database: write the ground truth to this Parquet file (default: "
-                 "the data directory, named after the database)",
+            "the data directory, named after the database)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -47,7 +48,9 @@ class Command(BaseCommand):
         started = time.perf_counter()
         if options["out"]:
             params = engine.Parameters(
-                pupils=options["pupils"], years=options["years"], seed=options["seed"],
+                pupils=options["pupils"],
+                years=options["years"],
+                seed=options["seed"],
                 first_school_year=school_year_start(until) - options["years"],
             )
             counts = parquet.write(params, options["out"])
@@ -59,7 +62,9 @@ class Command(BaseCommand):
             if Pupil.objects.exists():
                 raise CommandError("The database already holds pupils; use an empty database.")
             params = engine.Parameters(
-                pupils=options["pupils"], years=options["years"], seed=options["seed"],
+                pupils=options["pupils"],
+                years=options["years"],
+                seed=options["seed"],
                 first_school_year=school_year_start(until) - options["years"] + 1,
             )
             truth = options["truth"] or loader.default_truth_path()
