@@ -213,7 +213,6 @@ def _placed_at_organisers(organiser_ids: set[int], active: Q) -> QuerySet:
 
 def viewer_for(request: HttpRequest) -> Viewer:
     """The viewer behind a request; a user without a staff record sees nothing."""
-    request.gate_consulted = True  # type: ignore[attr-defined]  # checked by the route walk
     cached = getattr(request, "_fullfolj_viewer", None)
     if isinstance(cached, Viewer):
         return cached

@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from fullfolj.access import gate
+from fullfolj.attendance import patterns
 from fullfolj.attendance import queries as attendance
 from fullfolj.attendance.models import PupilDay
 from fullfolj.grades.queries import grade_table
@@ -26,14 +26,6 @@ from fullfolj.screening import queries as screening
 
 from . import sections
 from .queries import pupil_rows
-
-WEEKDAYS = (
-    gettext_lazy("Monday"),
-    gettext_lazy("Tuesday"),
-    gettext_lazy("Wednesday"),
-    gettext_lazy("Thursday"),
-    gettext_lazy("Friday"),
-)
 
 
 @login_required
@@ -209,7 +201,7 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
     weekday_chart = charts.stacked_bars(
         "weekday",
         _("Absence by weekday this term"),
-        [str(WEEKDAYS[d]) for d, _a in weekdays],
+        [str(patterns.WEEKDAYS[d]) for d, _a in weekdays],
         [
             charts.Series(_("Valid"), [a.valid_rate or 0 for _d, a in weekdays]),
             charts.Series(_("Invalid"), [a.invalid_rate or 0 for _d, a in weekdays]),
@@ -241,7 +233,7 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
                 (monday, label, a) for (monday, a), label in zip(weeks, week_labels, strict=True)
             ],
             "weekday_chart": weekday_chart,
-            "weekdays": [(WEEKDAYS[d], a) for d, a in weekdays],
+            "weekdays": [(patterns.WEEKDAYS[d], a) for d, a in weekdays],
             "subjects": subjects,
             "grades": grade_table(pupil),
             "sections": sections.for_pupil(pupil, viewer),

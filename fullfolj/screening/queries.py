@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from fullfolj.attendance.columnar import DAY_COLUMNS
 from fullfolj.attendance.models import PupilDay, PupilSubjectWeek
 from fullfolj.grades.models import Grade, GradeWarning
 from fullfolj.ladder.models import LadderTask
@@ -90,18 +91,7 @@ def organiser_history(
         dates &= Q(date__lte=end)
     days = frame(
         PupilDay.objects.filter(dates, organiser_id=org)
-        .values_list(
-            "pupil_id",
-            "date",
-            "lessons",
-            "scheduled_minutes",
-            "absent_minutes",
-            "valid_minutes",
-            "invalid_minutes",
-            "unknown_minutes",
-            "late_minutes",
-            "late_count",
-        )
+        .values_list("pupil_id", "date", *DAY_COLUMNS)
         .order_by("pupil_id", "date"),  # the engine reads in this order (the unique index's)
         {
             "pupil_id": I64,
