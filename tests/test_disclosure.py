@@ -36,7 +36,8 @@ def test_a_part_is_hidden_when_the_rest_of_its_whole_is_small():
     assert disclosure.part_of(12, 9, MIN) is None  # 3 would show as 12 - 9
     assert disclosure.part_of(12, 12, MIN) == 12
     assert disclosure.part_of(12, 5, MIN) == 5
-    assert disclosure.part_of(None, 2, MIN) == 2
+    assert disclosure.part_of(None, 7, MIN) is None  # would bound the hidden whole from below
+    assert disclosure.part_of(None, 0, MIN) == 0
 
 
 @given(st.lists(st.integers(0, 30), max_size=8), st.integers(0, 12), st.booleans())

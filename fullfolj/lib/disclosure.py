@@ -46,7 +46,11 @@ def column(
 
 
 def part_of(whole: int | None, part: int | None, minimum: int) -> int | None:
-    """A part shown beside its whole: hidden when the rest (whole - part) is a small group."""
-    if whole is None or part is None:
+    """A part shown beside its whole (None: hidden), hidden where it would give a small figure
+    away: where the rest (whole - part) is a small group, and where the whole is hidden, since a
+    visible part bounds the hidden whole from below. A part of zero reveals nobody."""
+    if part is None or part == 0:
         return part
+    if whole is None:
+        return None
     return None if is_small(whole - part, minimum) else part

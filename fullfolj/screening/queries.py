@@ -334,7 +334,7 @@ def municipality_counts(
             CountRow(
                 school=school,
                 pupils=placed.get(school.pk, 0),
-                per_rule=[_shown(n) for n in per_rule],
+                per_rule=[disclosure.part_of(shown_flagged, _shown(n), minimum) for n in per_rule],
                 flagged=shown_flagged,
                 new=disclosure.part_of(shown_flagged, new, minimum),
                 left=_shown(len(then - now)) if previous else None,

@@ -231,6 +231,10 @@ def test_a_hidden_school_cannot_be_worked_out_from_the_header(client, cast):
     assert by_school[cast.south].flagged is None
     assert by_school[cast.north].flagged is None
     assert total == 12
+    # Nor can Norrskolan's hidden 9 be bounded by its parts: 9 without action or 9 flagged by
+    # the rule would pin Söderskolan at 12 - 9 = 3 as well.
+    assert by_school[cast.north].without_action is None
+    assert by_school[cast.north].per_rule == [None]
     client.force_login(cast.admin.user)
     body = client.get(reverse("elevakt:municipality-riskzon")).content.decode()
     assert "12 flaggade" in body
