@@ -364,7 +364,7 @@ ACTOR_MENTOR, ACTOR_PRINCIPAL, ACTOR_STUDENT_HEALTH = "mentor", "principal", "st
 
 class LadderTaskLike(Protocol):
     actor: str
-    school_id: int
+    school_id: int | None
     pupil_id: int
     assignee_id: int | None
 
