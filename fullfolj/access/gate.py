@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.db.models import Exists, F, Model, Q, QuerySet
 from django.http import Http404, HttpRequest
@@ -354,3 +354,69 @@ def lesson_roster(request: HttpRequest, lesson: Any) -> tuple[Q, str]:
     if lesson.teacher_id == viewer.staff.pk:
         return Q(pk__in=in_group.values("pupil_id")) | principal, str(Role.TEACHER)
     return principal, str(Role.PRINCIPAL)
+
+
+# The absence ladder's tasks. A task names the role that acts on it (`actor`: mentor, principal,
+# student_health), its school and its pupil; the ladder app owns the model, the gate the rules.
+LADDER_ROLES = frozenset({Role.MENTOR, Role.PRINCIPAL, *STUDENT_HEALTH_ROLES})
+ACTOR_MENTOR, ACTOR_PRINCIPAL, ACTOR_STUDENT_HEALTH = "mentor", "principal", "student_health"
+
+
+class LadderTaskLike(Protocol):
+    actor: str
+    school_id: int | None
+    pupil_id: int
+    assignee_id: int | None
+
+    @property
+    def is_open(self) -> bool: ...
+
+
+def ladder_pupils(viewer: Viewer) -> QuerySet[Pupil]:
+    """Pupils whose ladder tasks this viewer sees: through a ladder role, never as teacher."""
+    return pupils_visible_to(viewer, roles=LADDER_ROLES)
+
+
+def get_task_or_404(request: HttpRequest, tasks: QuerySet[T], task_id: int) -> T:
+    """The task (of `tasks`) if its pupil is reached through a ladder role; else 404."""
+    viewer = viewer_for(request)
+    return get_object_or_404(tasks.filter(pupil__in=ladder_pupils(viewer)), pk=task_id)
+
+
+def assigned_tasks(viewer: Viewer) -> Q:
+    """Mina uppgifter: tasks assigned to this person or to a role they hold for the pupil."""
+    mine = Q(assignee=viewer.staff)
+    student_health = viewer.schools_with(STUDENT_HEALTH_ROLES)
+    if student_health:
+        mine |= Q(actor=ACTOR_STUDENT_HEALTH, school_id__in=student_health)
+    principal = viewer.schools_with({Role.PRINCIPAL})
+    if principal:
+        mine |= Q(actor=ACTOR_PRINCIPAL, assignee__isnull=True, school_id__in=principal)
+    if viewer.is_mentor:  # the pupil's mentor now, also when the task went to the one before
+        mine |= Q(actor=ACTOR_MENTOR, pupil__in=pupils_visible_to(viewer, roles={Role.MENTOR}))
+    return mine
+
+
+def may_read_task_records(viewer: Viewer, task: LadderTaskLike) -> bool:
+    """What the student-health team documented is health data (OSL 25 kap., GDPR art. 9): only
+    the team, the school's principal and the assignee read it; others see that it was done."""
+    if task.actor != ACTOR_STUDENT_HEALTH or task.assignee_id == viewer.staff.pk:
+        return True
+    return task.school_id in viewer.schools_with(STUDENT_HEALTH_ROLES | {Role.PRINCIPAL})
+
+
+def may_close_task(viewer: Viewer, task: LadderTaskLike) -> bool:
+    """Who may document and close a task: the person it is assigned to, whoever holds the
+    acting role for the pupil (their mentor, the school's principal or student-health team),
+    and the school's principal, who answers for the whole ladder (Skollagen 7 kap. 19 a §)."""
+    if not task.is_open:
+        return False
+    if task.assignee_id == viewer.staff.pk:
+        return True
+    if task.school_id in viewer.schools_with({Role.PRINCIPAL}):
+        return True
+    if task.actor == ACTOR_STUDENT_HEALTH:
+        return task.school_id in viewer.schools_with(STUDENT_HEALTH_ROLES)
+    if task.actor == ACTOR_MENTOR:  # also a new mentor, after a change of mentor
+        return pupils_visible_to(viewer, roles={Role.MENTOR}).filter(pk=task.pupil_id).exists()
+    return False

@@ -251,7 +251,9 @@ def _plan(
     version: int,
 ) -> _Plan:
     """The marks' rows set to the new values and checked; history rows at `version`."""
-    created, updated, history = [], [], []
+    created: list[LessonAttendance] = []
+    updated: list[LessonAttendance] = []
+    history: list[AttendanceChange] = []
     for pupil_id, mark in by_pupil.items():
         row = existing.get(pupil_id)
         old = row.snapshot() if row else None

@@ -94,7 +94,8 @@ def add_days(kept: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
 def _keys(days: pl.DataFrame) -> np.ndarray:
     # 16 bits of days since 1970 reach 2149; pupil ids keep the other 47.
     pupil = days["pupil_id"].to_numpy().astype(np.int64)
-    return (pupil << 16) | days["date"].to_physical().to_numpy().astype(np.int64)
+    keys: np.ndarray = (pupil << 16) | days["date"].to_physical().to_numpy().astype(np.int64)
+    return keys
 
 
 # --- Re-importing a year: the aggregate straight from the lesson records' Parquet files ----
@@ -135,12 +136,12 @@ def read_pupil_days(paths: Sequence[str | Path]) -> pl.DataFrame:
     del buffers
     present = np.greater(grid[0].T, 0, order="C")  # (pupil, day): PupilDay's rows, in order
     per_pupil = present.sum(axis=1)
-    days = np.broadcast_to(np.arange(first, last + 1, dtype=np.int32), present.shape)
+    day_grid = np.broadcast_to(np.arange(first, last + 1, dtype=np.int32), present.shape)
     columns = {
         "pupil_id": pl.Series(
             "pupil_id", np.repeat(np.arange(low, high + 1, dtype=np.int32), per_pupil)
         ),
-        "date": pl.Series("date", days[present]).cast(pl.Date),
+        "date": pl.Series("date", day_grid[present]).cast(pl.Date),
     }
     for i, name in enumerate(DAY_COLUMNS):
         columns[name] = pl.Series(name, grid[i].T[present])  # strided, but 1 row a day: cached

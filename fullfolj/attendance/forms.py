@@ -51,7 +51,8 @@ class MarkForm(forms.Form):
     def __init__(
         self, *args: Any, lesson: Lesson, reasons: dict[str, AbsenceReason], **kwargs: Any
     ) -> None:
-        super().__init__(*args, label_suffix="", **kwargs)
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
         self.lesson = lesson
         self.reasons = reasons
         for name in ("absent_minutes", "late_minutes"):
@@ -377,7 +378,7 @@ def _same_mark(mark: Mark, snapshot: dict[str, Any] | None) -> bool:
     """Whether a posted mark says the same as a history snapshot (None: present, unmarked)."""
     fields = mark.as_fields()
     was = snapshot or {"absent_minutes": 0, "late_minutes": 0, "is_valid": None, "reason": None}
-    return (
+    return bool(
         fields["absent_minutes"] == was["absent_minutes"]
         and fields["late_minutes"] == was["late_minutes"]
         and fields["is_valid"] == (was["is_valid"] if was["absent_minutes"] else None)
@@ -475,7 +476,8 @@ class SettleForm(forms.Form):
         *args: Any,
         **kwargs: Any,
     ) -> None:
-        super().__init__(*args, label_suffix="", **kwargs)
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
         self.rows = rows
         self.reasons = reasons
         valid = [(r.code, r.name) for r in reasons.values() if r.is_valid]

@@ -138,9 +138,10 @@ class LessonAttendance(ValidatedModel):
                 "absent": self.absent_minutes,
                 "scheduled": self.scheduled_minutes,
             }
-        if self.reason_id and self.is_valid is not None and self.reason.is_valid != self.is_valid:
+        reason = self.reason if self.reason_id else None
+        if reason and self.is_valid is not None and reason.is_valid != self.is_valid:
             errors["reason"] = _("Reason “%(reason)s” does not match valid=%(valid)s.") % {
-                "reason": self.reason.code,
+                "reason": reason.code,
                 "valid": self.is_valid,
             }
         if errors:
@@ -163,12 +164,13 @@ def describe_mark(mark: dict[str, Any] | None) -> str:
         return str(_("Not registered"))
     parts = []
     if mark["absent_minutes"]:
+        validity: str
         if mark["is_valid"] is None:
-            validity = _("not yet known")
+            validity = str(_("not yet known"))
         elif mark["is_valid"]:
-            validity = _("valid")
+            validity = str(_("valid"))
         else:
-            validity = _("invalid")
+            validity = str(_("invalid"))
         if mark.get("reason_name"):
             validity = f"{validity} ({mark['reason_name']})"
         parts.append(

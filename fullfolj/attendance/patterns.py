@@ -136,10 +136,7 @@ def absence_by_time_of_day(
         )
         .order_by("hour")
     )
-    return [
-        (row["hour"], Absence(**{k: row[k] or 0 for k in Absence.__dataclass_fields__}))
-        for row in rows
-    ]
+    return [(row["hour"], Absence.from_row(row)) for row in rows]
 
 
 def hour_labels(hours: list[tuple[int, Absence]]) -> list[tuple[str, Absence]]:

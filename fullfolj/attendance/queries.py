@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.db.models import Q, QuerySet, Sum
@@ -31,7 +32,8 @@ def active_adaptations(pupil_ids: Iterable[int], day: dt.date) -> dict[int, list
     from importlib import import_module
 
     support = import_module(f"{SUPPORT_APP}.queries")
-    return support.active_adaptations(list(pupil_ids), day)
+    adaptations: dict[int, list[str]] = support.active_adaptations(list(pupil_ids), day)
+    return adaptations
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,11 @@ class Absence:
     invalid: int = 0
     unknown: int = 0
     late: int = 0
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], prefix: str = "") -> Absence:
+        """The sums of a `.values().annotate()` row; a sum over no rows (None) is 0."""
+        return cls(**{k: row[prefix + k] or 0 for k in cls.__dataclass_fields__})
 
     def rate(self, minutes: int) -> float | None:
         return None if not self.scheduled else 100.0 * minutes / self.scheduled
@@ -143,8 +150,7 @@ def absence_by_pupil(
     result: dict[int, dict[str, Absence]] = {pid: dict.fromkeys(windows, Absence()) for pid in ids}
     for row in rows:
         result[row["pupil_id"]] = {
-            name: Absence(**{k: row[f"{name}_{k}"] or 0 for k in Absence.__dataclass_fields__})
-            for name in windows
+            name: Absence.from_row(row, prefix=f"{name}_") for name in windows
         }
     return result
 
@@ -209,14 +215,14 @@ def absence_by_subject(pupil_id: int, start: dt.date, end: dt.date) -> list[tupl
     result = [
         (
             row["lesson__subject__name"],
-            Absence(**{k: row[k] or 0 for k in Absence.__dataclass_fields__}),
+            Absence.from_row(row),
         )
         for row in rows
     ]
     return sorted(result, key=lambda item: -(item[1].total_rate or 0))
 
 
-def unsettled_absences(pupils: Iterable[int] | object) -> list[LessonAttendance]:
+def unsettled_absences(pupils: QuerySet[Pupil] | Iterable[int]) -> list[LessonAttendance]:
     """Lesson absences of these pupils whose validity is not yet known, oldest first.
 
     `pupils` is a queryset of pupils (or ids) the caller may settle for (Att avgöra).
@@ -230,7 +236,9 @@ def unsettled_absences(pupils: Iterable[int] | object) -> list[LessonAttendance]
     )
 
 
-def absences_by_id(pupils: Iterable[int] | object, ids: Iterable[int]) -> list[LessonAttendance]:
+def absences_by_id(
+    pupils: QuerySet[Pupil] | Iterable[int], ids: Iterable[int]
+) -> list[LessonAttendance]:
     """The lesson rows with these ids among these pupils, whatever their validity now."""
     return list(
         LessonAttendance.objects.filter(pupil__in=pupils, pk__in=list(ids))

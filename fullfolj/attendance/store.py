@@ -23,7 +23,7 @@ from fullfolj.schools.models import Staff
 from .bulk import insert_rows, mark_saved
 from .models import AttendanceChange, Lesson, LessonAttendance, PupilDay, PupilSubjectWeek
 
-Statement = tuple[str, list[object]]
+Statement = tuple[str, list[Any]]
 Pair = tuple[int, dt.date]  # a pupil and a day
 Swap = tuple[dt.datetime, Staff, int]  # registered at, by, the version expected
 
@@ -473,7 +473,7 @@ def _bump(lesson: Lesson, now: dt.datetime, by: Staff, expected: int | None) -> 
         params.append(expected)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount == 1
+        return bool(cursor.rowcount == 1)
 
 
 class _Tuned:

@@ -8,14 +8,12 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from fullfolj.access.gate import Viewer, pupils_visible_to
+from fullfolj.access import gate
+from fullfolj.access.gate import Viewer
 from fullfolj.lib import clock
-from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Pupil, Role
+from fullfolj.schools.models import Pupil
 
-from .models import Actor, LadderStep, LadderTask, LadderTaskQuerySet
-
-# Who works with the ladder: not teachers as such (docs/privacy.md: roles and relationships).
-LADDER_ROLES = {Role.MENTOR, Role.PRINCIPAL, *STUDENT_HEALTH_ROLES}
+from .models import LadderStep, LadderTask, LadderTaskQuerySet
 
 
 @dataclass(frozen=True)
@@ -69,23 +67,14 @@ def summaries(pupil_ids: Iterable[int], today: dt.date) -> dict[int, Summary]:
 
 def visible_tasks(viewer: Viewer) -> LadderTaskQuerySet:
     """Tasks of pupils this viewer reaches through a ladder role (mentor, principal, EHT)."""
-    return LadderTask.objects.filter(
-        pupil__in=pupils_visible_to(viewer, roles=LADDER_ROLES)
-    ).select_related("pupil", "step", "assignee", "school")
+    return LadderTask.objects.filter(pupil__in=gate.ladder_pupils(viewer)).select_related(
+        "pupil", "step", "assignee", "school"
+    )
 
 
 def tasks_for(viewer: Viewer) -> QuerySet[LadderTask]:
     """Mina uppgifter: open tasks assigned to this person or to their role at their school."""
-    mine = Q(assignee=viewer.staff)
-    student_health = viewer.schools_with(STUDENT_HEALTH_ROLES)
-    if student_health:
-        mine |= Q(actor=Actor.STUDENT_HEALTH, school_id__in=student_health)
-    principal = viewer.schools_with({Role.PRINCIPAL})
-    if principal:
-        mine |= Q(actor=Actor.PRINCIPAL, assignee__isnull=True, school_id__in=principal)
-    if viewer.is_mentor:  # the pupil's mentor now, also when the task went to the one before
-        mine |= Q(actor=Actor.MENTOR, pupil__in=pupils_visible_to(viewer, roles={Role.MENTOR}))
-    return visible_tasks(viewer).open().filter(mine).order_by("due", "pk")
+    return visible_tasks(viewer).open().filter(gate.assigned_tasks(viewer)).order_by("due", "pk")
 
 
 def history_for(pupil_id: int) -> QuerySet[LadderTask]:
@@ -98,35 +87,10 @@ def history_for(pupil_id: int) -> QuerySet[LadderTask]:
     )
 
 
-def can_read_records(viewer: Viewer, task: LadderTask) -> bool:
-    """What the student-health team documented is health data (OSL 25 kap., GDPR art. 9): only
-    the team, the school's principal and the assignee read it; others see that it was done."""
-    if task.actor != Actor.STUDENT_HEALTH or task.assignee_id == viewer.staff.pk:
-        return True
-    return task.school_id in viewer.schools_with(STUDENT_HEALTH_ROLES | {Role.PRINCIPAL})
-
-
-def can_close(viewer: Viewer, task: LadderTask) -> bool:
-    """Who may document and close a task: the person it is assigned to, whoever holds the
-    acting role for the pupil (their mentor, the school's principal or student-health team),
-    and the school's principal, who answers for the whole ladder (Skollagen 7 kap. 19 a §)."""
-    if not task.is_open:
-        return False
-    if task.assignee_id == viewer.staff.pk:
-        return True
-    if task.school_id in viewer.schools_with({Role.PRINCIPAL}):
-        return True
-    if task.actor == Actor.STUDENT_HEALTH:
-        return task.school_id in viewer.schools_with(STUDENT_HEALTH_ROLES)
-    if task.actor == Actor.MENTOR:  # also a new mentor, after a change of mentor
-        return pupils_visible_to(viewer, roles={Role.MENTOR}).filter(pk=task.pupil_id).exists()
-    return False
-
-
 def for_pupil(pupil: Pupil, viewer: Viewer) -> dict[str, object] | None:
     """The pupil record's ladder section, for those who reach the pupil through a ladder role
     (not as teacher); student-health documentation only to those who may read it."""
-    if not pupils_visible_to(viewer, roles=LADDER_ROLES).filter(pk=pupil.pk).exists():
+    if not gate.ladder_pupils(viewer).filter(pk=pupil.pk).exists():
         return None
-    tasks = [(task, can_read_records(viewer, task)) for task in history_for(pupil.pk)]
+    tasks = [(task, gate.may_read_task_records(viewer, task)) for task in history_for(pupil.pk)]
     return {"tasks": tasks, "today": clock.today()}

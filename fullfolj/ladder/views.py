@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -40,9 +40,9 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     """One task: why it opened, and closing it by documenting what was done."""
     viewer = gate.viewer_for(request)
-    task = get_object_or_404(queries.visible_tasks(viewer), pk=task_id)
+    task = gate.get_task_or_404(request, queries.visible_tasks(viewer), task_id)
     gate.get_pupil_or_404(request, task.pupil_id)  # logs the read of the pupil's record
-    may_close = queries.can_close(viewer, task)
+    may_close = gate.may_close_task(viewer, task)
     status = 200
     if request.method == "POST" and not may_close:
         refusal, status = (
@@ -86,7 +86,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
             "today": clock.today(),
             "may_close": may_close,
             "records": task.records.select_related("by"),
-            "records_readable": queries.can_read_records(viewer, task),
+            "records_readable": gate.may_read_task_records(viewer, task),
         },
         status=status,
     )

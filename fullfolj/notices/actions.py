@@ -284,7 +284,8 @@ def _schedule(
 
 
 def batch_size() -> int:
-    return int(_setting("FULLFOLJ_NOTICE_BATCH", 10))  # type: ignore[call-overload]
+    size: int = int(_setting("FULLFOLJ_NOTICE_BATCH", 10))  # type: ignore[call-overload]
+    return size
 
 
 def claim_due(*, limit: int | None = None) -> tuple[uuid.UUID, list[int]]:

@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -63,7 +63,11 @@ class GuardianNoticeAdmin(OrganiserScopedAdmin):
 def hidden_if_protected(name: str) -> Any:
     """A change-list column that shows `name` unless the pupil has protected identity."""
 
-    @admin.display(description=GuardianNotice._meta.get_field(name).verbose_name)
+    field = GuardianNotice._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{name} is not a column of GuardianNotice")
+
+    @admin.display(description=field.verbose_name)
     def column(notice: GuardianNotice) -> object:
         return HIDDEN if notice.pupil.protected_identity else getattr(notice, name)
 

@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TextIO
 
 import numpy as np
 
-from fullfolj.riskmodel import engine
+from fullfolj.riskmodel import engine, metrics
 from fullfolj.riskmodel.history import History, HistoryFileError, read_history_csv
 
 PROG = "fullfolj model evaluate"
@@ -197,9 +197,9 @@ def summary_metrics(
 
 def _print_fairness(write: Any, history: History, evaluation: engine.Evaluation) -> None:
     # Out-of-fold risks (mean over repeats) ranked over everyone, the same share flagged.
-    k = engine.choose_k(len(history.y), prevalence=evaluation.k_fraction, k_fraction=None)
+    k = metrics.choose_k(len(history.y), prevalence=evaluation.k_fraction, k_fraction=None)
     for column in history.audit.columns:
-        rows = engine.fairness_table(
+        rows = metrics.fairness_table(
             history.y, evaluation.oof_probability, history.audit[column], k
         )
         write("")
@@ -211,7 +211,7 @@ def _print_fairness(write: Any, history: History, evaluation: engine.Evaluation)
                 f"{row.precision:>10.3f}"
             )
         for metric in ("flag_rate", "recall", "precision"):
-            gap = engine.largest_disparity(rows, metric)
+            gap = metrics.largest_disparity(rows, metric)
             if gap is not None:
                 write(f"largest {metric} gap: {gap.higher} vs {gap.lower} {gap.gap:.3f}")
 
@@ -220,7 +220,7 @@ def _print_calibration(write: Any, history: History, evaluation: engine.Evaluati
     write("")
     write("calibration (out-of-fold risks, mean over repeats)")
     write(f"{'risk':<10} {'n':>6} {'predicted':>10} {'observed':>9}")
-    for row in engine.calibration_table(history.y, evaluation.oof_probability):
+    for row in metrics.calibration_table(history.y, evaluation.oof_probability):
         write(
             f"{row.lower:.1f}-{row.upper:.1f}    {row.n:>6} {row.mean_predicted:>10.3f} "
             f"{row.observed_rate:>9.3f}"

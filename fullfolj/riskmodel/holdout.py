@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from . import engine
+from . import engine, metrics
 from .dataset import Dataset
 
 AUDIT_GROUPS = {"gender": "kön", "school": "skola"}
@@ -142,12 +142,12 @@ def evaluate(
     for column in AUDIT_GROUPS:
         fairness[column], disparities[column] = {}, {}
         for who, flags in (("model", model_flags), ("rules", rule_flags)):
-            rows = engine.fairness_from_flags(test.y, flags, test.audit[column])
+            rows = metrics.fairness_from_flags(test.y, flags, test.audit[column])
             fairness[column][who] = [row._asdict() for row in rows]
             disparities[column][who] = [
                 gap._asdict()
                 for metric in FAIRNESS_METRICS
-                if (gap := engine.largest_disparity(rows, metric)) is not None
+                if (gap := metrics.largest_disparity(rows, metric)) is not None
             ]
     return HoldoutResult(
         outcome=dataset.outcome,
@@ -161,7 +161,7 @@ def evaluate(
         candidate_brier=model.candidate_brier,
         model=list_metrics(test.y, model_flags, probability),
         rules=list_metrics(test.y, rule_flags, rule_flags.astype(float)),
-        calibration=[row._asdict() for row in engine.calibration_table(test.y, probability)],
+        calibration=[row._asdict() for row in metrics.calibration_table(test.y, probability)],
         rule_calibration=[
             {
                 "flagged": bool(flag),
@@ -185,7 +185,7 @@ def flags_like_rules(
         rows = np.flatnonzero(dates == day)
         k = int(rule_flag[rows].sum())
         if k:
-            flags[rows[engine.flag_top_k(probability[rows], k)]] = True
+            flags[rows[metrics.flag_top_k(probability[rows], k)]] = True
     return flags
 
 

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 
+from fullfolj.access import gate
 from fullfolj.access.models import AccessLog
 from fullfolj.access.tests.test_routes import ROLES
 from fullfolj.ladder.models import Actor, LadderRecord, LadderStep, LadderTask
@@ -144,3 +145,12 @@ def test_anonymous_visitors_are_sent_to_login(client, cast, tasks):
         response = client.get(url)
         assert response.status_code == 302
         assert reverse("login") in response["Location"]
+
+
+def test_the_gate_knows_every_actor_by_its_stored_value():
+    # The gate decides on `task.actor`; a renamed or new actor must not fall through its rules.
+    assert {actor.value for actor in Actor} == {
+        gate.ACTOR_MENTOR,
+        gate.ACTOR_PRINCIPAL,
+        gate.ACTOR_STUDENT_HEALTH,
+    }

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
-from fullfolj.riskmodel import engine
+from fullfolj.riskmodel import engine, metrics
 from fullfolj.riskmodel.cli import evaluate_csv_command
 from fullfolj.riskmodel.history import (
     HistoryFileError,
@@ -254,7 +254,7 @@ def test_calibrated_risks_match_the_true_risks() -> None:
 
 
 def test_calibration_table_bins_by_predicted_risk() -> None:
-    table = engine.calibration_table(
+    table = metrics.calibration_table(
         np.array([0, 0, 1, 1, 1]), np.array([0.05, 0.15, 0.12, 0.95, 1.0]), bins=10
     )
     assert [(row.lower, row.n) for row in table] == [(0.0, 1), (0.1, 2), (0.9, 2)]
@@ -292,7 +292,7 @@ def test_evaluation_uses_every_row_and_reports_each_fold() -> None:
 
 
 def test_top_k_metrics_on_a_hand_made_case() -> None:
-    scores = engine.score_predictions(
+    scores = metrics.score_predictions(
         np.array([1, 0, 1, 0, 0]), np.array([0.9, 0.8, 0.3, 0.2, 0.1]), k=2
     )
     assert scores["precision_at_k"] == 0.5
@@ -309,23 +309,23 @@ def test_fairness_rows_on_a_hand_made_case() -> None:
     y_true = np.array([1, 1, 0, 0, 1, 0, 0, 0])
     y_score = np.array([0.9, 0.2, 0.8, 0.1, 0.7, 0.6, 0.3, 0.4])
     groups = pd.Series(["girl", "girl", "girl", "girl", "boy", "boy", "boy", "boy"])
-    rows = engine.fairness_table(y_true, y_score, groups, k=3)  # flags rows 0, 2 and 4
+    rows = metrics.fairness_table(y_true, y_score, groups, k=3)  # flags rows 0, 2 and 4
     assert rows == [
-        engine.FairnessRow("boy", 4, 0.25, 1.0, 1.0),
-        engine.FairnessRow("girl", 4, 0.5, 0.5, 0.5),
+        metrics.FairnessRow("boy", 4, 0.25, 1.0, 1.0),
+        metrics.FairnessRow("girl", 4, 0.5, 0.5, 0.5),
     ]
-    assert engine.largest_disparity(rows, "recall") == engine.Disparity(
+    assert metrics.largest_disparity(rows, "recall") == metrics.Disparity(
         "recall", "boy", "girl", 0.5
     )
 
 
 def test_a_group_without_positives_or_flags_has_undefined_rates() -> None:
-    rows = engine.fairness_table(
+    rows = metrics.fairness_table(
         np.array([1, 0, 0]), np.array([0.9, 0.1, 0.2]), pd.Series(["a", "b", "b"]), k=1
     )
     assert math.isnan(rows[1].recall)
     assert math.isnan(rows[1].precision)
-    assert engine.largest_disparity(rows, "recall") is None
+    assert metrics.largest_disparity(rows, "recall") is None
 
 
 # ---------------------------------------------------------------------------------------------
