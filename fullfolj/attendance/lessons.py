@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from fullfolj.access import gate
 from fullfolj.lib import clock
 from fullfolj.schools.calendar import school_days
-from fullfolj.schools.models import Staff, Term
+from fullfolj.schools.models import DayOff, Staff, Term
 
 from .models import AttendanceChange, Lesson
 
@@ -98,3 +98,13 @@ def last_school_day(staff: Staff, day: dt.date) -> dt.date | None:
     """The school day on or before `day` (a weekend or holiday gives the one before it)."""
     days = teaching_days(staff, day - _LOOK_BACK, day)
     return days[-1] if days else None
+
+
+def days_off(staff: Staff, start: dt.date, end: dt.date) -> dict[dt.date, str]:
+    """The named days off (lov, studiedag) from start to end at this person's organisers."""
+    organisers = staff.roles.values("organiser_id")
+    return dict(
+        DayOff.objects.filter(organiser_id__in=organisers, date__gte=start, date__lte=end)
+        .order_by("date")
+        .values_list("date", "name")
+    )
