@@ -185,7 +185,9 @@ def to_register(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
     """The register of one lesson: everyone present by default, one save for the group."""
-    registers = Lesson.objects.select_related("group__school", "subject", "teacher", "registered_by")
+    registers = Lesson.objects.select_related(
+        "group__school", "subject", "teacher", "registered_by"
+    )
     lesson = gate.get_lesson_or_404(request, registers, lesson_id)
     roster, role = gate.lesson_roster(request, lesson)
     has_started = lesson.start <= clock.now()
