@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.core.paginator import Page, Paginator
@@ -48,7 +48,7 @@ class QueryForm(forms.Form):
     def problems(self) -> list[str]:
         """Each bad parameter as "label (name): reason", for the page."""
         return [
-            f"{self.fields[name].label} ({name}): {' '.join(errors)}"
+            f"{self.fields[name].label} ({name}): {' '.join(str(e) for e in errors)}"
             for name, errors in self.errors.items()
         ]
 
@@ -77,8 +77,7 @@ class ListForm(QueryForm):
 
     def __init__(self, data: QueryDict, *, sort_keys: Sequence[str]) -> None:
         super().__init__(data)
-        sort = self.fields["sort"]
-        assert isinstance(sort, forms.ChoiceField)
+        sort = cast("forms.ChoiceField", self.fields["sort"])
         sort.choices = [("", ""), *sort_choices(sort_keys)]
 
 

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 
 from fullfolj.access import gate
 from fullfolj.access.gate import Viewer
-
 from fullfolj.attendance.queries import Absence, absence_by_pupil
 from fullfolj.ladder.queries import summaries as ladder_summaries
 from fullfolj.lib import clock
@@ -57,7 +56,7 @@ def pupil_rows(pupils: QuerySet[Pupil], *, today: dt.date | None = None) -> list
     rows = [
         PupilRow(
             pupil=p,
-            placement=p.current[0] if p.current else None,  # type: ignore[attr-defined]
+            placement=p.current[0] if p.current else None,
             term=absence[p.pk]["term"],
             recent=absence[p.pk]["recent"],
         )
@@ -212,7 +211,7 @@ def search_pupils(
         )
         if hidden and not all(_names_contain(pupil, w) for w in query.words):
             continue  # matched only through the class it must not reveal
-        current_placements = pupil.current  # type: ignore[attr-defined]
+        current_placements = pupil.current
         placement = current_placements[0] if current_placements and not hidden else None
         hits.append(SearchHit(pupil, placement, hidden))
     more = len(found) > SEARCH_LIMIT

@@ -61,7 +61,9 @@ class RiskForm(lists.QueryForm):
     """The riskzon list's query string; a bad parameter is named, the rest still applies."""
 
     sort = forms.ChoiceField(
-        label=gettext_lazy("Sort by"), required=False, choices=[("", ""), *lists.sort_choices(SORTS)]
+        label=gettext_lazy("Sort by"),
+        required=False,
+        choices=[("", ""), *lists.sort_choices(SORTS)],
     )
     school = forms.IntegerField(label=gettext_lazy("School"), required=False, min_value=1)
     class_name = forms.CharField(label=gettext_lazy("Class"), required=False, max_length=20)
@@ -127,7 +129,11 @@ def risk_page(
     everyone = flagged + left
     schools = sorted({(line.school.pk, line.school.name) for line in everyone if line.school})
     classes = sorted(
-        {(line.school_class.grade, line.school_class.name) for line in everyone if line.school_class}
+        {
+            (line.school_class.grade, line.school_class.name)
+            for line in everyone
+            if line.school_class
+        }
     )
     codes = sorted({code for line in flagged for code in line.rules}, key=_run_order(listing))
 

@@ -61,7 +61,11 @@ def _list_sorts() -> dict[str, Callable[[PupilRow], Any]]:
 
 
 def _pupil_list(
-    request: HttpRequest, title: str, rows: list[PupilRow], role: str | dict[int, str], **extra: object
+    request: HttpRequest,
+    title: str,
+    rows: list[PupilRow],
+    role: str | dict[int, str],
+    **extra: object,
 ) -> HttpResponse:
     """A pupil list sorted, filtered and paged by the query string; only the page shown is
     composed in full and logged as read."""
@@ -78,10 +82,14 @@ def _pupil_list(
     if "min_absence" in wanted:
         window = wanted.get("window", "term")
         line = float(wanted["min_absence"])
-        shown = [r for r in shown if (getattr(r, window).total_rate or 0) >= line and getattr(r, window).scheduled]
+        shown = [
+            r
+            for r in shown
+            if (getattr(r, window).total_rate or 0) >= line and getattr(r, window).scheduled
+        ]
     shown, sorting = lists.sort_rows(shown, wanted.get("sort", ""), sorts, default="class")
     page = lists.page_of(shown, wanted.get("page"))
-    page.object_list = with_details(page.object_list)
+    page.object_list = with_details(list(page.object_list))
     gate.record_reads(request, [row.pupil for row in page.object_list], role=role)
     problems = form.problems()
     return render(

@@ -208,7 +208,10 @@ def test_school_list_has_a_class_column_and_sorts_by_class_then_name(client, cas
     body = school_list(client, cast).content.decode()
     # Swedish order: Å after Z.
     assert listed_order(body, cast) == ["other_pupil", "protected", "pupil"]
-    assert '<th scope="col" rowspan="2" aria-sort="ascending"><a class="sort" href="?sort=-class">' in body
+    assert (
+        '<th scope="col" rowspan="2" aria-sort="ascending"><a class="sort" href="?sort=-class">'
+        in body
+    )
 
 
 def test_sorting_by_absence_puts_the_most_absent_first(client, cast):
