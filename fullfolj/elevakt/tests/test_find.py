@@ -208,6 +208,7 @@ def test_school_list_has_a_class_column_and_sorts_by_class_then_name(client, cas
     body = school_list(client, cast).content.decode()
     # Swedish order: Å after Z.
     assert listed_order(body, cast) == ["other_pupil", "protected", "pupil"]
+    assert '<label for="filter-min">Frånvaro minst (%)</label>' in body
     assert (
         '<th scope="col" rowspan="2" aria-sort="ascending"><a class="sort" href="?sort=-class">'
         in body
