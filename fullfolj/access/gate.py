@@ -95,6 +95,17 @@ class Viewer:
         return bool(user and user.has_perm("schools.view_pupil_names"))
 
     @property
+    def sees_pupil_names(self) -> bool:
+        """Whether some role shows this person pupils by name (the pupil search is for them)."""
+        return (
+            self.is_teacher
+            or self.is_mentor
+            or bool(self.school_wide_schools)
+            or self.has(Role.ATTENDANCE_OFFICER)
+            or (self.is_administration and self.names_in_administration)
+        )
+
+    @property
     def sees_protected_details(self) -> bool:
         user = self.staff.user
         return bool(user and user.has_perm("schools.view_protected_identity"))

@@ -11,6 +11,7 @@ urlpatterns = [
     path("skolor/<int:school_id>/elever/", views.school_pupils, name="school-pupils"),
     path("oversikt/", views.overview, name="overview"),
     path("elever/<int:pupil_id>/", views.pupil_detail, name="pupil"),
+    path("sok/", views.search, name="search"),
     path("riskzon/skolor/<int:school_id>/", views.school_riskzon, name="school-riskzon"),
     path("riskzon/kommun/", views.municipality_riskzon, name="municipality-riskzon"),
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -24,8 +26,8 @@ from fullfolj.schools.models import GroupMembership, Placement, Role
 from fullfolj.schools.queries import current_mentors, current_placement
 from fullfolj.screening import queries as screening
 
-from . import sections
-from .queries import pupil_rows
+from . import lists, queries, riskzon, sections
+from .queries import PupilRow, pupil_rows, with_details
 
 
 @login_required
@@ -43,19 +45,73 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "elevakt/home.html")
 
 
+def _list_sorts() -> dict[str, Callable[[PupilRow], Any]]:
+    return {
+        "name": lambda r: lists.name_key(r.pupil),
+        "class": lambda r: (
+            (r.school_class.grade, r.class_name, *lists.name_key(r.pupil))
+            if r.school_class
+            else None
+        ),
+        "term": lambda r: r.term.total_rate,
+        "term_invalid": lambda r: r.term.invalid_rate,
+        "recent": lambda r: r.recent.total_rate,
+        "recent_invalid": lambda r: r.recent.invalid_rate,
+    }
+
+
 def _pupil_list(
-    request: HttpRequest, title: str, rows: list, role: str | dict[int, str], **extra: object
+    request: HttpRequest,
+    title: str,
+    rows: list[PupilRow],
+    role: str | dict[int, str],
+    **extra: object,
 ) -> HttpResponse:
-    gate.record_reads(request, [row.pupil for row in rows], role=role)
+    """A pupil list sorted, filtered and paged by the query string; only the page shown is
+    composed in full and logged as read."""
+    sorts = _list_sorts()
+    form = lists.ListForm(request.GET, sort_keys=list(sorts))
+    wanted = form.valid()
+    classes = sorted({(r.school_class.grade, r.class_name) for r in rows if r.school_class})
+    grades = sorted({grade for grade, _name in classes})
+    shown = rows
+    if "class_name" in wanted:
+        shown = [r for r in shown if r.class_name.casefold() == wanted["class_name"].casefold()]
+    if "grade" in wanted:
+        shown = [r for r in shown if r.school_class and r.school_class.grade == wanted["grade"]]
+    if "min_absence" in wanted:
+        window = wanted.get("window", "term")
+        line = float(wanted["min_absence"])
+        shown = [
+            r
+            for r in shown
+            if (getattr(r, window).total_rate or 0) >= line and getattr(r, window).scheduled
+        ]
+    shown, sorting = lists.sort_rows(shown, wanted.get("sort", ""), sorts, default="class")
+    page = lists.page_of(shown, wanted.get("page"))
+    page.object_list = with_details(list(page.object_list))
+    gate.record_reads(request, [row.pupil for row in page.object_list], role=role)
+    problems = form.problems()
     return render(
         request,
         "elevakt/pupil_list.html",
         {
             "title": title,
-            "rows": rows,
+            "page": page,
+            "rows": page.object_list,
+            "total": len(rows),
+            "filtered": len(shown) != len(rows),
+            "sorting": sorting,
+            "form": form,
+            "wanted": wanted,
+            "classes": [name for _grade, name in classes],
+            "grades": [(g, lists.grade_label(g)) for g in grades],
             "windows": term_and_recent_windows(clock.today()),
+            "window_choices": lists.WINDOWS,
+            "problems": problems,
             **extra,
         },
+        status=400 if problems else 200,
     )
 
 
@@ -109,6 +165,34 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
         pk__in=members.values("pupil_id")
     )
     return _pupil_list(request, group.name, pupil_rows(pupils), role)
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """Find a pupil by name, class or personnummer among those this viewer may see by name."""
+    viewer = gate.viewer_for(request)
+    text = request.GET.get("q", "").strip()[:100]
+    result, problem = None, ""
+    if text:
+        try:
+            query = queries.parse_search(text)
+        except queries.SearchError as error:
+            problem = str(error)
+        else:
+            result = queries.search_pupils(viewer, query)
+            gate.record_reads(request, [hit.pupil for hit in result.hits], role=result.roles)
+    return render(
+        request,
+        "elevakt/search.html",
+        {
+            "title": _("Find a pupil"),
+            "q": text,
+            "result": result,
+            "problem": problem,
+            "limit": queries.SEARCH_LIMIT,
+        },
+        status=400 if problem else 200,
+    )
 
 
 @login_required
@@ -251,6 +335,15 @@ def _with_estimates(request: HttpRequest, listing: screening.Riskzon) -> screeni
     return listing
 
 
+def _risk_page(
+    request: HttpRequest, listing: screening.Riskzon, organiser_id: int
+) -> riskzon.RiskPage:
+    """The listing filtered and sorted by the query string, with estimates where allowed."""
+    return riskzon.risk_page(
+        _with_estimates(request, listing), request.GET, organiser_id=organiser_id
+    )
+
+
 @login_required
 def school_riskzon(request: HttpRequest, school_id: int) -> HttpResponse:
     """The school's riskzon list with names: principal and student-health team (the gate)."""
@@ -259,17 +352,21 @@ def school_riskzon(request: HttpRequest, school_id: int) -> HttpResponse:
     if not gate.names_at_school(viewer, school):
         return redirect("elevakt:municipality-riskzon")
     listing = screening.riskzon(school.organiser_id, gate.pupils_visible_to(viewer), school=school)
-    gate.record_reads(request, listing.pupil_ids(), role=viewer.school_role(school.pk))
+    page = _risk_page(request, listing, school.organiser_id)
+    gate.record_reads(request, page.listing.pupil_ids(), role=viewer.school_role(school.pk))
     return render(
         request,
         "elevakt/riskzon.html",
         {
             "title": _("Risk zone: %(school)s") % {"school": school.name},
-            "listing": _with_estimates(request, listing),
+            "listing": page.listing,
+            "risk": page,
             "school": school,
+            "other_schools": viewer.named_schools.exclude(pk=school.pk).order_by("name"),
             "can_run": school.organiser_id in gate.organisers_screened_by(viewer),
             "organiser": school.organiser,
         },
+        status=400 if page.problems else 200,
     )
 
 
@@ -280,11 +377,13 @@ def municipality_riskzon(request: HttpRequest) -> HttpResponse:
     viewer = gate.viewer_for(request)
     organiser = gate.administered_organiser_or_404(viewer)
     run, codes, rows, flagged_total = screening.municipality_counts(organiser.pk, viewer.schools)
-    listing = None
+    page = None
     if viewer.names_in_administration:
-        listing = screening.riskzon(organiser.pk, gate.pupils_visible_to(viewer))
-        gate.record_reads(request, listing.pupil_ids(), role=viewer.role_map(listing.pupil_ids()))
-        listing = _with_estimates(request, listing)
+        page = _risk_page(
+            request, screening.riskzon(organiser.pk, gate.pupils_visible_to(viewer)), organiser.pk
+        )
+        ids = page.listing.pupil_ids()
+        gate.record_reads(request, ids, role=viewer.role_map(ids))
     return render(
         request,
         "elevakt/municipality.html",
@@ -294,10 +393,12 @@ def municipality_riskzon(request: HttpRequest) -> HttpResponse:
             "run": run,
             "codes": codes,
             "rows": rows,
-            "listing": listing,
+            "listing": page.listing if page else None,
+            "risk": page,
             "aggregate_only": True,
             "flagged_total": flagged_total,
             "can_run": True,
             "max_hidden": settings.FULLFOLJ_MIN_GROUP_SIZE - 1,
         },
+        status=400 if page and page.problems else 200,
     )

@@ -110,6 +110,9 @@ def _route(cast, name: str) -> str:
         "riskzon-north": reverse("elevakt:school-riskzon", args=[cast.north.pk]),
         "riskzon-south": reverse("elevakt:school-riskzon", args=[cast.south.pk]),
         "municipality": reverse("elevakt:municipality-riskzon"),
+        "search-7a": reverse("elevakt:search") + "?q=7A",
+        "search-moved": reverse("elevakt:search")
+        + "?q=ekstr",  # not the whole name: the query is echoed
     }[name]
 
 
@@ -141,10 +144,31 @@ VISIBLE: dict[str, dict[str, frozenset[str]]] = {
     "riskzon-north": dict.fromkeys(NORTH_WIDE, NOBODY),
     "riskzon-south": dict.fromkeys(SOUTH_WIDE, NOBODY),
     "municipality": dict.fromkeys(ADMINISTRATION, NOBODY),
+    # The search finds whom the gate shows; a protected-identity pupil is not found by class
+    # through an organiser-wide role (the officer).
+    "search-7a": {
+        "mentor": frozenset({"pupil", "protected"}),
+        "other_mentor": frozenset({"other_pupil"}),
+        "mentor_principal": frozenset({"other_pupil"}),
+        "teacher": ALVA,
+        "officer": frozenset({"pupil", "other_pupil"}),
+    }
+    | dict.fromkeys(NORTH_WIDE, NORTH),
+    "search-moved": {"officer": frozenset({"moved_away"})},
 }
 # Routes every signed-in staff member gets (showing only their own), and where the
 # administration is sent on to its aggregates.
-OPEN = {"my-pupils", "my-groups", "overview", "today", "week", "to-register", "tasks"}
+OPEN = {
+    "my-pupils",
+    "my-groups",
+    "overview",
+    "today",
+    "week",
+    "to-register",
+    "tasks",
+    "search-7a",
+    "search-moved",
+}
 REDIRECTED = (
     {("school-north", who) for who in ADMINISTRATION}
     | {("school-south", who) for who in ADMINISTRATION}

@@ -67,6 +67,7 @@ def test_the_walk_finds_the_product_routes():
     names = {name for _route, name in product_routes()}
     assert {
         "elevakt:pupil",
+        "elevakt:search",
         "attendance:lesson-register",
         "ladder:task",
         "screening:run",
