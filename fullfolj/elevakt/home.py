@@ -110,7 +110,7 @@ def lessons_to_register(viewer: Viewer, today: dt.date) -> Iterator[Card]:
         return
     waiting = unregistered_lessons(viewer.staff, today)
     shown = list(waiting[:LESSONS_SHOWN])
-    count = len(shown) if len(shown) < LESSONS_SHOWN else waiting.count()
+    count = waiting.count()
     yield Card(
         _teacher(),
         "elevakt/home/_lessons.html",
@@ -256,7 +256,7 @@ def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
             municipality_of_residence=organiser
         )
         named = list(without_school.order_by("last_name", "first_name", "pk")[:NAMES_SHOWN])
-        count = len(named) if len(named) < NAMES_SHOWN else without_school.count()
+        count = without_school.count()
         resident = Pupil.objects.filter(municipality_of_residence=organiser).values("pk")
         placed = Placement.objects.active_on(today).filter(pupil_id__in=resident)
         per_school = list(
