@@ -36,12 +36,10 @@ SEES = {
         "mentor_principal": {"other_pupil"},
     },
     "pupil-calendar": {
-        r: {"pupil"}
-        for r in ("mentor", "teacher", "principal", "nurse", "health_two", "doctor")
+        r: {"pupil"} for r in ("mentor", "teacher", "principal", "nurse", "health_two", "doctor")
     },
     "protected-calendar": {
-        r: {"protected"}
-        for r in ("mentor", "principal", "nurse", "health_two", "doctor")
+        r: {"protected"} for r in ("mentor", "principal", "nurse", "health_two", "doctor")
     },
 }
 

@@ -239,7 +239,9 @@ def _more_of_everything(cast, n: int) -> None:
     for i in range(n):
         pupil = f.pupil(cast.org, f"Extra{i}", f"Elev{i}")
         f.place(pupil, cast.north, cast.c7a, cast.year.start)
-        s.Mentorship.objects.create(pupil=pupil, mentor=cast.mentor_principal, start=cast.year.start)
+        s.Mentorship.objects.create(
+            pupil=pupil, mentor=cast.mentor_principal, start=cast.year.start
+        )
         s.GroupMembership.objects.create(group=cast.group, pupil=pupil, start=cast.year.start)
         _unsettled(cast, pupil)
         _task(cast, pupil, Actor.MENTOR, due=TODAY, assignee=cast.mentor_principal)
