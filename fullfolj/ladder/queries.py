@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
@@ -139,10 +140,10 @@ def overdue_at_schools(school_ids: Iterable[int], today: dt.date) -> dict[int, i
     return dict(rows)
 
 
-def open_by_step(pupils: QuerySet[Pupil], today: dt.date) -> list[dict[str, object]]:
+def open_by_step(pupils: QuerySet[Pupil], today: dt.date) -> list[dict[str, Any]]:
     """Open tasks of these pupils per ladder step (order and name), with how many are overdue:
     the ladder as a whole, for figures without names."""
-    return list(
+    rows = (
         LadderTask.objects.open()
         .filter(pupil__in=pupils)
         .order_by()
@@ -153,6 +154,7 @@ def open_by_step(pupils: QuerySet[Pupil], today: dt.date) -> list[dict[str, obje
         )
         .order_by("step__order", "step__name")
     )
+    return [dict(row) for row in rows]
 
 
 def history_for(pupil_id: int) -> QuerySet[LadderTask]:
