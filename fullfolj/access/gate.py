@@ -185,14 +185,29 @@ def pupils_visible_to(viewer: Viewer, *, roles: AbstractSet[str] | None = None) 
 
 
 def _resident_without_school(organiser_ids: set[int], active: Q) -> QuerySet:
-    """The officer's stated reason for names: a child living in the municipality and placed at
-    no school today, whose schooling the home municipality must see to (skollagen 7 kap. 21 §).
-    Pupils placed at a school are the school's to follow; the officer sees them as figures."""
+    """The officer's stated reason for names: a child of compulsory-school age living in the
+    municipality and placed at no school today, whose schooling the home municipality must see
+    to (skollagen 7 kap. 21 §). Pupils placed at a school are the school's to follow; the
+    officer sees them as figures."""
+    first, last = compulsory_school_birth_years(clock.today())
     return (
-        Pupil.objects.filter(municipality_of_residence__in=organiser_ids)
+        Pupil.objects.filter(
+            municipality_of_residence__in=organiser_ids,
+            birth_date__year__gte=first,
+            birth_date__year__lte=last,
+        )
         .exclude(pk__in=Placement.objects.filter(active).values("pupil_id"))
         .values("pk")
     )
+
+
+def compulsory_school_birth_years(today: dt.date) -> tuple[int, int]:
+    """The birth years of children with compulsory schooling on `today`: it starts in the autumn
+    of the year the child turns six and ends with the spring term ten years later (skollagen
+    7 kap. 10 and 12 §§); July is taken as the turn from spring to autumn."""
+    autumn = today.month >= 7
+    youngest = today.year - (6 if autumn else 7)
+    return youngest - 9, youngest
 
 
 def _members_taught_by(staff: Staff, today: dt.date) -> QuerySet:

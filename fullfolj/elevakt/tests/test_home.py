@@ -271,3 +271,16 @@ def test_the_homes_queries_do_not_grow_with_pupils_or_tasks(
     assert many == few, (few, many)
     with django_assert_max_num_queries(30):
         client.get(reverse("elevakt:home"))
+
+
+def test_the_officer_reaches_only_children_of_compulsory_school_age(client, cast):
+    """Skolplikt runs from the autumn a child turns six to the spring term ten years later: a
+    resident youth who left year 9 is nobody's to chase, a six-year-old placed nowhere is."""
+    left_year_9 = f.pupil(cast.org, "Vilgot", "Vuxensson", born=dt.date(2009, 4, 1))
+    starts_school = f.pupil(cast.org, "Freja", "Förskolesson", born=dt.date(2019, 9, 1))
+    body = _home(client, cast.officer)
+    assert starts_school.full_name in body
+    assert left_year_9.last_name not in body
+    client.force_login(cast.officer.user)
+    assert client.get(reverse("elevakt:pupil", args=[left_year_9.pk])).status_code == 404
+    assert client.get(reverse("elevakt:pupil", args=[starts_school.pk])).status_code == 200
