@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
-from fullfolj.access.gate import Viewer, pupils_visible_to
+from fullfolj.access.gate import LADDER_ROLES, Viewer, pupils_visible_to
 from fullfolj.attendance import queries as attendance
 from fullfolj.attendance.lessons import unregistered_lessons
 from fullfolj.attendance.models import PupilDay
@@ -140,7 +140,7 @@ def absences_to_settle(viewer: Viewer, today: dt.date) -> Iterator[Card]:
 def ladder_tasks(viewer: Viewer, today: dt.date) -> Iterator[Card]:
     """Open absence-ladder tasks per acting role: due within a week and overdue; a principal
     also sees every overdue task at the school, whoever acts on it."""
-    if not viewer.has(*ladder.LADDER_ROLES):
+    if not viewer.has(*LADDER_ROLES):
         return
     counts = ladder.task_counts(viewer, today)
 
