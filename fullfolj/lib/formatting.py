@@ -8,6 +8,7 @@ non-breaking space before the sign, so it never wraps onto a line of its own, an
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import formats
 
@@ -18,7 +19,11 @@ def number(value: float | int | None, decimals: int = 1) -> str:
     """A number in the active language, grouped by thousands ("1 234,5"); "–" for none."""
     if value is None:
         return "–"
-    return formats.number_format(value, decimals, use_l10n=True, force_grouping=True)
+    # Half up, as the templates' floatformat rounds: a table and its chart show the same figure.
+    rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    if rounded == 0:
+        rounded = abs(rounded)  # no "-0,0"
+    return formats.number_format(rounded, decimals, use_l10n=True, force_grouping=True)
 
 
 def percent(value: float | int | None, decimals: int = 1) -> str:
