@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Sum
 from django.utils.translation import gettext as _
@@ -99,7 +100,7 @@ def municipality_overview(
             u=Sum("unknown_minutes"),
         )
     )
-    per_school: dict[int, list[dict[str, int]]] = defaultdict(list)
+    per_school: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for row in sums:
         per_school[school_of[row["pupil_id"]]].append(row)
 
@@ -132,17 +133,17 @@ def municipality_overview(
         )
 
     all_rows = [r for rows in per_school.values() for r in rows]
-    pupils = _total(
+    total_pupils = _total(
         [f.pupils for f in figures], [None if f.hidden else f.pupils for f in figures], minimum
     )
 
     def counted(raw: list[int], shown: list[int | None]) -> int | None:
         shown = [None if f.hidden else c for f, c in zip(figures, shown, strict=True)]
-        return disclosure.part_of(pupils, _total(raw, shown, minimum), minimum)
+        return disclosure.part_of(total_pupils, _total(raw, shown, minimum), minimum)
 
     return Overview(
         schools=figures,
-        pupils=pupils,
+        pupils=total_pupils,
         absence=_absence(all_rows),
         problematic=counted(raw_problematic, [f.problematic for f in figures]),
         at_level={
@@ -164,7 +165,7 @@ def _total(raw: list[int], shown: list[int | None], minimum: int) -> int | None:
     return None if disclosure.is_small(sum(hidden), minimum) else total
 
 
-def _absence(rows: list[dict[str, int]]) -> Absence:
+def _absence(rows: list[Mapping[str, Any]]) -> Absence:
     return Absence(
         scheduled=sum(r["s"] or 0 for r in rows),
         absent=sum(r["a"] or 0 for r in rows),

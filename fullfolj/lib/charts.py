@@ -143,23 +143,23 @@ def horizontal_bars(
         x = float(label_w)
         for lane, (colour, s) in enumerate(zip(PALETTE, series, strict=False)):
             y = y0 if stacked else y0 + lane * lane_h
-            value = s.values[i]
+            figure = s.values[i]
             if not stacked:
                 x = float(label_w)
-            if value is None:
+            if figure is None:
                 if not stacked:
                     parts.append(_end_label(x + 4, y + lane_h - 3, "–", lane_h))
                 continue
-            w = plot_w * value / x_max
+            w = plot_w * figure / x_max
             if w > 0:
                 parts.append(
                     f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{lane_h - 2}" '
                     f'fill="{colour}"><title>{escape(category)}: {escape(s.label)} '
-                    f"{escape(_value(value, unit))}</title></rect>"
+                    f"{escape(_value(figure, unit))}</title></rect>"
                 )
             x += w
             if not stacked:
-                parts.append(_end_label(x + 4, y + lane_h - 3, _value(value, unit), lane_h))
+                parts.append(_end_label(x + 4, y + lane_h - 3, _value(figure, unit), lane_h))
         if stacked:
             known = [s.values[i] for s in series if s.values[i] is not None]
             text = _value(sum(v or 0 for v in known), unit) if known else "–"

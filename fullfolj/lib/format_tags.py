@@ -12,7 +12,7 @@ register = template.Library()
 
 
 @register.filter
-def percent(value: float | int | None, decimals: int = 1) -> str:
+def percent(value: float | int | str | None, decimals: int = 1) -> str:
     """{{ rate|percent }} -> "14,3 %" (non-breaking space); {{ rate|percent:0 }} -> "14 %"."""
     if value is None or value == "":
         return "–"
@@ -20,7 +20,7 @@ def percent(value: float | int | None, decimals: int = 1) -> str:
 
 
 @register.filter
-def number(value: float | int | None, decimals: int = 1) -> str:
+def number(value: float | int | str | None, decimals: int = 1) -> str:
     """{{ value|number }} -> "1 234,5"."""
     if value is None or value == "":
         return "–"
