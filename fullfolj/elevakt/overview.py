@@ -47,6 +47,7 @@ class SchoolFigures:
 @dataclass
 class Overview:
     schools: list[SchoolFigures]
+    weeks: list[tuple[dt.date, Absence]]  # (Monday, absence that week) for all schools
     pupils: int | None  # all pupils with days; None where it would give a hidden school away
     absence: Absence
     problematic: int | None
@@ -100,6 +101,20 @@ def municipality_overview(
             u=Sum("unknown_minutes"),
         )
     )
+    days = (
+        PupilDay.objects.filter(pupil_id__in=list(school_of), date__gte=start, date__lte=end)
+        .values("date")
+        .annotate(
+            s=Sum("scheduled_minutes"),
+            a=Sum("absent_minutes"),
+            v=Sum("valid_minutes"),
+            i=Sum("invalid_minutes"),
+            u=Sum("unknown_minutes"),
+        )
+    )
+    per_week: dict[dt.date, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in days:
+        per_week[row["date"] - dt.timedelta(days=row["date"].weekday())].append(row)
     per_school: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for row in sums:
         per_school[school_of[row["pupil_id"]]].append(row)
@@ -143,6 +158,7 @@ def municipality_overview(
 
     return Overview(
         schools=figures,
+        weeks=[(monday, _absence(per_week[monday])) for monday in sorted(per_week)],
         pupils=total_pupils,
         absence=_absence(all_rows),
         problematic=counted(raw_problematic, [f.problematic for f in figures]),
@@ -215,4 +231,20 @@ def overview_charts(overview: Overview) -> dict[str, str]:
             "numbers are in the table below the chart."
         ),
     )
-    return {"absence": absence, "levels": levels}
+    weeks = charts.stacked_bars(
+        "absence-per-week",
+        _("Absence per week this term, all schools"),
+        [f"v{monday.isocalendar().week}" for monday, _a in overview.weeks],
+        [
+            charts.Series(_("Valid"), [a.valid_rate for _m, a in overview.weeks]),
+            charts.Series(_("Invalid"), [a.invalid_rate for _m, a in overview.weeks]),
+            charts.Series(_("Not yet known"), [a.unknown_rate for _m, a in overview.weeks]),
+        ],
+        label_every=max(1, len(overview.weeks) // 12),
+        description=_(
+            "Absence per week this term for all schools, as a share of scheduled time, valid, "
+            "invalid and not yet settled absence stacked. The numbers are in the table below "
+            "the chart."
+        ),
+    )
+    return {"absence": absence, "levels": levels, "weeks": weeks}

@@ -64,7 +64,8 @@ def test_the_overview_shows_key_figures_and_two_charts_each_with_its_numbers(cli
     # ten pupils; 125 of 960 minutes absent (13.0 %), 60 invalid (6.3 %); five at 10 %
     assert figures == ["10", "13,0\xa0%", "6,3\xa0%", "5", "1"]
     assert "(50,0\xa0%)" in body  # five of ten at the organiser's line
-    assert 'id="absence-per-school"' in body and 'id="share-at-levels"' in body
+    for chart in ("absence-per-school", "share-at-levels", "absence-per-week"):
+        assert '<svg xmlns="http://www.w3.org/2000/svg"' in body and f'id="{chart}"' in body
     # the share table: Norrskolan five at 10 % (50 %); three and two hidden as small
     row = body[body.index('<caption class="sr-only">Elever på varje') :]
     row = row[row.index("Norrskolan") : row.index("</tr>", row.index("Norrskolan"))]
