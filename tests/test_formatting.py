@@ -119,5 +119,5 @@ def test_a_hidden_figure_is_a_dash_in_the_chart_and_draws_no_bar():
             stacked=False,
         )
     assert _texts(svg).count("–") == 1
-    assert "40\xa0%" in _texts(svg)
+    assert "40,0\xa0%" in _texts(svg)
     assert svg.count("<rect ") == 2  # one bar and the legend's swatch

@@ -62,7 +62,7 @@ def stacked_bars(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="#d0d0d0" stroke-width="1"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-            f'fill="#333">{escape(_value(value, unit))}</text>'
+            f'fill="#333">{escape(_tick(value, unit))}</text>'
         )
     for i, category in enumerate(categories):
         x = left + i * slot + (slot - bar_w) / 2
@@ -132,7 +132,7 @@ def horizontal_bars(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{plot_bottom}" '
             f'stroke="#d0d0d0" stroke-width="1"/>'
             f'<text x="{x:.1f}" y="{plot_bottom + 16}" text-anchor="middle" font-size="11" '
-            f'fill="#333">{escape(_value(value, unit))}</text>'
+            f'fill="#333">{escape(_tick(value, unit))}</text>'
         )
     for i, category in enumerate(categories):
         y0 = top + i * row_h + 6
@@ -191,9 +191,13 @@ def _nice_ceiling(value: float) -> float:
     return float(int(value) + 1)
 
 
-def _value(value: float, unit: str) -> str:
-    """A figure with its unit as the tables write it: "6,2 %", "5 %", "12 min"."""
-    decimals = 0 if abs(value - round(value)) < 0.05 else 1
+def _tick(value: float, unit: str) -> str:
+    """An axis tick: whole numbers without decimals ("5 %", "2,5 %")."""
+    return _value(value, unit, 0 if abs(value - round(value)) < 0.05 else 1)
+
+
+def _value(value: float, unit: str, decimals: int = 1) -> str:
+    """A figure with its unit as the tables write it: "6,2 %", "12,0 min"."""
     if unit == "%":
         return formatting.percent(value, decimals)
     text = formatting.number(value, decimals)
