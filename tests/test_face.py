@@ -80,3 +80,10 @@ def test_date_fields_ask_for_swedish_order_and_refuse_the_us_one():
     assert 'type="text"' in html and 'placeholder="ÅÅÅÅ-MM-DD"' in html
     assert not form.is_valid() and "start" in form.errors
     assert 'value="2026-03-18"' in str(form["end"])
+
+
+def test_the_admin_carries_the_product_s_name_and_icon(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.se", "pw"))
+    body = client.get(reverse("admin:index")).content.decode()
+    assert "Fullfölj – administration" in body and "Django" not in body.split("<body")[1]
+    assert 'href="/static/fullfolj/favicon.svg"' in body
