@@ -39,7 +39,8 @@ def period(start: dt.date, end: dt.date) -> str:
         return formats.date_format(start)
     if start.year != end.year:
         first = formats.date_format(start)
-    elif start.month != end.month:
+    elif start.month != end.month or not str(formats.get_format("DATE_FORMAT")).startswith("j"):
+        # the day alone only where the day comes first ("3–5 dec."), not "3–Dec. 5"
         first = formats.date_format(start, "MONTH_DAY_FORMAT")
     else:
         first = str(start.day)
