@@ -61,6 +61,10 @@ def test_periods_are_swedish():
             "3 dec. 2025–5 jan. 2026"
         )
         assert formatting.period(dt.date(2026, 5, 17), dt.date(2026, 5, 17)) == "17 maj 2026"
+    with translation.override("en"):
+        assert formatting.period(dt.date(2026, 8, 17), dt.date(2026, 12, 5)) == (
+            "Aug. 17–Dec. 5, 2026"
+        )
 
 
 def test_the_filters_are_built_into_every_template():
