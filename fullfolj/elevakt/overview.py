@@ -113,8 +113,8 @@ def municipality_overview(
         )
     )
     per_week: dict[dt.date, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in days:
-        per_week[row["date"] - dt.timedelta(days=row["date"].weekday())].append(row)
+    for day in days:
+        per_week[day["date"] - dt.timedelta(days=day["date"].weekday())].append(day)
     per_school: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for row in sums:
         per_school[school_of[row["pupil_id"]]].append(row)
