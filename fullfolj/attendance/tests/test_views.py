@@ -19,7 +19,7 @@ from tests import factories as f
 
 @pytest.fixture
 def client(client):  # type: ignore[no-untyped-def]
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # assert on the msgids
+    client.cookies["django_language"] = "en"  # assert on the msgids
     return client
 
 
