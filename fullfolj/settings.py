@@ -66,7 +66,8 @@ MIDDLEWARE = [
     # Outside axes, so the lockout page it renders gets the policy and its nonce.
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Swedish unless the user picked another language: not the browser's Accept-Language.
+    "fullfolj.middleware.SwedishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -94,6 +95,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "fullfolj.access.context.staff",
             ],
+            # Swedish numbers and dates ({{ x|percent }}, {{ a|period:b }}) in every template.
+            "builtins": ["fullfolj.lib.format_tags"],
         },
     },
 ]
@@ -148,11 +151,15 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", "Svenska"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our own sv formats: "5 dec. 2026" in text, 2026-12-05 in tables and date fields (never the
+# US order Django's sv locale also accepts).
+FORMAT_MODULE_PATH = ["fullfolj.formats"]
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from fullfolj.lib import clock
 from fullfolj.lib.params import parse_id
+from fullfolj.lib.widgets import DateInput
 from fullfolj.schools.models import Pupil
 
 from . import queries
@@ -392,12 +393,12 @@ class PeriodForm(forms.Form):
 
     start = forms.DateField(
         label=gettext_lazy("From"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD.")},
     )
     end = forms.DateField(
         label=gettext_lazy("To"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD.")},
     )
 

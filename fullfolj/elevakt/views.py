@@ -8,7 +8,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
@@ -17,9 +16,8 @@ from django.utils.translation import gettext as _
 from fullfolj.access import gate
 from fullfolj.attendance import patterns
 from fullfolj.attendance import queries as attendance
-from fullfolj.attendance.models import PupilDay
 from fullfolj.grades.queries import grade_table
-from fullfolj.lib import charts, clock, disclosure
+from fullfolj.lib import charts, clock
 from fullfolj.riskmodel import queries as riskmodel
 from fullfolj.schools.calendar import term_and_recent_windows
 from fullfolj.schools.models import GroupMembership, Placement, Role
@@ -28,6 +26,7 @@ from fullfolj.screening import queries as screening
 
 from . import home as home_cards
 from . import lists, queries, riskzon, sections
+from .overview import LEVELS, municipality_overview, overview_charts
 from .queries import PupilRow, pupil_rows, with_details
 
 
@@ -212,45 +211,18 @@ def overview(request: HttpRequest) -> HttpResponse:
     windows = term_and_recent_windows(today)
     start, end = windows["term"]
     minimum = settings.FULLFOLJ_MIN_GROUP_SIZE
-    rows = []
-    for school in schools.order_by("name"):
-        placed = Placement.objects.active_on(today).filter(school=school).values("pupil_id")
-        days = PupilDay.objects.filter(pupil_id__in=placed, date__gte=start, date__lte=end)
-        sums = days.aggregate(
-            scheduled=Sum("scheduled_minutes"),
-            absent=Sum("absent_minutes"),
-            invalid=Sum("invalid_minutes"),
-            pupils=Count("pupil_id", distinct=True),
-        )
-        per_pupil = days.values("pupil_id").annotate(
-            s=Sum("scheduled_minutes"), a=Sum("absent_minutes")
-        )
-        line = school.organiser.problematic_absence_percent  # the organiser's, from the admin
-        problematic = sum(1 for p in per_pupil if attendance.at_least(p["a"], p["s"], line))
-        absence = attendance.Absence(
-            scheduled=sums["scheduled"] or 0,
-            absent=sums["absent"] or 0,
-            invalid=sums["invalid"] or 0,
-        )
-        pupils = sums["pupils"] or 0
-        rows.append(
-            {
-                "school": school,
-                "pupils": pupils,
-                "absence": absence,
-                "problematic": disclosure.part_of(
-                    pupils, disclosure.shown(problematic, minimum), minimum
-                ),
-                "hidden": pupils < minimum,
-                "line": line,
-            }
-        )
-    lines = {row["line"] for row in rows}
+    figures = municipality_overview(
+        schools.select_related("organiser").order_by("name"), today, start, end, minimum
+    )
+    lines = {row.line for row in figures.schools}
     return render(
         request,
         "elevakt/overview.html",
         {
-            "rows": rows,
+            "overview": figures,
+            "rows": figures.schools,
+            "charts": overview_charts(figures),
+            "levels": LEVELS,
             "windows": windows,
             "min_group": minimum,
             "line": lines.pop() if len(lines) == 1 else None,

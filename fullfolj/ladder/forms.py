@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fullfolj.lib import clock
+from fullfolj.lib.widgets import DateInput
 
 from .actions import record_date_error
 from .models import LadderRecord
@@ -22,7 +23,7 @@ class CloseTaskForm(forms.Form):
     )
     date = forms.DateField(
         label=_("Date"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         error_messages={"invalid": _("Enter the date as YYYY-MM-DD.")},
     )
     text = forms.CharField(

@@ -202,14 +202,16 @@ def world(cast) -> SimpleNamespace:
 
 @pytest.fixture
 def boss(world) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = Client()
+    client.cookies["django_language"] = "en"  # the language switch's cookie
     client.force_login(world.boss.user)
     return client
 
 
 @pytest.fixture
 def root(db, django_user_model) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = Client()
+    client.cookies["django_language"] = "en"  # the language switch's cookie
     client.force_login(django_user_model.objects.create_superuser("root", "r@example.se", "pw"))
     return client
 

@@ -19,7 +19,7 @@ from tests import factories as f
 
 @pytest.fixture
 def client(client):  # type: ignore[no-untyped-def]
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # assert on the msgids
+    client.cookies["django_language"] = "en"  # assert on the msgids
     return client
 
 
@@ -124,7 +124,7 @@ def test_the_calendar_shows_absence_by_weekday_subject_and_time_of_day(client, c
 
 
 def test_the_calendar_renders_in_swedish(client, cast):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "sv"
+    client.cookies["django_language"] = "sv"
     client.force_login(cast.mentor.user)
     page = client.get(reverse("attendance:pupil-calendar", args=[cast.pupil.pk])).content.decode()
     assert "Närvarokalender" in page and "Frånvaromönster" in page and "Per veckodag" in page

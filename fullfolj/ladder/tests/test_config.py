@@ -204,7 +204,7 @@ def _admin_post(step: LadderStep | None, triggers: list[dict], **fields) -> dict
 def superuser_client(client, django_user_model):
     user = django_user_model.objects.create_superuser("root", "root@example.se", "pw-root")
     client.force_login(user)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies["django_language"] = "en"
     return client
 
 
