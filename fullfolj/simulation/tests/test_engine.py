@@ -264,6 +264,26 @@ def test_lessons_are_40_to_80_minutes_and_about_six_a_day(tables):
     assert 5.5 <= per_day <= 6.5
 
 
+def test_school_days_run_from_about_eight_to_four_in_swedish_time(tables):
+    # Starts are UTC instants: 08:15 in Stockholm is 07:15 UTC in winter, 06:15 in summer.
+    lessons = tables["lessons"].with_columns(
+        local=pl.col("start").dt.replace_time_zone("UTC").dt.convert_time_zone("Europe/Stockholm")
+    )
+    days = (
+        lessons.join(tables["groups"].select(pl.col("id").alias("group_id"), "class_id"),
+                     on="group_id")
+        .group_by("class_id", "date")
+        .agg(first=pl.col("local").min(),
+             last=(pl.col("local") + pl.duration(minutes=pl.col("minutes"))).max())
+    )  # fmt: skip
+    assert days["first"].dt.date().equals(days["date"])
+    assert days["first"].dt.time().is_between(dt.time(8, 0), dt.time(8, 30)).all()
+    assert (days["last"].dt.time() <= dt.time(16, 30)).all()
+    summer = lessons.filter(pl.col("date").dt.month() == 5)["start"].dt.hour().min()
+    winter = lessons.filter(pl.col("date").dt.month() == 12)["start"].dt.hour().min()
+    assert (summer, winter) == (6, 7)
+
+
 def test_attendance_only_for_group_members_on_school_days(tables):
     a = tables["attendance"].join(
         tables["lessons"].select(pl.col("id").alias("lesson_id"), "group_id", "term_id"),
