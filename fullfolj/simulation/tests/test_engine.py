@@ -124,10 +124,10 @@ def test_same_seed_gives_identical_frames_and_another_seed_differs():
 FROZEN = {
     Parameters(
         pupils=120, years=1, seed=5
-    ): "fe43f9fba979def4c88c86a3df159c664629e0460e42d5f607e85cb2dca52e56",
+    ): "fa3aa8249b18bbe2c359b3f6d554477c8c11dd1cdb3983005f45b458c93a1c6b",
     Parameters(
         pupils=300, years=1, seed=5, region_threshold=200
-    ): "bdb06162867c1b62b3e796b8fce5797822ddbbf66d49bd81e45e93154715176c",
+    ): "f0e3c2c721822434ede5661a7d811ad9807aa3fb73372aa0699551555397a09f",
 }
 
 
