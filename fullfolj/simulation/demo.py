@@ -46,6 +46,7 @@ from fullfolj.schools.models import (
 from fullfolj.screening.actions import NoSchoolDays, run_screening
 
 CLOSED_SHARE = 93  # percent of ladder tasks closed by their due date; the rest stay overdue
+IN_PROGRESS_DAYS = 21  # the team's and principal's tasks opened since are left open
 DAILY_LADDER_DAYS = 14  # the last days the ladder is walked every school day, before: weekly
 NOTICE_DAYS = 10  # school days back with guardian notices
 UNREGISTERED = 4  # recent lessons the printed teacher has still to register
@@ -129,9 +130,11 @@ def walk_ladder(today: dt.date) -> Counter[str]:
     recent = today - dt.timedelta(days=DAILY_LADDER_DAYS)
     weeks = {day.isocalendar()[:2] for day in days}
     firsts = {min(d for d in days if d.isocalendar()[:2] == week) for week in weeks}
+    # The team's and the principal's tasks of the last weeks are still being worked on.
+    in_progress = today - dt.timedelta(days=IN_PROGRESS_DAYS)
     for day in (d for d in days if d in firsts or d > recent):
         with _pinned(day):
-            _close_due(day, closers)
+            _close_due(day, closers, in_progress)
             opened += len(evaluate_ladder(None, day))
     open_tasks = LadderTask.objects.filter(closed_at__isnull=True)
     counts = Counter({"opened": opened, "open": open_tasks.count()})
@@ -152,7 +155,7 @@ def _closers() -> dict[tuple[int, str], int]:
     return result
 
 
-def _close_due(day: dt.date, closers: dict[tuple[int, str], int]) -> None:
+def _close_due(day: dt.date, closers: dict[tuple[int, str], int], in_progress: dt.date) -> None:
     # Due on a weekend or holiday: closed on the school day before.
     due = LadderTask.objects.filter(
         closed_at__isnull=True, due__lte=day + dt.timedelta(days=3), opened_on__lt=day
@@ -160,6 +163,8 @@ def _close_due(day: dt.date, closers: dict[tuple[int, str], int]) -> None:
     staff = {s.pk: s for s in Staff.objects.filter(pk__in=set(closers.values()))}
     for task in due:
         if not _keeps(task.pk, CLOSED_SHARE):
+            continue
+        if task.actor != Actor.MENTOR and task.opened_on >= in_progress:
             continue
         by_id = task.assignee_id or closers.get((task.school_id or 0, task.actor))
         by = staff.get(by_id) if by_id else None

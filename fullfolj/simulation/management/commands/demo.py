@@ -64,7 +64,7 @@ class Command(BaseCommand):
         port = os.environ.get("PORT", "8000")
         school = School.objects.select_related("organiser").filter(name=cast.school).first()
         organiser = school.organiser.name if school else ""
-        where = {
+        where: dict[str, str] = {
             Role.SCHOOL_DOCTOR: organiser,
             Role.ATTENDANCE_OFFICER: organiser,
             Role.ADMINISTRATION: f"{organiser}, admin: http://127.0.0.1:{port}/admin/",
