@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from fullfolj.lib import clock
 from fullfolj.schools.models import Pupil, Role, School, Staff
+from fullfolj.screening.models import RuleEvaluation
 from fullfolj.simulation import demo
 from fullfolj.simulation.loader import DEMO_PASSWORD
 
@@ -36,23 +37,34 @@ class Command(BaseCommand):
         if fresh:
             out(f"demo: simulating {options['pupils']} pupils over three school years …")
         call_command("simulate", pupils=options["pupils"], years=3, seed=1, if_empty=True)
-        cast = demo.bring_to_today(clock.today(), out) if fresh else demo.saved_cast()
+        serve = not options["no_serve"]
+        # Served: the rule evaluation runs beside the site, so the first page comes sooner.
+        cast = (
+            demo.bring_to_today(clock.today(), out, evaluate=not serve)
+            if fresh
+            else demo.saved_cast()
+        )
         if fresh:
             cpu = time.process_time()
             out(f"demo: built in {time.perf_counter() - started:.0f} s ({cpu:.0f} s CPU)")
         if cast is None:
             cast = demo.choose_cast(clock.today())
         self.print_logins(cast)
-        if options["no_serve"]:
+        if not serve:
             return
         port = os.environ.get("PORT", "8000")
-        worker = subprocess.Popen([sys.executable, "-m", "fullfolj.cli", "worker"])
+        helpers = [subprocess.Popen([sys.executable, "-m", "fullfolj.cli", "worker"])]
+        if not RuleEvaluation.objects.exists():  # a fresh build, or one stopped before it ended
+            out("demo: the rule evaluation runs beside the site; its page fills when it is done")
+            evaluation = [sys.executable, "-m", "fullfolj.cli", *demo.EVALUATE]
+            helpers.append(subprocess.Popen(evaluation))  # noqa: S603 - our own command
         try:
             call_command(
                 "runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True
             )
         finally:
-            worker.terminate()
+            for helper in helpers:
+                helper.terminate()
 
     def print_logins(self, cast: demo.Cast) -> None:
         self.stdout.write(self.style.SUCCESS(f"Logins (password “{DEMO_PASSWORD}”):"))
