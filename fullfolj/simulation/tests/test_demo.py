@@ -14,7 +14,7 @@ from fullfolj.attendance.models import Lesson, LessonAttendance
 from fullfolj.grades.models import GradeWarning
 from fullfolj.ladder.models import Actor, LadderRecord, LadderTask
 from fullfolj.notices.models import GuardianNotice, Status
-from fullfolj.schools.models import Mentorship, Organiser, Pupil, Role, Staff
+from fullfolj.schools.models import Mentorship, Organiser, Role, School, Staff
 from fullfolj.screening.models import RuleEvaluation, ScreeningRun
 from fullfolj.simulation import demo
 
@@ -131,10 +131,13 @@ def test_this_terms_f_warnings_are_there(built):
 def test_the_administration_login_opens_the_admin_of_its_own_organiser_only(built, client):
     admin = Staff.objects.get(username=built[2].usernames[Role.ADMINISTRATION])
     own = admin.roles.get(role=Role.ADMINISTRATION).organiser
-    assert Pupil.objects.exclude(organiser=own).exists()  # the friskola's pupils
+    friskola = School.objects.exclude(organiser=own).first()
+    assert friskola is not None
     client.force_login(admin.user)
     assert client.get("/admin/").status_code == 200
-    response = client.get("/admin/schools/pupil/")
+    response = client.get("/admin/schools/school/")
     assert response.status_code == 200
-    assert response.context["cl"].result_count == Pupil.objects.filter(organiser=own).count()
+    assert response.context["cl"].result_count == School.objects.filter(organiser=own).count()
+    assert friskola.name not in response.content.decode()
+    assert client.get(f"/admin/schools/school/{friskola.pk}/change/").status_code in (302, 404)
     assert not admin.user.has_perm("schools.view_pupil_names")
