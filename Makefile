@@ -20,7 +20,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 demo: install
-	PORT=$(PORT) $(BIN)/fullfolj demo
+	PORT=$(PORT) PYTHONUNBUFFERED=1 $(BIN)/fullfolj demo
 
 # Debian's Chromium (the network is closed to Playwright's own browser downloads) and axe-core.
 browser-deps: node_modules/axe-core/axe.min.js

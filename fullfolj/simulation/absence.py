@@ -27,7 +27,18 @@ from .world import DENTIST, INVALID, LEAVE, OPEN_END, SICK, World, YearLayout
 
 WINDOW_DAYS = 20  # the screening window for escalation_crossing (school days)
 CROSSING_RATE = 0.20  # absence over the window that marks the crossing
+TIME_ZONE = "Europe/Stockholm"  # the timetable is kept in local time, lessons are stored in UTC
 SKIP_SUBJECTS = {"IDH": 0.35, "MA": 0.20, "EN": 0.15, "SV": 0.10, "SL": 0.10, "MU": 0.10}
+
+
+def local_to_utc(local: pl.Series) -> pl.Series:
+    """Wall-clock times in Sweden (the timetable's 08:15) as the UTC instants the database keeps,
+    naive: 08:15 is 07:15 UTC in winter and 06:15 UTC in summer."""
+    return (
+        local.dt.replace_time_zone(TIME_ZONE, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+        .dt.replace_time_zone(None)
+    )
 
 
 def season_factor(iso_week: int, february_peak: float) -> float:
@@ -412,8 +423,10 @@ class AttendanceSimulator:
                 "teacher_id": tt["teacher"][source],
                 "term_id": self.calendar.term_id[date - self.calendar.first_day],
                 "date": pl.Series(date.astype(np.int32)).cast(pl.Date),
-                "start": pl.Series((date * 1440 + tt["start"][source]) * 60_000_000).cast(
-                    pl.Datetime("us")
+                "start": local_to_utc(
+                    pl.Series((date * 1440 + tt["start"][source]) * 60_000_000).cast(
+                        pl.Datetime("us")
+                    )
                 ),
                 "minutes": tt["minutes"][source],
             }

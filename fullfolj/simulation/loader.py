@@ -1,7 +1,8 @@
 """Load the simulator's stream into the product's tables, cut at a date ("today").
 
 Rows dated after the cut are dropped, as in a real municipality where the future has not
-happened: no attendance, grades or moves yet. Lessons of the next two weeks stay as the timetable.
+happened: no attendance, grades or moves yet, and lessons over by then are registered. Lessons
+of the next two weeks stay as the timetable.
 Bulk inserts go straight to SQL (COPY on PostgreSQL) because the ORM would take minutes.
 The simulator's ground truth (`truth`) is no product table: it is written as a Parquet file
 beside the data, for `fullfolj screen --evaluate --truth FILE`.
@@ -70,8 +71,12 @@ def default_truth_path() -> Path:
 class Loader:
     """Feeds frames into the database; remembers the small tables the big ones refer to."""
 
-    def __init__(self, until: dt.date) -> None:
+    def __init__(self, until: dt.date, now: dt.datetime | None = None) -> None:
         self.until = until
+        # "Now" in UTC without a zone, as the lesson starts are kept.
+        moment = now or dt.datetime.combine(until, dt.time(23, 59), tzinfo=dt.UTC)
+        self.now = moment.astimezone(dt.UTC).replace(tzinfo=None)
+        self.not_over: set[int] = set()
         self.counts: dict[str, int] = {}
         self.school_organiser: dict[int, int] = {}
         self.group_organiser: dict[int, int] = {}
@@ -134,6 +139,15 @@ class Loader:
 
     def _prepare_lessons(self, frame: pl.DataFrame) -> pl.DataFrame:
         frame = frame.filter(pl.col("date") <= self.until + TIMETABLE_AHEAD)
+        # A lesson that is over was registered by its teacher, a few minutes after its end.
+        end = pl.col("start") + pl.duration(minutes=pl.col("minutes"))
+        over = (pl.col("date") < self.until) | ((pl.col("date") == self.until) & (end <= self.now))
+        frame = frame.with_columns(
+            pl.when(over).then(end + pl.duration(minutes=3)).alias("registered_at"),
+            pl.when(over).then(pl.col("teacher_id")).alias("registered_by_id"),
+            pl.when(over).then(1).otherwise(0).alias("version"),
+        )
+        self.not_over.update(frame.filter(~over, pl.col("date") == self.until)["id"].to_list())
         self.lesson_organiser.update(
             {
                 lesson: self.group_organiser[group]
@@ -144,6 +158,8 @@ class Loader:
 
     def _prepare_attendance(self, frame: pl.DataFrame) -> pl.DataFrame:
         frame = frame.filter(pl.col("date") <= self.until)
+        if self.not_over:  # today's lessons still to come have no marks yet
+            frame = frame.filter(~pl.col("lesson_id").is_in(list(self.not_over)))
         organisers = frame["lesson_id"].replace_strict(self.lesson_organiser, default=None)
         return frame.with_columns(organisers.alias("organiser_id"))
 
@@ -261,14 +277,19 @@ def create_logins(password: str = DEMO_PASSWORD) -> int:
 
 
 def load(
-    stream: Iterable[tuple[str, pl.DataFrame]], *, until: dt.date, truth: Path | None = None
+    stream: Iterable[tuple[str, pl.DataFrame]],
+    *,
+    until: dt.date,
+    truth: Path | None = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, int]:
     """Load a whole simulated municipality in one transaction; return row counts per table.
 
-    The ground truth, cut at `until`, goes to the Parquet file `truth` (when given), written
-    only once the database holds the data it describes.
+    Lessons over by `now` (aware; default: the end of `until`) are registered by their teacher;
+    today's lessons still to come have no marks. The ground truth, cut at `until`, goes to the
+    Parquet file `truth` (when given), written only once the database holds the data it describes.
     """
-    loader = Loader(until)
+    loader = Loader(until, now)
     with transaction.atomic():
         for table, frame in stream:
             loader.feed(table, frame)

@@ -2,7 +2,8 @@
 
 Every id is int64 and starts at 1, except inside `attendance`, where foreign keys and minutes use
 compact dtypes because the table holds ~128 million rows a year at region scale.
-Date ranges (placements, mentorships, group members) are inclusive: a pupil is placed on every
+Lesson starts are instants in UTC, kept naive (the timetable's 08:15 in Sweden is 07:15 UTC in
+winter). Date ranges (placements, mentorships, group members) are inclusive: a pupil is placed on every
 date with start <= date <= end; end is null while the placement is ongoing.
 """
 

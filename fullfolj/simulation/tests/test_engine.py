@@ -124,10 +124,10 @@ def test_same_seed_gives_identical_frames_and_another_seed_differs():
 FROZEN = {
     Parameters(
         pupils=120, years=1, seed=5
-    ): "fe43f9fba979def4c88c86a3df159c664629e0460e42d5f607e85cb2dca52e56",
+    ): "fa3aa8249b18bbe2c359b3f6d554477c8c11dd1cdb3983005f45b458c93a1c6b",
     Parameters(
         pupils=300, years=1, seed=5, region_threshold=200
-    ): "bdb06162867c1b62b3e796b8fce5797822ddbbf66d49bd81e45e93154715176c",
+    ): "f0e3c2c721822434ede5661a7d811ad9807aa3fb73372aa0699551555397a09f",
 }
 
 
@@ -262,6 +262,26 @@ def test_lessons_are_40_to_80_minutes_and_about_six_a_day(tables):
     ).all()  # fmt: skip
     per_day = a.group_by("pupil_id", "date").len()["len"].mean()
     assert 5.5 <= per_day <= 6.5
+
+
+def test_school_days_run_from_about_eight_to_four_in_swedish_time(tables):
+    # Starts are UTC instants: 08:15 in Stockholm is 07:15 UTC in winter, 06:15 in summer.
+    lessons = tables["lessons"].with_columns(
+        local=pl.col("start").dt.replace_time_zone("UTC").dt.convert_time_zone("Europe/Stockholm")
+    )
+    days = (
+        lessons.join(tables["groups"].select(pl.col("id").alias("group_id"), "class_id"),
+                     on="group_id")
+        .group_by("class_id", "date")
+        .agg(first=pl.col("local").min(),
+             last=(pl.col("local") + pl.duration(minutes=pl.col("minutes"))).max())
+    )  # fmt: skip
+    assert days["first"].dt.date().equals(days["date"])
+    assert days["first"].dt.time().is_between(dt.time(8, 0), dt.time(8, 30)).all()
+    assert (days["last"].dt.time() <= dt.time(16, 30)).all()
+    summer = lessons.filter(pl.col("date").dt.month() == 5)["start"].dt.hour().min()
+    winter = lessons.filter(pl.col("date").dt.month() == 12)["start"].dt.hour().min()
+    assert (summer, winter) == (6, 7)
 
 
 def test_attendance_only_for_group_members_on_school_days(tables):

@@ -5,49 +5,84 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from fullfolj.schools.models import Role, StaffRole
-from fullfolj.simulation.loader import DEMO_PASSWORD, default_truth_path
+from fullfolj.lib import clock
+from fullfolj.schools.models import Pupil, Role, School, Staff
+from fullfolj.screening.models import RuleEvaluation
+from fullfolj.simulation import demo
+from fullfolj.simulation.loader import DEMO_PASSWORD
 
 
 class Command(BaseCommand):
-    help = "Migrate, simulate a municipality of about 2,000 pupils (once), and serve the site."
+    help = (
+        "Migrate, simulate a municipality of about 2,000 pupils up to today and bring it to "
+        "life (once), print a login per role, and serve the site."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--pupils", type=int, default=2000)
         parser.add_argument("--no-serve", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        started = time.perf_counter()
+        out = self.stdout.write
+        out("demo: migrating the database …")
         call_command("migrate", interactive=False, verbosity=0)
+        fresh = not Pupil.objects.exists()
+        if fresh:
+            out(f"demo: simulating {options['pupils']} pupils over three school years …")
         call_command("simulate", pupils=options["pupils"], years=3, seed=1, if_empty=True)
-        truth = default_truth_path()
-        if truth.exists():
-            self.stdout.write(
-                f"The rules against the simulator's truth: "
-                f"fullfolj screen --evaluate --truth {truth}"
-            )
-        self.stdout.write(self.style.SUCCESS(f"Logins (password “{DEMO_PASSWORD}”):"))
-        for role, label in Role.choices:
-            holder = (
-                StaffRole.objects.filter(role=role)
-                .select_related("staff", "school")
-                .order_by("-organiser__kind", "school__name", "staff__username")
-                .first()
-            )
-            if holder:
-                where = holder.school.name if holder.school else holder.organiser.name
-                self.stdout.write(f"  {label:<32} {holder.staff.username:<24} {where}")
-        if options["no_serve"]:
+        serve = not options["no_serve"]
+        # Served: the rule evaluation runs beside the site, so the first page comes sooner.
+        cast = (
+            demo.bring_to_today(clock.today(), out, evaluate=not serve)
+            if fresh
+            else demo.saved_cast()
+        )
+        if fresh:
+            cpu = time.process_time()
+            out(f"demo: built in {time.perf_counter() - started:.0f} s ({cpu:.0f} s CPU)")
+        if cast is None:
+            cast = demo.choose_cast(clock.today())
+        self.print_logins(cast)
+        if not serve:
             return
         port = os.environ.get("PORT", "8000")
-        worker = subprocess.Popen([sys.executable, "-m", "fullfolj.cli", "worker"])
+        helpers = [subprocess.Popen([sys.executable, "-m", "fullfolj.cli", "worker"])]
+        if not RuleEvaluation.objects.exists():  # a fresh build, or one stopped before it ended
+            out("demo: the rule evaluation runs beside the site; its page fills when it is done")
+            evaluation = [sys.executable, "-m", "fullfolj.cli", *demo.EVALUATE]
+            helpers.append(subprocess.Popen(evaluation))  # noqa: S603 - our own command
         try:
             call_command(
                 "runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True
             )
         finally:
-            worker.terminate()
+            for helper in helpers:
+                helper.terminate()
+
+    def print_logins(self, cast: demo.Cast) -> None:
+        self.stdout.write(self.style.SUCCESS(f"Logins (password “{DEMO_PASSWORD}”):"))
+        names = dict(
+            Staff.objects.filter(username__in=cast.usernames.values()).values_list(
+                "username", "first_name"
+            )
+        )
+        port = os.environ.get("PORT", "8000")
+        school = School.objects.select_related("organiser").filter(name=cast.school).first()
+        organiser = school.organiser.name if school else ""
+        where: dict[str, str] = {
+            Role.SCHOOL_DOCTOR: organiser,
+            Role.ATTENDANCE_OFFICER: organiser,
+            Role.ADMINISTRATION: f"{organiser}, admin: http://127.0.0.1:{port}/admin/",
+        }
+        for role, label in Role.choices:
+            username = cast.usernames.get(role)
+            if username in names:
+                line = f"  {label:<32} {username:<24} {where.get(role, cast.school)}"
+                self.stdout.write(line)

@@ -68,7 +68,8 @@ class Command(BaseCommand):
                 first_school_year=school_year_start(until) - options["years"] + 1,
             )
             truth = options["truth"] or loader.default_truth_path()
-            counts = loader.load(engine.simulate(params), until=until, truth=truth)
+            now = clock.now() if until == clock.today() else None
+            counts = loader.load(engine.simulate(params), until=until, truth=truth, now=now)
             where = f"the database (cut at {until})"
         seconds = time.perf_counter() - started
         self.stdout.write(

@@ -1,0 +1,143 @@
+"""`fullfolj demo` builds a municipality that is alive today for every printed login."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zoneinfo
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from fullfolj.attendance.models import Lesson, LessonAttendance
+from fullfolj.grades.models import GradeWarning
+from fullfolj.ladder.models import Actor, LadderRecord, LadderTask
+from fullfolj.notices.models import GuardianNotice, Status
+from fullfolj.schools.models import Mentorship, Organiser, Role, School, Staff
+from fullfolj.screening.models import RuleEvaluation, ScreeningRun
+from fullfolj.simulation import demo
+
+SATURDAY = dt.date(2026, 12, 5)
+FRIDAY = SATURDAY - dt.timedelta(days=1)
+STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
+
+
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker, tmp_path_factory):
+    data = tmp_path_factory.mktemp("demo")
+    out = io.StringIO()
+    with (
+        django_db_blocker.unblock(),
+        override_settings(FULLFOLJ_TODAY=SATURDAY.isoformat(), DATA_DIR=data),
+    ):
+        call_command("demo", pupils=150, no_serve=True, stdout=out)
+        cast = demo.saved_cast()
+        again = io.StringIO()
+        call_command("demo", pupils=150, no_serve=True, stdout=again)
+    yield out.getvalue(), again.getvalue(), cast
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def today(settings):
+    settings.FULLFOLJ_TODAY = SATURDAY.isoformat()
+    return SATURDAY
+
+
+def test_each_phase_prints_its_progress_and_every_role_a_login(built):
+    output, again, cast = built
+    for phase in ("absence ladder", "screening run", "rule evaluation", "guardian notices",
+                  "unregistered lessons", "unsettled absences", "grades"):  # fmt: skip
+        assert f"demo: {phase}" in output
+        assert f"demo: {phase}" not in again  # a second run keeps the data
+    assert set(cast.usernames) == set(Role.values)
+    for username in cast.usernames.values():
+        assert f" {username} " in output
+        assert f" {username} " in again  # the same logins the second time
+    assert "/admin/" in output
+
+
+@pytest.mark.django_db
+def test_the_printed_mentor_has_current_mentees_with_open_ladder_tasks(built, today):
+    mentor = built[2].mentor
+    mentees = Mentorship.objects.active_on(today).filter(mentor=mentor).values("pupil_id")
+    assert mentees.count() >= 5
+    open_tasks = LadderTask.objects.filter(pupil__in=mentees, closed_at__isnull=True)
+    assert open_tasks.filter(assignee=mentor).exists()
+
+
+@pytest.mark.django_db
+def test_the_ladder_has_open_tasks_for_every_actor_and_documented_closed_ones(built):
+    open_tasks = LadderTask.objects.filter(closed_at__isnull=True)
+    assert set(open_tasks.values_list("actor", flat=True)) == set(Actor.values)
+    assert open_tasks.filter(due__lt=SATURDAY).exists()  # some are overdue
+    assert open_tasks.filter(due__gte=SATURDAY).exists()
+    closed = LadderTask.objects.filter(closed_at__isnull=False)
+    assert closed.exists()
+    assert LadderRecord.objects.filter(task__in=closed).count() == closed.count()
+
+
+@pytest.mark.django_db
+def test_the_mentors_pupils_have_absences_to_settle(built, today):
+    mentees = Mentorship.objects.active_on(today).filter(mentor=built[2].mentor)
+    unsettled = LessonAttendance.objects.filter(
+        pupil__in=mentees.values("pupil_id"), absent_minutes__gt=0, is_valid__isnull=True
+    )
+    assert unsettled.exists()
+    assert not unsettled.filter(reason__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_guardian_notices_were_sent_and_some_are_pending(built):
+    statuses = set(GuardianNotice.objects.values_list("status", flat=True))
+    assert {Status.SENT, Status.SCHEDULED} <= statuses
+    assert not GuardianNotice.objects.filter(status=Status.SCHEDULED, date__lt=FRIDAY).exists()
+
+
+@pytest.mark.django_db
+def test_a_screening_run_and_a_rule_evaluation_exist(built):
+    municipality = Organiser.objects.get(kind=Organiser.Kind.MUNICIPALITY)
+    assert ScreeningRun.objects.filter(organiser=municipality, as_of=SATURDAY).exists()
+    assert RuleEvaluation.objects.filter(organiser=municipality).exists()
+
+
+@pytest.mark.django_db
+def test_lessons_are_in_local_time_and_past_ones_registered_but_a_few_of_the_teacher(built):
+    friday = Lesson.objects.filter(date=FRIDAY)
+    starts = [lesson.start.astimezone(STOCKHOLM) for lesson in friday]
+    assert min(s.time() for s in starts) >= dt.time(8, 0)
+    assert min(s.time() for s in starts) <= dt.time(8, 30)
+    assert max((s + dt.timedelta(minutes=60)).time() for s in starts) <= dt.time(17, 0)
+    teacher = built[2].teacher
+    unregistered = Lesson.objects.filter(date__lt=SATURDAY, registered_at__isnull=True)
+    assert 1 <= unregistered.count() <= demo.UNREGISTERED
+    assert set(unregistered.values_list("teacher", flat=True)) == {teacher.pk}
+    assert not LessonAttendance.objects.filter(lesson__in=unregistered).exists()
+    assert not Lesson.objects.filter(date__gt=SATURDAY, registered_at__isnull=False).exists()
+    registered = Lesson.objects.filter(date=FRIDAY).exclude(registered_at=None).first()
+    assert registered is not None
+    assert registered.registered_by_id == registered.teacher_id
+    assert registered.registered_at > registered.end
+
+
+@pytest.mark.django_db
+def test_this_terms_f_warnings_are_there(built):
+    assert GradeWarning.objects.filter(term__start__lte=SATURDAY, term__end__gte=SATURDAY).exists()
+
+
+@pytest.mark.django_db
+def test_the_administration_login_opens_the_admin_of_its_own_organiser_only(built, client):
+    admin = Staff.objects.get(username=built[2].usernames[Role.ADMINISTRATION])
+    own = admin.roles.get(role=Role.ADMINISTRATION).organiser
+    friskola = School.objects.exclude(organiser=own).first()
+    assert friskola is not None
+    client.force_login(admin.user)
+    assert client.get("/admin/").status_code == 200
+    response = client.get("/admin/schools/school/")
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == School.objects.filter(organiser=own).count()
+    assert friskola.name not in response.content.decode()
+    assert client.get(f"/admin/schools/school/{friskola.pk}/change/").status_code in (302, 404)
+    assert not admin.user.has_perm("schools.view_pupil_names")
