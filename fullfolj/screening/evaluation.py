@@ -295,9 +295,7 @@ def score(
     first_date = roster["date"].min()
     if outcome.population is not None:
         after = pl.col("observed_on") > first_date if first_date is not None else pl.lit(False)
-        seen = outcome.population.filter(after).select(
-            pl.col("pupil_id").cast(pl.Int64)
-        )
+        seen = outcome.population.filter(after).select(pl.col("pupil_id").cast(pl.Int64))
         roster = roster.join(seen, on="pupil_id", how="semi")
         flags = flags.join(seen, on="pupil_id", how="semi")
     population = roster.group_by("pupil_id").agg(pl.col("school_id").sort_by("date").last())

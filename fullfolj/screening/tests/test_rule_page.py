@@ -42,6 +42,7 @@ def history(cast):
     rebuild_pupil_days()
     return cast
 
+
 RUNNERS = {"principal", "principal_elsewhere", "admin", "teacher_admin", "mentor_principal"}
 READERS = RUNNERS | {"nurse", "health_two", "doctor"}  # the student-health team reads them
 
