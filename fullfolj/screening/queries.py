@@ -376,7 +376,13 @@ def pupil_flags(pupil: Pupil) -> tuple[ScreeningRun | None, list[Flag]]:
     run, _previous = latest_runs(pupil.organiser_id)
     if run is None:
         return None, []
-    return run, list(Flag.objects.filter(run=run, pupil=pupil).order_by("rule_code"))
+    flags = list(Flag.objects.filter(run=run, pupil=pupil).order_by("rule_code"))
+    names = rule_names([f.rule_code for f in flags], pupil.organiser_id)
+    for flag in flags:
+        flag.rule_name = names[flag.rule_code]  # type: ignore[attr-defined]
+    order = _rule_order(run)
+    flags.sort(key=lambda flag: order(flag.rule_code))
+    return run, flags
 
 
 def latest_evaluation(organiser_id: int) -> RuleEvaluation | None:
