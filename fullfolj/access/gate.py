@@ -336,6 +336,14 @@ def organisers_screened_by(viewer: Viewer) -> list[int]:
     return sorted(ids)
 
 
+def organisers_with_rule_figures(viewer: Viewer) -> list[int]:
+    """Organisers whose rules and their figures (aggregates only) this viewer may read:
+    principal, student-health team and administration."""
+    ids = set(organisers_screened_by(viewer))
+    ids |= {r.organiser_id for r in viewer.roles if r.role in STUDENT_HEALTH_ROLES}
+    return sorted(ids)
+
+
 def administered_organiser_or_404(viewer: Viewer) -> Organiser:
     """The organiser whose figures this viewer sees as its administration."""
     org_ids = sorted(viewer.organisers_with({Role.ADMINISTRATION}))

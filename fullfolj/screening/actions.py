@@ -11,9 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fullfolj.lib.jobs import enqueue_once
 from fullfolj.schools.models import Organiser, Staff, Subject, Term
 
-from . import engine
+from . import engine, queries
 from .models import Flag, RuleEvaluation, ScreeningRule, ScreeningRun, rule_snapshot
 from .queries import organiser_history, school_days
 
@@ -127,17 +128,115 @@ def _value(flag: dict[str, Any]) -> Decimal | None:
     return value.quantize(Decimal("0.0001"))
 
 
-@transaction.atomic
-def save_evaluation(organiser: Organiser, result: Any) -> RuleEvaluation:
-    """Keep the figures of an evaluation for the organiser's page (replaces older ones)."""
+def save_evaluation(
+    organiser: Organiser, result: Any, into: RuleEvaluation | None = None
+) -> RuleEvaluation:
+    """Keep the figures of an evaluation for the organiser's page; older finished ones go.
+
+    `into` is the requested evaluation the figures belong to (from the page); without it (the
+    command line) a finished one is made for the absence outcome at 20 %.
+    """
     evaluation = result.evaluation
-    RuleEvaluation.objects.filter(organiser=organiser).delete()
-    return RuleEvaluation.objects.create(
-        organiser=organiser,
-        computed_at=timezone.now(),
-        outcome=evaluation.outcome,
-        screenings=evaluation.dates,
-        per_rule=evaluation.per_rule.to_dicts(),
-        per_group=evaluation.per_group.to_dicts() if evaluation.per_group.height else [],
-        early_warning=result.early_warning or {},
+    with transaction.atomic():
+        done = into or RuleEvaluation(organiser=organiser, computed_at=timezone.now())
+        done.outcome = evaluation.outcome
+        done.screenings = evaluation.dates
+        done.per_rule = [
+            {**row, "confirmed": result.confirmed.get(row["rule_id"])}
+            for row in evaluation.per_rule.to_dicts()
+        ]
+        done.per_group = evaluation.per_group.to_dicts() if evaluation.per_group.height else []
+        done.early_warning = result.early_warning or {}
+        done.status = RuleEvaluation.Status.DONE
+        done.progress = 100
+        done.finished_at = timezone.now()
+        done.save()
+        RuleEvaluation.objects.filter(
+            organiser=organiser, status=RuleEvaluation.Status.DONE
+        ).exclude(pk=done.pk).delete()
+    return done
+
+
+def request_evaluation(
+    organiser: Organiser,
+    *,
+    outcome: str,
+    level: int = 20,
+    subjects: int = 2,
+    by: Staff | None = None,
+) -> tuple[RuleEvaluation, bool]:
+    """Ask the worker to evaluate the organiser's rules against `outcome` (the rule page):
+    (the request, whether it is new).
+
+    One evaluation per organiser is waiting or running at a time: asking again while one is
+    returns that one (one left running for a day by a stopped worker no longer counts). The
+    worker's task takes every queued request (`run_requested`).
+    """
+    from .tasks import evaluate_rules
+
+    with transaction.atomic():
+        Organiser.objects.select_for_update().filter(pk=organiser.pk).first()
+        pending = RuleEvaluation.objects.pending().filter(organiser=organiser).first()
+        if pending is not None:
+            return pending, False
+        requested = RuleEvaluation.objects.create(
+            organiser=organiser,
+            computed_at=timezone.now(),
+            outcome="",
+            outcome_kind=outcome,
+            level=level,
+            subjects=subjects,
+            status=RuleEvaluation.Status.QUEUED,
+            progress=0,
+            requested_by=by,
+        )
+    transaction.on_commit(lambda: enqueue_once(evaluate_rules, timezone.now()))
+    return requested, True
+
+
+def run_requested() -> list[int]:
+    """Evaluate every queued request, oldest first, saving progress as the dates are screened.
+
+    A request that fails is marked so with the reason and the next goes on.
+    """
+    done = []
+    for requested in RuleEvaluation.objects.filter(status=RuleEvaluation.Status.QUEUED).order_by(
+        "computed_at", "pk"
+    ):
+        claimed = RuleEvaluation.objects.filter(
+            pk=requested.pk, status=RuleEvaluation.Status.QUEUED
+        ).update(status=RuleEvaluation.Status.RUNNING)
+        if not claimed:
+            continue  # another worker took it
+        try:
+            run_evaluation(requested)
+        except Exception as error:  # the page shows why, and the next request still runs
+            RuleEvaluation.objects.filter(pk=requested.pk).update(
+                status=RuleEvaluation.Status.FAILED, error=str(error)[:2000]
+            )
+            continue
+        done.append(requested.pk)
+    return done
+
+
+def run_evaluation(requested: RuleEvaluation) -> RuleEvaluation:
+    """Evaluate the organiser's rules for one request, telling the row its progress."""
+    last = [-1]
+
+    def progress(done: int, total: int) -> None:
+        percent = min(99, done * 100 // total) if total else 0
+        if percent != last[0]:
+            last[0] = percent
+            RuleEvaluation.objects.filter(pk=requested.pk).update(progress=percent)
+
+    organiser = requested.organiser
+    result = queries.evaluate_organiser(
+        organiser,
+        rules_for(organiser),
+        outcome=requested.outcome_kind,
+        level=requested.level,
+        subjects=requested.subjects,
+        progress=progress,
     )
+    requested.refresh_from_db()
+    return save_evaluation(organiser, result, into=requested)

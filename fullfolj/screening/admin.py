@@ -19,6 +19,7 @@ class ScreeningRuleAdmin(OrganiserScopedAdmin):
     shared_defaults = True
     list_display = (
         "code",
+        "name",
         "organiser",
         "indicator",
         "comparison",

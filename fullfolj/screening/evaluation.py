@@ -34,7 +34,7 @@ minutes. The ground truth is read only here, never by a rule.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -56,6 +56,7 @@ from .engine import (
     screen,
     windows_for,
 )
+from .engine.grades import grade_indicators
 
 WHOLE_SCREEN = "*"
 _EPOCH = dt.date(1970, 1, 1)
@@ -103,6 +104,9 @@ class Outcome:
 
     frame: pl.DataFrame
     description: str
+    # Pupils for whom the outcome can be seen at all (pupil_id, observed_on: the date it could
+    # first be seen, e.g. their year-9 grades): only they are scored. None: every pupil.
+    population: pl.DataFrame | None = None
 
 
 def simulator_outcome(truth: pl.DataFrame) -> Outcome:
@@ -181,14 +185,19 @@ def screen_history(
     rules: Sequence[Rule],
     dates: Iterable[dt.date],
     grade_rules: GradeRules | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Screen at each date: (flags: date, pupil_id, rule_id; roster: date, pupil_id, school_id).
 
-    One vectorised screening per date; dates with no school days are skipped.
+    One vectorised screening per date; dates with no school days are skipped. `progress` is
+    told (dates done, dates in all) after each date.
     """
     windows = windows_for(rules)
     flags, rosters = [], []
-    for day in dates:
+    dates = list(dates)
+    for done, day in enumerate(dates, start=1):
+        if progress is not None:
+            progress(done - 1, len(dates))
         indicators = indicators_at(history, day, windows=windows, grade_rules=grade_rules)
         if indicators is None:
             continue
@@ -201,6 +210,8 @@ def screen_history(
         flags.append(
             screen(indicators, rules).select(pl.lit(day).alias("date"), "pupil_id", "rule_id")
         )
+    if progress is not None:
+        progress(len(dates), len(dates))
     flag_schema = {"date": pl.Date, "pupil_id": pl.Int64, "rule_id": pl.Utf8}
     roster_schema = {"date": pl.Date, "pupil_id": pl.Int64, "school_id": pl.Int64}
     return (
@@ -282,6 +293,11 @@ def score(
 ) -> Evaluation:
     """The figures of `evaluate` from flags and rosters already computed (see module doc)."""
     first_date = roster["date"].min()
+    if outcome.population is not None:
+        after = pl.col("observed_on") > first_date if first_date is not None else pl.lit(False)
+        seen = outcome.population.filter(after).select(pl.col("pupil_id").cast(pl.Int64))
+        roster = roster.join(seen, on="pupil_id", how="semi")
+        flags = flags.join(seen, on="pupil_id", how="semi")
     population = roster.group_by("pupil_id").agg(pl.col("school_id").sort_by("date").last())
     if pupils is not None:
         population = population.join(
@@ -565,3 +581,149 @@ def confirmed_precision(
     for rule_id, n, hit in counts.iter_rows():
         result[rule_id] = (hit or 0) / n if n else None
     return result
+
+
+# --- Outcomes the municipality observes in its own history -----------------------------------
+
+
+def absence_level_outcome(
+    days: pl.DataFrame,
+    *,
+    percent: int = CROSSING_PERCENT,
+    school_days: int = CROSSING_SCHOOL_DAYS,
+) -> Outcome:
+    """Absence that passed `percent` % over `school_days` school days after a period below it.
+
+    A case is a pupil whose absence over the last `school_days` of their school days first
+    exceeded the level on a day after a whole such window at or below it; the outcome day is
+    that day. A pupil above the level from their first full window on has no "before" to be
+    warned in until they come below it and cross again.
+    """
+    rolled = (
+        days.lazy()
+        .filter(pl.col("scheduled_minutes") > 0)
+        .sort("pupil_id", "date")
+        .with_columns(
+            n=pl.int_range(pl.len()).over("pupil_id"),
+            s=pl.col("scheduled_minutes")
+            .cast(pl.Int64)
+            .rolling_sum(school_days, min_samples=1)
+            .over("pupil_id"),
+            a=pl.col("absent_minutes")
+            .cast(pl.Int64)
+            .rolling_sum(school_days, min_samples=1)
+            .over("pupil_id"),
+        )
+        .with_columns(above=pl.col("a") * 100 > percent * pl.col("s"))
+        .with_columns(
+            below_before=(~pl.col("above") & (pl.col("n") >= school_days - 1))
+            .cast(pl.Int64)
+            .cum_sum()
+            .shift(1, fill_value=0)
+            .over("pupil_id")
+        )
+        .filter(pl.col("above") & (pl.col("below_before") > 0))
+        .group_by("pupil_id")
+        .agg(outcome_date=pl.col("date").min())
+        .collect()
+    )
+    return Outcome(
+        rolled.select(
+            pl.col("pupil_id").cast(pl.Int64), is_case=pl.lit(True), outcome_date="outcome_date"
+        ),
+        gettext(
+            "case = pupil whose absence over the last %(days)s school days passes %(percent)s %% "
+            "after a period below it; outcome day = the first such school day"
+        )
+        % {"days": school_days, "percent": percent},
+    )
+
+
+def _graded_terms(history: History) -> pl.DataFrame:
+    """Per pupil and term with grades: term_end and the number of subjects failed (F or –)."""
+    grades = history.grades
+    if grades is None or not grades.height:
+        return pl.DataFrame(schema={"pupil_id": pl.Int64, "term_end": pl.Date, "failed": pl.Int64})
+    passing = list(GradeRules().passing)
+    return grades.group_by(pl.col("pupil_id").cast(pl.Int64), "term_end").agg(
+        failed=(~pl.col("grade").is_in(passing)).sum().cast(pl.Int64)
+    )
+
+
+def failing_outcome(history: History, *, subjects: int = 2, since: dt.date) -> Outcome:
+    """F (or –) in at least `subjects` subjects in a term's grades after one with fewer.
+
+    Only pupils with grades in a term ending after `since` (the first screening date) can show
+    it; the outcome day is that term's last day, so a flag in the term before warns of it.
+    """
+    terms = _graded_terms(history).sort("pupil_id", "term_end")
+    marked = terms.with_columns(
+        fewer_before=(pl.col("failed") < subjects)
+        .cast(pl.Int64)
+        .cum_sum()
+        .shift(1, fill_value=0)
+        .over("pupil_id"),
+        first_graded=pl.col("term_end").min().over("pupil_id"),
+    ).filter(pl.col("term_end") > since)
+    cases = (
+        marked.filter(
+            (pl.col("failed") >= subjects)
+            & ((pl.col("fewer_before") > 0) | (pl.col("term_end") == pl.col("first_graded")))
+        )
+        .group_by("pupil_id")
+        .agg(outcome_date=pl.col("term_end").min())
+    )
+    population = marked.group_by("pupil_id").agg(observed_on=pl.col("term_end").min())
+    return Outcome(
+        cases.select("pupil_id", is_case=pl.lit(True), outcome_date="outcome_date"),
+        gettext(
+            "case = pupil with F or – in at least %(subjects)s subjects in a term's grades after "
+            "a term with fewer; outcome day = that term's last day; only pupils given grades "
+            "after the first screening"
+        )
+        % {"subjects": subjects},
+        population,
+    )
+
+
+def not_eligible_outcome(history: History, *, since: dt.date) -> Outcome:
+    """Leaving year 9 without eligibility for a vocational programme, on the final grades.
+
+    The final grades are those of a spring term (ending May–July) in which the pupil was placed
+    in year 9; only pupils who left year 9 after `since` (the first screening date) are scored.
+    """
+    empty = pl.DataFrame(schema={"pupil_id": pl.Int64, "outcome_date": pl.Date, "ok": pl.Boolean})
+    finals = [empty]
+    grades, placements = history.grades, history.placements
+    if grades is not None and placements is not None and "grade" in placements.columns:
+        ends = grades.select(pl.col("term_end").unique()).to_series().to_list()
+        for end in sorted(e for e in ends if e is not None and 5 <= e.month <= 7 and e > since):
+            in_nine = placements.filter(
+                (pl.col("grade") == 9)
+                & (pl.col("start") <= end)
+                & (pl.col("end").is_null() | (pl.col("end") >= end))
+            ).select(pl.col("pupil_id").cast(pl.Int64))
+            term = grades.filter(pl.col("term_end") == end).with_columns(
+                pl.col("pupil_id").cast(pl.Int64)
+            )
+            term = term.join(in_nine, on="pupil_id", how="semi")
+            if not term.height:
+                continue
+            eligible = grade_indicators(term.lazy(), end, GradeRules()).collect()
+            finals.append(
+                eligible.select(
+                    "pupil_id", outcome_date=pl.lit(end), ok=pl.col("vocational_eligible")
+                )
+            )
+    final = pl.concat(finals).group_by("pupil_id").agg(pl.all().sort_by("outcome_date").last())
+    return Outcome(
+        final.filter(~pl.col("ok")).select(
+            "pupil_id", is_case=pl.lit(True), outcome_date="outcome_date"
+        ),
+        gettext(
+            "case = pupil who left year 9 without eligibility for a vocational programme; "
+            "outcome day = the last day of the spring term; only pupils who left year 9 after "
+            "the first screening"
+        ),
+        final.select("pupil_id", observed_on="outcome_date"),
+    )

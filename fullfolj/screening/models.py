@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +49,15 @@ class ScreeningRule(ValidatedModel):
         help_text=_("Empty: a default rule for every organiser."),
     )
     code = models.SlugField(_("code"), max_length=50)
+    name = models.CharField(
+        _("name"),
+        max_length=120,
+        blank=True,
+        help_text=_(
+            "Shown on the pages in place of the code. Empty: the shipped rule's name, or the "
+            "rule described in words."
+        ),
+    )
     indicator = models.CharField(_("indicator"), max_length=40, choices=INDICATOR_CHOICES)
     comparison = models.CharField(
         _("comparison"), max_length=2, choices=COMPARISON_CHOICES, default=">="
@@ -102,7 +112,12 @@ class ScreeningRule(ValidatedModel):
         ]
 
     def __str__(self) -> str:
-        return self.code
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The rule's name on the pages: its own, the shipped one, or the rule in words."""
+        return rule_name(self.code, self.name) or engine.describe(self.to_engine())
 
     def clean(self) -> None:
         self.to_engine()
@@ -129,6 +144,36 @@ class ScreeningRule(ValidatedModel):
             if field not in {f.name for f in self._meta.fields}:
                 field = "also"
             raise ValidationError({field: str(error)}) from None
+
+
+# The shipped rules' names, in the user's language (an organiser's own rule has `name`).
+SHIPPED_NAMES = {
+    "problematic_absence": _("Problematic absence"),
+    "invalid_absence": _("Invalid absence"),
+    "rising_late_skip": _("Rising late arrivals and skipped lessons"),
+    "failing": _("F or warning of F in three or more subjects"),
+    "not_eligible": _("Not eligible for upper secondary school"),
+}
+
+
+def rule_name(code: str, name: str = "") -> str:
+    """A rule's name for the pages: its own name, else the shipped rule's; "" if neither."""
+    if name:
+        return name
+    shipped = SHIPPED_NAMES.get(code)
+    return str(shipped) if shipped is not None else ""
+
+
+def rule_names(codes: list[str], organiser: Organiser | int | None = None) -> dict[str, str]:
+    """Each code's name (one query): the organiser's rules (or the defaults), else shipped."""
+    rows: dict[str, ScreeningRule] = {}
+    if organiser is not None:
+        rows = {r.code: r for r in ScreeningRule.objects.for_organiser(organiser)}
+    out = {}
+    for code in codes:
+        row = rows.get(code)
+        out[code] = row.label if row is not None else rule_name(code) or code
+    return out
 
 
 def _threshold(value: object) -> Decimal | str:
@@ -184,6 +229,7 @@ def rule_snapshot(rule: ScreeningRule) -> dict[str, Any]:
     """The rule as a run's configuration records it."""
     return {
         "code": rule.code,
+        "name": rule.name,
         "indicator": rule.indicator,
         "comparison": rule.comparison,
         "threshold": str(rule.threshold),
@@ -257,16 +303,53 @@ class Flag(models.Model):
         return self.explanation
 
 
+STALE_AFTER = dt.timedelta(hours=12)  # a request left running this long was lost with its worker
+
+
+class RuleEvaluationQuerySet(models.QuerySet["RuleEvaluation"]):
+    def pending(self) -> RuleEvaluationQuerySet:
+        """Queued or running, and asked for recently enough to be running still."""
+        return self.filter(
+            status__in=[RuleEvaluation.Status.QUEUED, RuleEvaluation.Status.RUNNING],
+            computed_at__gte=timezone.now() - STALE_AFTER,
+        )
+
+
 class RuleEvaluation(models.Model):
-    """The latest figures of `fullfolj screen --evaluate` for an organiser, for the page."""
+    """How good each rule is on the organiser's own history: asked for on the rule page (run by
+    the worker, with its progress) or by `fullfolj screen --evaluate`."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    class Outcome(models.TextChoices):
+        # Outcomes the municipality observes in its own data (docs/screening.md).
+        ABSENCE = "absence", _("Absence passes a level over 20 school days")
+        NOT_ELIGIBLE = "not_eligible", _("Leaves year 9 without eligibility")
+        FAILING = "failing", _("F in several subjects the next term")
 
     organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="+")
-    computed_at = models.DateTimeField()
+    computed_at = models.DateTimeField()  # asked for; finished_at when the figures were done
     outcome = models.TextField()
+    outcome_kind = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.ABSENCE)
+    level = models.PositiveSmallIntegerField(default=20)  # percent, for the absence outcome
+    subjects = models.PositiveSmallIntegerField(default=2)  # F in this many, for failing
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DONE)
+    progress = models.PositiveSmallIntegerField(default=100)  # percent of screening dates done
+    requested_by = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
     screenings = models.PositiveIntegerField(default=0)
     per_rule = models.JSONField(default=list)
     per_group = models.JSONField(default=list)
     early_warning = models.JSONField(default=dict, blank=True)  # against the simulator's truth
 
+    objects = RuleEvaluationQuerySet.as_manager()
+
     class Meta:
-        ordering = ["-computed_at"]
+        ordering = ["-computed_at", "-pk"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, TypedDict
 
 import numpy as np
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from fullfolj.attendance.columnar import DAY_COLUMNS
 from fullfolj.attendance.models import PupilDay, PupilSubjectWeek
@@ -22,19 +24,24 @@ from fullfolj.lib import disclosure
 from fullfolj.schools.models import Organiser, Placement, Pupil, School, Term
 
 from .engine import describe, reads_attendance
+from .engine.wording import format_number
 from .evaluation import (
+    CROSSING_PERCENT,
+    CROSSING_SCHOOL_DAYS,
     WHOLE_SCREEN,
     Evaluation,
     History,
     absence_crossings,
+    absence_level_outcome,
     confirmed_precision,
-    crossing_outcome,
+    failing_outcome,
+    not_eligible_outcome,
     score,
     screen_history,
     screening_dates,
     simulator_outcome,
 )
-from .models import Flag, RuleEvaluation, ScreeningRule, ScreeningRun
+from .models import Flag, RuleEvaluation, ScreeningRule, ScreeningRun, rule_name, rule_names
 
 # --- Frames ---------------------------------------------------------------------------------
 
@@ -314,7 +321,7 @@ def _shown(count: int) -> int | None:
 
 def municipality_counts(
     organiser_id: int, schools: QuerySet[School]
-) -> tuple[ScreeningRun | None, list[str], list[CountRow], int | None]:
+) -> tuple[ScreeningRun | None, list[RuleHeading], list[CountRow], int | None]:
     """Per school and rule: flagged pupils in the latest run, new, left, without action; and
     the run's flagged total as it may be shown beside them.
 
@@ -333,6 +340,8 @@ def municipality_counts(
         else []
     )
     codes = sorted({code for _s, _p, code in flags}, key=_rule_order(run))
+    names = rule_names(codes, organiser_id)
+    headings = [RuleHeading(code, names[code]) for code in codes]
     acting = pupils_with_action({p for _s, p, _c in flags})
     placed = dict(
         Placement.objects.active_on(run.as_of)
@@ -367,7 +376,18 @@ def municipality_counts(
                 ),
             )
         )
-    return run, codes, rows, total
+    return run, headings, rows, total
+
+
+@dataclass(frozen=True)
+class RuleHeading:
+    """A rule as a table heads its column: by name (the code stays for links and sorting)."""
+
+    code: str
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
 
 
 def _rule_order(run: ScreeningRun) -> Any:
@@ -380,21 +400,103 @@ def pupil_flags(pupil: Pupil) -> tuple[ScreeningRun | None, list[Flag]]:
     run, _previous = latest_runs(pupil.organiser_id)
     if run is None:
         return None, []
-    return run, list(Flag.objects.filter(run=run, pupil=pupil).order_by("rule_code"))
+    flags = list(Flag.objects.filter(run=run, pupil=pupil).order_by("rule_code"))
+    names = rule_names([f.rule_code for f in flags], pupil.organiser_id)
+    for flag in flags:
+        flag.rule_name = names[flag.rule_code]  # type: ignore[attr-defined]
+    order = _rule_order(run)
+    flags.sort(key=lambda flag: order(flag.rule_code))
+    return run, flags
 
 
 def latest_evaluation(organiser_id: int) -> RuleEvaluation | None:
-    return RuleEvaluation.objects.filter(organiser_id=organiser_id).first()
+    """The organiser's latest finished evaluation."""
+    return RuleEvaluation.objects.filter(
+        organiser_id=organiser_id, status=RuleEvaluation.Status.DONE
+    ).first()
+
+
+def pending_evaluation(organiser_id: int) -> RuleEvaluation | None:
+    """The evaluation asked for and not yet done, or the last one if it failed."""
+    pending = RuleEvaluation.objects.pending().filter(organiser_id=organiser_id).first()
+    if pending is not None:
+        return pending
+    last = RuleEvaluation.objects.filter(organiser_id=organiser_id).first()
+    return last if last is not None and last.status == RuleEvaluation.Status.FAILED else None
+
+
+def progress_text(pending: RuleEvaluation) -> str:
+    """ "Waiting for the worker" / "12 % of the screening dates done"."""
+    if pending.status == RuleEvaluation.Status.QUEUED:
+        return _("Waiting for the background worker to start it.")
+    return _("%(percent)s of the school days screened.") % {
+        "percent": format_percent(pending.progress / 100)
+    }
+
+
+def outcome_text(stored: RuleEvaluation) -> str:
+    """The outcome an evaluation measured, in words with its units, in the user's language."""
+    if stored.outcome_kind == RuleEvaluation.Outcome.NOT_ELIGIBLE:
+        return _(
+            "Leaving year 9 without eligibility for a vocational programme, among the pupils "
+            "who left year 9 during the history. A flag any time before counts as a warning."
+        )
+    if stored.outcome_kind == RuleEvaluation.Outcome.FAILING:
+        return _(
+            "F or – in at least %(subjects)s subjects in a term's grades after a term with "
+            "fewer, among the pupils given grades. A flag up to %(weeks)s weeks before the "
+            "term's end counts as a warning."
+        ) % {"subjects": stored.subjects, "weeks": OWN_HORIZON_WEEKS}
+    return _(
+        "Absence above %(level)s over %(days)s school days, after a period below it. A flag "
+        "up to %(weeks)s weeks before counts as a warning."
+    ) % {
+        "level": format_percent(stored.level / 100),
+        "days": _school_days(CROSSING_SCHOOL_DAYS),
+        "weeks": OWN_HORIZON_WEEKS,
+    }
+
+
+def _school_days(count: int) -> str:
+    return ngettext("%(count)s school day", "%(count)s school days", count) % {"count": count}
+
+
+def format_percent(share: float | None, places: int = 0) -> str:
+    """A share as a percentage with its unit in the user's language: 0.41 → "41 %"."""
+    if share is None:
+        return "–"
+    value = Decimal(str(round(share * 100, places)))
+    return pgettext("unit", "%(number)s %%") % {"number": format_number(value)}
+
+
+@dataclass
+class RuleInUse:
+    """One rule of the organiser as the rule page lists it."""
+
+    code: str
+    name: str
+    description: str
+    active: bool
+
+
+def rules_in_use(organiser: Organiser) -> list[RuleInUse]:
+    """The organiser's rules (its own, else the shipped defaults), named and described."""
+    return [
+        RuleInUse(r.code, r.label, describe(r.to_engine()), r.active)
+        for r in ScreeningRule.objects.for_organiser(organiser).order_by("order", "code")
+    ]
 
 
 @dataclass
 class RuleFigures:
-    """One row of the rule page: the rule in Swedish, its figures and its groups."""
+    """One row of the rule page: the rule by name and in words, its figures and its groups."""
 
     code: str
     description: str
     figures: dict[str, Any]
     groups: list[dict[str, Any]]
+    name: str = ""
+    shown: dict[str, str] = field(default_factory=dict)  # figures with their units
 
 
 def evaluation_rows(stored: RuleEvaluation, organiser: Organiser) -> list[RuleFigures]:
@@ -407,11 +509,15 @@ def evaluation_rows(stored: RuleEvaluation, organiser: Organiser) -> list[RuleFi
     rows = []
     for figures in stored.per_rule:
         code = figures["rule_id"]
+        name = ""
         if code == WHOLE_SCREEN:
-            description = _("The whole screen (any rule)")
+            name = _("The whole screen")
+            description = _("Any of the rules")
         elif code in rules:
+            name = rules[code].label
             description = describe(rules[code].to_engine())
         else:
+            name = rule_name(code) or code
             description = _("(rule since removed)")
         figures = _masked(figures, "flagged", ("precision",))
         figures = _masked(figures, "outcomes", ("sensitivity", "median_weeks"))
@@ -426,8 +532,26 @@ def evaluation_rows(stored: RuleEvaluation, organiser: Organiser) -> list[RuleFi
                 label = schools.get(int(group["value"])) if group["value"] else None
                 if label is None:
                     continue  # another organiser's school (a pupil who moved)
-            groups.append({**group, "label": label})
-        rows.append(RuleFigures(code, description, figures, groups))
+            groups.append(
+                {
+                    **group,
+                    "label": label,
+                    "flag_rate_shown": format_percent(group["flag_rate"]),
+                    "precision_shown": format_percent(group["precision"]),
+                }
+            )
+        shown = {
+            key: format_percent(figures.get(key))
+            for key in ("precision", "sensitivity", "specificity", "confirmed")
+        }
+        weeks = figures.get("median_weeks")
+        shown["median_weeks"] = (
+            "–"
+            if weeks is None
+            else ngettext("%(weeks)s week", "%(weeks)s weeks", 1 if weeks == 1 else 2)
+            % {"weeks": format_number(Decimal(str(round(weeks, 1))))}
+        )
+        rows.append(RuleFigures(code, description, figures, groups, name, shown))
     return rows
 
 
@@ -475,6 +599,9 @@ class OrganiserEvaluation:
 OWN_HORIZON_WEEKS = 26  # without ground truth: a flag up to a term before the crossing warns
 
 
+ABSENCE, NOT_ELIGIBLE, FAILING = "absence", "not_eligible", "failing"  # RuleEvaluation.Outcome
+
+
 def evaluate_organiser(
     organiser: Organiser | int,
     rules: list[Any],
@@ -482,37 +609,53 @@ def evaluate_organiser(
     weeks: int = CONFIRM_WEEKS,
     weekday: int | None = None,
     truth: pl.DataFrame | None = None,
+    outcome: str = ABSENCE,
+    level: int = CROSSING_PERCENT,
+    subjects: int = 2,
+    progress: Callable[[int, int], None] | None = None,
 ) -> OrganiserEvaluation:
     """Screen the organiser's whole history at every school day in term, as the daily job does
-    (or every `weekday`, 1 = Monday, for a weekly screening) and score each rule.
+    (or every `weekday`, 1 = Monday, for a weekly screening) and score each rule against an
+    outcome the municipality observes in its own history (docs/screening.md):
 
+    - `absence`: absence over 20 school days passes `level` % after a period below it (a flag
+      counts up to `OWN_HORIZON_WEEKS` before);
+    - `not_eligible`: leaving year 9 without eligibility (any earlier flag counts);
+    - `failing`: F or – in `subjects` subjects or more in a term's grades (a flag up to
+      `OWN_HORIZON_WEEKS` before the term's end counts).
+
+    Precision is also given against "absence passed 20 % within `weeks` weeks of the flag".
     `truth` is the simulator's ground truth when the caller has it (pupil_id, escalates,
-    escalation_start, escalation_crossing; the database never holds it). The stated outcome is
-    the simulator's escalation when the truth covers the organiser's pupils (a flag
-    counts from the escalation's start), else the first day the pupil's absence over 20 school
-    days passed 20 % (a flag counts up to `OWN_HORIZON_WEEKS` before it). Either way precision
-    is also given against "absence passed 20 % within `weeks` weeks of the flag" for every pupil.
+    escalation_start, escalation_crossing; the database never holds it): only an extra check,
+    the early warning, never the outcome. `progress` is told (dates done, dates in all).
     """
     history = organiser_history(organiser)
     engine_rules = [r.to_engine() for r in rules]
     rule_ids = [r.id for r in engine_rules]
     dates = screening_dates(history, weekday=weekday)
-    flags, roster = screen_history(history, engine_rules, dates)
-    truth = truth_for(truth, history.pupils)
-    if truth is not None:
-        outcome, horizon = simulator_outcome(truth), None
+    flags, roster = screen_history(history, engine_rules, dates, progress=progress)
+    first = roster["date"].min()
+    since = first if isinstance(first, dt.date) else dt.date.max
+    horizon: int | None = OWN_HORIZON_WEEKS
+    if outcome == NOT_ELIGIBLE:
+        observed, horizon = not_eligible_outcome(history, since=since), None
+    elif outcome == FAILING:
+        observed = failing_outcome(history, subjects=subjects, since=since)
+    elif outcome == ABSENCE:
+        observed = absence_level_outcome(history.days, percent=level)
     else:
-        outcome, horizon = crossing_outcome(history.days), OWN_HORIZON_WEEKS
+        raise ValueError(f"Unknown outcome {outcome!r}.")
     evaluation = score(
         flags,
         roster,
-        outcome,
+        observed,
         rule_ids,
         pupils=history.pupils,
         horizon_weeks=horizon,
         screenings=roster["date"].n_unique(),
     )
     confirmed = confirmed_precision(flags, absence_crossings(history.days), rule_ids, weeks=weeks)
+    truth = truth_for(truth, history.pupils)
     warning_rules = [r.id for r in engine_rules if reads_attendance(r)]
     early = early_warning(flags, roster, truth, warning_rules) if truth is not None else None
     return OrganiserEvaluation(

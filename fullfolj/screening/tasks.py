@@ -1,4 +1,5 @@
-"""Background jobs: the daily screening (run by `fullfolj worker`, queued by cron)."""
+"""Background jobs: the daily screening (queued by cron) and the rule evaluations asked for on
+the rule page, both run by `fullfolj worker`."""
 
 from __future__ import annotations
 
@@ -26,3 +27,9 @@ def screen_daily() -> list[int]:
             continue
         runs.append(run.pk)
     return runs
+
+
+@task()
+def evaluate_rules() -> list[int]:
+    """Evaluate the rules for every request made on the rule page (queued by the page)."""
+    return actions.run_requested()

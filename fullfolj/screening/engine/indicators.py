@@ -316,6 +316,7 @@ WEEKDAYS = (  # "{value} of the absence on Mondays"
     pgettext_lazy("weekdays", "Fridays"),
 )
 
+ABSENCE_PARTS = ("valid", "invalid", "unknown")  # the kinds of absence, apart in explanations
 _ABSENCE_COLUMN = {
     "absence_total": "absent",
     "absence_valid": "valid",
@@ -424,6 +425,10 @@ def detail(indicator: str, window: Window | None, baseline: Window | None = None
         return pl.col(f"{key}_weekday_top").cast(pl.Utf8)
     if indicator == "subject_concentration":
         return pl.col(f"{key}_subject_id").cast(pl.Utf8)
+    if indicator in _ABSENCE_COLUMN and window is not None:
+        # "valid,invalid,unknown,scheduled" minutes: a level is shown with its parts apart.
+        parts = [pl.col(f"{key}_{p}").cast(pl.Utf8) for p in ABSENCE_PARTS]
+        return pl.concat_str([*parts, pl.col(f"{key}_scheduled").cast(pl.Utf8)], separator=",")
     return pl.lit(None, pl.Utf8)
 
 

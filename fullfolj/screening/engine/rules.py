@@ -219,6 +219,26 @@ def _compare(num: pl.Expr, den: pl.Expr, comparison: str, threshold: Decimal) ->
     return pl.when(den > 0).then(result)
 
 
+LEVEL_PERCENT = 15  # any absence, over the last 20 school days
+INVALID_LEVEL_PERCENT = 5  # invalid absence alone
+
+
+def level_rules(window: Window = LAST_20SD) -> tuple[Rule, ...]:
+    """The level rules: every pupil in problematic absence, whatever its reason.
+
+    Repeated or long absence is investigated promptly whatever its reason (Skollagen 7 kap.
+    19 a §), so the list the student-health team works from holds every pupil at 15 % absence of
+    any kind or more over the last 20 school days (about three days of four weeks), and
+    separately every pupil at 5 % invalid absence or more (about one day in four weeks without
+    a valid reason: the guardian has then been told several times). docs/screening.md gives the
+    reasons for both limits; each is edited in the admin like any rule.
+    """
+    return (
+        rule("problematic_absence", "absence_total", ">=", LEVEL_PERCENT, window),
+        rule("invalid_absence", "absence_invalid", ">=", INVALID_LEVEL_PERCENT, window),
+    )
+
+
 def default_rules() -> tuple[Rule, ...]:
     """The rules a municipality starts from (the migrations ship the same rows).
 
@@ -234,12 +254,13 @@ def default_rules() -> tuple[Rule, ...]:
     0.821, 0.870, 0.900 at precision 0.659, 0.637, 0.676 and a median warning of 4.9, 5.1, 4.6
     weeks, against 0.782, 0.870, 0.863 at 0.447, 0.487, 0.549 for the same score over 28 and
     168 calendar days and skip days (the rule of 2026-12-02). Rules read only attendance: the
-    simulator's ground truth is read by the evaluation, never by a rule. A plain level rule
-    ("15 % invalid in four weeks") is left to the absence ladder, which acts on levels every
-    day; a municipality may add one here. The grade rules (see docs/ on grades and eligibility)
-    catch the other road to leaving school without eligibility.
+    simulator's ground truth is read by the evaluation, never by a rule. The level rules
+    (`level_rules`) come first: they list every pupil already in problematic absence, beside
+    the early warning of those heading there. The grade rules (see docs/ on grades and
+    eligibility) catch the other road to leaving school without eligibility.
     """
     return (
+        *level_rules(),
         rule(
             "rising_late_skip", "late_skip_trend", ">=", "7.5", LAST_20SD, baseline=BASELINE_120SD
         ),

@@ -18,6 +18,8 @@ from fullfolj.screening.engine import (
     Window,
     compute_indicators,
     default_rules,
+    explain,
+    level_rules,
     screen,
     windows_for,
 )
@@ -32,6 +34,7 @@ SMALL_WINDOWS = (
     Window(10, 3),
     Window(4, school=True),
     Window(6, 4, school=True),  # reach back over the term break
+    Window(28, 28),  # every screen reads the default windows (the last four weeks are added)
 )
 
 
@@ -138,12 +141,20 @@ def test_carried_day_by_day_it_equals_a_full_screen(history, data):
         _assert_same(_nightly(state), _full(days, day, term_start, SMALL_WINDOWS))
 
 
+# The level rules over a short school-day window, so the random histories cross them often.
+LEVEL_RULES = level_rules(Window(4, school=True))
+
+
 def _assert_same(ours: pl.DataFrame | str, full: pl.DataFrame | str) -> None:
     if isinstance(full, str):
         assert ours == full
     else:
         assert isinstance(ours, pl.DataFrame), ours
         assert ours.equals(full), (ours, full)
+        # The level rules flag the same pupils with the same valid/invalid split.
+        flags, expected = screen(ours, LEVEL_RULES), screen(full, LEVEL_RULES)
+        assert flags.equals(expected), (flags, expected)
+        assert [explain(f) for f in flags.to_dicts()] == [explain(f) for f in expected.to_dicts()]
 
 
 def _lessons_of(rows: pl.DataFrame, day: dt.date) -> pl.DataFrame:

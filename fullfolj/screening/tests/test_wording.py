@@ -84,6 +84,8 @@ def test_counts_take_the_singular_or_plural(language, one, many):
         (
             "sv",
             [
+                "Frånvaro minst 15 % de senaste 20 skoldagarna",
+                "Ogiltig frånvaro minst 5 % de senaste 20 skoldagarna",
                 "Avvikelse i sen ankomst och ogiltig frånvaro från enstaka lektioner mot elevens "
                 "egen nivå minst 7,5 de senaste 20 skoldagarna jämfört med de 120 skoldagarna "
                 "dessförinnan",
@@ -94,6 +96,8 @@ def test_counts_take_the_singular_or_plural(language, one, many):
         (
             "en",
             [
+                "Absence at least 15 % during the last 20 school days",
+                "Invalid absence at least 5 % during the last 20 school days",
                 "Deviation in late arrivals and invalid absence from single lessons against the "
                 "pupil's own level at least 7.5 during the last 20 school days compared with the "
                 "120 school days before that",

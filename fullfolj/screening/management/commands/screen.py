@@ -9,10 +9,12 @@ from typing import Any
 
 import polars as pl
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from fullfolj.lib import clock
 from fullfolj.schools.models import Organiser, Pupil
 from fullfolj.screening import actions, queries
+from fullfolj.screening.models import RuleEvaluation
 
 
 class Command(BaseCommand):
@@ -46,6 +48,23 @@ class Command(BaseCommand):
             "(printed for comparison, not saved for the rule page)",
         )
         parser.add_argument(
+            "--outcome",
+            choices=[queries.ABSENCE, queries.NOT_ELIGIBLE, queries.FAILING],
+            default=queries.ABSENCE,
+            help="--evaluate: the observed outcome: absence passing --level %% over 20 school "
+            "days after a period below it (default), leaving year 9 without eligibility, or F in "
+            "--subjects subjects or more in a term's grades",
+        )
+        parser.add_argument(
+            "--level", type=int, default=20, help="--evaluate: the absence level in percent"
+        )
+        parser.add_argument(
+            "--subjects",
+            type=int,
+            default=2,
+            help="--evaluate: subjects with F for --outcome failing",
+        )
+        parser.add_argument(
             "--truth",
             type=Path,
             help="--evaluate: the simulator's ground truth (a Parquet file, as "
@@ -65,8 +84,13 @@ class Command(BaseCommand):
         if options["evaluate"]:
             weekday = 1 if options["weekly"] else None
             truth = _read_truth(options["truth"]) if options["truth"] else None
+            if not 5 <= options["level"] <= 50:
+                raise CommandError("screen: --level is a percentage from 5 to 50.")
+            if not 1 <= options["subjects"] <= 17:
+                raise CommandError("screen: --subjects is a number from 1 to 17.")
+            outcome = (options["outcome"], options["level"], options["subjects"])
             results = [
-                self._evaluate(organiser, options["weeks"], weekday, truth)
+                self._evaluate(organiser, options["weeks"], weekday, truth, outcome)
                 for organiser in organisers
             ]
             self._early_warning(results, weekday)
@@ -96,14 +120,37 @@ class Command(BaseCommand):
         return found
 
     def _evaluate(
-        self, organiser: Organiser, weeks: int, weekday: int | None, truth: pl.DataFrame | None
+        self,
+        organiser: Organiser,
+        weeks: int,
+        weekday: int | None,
+        truth: pl.DataFrame | None,
+        outcome: tuple[str, int, int],
     ) -> queries.OrganiserEvaluation:
         rules = actions.rules_for(organiser)
+        kind, level, subjects = outcome
         result = queries.evaluate_organiser(
-            organiser, rules, weeks=weeks, weekday=weekday, truth=truth
+            organiser,
+            rules,
+            weeks=weeks,
+            weekday=weekday,
+            truth=truth,
+            outcome=kind,
+            level=level,
+            subjects=subjects,
         )
         if weekday is None:  # the rule page describes the daily schedule
-            actions.save_evaluation(organiser, result)
+            actions.save_evaluation(
+                organiser,
+                result,
+                into=RuleEvaluation(
+                    organiser=organiser,
+                    computed_at=timezone.now(),
+                    outcome_kind=kind,
+                    level=level,
+                    subjects=subjects,
+                ),
+            )
         out = self.stdout.write
         ev = result.evaluation
         out(f"screen --evaluate: {organiser.name}, {ev.dates} screenings ({_schedule(weekday)})")
