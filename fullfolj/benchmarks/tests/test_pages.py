@@ -18,7 +18,6 @@ def test_the_benchmark_times_every_page_and_prints_its_figures_last(cast):
     out = io.StringIO()
     call_command("bench", "pages", "--demo", "--repeat", "1", stdout=out)
     lines = out.getvalue().splitlines()
-    print(out.getvalue())
 
     figures = [line for line in lines if line.startswith("pages: ")]
     assert figures and lines[-len(figures) :] == figures  # the figures come last
@@ -41,9 +40,7 @@ def test_the_benchmark_times_every_page_and_prints_its_figures_last(cast):
         "today",
         "register",
     } <= timed, out.getvalue()
-    skipped = {
-        line.split()[1].rstrip(":") for line in lines if line.strip().startswith("skipped ")
-    }
+    skipped = {line.split()[1].rstrip(":") for line in lines if line.strip().startswith("skipped ")}
     assert timed | skipped == {page.name for page in pages.PAGES}
     for name in timed:
         assert float(values[f"{name}_p95"]) >= float(values[f"{name}_p50"]) > 0

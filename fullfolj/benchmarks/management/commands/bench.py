@@ -64,7 +64,9 @@ class Command(BaseCommand):
                     pupils=pupils,
                     repeat=options["repeat"],
                     small=options["small"],
-                    extra={key: options[key] for key in ("only", "pg_database", "demo") if options[key]},
+                    extra={
+                        key: options[key] for key in ("only", "pg_database", "demo") if options[key]
+                    },
                 ),
                 report,
             )
