@@ -102,7 +102,7 @@ PAGES: tuple[Page, ...] = (
         lambda s: _reverse("attendance:lesson-register", s.lesson.pk) if s.lesson else None,
     ),
     Page("week", "teacher", lambda s: _reverse("attendance:week")),
-    Page("unregistered", "teacher", lambda s: _reverse("attendance:unregistered")),
+    Page("to_register", "teacher", lambda s: _reverse("attendance:to-register")),
     Page("my_pupils", "mentor", lambda s: _reverse("elevakt:my-pupils")),
     Page("mentees_absence", "mentor", lambda s: _reverse("attendance:mentees-absence")),
     Page("settle", "mentor", lambda s: _reverse("attendance:settle")),
