@@ -334,6 +334,11 @@ def get_lesson_or_404(request: HttpRequest, lessons: QuerySet[T], lesson_id: int
     return get_object_or_404(lessons.filter(may_register), pk=lesson_id)
 
 
+def lessons_taught_by(viewer: Viewer, lessons: QuerySet[T]) -> QuerySet[T]:
+    """The lessons (of `lessons`) this person teaches: the registers that are theirs to keep."""
+    return lessons.filter(teacher=viewer.staff)
+
+
 def lesson_roster(request: HttpRequest, lesson: Any) -> tuple[Q, str]:
     """Which of a lesson's pupils this viewer sees in its register, and through which role.
 

@@ -154,11 +154,7 @@ def register_lesson(
         except ValidationError:
             plan = None  # refused below as without `loaded`, after the swap
         if plan is not None and _write(store, plan, swap=(now, by, expected_version)):
-            lesson.version, lesson.registered_at, lesson.registered_by = (
-                expected_version + 1,
-                now,
-                by,
-            )
+            _saved(lesson, version=expected_version + 1, at=now, by=by)
             return plan.writes.history
         loaded = None  # the swap lost, and wrote nothing: read the marks again below
     swapped = store.bump(lesson, at=now, by=by, expected=expected_version)
@@ -167,10 +163,10 @@ def register_lesson(
         # changed a mark; their save merely confirming what this form showed is no conflict.
         conflicting = changes_since(lesson, expected_version or 0)
         if conflicting:
-            lesson.refresh_from_db(fields=["version", "registered_at", "registered_by"])
+            lesson.refresh_from_db(fields=SAVE_FIELDS)
             raise StaleRegister(lesson, conflicting)
         store.bump(lesson, at=now, by=by, expected=None)
-        lesson.refresh_from_db(fields=["version", "registered_at", "registered_by"])
+        lesson.refresh_from_db(fields=SAVE_FIELDS)
         if expected_version is not None and lesson.version <= expected_version:
             # A version the register never had (no history can be after it): refused, or
             # it would pass every change since the form was loaded. The bump rolls back.
@@ -181,9 +177,9 @@ def register_lesson(
                 )
             )
     elif expected_version is None:
-        lesson.refresh_from_db(fields=["version", "registered_at", "registered_by"])
+        lesson.refresh_from_db(fields=SAVE_FIELDS)
     else:  # the swap held the row at expected_version and bumped it once: no need to read it
-        lesson.version, lesson.registered_at, lesson.registered_by = expected_version + 1, now, by
+        _saved(lesson, version=expected_version + 1, at=now, by=by)
 
     existing = {
         row.pupil_id: row
@@ -200,6 +196,15 @@ def register_lesson(
     )
     _write(store, plan, swap=None)
     return plan.writes.history
+
+
+SAVE_FIELDS = ["version", "first_registered_at", "registered_at", "registered_by"]
+
+
+def _saved(lesson: Lesson, *, version: int, at: dt.datetime, by: Staff) -> None:
+    """The lesson in memory as the swap just left it in the database, without reading it."""
+    lesson.first_registered_at = lesson.first_registered_at or lesson.registered_at or at
+    lesson.version, lesson.registered_at, lesson.registered_by = version, at, by
 
 
 def _organisers(

@@ -48,7 +48,10 @@ class Lesson(ValidatedModel):
     # Optimistic concurrency: each saved register bumps the version; a form loaded at an older
     # version is refused with what changed meanwhile (docs/absence.md).
     version = models.PositiveIntegerField(default=0)
-    registered_at = models.DateTimeField(null=True, blank=True)
+    registered_at = models.DateTimeField(null=True, blank=True)  # the last save
+    # The first save: a mark changed after it is a correction, one saved after the lesson's day
+    # a late registration (lessons.lesson_state).
+    first_registered_at = models.DateTimeField(null=True, blank=True)
     registered_by = models.ForeignKey(
         Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

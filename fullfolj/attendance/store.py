@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.db import connection
-from django.db.models import Count, F, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Min, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 
 from fullfolj.schools.models import Staff
 
@@ -361,10 +362,11 @@ def _marks_statement(
         at, by, expected = swap
         bump = (
             f"bump AS (UPDATE {Lesson._meta.db_table} SET version = version + 1, "  # noqa: S608
+            "first_registered_at = COALESCE(first_registered_at, registered_at, %s), "
             "registered_at = %s, registered_by_id = %s WHERE id = %s AND version = %s "
             "RETURNING id), "
         )
-        first = [when(at), by.pk, lesson.pk, expected]
+        first = [when(at), when(at), by.pk, lesson.pk, expected]
         where, also = " WHERE EXISTS (SELECT 1 FROM bump)", " AND EXISTS (SELECT 1 FROM bump)"
         bumped = " UNION ALL SELECT 'b', id, 0 FROM bump"
     # Only our table and column names and placeholders are formatted in.
@@ -465,9 +467,11 @@ def _bump(lesson: Lesson, now: dt.datetime, by: Staff, expected: int | None) -> 
     """Count a save of the register: version + 1, if it is still at `expected` (None: any)."""
     sql = (
         f"UPDATE {Lesson._meta.db_table} SET version = version + 1, "  # noqa: S608
+        "first_registered_at = COALESCE(first_registered_at, registered_at, %s), "
         "registered_at = %s, registered_by_id = %s WHERE id = %s"
     )
-    params = [connection.ops.adapt_datetimefield_value(now), by.pk, lesson.pk]
+    at = connection.ops.adapt_datetimefield_value(now)
+    params = [at, at, by.pk, lesson.pk]
     if expected is not None:
         sql += " AND version = %s"
         params.append(expected)
@@ -557,7 +561,10 @@ class _Reference:
         same = Q() if expected is None else Q(version=expected)
         return (
             Lesson.objects.filter(same, pk=lesson.pk).update(
-                version=F("version") + 1, registered_at=at, registered_by=by
+                version=F("version") + 1,
+                first_registered_at=Coalesce("first_registered_at", "registered_at", Value(at)),
+                registered_at=at,
+                registered_by=by,
             )
             == 1
         )

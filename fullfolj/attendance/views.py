@@ -1,11 +1,15 @@
-"""Attendance pages: today's lessons, a lesson's register, a group's absence and a pupil's
-calendar."""
+"""Attendance pages: a teacher's lessons by day and week and those left to register, a lesson's
+register, a group's absence and a pupil's calendar."""
 
 from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,31 +23,160 @@ from fullfolj.access import gate
 from fullfolj.lib import clock
 from fullfolj.lib.params import parse_ids
 from fullfolj.schools.calendar import term_so_far
-from fullfolj.schools.models import GroupMembership, Placement, Pupil, Role
+from fullfolj.schools.models import GroupMembership, Placement, Pupil, Role, Staff, Term
 
-from . import actions, patterns, queries
+from . import actions, lessons, patterns, queries
 from .forms import PeriodForm, RegisterForm, SettleForm, signed_version
+from .lessons import LessonState
 from .models import AbsenceReason, AttendanceChange, Lesson
+
+
+@dataclass
+class DayChoice:
+    """The day (or week) a lesson page shows, and why, when it is not the one asked for."""
+
+    day: dt.date
+    term: Term | None
+    error: str = ""
+    landed_from: dt.date | None = None  # today, when it is no school day
+
+
+def _chosen_day(request: HttpRequest, staff: Staff, *, land: bool = True) -> DayChoice:
+    """The day named by ?dag=YYYY-MM-DD, inside the current term; else today, or (`land`) on a
+    weekend or holiday the last school day before it."""
+    today = clock.today()
+    term = lessons.current_term(today)
+    raw = request.GET.get("dag", "")
+    error = ""
+    if raw:
+        try:
+            day = dt.date.fromisoformat(raw)
+        except ValueError:
+            error = _("Enter the day as YYYY-MM-DD, not “%(value)s”.") % {"value": raw[:20]}
+        else:
+            if term is None or term.start <= day <= term.end:
+                return DayChoice(day, term)
+            error = _("Choose a day in the term, %(start)s – %(end)s.") % {
+                "start": date_format(term.start, "j F Y"),
+                "end": date_format(term.end, "j F Y"),
+            }
+    last = lessons.last_school_day(staff, today) if land else None
+    if last is not None and last != today:
+        return DayChoice(last, term, error, landed_from=today)
+    return DayChoice(today, term, error)
+
+
+def _lesson_rows(lesson_list: QuerySet[Lesson]) -> list[tuple[Lesson, LessonState]]:
+    return [(lesson, lessons.lesson_state(lesson)) for lesson in lesson_list]
 
 
 @login_required
 def today(request: HttpRequest) -> HttpResponse:
-    """Dagens lektioner: the signed-in teacher's lessons today, each linking to its register."""
+    """Dagens lektioner: the signed-in teacher's lessons of one school day (today by default),
+    each with its state and register, and the school days before and after it."""
     viewer = gate.viewer_for(request)
-    day = clock.today()
-    lessons = (
-        Lesson.objects.filter(teacher=viewer.staff, date=day)
-        .select_related("group", "subject")
-        .order_by("start")
-    )
+    choice = _chosen_day(request, viewer.staff)
+    day, term = choice.day, choice.term
+    school_days = lessons.teaching_days(viewer.staff, term.start, term.end) if term else []
+    lesson_list = lessons.with_states(
+        lessons.taught_by(viewer.staff).filter(date=day).select_related("group", "subject")
+    ).order_by("start", "pk")
+    is_today = day == clock.today()
     return render(
         request,
         "attendance/lesson_today.html",
         {
-            "title": _("Today's lessons"),
-            "lessons": lessons,
+            "title": _("Today's lessons") if is_today else _("Lessons"),
+            "rows": _lesson_rows(lesson_list),
             "day": day,
-            "now": clock.now(),
+            "is_today": is_today,
+            "choice": choice,
+            "is_school_day": day in school_days,
+            "day_off": lessons.days_off(viewer.staff, day, day).get(day, ""),
+            "previous_day": max((d for d in school_days if d < day), default=None),
+            "next_day": min((d for d in school_days if d > day), default=None),
+            "to_register": lessons.unregistered_lessons(viewer.staff, clock.today()).count(),
+            "tab": "day",
+        },
+        status=400 if choice.error else 200,
+    )
+
+
+@login_required
+def week(request: HttpRequest) -> HttpResponse:
+    """The teacher's lessons of one week, Monday to Friday, each with its state; the weeks of
+    the current term are reachable one by one."""
+    viewer = gate.viewer_for(request)
+    # A weekend shows the week just ending: no landing needed.
+    choice = _chosen_day(request, viewer.staff, land=False)
+    monday = choice.day - dt.timedelta(days=choice.day.weekday())
+    friday = monday + dt.timedelta(days=4)
+    term = choice.term
+    school_days = set(lessons.teaching_days(viewer.staff, monday, friday))
+    off = lessons.days_off(viewer.staff, monday, friday)
+    by_day: dict[dt.date, list[tuple[Lesson, LessonState]]] = {}
+    lesson_list = lessons.with_states(
+        lessons.taught_by(viewer.staff)
+        .filter(date__gte=monday, date__lte=friday)
+        .select_related("group", "subject")
+    ).order_by("start", "pk")
+    for lesson, state in _lesson_rows(lesson_list):
+        by_day.setdefault(lesson.date, []).append((lesson, state))
+    today = clock.today()
+    days = [
+        {
+            "date": day,
+            "is_today": day == today,
+            "is_school_day": day in school_days,
+            "day_off": off.get(day, ""),
+            "rows": by_day.get(day, []),
+        }
+        for day in (monday + dt.timedelta(days=offset) for offset in range(5))
+    ]
+    previous_week = monday - dt.timedelta(days=7)
+    next_week = monday + dt.timedelta(days=7)
+    return render(
+        request,
+        "attendance/lesson_week.html",
+        {
+            "title": _("Week %(number)s") % {"number": monday.isocalendar().week},
+            "days": days,
+            "monday": monday,
+            "friday": friday,
+            "choice": choice,
+            "week_number": monday.isocalendar().week,
+            "previous_week": previous_week
+            if term and previous_week + dt.timedelta(days=4) >= term.start
+            else None,
+            "next_week": next_week if term and next_week <= term.end else None,
+            "this_week": today - dt.timedelta(days=today.weekday()),
+            "to_register": lessons.unregistered_lessons(viewer.staff, today).count(),
+            "tab": "week",
+        },
+        status=400 if choice.error else 200,
+    )
+
+
+UNREGISTERED_PER_PAGE = 50
+
+
+@login_required
+def to_register(request: HttpRequest) -> HttpResponse:
+    """Lektioner att registrera: the teacher's lessons of the term left unregistered, oldest
+    first, each a link to its register."""
+    viewer = gate.viewer_for(request)
+    today = clock.today()
+    pending = lessons.unregistered_lessons(viewer.staff, today)
+    page = Paginator(pending, UNREGISTERED_PER_PAGE).get_page(request.GET.get("sida"))
+    return render(
+        request,
+        "attendance/lesson_to_register.html",
+        {
+            "title": _("Lessons to register"),
+            "page": page,
+            "to_register": page.paginator.count,
+            "today": today,
+            "tab": "to-register",
         },
     )
 
@@ -52,8 +185,10 @@ def today(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
     """The register of one lesson: everyone present by default, one save for the group."""
-    lessons = Lesson.objects.select_related("group__school", "subject", "teacher", "registered_by")
-    lesson = gate.get_lesson_or_404(request, lessons, lesson_id)
+    registers = Lesson.objects.select_related(
+        "group__school", "subject", "teacher", "registered_by"
+    )
+    lesson = gate.get_lesson_or_404(request, registers, lesson_id)
     roster, role = gate.lesson_roster(request, lesson)
     has_started = lesson.start <= clock.now()
     conflict: list[AttendanceChange] = []
@@ -108,9 +243,18 @@ def lesson_register(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "lesson": lesson,
             "form": form,
             "has_started": has_started,
+            "today": clock.today(),
             "starts": date_format(timezone.localtime(lesson.start), "j F H:i"),
             "conflict": conflict,
             "history": history,
+            "registered_late": lessons.registered_late(lesson),
+            "next_to_register": (
+                lessons.unregistered_lessons(gate.viewer_for(request).staff, clock.today())
+                .exclude(pk=lesson.pk)
+                .first()
+                if lesson.teacher_id == gate.viewer_for(request).staff.pk and lesson.registered_at
+                else None
+            ),
         },
         status=status,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .models import Term
+from .models import DayOff, Term
 
 RECENT_DAYS = 28  # "the last 4 weeks", today included
 
@@ -30,3 +30,23 @@ def term_so_far(day: dt.date) -> tuple[dt.date, dt.date]:
 def term_and_recent_windows(day: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
     """Both windows by name, as the pupil lists and pupil page read them."""
     return {"term": term_so_far(day), "recent": recent_weeks(day)}
+
+
+def school_days(organiser_ids: set[int], start: dt.date, end: dt.date) -> list[dt.date]:
+    """The school days from start to end (inclusive): weekdays inside a term that are a day off
+    (lov, studiedag) for none of these organisers. A person serving schools of two organisers
+    has a school day whenever either of them has one."""
+    terms = list(Term.objects.filter(start__lte=end, end__gte=start).values_list("start", "end"))
+    off: dict[dt.date, int] = {}
+    for day in DayOff.objects.filter(
+        organiser_id__in=organiser_ids, date__gte=start, date__lte=end
+    ).values_list("date", flat=True):
+        off[day] = off.get(day, 0) + 1
+    days = []
+    day = start
+    while day <= end:
+        in_term = any(first <= day <= last for first, last in terms)
+        if day.weekday() < 5 and in_term and off.get(day, 0) < max(len(organiser_ids), 1):
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days

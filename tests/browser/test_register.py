@@ -164,19 +164,28 @@ def test_the_register_fits_a_phone_and_saves_there(
         page.goto(live_server.url + reverse("attendance:lesson-register", args=[lesson.pk]))
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the register scrolls sideways on a phone ({width}px)"
-        alva = live_cast.pupil
-        # Each pupil is a card: the controls sit inside the screen, with visible labels.
-        for name in ("absent_whole", "absent_minutes", "late_minutes", "status"):
-            box = page.locator(f"#id_p{alva.pk}-{name}").bounding_box()
+        alva, bilal = live_cast.pupil, live_cast.other_pupil
+        # One line per pupil: name, absent, late minutes, inside the screen, under headings.
+        name = page.locator(f"#pupil-{alva.pk} th").bounding_box()
+        assert name is not None
+        for field in ("absent_whole", "late_minutes"):
+            box = page.locator(f"#id_p{alva.pk}-{field}").bounding_box()
             assert box is not None and box["x"] >= 0
             assert box["x"] + box["width"] <= PHONE["width"]
-            label = page.locator(f'label[for="id_p{alva.pk}-{name}"]')
-            assert label.is_visible()
+            assert box["y"] < name["y"] + name["height"], f"{field} is not on the name's line"
+        row = page.locator(f"#pupil-{bilal.pk}").bounding_box()
+        assert row is not None and row["height"] < 60, f"a register row is {row['height']}px"
+        assert page.get_by_role("columnheader", name="Frånvarande").is_visible()
+        # The reason opens below the line once the pupil is marked absent.
+        assert not page.locator(f"#id_p{alva.pk}-status").is_visible()
         button = page.locator("#register button[type=submit]").bounding_box()
         assert button is not None and button["x"] + button["width"] <= PHONE["width"]
         assert_accessible(page)
 
         page.locator(f"#id_p{alva.pk}-absent_whole").tap()
+        status = page.locator(f"#id_p{alva.pk}-status").bounding_box()
+        assert status is not None and status["x"] + status["width"] <= PHONE["width"]
+        assert page.locator(f'label[for="id_p{alva.pk}-status"]').is_visible()
         page.select_option(f"#id_p{alva.pk}-status", "SJUK")
         with page.expect_navigation():
             page.locator("#register button[type=submit]").tap()

@@ -103,6 +103,8 @@ def _route(cast, name: str) -> str:
         "mentees-absence": reverse("attendance:mentees-absence"),
         "settle": reverse("attendance:settle"),
         "today": reverse("attendance:today"),
+        "week": reverse("attendance:week"),
+        "to-register": reverse("attendance:to-register"),
         "register": reverse("attendance:lesson-register", args=[cast.lesson.pk]),
         "tasks": reverse("ladder:my-tasks"),
         "riskzon-north": reverse("elevakt:school-riskzon", args=[cast.north.pk]),
@@ -142,7 +144,7 @@ VISIBLE: dict[str, dict[str, frozenset[str]]] = {
 }
 # Routes every signed-in staff member gets (showing only their own), and where the
 # administration is sent on to its aggregates.
-OPEN = {"my-pupils", "my-groups", "overview", "today", "tasks"}
+OPEN = {"my-pupils", "my-groups", "overview", "today", "week", "to-register", "tasks"}
 REDIRECTED = (
     {("school-north", who) for who in ADMINISTRATION}
     | {("school-south", who) for who in ADMINISTRATION}

@@ -57,7 +57,7 @@ def test_group_absence_sorts_by_each_column_both_ways(client, cast, bilal_in_gro
     assert names_in_order(valid_first) == ["Bäckström", "Åkesson"]
     page = most_absent.content.decode()
     assert 'aria-sort="descending"' in page
-    assert "50.0 %" in page and "25.0 %" in page  # Alva 60 of 120 minutes, Bilal 15 of 60
+    assert "50.0&nbsp;%" in page and "25.0&nbsp;%" in page  # Alva 60 of 120, Bilal 15 of 60
 
 
 def test_group_absence_for_a_chosen_period(client, cast, bilal_in_group):
