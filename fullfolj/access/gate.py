@@ -3,7 +3,7 @@
 Access follows role and relationship (docs/privacy.md): a teacher sees the groups they
 teach, a mentor their mentees, the principal and the student-health team their school, the
 administration its organiser's schools (names hidden by default), the compulsory-school officer
-the children resident in the municipality. Not allowed looks exactly like not found (404).
+the children resident in the municipality who attend no school (figures for the rest). Not allowed looks exactly like not found (404).
 """
 
 from __future__ import annotations
@@ -180,8 +180,34 @@ def pupils_visible_to(viewer: Viewer, *, roles: AbstractSet[str] | None = None) 
     if wanted(Role.ATTENDANCE_OFFICER):
         officer_orgs = viewer.organisers_with({Role.ATTENDANCE_OFFICER})
         if officer_orgs:
-            visible |= Q(municipality_of_residence__in=officer_orgs)
+            visible |= Q(pk__in=_resident_without_school(officer_orgs, active))
     return Pupil.objects.filter(visible)
+
+
+def _resident_without_school(organiser_ids: set[int], active: Q) -> QuerySet:
+    """The officer's stated reason for names: a child of compulsory-school age living in the
+    municipality and placed at no school today, whose schooling the home municipality must see
+    to (skollagen 7 kap. 21 §). Pupils placed at a school are the school's to follow; the
+    officer sees them as figures."""
+    first, last = compulsory_school_birth_years(clock.today())
+    return (
+        Pupil.objects.filter(
+            municipality_of_residence__in=organiser_ids,
+            birth_date__year__gte=first,
+            birth_date__year__lte=last,
+        )
+        .exclude(pk__in=Placement.objects.filter(active).values("pupil_id"))
+        .values("pk")
+    )
+
+
+def compulsory_school_birth_years(today: dt.date) -> tuple[int, int]:
+    """The birth years of children with compulsory schooling on `today`: it starts in the autumn
+    of the year the child turns six and ends with the spring term ten years later (skollagen
+    7 kap. 10 and 12 §§); July is taken as the turn from spring to autumn."""
+    autumn = today.month >= 7
+    youngest = today.year - (6 if autumn else 7)
+    return youngest - 9, youngest
 
 
 def _members_taught_by(staff: Staff, today: dt.date) -> QuerySet:
@@ -305,6 +331,14 @@ def administered_organiser_or_404(viewer: Viewer) -> Organiser:
     if not org_ids:
         raise Http404
     return Organiser.objects.get(pk=org_ids[0])
+
+
+def overview_schools_or_404(viewer: Viewer) -> QuerySet[School]:
+    """The schools whose figures the overview shows: the administration's organiser, or the
+    principal's and student-health team's own schools. Teaching alone opens no overview."""
+    if not (viewer.is_administration or viewer.school_wide_schools):
+        raise Http404
+    return viewer.schools
 
 
 def get_school_or_404(request: HttpRequest, school_id: int) -> School:

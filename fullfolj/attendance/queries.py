@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from fullfolj.schools.models import GroupMembership, Pupil
 
@@ -244,3 +244,23 @@ def unsettled_count(pupils: QuerySet[Pupil]) -> int:
     return LessonAttendance.objects.filter(
         pupil__in=pupils, absent_minutes__gt=0, is_valid__isnull=True
     ).count()
+
+
+def unsettled_by_school(school_ids: Iterable[int], pupils: QuerySet[Pupil]) -> dict[int, int]:
+    """Absences not yet known per school of the lesson's group, among these pupils (Att avgöra
+    for a principal, school by school)."""
+    ids = list(school_ids)
+    if not ids:
+        return {}
+    rows = (
+        LessonAttendance.objects.filter(
+            pupil__in=pupils,
+            absent_minutes__gt=0,
+            is_valid__isnull=True,
+            lesson__group__school_id__in=ids,
+        )
+        .order_by()
+        .values_list("lesson__group__school_id")
+        .annotate(n=Count("pk"))
+    )
+    return dict(rows)

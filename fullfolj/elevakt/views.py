@@ -24,23 +24,26 @@ from fullfolj.schools.models import GroupMembership, Placement, Role
 from fullfolj.schools.queries import current_mentors, current_placement
 from fullfolj.screening import queries as screening
 
+from . import home as home_cards
 from . import sections
 from .queries import pupil_rows
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Send each role to the page it starts its day with."""
+    """What needs this person today: each role's cards, grouped by role and school."""
     viewer = gate.viewer_for(request)
-    if viewer.is_mentor:
-        return redirect("elevakt:my-pupils")
-    if viewer.school_wide_schools:
-        return redirect("elevakt:school-pupils", school_id=min(viewer.school_wide_schools))
-    if viewer.is_teacher:
-        return redirect("attendance:today")
-    if viewer.is_administration:
-        return redirect("elevakt:overview")
-    return render(request, "elevakt/home.html")
+    today = clock.today()
+    groups = home_cards.compose(viewer, today)
+    for group in groups:
+        for card in group.cards:
+            if card.reads:
+                gate.record_reads(request, card.reads, role=card.role)
+    return render(
+        request,
+        "elevakt/home.html",
+        {"title": _("Start"), "groups": groups, "today": today},
+    )
 
 
 def _pupil_list(
@@ -120,12 +123,13 @@ def overview(request: HttpRequest) -> HttpResponse:
     it draws the line, as it does for its ladder's triggers.
     """
     viewer = gate.viewer_for(request)
+    schools = gate.overview_schools_or_404(viewer)
     today = clock.today()
     windows = term_and_recent_windows(today)
     start, end = windows["term"]
     minimum = settings.FULLFOLJ_MIN_GROUP_SIZE
     rows = []
-    for school in viewer.schools.order_by("name"):
+    for school in schools.order_by("name"):
         placed = Placement.objects.active_on(today).filter(school=school).values("pupil_id")
         days = PupilDay.objects.filter(pupil_id__in=placed, date__gte=start, date__lte=end)
         sums = days.aggregate(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from fullfolj.access.gate import Viewer, pupils_visible_to
 from fullfolj.lib import clock
@@ -86,6 +87,74 @@ def tasks_for(viewer: Viewer) -> QuerySet[LadderTask]:
     if viewer.is_mentor:  # the pupil's mentor now, also when the task went to the one before
         mine |= Q(actor=Actor.MENTOR, pupil__in=pupils_visible_to(viewer, roles={Role.MENTOR}))
     return visible_tasks(viewer).open().filter(mine).order_by("due", "pk")
+
+
+# "Due" on the home page: open tasks due within this many days, today included.
+DUE_SOON_DAYS = 7
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    """Open tasks of one acting role at one school: all, due within a week, and overdue."""
+
+    actor: str
+    school_id: int | None
+    open: int
+    due_soon: int
+    overdue: int
+
+
+def task_counts(viewer: Viewer, today: dt.date) -> list[TaskCounts]:
+    """Mina uppgifter counted per acting role and school, in one query: what the home shows.
+
+    A task is overdue from the day after its due day (docs/ladder.md), due soon while its due
+    day is within `DUE_SOON_DAYS`.
+    """
+    soon = today + dt.timedelta(days=DUE_SOON_DAYS - 1)
+    rows = (
+        tasks_for(viewer)
+        .order_by()
+        .values("actor", "school_id")
+        .annotate(
+            open=Count("pk"),
+            due_soon=Count("pk", filter=Q(due__gte=today, due__lte=soon)),
+            overdue=Count("pk", filter=Q(due__lt=today)),
+        )
+    )
+    return [TaskCounts(**row) for row in rows]
+
+
+def overdue_at_schools(school_ids: Iterable[int], today: dt.date) -> dict[int, int]:
+    """Overdue open tasks of every acting role per school: the principal answers for the whole
+    ladder at their school (Skollagen 7 kap. 19 a §), not only for the steps they act on."""
+    ids = list(school_ids)
+    if not ids:
+        return {}
+    rows = (
+        LadderTask.objects.overdue(today)
+        .filter(school_id__in=ids)
+        .order_by()
+        .values_list("school_id")
+        .annotate(n=Count("pk"))
+    )
+    return dict(rows)
+
+
+def open_by_step(pupils: QuerySet[Pupil], today: dt.date) -> list[dict[str, Any]]:
+    """Open tasks of these pupils per ladder step (order and name), with how many are overdue:
+    the ladder as a whole, for figures without names."""
+    rows = (
+        LadderTask.objects.open()
+        .filter(pupil__in=pupils)
+        .order_by()
+        .values("step__order", "step__name")
+        .annotate(
+            open=Count("pupil_id", distinct=True),
+            overdue=Count("pupil_id", distinct=True, filter=Q(due__lt=today)),
+        )
+        .order_by("step__order", "step__name")
+    )
+    return [dict(row) for row in rows]
 
 
 def history_for(pupil_id: int) -> QuerySet[LadderTask]:

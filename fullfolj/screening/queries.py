@@ -190,6 +190,30 @@ def pupils_with_action(pupil_ids: Iterable[int]) -> set[int]:
     )
 
 
+def flagged_without_action(pupils: QuerySet[Pupil]) -> dict[int | None, int]:
+    """Per school: pupils among `pupils` (through the gate) flagged in their organiser's latest
+    run with nobody acting yet, the riskzon list's first part, counted for the home page."""
+    latest = (
+        ScreeningRun.objects.filter(finished_at__isnull=False)
+        .order_by("organiser_id", "-as_of", "-started_at", "-pk")
+        .values_list("organiser_id", "pk")
+    )
+    runs: dict[int, int] = {}
+    for organiser_id, run_id in latest:
+        runs.setdefault(organiser_id, run_id)
+    flagged = set(
+        Flag.objects.filter(run_id__in=runs.values(), pupil__in=pupils).values_list(
+            "school_id", "pupil_id"
+        )
+    )
+    acting = pupils_with_action(p for _s, p in flagged)
+    counts: dict[int | None, int] = {}
+    for school_id, pupil_id in flagged:
+        if pupil_id not in acting:
+            counts[school_id] = counts.get(school_id, 0) + 1
+    return counts
+
+
 # --- Riskzon lists --------------------------------------------------------------------------
 
 

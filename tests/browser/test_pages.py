@@ -41,7 +41,9 @@ def test_mentor_logs_in_with_the_keyboard_and_sees_only_their_mentees(
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
-    assert page.url == live_server.url + reverse("elevakt:my-pupils")
+    assert page.url == live_server.url + reverse("elevakt:home")
+    page.get_by_role("navigation").get_by_role("link", name="Mina elever", exact=True).click()
+    page.wait_for_url(live_server.url + reverse("elevakt:my-pupils"))
     assert row_names(page) == listed(live_cast.pupil, live_cast.protected)
     assert_accessible(page)
 
@@ -51,6 +53,7 @@ def test_mentor_opens_a_pupil_page_from_the_list(
 ) -> None:
     pupil = live_cast.pupil
     login(page, live_server, "mentor", "pw-mentor")
+    page.goto(live_server.url + reverse("elevakt:my-pupils"))
     page.locator("#pupil-list").get_by_role("link", name=list_name(pupil)).click()
 
     page.wait_for_url(live_server.url + reverse("elevakt:pupil", args=[pupil.pk]))

@@ -34,7 +34,7 @@ def test_principal_screens_with_the_button_and_reads_the_list(
     page: Page, live_server: Any, level_rule: SimpleNamespace
 ) -> None:
     login(page, live_server, "principal", "pw-principal")
-    page.get_by_role("link", name="Riskzon").click()
+    page.get_by_role("navigation").get_by_role("link", name="Riskzon").click()
     page.wait_for_url(
         live_server.url + reverse("elevakt:school-riskzon", args=[level_rule.north.pk])
     )

@@ -31,22 +31,23 @@ ALVA = frozenset({"pupil"})
 NOBODY: frozenset[str] = frozenset()
 
 # pupil -> the people who may open the pupil's page
+# The compulsory-school officer reaches by name only resident children placed at no school (the
+# home municipality's oversight, skollagen 7 kap. 21 §): Elis, who moved away; the rest are the
+# schools' to follow and show to the officer as figures.
 PUPIL_PAGE = {
-    "pupil": {"mentor", "teacher", "principal", "nurse", "officer", "health_two", "doctor"},
+    "pupil": {"mentor", "teacher", "principal", "nurse", "health_two", "doctor"},
     "other_pupil": {
         "other_mentor",
         "principal",
         "nurse",
-        "officer",
         "mentor_principal",
         "health_two",
         "doctor",
     },
-    "protected": {"mentor", "principal", "nurse", "officer", "health_two", "doctor"},
+    "protected": {"mentor", "principal", "nurse", "health_two", "doctor"},
     "pupil_elsewhere": {
         "teacher_elsewhere",
         "principal_elsewhere",
-        "officer",
         "teacher_admin",
         "mentor_principal",
         "health_two",
@@ -100,6 +101,7 @@ def _route(cast, name: str) -> str:
         "school-north": reverse("elevakt:school-pupils", args=[cast.north.pk]),
         "school-south": reverse("elevakt:school-pupils", args=[cast.south.pk]),
         "overview": reverse("elevakt:overview"),
+        "home": reverse("elevakt:home"),
         "mentees-absence": reverse("attendance:mentees-absence"),
         "settle": reverse("attendance:settle"),
         "today": reverse("attendance:today"),
@@ -141,10 +143,16 @@ VISIBLE: dict[str, dict[str, frozenset[str]]] = {
     "riskzon-north": dict.fromkeys(NORTH_WIDE, NOBODY),
     "riskzon-south": dict.fromkeys(SOUTH_WIDE, NOBODY),
     "municipality": dict.fromkeys(ADMINISTRATION, NOBODY),
+    # The figures per school: the administration, and the principal's and student-health
+    # team's own schools; teaching alone opens no overview.
+    "overview": dict.fromkeys(ADMINISTRATION | NORTH_WIDE | SOUTH_WIDE, NOBODY),
+    # Every home shows counts, not names; only the officer's names the resident child placed at
+    # no school.
+    "home": dict.fromkeys(ROLES, NOBODY) | {"officer": frozenset({"moved_away"})},
 }
 # Routes every signed-in staff member gets (showing only their own), and where the
 # administration is sent on to its aggregates.
-OPEN = {"my-pupils", "my-groups", "overview", "today", "week", "to-register", "tasks"}
+OPEN = {"my-pupils", "my-groups", "today", "week", "to-register", "tasks"}
 REDIRECTED = (
     {("school-north", who) for who in ADMINISTRATION}
     | {("school-south", who) for who in ADMINISTRATION}

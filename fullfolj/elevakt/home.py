@@ -1,0 +1,353 @@
+"""The home page: what needs this person today, as cards.
+
+A card is a read function and a template. The function takes the viewer and today and yields
+`Card`s, each placed under the role (and school) it speaks for, so a person with several roles
+sees every role's cards grouped apart. The figures come from each app's queries module; a card
+that names pupils lists them in `reads`, and the page logs them. Adding a card (follow-ups due,
+when support cases come) is one function, one template and one line in CARDS.
+
+Each function makes a fixed number of queries whatever the number of pupils or tasks: counts
+are grouped in the database, and lists are cut to a few rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Sum
+from django.utils.translation import gettext as _
+
+from fullfolj.access.gate import Viewer, pupils_visible_to
+from fullfolj.attendance import queries as attendance
+from fullfolj.attendance.lessons import unregistered_lessons
+from fullfolj.attendance.models import PupilDay
+from fullfolj.ladder import queries as ladder
+from fullfolj.ladder.models import Actor
+from fullfolj.lib import disclosure
+from fullfolj.schools.calendar import recent_weeks, term_so_far
+from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Organiser, Placement, Pupil, Role, School
+from fullfolj.screening import queries as screening
+
+LESSONS_SHOWN = 5  # the oldest unregistered lessons listed on the card; the rest are counted
+NAMES_SHOWN = 10  # the officer's children without a school listed by name
+
+
+@dataclass(frozen=True, order=True)
+class Place:
+    """Where a card belongs: a role, perhaps at one school; the page groups cards by place."""
+
+    rank: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Card:
+    place: Place
+    template: str
+    data: dict[str, Any]
+    reads: tuple[int, ...] = ()  # pupils the card names, for the access log
+    role: str = ""  # the role through which it names them
+
+
+@dataclass
+class Group:
+    place: Place
+    cards: list[Card] = field(default_factory=list)
+
+
+def _teacher() -> Place:
+    return Place(0, _("Teacher"))
+
+
+def _mentor() -> Place:
+    return Place(1, _("Mentor"))
+
+
+def _principal(school: School) -> Place:
+    return Place(2, _("Principal, %(school)s") % {"school": school.name})
+
+
+def _student_health(school: School) -> Place:
+    return Place(3, _("Student health team, %(school)s") % {"school": school.name})
+
+
+def _administration(organiser: Organiser) -> Place:
+    return Place(4, _("Administration, %(organiser)s") % {"organiser": organiser.name})
+
+
+def _officer(organiser: Organiser) -> Place:
+    return Place(5, _("Compulsory-school oversight, %(organiser)s") % {"organiser": organiser.name})
+
+
+def _schools(viewer: Viewer, roles: Iterable[str]) -> list[School]:
+    """The schools where this viewer holds one of `roles`, by name (from the roles read once)."""
+    wanted = set(roles)
+    found = {r.school_id: r.school for r in viewer.roles if r.role in wanted and r.school}
+    return sorted(found.values(), key=lambda s: s.name)
+
+
+def _organisers(viewer: Viewer, role: str) -> list[Organiser]:
+    found = {r.organiser_id: r.organiser for r in viewer.roles if r.role == role}
+    return sorted(found.values(), key=lambda o: o.name)
+
+
+def _school_wide_place(viewer: Viewer, school: School) -> Place:
+    if school.pk in viewer.schools_with({Role.PRINCIPAL}):
+        return _principal(school)
+    return _student_health(school)
+
+
+# --- The cards ------------------------------------------------------------------------------
+
+
+def lessons_to_register(viewer: Viewer, today: dt.date) -> Iterator[Card]:
+    """The teacher's lessons held this term and not yet registered, oldest first."""
+    if not viewer.is_teacher:
+        return
+    waiting = unregistered_lessons(viewer.staff, today)
+    shown = list(waiting[:LESSONS_SHOWN])
+    count = waiting.count()
+    yield Card(
+        _teacher(),
+        "elevakt/home/_lessons.html",
+        {"count": count, "lessons": shown, "today": today},
+    )
+
+
+def absences_to_settle(viewer: Viewer, today: dt.date) -> Iterator[Card]:
+    """Absence whose validity nobody has settled (Att avgöra): the mentor's pupils, and a
+    principal's school."""
+    if viewer.is_mentor:
+        mentees = pupils_visible_to(viewer, roles={Role.MENTOR})
+        yield Card(
+            _mentor(), "elevakt/home/_settle.html", {"count": attendance.unsettled_count(mentees)}
+        )
+    schools = _schools(viewer, {Role.PRINCIPAL})
+    if schools:
+        counts = attendance.unsettled_by_school(
+            [s.pk for s in schools], pupils_visible_to(viewer, roles={Role.PRINCIPAL})
+        )
+        for school in schools:
+            yield Card(
+                _principal(school), "elevakt/home/_settle.html", {"count": counts.get(school.pk, 0)}
+            )
+
+
+def ladder_tasks(viewer: Viewer, today: dt.date) -> Iterator[Card]:
+    """Open absence-ladder tasks per acting role: due within a week and overdue; a principal
+    also sees every overdue task at the school, whoever acts on it."""
+    if not viewer.has(*ladder.LADDER_ROLES):
+        return
+    counts = ladder.task_counts(viewer, today)
+
+    def summed(actor: str, school_id: int | None = None) -> dict[str, int]:
+        rows = [
+            c
+            for c in counts
+            if c.actor == actor and (school_id is None or c.school_id == school_id)
+        ]
+        return {
+            "open": sum(c.open for c in rows),
+            "due_soon": sum(c.due_soon for c in rows),
+            "overdue": sum(c.overdue for c in rows),
+        }
+
+    template = "elevakt/home/_tasks.html"
+    if viewer.is_mentor:
+        yield Card(_mentor(), template, summed(Actor.MENTOR))
+    principal = _schools(viewer, {Role.PRINCIPAL})
+    overdue = ladder.overdue_at_schools((s.pk for s in principal), today)
+    for school in principal:
+        data = summed(Actor.PRINCIPAL, school.pk) | {"school_overdue": overdue.get(school.pk, 0)}
+        yield Card(_principal(school), template, data)
+    for school in _schools(viewer, STUDENT_HEALTH_ROLES):
+        yield Card(_student_health(school), template, summed(Actor.STUDENT_HEALTH, school.pk))
+
+
+def flagged_without_action(viewer: Viewer, today: dt.date) -> Iterator[Card]:
+    """Pupils the latest screening flagged and nobody acts on yet: the riskzon list's top."""
+    template = "elevakt/home/_flagged.html"
+    if viewer.is_mentor:
+        counts = screening.flagged_without_action(pupils_visible_to(viewer, roles={Role.MENTOR}))
+        yield Card(_mentor(), template, {"count": sum(counts.values()), "school": None})
+    wide = _schools(viewer, {Role.PRINCIPAL} | STUDENT_HEALTH_ROLES)
+    if wide:
+        counts = screening.flagged_without_action(
+            pupils_visible_to(viewer, roles={Role.PRINCIPAL} | STUDENT_HEALTH_ROLES)
+        )
+        for school in wide:
+            yield Card(
+                _school_wide_place(viewer, school),
+                template,
+                {"count": counts.get(school.pk, 0), "school": school},
+            )
+
+
+def _problematic(pupils: Any, start: dt.date, end: dt.date, line: int) -> dict[int, Any]:
+    """Per pupil, total and invalid absence over the window, as (scheduled, absent, invalid),
+    for the pupils at or above `line` percent of total absence."""
+    rows = (
+        PupilDay.objects.filter(pupil_id__in=pupils, date__gte=start, date__lte=end)
+        .order_by()
+        .values("pupil_id")
+        .annotate(s=Sum("scheduled_minutes"), a=Sum("absent_minutes"), i=Sum("invalid_minutes"))
+    )
+    return {r["pupil_id"]: r for r in rows if attendance.at_least(r["a"] or 0, r["s"] or 0, line)}
+
+
+def administration(viewer: Viewer, today: dt.date) -> Iterator[Card]:
+    """The organiser's key figures without names: pupils, absence this term, pupils at the
+    problematic line, flagged and without action in the latest screening."""
+    minimum = settings.FULLFOLJ_MIN_GROUP_SIZE
+    for organiser in _organisers(viewer, Role.ADMINISTRATION):
+        start, end = term_so_far(today)
+        placed = Placement.objects.active_on(today).filter(organiser=organiser).values("pupil_id")
+        sums = PupilDay.objects.filter(
+            pupil_id__in=placed, date__gte=start, date__lte=end
+        ).aggregate(
+            scheduled=Sum("scheduled_minutes"),
+            absent=Sum("absent_minutes"),
+            invalid=Sum("invalid_minutes"),
+            pupils=Count("pupil_id", distinct=True),
+        )
+        line = organiser.problematic_absence_percent
+        problematic = len(_problematic(placed, start, end, line))
+        run, _previous = screening.latest_runs(organiser.pk)
+        unattended = screening.flagged_without_action(Pupil.objects.filter(pk__in=placed))
+        pupils = sums["pupils"] or 0
+        flagged = disclosure.shown(run.flagged_pupils, minimum) if run else None
+        yield Card(
+            _administration(organiser),
+            "elevakt/home/_administration.html",
+            {
+                "schools": School.objects.filter(organiser=organiser).count(),
+                "pupils": pupils,
+                "absence": attendance.Absence(
+                    scheduled=sums["scheduled"] or 0,
+                    absent=sums["absent"] or 0,
+                    invalid=sums["invalid"] or 0,
+                ),
+                "line": line,
+                "problematic": disclosure.part_of(
+                    pupils, disclosure.shown(problematic, minimum), minimum
+                ),
+                "run": run,
+                "flagged": flagged,
+                "without_action": disclosure.part_of(
+                    flagged, disclosure.shown(sum(unattended.values()), minimum), minimum
+                ),
+                "term": (start, end),
+                "admin_site": bool(viewer.staff.user and viewer.staff.user.is_staff),
+            },
+        )
+
+
+def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
+    """The home municipality's oversight (skollagen 7 kap. 21-22 §§): children living here and
+    placed at no school, by name; for the rest, figures per school wherever they are placed
+    (problematic absence over the last four weeks) and where they stand on the ladder."""
+    minimum = settings.FULLFOLJ_MIN_GROUP_SIZE
+    for organiser in _organisers(viewer, Role.ATTENDANCE_OFFICER):
+        without_school = pupils_visible_to(viewer, roles={Role.ATTENDANCE_OFFICER}).filter(
+            municipality_of_residence=organiser
+        )
+        named = list(without_school.order_by("last_name", "first_name", "pk")[:NAMES_SHOWN])
+        count = without_school.count()
+        resident = Pupil.objects.filter(municipality_of_residence=organiser).values("pk")
+        placed = Placement.objects.active_on(today).filter(pupil_id__in=resident)
+        per_school = list(
+            placed.order_by()
+            .values("school_id", "school__name")
+            .annotate(pupils=Count("pupil_id", distinct=True))
+            .order_by("school__name")
+        )
+        start, end = recent_weeks(today)
+        line = organiser.problematic_absence_percent
+        high = _problematic(placed.values("pupil_id"), start, end, line)
+        school_of = dict(
+            placed.filter(pupil_id__in=list(high)).values_list("pupil_id", "school_id")
+        )
+        high_at: dict[int, int] = {}
+        invalid_at: dict[int, int] = {}
+        for pupil_id, row in high.items():
+            school_id = school_of.get(pupil_id)
+            if school_id is None:
+                continue
+            high_at[school_id] = high_at.get(school_id, 0) + 1
+            if attendance.at_least(row["i"] or 0, row["s"] or 0, line):
+                invalid_at[school_id] = invalid_at.get(school_id, 0) + 1
+        schools = []
+        for row in per_school:
+            pupils = row["pupils"]
+            shown_high = disclosure.part_of(
+                pupils, disclosure.shown(high_at.get(row["school_id"], 0), minimum), minimum
+            )
+            schools.append(
+                {
+                    "name": row["school__name"],
+                    "pupils": pupils if pupils >= minimum else None,
+                    "high": shown_high if pupils >= minimum else None,
+                    "invalid": disclosure.part_of(
+                        shown_high,
+                        disclosure.shown(invalid_at.get(row["school_id"], 0), minimum),
+                        minimum,
+                    )
+                    if pupils >= minimum
+                    else None,
+                }
+            )
+        steps = [
+            {
+                "order": s["step__order"],
+                "name": s["step__name"],
+                "open": disclosure.shown(s["open"], minimum),
+                "overdue": disclosure.part_of(
+                    disclosure.shown(s["open"], minimum),
+                    disclosure.shown(s["overdue"], minimum),
+                    minimum,
+                ),
+            }
+            for s in ladder.open_by_step(
+                Pupil.objects.filter(pk__in=placed.values("pupil_id")), today
+            )
+        ]
+        yield Card(
+            _officer(organiser),
+            "elevakt/home/_officer.html",
+            {
+                "count": count,
+                "named": named,
+                "schools": schools,
+                "steps": steps,
+                "line": line,
+                "window": (start, end),
+                "min_group": minimum,
+            },
+            reads=tuple(p.pk for p in named),
+            role=str(Role.ATTENDANCE_OFFICER),
+        )
+
+
+CardReader = Callable[[Viewer, dt.date], Iterable[Card]]
+
+CARDS: tuple[CardReader, ...] = (
+    lessons_to_register,
+    absences_to_settle,
+    ladder_tasks,
+    flagged_without_action,
+    administration,
+    compulsory_schooling,
+)
+
+
+def compose(viewer: Viewer, today: dt.date) -> list[Group]:
+    """Every card for this viewer, grouped by role and school in a fixed order."""
+    groups: dict[Place, Group] = {}
+    for read in CARDS:
+        for card in read(viewer, today):
+            groups.setdefault(card.place, Group(card.place)).cards.append(card)
+    return [groups[place] for place in sorted(groups)]
