@@ -112,7 +112,12 @@ PAGES: dict[str, tuple[str, Callable[[SimpleNamespace], str], int, bool]] = {
         13,
         True,
     ),
-    "today": ("teacher", lambda c: reverse("attendance:today"), 8, False),
+    "today": ("teacher", lambda c: reverse("attendance:today"), 18, False),
+    "week": ("teacher", lambda c: reverse("attendance:week"), 15, False),
+    "to_register": ("teacher", lambda c: reverse("attendance:to-register"), 10, False),
+    "home_mentor": ("mentor", lambda c: reverse("elevakt:home"), 15, False),
+    "home_principal": ("principal", lambda c: reverse("elevakt:home"), 14, False),
+    "home_teacher": ("teacher", lambda c: reverse("elevakt:home"), 10, False),
     "overview": ("admin", lambda c: reverse("elevakt:overview"), 15, False),
     "risk_municipality": ("admin", lambda c: reverse("elevakt:municipality-riskzon"), 13, False),
 }
