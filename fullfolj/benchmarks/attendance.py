@@ -102,7 +102,7 @@ def _marker(database: str) -> str | None:
 
 
 @contextlib.contextmanager
-def _use_database(database: str) -> Iterator[None]:
+def use_database(database: str) -> Iterator[None]:
     """Point Django's default connection at the benchmark database for the `with` block."""
     import dj_database_url
     from django.db import connections
@@ -143,7 +143,7 @@ def prepare_database(pupils: int, seed: int, report: Report) -> str:
         )
         report.say(f"  restored {database} from {dump} in {time.perf_counter() - started:.1f} s")
         return database
-    with _use_database(database):
+    with use_database(database):
         _load(pupils, seed, key, report)
     report.say(f"  loaded {key} into {database} in {time.perf_counter() - started:.1f} s")
     if pg_dump:
@@ -425,7 +425,7 @@ def run(options: Options, report: Report) -> None:
     database = prepare_database(options.pupils, seed, report)
     # The test Client calls itself "testserver"; DEBUG off so no query log grows.
     with (
-        _use_database(database),
+        use_database(database),
         override_settings(
             FULLFOLJ_TODAY=TODAY.isoformat(), ALLOWED_HOSTS=["testserver"], DEBUG=False
         ),

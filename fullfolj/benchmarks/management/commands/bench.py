@@ -24,7 +24,14 @@ class Command(BaseCommand):
             "--only",
             type=lambda text: [name for name in text.split(",") if name],
             default=[],
-            help="time only these paths (comma-separated; screening: full and floor always run)",
+            help="time only these paths (comma-separated; screening: full and floor always run) "
+            "or pages",
+        )
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="pages: time the demo database (the settings' database, as `fullfolj demo` "
+            "built it) instead of a generated municipality",
         )
         parser.add_argument(
             "--pg-database",
@@ -57,7 +64,9 @@ class Command(BaseCommand):
                     pupils=pupils,
                     repeat=options["repeat"],
                     small=options["small"],
-                    extra={key: options[key] for key in ("only", "pg_database") if options[key]},
+                    extra={
+                        key: options[key] for key in ("only", "pg_database", "demo") if options[key]
+                    },
                 ),
                 report,
             )
