@@ -8,7 +8,7 @@ export FULLFOLJ_DATA_DIR ?= $(CURDIR)/var
 # Everything here is development (demo, tests, lint, benchmarks): demo mode, no SECRET_KEY needed.
 export FULLFOLJ_DEMO ?= 1
 
-.PHONY: install demo test test-sqlite test-postgres lint browser-deps postgres bench clean
+.PHONY: install demo test test-sqlite test-postgres lint browser-deps postgres bench messages compile-messages clean
 
 install: $(BIN)/.installed
 
@@ -48,6 +48,19 @@ test-postgres: install browser-deps postgres
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider
 
 test: lint test-sqlite test-postgres
+
+# One Swedish catalogue per app (fullfolj/<app>/locale) and one for the project's templates and
+# lib (fullfolj/locale): update them from the code, then translate what is new and compile.
+APPS_WITH_CATALOGUES = $(patsubst fullfolj/%/locale,%,$(wildcard fullfolj/*/locale))
+messages: install
+	for app in $(APPS_WITH_CATALOGUES); do \
+	  (cd fullfolj/$$app && ../../$(BIN)/fullfolj makemessages -l sv --no-obsolete) || exit 1; done
+	cd fullfolj && ../$(BIN)/fullfolj makemessages -l sv --no-obsolete $(addprefix --ignore=,$(APPS_WITH_CATALOGUES))
+	@echo "Translate the empty msgstr entries, then: make compile-messages"
+
+compile-messages:
+	for po in fullfolj/locale/sv/LC_MESSAGES/django.po fullfolj/*/locale/sv/LC_MESSAGES/django.po; do \
+	  msgfmt --check -o $${po%.po}.mo $$po || exit 1; done
 
 bench: install
 	$(BIN)/fullfolj bench all --small
