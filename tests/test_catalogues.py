@@ -83,3 +83,50 @@ def test_no_msgid_is_translated_two_ways(language):
                 seen[(context, msgid)][forms].append(str(path.relative_to(ROOT)))
     clashes = {key: dict(ways) for key, ways in seen.items() if len(ways) > 1}
     assert not clashes, "\n".join(f"{key}: {ways}" for key, ways in clashes.items())
+
+
+# `{% translate "…" %}` and `_("…")`/`gettext("…")` with one plain literal: enough to catch a
+# text that lost its translation when catalogues were split or moved.
+_TEMPLATE_TEXT = re.compile(r'{%\s*translate\s+"([^"]+)"(?:\s+context\s+"[^"]*")?\s*%}')
+_CODE_TEXT = re.compile(r'\b(?:_|gettext|gettext_lazy)\(\s*"((?:[^"\\]|\\.)+)"\s*\)')
+
+
+def _own_catalogue(source: Path) -> Path:
+    """The catalogue a source file's texts belong in: its app's, else the project's."""
+    app = ROOT / source.relative_to(ROOT).parts[0]
+    own = app / "locale" / "sv" / "LC_MESSAGES" / "django.po"
+    return own if own.exists() else ROOT / "locale" / "sv" / "LC_MESSAGES" / "django.po"
+
+
+def _texts_in(source: Path) -> set[str]:
+    text = source.read_text(encoding="utf-8")
+    if source.suffix == ".html":  # a template's % is written %% in the catalogue (makemessages)
+        return {found.replace("%", "%%") for found in _TEMPLATE_TEXT.findall(text)}
+    return {ast.literal_eval(f'"{literal}"') for literal in _CODE_TEXT.findall(text)}
+
+
+def test_every_text_is_translated_in_its_own_apps_catalogue():
+    translated: dict[Path, set[str]] = {}
+    for path in _catalogues():
+        if path.parts[-3] == "sv":
+            entries = parse_po(path.read_text(encoding="utf-8"))
+            translated[path] = {msgid for _ctx, msgid, forms in entries if all(forms)}
+    missing = []
+    for source in sorted([*ROOT.rglob("*.html"), *ROOT.rglob("*.py")]):
+        parts = source.relative_to(ROOT).parts
+        if "tests" in parts or "migrations" in parts:
+            continue
+        catalogue = _own_catalogue(source)
+        for text in _texts_in(source) - translated.get(catalogue, set()):
+            missing.append(
+                f"{source.relative_to(ROOT)}: {text!r} not in {catalogue.relative_to(ROOT)}"
+            )
+    assert not missing, "\n".join(missing)
+
+
+def test_no_catalogue_holds_a_fuzzy_or_empty_translation():
+    for path in _catalogues():
+        text = path.read_text(encoding="utf-8")
+        assert "#, fuzzy" not in text.split('msgid ""\nmsgstr ""', 1)[-1][200:], path
+        empty = [msgid for _ctx, msgid, forms in parse_po(text) if not all(forms)]
+        assert not empty, f"{path.relative_to(ROOT)}: {empty[:5]}"
