@@ -21,16 +21,11 @@ from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
 from fullfolj.screening import engine as screening
-from fullfolj.screening.evaluation import (
-    CROSSING_PERCENT,
-    CROSSING_SCHOOL_DAYS,
-    History,
-    absence_crossings,
-    screening_dates,
-)
+from fullfolj.screening.evaluation import History, screening_dates
 from fullfolj.screening.evaluation import (
     indicators_at as screening_indicators_at,
 )
+from fullfolj.screening.outcomes import CROSSING_PERCENT, CROSSING_SCHOOL_DAYS, absence_crossings
 
 HORIZON_WEEKS = 8
 EVERY_WEEKS = 4  # a screening date every fourth Monday in term: rows a month apart

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from fullfolj.lib.jobs import enqueue_once
 from fullfolj.schools.models import Organiser, Staff, Subject, Term
 
-from . import engine, queries
+from . import engine, rule_quality
 from .models import Flag, RuleEvaluation, ScreeningRule, ScreeningRun, rule_snapshot
 from .queries import organiser_history, school_days
 
@@ -230,7 +230,7 @@ def run_evaluation(requested: RuleEvaluation) -> RuleEvaluation:
             RuleEvaluation.objects.filter(pk=requested.pk).update(progress=percent)
 
     organiser = requested.organiser
-    result = queries.evaluate_organiser(
+    result = rule_quality.evaluate_organiser(
         organiser,
         rules_for(organiser),
         outcome=requested.outcome_kind,

@@ -6,13 +6,8 @@ import datetime as dt
 
 import polars as pl
 
-from fullfolj.screening.evaluation import (
-    History,
-    absence_level_outcome,
-    failing_outcome,
-    not_eligible_outcome,
-    score,
-)
+from fullfolj.screening.evaluation import History, score
+from fullfolj.screening.outcomes import absence_level_outcome, failing_outcome, not_eligible_outcome
 
 FIRST = dt.date(2026, 1, 12)  # a Monday
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from fullfolj.access.tests.test_routes import ROLES
-from fullfolj.screening import actions, queries
+from fullfolj.screening import actions, queries, rule_quality
 from fullfolj.screening.models import RuleEvaluation
 
 pytestmark = pytest.mark.django_db
@@ -126,7 +126,7 @@ def test_the_running_progress_is_stored_as_dates_are_screened(history, monkeypat
     requested, is_new = actions.request_evaluation(cast.org, outcome="absence", level=20)
     assert is_new
     stored = []
-    real = queries.evaluate_organiser
+    real = rule_quality.evaluate_organiser
 
     def evaluate(*args, **kwargs):
         report = kwargs["progress"]
@@ -138,7 +138,7 @@ def test_the_running_progress_is_stored_as_dates_are_screened(history, monkeypat
         kwargs["progress"] = spy
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(queries, "evaluate_organiser", evaluate)
+    monkeypatch.setattr(rule_quality, "evaluate_organiser", evaluate)
     requested.status = RuleEvaluation.Status.RUNNING
     requested.save()
     actions.run_evaluation(requested)
@@ -153,7 +153,7 @@ def test_a_failed_evaluation_says_why_and_the_next_one_runs(client, cast, monkey
     def broken(*args, **kwargs):
         raise ValueError("no history")
 
-    monkeypatch.setattr(queries, "evaluate_organiser", broken)
+    monkeypatch.setattr(rule_quality, "evaluate_organiser", broken)
     assert actions.run_requested() == []
     assert RuleEvaluation.objects.get(pk=first.pk).status == "failed"
     client.force_login(cast.admin.user)

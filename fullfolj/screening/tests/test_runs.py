@@ -335,7 +335,7 @@ def test_evaluate_prints_the_early_warning_lines_last(cast, client, tmp_path):
 
 
 def test_unreachable_counts_escalations_crossing_before_a_screening_after_their_start():
-    from fullfolj.screening.queries import unreachable
+    from fullfolj.screening.rule_quality import unreachable
 
     d = dt.date
     roster = pl.DataFrame(

@@ -193,7 +193,7 @@ def test_the_municipalitys_outcome_is_defined_in_the_active_language():
 
     import polars as pl
 
-    from fullfolj.screening.evaluation import crossing_outcome
+    from fullfolj.screening.outcomes import crossing_outcome
 
     days = pl.DataFrame(
         {

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from fullfolj.lib import clock
 from fullfolj.schools.models import Organiser, Pupil
-from fullfolj.screening import actions, queries
+from fullfolj.screening import actions, rule_quality
 from fullfolj.screening.models import RuleEvaluation
 
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--weeks",
             type=int,
-            default=queries.CONFIRM_WEEKS,
+            default=rule_quality.CONFIRM_WEEKS,
             help="--evaluate: weeks after a flag in which absence must pass 20 %%",
         )
         parser.add_argument(
@@ -49,8 +49,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--outcome",
-            choices=[queries.ABSENCE, queries.NOT_ELIGIBLE, queries.FAILING],
-            default=queries.ABSENCE,
+            choices=[rule_quality.ABSENCE, rule_quality.NOT_ELIGIBLE, rule_quality.FAILING],
+            default=rule_quality.ABSENCE,
             help="--evaluate: the observed outcome: absence passing --level %% over 20 school "
             "days after a period below it (default), leaving year 9 without eligibility, or F in "
             "--subjects subjects or more in a term's grades",
@@ -126,10 +126,10 @@ class Command(BaseCommand):
         weekday: int | None,
         truth: pl.DataFrame | None,
         outcome: tuple[str, int, int],
-    ) -> queries.OrganiserEvaluation:
+    ) -> rule_quality.OrganiserEvaluation:
         rules = actions.rules_for(organiser)
         kind, level, subjects = outcome
-        result = queries.evaluate_organiser(
+        result = rule_quality.evaluate_organiser(
             organiser,
             rules,
             weeks=weeks,
@@ -177,10 +177,10 @@ class Command(BaseCommand):
         return result
 
     def _early_warning(
-        self, results: list[queries.OrganiserEvaluation], weekday: int | None
+        self, results: list[rule_quality.OrganiserEvaluation], weekday: int | None
     ) -> None:
         """Last, the whole screen against the simulator's truth over every organiser."""
-        early = queries.pooled_early_warning(results)
+        early = rule_quality.pooled_early_warning(results)
         if early is None:
             self.stdout.write(
                 "early_warning: no simulator ground truth for these pupils "
@@ -214,7 +214,7 @@ def _read_truth(path: Path) -> pl.DataFrame:
         truth = pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as error:
         raise CommandError(f"screen: cannot read the ground truth {path}: {error}") from None
-    missing = set(queries.TRUTH_COLUMNS) - set(truth.columns)
+    missing = set(rule_quality.TRUTH_COLUMNS) - set(truth.columns)
     if missing:
         raise CommandError(f"screen: {path} lacks the columns {', '.join(sorted(missing))}.")
     return truth
