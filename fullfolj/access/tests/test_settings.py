@@ -112,7 +112,7 @@ def csp(response) -> dict[str, list[str]]:
 
 def test_pages_send_a_content_security_policy_without_unsafe_inline(cast, client):
     client.force_login(cast.teacher.user)
-    response = client.get(reverse("elevakt:my-groups"))
+    response = client.get(reverse("elevakt:home"))
     policy = csp(response)
     assert policy["default-src"] == ["'self'"]
     assert policy["script-src"] == ["'self'"]
@@ -122,7 +122,7 @@ def test_pages_send_a_content_security_policy_without_unsafe_inline(cast, client
     # The page's own <style> carries the nonce the policy allows, fresh for every response.
     nonce = re.search(r'<style nonce="([^"]+)">', response.content.decode()).group(1)
     assert policy["style-src"] == ["'self'", f"'nonce-{nonce}'"]
-    assert nonce not in client.get(reverse("elevakt:my-groups"))["Content-Security-Policy"]
+    assert nonce not in client.get(reverse("elevakt:home"))["Content-Security-Policy"]
 
 
 def test_the_login_page_has_the_policy_too(client):
