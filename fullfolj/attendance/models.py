@@ -117,7 +117,16 @@ class LessonAttendance(ValidatedModel):
                 name="lateness_within_lesson",
             ),
         ]
-        indexes = [models.Index(fields=["pupil", "date"])]
+        indexes = [
+            models.Index(fields=["pupil", "date"]),
+            # Absences waiting to be settled are few among millions of marks; the homes and
+            # Att avgöra count them on every request.
+            models.Index(
+                fields=["pupil", "date"],
+                condition=Q(absent_minutes__gt=0, is_valid__isnull=True),
+                name="attendance_unsettled",
+            ),
+        ]
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
