@@ -12,7 +12,7 @@ import polars as pl
 
 from fullfolj.schools.models import Organiser
 
-from .engine import reads_attendance
+from .engine import warns_early
 from .evaluation import (
     Evaluation,
     score,
@@ -119,7 +119,7 @@ def evaluate_organiser(
     )
     confirmed = confirmed_precision(flags, absence_crossings(history.days), rule_ids, weeks=weeks)
     truth = truth_for(truth, history.pupils)
-    warning_rules = [r.id for r in engine_rules if reads_attendance(r)]
+    warning_rules = [r.id for r in engine_rules if warns_early(r)]
     early = early_warning(flags, roster, truth, warning_rules) if truth is not None else None
     return OrganiserEvaluation(
         evaluation, confirmed, early, rule_ids, flags, roster, truth, warning_rules

@@ -41,12 +41,14 @@ def test_on_a_phone_the_menu_is_folded_and_opens_from_the_keyboard(
     assert toggle.is_visible() and not first_link.is_visible()
     assert toggle.get_attribute("aria-expanded") == "false"
     header = page.locator("header.site").bounding_box()
-    assert header and header["height"] < 64  # one line: the logo and the button
+    # two lines: the logo and the button, then the pupil search across the screen
+    assert header and header["height"] < 110
+    search = page.locator("#header-search").bounding_box()
+    assert search and search["width"] > 250
 
-    # from the skip link, the next stops are the logo and the menu button
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
+    # from the skip link, the next stops are the logo, the search field and button, the menu
+    for _ in range(5):
+        page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.classList.contains('menu-toggle')")
     page.keyboard.press("Enter")
     assert toggle.get_attribute("aria-expanded") == "true"

@@ -43,6 +43,7 @@ from .rules import (
     reads_attendance,
     rule,
     screen,
+    warns_early,
     windows_for,
 )
 from .windows import (
@@ -114,6 +115,7 @@ __all__ = [
     "school_day_reach",
     "school_days_of",
     "screen",
+    "warns_early",
     "window_columns",
     "windows_for",
 ]

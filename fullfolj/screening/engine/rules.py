@@ -274,6 +274,16 @@ def reads_attendance(one: Rule) -> bool:
     return all(c.indicator in ATTENDANCE_INDICATORS for c in (one, *one.also))
 
 
+# The level rules' indicators: a pupil at the level is in problematic absence already.
+ABSENCE_LEVELS = frozenset({"absence_total", "absence_invalid"})
+
+
+def warns_early(one: Rule) -> bool:
+    """Whether the rule is an early warning: it reads attendance and is not a level rule, whose
+    pupils are in problematic absence already (so its warning time is near zero by design)."""
+    return reads_attendance(one) and one.indicator not in ABSENCE_LEVELS
+
+
 def screen(indicators: pl.DataFrame, rules: Iterable[Rule]) -> pl.DataFrame:
     """Flags: one row per pupil and rule that fires (pupil_id, rule_id, value, threshold, …).
 

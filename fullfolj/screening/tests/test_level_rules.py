@@ -191,3 +191,12 @@ def test_a_screening_with_the_shipped_rules_lists_the_pupil_with_the_split(cast)
         "Frånvaro 100 % de senaste 20 skoldagarna: 0 % giltig, 100 % ogiltig (gräns 15 %)"
     )
     assert not run.flag_rows.filter(pupil=cast.other_pupil).exists()
+
+
+def test_the_level_rules_are_not_counted_as_early_warnings():
+    # A pupil at the level is in problematic absence already: the early-warning figures (how
+    # long before absence passed 20 % a pupil was flagged) are for the other attendance rules.
+    from fullfolj.screening.engine import default_rules, level_rules, warns_early
+
+    assert not any(warns_early(rule) for rule in level_rules())
+    assert [rule.id for rule in default_rules() if warns_early(rule)] == ["rising_late_skip"]
