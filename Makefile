@@ -51,11 +51,12 @@ test: lint test-sqlite test-postgres
 
 # One Swedish catalogue per app (fullfolj/<app>/locale) and one for the project's templates and
 # lib (fullfolj/locale): update them from the code, then translate what is new and compile.
-APPS_WITH_CATALOGUES = $(patsubst fullfolj/%/locale,%,$(wildcard fullfolj/*/locale))
+# fullfolj/formats/locale holds our overrides of Django's own texts: kept by hand.
+APPS_WITH_CATALOGUES = $(filter-out formats,$(patsubst fullfolj/%/locale,%,$(wildcard fullfolj/*/locale)))
 messages: install
 	for app in $(APPS_WITH_CATALOGUES); do \
 	  (cd fullfolj/$$app && ../../$(BIN)/fullfolj makemessages -l sv --no-obsolete) || exit 1; done
-	cd fullfolj && ../$(BIN)/fullfolj makemessages -l sv --no-obsolete $(addprefix --ignore=,$(APPS_WITH_CATALOGUES))
+	cd fullfolj && ../$(BIN)/fullfolj makemessages -l sv --no-obsolete $(addprefix --ignore=,$(APPS_WITH_CATALOGUES) formats)
 	@echo "Translate the empty msgstr entries, then: make compile-messages"
 
 compile-messages:

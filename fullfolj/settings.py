@@ -150,7 +150,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", "Svenska"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our catalogue for the templates and lib, and our overrides of Django's own texts (the apps'
+# catalogues are found in each app).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "formats" / "locale"]
 # Our own sv formats: "5 dec. 2026" in text, 2026-12-05 in tables and date fields (never the
 # US order Django's sv locale also accepts).
 FORMAT_MODULE_PATH = ["fullfolj.formats"]

@@ -3,6 +3,19 @@
 // never flashes open.
 document.documentElement.classList.add("js");
 
+// A table wider than the screen scrolls inside its box: keyboard users need to reach the box
+// to scroll it (WCAG 2.1.1), and it is named after its table for screen readers.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+    if (wrap.scrollWidth > wrap.clientWidth && !wrap.hasAttribute("tabindex")) {
+      var caption = wrap.querySelector("caption");
+      wrap.setAttribute("tabindex", "0");
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", caption ? caption.textContent.trim() : document.title);
+    }
+  });
+});
+
 document.addEventListener("DOMContentLoaded", function () {
   var toggle = document.querySelector(".menu-toggle");
   var menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
