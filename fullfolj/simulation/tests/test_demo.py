@@ -18,6 +18,8 @@ from fullfolj.schools.models import Mentorship, Organiser, Role, School, Staff
 from fullfolj.screening.models import RuleEvaluation, ScreeningRun
 from fullfolj.simulation import demo
 
+from .conftest import restore, snapshot
+
 SATURDAY = dt.date(2026, 12, 5)
 FRIDAY = SATURDAY - dt.timedelta(days=1)
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
@@ -27,6 +29,8 @@ STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 def built(django_db_setup, django_db_blocker, tmp_path_factory):
     data = tmp_path_factory.mktemp("demo")
     out = io.StringIO()
+    with django_db_blocker.unblock():
+        shipped = snapshot(data)
     with (
         django_db_blocker.unblock(),
         override_settings(FULLFOLJ_TODAY=SATURDAY.isoformat(), DATA_DIR=data),
@@ -37,7 +41,7 @@ def built(django_db_setup, django_db_blocker, tmp_path_factory):
         call_command("demo", pupils=150, no_serve=True, stdout=again)
     yield out.getvalue(), again.getvalue(), cast
     with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
+        restore(shipped)
 
 
 @pytest.fixture

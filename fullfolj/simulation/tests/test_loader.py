@@ -14,6 +14,8 @@ from fullfolj.attendance.models import LessonAttendance, PupilDay
 from fullfolj.grades.models import Grade
 from fullfolj.schools.models import Placement, Pupil, Staff
 
+from .conftest import restore, snapshot
+
 UNTIL = dt.date(2026, 3, 18)
 
 
@@ -21,12 +23,13 @@ UNTIL = dt.date(2026, 3, 18)
 def municipality(django_db_setup, django_db_blocker, tmp_path_factory):
     truth = tmp_path_factory.mktemp("data") / "truth.parquet"
     with django_db_blocker.unblock():
+        shipped = snapshot(truth.parent)
         call_command(
             "simulate", pupils=150, years=2, seed=3, until=UNTIL, truth=truth, stdout=io.StringIO()
         )
     yield truth
     with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)  # re-creates permissions
+        restore(shipped)
 
 
 @pytest.mark.django_db
