@@ -274,14 +274,11 @@ def reads_attendance(one: Rule) -> bool:
     return all(c.indicator in ATTENDANCE_INDICATORS for c in (one, *one.also))
 
 
-# The level rules' indicators: a pupil at the level is in problematic absence already.
-ABSENCE_LEVELS = frozenset({"absence_total", "absence_invalid"})
-
-
 def warns_early(one: Rule) -> bool:
-    """Whether the rule is an early warning: it reads attendance and is not a level rule, whose
-    pupils are in problematic absence already (so its warning time is near zero by design)."""
-    return reads_attendance(one) and one.indicator not in ABSENCE_LEVELS
+    """Whether the rule counts as an early warning: it reads attendance and is not one of the
+    level rules (`level_rules`), whose pupils are in problematic absence already (so their
+    warning time is near zero by design)."""
+    return reads_attendance(one) and one.id not in {level.id for level in level_rules()}
 
 
 def screen(indicators: pl.DataFrame, rules: Iterable[Rule]) -> pl.DataFrame:
