@@ -47,7 +47,10 @@ test-sqlite: install browser-deps
 test-postgres: install browser-deps postgres
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider
 
-test: lint test-sqlite test-postgres
+# The two databases' runs side by side: each waits on its database and browser about as much as it
+# computes, so on two cores together they take little more than the longer one alone.
+test: lint
+	$(MAKE) --jobs=2 --output-sync=target test-sqlite test-postgres
 
 # One Swedish catalogue per app (fullfolj/<app>/locale) and one for the project's templates and
 # lib (fullfolj/locale): update them from the code, then translate what is new and compile.
