@@ -90,9 +90,11 @@ def sort_rows(
     descending = sort.startswith("-")
     key = sort.lstrip("-")
     get = keys[key]
-    known = [r for r in rows if get(r) is not None]
-    unknown = [r for r in rows if get(r) is None]
-    known.sort(key=get, reverse=descending)
+    # Each row's key once: a school's list sorts thousands of rows on every request.
+    keyed = [(get(r), r) for r in rows]
+    known = [(k, r) for k, r in keyed if k is not None]
+    known.sort(key=lambda pair: pair[0], reverse=descending)
+    unknown = [r for k, r in keyed if k is None]
     columns = {
         k: SortColumn(
             k,
@@ -101,7 +103,7 @@ def sort_rows(
         )
         for k in keys
     }
-    return known + unknown, columns
+    return [r for _k, r in known] + unknown, columns
 
 
 def page_of(rows: Sequence[R], number: int | None) -> Page:
