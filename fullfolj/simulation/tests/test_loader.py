@@ -24,12 +24,24 @@ def municipality(django_db_setup, django_db_blocker, tmp_path_factory):
     truth = tmp_path_factory.mktemp("data") / "truth.parquet"
     with django_db_blocker.unblock():
         shipped = snapshot(truth.parent)
+        printed = io.StringIO()
         call_command(
-            "simulate", pupils=150, years=2, seed=3, until=UNTIL, truth=truth, stdout=io.StringIO()
+            "simulate", pupils=150, years=2, seed=3, until=UNTIL, truth=truth, stdout=printed
         )
+        (truth.parent / "printed.txt").write_text(printed.getvalue(), encoding="utf-8")
     yield truth
     with django_db_blocker.unblock():
         restore(shipped)
+
+
+def test_the_load_prints_its_progress_each_tenth_of_the_way(municipality):
+    lines = (municipality.parent / "printed.txt").read_text(encoding="utf-8").splitlines()
+    progress = [line for line in lines if line.startswith("simulate: ") and " % " in line]
+    assert [line.split(" %")[0] for line in progress] == [
+        f"simulate: {tenth * 10}" for tenth in range(1, 11)
+    ]
+    assert progress[-1].endswith(f"(attendance up to {UNTIL})")
+    assert lines.index(progress[-1]) < len(lines) - 1  # the summary comes after
 
 
 @pytest.mark.django_db

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fullfolj.lib import clock
@@ -69,7 +71,8 @@ class Command(BaseCommand):
             )
             truth = options["truth"] or loader.default_truth_path()
             now = clock.now() if until == clock.today() else None
-            counts = loader.load(engine.simulate(params), until=until, truth=truth, now=now)
+            stream = self._with_progress(engine.simulate(params), params, until)
+            counts = loader.load(stream, until=until, truth=truth, now=now)
             where = f"the database (cut at {until})"
         seconds = time.perf_counter() - started
         self.stdout.write(
@@ -82,3 +85,25 @@ class Command(BaseCommand):
                 f"simulate: ground truth in {truth}; evaluate the rules against it with "
                 f"`fullfolj screen --evaluate --truth {truth}`"
             )
+
+    def _with_progress(
+        self, stream: Iterable[tuple[str, pl.DataFrame]], params: engine.Parameters, until: dt.date
+    ) -> Iterator[tuple[str, pl.DataFrame]]:
+        """The stream as it is, with a line each tenth of the way to `until` (attendance comes
+        week by week and is most of the work)."""
+        first = dt.date(params.first_school_year, 8, 1)
+        span = max((until - first).days, 1)
+        told = 0
+        for table, frame in stream:
+            yield table, frame
+            if table != "attendance" or frame.is_empty():
+                continue
+            latest = frame["date"].max()
+            if not isinstance(latest, dt.date):
+                continue
+            reached = min(latest, until)
+            tenths = min(10, (reached - first).days * 10 // span)
+            if tenths > told:
+                told = tenths
+                self.stdout.write(f"simulate: {tenths * 10} % (attendance up to {reached})")
+                self.stdout.flush()
