@@ -4,6 +4,7 @@ import, and which of our rows stands for which of the source's objects."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -27,10 +28,14 @@ class Source(models.Model):
         blank=True,
         help_text=_("Empty: the organiser is taken from the organisations the source serves."),
     )
-    base_url = models.URLField(_("base URL"), max_length=300, unique=True)
+    base_url = models.CharField(
+        _("base URL"), max_length=300, unique=True, validators=[URLValidator(["http", "https"])]
+    )
     auth = models.CharField(_("authentication"), max_length=20, choices=Auth.choices)
     token = models.CharField(_("bearer token"), max_length=2000, blank=True)
-    token_url = models.URLField(_("token URL"), max_length=300, blank=True)
+    token_url = models.CharField(
+        _("token URL"), max_length=300, blank=True, validators=[URLValidator(["http", "https"])]
+    )
     client_id = models.CharField(_("client id"), max_length=200, blank=True)
     client_secret = models.CharField(_("client secret"), max_length=500, blank=True)
     scope = models.CharField(_("scope"), max_length=200, blank=True)

@@ -126,6 +126,7 @@ class Importer:
         self._links: dict[tuple[str, str], Link] = {}
         self._persons: dict[str, dict[str, Any]] = {}
         self._pairs: set[Pair] = set()
+        self._protected_guardians: set[str] | None = None
         self._now = timezone.now()
 
     # --- fetch ----------------------------------------------------------------------------
@@ -468,8 +469,8 @@ class Importer:
                     "last_name": p.text("person", person, "familyName")[:100],
                     "email": _first(person, "emails")[:200],
                     "phone": _first(person, "phoneNumbers")[:30],
-                    # A protected pupil's guardian shares the pupil's address.
-                    "address": "" if pupil.protected_identity else _address(person),
+                    # A protected pupil's guardian most often shares the pupil's address.
+                    "address": "" if self._hides_address(other) else _address(person),
                 },
                 label=other,
             )
@@ -486,6 +487,24 @@ class Importer:
         for key in self._keys("guardianship", f"{ident}/"):
             if key not in wanted:
                 self.remove("guardianship", key, s.Guardianship, label=key)
+
+    def _hides_address(self, guardian: str) -> bool:
+        """Whether a guardian has a pupil with protected identity, here or stored."""
+        if self._protected_guardians is None:
+            self._protected_guardians = {
+                p.ref("person", r | {"id": item["id"]}, "person")
+                for item in self.data.persons
+                if item.get("securityMarking") == PROTECTED
+                for r in p.objects("person", item, "responsibles")
+            }
+        if guardian in self._protected_guardians:
+            return True
+        local = self.local("guardian", guardian)
+        return local is not None and (
+            s.Guardianship.objects.filter(
+                guardian_id=local, pupil__protected_identity=True
+            ).exists()
+        )
 
     # staff
 
