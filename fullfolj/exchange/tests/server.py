@@ -16,7 +16,7 @@ from typing import Any
 
 from fullfolj.lib import personnummer
 
-TOKEN = "hemlig-token"
+TOKEN = "hemlig-token"  # noqa: S105 - the fixture server's own
 REPEATED = "samma-igen"
 T0 = "2026-03-01T10:00:00+01:00"
 
@@ -300,7 +300,7 @@ class World:
     deleted: list[tuple[str, str, str]] = field(default_factory=list)  # (entity, id, when)
     requests: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)
     fail: dict[tuple[str, int], int] = field(default_factory=dict)  # (path, page) -> status
-    repeat_token: str | None = None  # a path whose pages all give the same token
+    repeat_pages_of: str | None = None  # a path whose pages all give the same token
     oauth: bool = False
     issued: list[str] = field(default_factory=list)
 
@@ -404,11 +404,11 @@ class Handler(BaseHTTPRequestHandler):
         offset = state["offset"]
         chunk = items[offset : offset + limit]
         following = None
-        if offset + limit < len(items) or world.repeat_token == path:
+        if offset + limit < len(items) or world.repeat_pages_of == path:
             following = urllib.parse.quote(
                 json.dumps({"offset": offset + limit, "query": filters, "page": page + 1})
             )
-            if world.repeat_token == path:
+            if world.repeat_pages_of == path:
                 following = REPEATED
                 chunk = items[:limit]
         self._send(200, {"data": chunk, "pageToken": following})

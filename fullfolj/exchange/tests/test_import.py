@@ -223,7 +223,7 @@ def test_an_object_that_breaks_the_specification_is_named(run, world):
 
 
 def test_a_server_repeating_its_page_token_cannot_loop_the_import(run, world):
-    world.repeat_token = "persons"
+    world.repeat_pages_of = "persons"
 
     with pytest.raises(actions.ImportStopped) as stopped:
         run()
@@ -233,7 +233,7 @@ def test_a_server_repeating_its_page_token_cannot_loop_the_import(run, world):
 
 
 def test_a_wrong_token_is_refused_with_the_servers_reason(run, source):
-    source.token = "fel"
+    source.token = "fel"  # noqa: S105 - a wrong one on purpose
     source.save()
 
     with pytest.raises(actions.ImportStopped) as stopped:
