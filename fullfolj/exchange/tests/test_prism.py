@@ -61,7 +61,7 @@ def prism() -> Iterator[str]:
             "-p",
             str(port),
             str(SPEC),
-        ],  # fmt: skip
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
