@@ -26,6 +26,7 @@ def client_for(source: Source, *, token: str = "", timeout: float = 30.0) -> Cli
         scope=source.scope,
         cert_file=source.cert_file,
         key_file=source.key_file,
+        ca_file=source.ca_file,
     )
     return Client(source.base_url, auth, timeout=timeout)
 

@@ -35,6 +35,7 @@ class SourceForm(forms.ModelForm):
             "scope",
             "cert_file",
             "key_file",
+            "ca_file",
         ]
         widgets = {name: forms.PasswordInput(render_value=False) for name in SECRETS}
 
@@ -67,6 +68,7 @@ class SourceAdmin(SuperuserOnlyAdmin):
                     "scope",
                     "cert_file",
                     "key_file",
+                    "ca_file",
                 ]
             },
         ),

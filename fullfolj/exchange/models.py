@@ -41,6 +41,12 @@ class Source(models.Model):
     scope = models.CharField(_("scope"), max_length=200, blank=True)
     cert_file = models.CharField(_("client certificate file"), max_length=300, blank=True)
     key_file = models.CharField(_("client key file"), max_length=300, blank=True)
+    ca_file = models.CharField(
+        _("CA certificates file"),
+        max_length=300,
+        blank=True,
+        help_text=_("Empty: the server's certificate is checked against the system's CAs."),
+    )
     enabled = models.BooleanField(_("import every night"), default=False)
     run_at = models.TimeField(_("run at"), null=True, blank=True)
     # The high-water marks of the last good run: the latest change the source reported (its

@@ -82,9 +82,14 @@ class Client:
         self._token_expires = float("inf")
         self._context: ssl.SSLContext | None = None
         if auth.kind == "certificate" or auth.ca_file:
-            self._context = ssl.create_default_context(cafile=auth.ca_file or None)
-            if auth.cert_file:
-                self._context.load_cert_chain(auth.cert_file, auth.key_file or None)
+            try:
+                self._context = ssl.create_default_context(cafile=auth.ca_file or None)
+                if auth.cert_file:
+                    self._context.load_cert_chain(auth.cert_file, auth.key_file or None)
+            except (OSError, ssl.SSLError) as error:
+                raise SS12000Error(
+                    f"The client certificate or CA file cannot be read: {error}."
+                ) from error
         if auth.kind == "oauth2":
             self._token_expires = 0.0
 

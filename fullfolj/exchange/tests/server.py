@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import ssl
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -415,14 +416,17 @@ class Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve(world: World) -> Iterator[str]:
-    """The server's base URL while the block runs."""
+def serve(world: World, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """The server's base URL while the block runs (https with `tls`)."""
     handler = type("BoundHandler", (Handler,), {"world": world})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        scheme = "https" if tls else "http"
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
