@@ -55,7 +55,7 @@ def test_a_client_certificate_opens_a_server_that_demands_one(db, certificates):
             name="Mutual TLS",
             base_url=url,
             auth=Source.Auth.CERTIFICATE,
-            token="hemlig-token",  # noqa: S106 - the fixture server also wants its token
+            token="hemlig-token",
             cert_file=str(certificates / "client.pem"),
             key_file=str(certificates / "client.key"),
             ca_file=str(certificates / "ca.pem"),
