@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from fullfolj.attendance.store import PRESENT
 from fullfolj.grades.models import GRADE_POINTS, Grade
 from fullfolj.schools import models as s
 
+from ..models import Link
 from . import parse as p
 from .people import People
 from .rows import Fetched, ImportFailed, Report
@@ -27,6 +29,7 @@ from .rows import Fetched, ImportFailed, Report
 __all__ = ["ImportFailed", "Importer", "Report"]
 
 TAUGHT = frozenset({"Undervisning", "Elevaktivitet"})  # activities that take attendance
+BATCH = 2000  # attendance objects written together
 # What an incremental run asks /deletedEntities for (the kinds we import).
 DELETABLE = ("Person", "Group", "Duty", "Activity", "CalendarEvent", "Attendance", "Grade")
 # meta.modified.after is exclusive and some servers keep coarse times: read a little overlap.
@@ -191,54 +194,85 @@ class Importer(People):
         local = self.local("lesson", ident)
         if local is None:
             return
-        self._pairs.update(
-            LessonAttendance.objects.filter(lesson_id=local).values_list("pupil_id", "date")
-        )
-        for key in [k for (kind, k) in self._links if kind == "mark" and k.startswith(f"{ident}/")]:
-            self._unlink("mark", key)
+        marks = LessonAttendance.objects.filter(lesson_id=local)
+        self._pairs.update(marks.values_list("pupil_id", "date"))
+        Link.objects.filter(
+            source=self.source, kind="mark", local_id__in=marks.values("pk")
+        ).delete()
         self.remove("lesson", ident, Lesson, label=ident)
 
     def attendances(self, items: list[dict[str, Any]]) -> None:
-        lessons: dict[int, Lesson] = {}
+        """The marks, a batch at a time: a night's attendance is tens of thousands of rows."""
+        for start in range(0, len(items), BATCH):
+            self._marks(items[start : start + BATCH])
+
+    def _marks(self, items: list[dict[str, Any]]) -> None:
+        found = []
         for item in items:
             ident = p.uuid("attendance", item)
-            event = p.ref("attendance", item, "calendarEvent")
-            student = p.ref("attendance", item, "student")
+            lesson_pk = self.local("lesson", p.ref("attendance", item, "calendarEvent"))
+            pupil_pk = self.local("pupil", p.ref("attendance", item, "student"))
             reported = p.flag("attendance", item, "isReported")
             valid = p.minutes("attendance", item, "validAbsenceMinutes")
             invalid = p.minutes("attendance", item, "invalidAbsenceMinutes")
-            lesson_id, pupil_id = self.local("lesson", event), self.local("pupil", student)
-            if not reported or lesson_id is None or pupil_id is None:
-                continue
-            if lesson_id not in lessons:
-                lessons[lesson_id] = Lesson.objects.get(pk=lesson_id)
+            if reported and lesson_pk is not None and pupil_pk is not None:
+                found.append((ident, lesson_pk, pupil_pk, valid, invalid))
+        if not found:
+            return
+        lessons = Lesson.objects.in_bulk({lesson_pk for _i, lesson_pk, *_rest in found})
+        pupils = {pupil for _i, _l, pupil, *_rest in found}
+        organisers = dict(s.Pupil.objects.filter(pk__in=pupils).values_list("pk", "organiser_id"))
+        existing = {
+            (mark.lesson_id, mark.pupil_id): mark
+            for mark in LessonAttendance.objects.filter(
+                lesson_id__in=lessons, pupil_id__in=pupils
+            ).select_related("reason")
+        }
+        created: dict[tuple[int, int], LessonAttendance] = {}
+        updated: dict[int, LessonAttendance] = {}
+        history: list[AttendanceChange] = []
+        marked: list[tuple[str, LessonAttendance]] = []
+        for ident, lesson_id, pupil_id, valid, invalid in found:
             lesson = lessons[lesson_id]
-            absent = min(valid + invalid, lesson.minutes)
-            # One mark holds one validity: any invalid minutes make it invalid (docs/exchange.md).
-            is_valid = None if not absent else invalid == 0
-            mark = LessonAttendance.objects.filter(lesson=lesson, pupil_id=pupil_id).first()
+            mark = existing.get((lesson_id, pupil_id))
             old = mark.snapshot() if mark else None
             if mark is None:
-                mark = LessonAttendance(
+                mark = existing[(lesson_id, pupil_id)] = LessonAttendance(
                     lesson=lesson,
                     pupil_id=pupil_id,
-                    organiser_id=s.Pupil.objects.values_list("organiser_id", flat=True).get(
-                        pk=pupil_id
-                    ),
+                    organiser_id=organisers[pupil_id],
                     date=lesson.date,
                     scheduled_minutes=lesson.minutes,
                 )
-            mark.absent_minutes, mark.late_minutes, mark.is_valid = absent, 0, is_valid
-            if mark.reason_id and mark.reason and mark.reason.is_valid != is_valid:
+            absent = min(valid + invalid, lesson.minutes)
+            # One mark holds one validity: any invalid minutes make it invalid (docs/exchange.md).
+            mark.absent_minutes, mark.late_minutes = absent, 0
+            mark.is_valid = None if not absent else invalid == 0
+            if mark.reason_id and mark.reason and mark.reason.is_valid != mark.is_valid:
                 mark.reason = None
             new = mark.snapshot()
-            key = f"{event}/{ident}"
-            if old != new:
-                self._save(mark, f"attendance {ident}")
-                self.report.add("create" if old is None else "change", "mark", key)
-                self._pairs.add((pupil_id, lesson.date))
-                if (old or PRESENT) != new:
-                    AttendanceChange.objects.create(
+            marked.append((ident, mark))
+            if old == new:
+                continue
+            try:
+                mark.full_clean(
+                    exclude=["lesson", "pupil", "organiser", "reason"],
+                    validate_unique=False,
+                    validate_constraints=False,
+                )
+            except ValidationError as error:
+                raise ImportFailed(
+                    f"The SS 12000 attendance {ident} cannot be imported: {error}"
+                ) from error
+            if mark.pk is None:
+                created[(lesson_id, pupil_id)] = mark
+            else:
+                updated[mark.pk] = mark
+            self.report.add("create" if old is None else "change", "mark", ident)
+            self._pairs.add((pupil_id, lesson.date))
+            if (old or PRESENT) != new:
+                history.append(
+                    AttendanceChange(
                         attendance=mark,
                         lesson=lesson,
                         version=lesson.version,
@@ -247,11 +281,38 @@ class Importer(People):
                         old=old,
                         new=new,
                     )
-            self._link("mark", key, mark.pk)
-            if lesson.registered_at is None:
-                # Registered in the source: not a lesson for our teachers to register.
-                lesson.registered_at = lesson.first_registered_at = self._now
-                lesson.save(update_fields=["registered_at", "first_registered_at"])
+                )
+        LessonAttendance.objects.bulk_create(list(created.values()))
+        LessonAttendance.objects.bulk_update(
+            list(updated.values()), ["absent_minutes", "late_minutes", "is_valid", "reason"]
+        )
+        AttendanceChange.objects.bulk_create(history)
+        self._link_marks(marked)
+        # Registered at the source: not lessons for our teachers to register.
+        Lesson.objects.filter(pk__in=lessons, registered_at__isnull=True).update(
+            registered_at=self._now, first_registered_at=self._now
+        )
+
+    def _link_marks(self, marked: list[tuple[str, LessonAttendance]]) -> None:
+        """Mark links are read per batch, not all at once: there are millions of them."""
+        links = {
+            link.external_id: link
+            for link in Link.objects.filter(
+                source=self.source, kind="mark", external_id__in=[ident for ident, _m in marked]
+            )
+        }
+        new, moved = {}, []
+        for ident, mark in marked:
+            link = links.get(ident)
+            if link is None:
+                new[ident] = Link(
+                    source=self.source, kind="mark", external_id=ident, local_id=mark.pk
+                )
+            elif link.local_id != mark.pk:
+                link.local_id = mark.pk
+                moved.append(link)
+        Link.objects.bulk_create(list(new.values()))
+        Link.objects.bulk_update(moved, ["local_id"])
 
     # grades
 
@@ -321,13 +382,16 @@ class Importer(People):
         def gone(name: str) -> Iterable[str]:
             return sorted(i.lower() for i in deleted.get(name, set()) if i.lower() not in again)
 
-        for ident in gone("Attendance"):
-            for key in self._keys("mark", ""):
-                if key.endswith(f"/{ident}"):
-                    mark = LessonAttendance.objects.filter(pk=self.local("mark", key) or 0).first()
-                    if mark is not None:
-                        self._pairs.add((mark.pupil_id, mark.date))
-                    self.remove("mark", key, LessonAttendance, label=key)
+        links = Link.objects.filter(
+            source=self.source, kind="mark", external_id__in=list(gone("Attendance"))
+        )
+        for link in links.order_by("external_id"):
+            mark = LessonAttendance.objects.filter(pk=link.local_id).first()
+            if mark is not None:
+                self._pairs.add((mark.pupil_id, mark.date))
+                mark.delete()
+                self.report.add("remove", "mark", link.external_id)
+            link.delete()
         for ident in gone("CalendarEvent"):
             self._remove_lesson(ident)
         for ident in gone("Grade"):
@@ -347,8 +411,4 @@ class Importer(People):
         for ident in gone("Person"):
             # A pupil's records stay (cases, history); what ends is the placement.
             for key in self._keys("placement", f"{ident}/"):
-                placement = s.Placement.objects.filter(pk=self.local("placement", key) or 0).first()
-                if placement is not None and (placement.end is None or placement.end > self.today):
-                    placement.end = max(placement.start, self.today)
-                    self._save(placement, f"placement {key}")
-                    self.report.add("change", "placement", f"{key} (end)")
+                self.end_placement(key)

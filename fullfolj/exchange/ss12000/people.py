@@ -198,7 +198,7 @@ class People(Rows):
         }
         for key in self._keys("placement", f"{ident}/"):
             if key not in wanted:
-                self.remove("placement", key, s.Placement, label=key)
+                self.end_placement(key)
         for key, (school, start, end) in sorted(wanted.items(), key=lambda kv: kv[1][1]):
             self.sync(
                 "placement",
@@ -214,6 +214,19 @@ class People(Rows):
                 label=key,
                 find=Q(pupil_id=pupil.pk, school_id=school, start=start),
             )
+
+    def end_placement(self, key: str) -> None:
+        """A placement the source no longer lists ends today: where a pupil went to school is
+        history the gate and the records rely on. One that had not begun is removed."""
+        placement = s.Placement.objects.filter(pk=self.local("placement", key) or 0).first()
+        if placement is None:
+            return
+        if placement.start > self.today:
+            self.remove("placement", key, s.Placement, label=key)
+        elif placement.end is None or placement.end > self.today:
+            placement.end = self.today
+            self._save(placement, f"placement {key}")
+            self.report.add("change", "placement", f"{key} (end)")
 
     def guardians(self, ident: str, pupil: s.Pupil, item: dict[str, Any]) -> None:
         wanted = set()

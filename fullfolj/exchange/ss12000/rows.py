@@ -108,7 +108,8 @@ class Rows:
     # --- links ----------------------------------------------------------------------------
 
     def _load_links(self) -> None:
-        for link in Link.objects.filter(source=self.source):
+        # Not the marks' links: there are millions; the marks read theirs per batch.
+        for link in Link.objects.filter(source=self.source).exclude(kind="mark"):
             self._links[(link.kind, link.external_id)] = link
 
     def local(self, kind: str, external: str | None) -> int | None:

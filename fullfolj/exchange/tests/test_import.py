@@ -132,7 +132,7 @@ def test_the_next_run_asks_only_for_changes_and_applies_them(run, world):
     assert asked["/persons"]["meta.modified.after"] == ["2026-03-01T08:59:55Z"]
     assert asked["/deletedEntities"]["entities"][:2] == ["Person", "Group"]
     assert sorted(outcome.report.lines) == [
-        f"change mark {srv.MONDAY}/{srv.ATT_ALVA_MON}",
+        f"change mark {srv.ATT_ALVA_MON}",
         f"change pupil {srv.BILAL} (last_name)",
     ]
     day = PupilDay.objects.get(pupil__first_name="Alva", date=MONDAY)
@@ -301,3 +301,52 @@ def test_the_command_imports_and_keeps_a_source_per_url(db, world, url):
     assert source.token == ""  # the command line's token is not stored
     assert list(source.runs.values_list("status", flat=True)) == ["done", "done"]
     assert s.Pupil.objects.count() == 3
+
+
+def test_a_deleted_attendance_removes_the_mark_and_its_minutes(run, world):
+    run()
+    world.delete("attendances", srv.ATT_BILAL_MON, "2026-12-31T00:00:00+01:00")
+
+    outcome = run()
+
+    assert outcome.report.lines == [f"remove mark {srv.ATT_BILAL_MON}"]
+    assert not PupilDay.objects.filter(pupil__first_name="Bilal").exists()
+    assert LessonAttendance.objects.count() == 2
+
+
+def test_marks_are_written_in_batches(run, monkeypatch):
+    from fullfolj.exchange.ss12000 import importer
+
+    monkeypatch.setattr(importer, "BATCH", 2)
+
+    run()
+    again = run(since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+
+    assert LessonAttendance.objects.count() == 3
+    assert again.report.lines == []
+
+
+def test_an_enrolment_the_source_drops_ends_the_placement(run, world):
+    run()
+    world.change("persons", srv.BILAL, "2026-03-18T07:00:00+01:00", enrolments=[])
+
+    outcome = run()
+
+    placement = s.Placement.objects.get(pupil__first_name="Bilal")
+    assert placement.end == dt.date(2026, 3, 18)  # history kept, not deleted
+    assert outcome.report.counts["change placement"] == 1
+
+
+def test_a_longer_lesson_moves_its_marks_and_the_days_along(run, world):
+    run()
+    world.change(
+        "calendarEvents", srv.MONDAY, "2026-03-18T07:00:00+01:00",
+        startTime="2026-03-16T08:00:00+01:00", endTime="2026-03-16T09:20:00+01:00",
+    )  # fmt: skip
+
+    run()
+
+    assert set(
+        LessonAttendance.objects.filter(date=MONDAY).values_list("scheduled_minutes", flat=True)
+    ) == {80}
+    assert PupilDay.objects.get(pupil__first_name="Alva", date=MONDAY).scheduled_minutes == 80
