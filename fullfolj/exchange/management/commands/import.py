@@ -1,8 +1,10 @@
-"""`fullfolj import ss12000 --url URL --token TOKEN [--since TIME] [--dry-run]`."""
+"""`fullfolj import ss12000 --url URL --token TOKEN [--since TIME] [--dry-run]` and
+`fullfolj import csv KIND FILE [--dry-run]` (docs/exchange.md)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -10,6 +12,7 @@ from django.utils import timezone
 
 from fullfolj.exchange import actions
 from fullfolj.exchange.models import Source
+from fullfolj.exchange.tabular import load, reader
 from fullfolj.schools.models import Organiser
 
 SHOWN_LINES = 200  # a dry run of a first import can be long; the counts say the rest
@@ -26,7 +29,7 @@ def _moment(value: str) -> dt.datetime:
 
 
 class Command(BaseCommand):
-    help = "Import from a school system's SS 12000 API."
+    help = "Import from a school system's SS 12000 API, or a CSV or Excel file."
 
     def add_arguments(self, parser: CommandParser) -> None:
         kinds = parser.add_subparsers(dest="kind", required=True)
@@ -37,8 +40,15 @@ class Command(BaseCommand):
         ss.add_argument("--organiser", type=int, help="the organiser's id, for a new source")
         ss.add_argument("--since", type=_moment, help="read changes after this time")
         ss.add_argument("--dry-run", action="store_true", help="show what would change")
+        sheet = kinds.add_parser("csv", help="a CSV file or an Excel workbook (.xlsx)")
+        sheet.add_argument("what", choices=sorted(load.KINDS), help="what the file holds")
+        sheet.add_argument("file", help="the file (semicolon-separated text or .xlsx)")
+        sheet.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["kind"] == "csv":
+            self._file(options)
+            return
         source = self._source(options)
         try:
             outcome = actions.run_import(
@@ -63,6 +73,30 @@ class Command(BaseCommand):
             f"{'change' if options['dry_run'] else 'changed'} {report.total('change')}, "
             f"{'remove' if options['dry_run'] else 'removed'} {report.total('remove')}; "
             f"skipped {report.counts['skipped']}."
+        )
+
+    def _file(self, options: dict[str, Any]) -> None:
+        path = Path(options["file"])
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"{path}: {error.strerror}.") from None
+        try:
+            result = load.import_file(
+                options["what"], raw, name=path.name, dry_run=options["dry_run"]
+            )
+        except reader.FileRejected as error:
+            raise CommandError(f"{path}: {error} Nothing was imported.") from None
+        except load.Rejected as error:
+            for problem in error.problems:
+                self.stderr.write(str(problem))
+            raise CommandError(
+                f"{path}: {len(error.problems)} bad rows; nothing was imported."
+            ) from None
+        verb = "Would import" if options["dry_run"] else "Imported"
+        self.stdout.write(
+            f"{verb} {result.rows} rows: {result.created} new, {result.changed} changed, "
+            f"{result.unchanged} unchanged."
         )
 
     def _source(self, options: dict[str, Any]) -> Source:
