@@ -93,6 +93,12 @@ def run_import(
         run.finished_at = timezone.now()
         run.save()
         raise ImportStopped(str(error), run) from error
+    except Exception as error:  # a fault of ours: recorded, not left "running"
+        run.status = ImportRun.Status.FAILED
+        run.message = f"Internal error: {error!r}"
+        run.finished_at = timezone.now()
+        run.save()
+        raise
     run.status = ImportRun.Status.DRY_RUN if dry_run else ImportRun.Status.DONE
     run.counts = dict(report.counts)
     run.message = "\n".join(report.warnings[:200])

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import IntegrityError, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -143,6 +143,10 @@ class Rows:
                 for name, messages in error.message_dict.items()
             )
             raise ImportFailed(f"The SS 12000 {what} cannot be imported: {problems}") from error
+        except IntegrityError as error:
+            raise ImportFailed(
+                f"The SS 12000 {what} clashes with a row Fullfölj already has: {error}"
+            ) from error
 
     def sync(
         self,

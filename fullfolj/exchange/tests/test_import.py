@@ -350,3 +350,19 @@ def test_a_longer_lesson_moves_its_marks_and_the_days_along(run, world):
         LessonAttendance.objects.filter(date=MONDAY).values_list("scheduled_minutes", flat=True)
     ) == {80}
     assert PupilDay.objects.get(pupil__first_name="Alva", date=MONDAY).scheduled_minutes == 80
+
+
+def test_a_clash_with_a_row_of_ours_is_named_and_nothing_is_kept(run, world):
+    s.Staff.objects.create(first_name="Annan", last_name="Person", username="lena.larsson@ekby.se")
+    run()
+    world.change(
+        "persons", srv.LENA, "2026-03-18T07:00:00+01:00", eduPersonPrincipalNames=["upptagen"]
+    )
+    s.Staff.objects.create(first_name="Tredje", last_name="Person", username="upptagen")
+    before = table_counts()
+
+    with pytest.raises(actions.ImportStopped, match=f"staff {srv.LENA} clashes with a row"):
+        run()
+
+    assert table_counts() == before
+    assert ImportRun.objects.latest("pk").status == ImportRun.Status.FAILED
