@@ -32,6 +32,8 @@ from fullfolj.exchange.ss12000.client import (
 from fullfolj.exchange.ss12000.importer import Importer
 from tests import factories as f
 
+pytestmark = pytest.mark.slow  # Prism takes a few seconds to start
+
 ROOT = Path(settings.BASE_DIR).parent
 PRISM = ROOT / "node_modules" / ".bin" / "prism"
 SPEC = ROOT / "fullfolj" / "exchange" / "ss12000" / "openapi.yaml"
