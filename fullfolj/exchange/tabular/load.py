@@ -155,12 +155,18 @@ class _PupilPlan:
     address: str
 
 
+def _schools(organiser: s.Organiser | None) -> dict[str, s.School]:
+    """The school units a file may name: the organiser's own when one imports it."""
+    found = s.School.objects.all() if organiser is None else organiser.schools.all()
+    return {school.unit_code: school for school in found}
+
+
 def _plan_pupils(
-    rows: Iterable[r.Row], columns: dict[str, Column]
+    rows: Iterable[r.Row], columns: dict[str, Column], organiser: s.Organiser | None
 ) -> tuple[list[_PupilPlan], list[Problem]]:
     problems: list[Problem] = []
     plans: list[_PupilPlan] = []
-    schools = {school.unit_code: school for school in s.School.objects.all()}
+    schools = _schools(organiser)
     seen: dict[str, int] = {}
     today = clock.today()
     for raw in rows:
@@ -212,6 +218,25 @@ def _plan_pupils(
                     "" if protected else address,
                 )
             )
+    if organiser is not None:  # pupils in another organiser's records are not ours to change
+        wanted = [plan.pnr for plan in plans]
+        others: set[str] = set()
+        for start in range(0, len(wanted), 5000):
+            others.update(
+                s.Pupil.objects.filter(personnummer__in=wanted[start : start + 5000])
+                .exclude(organiser=organiser)
+                .values_list("personnummer", flat=True)
+            )
+        for plan in plans:
+            if plan.pnr in others:
+                problems.append(
+                    Problem(
+                        plan.line,
+                        columns["pnr"].label,
+                        _("The pupil belongs to another organiser's records."),
+                    )
+                )
+        problems.sort(key=lambda problem: problem.line)
     return plans, problems
 
 
@@ -307,11 +332,11 @@ class _MarkPlan:
 
 
 def _plan_marks(
-    rows: Iterable[r.Row], columns: dict[str, Column]
+    rows: Iterable[r.Row], columns: dict[str, Column], organiser: s.Organiser | None
 ) -> tuple[list[_MarkPlan], list[Problem]]:
     problems: list[Problem] = []
     plans: list[_MarkPlan] = []
-    schools = {school.unit_code: school for school in s.School.objects.all()}
+    schools = _schools(organiser)
     subjects: dict[str, int] = {}
     for known in s.Subject.objects.all():
         subjects[known.code.casefold()] = subjects[known.name.casefold()] = known.pk
@@ -332,10 +357,11 @@ def _plan_marks(
             wanted.add(_pnr(cell))
     for chunk in range(0, len(wanted), 5000):
         part = sorted(wanted)[chunk : chunk + 5000]
-        for pk, pnr, organiser in s.Pupil.objects.filter(personnummer__in=part).values_list(
-            "pk", "personnummer", "organiser_id"
-        ):
-            pupils[pnr] = (pk, organiser)
+        held = s.Pupil.objects.filter(personnummer__in=part)
+        if organiser is not None:
+            held = held.filter(organiser=organiser)
+        for pk, pnr, holder in held.values_list("pk", "personnummer", "organiser_id"):
+            pupils[pnr] = (pk, holder)
     for raw in rows:
         row = _Row(raw, columns, problems)
         pnr = row.get("pnr", _pnr)
@@ -384,7 +410,7 @@ def _plan_marks(
         if not row.ok or group is None or subject is None or term is None:
             continue
         start = dt.datetime.combine(day, at, zone)
-        pupil, organiser = pupils[pnr]
+        pupil, holder = pupils[pnr]
         key = (pupil, group, start)
         if key in seen:
             row.fail(
@@ -397,7 +423,7 @@ def _plan_marks(
             _MarkPlan(
                 row.line,
                 pupil,
-                organiser,
+                holder,
                 group,
                 subject,
                 term.pk,
@@ -520,8 +546,16 @@ class _DryRun(Exception):
     pass
 
 
-def import_file(kind: str, raw: bytes, *, name: str = "", dry_run: bool = False) -> Result:
-    """Import a file of `kind` (pupils, attendance), all or nothing.
+def import_file(
+    kind: str,
+    raw: bytes,
+    *,
+    name: str = "",
+    dry_run: bool = False,
+    organiser: s.Organiser | None = None,
+) -> Result:
+    """Import a file of `kind` (pupils, attendance), all or nothing; with `organiser`, only
+    into that organiser's schools and pupils (the upload page of its administration).
 
     Raises FileRejected (the file as a whole) or Rejected (every bad row); nothing is written
     then. A dry run checks and writes everything, then rolls it back.
@@ -529,7 +563,7 @@ def import_file(kind: str, raw: bytes, *, name: str = "", dry_run: bool = False)
     columns, plan, write = KINDS[kind]
     headers, rows = r.read(raw, name)
     found = _columns(headers, columns)
-    plans, problems = plan(rows, found)
+    plans, problems = plan(rows, found, organiser)
     if problems:
         raise Rejected(problems)
     result = Result(rows=len(plans))
