@@ -431,7 +431,8 @@ class People(Rows):
         for placement in placements.exclude(school_class=klass):
             placement.school_class = klass
             self._save(placement, f"placement of pupil {pupil}")
-            self.report.add("change", "placement", f"{placement.pk} (school_class)")
+            if ("placement", placement.pk) not in self.fresh:  # a new one is simply created
+                self.report.add("change", "placement", f"{placement.pk} (school_class)")
 
     def mentors(self, duties: list[dict[str, Any]], groups: list[dict[str, Any]]) -> None:
         """Mentorships: a Mentor assignment of a duty on a group, for each of its pupils.

@@ -93,6 +93,7 @@ class Rows:
         self._persons: dict[str, dict[str, Any]] = {}
         self._pairs: set[Pair] = set()
         self._protected_guardians: set[str] | None = None
+        self.fresh: set[tuple[str, int]] = set()  # rows this run created, by kind
         self._now = timezone.now()
 
     def person(self, ident: str) -> dict[str, Any]:
@@ -171,6 +172,7 @@ class Rows:
             obj = model(**values)
             self._save(obj, f"{kind} {label}")
             self.report.add("create", kind, label)
+            self.fresh.add((kind, obj.pk))
         else:
             changed = [name for name, value in values.items() if getattr(obj, name) != value]
             if changed:

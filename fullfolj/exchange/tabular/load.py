@@ -177,12 +177,15 @@ def _plan_pupils(
         school = schools.get(code or "")
         if code and school is None:
             row.fail("school", _("No school unit has the code %(code)s.") % {"code": code})
-        start = row.get("start", r.date) or today
+        known = len(problems)
+        start = row.get("start", r.date)
+        start_read = len(problems) == known  # a bad date is reported once, not again by class
+        start = start or today
         protected = bool(row.get("protected", r.yes_no))
         address = row.get("address") or ""
         klass = None
         name = row.get("class")
-        if name and school is not None:
+        if name and school is not None and start_read:
             year = _school_year(start)
             klass = s.SchoolClass.objects.filter(
                 school=school, school_year=year, name__iexact=name

@@ -35,6 +35,7 @@ def test_a_first_import_maps_the_school_system_into_fullfolj(run, source):
     outcome = run()
 
     assert outcome.run.status == ImportRun.Status.DONE
+    assert outcome.report.total("change") == 0  # a first import only creates
     organiser = s.Organiser.objects.get(name="Ekby kommun")
     assert organiser.municipality_code == "1234"
     school = s.School.objects.get(unit_code="12345678")

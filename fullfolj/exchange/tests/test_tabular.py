@@ -315,3 +315,11 @@ def test_a_malformed_file_is_imported_whole_or_not_at_all(
     imported = set(s.Pupil.objects.values_list("personnummer", flat=True))
     for line in lines:
         assert line.split(";", 1)[0] in imported  # accepted: every row is there
+
+
+def test_a_bad_start_date_is_reported_once_not_again_by_the_class(school, settings):
+    settings.FULLFOLJ_TODAY = "2026-12-05"  # no school year holds today: no class to find then
+
+    assert rejected("pupils", csv(f"{PNR[25]};Ada;Al;12345678;7A;2026-02-30;;")) == [
+        (2, "Startdatum")
+    ]
