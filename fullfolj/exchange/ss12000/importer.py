@@ -70,8 +70,16 @@ class Importer(People):
             ("startTime.onOrAfter", _iso(dt.datetime.combine(first, dt.time(), zone))),
             ("startTime.onOrBefore", _iso(dt.datetime.combine(last, dt.time.max, zone))),
         ]
-        d.events = self._list("/calendarEvents", "calendar event", window)
-        d.attendances = self._list("/attendances", "attendance", [])
+        if self.since is None:
+            # A first import: the marks of this school year's lessons come with the lessons, as
+            # /attendances has no date filter and would give every mark the source ever held.
+            d.events = self._list(
+                "/calendarEvents", "calendar event", [*window, ("expand", "attendance")]
+            )
+            d.attendances = self._embedded_attendance(d.events)
+        else:
+            d.events = self._list("/calendarEvents", "calendar event", window)
+            d.attendances = self._list("/attendances", "attendance", [])
         d.grades = self._list("/grades", "grade", [])
         if self.deleted_since is not None:
             d.deleted = self.client.deleted(_iso(self.deleted_since), DELETABLE)
@@ -79,6 +87,18 @@ class Importer(People):
         return d
 
     # --- write ----------------------------------------------------------------------------
+
+    def _embedded_attendance(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        found = []
+        for event in events:
+            embedded = event.get("_embedded") or {}
+            if not isinstance(embedded, dict):
+                raise p.fail("calendar event", event, "“_embedded” is not an object")
+            for item in p.objects("calendar event", embedded | {"id": event["id"]}, "attendance"):
+                p.uuid("attendance", item)
+                self.data.seen(p.modified("attendance", item))
+                found.append(item)
+        return found
 
     def write(self) -> Report:
         self._load_links()

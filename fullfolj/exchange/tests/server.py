@@ -402,6 +402,20 @@ class Handler(BaseHTTPRequestHandler):
             first = _after(filters["startTime.onOrAfter"][0])
             last = _after(filters["startTime.onOrBefore"][0])
             items = [i for i in items if first <= _after(i["startTime"]) <= last]
+        if path == "calendarEvents" and "attendance" in filters.get("expand", []):
+            items = [
+                item
+                | {
+                    "_embedded": {
+                        "attendance": [
+                            a
+                            for a in world.data["attendances"]
+                            if a["calendarEvent"]["id"] == item["id"]
+                        ]
+                    }
+                }
+                for item in items
+            ]
         offset = state["offset"]
         chunk = items[offset : offset + limit]
         following = None

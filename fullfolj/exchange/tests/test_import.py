@@ -91,6 +91,22 @@ def test_a_first_import_maps_the_school_system_into_fullfolj(run, source):
     assert source.deleted_since is not None
 
 
+def test_a_first_import_reads_the_marks_with_this_years_lessons_and_later_ones_by_change(
+    run, world
+):
+    run()
+    paths = dict(reversed(world.requests))  # each path's first request
+    assert "/attendances" not in paths  # all the marks the source ever held: not wanted
+    assert paths["/calendarEvents"]["expand"] == ["attendance"]
+    assert paths["/calendarEvents"]["startTime.onOrAfter"] == ["2025-08-17T22:00:00Z"]
+    world.requests.clear()
+
+    run()
+
+    first = next(query for path, query in world.requests if path == "/attendances")
+    assert "meta.modified.after" in first
+
+
 def test_paging_sends_only_the_token_after_the_first_page(run, world):
     run(page_size=2)
 
@@ -180,16 +196,16 @@ def test_a_deleted_person_keeps_the_records_and_ends_the_placement(run, world):
 
 
 def test_a_server_error_mid_import_writes_nothing_and_the_next_run_resumes(run, world, source):
-    world.fail[("attendances", 2)] = 500
+    world.fail[("persons", 2)] = 500
 
     with pytest.raises(actions.ImportStopped) as stopped:
         run(page_size=2)
 
-    assert "attendance (page 2)" in str(stopped.value)
+    assert "person (page 2)" in str(stopped.value)
     assert "500" in str(stopped.value)
     assert not s.Pupil.objects.exists() and not Lesson.objects.exists()
     failed = ImportRun.objects.get()
-    assert failed.status == ImportRun.Status.FAILED and "attendance" in failed.message
+    assert failed.status == ImportRun.Status.FAILED and "person (page 2)" in failed.message
     source.refresh_from_db()
     assert source.modified_since is None and source.deleted_since is None
 
