@@ -126,3 +126,25 @@ def test_the_next_run_is_the_earliest_source_time_to_come(db):
         )
 
     assert tasks.next_run(now) == timezone.make_aware(dt.datetime(2026, 3, 18, 4, 30))
+
+
+def test_a_superuser_runs_a_source_from_the_admin(client, source, world):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_superuser("root", password="pw-root"))
+    url = "/admin/exchange/source/"
+
+    checked = client.post(
+        url, {"action": "check_now", "index": 0, "_selected_action": [source.pk]}, follow=True
+    )
+
+    assert not Pupil.objects.exists()
+    assert "Ingenting skrevs." in checked.content.decode()
+    client.post(url, {"action": "import_now", "index": 0, "_selected_action": [source.pk]})
+    assert Pupil.objects.count() == 3
+    world.fail[("persons", 1)] = 500
+    failed = client.post(
+        url, {"action": "import_now", "index": 0, "_selected_action": [source.pk]}, follow=True
+    )
+    assert "500" in failed.content.decode()
+    assert list(source.runs.values_list("status", flat=True)) == ["failed", "done", "dry_run"]
