@@ -1,14 +1,16 @@
 """SS 12000 objects into Fullfölj's rows (docs/exchange.md).
 
-`Importer.fetch()` reads everything first (a server error stops the import before a row is
-written); `Importer.write()` then creates, changes and removes rows, recording each in the
-report, inside the caller's transaction.
+`Importer.fetch()` reads the organisation, its people and groups first (a server error stops the
+import before a row is written); `Importer.write()` then creates, changes and removes rows,
+recording each in the report, inside the caller's transaction. Lessons and marks, by far the
+most objects, are read and written a page at a time inside that transaction, so memory stays
+bounded; a server error there rolls back everything all the same.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -45,13 +47,26 @@ class Importer(People):
 
     # --- fetch ----------------------------------------------------------------------------
 
-    def _list(self, path: str, entity: str, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
-        if self.since is not None:
-            query = [*query, ("meta.modified.after", _iso(self.since - OVERLAP))]
-        found = list(self.client.items(path, query, what=entity))
-        for item in found:
-            p.uuid(entity, item)
+    def _checked(self, entity: str, page: object) -> list[dict[str, Any]]:
+        """A page's objects, each with an id and (but grades) meta.modified, which is seen."""
+        if not isinstance(page, list):
+            raise p.fail(entity, {}, "“data” is not a list")
+        for number, item in enumerate(page, start=1):
+            if not isinstance(item, dict):
+                raise p.fail(entity, {}, f"item {number} is not an object")
+            self.seen_ids.add(p.uuid(entity, item))
             self.data.seen(p.modified(entity, item, required=entity != "grade"))
+        return page
+
+    def _query(self, query: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        if self.since is None:
+            return query
+        return [*query, ("meta.modified.after", _iso(self.since - OVERLAP))]
+
+    def _list(self, path: str, entity: str, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for page in self.client.pages(path, self._query(query), what=entity):
+            found.extend(self._checked(entity, page))
         return found
 
     def fetch(self) -> Fetched:
@@ -62,6 +77,19 @@ class Importer(People):
         d.duties = self._list("/duties", "duty", [])
         d.groups = self._list("/groups", "group", [("expand", "assignmentRoles")])
         d.activities = self._list("/activities", "activity", [])
+        d.grades = self._list("/grades", "grade", [])
+        if self.deleted_since is not None:
+            d.deleted = self.client.deleted(_iso(self.deleted_since), DELETABLE)
+        self._persons = {item["id"].lower(): item for item in d.persons}
+        return d
+
+    def lesson_pages(self) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+        """This school year's lessons and marks, a page at a time: (events, attendances).
+
+        A first import reads the marks with their lessons (expand=attendance), as /attendances
+        has no date filter and would give every mark the source ever held; later runs read the
+        lessons and the marks changed since the last good run.
+        """
         year = s.SchoolYear.objects.filter(start__lte=self.today, end__gte=self.today).first()
         first = year.start if year else self.today - dt.timedelta(days=365)
         last = year.end if year else self.today
@@ -71,22 +99,15 @@ class Importer(People):
             ("startTime.onOrBefore", _iso(dt.datetime.combine(last, dt.time.max, zone))),
         ]
         if self.since is None:
-            # A first import: the marks of this school year's lessons come with the lessons, as
-            # /attendances has no date filter and would give every mark the source ever held.
-            d.events = self._list(
-                "/calendarEvents", "calendar event", [*window, ("expand", "attendance")]
-            )
-            d.attendances = self._embedded_attendance(d.events)
-        else:
-            d.events = self._list("/calendarEvents", "calendar event", window)
-            d.attendances = self._list("/attendances", "attendance", [])
-        d.grades = self._list("/grades", "grade", [])
-        if self.deleted_since is not None:
-            d.deleted = self.client.deleted(_iso(self.deleted_since), DELETABLE)
-        self._persons = {item["id"].lower(): item for item in d.persons}
-        return d
-
-    # --- write ----------------------------------------------------------------------------
+            window.append(("expand", "attendance"))
+        for page in self.client.pages(
+            "/calendarEvents", self._query(window), what="calendar event"
+        ):
+            events = self._checked("calendar event", page)
+            yield events, self._embedded_attendance(events) if self.since is None else []
+        if self.since is not None:
+            for page in self.client.pages("/attendances", self._query([]), what="attendance"):
+                yield [], self._checked("attendance", page)
 
     def _embedded_attendance(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found = []
@@ -94,11 +115,11 @@ class Importer(People):
             embedded = event.get("_embedded") or {}
             if not isinstance(embedded, dict):
                 raise p.fail("calendar event", event, "“_embedded” is not an object")
-            for item in p.objects("calendar event", embedded | {"id": event["id"]}, "attendance"):
-                p.uuid("attendance", item)
-                self.data.seen(p.modified("attendance", item))
-                found.append(item)
+            marks = p.objects("calendar event", embedded | {"id": event["id"]}, "attendance")
+            found.extend(self._checked("attendance", marks))
         return found
+
+    # --- write ----------------------------------------------------------------------------
 
     def write(self) -> Report:
         self._load_links()
@@ -110,8 +131,9 @@ class Importer(People):
         self.groups(d.groups)
         self.mentors(d.duties, d.groups)
         self.activities(d.activities)
-        self.events(d.events)
-        self.attendances(d.attendances)
+        for events, attendances in self.lesson_pages():
+            self.events(events)
+            self.attendances(attendances)
         self.grades(d.grades)
         self.deletions(d.deleted)
         if self._pairs:
@@ -384,20 +406,7 @@ class Importer(People):
 
     def deletions(self, deleted: dict[str, set[str]]) -> None:
         """Objects the source deleted since the last run, unless this run saw them again."""
-        d = self.data
-        again = {
-            item["id"].lower()
-            for items in (
-                d.persons,
-                d.groups,
-                d.duties,
-                d.activities,
-                d.events,
-                d.attendances,
-                d.grades,
-            )
-            for item in items
-        }
+        again = self.seen_ids  # deleted, then seen again in this run: kept
 
         def gone(name: str) -> Iterable[str]:
             return sorted(i.lower() for i in deleted.get(name, set()) if i.lower() not in again)

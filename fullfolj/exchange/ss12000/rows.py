@@ -59,8 +59,6 @@ class Fetched:
     duties: list[dict[str, Any]] = field(default_factory=list)
     groups: list[dict[str, Any]] = field(default_factory=list)
     activities: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    attendances: list[dict[str, Any]] = field(default_factory=list)
     grades: list[dict[str, Any]] = field(default_factory=list)
     deleted: dict[str, set[str]] = field(default_factory=dict)
     latest: dt.datetime | None = None  # the latest meta.modified seen
@@ -94,6 +92,7 @@ class Rows:
         self._pairs: set[Pair] = set()
         self._protected_guardians: set[str] | None = None
         self.fresh: set[tuple[str, int]] = set()  # rows this run created, by kind
+        self.seen_ids: set[str] = set()  # every object this run read, by the source's id
         self._now = timezone.now()
 
     def person(self, ident: str) -> dict[str, Any]:

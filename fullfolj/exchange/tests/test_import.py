@@ -383,3 +383,15 @@ def test_a_clash_with_a_row_of_ours_is_named_and_nothing_is_kept(run, world):
 
     assert table_counts() == before
     assert ImportRun.objects.latest("pk").status == ImportRun.Status.FAILED
+
+
+def test_a_server_error_while_lessons_are_written_rolls_back_what_was_written(run, world):
+    world.fail[("calendarEvents", 2)] = 502  # the first page's lesson and marks are written
+
+    with pytest.raises(actions.ImportStopped, match=r"calendar event \(page 2\).*502"):
+        run(page_size=1)
+
+    assert table_counts() == dict.fromkeys(table_counts(), 0)
+    world.fail.clear()
+    run(page_size=1)
+    assert (Lesson.objects.count(), LessonAttendance.objects.count()) == (2, 3)

@@ -110,23 +110,30 @@ def importer(db: object, prism: str):  # type: ignore[no-untyped-def]
 
 
 def test_every_request_of_a_full_import_is_valid_by_the_specification(importer):
-    fetched = importer().fetch()
+    run = importer()
+    fetched = run.fetch()
+    [(events, marks)] = list(run.lesson_pages())  # with expand=attendance
 
-    for name in ("organisations", "persons", "duties", "groups", "activities", "events",
-                 "attendances", "grades", "syllabuses"):  # fmt: skip
+    for name in ("organisations", "persons", "duties", "groups", "activities", "grades",
+                 "syllabuses"):  # fmt: skip
         assert getattr(fetched, name), name  # Prism answered 200 with objects we could read
+    assert events and marks
     assert fetched.latest is not None
 
 
 def test_an_incremental_run_asks_in_the_specifications_form(importer):
     since = dt.datetime(2026, 3, 17, 22, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    run = importer(since)
 
-    fetched = importer(since).fetch()
+    fetched = run.fetch()
+    pages = list(run.lesson_pages())  # the changed lessons, then the changed marks
 
     # /deletedEntities with the entities as repeated keys: Prism refuses commas with a 400.
     assert set(fetched.deleted) == {
         "Person", "Group", "Duty", "Activity", "CalendarEvent", "Attendance", "Grade",
     }  # fmt: skip
+    assert [bool(events) for events, _marks in pages] == [True, False]
+    assert pages[1][1]
 
 
 @pytest.mark.parametrize("organiser", [False, True])
