@@ -22,7 +22,8 @@ $(BIN)/.installed: pyproject.toml
 demo: install
 	PORT=$(PORT) PYTHONUNBUFFERED=1 $(BIN)/fullfolj demo
 
-# Debian's Chromium (the network is closed to Playwright's own browser downloads) and axe-core.
+# Debian's Chromium (the network is closed to Playwright's own browser downloads), axe-core and
+# Prism (the SS 12000 mock the exchange tests start).
 browser-deps: node_modules/axe-core/axe.min.js
 	@command -v chromium >/dev/null || { apt-get update && apt-get install -y --no-install-recommends chromium; }
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "fullfolj.screening",
     "fullfolj.simulation",
     "fullfolj.riskmodel",
+    "fullfolj.exchange",
     "fullfolj.elevakt",
     "fullfolj.benchmarks",
     "fullfolj.jobs",

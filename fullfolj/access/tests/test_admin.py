@@ -41,6 +41,8 @@ SUPERUSER_ONLY = {
     "axes.AccessAttempt",
     "axes.AccessLog",
     "axes.AccessFailureLog",
+    "exchange.Source",
+    "exchange.ImportRun",
 }
 # Tables whose rows belong to an organiser: `rows_of` builds one of each.
 EXPECTED_OWNED = {

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from fullfolj.exchange import tasks as exchange_tasks
 from fullfolj.ladder import tasks as ladder_tasks
 from fullfolj.notices import tasks as notice_tasks
 
@@ -18,7 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="process the queue, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        # Queue what a killed worker left behind and the daily ladder run (both idempotent).
+        # Queue what a killed worker left behind, the daily ladder run and the nightly imports
+        # (all idempotent).
         notice_tasks.start()
         ladder_tasks.start()
+        exchange_tasks.start()
         call_command("db_worker", batch=options["batch"], interval=1.0, reload=False)
