@@ -41,9 +41,11 @@ def clean_slate_start(today: dt.date) -> dt.date:
     """The first day a case shows by default: the start of last school year ("clean slate":
     this year and last; older entries are one click away)."""
     years = list(SchoolYear.objects.filter(start__lte=today).order_by("-start")[:2])
-    if years:
-        return years[-1].start
-    return dt.date(today.year - 2 if today.month < 8 else today.year - 1, 8, 1)
+    if len(years) == 2:
+        return years[1].start
+    if years:  # last year not on record: the same day a year earlier
+        return years[0].start.replace(year=years[0].start.year - 1)
+    return dt.date(today.year - (2 if today.month < 8 else 1), 8, 1)
 
 
 @dataclass
