@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -96,7 +97,7 @@ def test_a_principal_decides_an_action_programme_and_downloads_it(
     assert "2026-03-18" in page.locator("#decision").inner_text()
     with page.expect_download() as download:
         page.get_by_role("link", name="Ladda ner åtgärdsprogrammet (PDF)").click()
-    content = open(download.value.path(), "rb").read()
+    content = Path(download.value.path()).read_bytes()
     text = " ".join(
         " ".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages).split()
     )
