@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet, Subquery
+from django.db.models import Prefetch, Q, QuerySet, Subquery
 
 from fullfolj.access import gate
 from fullfolj.access.gate import Viewer
@@ -28,6 +28,7 @@ def active_adaptations(pupil_ids: list[int], day: dt.date) -> dict[int, list[str
     rows = (
         Measure.objects.active()
         .filter(kind=Measure.Kind.EXTRA_ADAPTATION, case__pupil_id__in=pupil_ids, start__lte=day)
+        .filter(Q(period_end__isnull=True) | Q(period_end__gte=day))
         .order_by("start", "pk")
         .values_list("case__pupil_id", "title")
     )

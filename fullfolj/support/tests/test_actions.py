@@ -161,3 +161,8 @@ def test_a_second_case_edit_on_an_old_version_is_refused_with_the_change(cast, c
     assert [(c.label, c.was, c.now) for c in caught.value.changes] == [("status", "ny", "vilande")]
     case.refresh_from_db()
     assert case.status == "paused" and case.responsible == cast.mentor
+
+
+def test_an_adaptation_whose_period_has_ended_is_not_shown(cast, measure):
+    Measure.objects.filter(pk=measure.pk).update(period_end=dt.date(2026, 3, 17))
+    assert queries.active_adaptations([cast.pupil.pk], TODAY) == {}
