@@ -346,7 +346,7 @@ MEASURE_FIELDS = (
 
 
 def _describe(measure: Measure) -> str:
-    parts = [f"{measure.get_kind_display()}: {measure.title}"]
+    parts = [f"{str(measure.get_kind_display()).capitalize()}: {measure.title}"]
     if measure.follow_up_on:
         parts.append(_("follow-up %(date)s") % {"date": measure.follow_up_on.isoformat()})
     return ", ".join(parts)

@@ -36,7 +36,7 @@ def test_a_mentor_opens_a_case_from_a_flag_with_an_extra_adaptation(
     page.get_by_role("link", name="Öppna ärende från flaggan").click()
     assert flag.explanation in page.locator("dl").inner_text()
     assert_accessible(page)
-    page.get_by_label("Första extra anpassning").fill("Lugn plats vid prov")
+    page.get_by_label("Anpassning", exact=True).fill("Lugn plats vid prov")
     page.get_by_label("Uppföljningsdatum").fill("2026-04-15")
     page.get_by_role("button", name="Öppna ärendet").click()
     case = Case.objects.get(pupil=cast.pupil)
@@ -53,12 +53,12 @@ def test_a_bad_follow_up_date_is_refused_on_its_field_and_the_form_kept(
     cast = live_cast
     login(page, live_server, "mentor", "pw-mentor")
     page.goto(live_server.url + reverse("support:open-case", args=[cast.pupil.pk]))
-    page.get_by_label("Första extra anpassning").fill("Kortare uppgifter")
+    page.get_by_label("Anpassning", exact=True).fill("Kortare uppgifter")
     page.get_by_label("Uppföljningsdatum").fill("2026-03-01")
     page.get_by_role("button", name="Öppna ärendet").click()
     alert = page.get_by_role("alert").inner_text()
     assert "Uppföljningsdatum" in alert and "före start" in alert
-    assert page.get_by_label("Första extra anpassning").input_value() == "Kortare uppgifter"
+    assert page.get_by_label("Anpassning", exact=True).input_value() == "Kortare uppgifter"
     assert not Case.objects.exists()
     assert_accessible(page)
 
@@ -90,7 +90,7 @@ def test_a_principal_decides_an_action_programme_and_downloads_it(
     assert_accessible(page)
     page.get_by_role("link", name="Besluta").click()
     assert_accessible(page)
-    page.get_by_label("beslutat", exact=True).check()
+    page.get_by_label("Beslutat", exact=True).check()
     page.get_by_label("Beslutsdatum").fill("2026-03-18")
     page.get_by_role("button", name="Spara beslutet").click()
     page.wait_for_url(live_server.url + reverse("support:measure", args=[programme.pk]))
