@@ -332,3 +332,35 @@ def test_a_mapping_is_prefilled_and_keeps_what_was_known(client, cast, case):
     client.force_login(cast.mentor.user)
     body = client.get(reverse("support:case", args=[case.pk])).content.decode()
     assert "Trött." in body and "Sover dåligt." not in body
+
+
+def test_a_decided_programme_is_changed_by_the_principal_only(client, cast, programme):
+    actions.decide(
+        programme,
+        version=programme.version,
+        seen={},
+        decision="decided",
+        decided_on=dt.date(2026, 3, 18),
+        appeal_text="",
+        by=cast.principal,
+    )
+    programme.refresh_from_db()
+    url = reverse("support:measure", args=[programme.pk])
+    form = {
+        "version": programme.version,
+        "seen": "{}",
+        "title": "Åtgärdsprogram",
+        "start": "2026-03-02",
+        "responsible": cast.mentor.pk,
+        "follow_up_on": "2026-04-20",
+        "needs": programme.needs,
+        "planned_measures": programme.planned_measures,
+        "evaluation_on": "2026-05-25",
+    }
+    client.force_login(cast.mentor.user)
+    assert 'id="id_follow_up_on"' not in client.get(url).content.decode()
+    assert client.post(url, form).status_code == 403
+    client.force_login(cast.principal.user)
+    assert client.post(url, form).status_code == 302
+    programme.refresh_from_db()
+    assert programme.follow_up_on == dt.date(2026, 4, 20)
