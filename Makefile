@@ -8,7 +8,7 @@ export FULLFOLJ_DATA_DIR ?= $(CURDIR)/var
 # Everything here is development (demo, tests, lint, benchmarks): demo mode, no SECRET_KEY needed.
 export FULLFOLJ_DEMO ?= 1
 
-.PHONY: install demo test test-sqlite test-postgres lint browser-deps postgres bench messages compile-messages clean
+.PHONY: install demo test test-sqlite test-postgres lint browser-deps pdf-deps postgres bench messages compile-messages clean
 
 install: $(BIN)/.installed
 
@@ -19,13 +19,21 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
-demo: install
+demo: install pdf-deps
 	PORT=$(PORT) PYTHONUNBUFFERED=1 $(BIN)/fullfolj demo
 
 # Debian's Chromium (the network is closed to Playwright's own browser downloads), axe-core and
-# Prism (the SS 12000 mock the exchange tests start).
+# Prism (the SS 12000 mock the exchange tests start); Pango and a font for WeasyPrint, which prints
+# the åtgärdsprogram. One apt-get for whatever is missing.
+PDF_MISSING = ldconfig -p | grep -q libpangoft2-1.0 || echo libpango-1.0-0 libpangoft2-1.0-0; \
+	fc-list 2>/dev/null | grep -qi dejavu || echo fonts-dejavu-core fontconfig
 browser-deps: node_modules/axe-core/axe.min.js
-	@command -v chromium >/dev/null || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+	@missing="$$($(PDF_MISSING); command -v chromium >/dev/null || echo chromium)"; \
+	  [ -z "$$missing" ] || { apt-get update && apt-get install -y --no-install-recommends $$missing; }
+
+pdf-deps:
+	@missing="$$($(PDF_MISSING))"; \
+	  [ -z "$$missing" ] || { apt-get update && apt-get install -y --no-install-recommends $$missing; }
 
 node_modules/axe-core/axe.min.js: package.json
 	npm install --no-audit --no-fund --loglevel=error

@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from fullfolj.ladder.models import Actor, LadderStep, LadderTask
+from fullfolj.support.models import Case, Measure
 
 # Django's own pages: the admin scopes itself (access/tests/test_admin.py), the rest show no
 # pupil data.
@@ -53,7 +54,18 @@ def ids(cast):
         due=dt.date(2026, 3, 20),
         reason="test",
     )
+    case = Case.objects.create(pupil=cast.pupil, school=cast.north, responsible=cast.mentor)
+    measure = Measure.objects.create(
+        case=case,
+        kind=Measure.Kind.ACTION_PROGRAMME,
+        title="Åtgärdsprogram",
+        start=dt.date(2026, 3, 2),
+        follow_up_on=dt.date(2026, 4, 13),
+        responsible=cast.mentor,
+    )
     return {
+        "case_id": case.pk,
+        "measure_id": measure.pk,
         "pupil_id": cast.pupil.pk,
         "school_id": cast.north.pk,
         "group_id": cast.group.pk,
@@ -72,6 +84,8 @@ def test_the_walk_finds_the_product_routes():
         "ladder:task",
         "screening:run",
         "access:pupil-reads",
+        "support:case",
+        "support:measure-pdf",
     } <= names
 
 
