@@ -11,6 +11,7 @@ urlpatterns = [
     path("riskzon/", include("fullfolj.screening.urls")),
     path("trappan/", include("fullfolj.ladder.urls")),
     path("importera/", include("fullfolj.exchange.urls")),
+    path("api/", include("fullfolj.api.urls")),
     path("", include("fullfolj.access.urls")),
     path("", include("fullfolj.elevakt.urls")),
 ]
