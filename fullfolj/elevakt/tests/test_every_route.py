@@ -11,8 +11,16 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from fullfolj.ladder.models import Actor, LadderStep, LadderTask
 
 # Django's own pages: the admin scopes itself (access/tests/test_admin.py), the rest show no
-# pupil data.
-NOT_PRODUCT = ("admin:", "login", "logout", "set_language", "javascript-catalog")
+# pupil data; so do the API's schema and the page describing it.
+NOT_PRODUCT = (
+    "admin:",
+    "login",
+    "logout",
+    "set_language",
+    "javascript-catalog",
+    "api:schema",
+    "api:docs",
+)
 
 
 def _walk(patterns, prefix="", namespace=""):
