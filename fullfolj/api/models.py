@@ -29,7 +29,7 @@ class ApiToken(models.Model):
     name = models.CharField(_("name"), max_length=100, blank=True)
     prefix = models.CharField(_("begins with"), max_length=12, editable=False)
     digest = models.CharField(max_length=64, unique=True, editable=False)
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(_("in use"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
 
