@@ -2,8 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+
+# The writes take JSON as the schema states it: DRF's fields would also take "5" for 5 or 0 for
+# false, and a program sending those has a bug it should hear about.
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
 
 
 class SchoolSerializer(serializers.Serializer[object]):
@@ -100,11 +125,11 @@ STATUS_HELP = (
 
 
 class MarkSerializer(serializers.Serializer[object]):
-    pupil = serializers.IntegerField(min_value=1)
-    absent_whole = serializers.BooleanField(default=False)
-    absent_minutes = serializers.IntegerField(default=0, min_value=0, max_value=32767)
-    late_minutes = serializers.IntegerField(default=0, min_value=0, max_value=32767)
-    status = serializers.CharField(default="unknown", max_length=20, help_text=STATUS_HELP)
+    pupil = StrictIntegerField(min_value=1, max_value=2**31 - 1)
+    absent_whole = StrictBooleanField(default=False)
+    absent_minutes = StrictIntegerField(default=0, min_value=0, max_value=32767)
+    late_minutes = StrictIntegerField(default=0, min_value=0, max_value=32767)
+    status = StrictCharField(default="unknown", max_length=20, help_text=STATUS_HELP)
 
 
 class MarkOutSerializer(serializers.Serializer[object]):
@@ -135,7 +160,7 @@ class RegisterSerializer(serializers.Serializer[object]):
 
 
 class RegisterInSerializer(serializers.Serializer[object]):
-    version = serializers.IntegerField(
+    version = StrictIntegerField(
         min_value=0,
         max_value=2**31 - 1,
         help_text="The register's version as read; the save is refused (409) if someone "
@@ -158,7 +183,7 @@ class ConflictSerializer(serializers.Serializer[object]):
 
 class ProblemsSerializer(serializers.Serializer[object]):
     detail = serializers.CharField()
-    problems = serializers.ListField(child=serializers.CharField())
+    problems = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class ImportInSerializer(serializers.Serializer[object]):
@@ -186,7 +211,7 @@ class RowProblemSerializer(serializers.Serializer[object]):
 
 class ImportRejectedSerializer(serializers.Serializer[object]):
     detail = serializers.CharField()
-    problems = RowProblemSerializer(many=True)
+    problems = RowProblemSerializer(many=True, required=False)
 
 
 class ErrorSerializer(serializers.Serializer[object]):

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from . import docs, views
@@ -23,4 +23,5 @@ urlpatterns = [
         name="lesson-register",
     ),
     path("v1/imports/", views.Import.as_view(), name="imports"),
+    re_path(r"^(?P<rest>.*)$", views.unknown, name="unknown"),
 ]

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, QueryDict
+from django.http import Http404, HttpRequest, JsonResponse, QueryDict
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -488,3 +489,10 @@ def _rejected(detail: str, problems: list[load.Problem]) -> Response:
         },
         status=status.HTTP_400_BAD_REQUEST,
     )
+
+
+@csrf_exempt  # it changes nothing; a program's POST to a wrong address gets the 404
+def unknown(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Any other address under the API, such as an id that is no number: JSON, as a program
+    expects, never the site's HTML page."""
+    return JsonResponse({"detail": _("No such address in the API.")}, status=404)

@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from fullfolj.ladder.models import Actor, LadderStep, LadderTask
 
 # Django's own pages: the admin scopes itself (access/tests/test_admin.py), the rest show no
-# pupil data; so do the API's schema and the page describing it.
+# pupil data; nor do the API's schema, the page describing it, and its JSON "not found".
 NOT_PRODUCT = (
     "admin:",
     "login",
@@ -20,6 +20,7 @@ NOT_PRODUCT = (
     "javascript-catalog",
     "api:schema",
     "api:docs",
+    "api:unknown",
 )
 
 
