@@ -50,7 +50,7 @@ class TokenAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
-class TokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class TokenScheme(OpenApiAuthenticationExtension):
     target_class = "fullfolj.api.authentication.TokenAuthentication"
     name = "token"
 

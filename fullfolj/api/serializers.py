@@ -144,7 +144,7 @@ class MarkOutSerializer(serializers.Serializer[object]):
 class ReasonSerializer(serializers.Serializer[object]):
     code = serializers.CharField()
     name = serializers.CharField()
-    is_valid = serializers.BooleanField()
+    valid = serializers.BooleanField(help_text="Whether the reason makes an absence valid.")
 
 
 class RegisterSerializer(serializers.Serializer[object]):

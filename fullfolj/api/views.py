@@ -268,7 +268,7 @@ def _register(lesson: Lesson, form: RegisterForm) -> dict[str, Any]:
         "version": lesson.version,
         "registered_at": lesson.registered_at,
         "reasons": [
-            {"code": r.code, "name": r.name, "is_valid": r.is_valid} for r in form.reasons.values()
+            {"code": r.code, "name": r.name, "valid": r.is_valid} for r in form.reasons.values()
         ],
         "marks": [
             {

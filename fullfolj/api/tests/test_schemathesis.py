@@ -13,7 +13,6 @@ from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from fullfolj.api.models import ApiToken
 
-
 # A request the schema allows may still break a rule the schema cannot state (a period's end
 # before its start, more absent minutes than the lesson has, a bad row in a file): such a
 # request gets 400 naming the problem, so 400 counts as an answer to valid data too.
