@@ -291,3 +291,16 @@ def test_the_schema_and_its_page_are_served(client, db):
     assert "/api/v1/lessons/{lesson_id}/register/" in schema.json()["paths"]
     assert page.status_code == 200
     assert "/api/v1/imports/" in page.content.decode()
+
+
+def test_the_schema_is_valid_openapi():
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.validation import validate_schema
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    validate_schema(schema)  # raises on an invalid schema
+    assert schema["components"]["securitySchemes"]["token"] == {
+        "type": "http",
+        "scheme": "bearer",
+    }

@@ -53,7 +53,7 @@ def real(cast) -> dict[str, int]:
 
 @schema.parametrize()
 @settings(
-    max_examples=6,
+    max_examples=4,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),
