@@ -304,3 +304,31 @@ def test_the_schema_is_valid_openapi():
         "type": "http",
         "scheme": "bearer",
     }
+
+
+def test_a_superuser_issues_a_token_in_the_admin_and_sees_it_once(client, cast, django_user_model):
+    root = django_user_model.objects.create_superuser("root", password="x-root")
+    client.force_login(root)
+
+    response = client.post(
+        reverse("admin:api_apitoken_add"),
+        {"staff": cast.teacher.pk, "name": "Skolsystemet", "is_active": "on"},
+        follow=True,
+    )
+
+    token = ApiToken.objects.get(staff=cast.teacher)
+    shown = [str(m) for m in response.context["messages"]]
+    key = next(word for m in shown for word in m.split() if word.startswith("ff_"))
+    assert digest(key) == token.digest
+    page = client.get(reverse("admin:api_apitoken_change", args=[token.pk])).content.decode()
+    assert key not in page
+
+
+def test_an_organisers_administrator_cannot_issue_tokens(client, cast):
+    cast.admin.user.is_staff = True
+    cast.admin.user.save()
+    client.force_login(cast.admin.user)
+
+    response = client.get(reverse("admin:api_apitoken_add"))
+
+    assert response.status_code == 403
