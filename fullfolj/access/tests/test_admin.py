@@ -43,6 +43,7 @@ SUPERUSER_ONLY = {
     "axes.AccessFailureLog",
     "exchange.Source",
     "exchange.ImportRun",
+    "api.ApiToken",
 }
 # Tables whose rows belong to an organiser: `rows_of` builds one of each.
 EXPECTED_OWNED = {

@@ -12,8 +12,17 @@ from fullfolj.ladder.models import Actor, LadderStep, LadderTask
 from fullfolj.support.models import Case, Measure
 
 # Django's own pages: the admin scopes itself (access/tests/test_admin.py), the rest show no
-# pupil data.
-NOT_PRODUCT = ("admin:", "login", "logout", "set_language", "javascript-catalog")
+# pupil data; nor do the API's schema, the page describing it, and its JSON "not found".
+NOT_PRODUCT = (
+    "admin:",
+    "login",
+    "logout",
+    "set_language",
+    "javascript-catalog",
+    "api:schema",
+    "api:docs",
+    "api:unknown",
+)
 
 
 def _walk(patterns, prefix="", namespace=""):

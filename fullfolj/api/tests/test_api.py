@@ -1,0 +1,334 @@
+"""Tokens, the protected identity, and the writes: the register's rules and the import's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from fullfolj.api.models import ApiToken, digest
+from fullfolj.attendance.models import AttendanceChange, LessonAttendance, PupilDay
+from fullfolj.exchange.tests.test_upload import HEAD, PNR
+from fullfolj.schools.models import Pupil
+from tests import factories as f
+
+# --- Tokens -------------------------------------------------------------------------------
+
+
+def test_without_a_token_the_answer_is_401(client, cast):
+    response = client.get(reverse("api:pupils"))
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_wrong_token_is_refused_in_swedish(client, cast):
+    response = client.get(reverse("api:pupils"), HTTP_AUTHORIZATION="Bearer ff_nonsense")
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Token är inte giltig."
+
+
+def test_a_revoked_token_and_an_inactive_login_are_refused(client, cast):
+    token, key = ApiToken.issue(cast.mentor)
+    header = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    assert client.get(reverse("api:pupils"), **header).status_code == 200
+
+    token.is_active = False
+    token.save()
+    assert client.get(reverse("api:pupils"), **header).status_code == 401
+
+    token.is_active = True
+    token.save()
+    cast.mentor.user.is_active = False
+    cast.mentor.user.save()
+    assert client.get(reverse("api:pupils"), **header).status_code == 401
+
+
+def test_only_the_digest_is_stored_and_the_last_use_noted(client, cast):
+    token, key = ApiToken.issue(cast.mentor, "Skolsystemet")
+    assert key not in str(ApiToken.objects.filter(pk=token.pk).values().get())
+    assert token.digest == digest(key)
+
+    client.get(reverse("api:pupils"), HTTP_AUTHORIZATION=f"Token {key}")
+
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+
+
+def test_the_command_issues_a_token_that_works(client, cast):
+    out = io.StringIO()
+
+    call_command("api", "token", "mentor", "--name", "Schema", stdout=out, stderr=io.StringIO())
+
+    key = out.getvalue().strip()
+    assert ApiToken.objects.get(digest=digest(key)).staff == cast.mentor
+    response = client.get(reverse("api:pupils"), HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.json()["count"] == 2
+
+
+def test_the_command_names_an_unknown_username(cast):
+    with pytest.raises(CommandError, match="nobody"):
+        call_command("api", "token", "nobody")
+
+
+# --- Protected identity -------------------------------------------------------------------
+
+
+def test_a_protected_identity_shows_no_address(api, cast):
+    cast.protected.address = "Hemliga gatan 1"
+    cast.protected.save()
+
+    body = api.get("mentor", reverse("api:pupil", args=[cast.protected.pk])).json()
+
+    assert body["last_name"] == "Cöster"
+    assert body["address"] is None
+    assert "Hemliga" not in str(body)
+
+
+def test_the_address_needs_the_explicit_permission(api, cast):
+    cast.protected.address = "Hemliga gatan 1"
+    cast.protected.save()
+    cast.principal.user.user_permissions.add(
+        Permission.objects.get(codename="view_protected_identity")
+    )
+
+    body = api.get("principal", reverse("api:pupil", args=[cast.protected.pk])).json()
+
+    assert body["address"] == "Hemliga gatan 1"
+
+
+def test_the_administration_does_not_see_where_a_protected_pupil_goes(api, cast):
+    cast.admin.user.user_permissions.add(Permission.objects.get(codename="view_pupil_names"))
+
+    rows = api.get("admin", reverse("api:pupils")).json()["results"]
+
+    by_name = {row["last_name"]: row for row in rows}
+    assert by_name["Cöster"]["school"] is None
+    assert by_name["Åkesson"]["school"]["name"] == "Norrskolan"
+
+
+# --- Attendance summary -------------------------------------------------------------------
+
+
+def test_the_summary_counts_the_pupils_absence(api, cast):
+    url = reverse("api:pupil-attendance", args=[cast.pupil.pk])
+
+    body = api.get("mentor", url, data={"start": "2026-03-16", "end": "2026-03-16"}).json()
+
+    assert body["term"]["invalid_minutes"] == 60
+    assert body["period"]["absent_minutes"] == 60
+    assert body["period"]["start"] == "2026-03-16"
+
+
+def test_a_bad_period_is_named_and_nothing_read(api, cast):
+    from fullfolj.access.models import AccessLog
+
+    url = reverse("api:pupil-attendance", args=[cast.pupil.pk])
+
+    response = api.get("mentor", url, data={"start": "2026-03-20", "end": "2026-03-01"})
+
+    assert response.status_code == 400
+    assert "Till" in " ".join(response.json()["problems"])
+    assert not AccessLog.objects.exists()
+    other = api.get("teacher_elsewhere", url, data={"start": "x", "end": "y"})
+    assert other.status_code == 404
+
+
+# --- The register -------------------------------------------------------------------------
+
+
+def register(api, cast, who="teacher", **mark):
+    url = reverse("api:lesson-register", args=[cast.lesson.pk])
+    version = api.get(who, url).json()["version"]
+    body = {"version": version, "marks": [{"pupil": cast.pupil.pk, **mark}]}
+    return api.post(who, url, body)
+
+
+def test_a_saved_register_updates_the_marks_history_and_day_aggregates(api, cast):
+    response = register(api, cast, absent_minutes=15, status="OGIL")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["marks"][0]["absent_minutes"] == 15
+    mark = LessonAttendance.objects.get(lesson=cast.lesson, pupil=cast.pupil)
+    assert (mark.absent_minutes, mark.is_valid) == (15, False)
+    assert AttendanceChange.objects.filter(attendance=mark, changed_by=cast.teacher).exists()
+    day = PupilDay.objects.get(pupil=cast.pupil, date=cast.lesson.date)
+    assert day.invalid_minutes == 15
+
+
+def test_a_stale_version_is_a_conflict_and_saves_nothing(api, cast):
+    url = reverse("api:lesson-register", args=[cast.lesson.pk])
+    version = api.get("teacher", url).json()["version"]
+    first = {"version": version, "marks": [{"pupil": cast.pupil.pk, "absent_minutes": 5}]}
+    assert api.post("principal", url, first).status_code == 200
+
+    second = {"version": version, "marks": [{"pupil": cast.pupil.pk, "absent_minutes": 30}]}
+    response = api.post("teacher", url, second)
+
+    assert response.status_code == 409
+    assert response.json()["changes"][0]["pupil"] == cast.pupil.pk
+    assert response.json()["version"] == version + 1
+    assert LessonAttendance.objects.get(lesson=cast.lesson, pupil=cast.pupil).absent_minutes == 5
+
+
+@pytest.mark.parametrize(
+    ("mark", "words"),
+    [
+        ({"absent_minutes": 500}, "längre än lektionen"),
+        ({"absent_minutes": 10, "status": "NOPE"}, "NOPE"),
+        ({"late_minutes": -1}, "late_minutes"),
+    ],
+)
+def test_a_bad_mark_is_named_and_nothing_saved(api, cast, mark, words):
+    response = register(api, cast, **mark)
+
+    assert response.status_code == 400
+    assert words in " ".join(response.json()["problems"])
+    assert LessonAttendance.objects.get(lesson=cast.lesson, pupil=cast.pupil).absent_minutes == 60
+
+
+def test_a_pupil_outside_the_group_is_refused(api, cast):
+    url = reverse("api:lesson-register", args=[cast.lesson.pk])
+    body = {
+        "version": cast.lesson.version,
+        "marks": [
+            {"pupil": cast.pupil.pk, "absent_minutes": 5},
+            {"pupil": cast.pupil_elsewhere.pk, "absent_minutes": 5},
+        ],
+    }
+
+    response = api.post("teacher", url, body)
+
+    assert response.status_code == 400
+    assert str(cast.pupil_elsewhere.pk) in " ".join(response.json()["problems"])
+    assert "Dählgren" not in response.content.decode()
+    assert not LessonAttendance.objects.filter(pupil=cast.pupil_elsewhere).exists()
+    assert LessonAttendance.objects.get(lesson=cast.lesson, pupil=cast.pupil).absent_minutes == 60
+
+
+def test_a_lesson_not_yet_started_is_not_registered(api, cast):
+    later = f.lesson(
+        cast.group,
+        cast.maths,
+        cast.teacher,
+        cast.spring,
+        timezone.make_aware(dt.datetime(2026, 3, 19, 9, 0)),
+    )
+    url = reverse("api:lesson-register", args=[later.pk])
+
+    response = api.post(
+        "teacher", url, {"version": 0, "marks": [{"pupil": cast.pupil.pk, "absent_whole": True}]}
+    )
+
+    assert response.status_code == 400
+    assert not LessonAttendance.objects.filter(lesson=later).exists()
+
+
+# --- Imports ------------------------------------------------------------------------------
+
+
+def send(api, text: str, **extra):
+    data = {"kind": "pupils", "file": SimpleUploadedFile("elever.csv", text.encode(), "text/csv")}
+    return api.post("admin", reverse("api:imports"), data | extra, multipart=True)
+
+
+def test_a_bad_file_comes_back_row_by_row_and_the_fixed_one_imports(api, cast):
+    code = cast.north.unit_code
+
+    bad = send(
+        api,
+        "\n".join([HEAD, f"{PNR[0]};Ada;Al;{code};7A;2026-02-30", f"{PNR[1]};Bo;Bok;99999999;;"]),
+    )
+
+    assert bad.status_code == 400
+    assert [(p["line"], p["column"]) for p in bad.json()["problems"]] == [
+        (2, "Startdatum"),
+        (3, "Skolenhetskod"),
+    ]
+    assert bad.json()["problems"][0]["text"].startswith("Rad 2")
+    assert not Pupil.objects.filter(personnummer__in=PNR).exists()
+
+    good = send(
+        api,
+        "\n".join([HEAD, f"{PNR[0]};Ada;Al;{code};7A;2026-02-27", f"{PNR[1]};Bo;Bok;{code};;"]),
+    )
+
+    assert good.status_code == 200
+    assert good.json() | {"rows": 2, "created": 2} == good.json()
+    assert Pupil.objects.filter(personnummer__in=PNR).count() == 2
+
+
+def test_checking_only_imports_nothing(api, cast):
+    response = send(api, f"{HEAD}\n{PNR[2]};Ada;Al;{cast.north.unit_code};;", check_only="true")
+
+    assert response.status_code == 200
+    assert response.json()["check_only"] is True
+    assert not Pupil.objects.filter(personnummer=PNR[2]).exists()
+
+
+def test_a_missing_kind_is_named(api, cast):
+    response = api.post("admin", reverse("api:imports"), {}, multipart=True)
+
+    assert response.status_code == 400
+    assert {p["column"] for p in response.json()["problems"]} == {"kind", "file"}
+
+
+# --- The schema and its page --------------------------------------------------------------
+
+
+def test_the_schema_and_its_page_are_served(client, db):
+    schema = client.get(reverse("api:schema") + "?format=json")
+    page = client.get(reverse("api:docs"))
+
+    assert schema.status_code == 200
+    assert "/api/v1/lessons/{lesson_id}/register/" in schema.json()["paths"]
+    assert page.status_code == 200
+    assert "/api/v1/imports/" in page.content.decode()
+
+
+def test_the_schema_is_valid_openapi():
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.validation import validate_schema
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    validate_schema(schema)  # raises on an invalid schema
+    assert schema["components"]["securitySchemes"]["token"] == {
+        "type": "http",
+        "scheme": "bearer",
+    }
+
+
+def test_a_superuser_issues_a_token_in_the_admin_and_sees_it_once(client, cast, django_user_model):
+    root = django_user_model.objects.create_superuser("root", password="x-root")
+    client.force_login(root)
+
+    response = client.post(
+        reverse("admin:api_apitoken_add"),
+        {"staff": cast.teacher.pk, "name": "Skolsystemet", "is_active": "on"},
+        follow=True,
+    )
+
+    token = ApiToken.objects.get(staff=cast.teacher)
+    shown = [str(m) for m in response.context["messages"]]
+    key = next(word for m in shown for word in m.split() if word.startswith("ff_"))
+    assert digest(key) == token.digest
+    page = client.get(reverse("admin:api_apitoken_change", args=[token.pk])).content.decode()
+    assert key not in page
+
+
+def test_an_organisers_administrator_cannot_issue_tokens(client, cast):
+    cast.admin.user.is_staff = True
+    cast.admin.user.save()
+    client.force_login(cast.admin.user)
+
+    response = client.get(reverse("admin:api_apitoken_add"))
+
+    assert response.status_code == 403
