@@ -23,15 +23,15 @@ SUPPORT_APP = "fullfolj.support"
 def active_adaptations(pupil_ids: Iterable[int], day: dt.date) -> dict[int, list[str]]:
     """Each pupil's adaptations (extra anpassningar) active on `day`, for the register.
 
-    The support app owns them (docs/school-law.md, the support ladder); it plugs in by providing
-    `fullfolj.support.queries.active_adaptations(pupil_ids, day)`. Until it is installed there
+    The support app owns them (docs/support.md, the support ladder); it plugs in by providing
+    `fullfolj.support.followups.active_adaptations(pupil_ids, day)`. Until it is installed there
     are none, so the register shows nothing rather than guessing.
     """
     if not apps.is_installed(SUPPORT_APP):
         return {}
     from importlib import import_module
 
-    support = import_module(f"{SUPPORT_APP}.queries")
+    support = import_module(f"{SUPPORT_APP}.followups")
     adaptations: dict[int, list[str]] = support.active_adaptations(list(pupil_ids), day)
     return adaptations
 

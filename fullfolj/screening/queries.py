@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from importlib import import_module
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import polars as pl
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
@@ -34,6 +36,8 @@ from .outcomes import (
     CROSSING_SCHOOL_DAYS,
     OWN_HORIZON_WEEKS,
 )
+
+SUPPORT_APP = "fullfolj.support"  # cases and measures count as action (pupils_with_action)
 
 # --- Frames ---------------------------------------------------------------------------------
 
@@ -176,17 +180,22 @@ def organiser_history(
 
 
 def pupils_with_action(pupil_ids: Iterable[int]) -> set[int]:
-    """Pupils among `pupil_ids` who already have someone acting: an open absence-ladder task.
+    """Pupils among `pupil_ids` who already have someone acting: an open absence-ladder task,
+    and, with the support app, an open case or a measure still running (one query).
 
-    Later: count a named responsible adult, an open case and a measure once cases and
-    measures exist; until then an open absence-ladder task counts as action.
+    Support sits above screening; it plugs in as it does for the register's adaptations, by
+    providing `fullfolj.support.followups.pupils_acted_on(pupil_ids)`, a query of pupil ids.
     """
     ids = list(pupil_ids)
     if not ids:
         return set()
-    return set(
-        LadderTask.objects.open().filter(pupil_id__in=ids).values_list("pupil_id", flat=True)
+    acting = (
+        LadderTask.objects.open().filter(pupil_id__in=ids).order_by().values_list("pupil_id")
     )
+    if apps.is_installed(SUPPORT_APP):
+        support = import_module(f"{SUPPORT_APP}.followups")
+        acting = acting.union(support.pupils_acted_on(ids))
+    return {pupil_id for (pupil_id,) in acting}
 
 
 def flagged_without_action(pupils: QuerySet[Pupil]) -> dict[int | None, int]:
