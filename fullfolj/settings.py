@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "fullfolj.ladder",
     "fullfolj.grades",
     "fullfolj.screening",
+    "fullfolj.support",
     "fullfolj.simulation",
     "fullfolj.riskmodel",
     "fullfolj.elevakt",
