@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from fullfolj.access.gate import ACTOR_STUDENT_HEALTH, Viewer, pupils_visible_to
@@ -243,3 +243,19 @@ def record_minutes(
     if case.status == Case.Status.NEW:
         Case.objects.filter(pk=case.pk).update(status=Case.Status.ACTIVE, version=F("version") + 1)
     return entry
+
+
+def cases_due_by_school(viewer: Viewer, school_ids: list[int], day: dt.date) -> dict[int, int]:
+    """Per school, the cases with a follow-up due by `day`: the home card's figure (one query)."""
+    rows = (
+        followups.due_by(day)
+        .filter(
+            case__school_id__in=school_ids,
+            case__pupil__in=pupils_visible_to(viewer, roles=AGENDA_ROLES),
+        )
+        .order_by()
+        .values("case__school_id")
+        .annotate(n=Count("case_id", distinct=True))
+        .values_list("case__school_id", "n")
+    )
+    return dict(rows)
