@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from fullfolj.ladder.models import Actor, LadderStep, LadderTask
+from fullfolj.support.models import Case
 
 # Django's own pages: the admin scopes itself (access/tests/test_admin.py), the rest show no
 # pupil data.
@@ -53,7 +54,9 @@ def ids(cast):
         due=dt.date(2026, 3, 20),
         reason="test",
     )
+    case = Case.objects.create(pupil=cast.pupil, school=cast.north, responsible=cast.mentor)
     return {
+        "case_id": case.pk,
         "pupil_id": cast.pupil.pk,
         "school_id": cast.north.pk,
         "group_id": cast.group.pk,
@@ -72,6 +75,7 @@ def test_the_walk_finds_the_product_routes():
         "ladder:task",
         "screening:run",
         "access:pupil-reads",
+        "followup:eht-minutes",
     } <= names
 
 
