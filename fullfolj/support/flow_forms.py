@@ -40,7 +40,7 @@ class MinutesForm(forms.Form):
 
     day = forms.DateField(label=_("Meeting date"), widget=DateInput(), error_messages=DATE_ERRORS)
     text = forms.CharField(
-        label=_("Minutes"),
+        label=_("Meeting minutes"),
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": _("Write what the meeting said about the pupil.")},
     )
