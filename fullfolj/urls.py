@@ -10,6 +10,7 @@ urlpatterns = [
     path("narvaro/", include("fullfolj.attendance.urls")),
     path("riskzon/", include("fullfolj.screening.urls")),
     path("trappan/", include("fullfolj.ladder.urls")),
+    path("stod/", include("fullfolj.support.urls")),
     path("stod/", include("fullfolj.support.flow_urls")),
     path("", include("fullfolj.access.urls")),
     path("", include("fullfolj.elevakt.urls")),

@@ -478,3 +478,78 @@ def may_close_task(viewer: Viewer, task: LadderTaskLike) -> bool:
     if task.actor == ACTOR_MENTOR:  # also a new mentor, after a change of mentor
         return pupils_visible_to(viewer, roles={Role.MENTOR}).filter(pk=task.pupil_id).exists()
     return False
+
+
+# Support (elevärenden). A case names its pupil, school, responsible person and the people
+# working on it; the support app owns the models, the gate the rules. The people who act on the
+# ladder read the case; the people on it too, while they reach the pupil at all.
+SUPPORT_ROLES = LADDER_ROLES
+# Staff under the student-health team's professional secrecy (OSL 25 kap.): what they write on a
+# case is health data, read only by the team and the principal.
+HEALTH_SECRECY_ROLES = frozenset(
+    {Role.COUNSELLOR, Role.PSYCHOLOGIST, Role.SCHOOL_NURSE, Role.SCHOOL_DOCTOR}
+)
+
+
+class CaseLike(Protocol):
+    school_id: int
+    pupil_id: int
+
+
+def support_pupils(viewer: Viewer) -> QuerySet[Pupil]:
+    """Pupils whose cases this viewer reaches through a support role (never as teacher)."""
+    return pupils_visible_to(viewer, roles=SUPPORT_ROLES)
+
+
+def cases_visible_to(viewer: Viewer, cases: QuerySet[T]) -> QuerySet[T]:
+    """The cases (of `cases`) this viewer may read: the pupil's mentor, the school's principal
+    and student-health team, and whoever is on the case while they still reach the pupil."""
+    staff = viewer.staff
+    on_case = cases.filter(Q(responsible=staff) | Q(participants=staff)).values("pk")
+    by_role = Q(pupil__in=support_pupils(viewer))
+    as_member = Q(pk__in=on_case, pupil__in=pupils_visible_to(viewer))
+    return cases.filter(by_role | as_member)
+
+
+def may_open_case(viewer: Viewer, pupil: Pupil) -> bool:
+    """Who may open a case for a pupil: whoever reaches the pupil through a support role."""
+    return support_pupils(viewer).filter(pk=pupil.pk).exists()
+
+
+def get_case_or_404(request: HttpRequest, cases: QuerySet[T], case_id: int) -> T:
+    """The case (of `cases`) if this viewer may read it; else 404. The pupil's read is logged."""
+    viewer = viewer_for(request)
+    case = get_object_or_404(cases_visible_to(viewer, cases), pk=case_id)
+    pupil_id = case.pupil_id  # type: ignore[attr-defined]
+    record_reads(request, [pupil_id], role=viewer.role_map([pupil_id]).get(pupil_id, "unknown"))
+    return case
+
+
+def may_read_health_entries(viewer: Viewer, case: CaseLike) -> bool:
+    """Entries written under the student-health team's secrecy: the team and the principal of
+    the case's school read them; everyone else sees only that there is such an entry."""
+    return case.school_id in viewer.schools_with(STUDENT_HEALTH_ROLES | {Role.PRINCIPAL})
+
+
+def writes_health_entries(viewer: Viewer, case: CaseLike) -> bool:
+    """Whether what this viewer writes on the case falls under health secrecy: they are
+    counsellor, psychologist, nurse or doctor at the case's school."""
+    return case.school_id in viewer.schools_with(HEALTH_SECRECY_ROLES)
+
+
+def may_decide_support(viewer: Viewer, case: CaseLike) -> bool:
+    """The principal decides on an åtgärdsprogram (or not to draw one up), an adapted study
+    path, a special teaching group and individual teaching (Skollagen 3 kap. 9-12 §§)."""
+    return case.school_id in viewer.schools_with({Role.PRINCIPAL})
+
+
+def get_support_pupil_or_404(request: HttpRequest, pupil_id: int, cases: QuerySet[T]) -> Pupil:
+    """The pupil whose cases this viewer may see (a support role, or a case of theirs they are
+    on), logged as a read; else 404. Teaching alone shows no cases."""
+    viewer = viewer_for(request)
+    reach = Q(pk__in=support_pupils(viewer).values("pk")) | Q(
+        pk__in=cases_visible_to(viewer, cases).values("pupil_id")
+    )
+    pupil = get_object_or_404(Pupil.objects.filter(reach), pk=pupil_id)
+    record_reads(request, [pupil], role=viewer.role_for(pupil))
+    return pupil

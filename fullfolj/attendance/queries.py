@@ -24,14 +24,14 @@ def active_adaptations(pupil_ids: Iterable[int], day: dt.date) -> dict[int, list
     """Each pupil's adaptations (extra anpassningar) active on `day`, for the register.
 
     The support app owns them (docs/support.md, the support ladder); it plugs in by providing
-    `fullfolj.support.followups.active_adaptations(pupil_ids, day)`. Until it is installed there
+    `fullfolj.support.queries.active_adaptations(pupil_ids, day)`. Until it is installed there
     are none, so the register shows nothing rather than guessing.
     """
     if not apps.is_installed(SUPPORT_APP):
         return {}
     from importlib import import_module
 
-    support = import_module(f"{SUPPORT_APP}.followups")
+    support = import_module(f"{SUPPORT_APP}.queries")
     adaptations: dict[int, list[str]] = support.active_adaptations(list(pupil_ids), day)
     return adaptations
 

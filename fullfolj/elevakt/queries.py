@@ -19,7 +19,7 @@ from fullfolj.lib import clock
 from fullfolj.notices.queries import unreached_counts
 from fullfolj.schools.calendar import term_and_recent_windows
 from fullfolj.schools.models import Placement, Pupil, Role, SchoolClass
-from fullfolj.support import followups
+from fullfolj.support.queries import active_adaptations
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def with_details(rows: Sequence[PupilRow], *, today: dt.date | None = None) -> l
 def with_adaptations(rows: Sequence[PupilRow], *, today: dt.date | None = None) -> list[PupilRow]:
     """The rows with each pupil's extra adaptations running today, for those who teach them
     (support's follow-ups; one query)."""
-    found = followups.active_adaptations([r.pupil.pk for r in rows], today or clock.today())
+    found = active_adaptations([r.pupil.pk for r in rows], today or clock.today())
     return [replace(r, adaptations=tuple(found.get(r.pupil.pk, ()))) for r in rows]
 
 

@@ -19,6 +19,7 @@ from fullfolj.notices import queries as notices
 from fullfolj.riskmodel import queries as riskmodel
 from fullfolj.schools.models import Pupil
 from fullfolj.screening import queries as screening
+from fullfolj.support import queries as support
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ SECTIONS = (
     Section("screening/_pupil_flags.html", screening.for_pupil, "summary"),
     Section("riskmodel/_pupil_estimate.html", riskmodel.for_pupil, "summary"),
     Section("attendance/_pupil_patterns.html", attendance.for_pupil, "main"),
+    Section("support/_pupil_support.html", support.for_pupil, "main"),
     Section("ladder/_pupil_ladder.html", ladder.for_pupil, "main"),
     Section("notices/_pupil_notices.html", notices.for_pupil, "main"),
 )

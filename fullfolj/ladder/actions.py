@@ -28,7 +28,7 @@ from fullfolj.schools.models import (
     StaffRole,
 )
 
-from . import engine
+from . import engine, hooks
 from .models import Actor, LadderRecord, LadderStep, LadderTask, LadderTrigger
 
 
@@ -326,6 +326,8 @@ def evaluate_ladder(
     )
     for task in tasks:
         mark_saved(task, None)  # as bulk_create with ignore_conflicts: no ids read back
+    for listener in hooks.listeners():
+        listener.opened(day, tasks)
     return tasks
 
 

@@ -19,7 +19,12 @@ from django.db import transaction
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from fullfolj.access.gate import ACTOR_STUDENT_HEALTH, Viewer, pupils_visible_to
+from fullfolj.access.gate import (
+    ACTOR_STUDENT_HEALTH,
+    HEALTH_SECRECY_ROLES,
+    Viewer,
+    pupils_visible_to,
+)
 from fullfolj.ladder.models import LadderTask
 from fullfolj.schools.models import (
     STUDENT_HEALTH_ROLES,
@@ -35,11 +40,6 @@ from fullfolj.screening import queries as screening
 from . import followups
 from .models import AgreedAction, Case, CaseEntry, Measure
 
-# Who writes entries under the team's professional secrecy (OSL 25 kap.): what they record is
-# read only by the team and the principal (the case page says so beside the entry).
-HEALTH_SECRECY_ROLES = frozenset(
-    {Role.COUNSELLOR, Role.PSYCHOLOGIST, Role.SCHOOL_NURSE, Role.SCHOOL_DOCTOR}
-)
 AGENDA_ROLES = frozenset({Role.PRINCIPAL, *STUDENT_HEALTH_ROLES})
 
 

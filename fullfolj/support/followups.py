@@ -1,11 +1,11 @@
-"""Follow-up that really happens: reads of measures due or overdue for follow-up, the active
-adaptations teachers see, and which pupils count as acted on.
+"""Follow-up that really happens: reads of measures due or overdue for follow-up, and which
+pupils count as acted on.
 
 Measures that are never followed up are the most common failure (DOMAIN.md, "Act and follow
 up"): a measure whose follow-up date has passed without an evaluation shows on the home of the
 person responsible for it and of the school's principal, and on the list "Uppföljningar att
-göra". The apps below support (the register, screening) call `active_adaptations` and
-`pupils_acted_on` by name, as plug-ins (attendance/queries.py, screening/queries.py).
+göra". Screening, below support, calls `pupils_acted_on` by name, as a plug-in
+(screening/queries.py), as the register calls `queries.active_adaptations`.
 """
 
 from __future__ import annotations
@@ -24,29 +24,6 @@ from fullfolj.schools.models import Placement, Role
 from .models import Case, Evaluation, Measure
 
 SOON_DAYS = 14  # the list also shows follow-ups due within two weeks
-
-
-def active_adaptations(pupil_ids: Iterable[int], day: dt.date) -> dict[int, list[str]]:
-    """Each pupil's extra adaptations running on `day`, oldest first, for the register and the
-    group page: what the teacher is to do in the lesson (Skollagen 3 kap. 5 §). One query."""
-    ids = list(pupil_ids)
-    if not ids:
-        return {}
-    found: dict[int, list[str]] = {}
-    rows = (
-        Measure.objects.active()
-        .filter(
-            kind=Measure.Kind.EXTRA_ADAPTATION,
-            case__pupil_id__in=ids,
-            start__lte=day,
-        )
-        .filter(Q(period_end__isnull=True) | Q(period_end__gte=day))
-        .order_by("start", "pk")
-        .values_list("case__pupil_id", "title")
-    )
-    for pupil_id, title in rows:
-        found.setdefault(pupil_id, []).append(title)
-    return found
 
 
 def pupils_acted_on(pupil_ids: Iterable[int]) -> QuerySet[Any]:
