@@ -9,7 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from fullfolj.ladder.models import Actor, LadderStep, LadderTask
-from fullfolj.support.models import Case
+from fullfolj.support.models import Case, Measure
 
 # Django's own pages: the admin scopes itself (access/tests/test_admin.py), the rest show no
 # pupil data.
@@ -55,8 +55,12 @@ def ids(cast):
         reason="test",
     )
     case = Case.objects.create(pupil=cast.pupil, school=cast.north, responsible=cast.mentor)
+    measure = Measure.objects.create(
+        case=case, kind=Measure.Kind.EXTRA_ADAPTATION, title="Lugn plats", start=dt.date(2026, 3, 2)
+    )
     return {
         "case_id": case.pk,
+        "measure_id": measure.pk,
         "pupil_id": cast.pupil.pk,
         "school_id": cast.north.pk,
         "group_id": cast.group.pk,
