@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from importlib import import_module
 from dataclasses import dataclass, field
 from decimal import Decimal
+from importlib import import_module
 from typing import Any
 
 import numpy as np
@@ -189,9 +189,7 @@ def pupils_with_action(pupil_ids: Iterable[int]) -> set[int]:
     ids = list(pupil_ids)
     if not ids:
         return set()
-    acting = (
-        LadderTask.objects.open().filter(pupil_id__in=ids).order_by().values_list("pupil_id")
-    )
+    acting = LadderTask.objects.open().filter(pupil_id__in=ids).order_by().values_list("pupil_id")
     if apps.is_installed(SUPPORT_APP):
         support = import_module(f"{SUPPORT_APP}.followups")
         acting = acting.union(support.pupils_acted_on(ids))

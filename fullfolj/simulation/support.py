@@ -34,8 +34,8 @@ from fullfolj.schools.models import (
     Staff,
     StaffRole,
     Subject,
-    Term,
     TeachingAssignment,
+    Term,
 )
 from fullfolj.screening.models import Flag, ScreeningRun
 from fullfolj.support.models import (
@@ -72,7 +72,7 @@ ADAPTATIONS = (
     "Förkortade uppgifter",
     "Ljudbok och talsyntes",
 )
-TITLES = {
+TITLES: dict[str, str] = {
     K.GUARDIAN_COOPERATION: "Veckovis kontakt med vårdnadshavare",
     K.INVESTIGATION: "Utredning av behov av särskilt stöd",
     K.ACTION_PROGRAMME: "Åtgärdsprogram",
@@ -429,7 +429,7 @@ def _plans_for_term(
         latest = ScreeningRun.objects.filter(finished_at__isnull=False).order_by(
             "organiser_id", "-as_of", "-pk"
         )
-        runs = {}
+        runs: dict[int, int] = {}
         for organiser_id, run_id in latest.values_list("organiser_id", "pk"):
             runs.setdefault(organiser_id, run_id)
         for pupil_id, text in Flag.objects.filter(run_id__in=runs.values()).values_list(

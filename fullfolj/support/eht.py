@@ -130,7 +130,8 @@ def agenda(viewer: Viewer, school: School, day: dt.date) -> Agenda:
     )
     cases = list(
         Case.objects.filter(
-            Q(pk__in=due_measures.values("case_id")) | Q(pk__in=due_actions.values("entry__case_id"))
+            Q(pk__in=due_measures.values("case_id"))
+            | Q(pk__in=due_actions.values("entry__case_id"))
         )
         .select_related("pupil", "responsible")
         .prefetch_related(
@@ -157,16 +158,15 @@ def agenda(viewer: Viewer, school: School, day: dt.date) -> Agenda:
         .values_list("pupil_id", "school_class__name")
     )
     open_cases = {
-        c.pupil_id: c
-        for c in Case.objects.open().filter(pupil_id__in={t.pupil_id for t in tasks})
+        c.pupil_id: c for c in Case.objects.open().filter(pupil_id__in={t.pupil_id for t in tasks})
     }
     items = [
         CaseItem(
             case=case,
             class_name=classes.get(case.pupil_id) or "",
-            measures=list(case.due_measures),  # type: ignore[attr-defined]
+            measures=list(case.due_measures),
             actions=actions_by_case.get(case.pk, []),
-            last_minutes=next(iter(case.all_minutes), None),  # type: ignore[attr-defined]
+            last_minutes=next(iter(case.all_minutes), None),
         )
         for case in cases
     ]
@@ -223,7 +223,9 @@ def record_minutes(
         raise ValidationError({"text": _("Write what the meeting said about the pupil.")})
     for item in agreed:
         if item.due < day:
-            raise ValidationError({"actions": _("An agreed action cannot be due before the meeting.")})
+            raise ValidationError(
+                {"actions": _("An agreed action cannot be due before the meeting.")}
+            )
     entry = CaseEntry.objects.create(
         case=case,
         kind=CaseEntry.Kind.EHT_MINUTES,

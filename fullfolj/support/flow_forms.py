@@ -22,9 +22,7 @@ DATE_ERRORS = {"invalid": _("Enter the date as YYYY-MM-DD.")}
 class MeetingDayForm(forms.Form):
     """The meeting day an agenda is generated for (?datum=)."""
 
-    datum = forms.DateField(
-        label=_("Meeting date"), widget=DateInput(), error_messages=DATE_ERRORS
-    )
+    datum = forms.DateField(label=_("Meeting date"), widget=DateInput(), error_messages=DATE_ERRORS)
 
 
 class StaffChoice(forms.ModelChoiceField):
@@ -67,9 +65,7 @@ class MinutesForm(forms.Form):
             f"{a.what} ({a.who.full_name}, {a.due:%Y-%m-%d})"
         )
         for n in range(1, ACTION_ROWS + 1):
-            self.fields[f"who_{n}"] = StaffChoice(
-                label=_("Who"), queryset=staff, required=False
-            )
+            self.fields[f"who_{n}"] = StaffChoice(label=_("Who"), queryset=staff, required=False)
             self.fields[f"what_{n}"] = forms.CharField(
                 label=_("What"), max_length=300, required=False
             )
@@ -99,9 +95,7 @@ class MinutesForm(forms.Form):
                     )
             due = data.get(f"due_{n}")
             if day and due and due < day:
-                self.add_error(
-                    f"due_{n}", _("An agreed action cannot be due before the meeting.")
-                )
+                self.add_error(f"due_{n}", _("An agreed action cannot be due before the meeting."))
         return data
 
     def agreed(self) -> list[Agreed]:

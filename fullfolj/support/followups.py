@@ -66,9 +66,7 @@ def overdue(today: dt.date) -> QuerySet[Measure]:
 
 def _responsible_is(viewer: Viewer) -> Q:
     """The measure's responsible person; the case's, when the measure names nobody."""
-    return Q(responsible=viewer.staff) | Q(
-        responsible__isnull=True, case__responsible=viewer.staff
-    )
+    return Q(responsible=viewer.staff) | Q(responsible__isnull=True, case__responsible=viewer.staff)
 
 
 def principal_schools(viewer: Viewer) -> set[int]:
@@ -154,7 +152,7 @@ def follow_up_rows(viewer: Viewer, today: dt.date) -> list[FollowUpRow]:
                 class_name=classes.get(measure.case.pupil_id) or "",
                 is_overdue=due < today,
                 days_late=max(0, (today - due).days),
-                is_mine=measure.answerable == viewer.staff.pk,  # type: ignore[attr-defined]
+                is_mine=measure.answerable == viewer.staff.pk,
             )
         )
     return rows
