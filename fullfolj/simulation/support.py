@@ -455,9 +455,9 @@ def _plans_for_term(
         if responsible is None:
             continue
         day = opened + dt.timedelta(days=_stable(pupil_id, term.pk) % 14)
-        if current:
-            day = min(day, today - dt.timedelta(days=FOLLOW_UP_DAYS + 7))
-            day = max(day, term.start)
+        if current:  # opened five to eight weeks ago: the first follow-ups have fallen due
+            back = FOLLOW_UP_DAYS + 7 + _stable(pupil_id, 11) % 21
+            day = max(min(day, today - dt.timedelta(days=back)), term.start)
         serial[0] += 1
         second = SECOND_KINDS[serial[0] % len(SECOND_KINDS)]
         plans.append(
