@@ -181,7 +181,7 @@ def prepare_state(today: dt.date, report: Report) -> None:
     from fullfolj.screening import actions as screening
     from fullfolj.screening.models import ScreeningRun
     from fullfolj.simulation.support import simulate_support
-    from fullfolj.support.models import Case
+    from fullfolj.support.models import Measure
 
     organisers = Organiser.objects.filter(
         pk__in=Placement.objects.active_on(today).values("organiser_id")
@@ -206,7 +206,7 @@ def prepare_state(today: dt.date, report: Report) -> None:
             f"  absence ladder: {len(opened):,} tasks opened "
             f"({time.perf_counter() - started:.1f} s)"
         )
-    if not Case.objects.filter(status=Case.Status.CLOSED).exists():
+    if not Measure.objects.exists():  # the ladder opens cases by itself, never a measure
         started = time.perf_counter()
         made = simulate_support(today)
         report.say(
