@@ -8,7 +8,7 @@ export FULLFOLJ_DATA_DIR ?= $(CURDIR)/var
 # Everything here is development (demo, tests, lint, benchmarks): demo mode, no SECRET_KEY needed.
 export FULLFOLJ_DEMO ?= 1
 
-.PHONY: install demo test test-sqlite test-postgres lint browser-deps postgres bench messages compile-messages clean
+.PHONY: install demo test test-sqlite test-postgres lint browser-deps pdf-deps postgres bench messages compile-messages clean
 
 install: $(BIN)/.installed
 
@@ -19,12 +19,16 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
-demo: install
+demo: install pdf-deps
 	PORT=$(PORT) PYTHONUNBUFFERED=1 $(BIN)/fullfolj demo
 
-# Debian's Chromium (the network is closed to Playwright's own browser downloads) and axe-core.
-browser-deps: node_modules/axe-core/axe.min.js
+# Debian's Chromium (the network is closed to Playwright's own browser downloads) and axe-core;
+# Pango and a font for WeasyPrint, which prints the åtgärdsprogram.
+browser-deps: node_modules/axe-core/axe.min.js pdf-deps
 	@command -v chromium >/dev/null || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+
+pdf-deps:
+	@ldconfig -p | grep -q libpangoft2-1.0 && fc-list 2>/dev/null | grep -qi dejavu || { apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fontconfig; }
 
 node_modules/axe-core/axe.min.js: package.json
 	npm install --no-audit --no-fund --loglevel=error

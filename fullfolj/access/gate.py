@@ -543,6 +543,12 @@ def may_decide_support(viewer: Viewer, case: CaseLike) -> bool:
     return case.school_id in viewer.schools_with({Role.PRINCIPAL})
 
 
+def may_edit_measure(viewer: Viewer, case: CaseLike, *, decided: bool) -> bool:
+    """Whoever reads the case changes its measures, until the principal has decided on one:
+    changing a decided measure is a new decision, the principal's alone."""
+    return not decided or may_decide_support(viewer, case)
+
+
 def get_support_pupil_or_404(request: HttpRequest, pupil_id: int, cases: QuerySet[T]) -> Pupil:
     """The pupil whose cases this viewer may see (a support role, or a case of theirs they are
     on), logged as a read; else 404. Teaching alone shows no cases."""

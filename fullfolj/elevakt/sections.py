@@ -32,8 +32,8 @@ class Section:
 SECTIONS = (
     Section("screening/_pupil_flags.html", screening.for_pupil, "summary"),
     Section("riskmodel/_pupil_estimate.html", riskmodel.for_pupil, "summary"),
+    Section("support/_pupil_support.html", support.for_pupil, "summary"),
     Section("attendance/_pupil_patterns.html", attendance.for_pupil, "main"),
-    Section("support/_pupil_support.html", support.for_pupil, "main"),
     Section("ladder/_pupil_ladder.html", ladder.for_pupil, "main"),
     Section("notices/_pupil_notices.html", notices.for_pupil, "main"),
 )

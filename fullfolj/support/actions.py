@@ -9,8 +9,10 @@ from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from fullfolj.ladder.models import LadderTask
@@ -71,21 +73,6 @@ def _check_version(
         if seen[name] != now[name]
     ]
     raise EditConflict(changes, locked.version, now)
-
-
-def default_responsible(pupil: Pupil, school: School, day: dt.date) -> Staff | None:
-    """Who answers for a case opened by the ladder: the pupil's mentor, else the principal."""
-    mentorship = (
-        Mentorship.objects.active_on(day).filter(pupil=pupil).order_by("-start", "pk").first()
-    )
-    if mentorship is not None:
-        mentor: Staff = mentorship.mentor
-        return mentor
-    role = StaffRole.objects.filter(school=school, role=Role.PRINCIPAL).order_by("pk").first()
-    if role is None:
-        return None
-    principal: Staff = role.staff
-    return principal
 
 
 def _opening_text(source: str, reason: str) -> str:
@@ -346,7 +333,7 @@ MEASURE_FIELDS = (
 
 
 def _describe(measure: Measure) -> str:
-    parts = [f"{measure.get_kind_display()}: {measure.title}"]
+    parts = [f"{str(measure.get_kind_display()).capitalize()}: {measure.title}"]
     if measure.follow_up_on:
         parts.append(_("follow-up %(date)s") % {"date": measure.follow_up_on.isoformat()})
     return ", ".join(parts)
@@ -510,30 +497,96 @@ def evaluate(
 
 def investigation_tasks_opened(day: dt.date, tasks: list[LadderTask]) -> list[Case]:
     """A ladder step for the student-health team (the investigation, utredning) opens or joins
-    the pupil's case, once per task (docs/support.md)."""
-    wanted = [t for t in tasks if t.actor == "student_health"]
+    the pupil's case, once per task (docs/support.md).
+
+    Set-based, as the ladder's evaluation is: a handful of statements whatever the number of
+    tasks, inside the evaluation's transaction.
+    """
+    wanted = {(t.pupil_id, t.step_id) for t in tasks if t.actor == "student_health"}
     if not wanted:
         return []
-    pupils = {t.pupil_id for t in wanted}
-    saved = (
-        LadderTask.objects.filter(
-            opened_on=day, pupil_id__in=pupils, step_id__in={t.step_id for t in wanted}
+    saved = [
+        task
+        for task in LadderTask.objects.filter(
+            opened_on=day,
+            actor="student_health",
+            school__isnull=False,
+            pupil_id__in={pupil for pupil, _step in wanted},
         )
-        .exclude(pk__in=CaseEntry.objects.filter(ladder_task__isnull=False).values("ladder_task"))
-        .select_related("pupil", "school", "step")
-    )
-    cases = []
-    for task in saved:
-        if task.school is None or task.actor != "student_health":
-            continue
-        responsible = default_responsible(task.pupil, task.school, day)
-        if responsible is None:
-            continue
-        case, _opened = open_case(
-            task.pupil, school=task.school, responsible=responsible, by=None, ladder_task=task
-        )
-        cases.append(case)
-    return cases
+        .exclude(pk__in=CaseEntry.objects.filter(ladder_task__opened_on=day).values("ladder_task"))
+        .select_related("step")
+        .order_by("pk")
+        if (task.pupil_id, task.step_id) in wanted
+    ]
+    if not saved:
+        return []
+    pupils = {task.pupil_id for task in saved}
+    open_cases = {c.pupil_id: c for c in Case.objects.open().filter(pupil_id__in=pupils)}
+    mentors: dict[int, int] = {}
+    for pupil, mentor in (
+        Mentorship.objects.active_on(day)
+        .filter(pupil_id__in=pupils)
+        .order_by("pupil_id", "-start", "pk")
+        .values_list("pupil_id", "mentor_id")
+    ):
+        mentors.setdefault(pupil, mentor)
+    principals: dict[int, int] = {}
+    for school, staff in (
+        StaffRole.objects.filter(role=Role.PRINCIPAL, school_id__in={t.school_id for t in saved})
+        .order_by("school_id", "pk")
+        .values_list("school_id", "staff_id")
+    ):
+        principals.setdefault(school, staff)
+    now = clock.now()
+    with translation.override(settings.LANGUAGE_CODE):  # the timeline keeps it as written
+        new_cases: dict[int, Case] = {}
+        joining: list[LadderTask] = []
+        for task in saved:
+            school_id = task.school_id
+            if school_id is None:  # not asked for; the type checker cannot know
+                continue
+            reason = f"{task.step.name}: {task.reason}"
+            responsible = mentors.get(task.pupil_id) or principals.get(school_id)
+            if task.pupil_id in open_cases or task.pupil_id in new_cases:
+                joining.append(task)
+            elif responsible is not None:
+                new_cases[task.pupil_id] = Case(
+                    pupil_id=task.pupil_id,
+                    school_id=school_id,
+                    opened_from=Case.Source.LADDER,
+                    ladder_task=task,
+                    reason=reason,
+                    responsible_id=responsible,
+                    status=Case.Status.NEW,
+                    opened_at=now,
+                )
+        Case.objects.bulk_create(new_cases.values())
+        entries = [
+            CaseEntry(
+                case=case,
+                kind=CaseEntry.Kind.LADDER_STEP,
+                occurred_on=day,
+                written_at=now,
+                text=_opening_text(Case.Source.LADDER, case.reason),
+                ladder_task=case.ladder_task,
+            )
+            for case in new_cases.values()
+        ]
+        cases = {**open_cases, **new_cases}
+        entries += [
+            CaseEntry(
+                case=cases[task.pupil_id],
+                kind=CaseEntry.Kind.LADDER_STEP,
+                occurred_on=day,
+                written_at=now,
+                text=_("Joined the case: %(reason)s")
+                % {"reason": f"{task.step.name}: {task.reason}"},
+                ladder_task=task,
+            )
+            for task in joining
+        ]
+        CaseEntry.objects.bulk_create(entries)
+    return list(new_cases.values())
 
 
 class InvestigationListener:

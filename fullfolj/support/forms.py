@@ -56,7 +56,7 @@ class OpenCaseForm(forms.Form):
         error_messages={"required": _("Choose who is responsible for the case.")},
     )
     title = forms.CharField(
-        label=_("First extra adaptation"),
+        label=_("Adaptation"),
         max_length=200,
         required=False,
         help_text=_("For example: a quiet place for tests, or shorter assignments. May be empty."),

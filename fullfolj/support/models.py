@@ -35,9 +35,9 @@ class Case(ValidatedModel):
         CLOSED = "closed", _("closed")
 
     class Source(models.TextChoices):
-        FLAG = "flag", _("a screening flag")
-        LADDER = "ladder", _("a ladder step")
-        HAND = "hand", _("by hand")
+        FLAG = "flag", _("from a screening flag")
+        LADDER = "ladder", _("from a ladder step")
+        HAND = "hand", _("manually")
 
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="support_cases")
     school = models.ForeignKey(

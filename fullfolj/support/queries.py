@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Subquery
 
 from fullfolj.access import gate
 from fullfolj.access.gate import Viewer
@@ -16,7 +16,7 @@ from fullfolj.grades.models import PASSING_GRADES, Grade, GradeWarning
 from fullfolj.ladder.models import LadderTask
 from fullfolj.lib import clock
 from fullfolj.schools.models import Pupil, SchoolYear
-from fullfolj.screening.queries import pupil_flags
+from fullfolj.screening.models import Flag, ScreeningRun
 
 from .models import Case, CaseEntry, Measure, MeasureQuerySet
 
@@ -28,6 +28,7 @@ def active_adaptations(pupil_ids: list[int], day: dt.date) -> dict[int, list[str
     rows = (
         Measure.objects.active()
         .filter(kind=Measure.Kind.EXTRA_ADAPTATION, case__pupil_id__in=pupil_ids, start__lte=day)
+        .filter(Q(period_end__isnull=True) | Q(period_end__gte=day))
         .order_by("start", "pk")
         .values_list("case__pupil_id", "title")
     )
@@ -41,9 +42,11 @@ def clean_slate_start(today: dt.date) -> dt.date:
     """The first day a case shows by default: the start of last school year ("clean slate":
     this year and last; older entries are one click away)."""
     years = list(SchoolYear.objects.filter(start__lte=today).order_by("-start")[:2])
-    if years:
-        return years[-1].start
-    return dt.date(today.year - 2 if today.month < 8 else today.year - 1, 8, 1)
+    if len(years) == 2:
+        return years[1].start
+    if years:  # last year not on record: the same day a year earlier
+        return years[0].start.replace(year=years[0].start.year - 1)
+    return dt.date(today.year - (2 if today.month < 8 else 1), 8, 1)
 
 
 @dataclass
@@ -133,15 +136,31 @@ def for_pupil(pupil: Pupil, viewer: Viewer) -> dict[str, object] | None:
     cases = cases_of(pupil, viewer)
     if not may_open and not cases:
         return None
-    _run, flags = pupil_flags(pupil)
-    has_open = any(c.is_open for c in cases)
+    may_open = may_open and not any(c.is_open for c in cases)
     return {
         "pupil": pupil,
         "cases": cases,
-        "may_open": may_open and not has_open,
-        "flags": flags if may_open and not has_open else [],
+        "may_open": may_open,
+        "flags": latest_flags(pupil) if may_open else [],
         "today": clock.today(),
     }
+
+
+def latest_flags(pupil: Pupil) -> list[Flag]:
+    """The pupil's flags in their organiser's latest finished screening, in one read."""
+    latest = (
+        ScreeningRun.objects.filter(organiser_id=pupil.organiser_id, finished_at__isnull=False)
+        .order_by("-as_of", "-started_at", "-pk")
+        .values("pk")[:1]
+    )
+    flags = list(
+        Flag.objects.filter(pupil=pupil, run_id=Subquery(latest))
+        .select_related("rule")
+        .order_by("rule_code")
+    )
+    for flag in flags:
+        flag.rule_name = flag.rule.name if flag.rule else flag.rule_code  # type: ignore[attr-defined]
+    return flags
 
 
 def _percent(value: float | None) -> float | None:

@@ -464,11 +464,17 @@ def measure_detail(request: HttpRequest, measure_id: int) -> HttpResponse:
     viewer = gate.viewer_for(request)
     status = 200
     changes: list[actions.Change] = []
+    may_edit = measure.is_active and gate.may_edit_measure(
+        viewer, case, decided=bool(measure.decision)
+    )
+    if request.method == "POST" and not may_edit:
+        refusal, code = (
+            (_("Only the principal changes a decided measure."), 403)
+            if measure.is_active
+            else (_("This measure is closed."), 409)
+        )
+        return HttpResponse(refusal, status=code, content_type="text/plain; charset=utf-8")
     if request.method == "POST":
-        if not measure.is_active:
-            return HttpResponse(
-                _("This measure is closed."), status=409, content_type="text/plain; charset=utf-8"
-            )
         form = MeasureForm(request.POST, instance=measure, kind=measure.kind, school=case.school)
         # The model's rules are checked on a copy: a refused save leaves the row as it was.
         if form.is_valid():
@@ -514,6 +520,7 @@ def measure_detail(request: HttpRequest, measure_id: int) -> HttpResponse:
         "changes": changes,
         "evaluations": list(measure.evaluations.select_related("by")),
         "overdue": measure.is_overdue_on(clock.today()),
+        "may_edit": may_edit,
     }
     return render(request, "support/measure_detail.html", context, status=status)
 

@@ -365,8 +365,8 @@ def test_saving_a_30_pupil_lesson_takes_a_bounded_number_of_queries(
     marks |= {p.pk: {"late_minutes": "5"} for p in pupils[5:10]}
     data = register_data(big, marks)
     # Fixed, not one per pupil: bulk writes, the aggregates and the notice as one statement each.
-    # PostgreSQL takes the reads, and the version swap with the writes, in one round trip each.
-    # The form reads the pupils' adaptations (support) once.
+    # PostgreSQL takes the reads, and the version swap with the writes, in one round trip each;
+    # one more reads the pupils' active adaptations (support), shown beside the names.
     postgres = connection.vendor == "postgresql"
     with django_assert_max_num_queries(8 if postgres else 14):
         response = client.post(url(big), data)
@@ -380,7 +380,7 @@ def test_saving_a_30_pupil_lesson_takes_a_bounded_number_of_queries(
     with django_assert_max_num_queries(8 if postgres else 15):  # + the invalid absence's notice
         assert client.post(url(big), data).status_code == 302
     assert AttendanceChange.objects.filter(lesson=big).count() == 11
-    with django_assert_max_num_queries(14):  # + the access log's one insert, the adaptations
+    with django_assert_max_num_queries(14):  # + the access log's one insert
         assert client.get(url(big)).status_code == 200
 
 

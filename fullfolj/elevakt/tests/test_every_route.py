@@ -56,7 +56,12 @@ def ids(cast):
     )
     case = Case.objects.create(pupil=cast.pupil, school=cast.north, responsible=cast.mentor)
     measure = Measure.objects.create(
-        case=case, kind=Measure.Kind.EXTRA_ADAPTATION, title="Lugn plats", start=dt.date(2026, 3, 2)
+        case=case,
+        kind=Measure.Kind.ACTION_PROGRAMME,
+        title="Åtgärdsprogram",
+        start=dt.date(2026, 3, 2),
+        follow_up_on=dt.date(2026, 4, 13),
+        responsible=cast.mentor,
     )
     return {
         "case_id": case.pk,
@@ -79,6 +84,8 @@ def test_the_walk_finds_the_product_routes():
         "ladder:task",
         "screening:run",
         "access:pupil-reads",
+        "support:case",
+        "support:measure-pdf",
         "followup:eht-minutes",
     } <= names
 

@@ -126,7 +126,12 @@ PAGES: dict[str, tuple[str, Callable[[SimpleNamespace], str], int, bool]] = {
         20,  # the filters read the school's classes and rules
         True,
     ),
-    "pupil": ("principal", lambda c: reverse("elevakt:pupil", args=[c.pupil.pk]), 38, False),
+    "pupil": (
+        "principal",
+        lambda c: reverse("elevakt:pupil", args=[c.pupil.pk]),
+        33,  # the support section: may this viewer open a case, the cases, the latest flags
+        False,
+    ),
     "group": ("teacher", lambda c: reverse("elevakt:group", args=[c.group.pk]), 17, True),
     "register": (
         "teacher",

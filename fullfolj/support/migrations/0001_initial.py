@@ -29,9 +29,9 @@ class Migration(migrations.Migration):
                     "opened_from",
                     models.CharField(
                         choices=[
-                            ("flag", "a screening flag"),
-                            ("ladder", "a ladder step"),
-                            ("hand", "by hand"),
+                            ("flag", "from a screening flag"),
+                            ("ladder", "from a ladder step"),
+                            ("hand", "manually"),
                         ],
                         default="hand",
                         max_length=10,

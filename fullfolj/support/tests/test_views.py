@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from django.urls import reverse
 
 from fullfolj.access.models import AccessLog
@@ -235,3 +236,131 @@ def test_a_case_closes_only_when_its_measures_are_followed_up(client, cast, meas
     assert refused.status_code == 400 and "aktiva insatserna" in refused.content.decode()
     case.refresh_from_db()
     assert case.is_open
+
+
+def test_a_case_opens_from_a_ladder_step_by_its_link(client, cast):
+    from fullfolj.ladder.models import Actor, LadderStep, LadderTask
+
+    step = LadderStep.objects.filter(organiser=None, actor=Actor.MENTOR).first()
+    task = LadderTask.objects.create(
+        pupil=cast.pupil,
+        step=step,
+        school=cast.north,
+        actor=Actor.MENTOR,
+        assignee=cast.mentor,
+        opened_on=dt.date(2026, 3, 16),
+        due=dt.date(2026, 3, 20),
+        reason="frånvaro 12,5 %",
+    )
+    client.force_login(cast.mentor.user)
+    url = reverse("support:open-case", args=[cast.pupil.pk])
+    assert "frånvaro 12,5 %" in client.get(url + f"?task={task.pk}").content.decode()
+    client.post(url, {"task": task.pk, "responsible": cast.mentor.pk, "start": "2026-03-18"})
+    case = Case.objects.get(pupil=cast.pupil)
+    assert (case.opened_from, case.ladder_task) == (Case.Source.LADDER, task)
+    assert not case.measures.exists()  # no adaptation given: the case alone
+
+
+def test_someone_elses_flag_is_not_prefilled(client, cast):
+    flag = make_flag(cast, cast.other_pupil)
+    client.force_login(cast.mentor.user)
+    url = reverse("support:open-case", args=[cast.pupil.pk]) + f"?flag={flag.pk}"
+    assert flag.explanation not in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("kind", "asks", "leaves_out"),
+    [
+        ("extra_adaptation", ["id_title", "id_follow_up_on"], ["id_needs", "id_subjects"]),
+        ("investigation", ["id_title", "id_follow_up_on"], ["id_needs", "id_period_end"]),
+        (
+            "action_programme",
+            ["id_needs", "id_planned_measures", "id_evaluation_on"],
+            ["id_subjects"],
+        ),
+        ("adapted_study_path", ["id_subjects", "id_period_end"], ["id_needs"]),
+        ("special_group", ["id_period_end"], ["id_needs", "id_subjects"]),
+        ("individual_teaching", ["id_period_end"], ["id_needs"]),
+        ("flexible_group", ["id_period_end"], ["id_needs"]),
+        ("distance_teaching", ["id_period_end"], ["id_needs"]),
+        ("guardian_cooperation", ["id_title"], ["id_needs", "id_period_end"]),
+    ],
+)
+def test_each_kind_of_measure_asks_only_what_it_needs(client, cast, case, kind, asks, leaves_out):
+    client.force_login(cast.mentor.user)
+    url = reverse("support:add-measure", args=[case.pk]) + f"?kind={kind}"
+    body = client.get(url).content.decode()
+    for field in asks:
+        assert f'id="{field}' in body, field
+    for field in leaves_out:
+        assert f'id="{field}' not in body, field
+    assert 'value="2026-04-15"' in body  # the follow-up prefilled four weeks on
+
+
+def test_an_adapted_study_path_keeps_its_subjects(client, cast, case):
+    client.force_login(cast.mentor.user)
+    response = client.post(
+        reverse("support:add-measure", args=[case.pk]) + "?kind=adapted_study_path",
+        {
+            "kind": "adapted_study_path",
+            "title": "Färre ämnen under våren",
+            "start": "2026-03-18",
+            "follow_up_on": "2026-04-15",
+            "period_end": "2026-06-10",
+            "responsible": cast.principal.pk,
+            "subjects": [cast.maths.pk],
+        },
+    )
+    assert response.status_code == 302
+    measure = case.measures.get()
+    assert list(measure.subjects.all()) == [cast.maths]
+
+
+def test_a_mapping_is_prefilled_and_keeps_what_was_known(client, cast, case):
+    client.force_login(cast.nurse.user)
+    url = reverse("support:mapping", args=[case.pk])
+    page = client.get(url).content.decode()
+    assert "Frånvaro denna termin" in page
+    empty = client.post(url, {"written_on": "2026-03-18"})
+    assert empty.status_code == 400 and "minst ett avsnitt" in empty.content.decode()
+    client.post(
+        url, {"written_on": "2026-03-18", "health": "Sover dåligt.", "pupil_view": "Trött."}
+    )
+    mapping = case.mappings.get()
+    assert mapping.prefill["attendance"]["term"]["total"] is not None
+    assert case.entries.get(kind="mapping").health_restricted  # written by the school nurse
+    client.force_login(cast.mentor.user)
+    body = client.get(reverse("support:case", args=[case.pk])).content.decode()
+    assert "Trött." in body and "Sover dåligt." not in body
+
+
+def test_a_decided_programme_is_changed_by_the_principal_only(client, cast, programme):
+    actions.decide(
+        programme,
+        version=programme.version,
+        seen={},
+        decision="decided",
+        decided_on=dt.date(2026, 3, 18),
+        appeal_text="",
+        by=cast.principal,
+    )
+    programme.refresh_from_db()
+    url = reverse("support:measure", args=[programme.pk])
+    form = {
+        "version": programme.version,
+        "seen": "{}",
+        "title": "Åtgärdsprogram",
+        "start": "2026-03-02",
+        "responsible": cast.mentor.pk,
+        "follow_up_on": "2026-04-20",
+        "needs": programme.needs,
+        "planned_measures": programme.planned_measures,
+        "evaluation_on": "2026-05-25",
+    }
+    client.force_login(cast.mentor.user)
+    assert 'id="id_follow_up_on"' not in client.get(url).content.decode()
+    assert client.post(url, form).status_code == 403
+    client.force_login(cast.principal.user)
+    assert client.post(url, form).status_code == 302
+    programme.refresh_from_db()
+    assert programme.follow_up_on == dt.date(2026, 4, 20)
