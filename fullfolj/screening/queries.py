@@ -6,12 +6,10 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from importlib import import_module
 from typing import Any
 
 import numpy as np
 import polars as pl
-from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
@@ -25,6 +23,7 @@ from fullfolj.ladder.models import LadderTask
 from fullfolj.lib import disclosure
 from fullfolj.schools.models import Organiser, Placement, Pupil, School, Term
 
+from . import hooks
 from .engine import describe
 from .engine.wording import format_number
 from .evaluation import (
@@ -36,8 +35,6 @@ from .outcomes import (
     CROSSING_SCHOOL_DAYS,
     OWN_HORIZON_WEEKS,
 )
-
-SUPPORT_APP = "fullfolj.support"  # cases and measures count as action (pupils_with_action)
 
 # --- Frames ---------------------------------------------------------------------------------
 
@@ -181,18 +178,16 @@ def organiser_history(
 
 def pupils_with_action(pupil_ids: Iterable[int]) -> set[int]:
     """Pupils among `pupil_ids` who already have someone acting: an open absence-ladder task,
-    and, with the support app, an open case or a measure still running (one query).
-
-    Support sits above screening; it plugs in as it does for the register's adaptations, by
-    providing `fullfolj.support.followups.pupils_acted_on(pupil_ids)`, a query of pupil ids.
+    and whatever the apps above provide (support: an open case or a measure still running),
+    all in one query (hooks.py).
     """
     ids = list(pupil_ids)
     if not ids:
         return set()
     acting = LadderTask.objects.open().filter(pupil_id__in=ids).order_by().values_list("pupil_id")
-    if apps.is_installed(SUPPORT_APP):
-        support = import_module(f"{SUPPORT_APP}.followups")
-        acting = acting.union(support.pupils_acted_on(ids))
+    others = [provider(ids) for provider in hooks.providers()]
+    if others:
+        acting = acting.union(*others)
     return {pupil_id for (pupil_id,) in acting}
 
 

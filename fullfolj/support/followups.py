@@ -4,8 +4,8 @@ pupils count as acted on.
 Measures that are never followed up are the most common failure (DOMAIN.md, "Act and follow
 up"): a measure whose follow-up date has passed without an evaluation shows on the home of the
 person responsible for it and of the school's principal, and on the list "Uppföljningar att
-göra". Screening, below support, calls `pupils_acted_on` by name, as a plug-in
-(screening/queries.py), as the register calls `queries.active_adaptations`.
+göra". `pupils_acted_on` is screening's action provider (registered in apps.py), as
+`queries.active_adaptations` is the register's.
 """
 
 from __future__ import annotations

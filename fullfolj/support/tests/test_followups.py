@@ -144,3 +144,26 @@ def test_teachers_see_running_adaptations_on_the_register_and_the_group_page(cli
         assert 'class="adaptations"' in body, url
         assert "Extra tid vid prov" in body
         assert "Avslutad" not in body and "Stödsamtal" not in body
+
+
+def test_support_plugs_into_the_layers_below_as_providers(case, cast):
+    """Attendance and screening know support only through the providers it registered; taken
+    away, the register shows no adaptation and a case no longer counts as action."""
+    from fullfolj.attendance import hooks as attendance_hooks
+    from fullfolj.screening import hooks as screening_hooks
+    from fullfolj.support.queries import active_adaptations
+
+    adaptation(case, TODAY + dt.timedelta(days=7))
+    assert followups.pupils_acted_on in screening_hooks.providers()
+    assert attendance_hooks.adaptations([cast.pupil.pk], TODAY) == {
+        cast.pupil.pk: ["Extra tid vid prov"]
+    }
+    assert screening.pupils_with_action([cast.pupil.pk]) == {cast.pupil.pk}
+    attendance_hooks.withdraw_adaptations(active_adaptations)
+    screening_hooks.withdraw_actions(followups.pupils_acted_on)
+    try:
+        assert attendance_hooks.adaptations([cast.pupil.pk], TODAY) == {}
+        assert screening.pupils_with_action([cast.pupil.pk]) == set()
+    finally:
+        attendance_hooks.provide_adaptations(active_adaptations)
+        screening_hooks.provide_actions(followups.pupils_acted_on)
