@@ -52,6 +52,15 @@ def _meeting_school(request: HttpRequest, school_id: int) -> tuple[gate.Viewer, 
 
 
 @login_required
+def eht_start(request: HttpRequest) -> HttpResponse:
+    """The menu's way to the meeting: the agenda of the first school where this viewer holds it."""
+    schools = eht.agenda_schools(gate.viewer_for(request))
+    if not schools:
+        raise Http404
+    return redirect("followup:eht-agenda", school_id=schools[0].pk)
+
+
+@login_required
 def eht_agenda(request: HttpRequest, school_id: int) -> HttpResponse:
     """The EHT meeting's agenda for a school and a date (?datum=, today unless given)."""
     viewer, school = _meeting_school(request, school_id)

@@ -86,3 +86,17 @@ def test_follow_up_routes_show_exactly_the_related_pupils(client, cast, cases, w
     assert named == expected, (route, who)
     logged = set(AccessLog.objects.filter(staff=person).values_list("pupil__last_name", flat=True))
     assert {getattr(cast, name).last_name for name in expected} == logged
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_the_menu_leads_the_team_and_the_principal_to_their_school_agenda(client, cast, who):
+    client.force_login(getattr(cast, who).user)
+    response = client.get(reverse("followup:eht"))
+    if who in NORTH_WIDE | SOUTH_WIDE:
+        assert response.status_code == 302
+        school = cast.south if who in SOUTH_WIDE - NORTH_WIDE else cast.north
+        assert response["Location"] == reverse("followup:eht-agenda", args=[school.pk])
+    else:
+        assert response.status_code == 404
+    menu = client.get(reverse("elevakt:home")).content.decode()
+    assert (reverse("followup:eht") in menu) == (who in NORTH_WIDE | SOUTH_WIDE)
