@@ -12,6 +12,7 @@ urlpatterns = [
     path("trappan/", include("fullfolj.ladder.urls")),
     path("importera/", include("fullfolj.exchange.urls")),
     path("stod/", include("fullfolj.support.urls")),
+    path("stod/", include("fullfolj.support.flow_urls")),
     path("api/", include("fullfolj.api.urls")),
     path("", include("fullfolj.access.urls")),
     path("", include("fullfolj.elevakt.urls")),

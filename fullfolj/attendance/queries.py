@@ -9,31 +9,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Q, QuerySet, Sum
 
 from fullfolj.schools.models import GroupMembership, Pupil
 
+from . import hooks
 from .models import AbsenceReason, Lesson, LessonAttendance, PupilDay
 from .store import fetch_together
-
-SUPPORT_APP = "fullfolj.support"
 
 
 def active_adaptations(pupil_ids: Iterable[int], day: dt.date) -> dict[int, list[str]]:
     """Each pupil's adaptations (extra anpassningar) active on `day`, for the register.
 
-    The support app owns them (docs/school-law.md, the support ladder); it plugs in by providing
-    `fullfolj.support.queries.active_adaptations(pupil_ids, day)`. Until it is installed there
-    are none, so the register shows nothing rather than guessing.
+    The support app owns them (docs/support.md, the support ladder) and provides them through
+    `hooks.provide_adaptations`; without it there are none, so the register shows nothing
+    rather than guessing.
     """
-    if not apps.is_installed(SUPPORT_APP):
-        return {}
-    from importlib import import_module
-
-    support = import_module(f"{SUPPORT_APP}.queries")
-    adaptations: dict[int, list[str]] = support.active_adaptations(list(pupil_ids), day)
-    return adaptations
+    ids = list(pupil_ids)
+    return hooks.adaptations(ids, day) if ids else {}
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,16 @@ The data, two ways:
 - a generated municipality (`--pupils N`, default 20,000; `--small` 2,000) in PostgreSQL: the
   attendance benchmark's database (`fullfolj_attbench_N`, kept between runs and restored from
   its cached dump), with "today" the day after its data; a screening run and the absence
-  ladder's tasks are made once when missing, as the nightly jobs would have;
+  ladder's tasks are made once when missing, as the nightly jobs would have, and the support
+  cases of every term simulated (simulation/support.py), as the schools would have written them;
 - `--demo`: the settings' database as `fullfolj demo` built it (SQLite unless DATABASE_URL says
   otherwise), at the real date or FULLFOLJ_TODAY.
 
 Each role's login is the holder with the most to show: the principal and student-health staff
 of the school with the most pupils, the mentor with the most mentees, the teacher with the most
 lessons in the last week, the administration of that school's organiser. The pupil page shows
-that school's pupil with the most absence this term.
+that school's pupil with the most absence this term; the case page its open case with the most
+entries.
 
 The baseline, `floor`: the login page requested by the principal's client, the cost every page
 pays before it reads anything (session, the staff record, middleware, the base template).
@@ -62,6 +64,7 @@ class Scene:
     school: Any = None  # the school with the most pupils
     pupil: Any = None  # its pupil with the most absence this term
     lesson: Any = None  # the teacher's latest lesson up to today
+    case: Any = None  # the school's open case with the longest timeline
     search: str = ""  # a last name to search for
 
 
@@ -115,6 +118,9 @@ PAGES: tuple[Page, ...] = (
     Page("search", "principal", lambda s: _reverse("elevakt:search", query=f"q={s.search}")),
     Page("risk_municipality", "administration", lambda s: _reverse("elevakt:municipality-riskzon")),
     Page("overview", "administration", lambda s: _reverse("elevakt:overview")),
+    Page("case", "principal", lambda s: _reverse("support:case", s.case.pk) if s.case else None),
+    Page("follow_ups", "principal", lambda s: _reverse("followup:follow-ups")),
+    Page("eht_agenda", "school_nurse", _school("followup:eht-agenda")),
 )
 
 
@@ -174,6 +180,8 @@ def prepare_state(today: dt.date, report: Report) -> None:
     from fullfolj.schools.models import Organiser, Placement
     from fullfolj.screening import actions as screening
     from fullfolj.screening.models import ScreeningRun
+    from fullfolj.simulation.support import simulate_support
+    from fullfolj.support.models import Measure
 
     organisers = Organiser.objects.filter(
         pk__in=Placement.objects.active_on(today).values("organiser_id")
@@ -198,6 +206,13 @@ def prepare_state(today: dt.date, report: Report) -> None:
             f"  absence ladder: {len(opened):,} tasks opened "
             f"({time.perf_counter() - started:.1f} s)"
         )
+    if not Measure.objects.exists():  # the ladder opens cases by itself, never a measure
+        started = time.perf_counter()
+        made = simulate_support(today)
+        report.say(
+            f"  support: {made['cases']:,} cases, {made['measures']:,} measures, "
+            f"{made['minutes']:,} EHT minutes ({time.perf_counter() - started:.1f} s)"
+        )
 
 
 def choose_scene(today: dt.date) -> Scene:
@@ -207,6 +222,7 @@ def choose_scene(today: dt.date) -> Scene:
     from fullfolj.attendance.models import Lesson, PupilDay
     from fullfolj.schools.calendar import term_and_recent_windows
     from fullfolj.schools.models import Mentorship, Placement, Role, School, Staff, StaffRole
+    from fullfolj.support.models import Case
 
     scene = Scene(today=today)
     staff = Staff.objects.select_related("user")
@@ -266,6 +282,13 @@ def choose_scene(today: dt.date) -> Scene:
         if pupil:
             scene.pupil = pupil.pupil
             scene.search = pupil.pupil.last_name
+        scene.case = (
+            Case.objects.open()
+            .filter(school=scene.school)
+            .annotate(n=Count("entries"))
+            .order_by("-n", "pk")
+            .first()
+        )
     return scene
 
 

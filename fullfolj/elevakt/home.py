@@ -3,8 +3,8 @@
 A card is a read function and a template. The function takes the viewer and today and yields
 `Card`s, each placed under the role (and school) it speaks for, so a person with several roles
 sees every role's cards grouped apart. The figures come from each app's queries module; a card
-that names pupils lists them in `reads`, and the page logs them. Adding a card (follow-ups due,
-when support cases come) is one function, one template and one line in CARDS.
+that names pupils lists them in `reads`, and the page logs them. Adding a card is one function,
+one template and one line in CARDS.
 
 Each function makes a fixed number of queries whatever the number of pupils or tasks: counts
 are grouped in the database, and lists are cut to a few rows.
@@ -31,6 +31,7 @@ from fullfolj.lib import disclosure
 from fullfolj.schools.calendar import recent_weeks, term_so_far
 from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Organiser, Placement, Pupil, Role, School
 from fullfolj.screening import queries as screening
+from fullfolj.support import eht, followups
 
 LESSONS_SHOWN = 5  # the oldest unregistered lessons listed on the card; the rest are counted
 NAMES_SHOWN = 10  # the officer's children without a school listed by name
@@ -185,6 +186,50 @@ def flagged_without_action(viewer: Viewer, today: dt.date) -> Iterator[Card]:
                 template,
                 {"count": counts.get(school.pk, 0), "school": school},
             )
+
+
+def follow_ups(viewer: Viewer, today: dt.date) -> Iterator[Card]:
+    """Measures whose follow-up date has passed without an evaluation: the person's own, under
+    their closest role; and for a principal every one at the school, whoever answers for it."""
+    counts = followups.counts(viewer, today)
+    template = "elevakt/home/_followups.html"
+    mine = {"overdue": counts.mine_overdue, "soon": counts.mine_soon}
+    place = _own_place(viewer)
+    # A teacher is seldom responsible for a measure: their card shows only when they are.
+    if place is not None and (place != _teacher() or counts.mine_overdue or counts.mine_soon):
+        yield Card(place, template, mine)
+    for index, school in enumerate(_schools(viewer, {Role.PRINCIPAL})):
+        data = {"school": school, "school_overdue": counts.school_overdue.get(school.pk, 0)}
+        if place is None and index == 0:  # a principal only: their own measures go here
+            data |= mine | {"mine": True}
+        yield Card(_principal(school), template, data)
+
+
+def _own_place(viewer: Viewer) -> Place | None:
+    """Where a person's own follow-ups go: the closest role that works with measures."""
+    if viewer.is_mentor:
+        return _mentor()
+    health = _schools(viewer, STUDENT_HEALTH_ROLES)
+    if health:
+        return _student_health(health[0])
+    if viewer.is_teacher:
+        return _teacher()
+    return None
+
+
+def eht_meeting(viewer: Viewer, today: dt.date) -> Iterator[Card]:
+    """The student-health team's meeting: per school, the cases with a follow-up due today or
+    earlier, leading to the agenda."""
+    schools = eht.agenda_schools(viewer)
+    if not schools:
+        return
+    due = eht.cases_due_by_school(viewer, [s.pk for s in schools], today)
+    for school in schools:
+        yield Card(
+            _school_wide_place(viewer, school),
+            "elevakt/home/_eht.html",
+            {"school": school, "count": due.get(school.pk, 0)},
+        )
 
 
 def _problematic(pupils: Any, start: dt.date, end: dt.date, line: int) -> dict[int, Any]:
@@ -346,6 +391,8 @@ CARDS: tuple[CardReader, ...] = (
     absences_to_settle,
     ladder_tasks,
     flagged_without_action,
+    follow_ups,
+    eht_meeting,
     administration,
     compulsory_schooling,
 )

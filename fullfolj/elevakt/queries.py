@@ -19,6 +19,7 @@ from fullfolj.lib import clock
 from fullfolj.notices.queries import unreached_counts
 from fullfolj.schools.calendar import term_and_recent_windows
 from fullfolj.schools.models import Placement, Pupil, Role, SchoolClass
+from fullfolj.support.queries import active_adaptations
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class PupilRow:
     ladder_step: str | None = None  # the highest step of the absence ladder this term
     overdue_tasks: int = 0
     unreached_guardians: int = 0  # guardian notices failed or bounced, last 30 days
+    adaptations: tuple[str, ...] = ()  # extra adaptations running today (the group page)
 
     @property
     def school_class(self) -> SchoolClass | None:
@@ -81,6 +83,13 @@ def with_details(rows: Sequence[PupilRow], *, today: dt.date | None = None) -> l
         )
         for r in rows
     ]
+
+
+def with_adaptations(rows: Sequence[PupilRow], *, today: dt.date | None = None) -> list[PupilRow]:
+    """The rows with each pupil's extra adaptations running today, for those who teach them
+    (support's follow-ups; one query)."""
+    found = active_adaptations([r.pupil.pk for r in rows], today or clock.today())
+    return [replace(r, adaptations=tuple(found.get(r.pupil.pk, ()))) for r in rows]
 
 
 # --- Pupil search ---------------------------------------------------------------------------

@@ -67,6 +67,8 @@ def _pupil_list(
     title: str,
     rows: list[PupilRow],
     role: str | dict[int, str],
+    *,
+    adaptations: bool = False,
     **extra: object,
 ) -> HttpResponse:
     """A pupil list sorted, filtered and paged by the query string; only the page shown is
@@ -92,6 +94,8 @@ def _pupil_list(
     shown, sorting = lists.sort_rows(shown, wanted.get("sort", ""), sorts, default="class")
     page = lists.page_of(shown, wanted.get("page"))
     page.object_list = with_details(list(page.object_list))
+    if adaptations:
+        page.object_list = queries.with_adaptations(page.object_list)
     gate.record_reads(request, [row.pupil for row in page.object_list], role=role)
     problems = form.problems()
     return render(
@@ -166,7 +170,7 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
     pupils = gate.pupils_visible_to(gate.viewer_for(request)).filter(
         pk__in=members.values("pupil_id")
     )
-    return _pupil_list(request, group.name, pupil_rows(pupils), role)
+    return _pupil_list(request, group.name, pupil_rows(pupils), role, adaptations=True)
 
 
 @login_required

@@ -23,6 +23,7 @@ from fullfolj.ladder.models import LadderTask
 from fullfolj.lib import disclosure
 from fullfolj.schools.models import Organiser, Placement, Pupil, School, Term
 
+from . import hooks
 from .engine import describe
 from .engine.wording import format_number
 from .evaluation import (
@@ -176,17 +177,18 @@ def organiser_history(
 
 
 def pupils_with_action(pupil_ids: Iterable[int]) -> set[int]:
-    """Pupils among `pupil_ids` who already have someone acting: an open absence-ladder task.
-
-    Later: count a named responsible adult, an open case and a measure once cases and
-    measures exist; until then an open absence-ladder task counts as action.
+    """Pupils among `pupil_ids` who already have someone acting: an open absence-ladder task,
+    and whatever the apps above provide (support: an open case or a measure still running),
+    all in one query (hooks.py).
     """
     ids = list(pupil_ids)
     if not ids:
         return set()
-    return set(
-        LadderTask.objects.open().filter(pupil_id__in=ids).values_list("pupil_id", flat=True)
-    )
+    acting = LadderTask.objects.open().filter(pupil_id__in=ids).order_by().values_list("pupil_id")
+    others = [provider(ids) for provider in hooks.providers()]
+    if others:
+        acting = acting.union(*others)
+    return {pupil_id for (pupil_id,) in acting}
 
 
 def flagged_without_action(pupils: QuerySet[Pupil]) -> dict[int | None, int]:

@@ -4,8 +4,9 @@ have done with it, through the product's own actions, so every role's pages have
 In order: the absence ladder walked over the current term (tasks opened each school day, most
 closed with documentation by their due date, recent and a few overdue ones left open); a
 screening run; the rule evaluation; guardian notices (sent for earlier days, pending for the
-last one); then the printed logins are chosen, and for them a few of the teacher's recent lessons
-are left unregistered and the mentor's pupils' latest absences left unsettled ("ej bedömd").
+last one); then the printed logins are chosen; support cases over the years (simulation/support.py,
+with overdue follow-ups for the printed mentor and adaptations in the printed teacher's groups);
+and a few of the teacher's recent lessons are left unregistered and the mentor's pupils' latest absences left unsettled ("ej bedömd").
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from fullfolj.schools.models import (
     Term,
 )
 from fullfolj.screening.actions import NoSchoolDays, run_screening
+
+from .support import simulate_support
 
 CLOSED_SHARE = 93  # percent of ladder tasks closed by their due date; the rest stay overdue
 IN_PROGRESS_DAYS = 21  # the team's and principal's tasks opened since are left open
@@ -456,6 +459,12 @@ def bring_to_today(
             open_admin(Staff.objects.get(username=admin))
         save_cast(cast)
         result["made"] = f"{len(cast.usernames)} logins at {cast.school}"
+    with progress.phase("support cases") as result:
+        made = simulate_support(today, mentor=cast.mentor, teacher=cast.teacher)
+        result["made"] = (
+            f"{made['cases']} cases, {made['measures']} measures, {made['evaluations']} "
+            f"evaluations, {made['mappings']} mappings, {made['minutes']} EHT minutes"
+        )
     with progress.phase("unregistered lessons") as result:
         result["made"] = f"{leave_unregistered(cast.teacher, today)} lessons"
     with progress.phase("unsettled absences") as result:

@@ -113,6 +113,9 @@ def _route(cast, name: str) -> str:
         "riskzon-south": reverse("elevakt:school-riskzon", args=[cast.south.pk]),
         "municipality": reverse("elevakt:municipality-riskzon"),
         "search-7a": reverse("elevakt:search") + "?q=7A",
+        "follow-ups": reverse("followup:follow-ups"),
+        "eht-north": reverse("followup:eht-agenda", args=[cast.north.pk]),
+        "eht-south": reverse("followup:eht-agenda", args=[cast.south.pk]),
         "search-moved": reverse("elevakt:search")
         + "?q=ekstr",  # not the whole name: the query is echoed
     }[name]
@@ -146,6 +149,9 @@ VISIBLE: dict[str, dict[str, frozenset[str]]] = {
     "riskzon-north": dict.fromkeys(NORTH_WIDE, NOBODY),
     "riskzon-south": dict.fromkeys(SOUTH_WIDE, NOBODY),
     "municipality": dict.fromkeys(ADMINISTRATION, NOBODY),
+    # The student-health team's meeting: the school's team and principal.
+    "eht-north": dict.fromkeys(NORTH_WIDE, NOBODY),
+    "eht-south": dict.fromkeys(SOUTH_WIDE, NOBODY),
     # The search finds whom the gate shows.
     "search-7a": {
         "mentor": frozenset({"pupil", "protected"}),
@@ -171,6 +177,7 @@ OPEN = {
     "week",
     "to-register",
     "tasks",
+    "follow-ups",
     "search-7a",
     "search-moved",
 }

@@ -39,6 +39,8 @@ def test_the_benchmark_times_every_page_and_prints_its_figures_last(cast):
         "my_pupils",
         "today",
         "register",
+        "follow_ups",
+        "eht_agenda",
     } <= timed, out.getvalue()
     skipped = {line.split()[1].rstrip(":") for line in lines if line.strip().startswith("skipped ")}
     assert timed | skipped == {page.name for page in pages.PAGES}
@@ -61,3 +63,21 @@ def test_the_heaviest_holders_are_chosen(cast):
     assert scene.logins["teacher"] == cast.teacher  # the only lesson this week
     assert scene.lesson == cast.lesson
     assert scene.pupil == cast.pupil  # the only absence this term
+
+
+def test_the_generated_municipality_gets_support_cases_once(cast):
+    """The benchmark's data, as the nightly jobs and the schools would have left it: Alva's
+    absence this term is over the line, so she has a case; a second run adds nothing."""
+    from fullfolj.benchmarks import Report
+    from fullfolj.support.models import Case, Measure
+
+    out = io.StringIO()
+    pages.prepare_state(clock.today(), Report("pages", out))
+    assert "support:" in out.getvalue()
+    case = Case.objects.get(pupil=cast.pupil)
+    assert case.measures.filter(kind=Measure.Kind.EXTRA_ADAPTATION).exists()
+    scene = pages.choose_scene(clock.today())
+    assert scene.case == case
+    made = (Case.objects.count(), Measure.objects.count())
+    pages.prepare_state(clock.today(), Report("pages", io.StringIO()))
+    assert (Case.objects.count(), Measure.objects.count()) == made

@@ -95,6 +95,7 @@ def test_the_walk_finds_the_product_routes():
         "access:pupil-reads",
         "support:case",
         "support:measure-pdf",
+        "followup:eht-minutes",
     } <= names
 
 

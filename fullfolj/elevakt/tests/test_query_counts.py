@@ -22,6 +22,7 @@ from fullfolj.lib import clock
 from fullfolj.notices.models import Channel, GuardianNotice, Status
 from fullfolj.schools import models as s
 from fullfolj.screening.models import Flag, ScreeningRun
+from fullfolj.support.models import AgreedAction, Case, CaseEntry, Measure
 from tests import factories as f
 
 CROWD = "Mängdsson"  # the extra pupils' last name, counted in each page
@@ -31,7 +32,8 @@ _serial = itertools.count()
 def crowd(cast: SimpleNamespace, count: int) -> None:
     """`count` more pupils in 7A at Norrskolan, in every list a page may show: the mentor's,
     the teacher's group and lesson (absent, validity not yet known), the latest screening run,
-    the mentor's ladder tasks and the unreached guardians."""
+    the mentor's ladder tasks and the unreached guardians; each with a case whose extra adaptation
+    is overdue for follow-up and whose EHT minutes agreed an action due today."""
     today = clock.today()
     run = ScreeningRun.objects.filter(organiser=cast.org).first() or ScreeningRun.objects.create(
         organiser=cast.org,
@@ -80,6 +82,26 @@ def crowd(cast: SimpleNamespace, count: int) -> None:
             due=today + dt.timedelta(days=2),
             reason="test",
         )
+        case = Case.objects.create(
+            pupil=pupil, school=cast.north, responsible=cast.mentor, status=Case.Status.ACTIVE
+        )
+        Measure.objects.create(
+            case=case,
+            kind=Measure.Kind.EXTRA_ADAPTATION,
+            title="Extra tid vid prov",
+            start=today - dt.timedelta(days=30),
+            responsible=cast.mentor,
+            follow_up_on=today - dt.timedelta(days=1),
+        )
+        minutes = CaseEntry.objects.create(
+            case=case,
+            kind=CaseEntry.Kind.EHT_MINUTES,
+            written_by=cast.nurse,
+            occurred_on=today - dt.timedelta(days=7),
+            text="Genomgång",
+            health_restricted=True,
+        )
+        AgreedAction.objects.create(entry=minutes, who=cast.mentor, what="Ring hem", due=today)
     ScreeningRun.objects.filter(pk=run.pk).update(
         pupils=s.Pupil.objects.count(), flagged_pupils=run.flag_rows.count()
     )
@@ -120,10 +142,18 @@ PAGES: dict[str, tuple[str, Callable[[SimpleNamespace], str], int, bool]] = {
     "today": ("teacher", lambda c: reverse("attendance:today"), 18, False),
     "week": ("teacher", lambda c: reverse("attendance:week"), 15, False),
     "to_register": ("teacher", lambda c: reverse("attendance:to-register"), 10, False),
-    "home_mentor": ("mentor", lambda c: reverse("elevakt:home"), 15, False),
-    "home_principal": ("principal", lambda c: reverse("elevakt:home"), 14, False),
+    "home_mentor": ("mentor", lambda c: reverse("elevakt:home"), 16, False),
+    "home_principal": ("principal", lambda c: reverse("elevakt:home"), 18, False),
     "home_teacher": ("teacher", lambda c: reverse("elevakt:home"), 10, False),
     "overview": ("admin", lambda c: reverse("elevakt:overview"), 15, False),
+    "follow_ups_mentor": ("mentor", lambda c: reverse("followup:follow-ups"), 11, True),
+    "follow_ups_principal": ("principal", lambda c: reverse("followup:follow-ups"), 12, True),
+    "eht_agenda": (
+        "nurse",
+        lambda c: reverse("followup:eht-agenda", args=[c.north.pk]),
+        19,
+        True,
+    ),
     "risk_municipality": ("admin", lambda c: reverse("elevakt:municipality-riskzon"), 13, False),
 }
 

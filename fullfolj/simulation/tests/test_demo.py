@@ -53,7 +53,7 @@ def today(settings):
 def test_each_phase_prints_its_progress_and_every_role_a_login(built):
     output, again, cast = built
     for phase in ("absence ladder", "screening run", "rule evaluation", "guardian notices",
-                  "unregistered lessons", "unsettled absences", "grades"):  # fmt: skip
+                  "support cases", "unregistered lessons", "unsettled absences", "grades"):  # fmt: skip
         assert f"demo: {phase}" in output
         assert f"demo: {phase}" not in again  # a second run keeps the data
     assert set(cast.usernames) == set(Role.values)
@@ -145,3 +145,54 @@ def test_the_administration_login_opens_the_admin_of_its_own_organiser_only(buil
     assert friskola.name not in response.content.decode()
     assert client.get(f"/admin/schools/school/{friskola.pk}/change/").status_code in (302, 404)
     assert not admin.user.has_perm("schools.view_pupil_names")
+
+
+@pytest.mark.django_db
+def test_the_demo_holds_support_of_every_kind_with_overdue_follow_ups(built, today):
+    from fullfolj.support import followups
+    from fullfolj.support.models import AgreedAction, Case, CaseEntry, Evaluation, Mapping, Measure
+
+    assert Case.objects.filter(status=Case.Status.CLOSED).exists()  # earlier terms
+    assert Case.objects.open().exists()
+    assert set(Measure.objects.values_list("kind", flat=True)) == set(Measure.Kind.values)
+    assert Mapping.objects.exists()
+    assert set(Evaluation.objects.values_list("judgement", flat=True)) == set(
+        Evaluation.Judgement.values
+    )
+    assert Measure.objects.filter(decision=Measure.Decision.DECIDED).exists()
+    minutes = CaseEntry.objects.filter(kind=CaseEntry.Kind.EHT_MINUTES)
+    assert minutes.filter(health_restricted=True).exists()
+    assert AgreedAction.objects.filter(entry__in=minutes).exists()
+    # The printed mentor has follow-ups overdue, and the printed teacher's pupils adaptations.
+    mentor = built[2].mentor
+    assert followups.overdue(today).filter(responsible=mentor).count() >= 2
+    assert Measure.objects.active().filter(kind=Measure.Kind.EXTRA_ADAPTATION).exists()
+
+
+@pytest.mark.django_db
+def test_the_printed_logins_see_follow_ups_agenda_and_adaptations(built, today, client):
+    from django.urls import reverse
+
+    from fullfolj.schools.models import GroupMembership, StaffRole, TeachingAssignment
+
+    cast = built[2]
+    client.force_login(cast.mentor.user)
+    body = client.get(reverse("followup:follow-ups")).content.decode()
+    assert body.count("dagar sen") + body.count("dag sen") >= 2
+    home = client.get(reverse("elevakt:home")).content.decode()
+    assert "Uppföljning" in home
+    counsellor = Staff.objects.get(username=cast.usernames[Role.COUNSELLOR])
+    school = StaffRole.objects.filter(staff=counsellor, role=Role.COUNSELLOR).first().school
+    client.force_login(counsellor.user)
+    agenda = client.get(reverse("followup:eht-agenda", args=[school.pk])).content.decode()
+    assert "Skriv protokoll" in agenda
+    teacher = cast.teacher
+    client.force_login(teacher.user)
+    group = TeachingAssignment.objects.filter(staff=teacher).values("group_id")
+    groups = set(
+        GroupMembership.objects.active_on(today)
+        .filter(group_id__in=group)
+        .values_list("group_id", flat=True)
+    )
+    pages = [client.get(reverse("elevakt:group", args=[g])).content.decode() for g in groups]
+    assert any('class="adaptations"' in page for page in pages)
