@@ -137,9 +137,7 @@ def read_history_csv(
         )
         _check_field_counts(readable, separator, len(columns), path)
         scan = _scan(readable, separator, columns)
-        outcome = (
-            scan.select(_ROW, target, _blank(columns)).filter(~pl.col("__blank")).collect()
-        )
+        outcome = scan.select(_ROW, target, _blank(columns)).filter(~pl.col("__blank")).collect()
         if outcome.height == 0:
             raise HistoryFileError(f"{path.name} has a header but no rows")
         rows = outcome[_ROW].to_numpy()
@@ -425,7 +423,9 @@ def _binarise(values: pl.Series, lines: np.ndarray, *, target: str, positive: st
         equal = (values == wanted).to_numpy()
         if wanted_number is not None:
             # "1" and "1.0" are the same outcome code.
-            equal |= (_numbers(values, decimal_comma=False) == wanted_number).fill_null(False).to_numpy()
+            equal |= (
+                (_numbers(values, decimal_comma=False) == wanted_number).fill_null(False).to_numpy()
+            )
         y = equal
     y = np.asarray(y, dtype=np.int8)
     if not y.any():

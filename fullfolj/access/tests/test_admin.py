@@ -41,6 +41,7 @@ SUPERUSER_ONLY = {
     "axes.AccessAttempt",
     "axes.AccessLog",
     "axes.AccessFailureLog",
+    "riskmodel.ProtectedColumn",
 }
 # Tables whose rows belong to an organiser: `rows_of` builds one of each.
 EXPECTED_OWNED = {
