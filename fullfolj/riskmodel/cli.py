@@ -316,9 +316,9 @@ def _progress_writer(stream: TextIO | None, started: float) -> Any:
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
-    if args.folds < 2:
+    if args.folds is not None and args.folds < 2:
         raise _UsageError("--folds must be at least 2")
-    if args.repeats < 1:
+    if args.repeats is not None and args.repeats < 1:
         raise _UsageError("--repeats must be at least 1")
     if args.jobs < 1:
         raise _UsageError("--jobs must be at least 1")

@@ -4,8 +4,9 @@ Pure Python, Polars and pandas, no Django. Every refusal is a `HistoryFileError`
 names the file, column or line, so a school administrator can fix the file without reading
 code. Line numbers count the header as line 1, like a spreadsheet.
 
-Files of any size: Polars streams the file, first for the outcome column alone, then for the
-rows kept. Above `max_rows` rows a stratified sample (the same share with the outcome, a fixed
+Files of any size: the file is read in chunks of whole lines, first for the outcome column
+alone (and a check that every line has the header's number of fields), then for the rows
+kept, which Polars parses. Above `max_rows` rows a stratified sample (the same share with the outcome, a fixed
 seed) is kept, so a file of millions of rows is checked in minutes and in a few hundred MB;
 `History.total_rows` says how many the file had.
 
@@ -61,7 +62,7 @@ PROTECTED_WORDS = frozenset(
         "etnicitet",
     }
 )
-_ROW = "__row"
+CHUNK_BYTES = 1 << 23
 
 
 class HistoryFileError(ValueError):
@@ -123,7 +124,7 @@ def read_history_csv(
     path = Path(path)
     with _utf8_file(path) as readable:
         separator = detect_separator(_head(readable))
-        columns = _header(readable, separator, path)
+        columns, start, header_line = _header(readable, separator, path)
         _check_columns(
             columns,
             target=target,
@@ -135,21 +136,14 @@ def read_history_csv(
             },
             path=path,
         )
-        _check_field_counts(readable, separator, len(columns), path)
-        scan = _scan(readable, separator, columns)
-        outcome = scan.select(_ROW, target, _blank(columns)).filter(~pl.col("__blank")).collect()
-        if outcome.height == 0:
-            raise HistoryFileError(f"{path.name} has a header but no rows")
-        rows = outcome[_ROW].to_numpy()
-        y_all = _binarise(outcome[target], rows + 2, target=target, positive=positive)
+        outcome, line_numbers = _read_outcome(
+            readable, start, header_line, separator, columns, columns.index(target), path
+        )
+        y_all = _binarise(outcome, line_numbers, target=target, positive=positive)
         keep = stratified_sample(y_all, max_rows, seed=seed)
-        kept_rows = rows[keep]
-        if len(keep) < len(y_all):
-            wanted = pl.Series(kept_rows, dtype=pl.UInt64).implode()
-            scan = scan.filter(pl.col(_ROW).is_in(wanted))
-        frame = scan.filter(~_blank(columns)).drop(_ROW).collect(engine="streaming")
+        frame = _read_rows(readable, start, separator, columns, keep)
     y = y_all[keep]
-    lines = (kept_rows + 2).tolist()
+    lines = line_numbers[keep].tolist()
 
     found = [
         name
@@ -293,61 +287,113 @@ def _head(path: Path, size: int = 1 << 16) -> str:
     return text
 
 
-def _header(path: Path, separator: str, shown: Path) -> list[str]:
-    lines = (line for line in _head(path).splitlines() if line.strip())
-    header = next(csv.reader(lines, delimiter=separator), None)
-    if not header:
-        raise HistoryFileError(f"{shown.name} is empty")
-    return [name.strip() for name in header]
+def _header(path: Path, separator: str, shown: Path) -> tuple[list[str], int, int]:
+    """The column names, the byte offset of the first data line and the header's line number."""
+    with path.open("rb") as raw:
+        offset = 0
+        for number, line in enumerate(raw, start=1):
+            offset += len(line)
+            text = line.decode("utf-8-sig" if number == 1 else "utf-8", errors="replace")
+            if text.strip():
+                cells = next(csv.reader([text], delimiter=separator), [])
+                return [name.strip() for name in cells], offset, number
+    raise HistoryFileError(f"{shown.name} is empty")
 
 
-def _scan(path: Path, separator: str, columns: list[str]) -> pl.LazyFrame:
-    """Every cell as text ("" where empty), with each row's position (line = position + 2)."""
-    return pl.scan_csv(
-        path,
+def _chunks(path: Path, start: int) -> Iterator[list[bytes]]:
+    """The file's lines from byte `start` on, a few MB of whole lines at a time (no line ends)."""
+    with path.open("rb") as raw:
+        raw.seek(start)
+        rest = b""
+        while True:
+            data = raw.read(CHUNK_BYTES)
+            if not data:
+                break
+            data = rest + data
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                continue
+            rest = data[cut + 1 :]
+            yield [line.rstrip(b"\r") for line in data[:cut].split(b"\n")]
+        if rest:
+            yield [rest.rstrip(b"\r")]
+
+
+def _fields(line: bytes, separator: bytes) -> list[bytes] | None:
+    """A line's cells when it has no quotes (the common case, split fast), else None."""
+    return None if b'"' in line else line.split(separator)
+
+
+def _read_outcome(
+    path: Path,
+    start: int,
+    header_line: int,
+    separator: str,
+    columns: list[str],
+    target: int,
+    shown: Path,
+) -> tuple[pl.Series, np.ndarray]:
+    """The target cell of every non-blank row and its line number; refuses a ragged line.
+
+    One pass in chunks: memory stays a few MB above the outcome column itself, whatever the
+    file's size. (A quoted cell with a line break inside is not supported.)
+    """
+    expected = len(columns)
+    separator_bytes = separator.encode()
+    parts: list[pl.Series] = []
+    numbers: list[np.ndarray] = []
+    line = header_line
+    for chunk in _chunks(path, start):
+        values: list[str] = []
+        found: list[int] = []
+        for raw in chunk:
+            line += 1
+            if not raw.strip():
+                continue
+            cells = _fields(raw, separator_bytes)
+            if cells is None:
+                text = raw.decode("utf-8", errors="replace")
+                cells = [cell.encode() for cell in next(csv.reader([text], delimiter=separator))]
+            if len(cells) != expected:
+                raise HistoryFileError(
+                    f"{shown.name}, line {line}: {len(cells)} fields, "
+                    f"the header has {expected} (separator '{separator}')"
+                )
+            values.append(cells[target].decode("utf-8", errors="replace"))
+            found.append(line)
+        parts.append(pl.Series(values, dtype=pl.String))
+        numbers.append(np.asarray(found, dtype=np.int64))
+    if not any(len(part) for part in parts):
+        raise HistoryFileError(f"{shown.name} has a header but no rows")
+    return pl.concat(parts), np.concatenate(numbers)
+
+
+def _read_rows(
+    path: Path, start: int, separator: str, columns: list[str], keep: np.ndarray
+) -> pl.DataFrame:
+    """The non-blank rows at positions `keep` (sorted), every cell as text ("" where empty)."""
+    wanted = np.zeros(int(keep[-1]) + 1 if len(keep) else 0, dtype=bool)
+    wanted[keep] = True
+    chosen: list[bytes] = []
+    row = 0
+    for chunk in _chunks(path, start):
+        for raw in chunk:
+            if not raw.strip():
+                continue
+            if row < len(wanted) and wanted[row]:
+                chosen.append(raw)
+            row += 1
+        if row >= len(wanted):
+            break
+    return pl.read_csv(
+        b"\n".join(chosen) + b"\n",
+        has_header=False,
+        new_columns=columns,
         separator=separator,
         infer_schema=False,
         empty_string_is_null=False,
-        new_columns=columns,
-        row_index_name=_ROW,
-    ).with_columns(pl.col(_ROW).cast(pl.UInt64))
-
-
-def _blank(columns: list[str]) -> pl.Expr:
-    return pl.all_horizontal([pl.col(name).str.strip_chars() == "" for name in columns]).alias(
-        "__blank"
     )
-
-
-def _check_field_counts(path: Path, separator: str, expected: int, shown: Path) -> None:
-    """Refuse the first non-blank line with another number of fields than the header."""
-    lines = pl.scan_csv(
-        path,
-        has_header=False,
-        separator="\x1f",  # a byte no CSV export holds: each line is one cell
-        quote_char=None,
-        infer_schema=False,
-        empty_string_is_null=False,
-        new_columns=["line"],
-        row_index_name="number",
-    )
-    text = pl.col("line").str.strip_chars()
-    fields = (
-        pl.col("line").str.replace_all(r'"[^"]*"', "").str.count_matches(separator, literal=True)
-        + 1
-    )
-    wrong = (
-        lines.filter((text != "") & (fields != expected))
-        .select("number", fields.alias("fields"))
-        .head(1)
-        .collect()
-    )
-    if wrong.height:
-        line, count = int(wrong["number"][0]) + 1, int(wrong["fields"][0])
-        raise HistoryFileError(
-            f"{shown.name}, line {line}: {count} fields, "
-            f"the header has {expected} (separator '{separator}')"
-        )
 
 
 def _check_columns(
