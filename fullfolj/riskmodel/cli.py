@@ -26,7 +26,9 @@ from fullfolj.riskmodel.history import MAX_ROWS, History, HistoryFileError, read
 PROG = "fullfolj model evaluate"
 EXIT_BAD_INPUT = 2
 FOLDS, REPEATS = 10, 3  # nested CV on a file that is read whole
-LARGE_FOLDS, LARGE_REPEATS = 5, 1  # on a sample of a large file: rows enough for steady folds
+# Above engine.LARGE_ROWS rows checked: folds big enough to be steady once, the learners that
+# scale, folds in threads (no process per fold holding its own copy of the libraries).
+LARGE_FOLDS, LARGE_REPEATS = 5, 1
 
 
 class _UsageError(Exception):
@@ -110,19 +112,20 @@ def build_parser(out: TextIO, err: TextIO) -> argparse.ArgumentParser:
         action="append",
         choices=list(engine.LEARNERS),
         default=None,
-        help="candidate learner (repeatable; default: every one, compared by inner CV)",
+        help="candidate learner (repeatable; default: every one, compared by inner CV; above "
+        f"{engine.LARGE_ROWS} rows {', '.join(engine.SCALABLE_LEARNERS)})",
     )
     parser.add_argument(
         "--folds",
         type=int,
         default=None,
-        help=f"outer folds (default {FOLDS}, or {LARGE_FOLDS} on a sample of a large file)",
+        help=f"outer folds (default {FOLDS}, or {LARGE_FOLDS} above {engine.LARGE_ROWS} rows)",
     )
     parser.add_argument(
         "--repeats",
         type=int,
         default=None,
-        help=f"repeats (default {REPEATS}, or {LARGE_REPEATS} on a sample of a large file)",
+        help=f"repeats (default {REPEATS}, or {LARGE_REPEATS} above {engine.LARGE_ROWS} rows)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -205,8 +208,12 @@ def evaluate_csv_command(
         for column in labels:
             if column not in history.audit.columns:
                 raise HistoryFileError(f"--labels: '{column}' is not an audited column")
-        folds = args.folds or (LARGE_FOLDS if history.sampled else FOLDS)
-        repeats = args.repeats or (LARGE_REPEATS if history.sampled else REPEATS)
+        large = len(history.y) > engine.LARGE_ROWS
+        folds = args.folds or (LARGE_FOLDS if large else FOLDS)
+        repeats = args.repeats or (LARGE_REPEATS if large else REPEATS)
+        learners = tuple(
+            args.learner or (engine.SCALABLE_LEARNERS if large else tuple(engine.LEARNERS))
+        )
         _check_enough_rows(history, folds)
     except HistoryFileError as error:
         err.write(f"{PROG}: {error}\n")
@@ -223,8 +230,9 @@ def evaluate_csv_command(
         repeats=repeats,
         seed=args.seed,
         k_fraction=args.k_fraction,
-        learners=tuple(args.learner or engine.LEARNERS),
+        learners=learners,
         n_jobs=args.jobs,
+        threads=large,
         importance=not args.no_importance,
         progress=lambda done, total: note(f"fold {done} of {total} done"),
     )
@@ -238,6 +246,7 @@ def evaluate_csv_command(
         seed=args.seed,
         threshold=args.threshold,
         labels=labels,
+        scalable=large and not args.learner,
     )
     write = _writer(out)
     for line in report.text_lines(summary):

@@ -186,6 +186,10 @@ LEARNERS: dict[str, Callable[[pd.DataFrame, int], Pipeline]] = {
     "gradient_boosting": _gradient_boosting,
     "random_forest": _random_forest,
 }
+# Above this many rows the check compares only the learners whose time grows about linearly
+# with the rows (`model evaluate --csv`); the others took minutes per fold there.
+LARGE_ROWS = 20_000
+SCALABLE_LEARNERS = ("logistic_regression", "gradient_boosting")
 AVERAGE = "average"  # the mean of the chosen members' probabilities (`choose_members`)
 
 
@@ -463,11 +467,14 @@ def evaluate(
     n_jobs: int = 1,
     importance: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    threads: bool = False,
 ) -> Evaluation:
     """Nested, repeated stratified cross-validation of the whole `fit_model` procedure.
 
     With `importance`, each outer fold also measures permutation importance on its held-out
-    rows. `progress(done, total)` is called as each outer fold finishes.
+    rows. `progress(done, total)` is called as each outer fold finishes. With `threads` the
+    folds run in threads of this process (the learners' work is compiled code that lets go of
+    the interpreter), so memory is not paid again per worker process.
     """
     X = X.reset_index(drop=True)
     y = np.asarray(y, dtype=int)
@@ -488,7 +495,12 @@ def evaluate(
     )
     results: list[Any] = [None] * len(splits)
     for done, result in enumerate(
-        Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks), start=1
+        Parallel(
+            n_jobs=n_jobs,
+            return_as="generator_unordered",
+            prefer="threads" if threads else None,
+        )(tasks),
+        start=1,
     ):
         results[result[0]] = result[1:]
         if progress is not None:

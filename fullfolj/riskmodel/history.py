@@ -43,7 +43,7 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "!=": operator.ne,
 }
 # Above this many rows the check runs on a stratified sample (`read_history_csv`).
-MAX_ROWS = 20_000
+MAX_ROWS = 50_000
 # Words in a column name that mark a protected attribute (whole words, any case).
 PROTECTED_WORDS = frozenset(
     {

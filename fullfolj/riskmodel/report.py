@@ -148,6 +148,7 @@ class Summary:
     importance: list[tuple[str, float]]
     audits: list[Audit] = field(default_factory=list)
     protected_found: list[str] = field(default_factory=list)
+    scalable: bool = False  # the large-file learners were chosen for the analyst
 
     @property
     def sampled(self) -> bool:
@@ -175,6 +176,7 @@ def summarise(
     seed: int,
     threshold: float | None = None,
     labels: Mapping[str, Mapping[str, str]] | None = None,
+    scalable: bool = False,
 ) -> Summary:
     """The report's figures from a finished evaluation of `history`."""
     y = np.asarray(history.y, dtype=int)
@@ -219,6 +221,7 @@ def summarise(
         importance=evaluation.mean_importance()[:IMPORTANCE_SHOWN],
         audits=audits,
         protected_found=list(history.protected),
+        scalable=scalable,
     )
 
 
@@ -491,6 +494,17 @@ def protocol_lines(summary: Summary) -> list[str]:
                 positives=formatting.number(summary.total_positives, 0),
                 limit=formatting.number(summary.rows, 0),
                 seed=summary.seed,
+            )
+        )
+    if summary.scalable:
+        lines.append(
+            _(
+                "Above {rows} rows only the learners that scale are compared ({learners}), "
+                "in {folds} folds; give --learner, --folds and --repeats to choose."
+            ).format(
+                rows=formatting.number(engine.LARGE_ROWS, 0),
+                learners=", ".join(engine.SCALABLE_LEARNERS),
+                folds=summary.folds,
             )
         )
     for column in summary.protected_found:

@@ -4,23 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('riskmodel', '0001_initial'),
+        ("riskmodel", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProtectedColumn',
+            name="ProtectedColumn",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='column name')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='why it is protected')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="column name")),
+                (
+                    "note",
+                    models.CharField(
+                        blank=True, max_length=300, verbose_name="why it is protected"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'protected column',
-                'verbose_name_plural': 'protected columns',
-                'ordering': ['name'],
+                "verbose_name": "protected column",
+                "verbose_name_plural": "protected columns",
+                "ordering": ["name"],
             },
         ),
     ]
