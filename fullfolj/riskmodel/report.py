@@ -289,11 +289,12 @@ def _pct(value: float) -> str:
 
 
 def _share(share: Share) -> str:
-    """ "72 % (95 % interval 68–75 %)"."""
+    """Share and interval: "72 % (95 % interval 68–75 %)"."""
     if not share.total:
         return "–"
     low, high = share.interval
-    return _("{value} (95 % interval {low}–{high})").format(
+    return _("{value} ({level} interval {low}–{high})").format(
+        level=formatting.percent(95, 0),
         value=_pct(share.value),
         low=formatting.number(100 * low, 0),
         high=_pct(high),
@@ -524,8 +525,12 @@ def technical_lines(summary: Summary) -> list[str]:
             std=formatting.number(summary.roc_auc_std, 3),
         ),
         _(
-            "Right at a risk of 50 %: {value}; always guessing the most common outcome: {base}"
-        ).format(value=_pct(summary.accuracy_at_half), base=_pct(summary.baseline_accuracy)),
+            "Right at a risk of {half}: {value}; always guessing the most common outcome: {base}"
+        ).format(
+            half=formatting.percent(50, 0),
+            value=_pct(summary.accuracy_at_half),
+            base=_pct(summary.baseline_accuracy),
+        ),
         _("Brier score (mean squared error of the risks, lower is better): {value}").format(
             value=formatting.number(summary.brier, 3)
         ),
