@@ -237,7 +237,8 @@ def group_rows(
     named = np.array([labels.get(_code(value), value) for value in raw], dtype=object)
     counts = pd.Series(named).value_counts()
     small = set(counts[counts < MIN_GROUP].index)
-    if len(small) > 1:
+    # Many small groups (countries of birth) are pooled; two groups are always shown apart.
+    if len(small) > 1 and len(counts) > 2:
         other = _("other ({count} groups)").format(count=len(small))
         named = np.array([other if value in small else value for value in named], dtype=object)
     rows = []
@@ -282,6 +283,10 @@ def _code(value: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Words
+
+
+def _num(value: float, decimals: int) -> str:
+    return "–" if math.isnan(value) else formatting.number(value, decimals)
 
 
 def _pct(value: float) -> str:
@@ -417,8 +422,8 @@ def gap_sentences(audit: Audit) -> list[str]:
             continue
         high = max(defined, key=measure)
         low = min(defined, key=measure)
-        if high is low:
-            continue
+        if _pct(measure(high)) == _pct(measure(low)):
+            continue  # no gap worth a sentence at the precision shown
         sentences.append(
             text.format(
                 high=high.label, low=low.label, hv=_pct(measure(high)), lv=_pct(measure(low))
@@ -471,7 +476,7 @@ def audit_lines(audit: Audit) -> list[str]:
     title, names, rows, legend = audit_table(audit)
 
     def line(cells: list[str]) -> str:
-        return f"{cells[0][:17]:<18}{cells[1]:>8}" + "".join(f"{cell:>9}" for cell in cells[2:])
+        return f"{cells[0][:23]:<24}{cells[1]:>8}" + "".join(f"{cell:>10}" for cell in cells[2:])
 
     return [
         title,
@@ -521,8 +526,8 @@ def protocol_lines(summary: Summary) -> list[str]:
 def technical_lines(summary: Summary) -> list[str]:
     lines = [
         _("Ranking (ROC AUC; 0.5 is chance, 1 is perfect): {value} (± {std} between folds)").format(
-            value=formatting.number(summary.roc_auc, 3),
-            std=formatting.number(summary.roc_auc_std, 3),
+            value=_num(summary.roc_auc, 3),
+            std=_num(summary.roc_auc_std, 3),
         ),
         _(
             "Right at a risk of {half}: {value}; always guessing the most common outcome: {base}"
@@ -532,7 +537,7 @@ def technical_lines(summary: Summary) -> list[str]:
             base=_pct(summary.baseline_accuracy),
         ),
         _("Brier score (mean squared error of the risks, lower is better): {value}").format(
-            value=formatting.number(summary.brier, 3)
+            value=_num(summary.brier, 3)
         ),
         _("Learners averaged (in how many of the {total} folds):").format(
             total=summary.folds * summary.repeats
@@ -560,7 +565,7 @@ def technical_lines(summary: Summary) -> list[str]:
             )
         )
         for name, fall in summary.importance:
-            lines.append(f"  {name}: {formatting.number(fall, 3)}")
+            lines.append(f"  {name}: {_num(fall, 3)}")
     return lines
 
 
