@@ -1,20 +1,23 @@
-"""`fullfolj model evaluate|train`: check the risk method, evaluate it on our history, train it.
+"""`fullfolj model evaluate|train|results`: check the method, evaluate it on our history, train it.
 
 fullfolj model evaluate --csv FILE --target COL --positive VALUE [--drop COL] ...
 fullfolj model evaluate [--organiser ID]      # held-out history against the rule screen
 fullfolj model train [--organiser ID]         # fit on the history, store it switched off
+fullfolj model results [--write]              # the public data sets; rewrites RESULTS.md
 """
 
 from __future__ import annotations
 
 import io
 import time
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
+from django.utils import timezone
 
-from fullfolj.riskmodel import actions, dataset, engine, holdout
+from fullfolj.riskmodel import actions, dataset, engine, holdout, results
 from fullfolj.riskmodel.cli import EXIT_BAD_INPUT, evaluate_csv_command
 from fullfolj.riskmodel.models import ProtectedColumn
 from fullfolj.schools.models import Organiser
@@ -76,6 +79,12 @@ class Command(BaseCommand):
         self._history_options(evaluate)
         train = actions_.add_parser("train", help="fit on the organiser's history (off)")
         self._history_options(train)
+        results_ = actions_.add_parser(
+            "results", help="rerun the checks on the public data sets; --write rewrites RESULTS.md"
+        )
+        results_.add_argument("--data", type=Path, default=results.DEFAULT_DATA)
+        results_.add_argument("--jobs", type=int, default=engine.DEFAULT_JOBS)
+        results_.add_argument("--write", action="store_true", help="rewrite RESULTS.md's table")
 
     def _history_options(self, parser: CommandParser) -> None:
         parser.add_argument("--organiser", type=int, help="organiser id (default: every one)")
@@ -90,6 +99,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "results":
+            self._results(options)
+            return
         if options["action"] == "evaluate" and options["csv"]:
             self._evaluate_csv(options)
             return
@@ -162,6 +174,23 @@ class Command(BaseCommand):
         self.stdout.write(out.getvalue(), ending="")
         if code:
             raise CommandError(err.getvalue().strip(), returncode=EXIT_BAD_INPUT)
+
+    def _results(self, options: dict[str, Any]) -> None:
+        try:
+            outcomes = results.run(
+                options["data"],
+                jobs=options["jobs"],
+                note=lambda text: self.stderr.write(text),
+            )
+        except (FileNotFoundError, RuntimeError) as error:
+            raise CommandError(str(error)) from None
+        block = results.table(outcomes, jobs=options["jobs"], day=f"{timezone.localdate()}")
+        if options["write"]:
+            path = results.RESULTS_MD
+            path.write_text(results.rewrite(path.read_text(encoding="utf-8"), block), "utf-8")
+            self.stdout.write(f"model results: {path} rewritten")
+        else:
+            self.stdout.write(block)
 
     def _organisers(self, organiser_id: int | None) -> list[Organiser]:
         try:
