@@ -430,3 +430,29 @@ def test_the_command_and_the_stand_alone_cli_share_one_default_for_jobs() -> Non
     command_parser = Command().create_parser("fullfolj", "model")
     options = command_parser.parse_args(["evaluate", "--csv", "x"])
     assert "jobs" in CSV_OPTIONS and options.jobs is None
+
+
+def test_results_md_is_rewritten_between_its_markers_only() -> None:
+    from fullfolj.riskmodel import results
+
+    metrics = {
+        "folds": "5",
+        "repeats": "2",
+        "accuracy": "0.8801",
+        "accuracy_std": "0.0110",
+        "roc_auc": "0.9240",
+        "brier": "0.0910",
+        "precision_at_k": "0.8000",
+        "recall_at_k": "0.7990",
+        "member_folds": "gradient_boosting=10,random_forest=9",
+        "seconds": "61.2",
+    }
+    outcome = results.Outcome(results.SETUPS[-1], metrics, 61.2)
+    block = results.table([outcome], jobs=2, day="2026-03-18")
+    assert "| Dropout (Dropout vs rest) | 5x2 | 0.880 ± 0.011 | 0.924 | 0.091 |" in block
+    assert "gradient_boosting 10, random_forest 9" in block
+    assert "--csv $D/dropout_academic_success/data.csv --target Target" in block
+    before = f"# Title\n\nintro\n\n{results.BEGIN}\nold table\n{results.END}\n\nprose stays\n"
+    after = results.rewrite(before, block)
+    assert "old table" not in after and "prose stays" in after and after.startswith("# Title")
+    assert after.count(results.BEGIN) == 1
