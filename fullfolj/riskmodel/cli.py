@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, Protocol, TextIO
 
 import numpy as np
 from django.utils.translation import gettext as _
@@ -29,6 +29,13 @@ FOLDS, REPEATS = 10, 3  # nested CV on a file that is read whole
 # Above engine.LARGE_ROWS rows checked: folds big enough to be steady once, the learners that
 # scale, folds in threads (no process per fold holding its own copy of the libraries).
 LARGE_FOLDS, LARGE_REPEATS = 5, 1
+
+
+class Stream(Protocol):
+    """Where progress goes: a terminal's stderr or a command's OutputWrapper."""
+
+    def write(self, text: str, /) -> object: ...
+    def flush(self) -> None: ...
 
 
 class _UsageError(Exception):
@@ -173,7 +180,7 @@ def evaluate_csv_command(
     argv: list[str],
     out: TextIO,
     err: TextIO | None = None,
-    progress: TextIO | None = None,
+    progress: Stream | None = None,
 ) -> int:
     """Run `model evaluate` on `argv`; 0 on success, 2 on bad arguments or a bad file.
 
@@ -315,7 +322,7 @@ def _print_details(write: Any, evaluation: engine.Evaluation) -> None:
         write(f"  {name}: accuracy {accuracy:.4f}, Brier {brier:.4f}")
 
 
-def _progress_writer(stream: TextIO | None, started: float) -> Any:
+def _progress_writer(stream: Stream | None, started: float) -> Any:
     def note(text: str) -> None:
         if stream is not None:
             stream.write(f"[{time.monotonic() - started:6.0f} s] {text}\n")

@@ -462,7 +462,7 @@ def _binarise(values: pl.Series, lines: np.ndarray, *, target: str, positive: st
                 f"column '{target}', line {int(lines[at])}: '{values[at]}' is not a number, "
                 f"so --positive '{positive}' cannot compare it"
             )
-        y = OPERATORS[op](parsed.to_numpy(), threshold)  # type: ignore[arg-type]
+        matches = np.asarray(OPERATORS[op](parsed.to_numpy(), threshold))  # type: ignore[arg-type]
     else:
         wanted = positive.strip()
         wanted_number = _number(wanted, decimal_comma=False)
@@ -472,8 +472,8 @@ def _binarise(values: pl.Series, lines: np.ndarray, *, target: str, positive: st
             equal |= (
                 (_numbers(values, decimal_comma=False) == wanted_number).fill_null(False).to_numpy()
             )
-        y = equal
-    y = np.asarray(y, dtype=np.int8)
+        matches = equal
+    y: np.ndarray = np.asarray(matches, dtype=np.int8)
     if not y.any():
         shown = ", ".join(distinct[:12]) + (", ..." if len(distinct) > 12 else "")
         raise HistoryFileError(
