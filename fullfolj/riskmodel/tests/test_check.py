@@ -456,3 +456,17 @@ def test_results_md_is_rewritten_between_its_markers_only() -> None:
     after = results.rewrite(before, block)
     assert "old table" not in after and "prose stays" in after and after.startswith("# Title")
     assert after.count(results.BEGIN) == 1
+
+
+def test_a_windows_1252_file_with_quoted_separators_and_blank_lines_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    text = 'Skola;Frånvaro;Avhopp\r\n"Ekbacken; norra";12,5;ja\r\n\r\nÅsen;3,0;nej\r\nÖn;1;nej\r\n'
+    path.write_bytes(text.encode("cp1252"))
+    history = read_history_csv(path, target="Avhopp", positive="ja")
+    assert history.X["Skola"].tolist() == ["Ekbacken; norra", "Åsen", "Ön"]
+    assert history.X["Frånvaro"].tolist() == [12.5, 3.0, 1.0]
+    assert history.y.tolist() == [1, 0, 0]
+    # Line numbers count the blank line, as a spreadsheet shows them.
+    path.write_bytes(text.replace("1;nej", "x;nej").encode("cp1252"))
+    with pytest.raises(HistoryFileError, match="column 'Frånvaro', line 5: 'x' is not a number"):
+        read_history_csv(path, target="Avhopp", positive="ja")
