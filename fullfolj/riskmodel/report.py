@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 from fullfolj.lib import formatting
 
 from . import engine, metrics
-from .history import History
+from .history import History, looks_protected
 
 Z_95 = 1.959964
 MIN_GROUP = 20  # smaller groups are pooled as "other" in the audit: too few to compare
@@ -192,7 +192,11 @@ def summarise(
             rows=group_rows(
                 y, probability, flags, history.audit[column], (labels or {}).get(column, {})
             ),
-            protected=column in history.protected or column in history.used_protected,
+            protected=(
+                column in history.protected
+                or column in history.used_protected
+                or looks_protected(column)
+            ),
             used_as_input=column in history.used_protected,
         )
         for column in history.audit.columns
