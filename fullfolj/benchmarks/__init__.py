@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-BENCHMARKS = ("attendance", "screening", "pages")
+BENCHMARKS = ("attendance", "screening", "pages", "model")
 
 T = TypeVar("T")
 

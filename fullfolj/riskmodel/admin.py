@@ -16,10 +16,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fullfolj.schools.admin_scope import OrganiserScopedAdmin
+from fullfolj.schools.admin_scope import OrganiserScopedAdmin, SuperuserOnlyAdmin
 
 from . import actions
-from .models import RiskModel
+from .models import ProtectedColumn, RiskModel
 
 
 @admin.register(RiskModel)
@@ -129,3 +129,11 @@ def evaluation_context(model: RiskModel) -> dict[str, Any]:
             }
         )
     return {"model": model, "result": result, "metrics": metrics, "groups": groups}
+
+
+@admin.register(ProtectedColumn)
+class ProtectedColumnAdmin(SuperuserOnlyAdmin):
+    """Column names never used as inputs by `model evaluate --csv` unless asked, always audited."""
+
+    list_display = ("name", "note")
+    search_fields = ("name",)

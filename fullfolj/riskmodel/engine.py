@@ -19,6 +19,7 @@ comparison are in `metrics`. The rules:
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import (
     RepeatedStratifiedKFold,
     StratifiedGroupKFold,
@@ -49,6 +51,8 @@ from .metrics import choose_k, score_predictions
 PROBABILITY_FLOOR = 1e-4  # keeps logit() finite for trees that say exactly 0 or 1
 MAX_CATEGORIES = 30  # rare levels are pooled so a free-text column cannot explode the width
 MEMBER_BRIER_SE = 3.0  # `choose_members`: how much worse calibrated a member may be
+# Folds fitted in parallel unless told: every core (the command and the stand-alone CLI alike).
+DEFAULT_JOBS = os.cpu_count() or 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,6 +186,10 @@ LEARNERS: dict[str, Callable[[pd.DataFrame, int], Pipeline]] = {
     "gradient_boosting": _gradient_boosting,
     "random_forest": _random_forest,
 }
+# Above this many rows the check compares only the learners whose time grows about linearly
+# with the rows (`model evaluate --csv`); the others took minutes per fold there.
+LARGE_ROWS = 20_000
+SCALABLE_LEARNERS = ("logistic_regression", "gradient_boosting")
 AVERAGE = "average"  # the mean of the chosen members' probabilities (`choose_members`)
 
 
@@ -425,6 +433,8 @@ class Evaluation:
     oof_probability: np.ndarray  # mean over repeats of each row's out-of-fold risk
     k_fraction: float  # share of pupils flagged (the mean k / test-fold size)
     members: list[list[str]] = field(default_factory=list)  # the learners averaged, per fold
+    # Per fold: how much the held-out ROC AUC falls when an input is shuffled (`importance`).
+    importance: list[dict[str, float]] = field(default_factory=list)
 
     def mean(self, metric: str) -> float:
         return float(np.nanmean([fold[metric] for fold in self.fold_metrics]))
@@ -435,6 +445,14 @@ class Evaluation:
     def learner(self) -> str:
         """The learner chosen most often across outer folds."""
         return Counter(self.learners).most_common(1)[0][0]
+
+    def mean_importance(self) -> list[tuple[str, float]]:
+        """Inputs by their mean fall in held-out ROC AUC when shuffled, largest first."""
+        if not self.importance:
+            return []
+        names = self.importance[0].keys()
+        means = {name: float(np.mean([fold[name] for fold in self.importance])) for name in names}
+        return sorted(means.items(), key=lambda item: (-item[1], item[0]))
 
 
 def evaluate(
@@ -447,20 +465,49 @@ def evaluate(
     k_fraction: float | None = None,
     learners: Sequence[str] = tuple(LEARNERS),
     n_jobs: int = 1,
+    importance: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    threads: bool = False,
 ) -> Evaluation:
-    """Nested, repeated stratified cross-validation of the whole `fit_model` procedure."""
+    """Nested, repeated stratified cross-validation of the whole `fit_model` procedure.
+
+    With `importance`, each outer fold also measures permutation importance on its held-out
+    rows. `progress(done, total)` is called as each outer fold finishes. With `threads` the
+    folds run in threads of this process (the learners' work is compiled code that lets go of
+    the interpreter), so memory is not paid again per worker process.
+    """
     X = X.reset_index(drop=True)
     y = np.asarray(y, dtype=int)
     splits = cv_splits(y, folds=folds, repeats=repeats, seed=seed)
-    results = Parallel(n_jobs=n_jobs)(
+    tasks = (
         delayed(_evaluate_fold)(
-            X, y, train, test, seed=seed + i, k_fraction=k_fraction, learners=learners
+            X,
+            y,
+            train,
+            test,
+            seed=seed + i,
+            k_fraction=k_fraction,
+            learners=learners,
+            importance=importance,
+            index=i,
         )
         for i, (train, test) in enumerate(splits)
     )
+    results: list[Any] = [None] * len(splits)
+    for done, result in enumerate(
+        Parallel(
+            n_jobs=n_jobs,
+            return_as="generator_unordered",
+            prefer="threads" if threads else None,
+        )(tasks),
+        start=1,
+    ):
+        results[result[0]] = result[1:]
+        if progress is not None:
+            progress(done, len(splits))
     probability_sum = np.zeros(len(y))
-    for (_, test), (*_, probability) in zip(splits, results, strict=True):
-        probability_sum[test] += probability
+    for (_, test), result in zip(splits, results, strict=True):
+        probability_sum[test] += result[5]
     metrics = [result[0] for result in results]
     tested = sum(len(test) for _, test in splits)
     return Evaluation(
@@ -471,6 +518,7 @@ def evaluate(
         oof_probability=probability_sum / repeats,
         k_fraction=sum(fold["k"] for fold in metrics) / tested,
         members=[result[4] for result in results],
+        importance=[result[6] for result in results] if importance else [],
     )
 
 
@@ -483,18 +531,65 @@ def _evaluate_fold(
     seed: int,
     k_fraction: float | None,
     learners: Sequence[str],
-) -> tuple[dict[str, float], str, dict[str, float], dict[str, float], list[str], np.ndarray]:
+    importance: bool,
+    index: int,
+) -> tuple[
+    int,
+    dict[str, float],
+    str,
+    dict[str, float],
+    dict[str, float],
+    list[str],
+    np.ndarray,
+    dict[str, float],
+]:
     model = fit_model(X.iloc[train], y[train], seed=seed, learners=learners)
-    probability = model.predict_proba(X.iloc[test])
+    held_out = X.iloc[test].reset_index(drop=True)
+    probability = model.predict_proba(held_out)
     k = choose_k(len(test), prevalence=float(y[train].mean()), k_fraction=k_fraction)
+    scores = score_predictions(y[test], probability, k)
+    shuffled = (
+        permutation_importance(model, held_out, y[test], probability, seed=seed)
+        if importance
+        else {}
+    )
     return (
-        score_predictions(y[test], probability, k),
+        index,
+        scores,
         model.learner,
         model.candidate_brier,
         model.candidate_accuracy,
         model.members,
         probability,
+        shuffled,
     )
+
+
+def permutation_importance(
+    model: FittedModel,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    probability: np.ndarray,
+    *,
+    seed: int,
+) -> dict[str, float]:
+    """The fall in ROC AUC on these held-out rows when each input in turn is shuffled.
+
+    Shuffling breaks the input's tie to the outcome while keeping its values; the model is not
+    refitted, so this says what the fitted model leans on (Breiman 2001; scikit-learn's
+    `permutation_importance` does the same on one scorer). Near 0: the model hardly uses it.
+    """
+    y = np.asarray(y, dtype=int)
+    if y.min() == y.max():
+        return dict.fromkeys(model.columns, math.nan)
+    base = float(roc_auc_score(y, probability))
+    rng = np.random.default_rng(seed)
+    result = {}
+    for name in model.columns:
+        shuffled = X.copy()
+        shuffled[name] = X[name].to_numpy()[rng.permutation(len(X))]
+        result[name] = base - float(roc_auc_score(y, model.predict_proba(shuffled)))
+    return result
 
 
 def _raw_proba(estimator: BaseEstimator, X: pd.DataFrame) -> np.ndarray:

@@ -134,3 +134,23 @@ class RiskEstimate(models.Model):
     @property
     def percent(self) -> int:
         return round(100 * self.probability)
+
+
+class ProtectedColumn(models.Model):
+    """A column name the administrator counts as protected, beside the built-in ones.
+
+    `fullfolj model evaluate --csv` never uses such a column as an input unless asked
+    (`--use-protected`) and always audits the model's fairness across its groups. Names are
+    matched whole, in any case; the built-in words (gender, kön, födelseland, ...) need no row.
+    """
+
+    name = models.CharField(_("column name"), max_length=200, unique=True)
+    note = models.CharField(_("why it is protected"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("protected column")
+        verbose_name_plural = _("protected columns")
+
+    def __str__(self) -> str:
+        return self.name

@@ -44,6 +44,7 @@ SUPERUSER_ONLY = {
     "exchange.Source",
     "exchange.ImportRun",
     "api.ApiToken",
+    "riskmodel.ProtectedColumn",
 }
 # Tables whose rows belong to an organiser: `rows_of` builds one of each.
 EXPECTED_OWNED = {
