@@ -4,15 +4,33 @@ people who hold several roles at once."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from fullfolj.schools import models as s
 from tests import factories as f
+from tests.shipped import snapshot
 
 TODAY = dt.date(2026, 3, 18)  # a Wednesday in the spring term
+
+
+@pytest.fixture(scope="session")
+def shipped_rows(
+    django_db_setup: object, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The rows the migrations ship, as a fixture file (tests/shipped.py), read before any test
+    has run: `_shipped_rows_first` asks for it at the start of the session."""
+    with django_db_blocker.unblock():
+        return snapshot(tmp_path_factory.mktemp("shipped"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shipped_rows_first(shipped_rows: Path) -> None:
+    """Read the shipped rows while the database is as the migrations left it."""
 
 
 @pytest.fixture(autouse=True)

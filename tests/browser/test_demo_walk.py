@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from fullfolj.screening.models import Flag, ScreeningRun
 from fullfolj.simulation import demo
 from fullfolj.simulation.loader import DEMO_PASSWORD
 from tests.browser.conftest import assert_accessible, login
+from tests.shipped import restore
 
 pytestmark = [
     pytest.mark.browser,
@@ -34,7 +36,8 @@ SATURDAY = dt.date(2026, 12, 5)
 
 
 @pytest.fixture
-def built(settings: Any, tmp_path: Any) -> demo.Cast:
+def built(settings: Any, tmp_path: Any, shipped_rows: Path) -> demo.Cast:
+    restore(shipped_rows)  # an earlier transactional test's flush took the shipped rules too
     settings.FULLFOLJ_TODAY = SATURDAY.isoformat()
     settings.DATA_DIR = tmp_path
     call_command("demo", pupils=150, no_serve=True, stdout=io.StringIO())
