@@ -332,6 +332,12 @@ MEASURE_FIELDS = (
 )
 
 
+def _join(case: Case, staff_id: int | None) -> None:
+    """The person responsible for a measure works on the case, so they read it (the gate)."""
+    if staff_id is not None and staff_id != case.responsible_id:
+        case.participants.add(staff_id)
+
+
 def _describe(measure: Measure) -> str:
     parts = [f"{str(measure.get_kind_display()).capitalize()}: {measure.title}"]
     if measure.follow_up_on:
@@ -353,6 +359,7 @@ def add_measure(
     measure.save()
     if subjects:
         measure.subjects.set(subjects)
+    _join(case, measure.responsible_id)
     CaseEntry.objects.create(
         case=case,
         kind=CaseEntry.Kind.MEASURE,
@@ -387,6 +394,7 @@ def update_measure(
     locked.save()
     if subjects is not None:
         locked.subjects.set(subjects)
+    _join(locked.case, locked.responsible_id)
     return locked
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
+from fullfolj.access import gate
 from fullfolj.access.gate import Viewer
 from fullfolj.ladder import actions as ladder
 from fullfolj.ladder.models import LadderStep
@@ -166,3 +167,25 @@ def test_a_second_case_edit_on_an_old_version_is_refused_with_the_change(cast, c
 def test_an_adaptation_whose_period_has_ended_is_not_shown(cast, measure):
     Measure.objects.filter(pk=measure.pk).update(period_end=dt.date(2026, 3, 17))
     assert queries.active_adaptations([cast.pupil.pk], TODAY) == {}
+
+
+def test_the_person_responsible_for_a_measure_joins_the_case_and_reads_it(cast, case):
+    # The teacher teaches the pupil but is not on the case: teaching alone shows no case.
+    assert not gate_cases(cast.teacher, case)
+    actions.add_measure(
+        case,
+        fields={
+            "kind": Measure.Kind.EXTRA_ADAPTATION,
+            "title": "Förkortade uppgifter i matematik",
+            "start": TODAY,
+            "follow_up_on": TODAY + dt.timedelta(days=28),
+            "responsible": cast.teacher,
+        },
+        by=cast.mentor,
+    )
+    assert cast.teacher in case.participants.all()
+    assert gate_cases(cast.teacher, case)
+
+
+def gate_cases(staff, case) -> bool:
+    return gate.cases_visible_to(Viewer(staff), Case.objects.filter(pk=case.pk)).exists()
