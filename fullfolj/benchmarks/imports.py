@@ -58,7 +58,9 @@ def prepare(pupils: int, seed: int, database: str, report: Report) -> None:
         with contextlib.suppress(RuntimeError, Exception):
             attendance._admin_sql(f'CREATE DATABASE "{database}" TEMPLATE "{source}"')
             if attendance._marker(database) == key:
-                report.say(f"  copied {source} to {database} in {time.perf_counter() - started:.1f} s")
+                report.say(
+                    f"  copied {source} to {database} in {time.perf_counter() - started:.1f} s"
+                )
                 return
     attendance.prepare_database(pupils, seed, report, database=database)
 
@@ -145,7 +147,7 @@ def prepare_file(rows: int, stem: Path, report: Report) -> tuple[Path, Path]:
     )
     # Text format: semicolons, no quoting, as Swedish Excel saves a plain list.
     _copy_out(
-        "COPY (SELECT p.personnummer, sc.unit_code, g.name, su.code, "  # noqa: S608
+        "COPY (SELECT p.personnummer, sc.unit_code, g.name, su.code, "
         "to_char(la.date, 'YYYY-MM-DD'), "
         "to_char(l.start AT TIME ZONE 'Europe/Stockholm', 'HH24:MI'), l.minutes, "
         "la.absent_minutes, la.late_minutes, "
@@ -161,7 +163,7 @@ def prepare_file(rows: int, stem: Path, report: Report) -> tuple[Path, Path]:
     )
     # The floor's rows: what the import will write, as the table holds it.
     _copy_out(
-        "COPY (SELECT la.lesson_id, la.pupil_id, la.organiser_id, la.date, "  # noqa: S608
+        "COPY (SELECT la.lesson_id, la.pupil_id, la.organiser_id, la.date, "
         "la.scheduled_minutes, la.absent_minutes, la.late_minutes, "
         "CASE WHEN la.absent_minutes > 0 THEN la.is_valid END, NULL "
         f"{joined}) TO STDOUT",
@@ -185,7 +187,10 @@ def reset() -> None:
 
     t = _tables()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SELECT min(l.date) FROM {KEYS} k JOIN {t['lessons']} l ON l.id = k.lesson_id")  # noqa: S608
+        cursor.execute(
+            f"SELECT min(l.date) FROM {KEYS} k JOIN {t['lessons']} l "  # noqa: S608
+            "ON l.id = k.lesson_id"
+        )
         (since,) = cursor.fetchone()
         cursor.execute(
             f"DELETE FROM {t['changes']} c USING {t['marks']} la, {KEYS} k "  # noqa: S608

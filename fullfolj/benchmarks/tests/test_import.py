@@ -23,7 +23,13 @@ ROWS = 12
 
 def _marks() -> list[tuple[object, ...]]:
     return sorted(
-        (m.lesson_id, m.pupil_id, m.absent_minutes, m.late_minutes, m.is_valid if m.absent_minutes else None)
+        (
+            m.lesson_id,
+            m.pupil_id,
+            m.absent_minutes,
+            m.late_minutes,
+            m.is_valid if m.absent_minutes else None,
+        )
         for m in LessonAttendance.objects.all()
     )
 
@@ -40,8 +46,13 @@ def marked(cast):  # type: ignore[no-untyped-def]
             lesson = f.lesson(cast.group, cast.maths, cast.teacher, cast.spring, when)
             for number, pupil in enumerate(pupils):
                 absent = 60 if (day + number) % 3 == 0 else 0
-                f.mark(lesson, pupil, absent=absent, late=5 if day == number and not absent else 0,
-                       valid=(day % 2 == 0) if absent else None)
+                f.mark(
+                    lesson,
+                    pupil,
+                    absent=absent,
+                    late=5 if day == number and not absent else 0,
+                    valid=(day % 2 == 0) if absent else None,
+                )
     return cast
 
 

@@ -37,7 +37,6 @@ from fullfolj.attendance.models import (
     PupilDay,
     PupilSubjectWeek,
 )
-from fullfolj.attendance.store import _aggregate_sql, _subject_week_sql
 from fullfolj.lib import clock
 from fullfolj.schools import models as s
 
@@ -126,9 +125,9 @@ def import_attendance(
         for key, column in found.items()
     }
     try:
-        good, problems = _check(frame, names, organiser)
-        if problems is not None:
-            raise load.Rejected(_report(frame, problems, found, written, organiser))
+        good, suspect = _check(frame, names, organiser)
+        if suspect is not None:
+            raise load.Rejected(_report(frame, suspect, found, written, organiser))
     except _Unsure:
         return None
     result = load.Result(rows=good.height)
@@ -163,8 +162,7 @@ def _check(
     zone = timezone.get_current_timezone()
 
     # Pupils: the distinct personnummer read once, looked up in chunks.
-    pnr_column = names["pnr"]
-    assert pnr_column is not None  # a required column; _columns refused a file without it
+    pnr_column = names["pnr"] or ""  # required: _columns refused a file without it
     raw_pnrs = frame.get_column(pnr_column).unique().to_list()
     normal = {value: _cell(value, load._pnr, required=True) for value in raw_pnrs}
     wanted = sorted({v for v in normal.values() if v is not BAD})
@@ -173,8 +171,8 @@ def _check(
         held = s.Pupil.objects.filter(personnummer__in=wanted[start : start + 5000])
         if organiser is not None:
             held = held.filter(organiser=organiser)
-        for pk, pnr, holder in held.values_list("pk", "personnummer", "organiser_id"):
-            pupils[pnr] = (pk, holder)
+        for pk, pnr, keeper in held.values_list("pk", "personnummer", "organiser_id"):
+            pupils[pnr] = (pk, keeper)
 
     def pupil(value: Any) -> int | None:
         known = normal.get(value, BAD)
@@ -232,8 +230,13 @@ def _check(
             when[(day_raw, time_raw)] = None
             continue
         year = next((y for y in years if y.start <= day <= y.end), None)
-        start = dt.datetime.combine(day, at, zone)
-        when[(day_raw, time_raw)] = (start.isoformat(), day.isoformat(), term.pk, year.pk if year else 0)
+        moment = dt.datetime.combine(day, at, zone)
+        when[(day_raw, time_raw)] = (
+            moment.isoformat(),
+            day.isoformat(),
+            term.pk,
+            year.pk if year else 0,
+        )
     moments = pl.DataFrame(
         [(d, t, *(v or (None, None, None, None))) for (d, t), v in when.items()],
         schema={
@@ -260,7 +263,12 @@ def _check(
     cells = cells.join(
         pl.DataFrame(
             [(a, b, c, v) for (a, b, c), v in teaching.items()],
-            schema={"school": pl.Int64, "raw_group": pl.String, "year": pl.Int64, "group_id": pl.Int64},
+            schema={
+                "school": pl.Int64,
+                "raw_group": pl.String,
+                "year": pl.Int64,
+                "group_id": pl.Int64,
+            },
             orient="row",
         ),
         on=["school", "raw_group", "year"],
@@ -314,9 +322,7 @@ def _report(
     organiser: s.Organiser | None,
 ) -> list[load.Problem]:
     """load.py's planner over the suspect rows: the same problems, word for word."""
-    rows = [
-        r.Row(line, dict(zip(written, frame.row(line - 2), strict=True))) for line in lines
-    ]
+    rows = [r.Row(line, dict(zip(written, frame.row(line - 2), strict=True))) for line in lines]
     _plans, problems = load._plan_marks(rows, columns, organiser)
     if not problems:  # a check here stricter than load.py's: let load.py import the file
         raise _Unsure
@@ -330,7 +336,8 @@ class _Unsure(Exception):
 # --- writing --------------------------------------------------------------------------------
 
 _STAGE = """
-DROP TABLE IF EXISTS import_rows, import_lessons, import_marks, import_days, import_weeks;
+DROP TABLE IF EXISTS import_rows, import_lessons, import_marks, import_days, import_weeks,
+    import_sums;
 CREATE TEMP TABLE import_rows (
     line integer, pupil_id bigint, organiser_id bigint, group_id bigint, subject_id bigint,
     term_id bigint, start timestamptz, date date, minutes smallint, absent smallint,
@@ -342,12 +349,11 @@ CREATE TEMP TABLE import_rows (
 def _copy(good: pl.DataFrame) -> None:
     data = good.write_csv(include_header=False).encode()
     view = memoryview(data)
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(  # type: ignore[attr-defined]
-            "COPY import_rows FROM STDIN (FORMAT csv)"
-        ) as copy:
-            for start in range(0, len(view), COPY_CHUNK):
-                copy.write(view[start : start + COPY_CHUNK])
+    with connection.cursor() as cursor, cursor.cursor.copy(
+        "COPY import_rows FROM STDIN (FORMAT csv)"
+    ) as copy:
+        for start in range(0, len(view), COPY_CHUNK):
+            copy.write(view[start : start + COPY_CHUNK])
 
 
 def _write(good: pl.DataFrame, result: load.Result) -> list[load.Problem]:
@@ -356,6 +362,9 @@ def _write(good: pl.DataFrame, result: load.Result) -> list[load.Problem]:
     days, weeks = PupilDay._meta.db_table, PupilSubjectWeek._meta.db_table
     now = clock.now()
     with connection.cursor() as cursor:
+        # Room to hash a big file's rows in memory; no JIT for statements run once.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute("SET LOCAL jit = off")
         for statement in _STAGE.split(";"):
             cursor.execute(statement)
     _copy(good)
@@ -392,8 +401,7 @@ def _write(good: pl.DataFrame, result: load.Result) -> list[load.Problem]:
                 load.Problem(
                     line,
                     "Minuter",
-                    _("The lesson at that time lasts %(minutes)s minutes.")
-                    % {"minutes": minutes},
+                    _("The lesson at that time lasts %(minutes)s minutes.") % {"minutes": minutes},
                 )
                 for line, minutes in clashes
             ]
@@ -469,21 +477,49 @@ def _write(good: pl.DataFrame, result: load.Result) -> list[load.Problem]:
         )
         cursor.execute("ANALYZE import_days")
         cursor.execute("ANALYZE import_weeks")
+        # One pass over the lesson rows of the touched weeks, summed per pupil, day and
+        # subject; the days and the subject weeks are both summed from that.
+        cursor.execute("SELECT min(date), max(date) FROM import_weeks")
+        low, high = cursor.fetchone()
+        cursor.execute(
+            "CREATE TEMP TABLE import_sums ON COMMIT DROP AS "  # noqa: S608
+            "SELECT la.pupil_id, la.date, l.subject_id, MIN(la.organiser_id) AS organiser_id, "
+            "COUNT(*) AS lessons, SUM(la.scheduled_minutes) AS scheduled, "
+            "SUM(la.absent_minutes) AS absent, "
+            "SUM(CASE WHEN la.is_valid THEN la.absent_minutes ELSE 0 END) AS valid, "
+            "SUM(CASE WHEN NOT la.is_valid THEN la.absent_minutes ELSE 0 END) AS invalid, "
+            "SUM(CASE WHEN la.is_valid IS NULL THEN la.absent_minutes ELSE 0 END) AS unknown, "
+            "SUM(la.late_minutes) AS late, "
+            "SUM(CASE WHEN la.late_minutes > 0 THEN 1 ELSE 0 END) AS late_count "
+            f"FROM {marks} la JOIN import_weeks p ON la.pupil_id = p.pupil_id "
+            f"AND la.date = p.date JOIN {lessons} l ON l.id = la.lesson_id "
+            "WHERE la.date BETWEEN %s AND %s AND l.date BETWEEN %s AND %s "
+            "GROUP BY la.pupil_id, la.date, l.subject_id",
+            [low, high, low, high],
+        )
         cursor.execute(
             f"DELETE FROM {days} t USING import_days p "  # noqa: S608
             "WHERE t.pupil_id = p.pupil_id AND t.date = p.date"
         )
         cursor.execute(
-            _aggregate_sql("WHERE (pupil_id, date) IN (SELECT pupil_id, date FROM import_days)")
+            f"INSERT INTO {days} (pupil_id, organiser_id, date, lessons, "  # noqa: S608
+            "scheduled_minutes, absent_minutes, valid_minutes, invalid_minutes, "
+            "unknown_minutes, late_minutes, late_count) "
+            "SELECT s.pupil_id, MIN(s.organiser_id), s.date, SUM(s.lessons), SUM(s.scheduled), "
+            "SUM(s.absent), SUM(s.valid), SUM(s.invalid), SUM(s.unknown), SUM(s.late), "
+            "SUM(s.late_count) FROM import_sums s JOIN import_days p "
+            "ON s.pupil_id = p.pupil_id AND s.date = p.date GROUP BY s.pupil_id, s.date"
         )
         cursor.execute(
             f"DELETE FROM {weeks} t USING import_weeks p "  # noqa: S608
             "WHERE t.pupil_id = p.pupil_id AND t.week = p.date"
         )
         cursor.execute(
-            _subject_week_sql(
-                "WHERE (la.pupil_id, la.date) IN (SELECT pupil_id, date FROM import_weeks)"
-            )
+            f"INSERT INTO {weeks} (pupil_id, organiser_id, subject_id, week, "  # noqa: S608
+            "scheduled_minutes, absent_minutes, invalid_minutes) "
+            "SELECT pupil_id, MIN(organiser_id), subject_id, "
+            "CAST(date_trunc('week', date) AS date) AS week, SUM(scheduled), SUM(absent), "
+            "SUM(invalid) FROM import_sums GROUP BY pupil_id, subject_id, week"
         )
         # Registered in the school system: not lessons for our teachers to register.
         cursor.execute(

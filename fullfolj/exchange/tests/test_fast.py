@@ -72,7 +72,9 @@ def data(lines: list[str], *, crlf: bool = False) -> bytes:
 def state() -> dict[str, list[tuple[Any, ...]]]:
     return {
         "lessons": sorted(
-            Lesson.objects.values_list("group_id", "subject_id", "term_id", "date", "start", "minutes")
+            Lesson.objects.values_list(
+                "group_id", "subject_id", "term_id", "date", "start", "minutes"
+            )
         ),
         "registered": [Lesson.objects.filter(registered_at__isnull=True).count()],
         "marks": sorted(
@@ -90,7 +92,12 @@ def state() -> dict[str, list[tuple[Any, ...]]]:
             )
         ),
         "history": sorted(
-            (c.attendance.pupil_id, c.lesson.start, repr(sorted((c.old or {}).items())), repr(sorted(c.new.items())))
+            (
+                c.attendance.pupil_id,
+                c.lesson.start,
+                repr(sorted((c.old or {}).items())),
+                repr(sorted(c.new.items())),
+            )
             for c in AttendanceChange.objects.select_related("attendance", "lesson")
         ),
         "days": aggregates()["days"],
