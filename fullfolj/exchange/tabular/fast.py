@@ -478,7 +478,8 @@ def _write(good: pl.DataFrame, result: load.Result) -> list[load.Problem]:
         cursor.execute("ANALYZE import_days")
         cursor.execute("ANALYZE import_weeks")
         # One pass over the lesson rows of the touched weeks, summed per pupil, day and
-        # subject; the days and the subject weeks are both summed from that.
+        # subject; the days and the subject weeks are both summed from that and upserted in
+        # place (an import removes no mark, so no aggregate loses all its rows).
         cursor.execute("SELECT min(date), max(date) FROM import_weeks")
         low, high = cursor.fetchone()
         cursor.execute(
@@ -498,28 +499,30 @@ def _write(good: pl.DataFrame, result: load.Result) -> list[load.Problem]:
             [low, high, low, high],
         )
         cursor.execute(
-            f"DELETE FROM {days} t USING import_days p "  # noqa: S608
-            "WHERE t.pupil_id = p.pupil_id AND t.date = p.date"
-        )
-        cursor.execute(
             f"INSERT INTO {days} (pupil_id, organiser_id, date, lessons, "  # noqa: S608
             "scheduled_minutes, absent_minutes, valid_minutes, invalid_minutes, "
             "unknown_minutes, late_minutes, late_count) "
             "SELECT s.pupil_id, MIN(s.organiser_id), s.date, SUM(s.lessons), SUM(s.scheduled), "
             "SUM(s.absent), SUM(s.valid), SUM(s.invalid), SUM(s.unknown), SUM(s.late), "
             "SUM(s.late_count) FROM import_sums s JOIN import_days p "
-            "ON s.pupil_id = p.pupil_id AND s.date = p.date GROUP BY s.pupil_id, s.date"
-        )
-        cursor.execute(
-            f"DELETE FROM {weeks} t USING import_weeks p "  # noqa: S608
-            "WHERE t.pupil_id = p.pupil_id AND t.week = p.date"
+            "ON s.pupil_id = p.pupil_id AND s.date = p.date GROUP BY s.pupil_id, s.date "
+            "ON CONFLICT (pupil_id, date) DO UPDATE SET organiser_id = excluded.organiser_id, "
+            "lessons = excluded.lessons, scheduled_minutes = excluded.scheduled_minutes, "
+            "absent_minutes = excluded.absent_minutes, valid_minutes = excluded.valid_minutes, "
+            "invalid_minutes = excluded.invalid_minutes, "
+            "unknown_minutes = excluded.unknown_minutes, late_minutes = excluded.late_minutes, "
+            "late_count = excluded.late_count"
         )
         cursor.execute(
             f"INSERT INTO {weeks} (pupil_id, organiser_id, subject_id, week, "  # noqa: S608
             "scheduled_minutes, absent_minutes, invalid_minutes) "
             "SELECT pupil_id, MIN(organiser_id), subject_id, "
             "CAST(date_trunc('week', date) AS date) AS week, SUM(scheduled), SUM(absent), "
-            "SUM(invalid) FROM import_sums GROUP BY pupil_id, subject_id, week"
+            "SUM(invalid) FROM import_sums GROUP BY pupil_id, subject_id, week "
+            "ON CONFLICT (pupil_id, subject_id, week) DO UPDATE SET "
+            "organiser_id = excluded.organiser_id, "
+            "scheduled_minutes = excluded.scheduled_minutes, "
+            "absent_minutes = excluded.absent_minutes, invalid_minutes = excluded.invalid_minutes"
         )
         # Registered in the school system: not lessons for our teachers to register.
         cursor.execute(
