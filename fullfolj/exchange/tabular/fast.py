@@ -349,9 +349,10 @@ CREATE TEMP TABLE import_rows (
 def _copy(good: pl.DataFrame) -> None:
     data = good.write_csv(include_header=False).encode()
     view = memoryview(data)
-    with connection.cursor() as cursor, cursor.cursor.copy(
-        "COPY import_rows FROM STDIN (FORMAT csv)"
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy("COPY import_rows FROM STDIN (FORMAT csv)") as copy,
+    ):
         for start in range(0, len(view), COPY_CHUNK):
             copy.write(view[start : start + COPY_CHUNK])
 
