@@ -80,8 +80,10 @@ def _frame(text: str) -> tuple[list[str], pl.DataFrame] | None:
     written = [r._header(h) for h in headers]
     if len(set(written)) != len(written):
         return None
+    data = body.encode()
+    del text, body  # a big file's text is not kept beside its frame
     frame = pl.read_csv(
-        io.BytesIO(body.encode()),
+        io.BytesIO(data),
         has_header=False,
         schema={f"c{n}": pl.String for n in range(len(headers))},
         separator=delimiter,
@@ -113,8 +115,7 @@ def import_attendance(
 ) -> load.Result | None:
     """Import a lesson-attendance file as load.import_file does; None if the file is one this
     path leaves to load.py. Raises FileRejected or Rejected as load.import_file does."""
-    text = r.decode(raw)
-    read = _frame(text)
+    read = _frame(r.decode(raw))
     if read is None:
         return None
     headers, frame = read
@@ -347,8 +348,9 @@ CREATE TEMP TABLE import_rows (
 
 
 def _copy(good: pl.DataFrame) -> None:
-    data = good.write_csv(include_header=False).encode()
-    view = memoryview(data)
+    buffer = io.BytesIO()
+    good.write_csv(buffer, include_header=False)
+    view = buffer.getbuffer()
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy("COPY import_rows FROM STDIN (FORMAT csv)") as copy,
