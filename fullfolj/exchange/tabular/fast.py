@@ -64,26 +64,42 @@ def _cell(value: Any, read: Callable[[Any], Any], *, required: bool) -> Any:
         return BAD
 
 
-def _frame(text: str) -> tuple[list[str], pl.DataFrame] | None:
+def _utf8(raw: bytes) -> bytes:
+    """The file as UTF-8 bytes, read as load.py reads it (UTF-8 with or without a BOM, else
+    Windows-1252); a UTF-8 file is only checked, not copied into text and back."""
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    try:
+        body.decode("utf-8")  # checked only: the decoded text is dropped at once
+    except UnicodeDecodeError:
+        return r.decode(raw).encode()  # refuses an unknown encoding as load.py does
+    if b"\x00" in body:
+        r.decode(raw)  # raises load.py's FileRejected
+    return body
+
+
+def _frame(data: bytes) -> tuple[list[str], pl.DataFrame] | None:
     """The headers and the rows (all text, one column per header), or None for a file with
     quoting, blank lines or repeated headers (load.py reads those)."""
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
-    if '"' in text or "\r" in text:
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")
+    if b'"' in data or b"\r" in data:
         return None
-    first, _newline, body = text.partition("\n")
-    body = body.rstrip("\n")
-    if not body or body.startswith("\n") or "\n\n" in body:
+    end = data.find(b"\n")
+    first = (data if end < 0 else data[:end]).decode()
+    body_start = len(data) if end < 0 else end + 1
+    tail = data.rstrip(b"\n")
+    body = memoryview(data)[body_start : len(tail)]
+    if len(tail) <= body_start or data.startswith(b"\n", body_start):
+        return None
+    if data.find(b"\n\n", body_start, len(tail)) >= 0:
         return None
     delimiter = ";" if ";" in first else "\t" if "\t" in first else ","
     headers = [h.strip() for h in next(csv.reader([first], delimiter=delimiter))]
     written = [r._header(h) for h in headers]
     if len(set(written)) != len(written):
         return None
-    data = body.encode()
-    del text, body  # a big file's text is not kept beside its frame
     frame = pl.read_csv(
-        io.BytesIO(data),
+        io.BytesIO(body),
         has_header=False,
         schema={f"c{n}": pl.String for n in range(len(headers))},
         separator=delimiter,
@@ -115,7 +131,7 @@ def import_attendance(
 ) -> load.Result | None:
     """Import a lesson-attendance file as load.import_file does; None if the file is one this
     path leaves to load.py. Raises FileRejected or Rejected as load.import_file does."""
-    read = _frame(r.decode(raw))
+    read = _frame(_utf8(raw))
     if read is None:
         return None
     headers, frame = read
@@ -250,7 +266,9 @@ def _check(
         },
         orient="row",
     )
-    cells = cells.join(moments, on=["raw_date", "raw_time"], how="left", nulls_equal=True)
+    cells = cells.join(
+        moments, on=["raw_date", "raw_time"], how="left", nulls_equal=True, maintain_order="left"
+    )
     teaching: dict[tuple[Any, Any, Any], int | None] = {}
     for school_pk, group_raw, year_pk in (
         cells.select("school", "raw_group", "year").unique().iter_rows()
@@ -275,7 +293,8 @@ def _check(
         on=["school", "raw_group", "year"],
         how="left",
         nulls_equal=True,
-    ).sort("line")
+        maintain_order="left",
+    ).drop("raw_date", "raw_time", "raw_group")
 
     fine = (
         pl.all_horizontal(
