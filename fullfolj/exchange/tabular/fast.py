@@ -18,6 +18,7 @@ go the row-by-row way of load.py, which is also the way on SQLite.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -68,8 +69,11 @@ def _utf8(raw: bytes) -> bytes:
     """The file as UTF-8 bytes, read as load.py reads it (UTF-8 with or without a BOM, else
     Windows-1252); a UTF-8 file is only checked, not copied into text and back."""
     body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-    try:
-        body.decode("utf-8")  # checked only: the decoded text is dropped at once
+    check = codecs.getincrementaldecoder("utf-8")()
+    try:  # checked a piece at a time: the file is never held as text
+        for start in range(0, len(body), 1 << 20):
+            check.decode(body[start : start + (1 << 20)])
+        check.decode(b"", final=True)
     except UnicodeDecodeError:
         return r.decode(raw).encode()  # refuses an unknown encoding as load.py does
     if b"\x00" in body:
