@@ -125,9 +125,11 @@ def use_database(database: str) -> Iterator[None]:
             del connections["default"]
 
 
-def prepare_database(pupils: int, seed: int, report: Report) -> str:
-    """The loaded benchmark database: kept, restored from the cached dump, or simulated."""
-    database, key = _database(pupils), _key(pupils, seed)
+def prepare_database(pupils: int, seed: int, report: Report, database: str | None = None) -> str:
+    """The loaded benchmark database: kept, restored from the cached dump, or simulated.
+
+    `database`: another name than this benchmark's own (another benchmark's copy)."""
+    database, key = database or _database(pupils), _key(pupils, seed)
     if _marker(database) == key:
         report.say(f"  {database} holds {key} (kept from an earlier run)")
         return database

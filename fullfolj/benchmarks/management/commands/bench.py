@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fullfolj.benchmarks import BENCHMARKS, Options, Report
+from fullfolj.benchmarks import BENCHMARKS, MODULES, Options, Report
 
 SMALL_PUPILS = 2000
 
@@ -36,16 +36,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--pg-database",
             help="screening: the PostgreSQL database of the lesson table (default "
-            "fullfolj_screenbench)",
+            "fullfolj_screenbench); import: the database imported into (default "
+            "fullfolj_importbench_N)",
+        )
+        parser.add_argument(
+            "--rows",
+            type=int,
+            help="import: rows in the generated CSV file (default 1,000,000; --small 20,000)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         names = BENCHMARKS if options["name"] == "all" else (options["name"],)
         for name in names:
+            path = f"fullfolj.benchmarks.{MODULES.get(name, name)}"
             try:
-                module = importlib.import_module(f"fullfolj.benchmarks.{name}")
+                module = importlib.import_module(path)
             except ModuleNotFoundError as error:
-                if error.name != f"fullfolj.benchmarks.{name}":
+                if error.name != path:
                     raise
                 if options["name"] != "all":
                     raise CommandError(
@@ -65,7 +72,9 @@ class Command(BaseCommand):
                     repeat=options["repeat"],
                     small=options["small"],
                     extra={
-                        key: options[key] for key in ("only", "pg_database", "demo") if options[key]
+                        key: options[key]
+                        for key in ("only", "pg_database", "demo", "rows")
+                        if options[key]
                     },
                 ),
                 report,
