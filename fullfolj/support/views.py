@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
@@ -43,6 +45,32 @@ def _errors_to_form(form: BaseForm, error: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, problems)
     else:
         form.add_error(None, error.messages)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """How a posted form went: saved (with what the action returned), or the status to show the
+    form again with (400 refused, 409 someone else saved first) and what they changed."""
+
+    saved: bool
+    status: int = 200
+    result: Any = None
+    changes: list[actions.Change] = field(default_factory=list)
+
+
+def _submit(form: BaseForm, save: Callable[[dict[str, Any]], Any]) -> Submission:
+    """Save a valid form's data through an action; a refusal lands on the form's fields."""
+    if not form.is_valid():
+        return Submission(saved=False, status=400)
+    try:
+        result = save(form.cleaned_data)
+    except actions.EditConflict as conflict:
+        _conflict_to_form(form, conflict)
+        return Submission(saved=False, status=409, changes=conflict.changes)
+    except ValidationError as error:
+        _errors_to_form(form, error)
+        return Submission(saved=False, status=400)
+    return Submission(saved=True, result=result)
 
 
 def _conflict_to_form(form: BaseForm, conflict: actions.EditConflict) -> None:
@@ -121,30 +149,27 @@ def open_case(request: HttpRequest, pupil_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = OpenCaseForm(request.POST, school=school)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                case, _measure = actions.open_case_with_adaptation(
-                    pupil,
-                    school=school,
-                    responsible=data["responsible"],
-                    by=viewer.staff,
-                    title=data["title"],
-                    description=data["description"],
-                    start=data["start"],
-                    follow_up_on=data["follow_up_on"],
-                    flag=flag,
-                    ladder_task=task,
-                    restricted=gate.writes_health_entries(viewer, placement),
-                )
-            except ValidationError as error:
-                _errors_to_form(form, error)
-                status = 400
-            else:
-                messages.success(request, _("The case is open."))
-                return redirect("support:case", case_id=case.pk)
-        else:
-            status = 400
+        submission = _submit(
+            form,
+            lambda data: actions.open_case_with_adaptation(
+                pupil,
+                school=school,
+                responsible=data["responsible"],
+                by=viewer.staff,
+                title=data["title"],
+                description=data["description"],
+                start=data["start"],
+                follow_up_on=data["follow_up_on"],
+                flag=flag,
+                ladder_task=task,
+                restricted=gate.writes_health_entries(viewer, placement),
+            ),
+        )
+        if submission.saved:
+            case, _measure = submission.result
+            messages.success(request, _("The case is open."))
+            return redirect("support:case", case_id=case.pk)
+        status = submission.status
     else:
         mentor = pupil.mentorships.active_on(today).order_by("-start").first()
         form = OpenCaseForm(
@@ -224,31 +249,23 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
     changes: list[actions.Change] = []
     if request.method == "POST":
         form = CaseForm(request.POST, school=case.school)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                actions.update_case(
-                    case,
-                    version=data["version"],
-                    seen=form.seen_fields(),
-                    status=data["status"],
-                    responsible=data["responsible"],
-                    participants=data["participants"],
-                    closed_reason=data["closed_reason"],
-                    by=viewer.staff,
-                )
-            except actions.EditConflict as conflict:
-                changes = conflict.changes
-                _conflict_to_form(form, conflict)
-                status = 409
-            except ValidationError as error:
-                _errors_to_form(form, error)
-                status = 400
-            else:
-                messages.success(request, _("The case is saved."))
-                return redirect("support:case", case_id=case.pk)
-        else:
-            status = 400
+        submission = _submit(
+            form,
+            lambda data: actions.update_case(
+                case,
+                version=data["version"],
+                seen=form.seen_fields(),
+                status=data["status"],
+                responsible=data["responsible"],
+                participants=data["participants"],
+                closed_reason=data["closed_reason"],
+                by=viewer.staff,
+            ),
+        )
+        if submission.saved:
+            messages.success(request, _("The case is saved."))
+            return redirect("support:case", case_id=case.pk)
+        status, changes = submission.status, submission.changes
     else:
         form = CaseForm(
             school=case.school,
@@ -278,25 +295,21 @@ def add_entry(request: HttpRequest, case_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = EntryForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                actions.add_entry(
-                    case,
-                    kind=data["kind"],
-                    occurred_on=data["occurred_on"],
-                    text=data["text"],
-                    by=viewer.staff,
-                    restricted=gate.writes_health_entries(viewer, case),
-                )
-            except ValidationError as error:
-                _errors_to_form(form, error)
-                status = 400
-            else:
-                messages.success(request, _("The entry is saved."))
-                return redirect("support:case", case_id=case.pk)
-        else:
-            status = 400
+        submission = _submit(
+            form,
+            lambda data: actions.add_entry(
+                case,
+                kind=data["kind"],
+                occurred_on=data["occurred_on"],
+                text=data["text"],
+                by=viewer.staff,
+                restricted=gate.writes_health_entries(viewer, case),
+            ),
+        )
+        if submission.saved:
+            messages.success(request, _("The entry is saved."))
+            return redirect("support:case", case_id=case.pk)
+        status = submission.status
     else:
         form = EntryForm(initial={"occurred_on": clock.today(), "kind": "note"})
     context = _case_context(case, viewer) | {
@@ -317,24 +330,21 @@ def mapping(request: HttpRequest, case_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = MappingForm(request.POST, instance=Mapping(case=case))
-        if form.is_valid():
-            try:
-                actions.write_mapping(
-                    case,
-                    sections=form.cleaned_data,
-                    prefill=prefill,
-                    written_on=form.cleaned_data["written_on"],
-                    by=viewer.staff,
-                    restricted=gate.writes_health_entries(viewer, case),
-                )
-            except ValidationError as error:
-                _errors_to_form(form, error)
-                status = 400
-            else:
-                messages.success(request, _("The mapping is saved."))
-                return redirect("support:case", case_id=case.pk)
-        else:
-            status = 400
+        submission = _submit(
+            form,
+            lambda data: actions.write_mapping(
+                case,
+                sections=data,
+                prefill=prefill,
+                written_on=data["written_on"],
+                by=viewer.staff,
+                restricted=gate.writes_health_entries(viewer, case),
+            ),
+        )
+        if submission.saved:
+            messages.success(request, _("The mapping is saved."))
+            return redirect("support:case", case_id=case.pk)
+        status = submission.status
     else:
         form = MappingForm(initial=_mapping_initial(case, prefill))
     context = _case_context(case, viewer) | {
@@ -384,28 +394,20 @@ def add_measure(request: HttpRequest, case_id: int) -> HttpResponse:
     instance = Measure(case=case, kind=kind)
     if request.method == "POST":
         form = MeasureForm(request.POST, instance=instance, kind=kind, school=case.school)
-        if form.is_valid():
-            fields = {
-                name: value
-                for name, value in form.cleaned_data.items()
-                if name not in ("version", "seen", "subjects")
-            }
-            try:
-                actions.add_measure(
-                    case,
-                    fields={"kind": kind, **fields},
-                    subjects=form.cleaned_data.get("subjects") or (),
-                    by=viewer.staff,
-                    restricted=gate.writes_health_entries(viewer, case),
-                )
-            except ValidationError as error:
-                _errors_to_form(form, error)
-                status = 400
-            else:
-                messages.success(request, _("The measure is saved."))
-                return redirect("support:case", case_id=case.pk)
-        else:
-            status = 400
+        submission = _submit(
+            form,
+            lambda data: actions.add_measure(
+                case,
+                fields={"kind": kind, **_measure_fields(data)},
+                subjects=data.get("subjects") or (),
+                by=viewer.staff,
+                restricted=gate.writes_health_entries(viewer, case),
+            ),
+        )
+        if submission.saved:
+            messages.success(request, _("The measure is saved."))
+            return redirect("support:case", case_id=case.pk)
+        status = submission.status
     else:
         form = MeasureForm(
             instance=instance, kind=kind, school=case.school, initial=_measure_initial(case, kind)
@@ -418,6 +420,11 @@ def add_measure(request: HttpRequest, case_id: int) -> HttpResponse:
         "kinds": Measure.Kind.choices,
     }
     return render(request, "support/measure_form.html", context, status=status)
+
+
+def _measure_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """A measure form's values for the model (the version check and subjects go apart)."""
+    return {k: v for k, v in data.items() if k not in ("version", "seen", "subjects")}
 
 
 def _measure_initial(case: Case, kind: str) -> dict[str, Any]:
@@ -477,31 +484,21 @@ def measure_detail(request: HttpRequest, measure_id: int) -> HttpResponse:
     if request.method == "POST":
         form = MeasureForm(request.POST, instance=measure, kind=measure.kind, school=case.school)
         # The model's rules are checked on a copy: a refused save leaves the row as it was.
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                actions.update_measure(
-                    measure,
-                    version=int(data.get("version") or 0),
-                    seen=_seen(data.get("seen")),
-                    fields={
-                        k: v for k, v in data.items() if k not in ("version", "seen", "subjects")
-                    },
-                    subjects=data.get("subjects") if "subjects" in form.fields else None,
-                    by=viewer.staff,
-                )
-            except actions.EditConflict as conflict:
-                changes = conflict.changes
-                _conflict_to_form(form, conflict)
-                status = 409
-            except ValidationError as error:
-                _errors_to_form(form, error)
-                status = 400
-            else:
-                messages.success(request, _("The measure is saved."))
-                return redirect("support:measure", measure_id=measure.pk)
-        else:
-            status = 400
+        submission = _submit(
+            form,
+            lambda data: actions.update_measure(
+                measure,
+                version=int(data.get("version") or 0),
+                seen=_seen(data.get("seen")),
+                fields=_measure_fields(data),
+                subjects=data.get("subjects") if "subjects" in form.fields else None,
+                by=viewer.staff,
+            ),
+        )
+        if submission.saved:
+            messages.success(request, _("The measure is saved."))
+            return redirect("support:measure", measure_id=measure.pk)
+        status, changes = submission.status, submission.changes
         measure.refresh_from_db()
     else:
         form = MeasureForm(
@@ -556,30 +553,22 @@ def decide(request: HttpRequest, measure_id: int) -> HttpResponse:
     changes: list[actions.Change] = []
     if request.method == "POST":
         form = DecisionForm(request.POST, measure=measure)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                actions.decide(
-                    measure,
-                    version=data["version"],
-                    seen=form.seen_fields(),
-                    decision=data["decision"],
-                    decided_on=data["decided_on"],
-                    appeal_text=data["appeal_text"],
-                    by=viewer.staff,
-                )
-            except actions.EditConflict as conflict:
-                changes = conflict.changes
-                _conflict_to_form(form, conflict)
-                status = 409
-            except ValidationError as error:
-                _errors_to_form(form, error)
-                status = 400
-            else:
-                messages.success(request, _("The decision is saved."))
-                return redirect("support:measure", measure_id=measure.pk)
-        else:
-            status = 400
+        submission = _submit(
+            form,
+            lambda data: actions.decide(
+                measure,
+                version=data["version"],
+                seen=form.seen_fields(),
+                decision=data["decision"],
+                decided_on=data["decided_on"],
+                appeal_text=data["appeal_text"],
+                by=viewer.staff,
+            ),
+        )
+        if submission.saved:
+            messages.success(request, _("The decision is saved."))
+            return redirect("support:measure", measure_id=measure.pk)
+        status, changes = submission.status, submission.changes
     else:
         form = DecisionForm(
             measure=measure,
@@ -613,28 +602,24 @@ def evaluate(request: HttpRequest, measure_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = EvaluationForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                actions.evaluate(
-                    measure,
-                    judgement=data["judgement"],
-                    text=data["text"],
-                    evaluated_on=data["evaluated_on"],
-                    figures=figures,
-                    by=viewer.staff,
-                    close=data["outcome"] == "close",
-                    next_follow_up=data.get("next_follow_up"),
-                    restricted=gate.writes_health_entries(viewer, case),
-                )
-            except ValidationError as error:
-                _errors_to_form(form, error)
-                status = 400
-            else:
-                messages.success(request, _("The evaluation is saved."))
-                return redirect("support:case", case_id=case.pk)
-        else:
-            status = 400
+        submission = _submit(
+            form,
+            lambda data: actions.evaluate(
+                measure,
+                judgement=data["judgement"],
+                text=data["text"],
+                evaluated_on=data["evaluated_on"],
+                figures=figures,
+                by=viewer.staff,
+                close=data["outcome"] == "close",
+                next_follow_up=data.get("next_follow_up"),
+                restricted=gate.writes_health_entries(viewer, case),
+            ),
+        )
+        if submission.saved:
+            messages.success(request, _("The evaluation is saved."))
+            return redirect("support:case", case_id=case.pk)
+        status = submission.status
     else:
         today = clock.today()
         form = EvaluationForm(
