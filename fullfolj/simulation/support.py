@@ -551,7 +551,9 @@ def simulate_support(
         if current:
             taken = {p.pupil_id for p in plans}
             plans += _cast_plans(today, term, staff, mentor, teacher, taken)
-            existing = {c.pupil_id: c for c in Case.objects.open().filter(pupil_id__in=taken)}
+            # Any of them may have a case the ladder opened (the printed logins' pupils too).
+            everyone = {p.pupil_id for p in plans}
+            existing = {c.pupil_id: c for c in Case.objects.open().filter(pupil_id__in=everyone)}
             # A case the ladder opened this term keeps its responsible person.
             for plan in plans:
                 if plan.pupil_id in existing:

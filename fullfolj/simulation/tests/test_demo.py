@@ -196,3 +196,16 @@ def test_the_printed_logins_see_follow_ups_agenda_and_adaptations(built, today, 
     )
     pages = [client.get(reverse("elevakt:group", args=[g])).content.decode() for g in groups]
     assert any('class="adaptations"' in page for page in pages)
+
+
+@pytest.mark.django_db
+def test_support_cases_join_the_cases_already_open_and_never_open_a_second(built, today):
+    # Every pupil of this term's plans may already have an open case (here: all of them, from
+    # the build; in a real build, those the ladder opened for the student-health team).
+    from fullfolj.simulation.support import simulate_support
+    from fullfolj.support.models import Case
+
+    cast = built[2]
+    open_before = Case.objects.open().count()
+    simulate_support(today, mentor=cast.mentor, teacher=cast.teacher)
+    assert Case.objects.open().count() == open_before
