@@ -5,7 +5,7 @@ Each term, the pupils whose absence reached their organiser's problematic line g
 weeks in, with an extra adaptation and one more measure (every kind the support ladder names
 comes round), the student-health team's minutes, evaluations at the follow-up date; cases of
 ended terms are closed. This term's cases are open: a mapping, measures running, some
-follow-ups overdue (never evaluated), some evaluated and carried on, and the team's minutes with
+follow-ups overdue (never evaluated), most evaluated and carried on, and the team's minutes with
 who does what by when. A third of the pupils flagged in the latest screening are left without a
 case, so "flagged, nobody acting" shows someone. Everything is written with bulk_create: rows,
 not actions, as the loader writes the history (the demo builds in seconds, the benchmark's
@@ -151,6 +151,9 @@ class Writer:
         for plan in plans:
             if id(plan) not in by_plan:
                 by_plan[id(plan)] = existing[plan.pupil_id]
+        # A case the ladder opened is at work once measures run on it.
+        joined = [c.pk for c in existing.values() if c.status == Case.Status.NEW]
+        Case.objects.filter(pk__in=joined).update(status=Case.Status.ACTIVE)
         entries: list[CaseEntry] = []
         measures: list[tuple[Plan, Measure]] = []
         mappings: list[Mapping] = []
@@ -291,15 +294,19 @@ class Writer:
 
     def _evaluation(self, plan: Plan, measure: Measure) -> Evaluation | None:
         """Ended terms: every measure evaluated at its follow-up and closed. This term: about
-        half of those due evaluated and carried on to a new date; the rest are overdue."""
+        two thirds of those due evaluated and carried on to a date in the coming weeks; the rest
+        are overdue."""
         due = measure.follow_up_on
         if due is None or due >= self.today:
             return None
-        if plan.current and (not plan.evaluated or _stable(plan.pupil_id, len(measure.kind)) % 2):
+        if plan.current and (
+            not plan.evaluated or _stable(plan.pupil_id, len(measure.kind)) % 3 == 0
+        ):
             return None
         judgement = JUDGEMENTS[_stable(plan.pupil_id, due.toordinal()) % len(JUDGEMENTS)]
-        if plan.current:
-            measure.follow_up_on = due + dt.timedelta(days=FOLLOW_UP_DAYS)
+        if plan.current:  # carried on: the next follow-up falls in the coming weeks
+            soon = self.today + dt.timedelta(days=3 + _stable(plan.pupil_id, 5) % 18)
+            measure.follow_up_on = max(due + dt.timedelta(days=FOLLOW_UP_DAYS), soon)
         else:
             measure.status = Measure.Status.CLOSED
             measure.closed_at = self.at(min(due, plan.term_end))
