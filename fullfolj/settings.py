@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "fullfolj.grades",
     "fullfolj.screening",
     "fullfolj.support",
+    "fullfolj.compulsory",
     "fullfolj.simulation",
     "fullfolj.riskmodel",
     "fullfolj.exchange",

@@ -85,6 +85,10 @@ class Viewer:
         return self.has(Role.ADMINISTRATION)
 
     @property
+    def is_attendance_officer(self) -> bool:
+        return self.has(Role.ATTENDANCE_OFFICER)
+
+    @property
     def names_in_administration(self) -> bool:
         """The administration scope shows names only with the explicit permission.
 
@@ -559,3 +563,35 @@ def get_support_pupil_or_404(request: HttpRequest, pupil_id: int, cases: QuerySe
     pupil = get_object_or_404(Pupil.objects.filter(reach), pk=pupil_id)
     record_reads(request, [pupil], role=viewer.role_for(pupil))
     return pupil
+
+
+# The compulsory-school oversight (skolpliktsbevakning). Its cases name children by personnummer,
+# many of them in no school's records; the compulsory-school officer of the municipality alone
+# reads them. The term report for the board holds figures only: the administration reads it too.
+def overseen_organiser_or_404(viewer: Viewer) -> Organiser:
+    """The municipality whose oversight this viewer keeps as its compulsory-school officer."""
+    org_ids = sorted(viewer.organisers_with({Role.ATTENDANCE_OFFICER}))
+    if not org_ids:
+        raise Http404
+    return Organiser.objects.get(pk=org_ids[0])
+
+
+def oversight_report_organiser_or_404(viewer: Viewer) -> Organiser:
+    """The municipality whose oversight figures (no names) this viewer reads: officer or
+    administration."""
+    org_ids = sorted(viewer.organisers_with({Role.ATTENDANCE_OFFICER, Role.ADMINISTRATION}))
+    if not org_ids:
+        raise Http404
+    return Organiser.objects.get(pk=org_ids[0])
+
+
+def get_oversight_case_or_404(request: HttpRequest, cases: QuerySet[T], case_id: int) -> T:
+    """An oversight case (of `cases`) of the officer's municipality; else 404. A case naming a
+    pupil of our records is logged as a read of that pupil."""
+    viewer = viewer_for(request)
+    organisers = viewer.organisers_with({Role.ATTENDANCE_OFFICER})
+    case = get_object_or_404(cases.filter(organiser_id__in=organisers), pk=case_id)
+    pupil_id = getattr(case, "pupil_id", None)
+    if pupil_id:
+        record_reads(request, [pupil_id], role=Role.ATTENDANCE_OFFICER)
+    return case

@@ -1,5 +1,6 @@
-"""`fullfolj import ss12000 --url URL --token TOKEN [--since TIME] [--dry-run]` and
-`fullfolj import csv KIND FILE [--dry-run]` (docs/exchange.md)."""
+"""`fullfolj import ss12000 --url URL --token TOKEN [--since TIME] [--dry-run]`,
+`fullfolj import csv KIND FILE [--dry-run]` (docs/exchange.md), and the file kinds apps above
+offer through hooks.py (`fullfolj import register FILE`, docs/compulsory.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from fullfolj.exchange import actions
+from fullfolj.exchange import actions, hooks
 from fullfolj.exchange.models import Source
 from fullfolj.exchange.tabular import load, reader
 from fullfolj.schools.models import Organiser
@@ -44,10 +45,21 @@ class Command(BaseCommand):
         sheet.add_argument("what", choices=sorted(load.KINDS), help="what the file holds")
         sheet.add_argument("file", help="the file (semicolon-separated text or .xlsx)")
         sheet.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
+        for kind in hooks.file_kinds().values():
+            other = kinds.add_parser(kind.name, help=kind.help)
+            other.add_argument("file", help="the file (semicolon-separated text or .xlsx)")
+            other.add_argument("--organiser", type=int, help="the importing organiser's id")
+            other.add_argument(
+                "--dry-run", action="store_true", help="check the file, write nothing"
+            )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["kind"] == "csv":
             self._file(options)
+            return
+        provided = hooks.file_kinds().get(options["kind"])
+        if provided is not None:
+            self._file(options, provided)
             return
         source = self._source(options)
         try:
@@ -75,16 +87,28 @@ class Command(BaseCommand):
             f"skipped {report.counts['skipped']}."
         )
 
-    def _file(self, options: dict[str, Any]) -> None:
+    def _file(self, options: dict[str, Any], provided: hooks.FileKind | None = None) -> None:
         path = Path(options["file"])
         try:
             raw = path.read_bytes()
         except OSError as error:
             raise CommandError(f"{path}: {error.strerror}.") from None
         try:
-            result = load.import_file(
-                options["what"], raw, name=path.name, dry_run=options["dry_run"]
-            )
+            if provided is None:
+                result = load.import_file(
+                    options["what"], raw, name=path.name, dry_run=options["dry_run"]
+                )
+            else:
+                organiser = None
+                if options["organiser"] is not None:
+                    organiser = Organiser.objects.filter(pk=options["organiser"]).first()
+                    if organiser is None:
+                        raise CommandError(
+                            f"--organiser: no organiser has id {options['organiser']}."
+                        )
+                result = provided.run(
+                    raw, name=path.name, dry_run=options["dry_run"], organiser=organiser
+                )
         except reader.FileRejected as error:
             raise CommandError(f"{path}: {error} Nothing was imported.") from None
         except load.Rejected as error:

@@ -1,0 +1,252 @@
+"""Reads for the oversight pages: the match's input as frames, the officer's lists, long
+absence, overdue steps and the term report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+
+from fullfolj.access.gate import compulsory_school_birth_years
+from fullfolj.attendance.models import PupilDay
+from fullfolj.ladder import queries as ladder
+from fullfolj.lib import disclosure
+from fullfolj.schools.models import Organiser, Placement, Pupil, Term
+from fullfolj.support.models import Case as SupportCase
+
+from . import engine
+from .models import Check, OversightCase, OversightRules, Step
+
+RESIDENT_COLUMNS = ("pnr", "birth_date", "municipality_code", "moved_in", "moved_out")
+PLACEMENT_COLUMNS = ("pnr", "school", "own", "start", "end")
+
+
+def relations(organiser: Organiser) -> tuple[str, str]:
+    """The match's two relations over our tables, as SQL (engine.py names the columns): the
+    register, and every placement we know, our own and those others reported."""
+    org = int(organiser.pk)  # an integer, never text from outside
+    residents = (
+        "(SELECT personnummer AS pnr, birth_date, municipality_code, moved_in, moved_out "  # noqa: S608
+        f"FROM compulsory_resident WHERE organiser_id = {org})"
+    )
+    placements = (
+        "(SELECT u.personnummer AS pnr, s.unit_code AS school, "  # noqa: S608
+        f'(s.organiser_id = {org}) AS own, pl.start AS start, pl."end" AS "end" '
+        "FROM schools_placement pl JOIN schools_pupil u ON u.id = pl.pupil_id "
+        "JOIN schools_school s ON s.id = pl.school_id "
+        'UNION ALL SELECT personnummer, school_unit_code, (1 = 0), start, "end" '
+        f"FROM compulsory_reportedplacement WHERE municipality_id = {org})"
+    )
+    return residents, placements
+
+
+def _frame(sql: str, columns: tuple[str, ...], schema: dict[str, Any]) -> pl.DataFrame:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {sql} AS t")  # noqa: S608 (relations() builds it)
+        rows = cursor.fetchall()
+    return pl.DataFrame(rows, schema=dict(zip(columns, schema.values(), strict=True)), orient="row")
+
+
+def frames(organiser: Organiser) -> tuple[pl.DataFrame, pl.DataFrame]:
+    residents, placements = relations(organiser)
+    res = _frame(
+        residents,
+        RESIDENT_COLUMNS,
+        {"pnr": pl.String, "b": pl.Date, "c": pl.String, "i": pl.Date, "o": pl.Date},
+    )
+    plc = _frame(
+        placements,
+        PLACEMENT_COLUMNS,
+        {"pnr": pl.String, "s": pl.String, "own": pl.Boolean, "st": pl.Date, "e": pl.Date},
+    )
+    return res, plc
+
+
+@dataclass
+class Match:
+    day: dt.date
+    checked: int
+    lists: dict[str, pl.DataFrame]
+
+
+def match(organiser: Organiser, day: dt.date) -> Match:
+    """The register against every known placement for `day` (engine.py)."""
+    rules = OversightRules.of(organiser)
+    residents, placements = frames(organiser)
+    years = compulsory_school_birth_years(day)
+    found = engine.match(
+        residents,
+        placements,
+        day=day,
+        home_code=organiser.municipality_code,
+        birth_years=years,
+        since=day - dt.timedelta(days=rules.moved_days),
+    )
+    count = engine.checked(
+        residents, day=day, home_code=organiser.municipality_code, birth_years=years
+    )
+    return Match(day, count, found)
+
+
+def open_cases(organiser: Organiser) -> QuerySet[OversightCase]:
+    return OversightCase.objects.open().filter(organiser=organiser).prefetch_related("steps")
+
+
+def overdue_steps(organisers: list[int], today: dt.date) -> QuerySet[Step]:
+    """Steps of open cases past their deadline, oldest deadline first."""
+    return (
+        Step.objects.filter(
+            case__organiser_id__in=organisers,
+            case__closed_on__isnull=True,
+            done_on__isnull=True,
+            due__lt=today,
+        )
+        .select_related("case")
+        .order_by("due", "pk")
+    )
+
+
+@dataclass
+class LongAbsence:
+    pupil: Pupil
+    school: str
+    weeks: list[float]  # the absence of each week in per cent, oldest first
+    step: str | None
+    support_case: str | None
+    case: OversightCase | None
+
+
+def long_absence(organiser: Organiser, today: dt.date) -> list[LongAbsence]:
+    """Pupils of the municipality's schools whose absence stayed at the level every week of the
+    period (the rules; skollagen 7 kap. 19 a and 22 §§), with the ladder step and the support
+    case their school has open."""
+    rules = OversightRules.of(organiser)
+    this_monday = today - dt.timedelta(days=today.weekday())
+    start = this_monday - dt.timedelta(weeks=rules.absence_weeks)
+    placed = Placement.objects.active_on(today).filter(school__organiser=organiser)
+    rows = (
+        PupilDay.objects.filter(
+            date__gte=start, date__lt=this_monday, pupil_id__in=placed.values("pupil_id")
+        )
+        .annotate(week=TruncWeek("date"))
+        .values("pupil_id", "week")
+        .annotate(s=Sum("scheduled_minutes"), a=Sum("absent_minutes"))
+    )
+    weeks: dict[int, dict[dt.date, float]] = defaultdict(dict)
+    for row in rows:
+        if row["s"]:
+            week = row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]
+            weeks[row["pupil_id"]][week] = 100 * row["a"] / row["s"]
+    level = rules.absence_percent
+    ids = [
+        pupil
+        for pupil, shares in weeks.items()
+        if len(shares) == rules.absence_weeks and all(v >= level for v in shares.values())
+    ]
+    if not ids:
+        return []
+    pupils = {p.pk: p for p in Pupil.objects.filter(pk__in=ids)}
+    school_of = dict(placed.filter(pupil_id__in=ids).values_list("pupil_id", "school__name"))
+    steps = ladder.summaries(ids, today)
+    support = dict(
+        SupportCase.objects.filter(pupil_id__in=ids)
+        .exclude(status=SupportCase.Status.CLOSED)
+        .values_list("pupil_id", "status")
+    )
+    cases = {
+        c.pupil_id: c
+        for c in OversightCase.objects.open().filter(
+            organiser=organiser, kind=OversightCase.Kind.LONG_ABSENCE, pupil_id__in=ids
+        )
+    }
+    labels = dict(SupportCase.Status.choices)
+    found = [
+        LongAbsence(
+            pupils[pk],
+            school_of.get(pk, ""),
+            [weeks[pk][w] for w in sorted(weeks[pk])],
+            steps[pk].step if pk in steps else None,
+            str(labels[support[pk]]) if pk in support else None,
+            cases.get(pk),
+        )
+        for pk in ids
+    ]
+    return sorted(found, key=lambda f: (f.pupil.last_name, f.pupil.first_name, f.pupil.pk))
+
+
+# --- the term report for the board --------------------------------------------------------
+
+WITHOUT_SCHOOL = (OversightCase.Kind.NO_SCHOOL, OversightCase.Kind.ENDED)
+BUCKETS = ((0, 7), (8, 30), (31, None))
+
+
+def term_report(organiser: Organiser, term: Term, today: dt.date) -> dict[str, Any]:
+    """The term in figures (no names): the children checked, the findings per kind, how long
+    each took to resolve. Counts of 1-4 are hidden, and figures that would give them away."""
+    minimum = settings.FULLFOLJ_MIN_GROUP_SIZE
+    checks = Check.objects.filter(organiser=organiser, day__gte=term.start, day__lte=term.end)
+    latest = checks.order_by("-day", "-run_at").first()
+    cases = list(
+        OversightCase.objects.filter(
+            organiser=organiser, opened_on__gte=term.start, opened_on__lte=term.end
+        )
+    )
+    kinds = []
+    for kind, label in OversightCase.Kind.choices:
+        of_kind = [c for c in cases if c.kind == kind]
+        closed = [c for c in of_kind if c.closed_on is not None]
+        days = [c.days_open(today) for c in closed]
+        cells, total = disclosure.column(
+            [len(closed), len(of_kind) - len(closed)], len(of_kind), minimum
+        )
+        kinds.append(
+            {
+                "label": label,
+                "found": total,
+                "closed": cells[0],
+                "open": cells[1],
+                "median_days": statistics.median(days) if len(days) >= minimum else None,
+            }
+        )
+    without = [c for c in cases if c.kind in WITHOUT_SCHOOL]
+    closed_without = [c for c in without if c.closed_on is not None]
+    spans = []
+    counts = []
+    for low, high in BUCKETS:
+        counts.append(
+            sum(
+                1
+                for c in closed_without
+                if c.days_open(today) >= low and (high is None or c.days_open(today) <= high)
+            )
+        )
+        spans.append((low, high))
+    counts.append(len(without) - len(closed_without))
+    shown, total = disclosure.column(counts, len(without), minimum)
+    return {
+        "term": term,
+        "checks": checks.count(),
+        "checked": latest.checked if latest else None,
+        "checked_on": latest.day if latest else None,
+        "kinds": kinds,
+        "without_total": total,
+        "buckets": list(zip([*spans, None], shown, strict=True)),
+        "min_group": minimum,
+    }
+
+
+def names_reached(cases: list[OversightCase]) -> list[int]:
+    """The pupils of our records these cases name, for the access log."""
+    return [c.pupil_id for c in cases if c.pupil_id]
+
+
+def case_filter(kind: str | None) -> Q:
+    return Q(kind=kind) if kind else Q()
