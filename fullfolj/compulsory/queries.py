@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 
 from fullfolj.access.gate import compulsory_school_birth_years
@@ -98,6 +98,22 @@ def match(organiser: Organiser, day: dt.date) -> Match:
 
 def open_cases(organiser: Organiser) -> QuerySet[OversightCase]:
     return OversightCase.objects.open().filter(organiser=organiser).prefetch_related("steps")
+
+
+def open_counts(organiser: Organiser) -> list[dict[str, Any]]:
+    """Open cases per finding, in the findings' order."""
+    counts = dict(
+        OversightCase.objects.open()
+        .filter(organiser=organiser)
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+    )
+    return [
+        {"label": label, "count": counts[kind]}
+        for kind, label in OversightCase.Kind.choices
+        if counts.get(kind)
+    ]
 
 
 def overdue_steps(organisers: list[int], today: dt.date) -> QuerySet[Step]:
@@ -241,12 +257,3 @@ def term_report(organiser: Organiser, term: Term, today: dt.date) -> dict[str, A
         "buckets": list(zip([*spans, None], shown, strict=True)),
         "min_group": minimum,
     }
-
-
-def names_reached(cases: list[OversightCase]) -> list[int]:
-    """The pupils of our records these cases name, for the access log."""
-    return [c.pupil_id for c in cases if c.pupil_id]
-
-
-def case_filter(kind: str | None) -> Q:
-    return Q(kind=kind) if kind else Q()

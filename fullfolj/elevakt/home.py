@@ -25,6 +25,7 @@ from fullfolj.access.gate import LADDER_ROLES, Viewer, pupils_visible_to
 from fullfolj.attendance import queries as attendance
 from fullfolj.attendance.lessons import unregistered_lessons
 from fullfolj.attendance.models import PupilDay
+from fullfolj.compulsory import queries as oversight
 from fullfolj.ladder import queries as ladder
 from fullfolj.ladder.models import Actor
 from fullfolj.lib import disclosure
@@ -384,6 +385,26 @@ def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
         )
 
 
+def oversight_cases(viewer: Viewer, today: dt.date) -> Iterator[Card]:
+    """The officer's oversight cases (docs/compulsory.md): open cases per finding, the steps
+    past their deadline by name, and how many pupils have long absence."""
+    for organiser in _organisers(viewer, Role.ATTENDANCE_OFFICER):
+        overdue = oversight.overdue_steps([organiser.pk], today)
+        shown = list(overdue[:NAMES_SHOWN])
+        yield Card(
+            _officer(organiser),
+            "elevakt/home/_oversight.html",
+            {
+                "open": oversight.open_counts(organiser),
+                "overdue": shown,
+                "overdue_count": overdue.count(),
+                "long_absence": len(oversight.long_absence(organiser, today)),
+            },
+            reads=tuple(step.case.pupil_id for step in shown if step.case.pupil_id),
+            role=str(Role.ATTENDANCE_OFFICER),
+        )
+
+
 CardReader = Callable[[Viewer, dt.date], Iterable[Card]]
 
 CARDS: tuple[CardReader, ...] = (
@@ -395,6 +416,7 @@ CARDS: tuple[CardReader, ...] = (
     eht_meeting,
     administration,
     compulsory_schooling,
+    oversight_cases,
 )
 
 

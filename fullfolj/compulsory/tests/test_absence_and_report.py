@@ -1,0 +1,88 @@
+"""Long absence reaches the officer with the school's ladder step and support case; the term
+report counts without names and hides small numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import reverse
+
+from fullfolj.attendance.models import PupilDay
+from fullfolj.compulsory import actions, queries
+from fullfolj.compulsory.models import OversightCase, OversightRules
+from fullfolj.support import actions as support
+
+from . import world
+
+
+def _weeks(pupil, shares, *, last_monday=dt.date(2026, 3, 9)):
+    """Five school days a week, oldest week first, each with this share of absence."""
+    PupilDay.objects.filter(pupil=pupil).delete()
+    for back, share in enumerate(reversed(shares)):
+        monday = last_monday - dt.timedelta(weeks=back)
+        for day in range(5):
+            PupilDay.objects.create(
+                pupil=pupil,
+                organiser=pupil.organiser,
+                date=monday + dt.timedelta(days=day),
+                lessons=5,
+                scheduled_minutes=300,
+                absent_minutes=int(300 * share),
+                invalid_minutes=int(300 * share),
+            )
+
+
+def test_long_absence_with_the_schools_step_and_case(cast):
+    _weeks(cast.pupil, [0.5, 0.4, 0.35])  # at 30 % or more three weeks running
+    _weeks(cast.other_pupil, [0.5, 0.1, 0.9])  # one week below the level
+    _weeks(cast.pupil_elsewhere, [0.9, 0.9])  # only two weeks of the three
+    support.open_case(cast.pupil, school=cast.north, responsible=cast.mentor, by=None)
+    found = queries.long_absence(cast.org, world.DAY)
+    assert [row.pupil for row in found] == [cast.pupil]
+    row = found[0]
+    assert row.school == "Norrskolan"
+    assert [round(w) for w in row.weeks] == [50, 40, 35]
+    assert row.support_case is not None
+    assert row.case is None
+    OversightRules.objects.create(organiser=cast.org, absence_percent=45, absence_weeks=1)
+    found = [r.pupil for r in queries.long_absence(cast.org, world.DAY)]
+    assert found == [cast.other_pupil, cast.pupil_elsewhere]
+
+
+def test_the_officer_takes_up_a_pupil_with_long_absence(client, cast):
+    _weeks(cast.pupil, [0.5, 0.5, 0.5])
+    client.force_login(cast.officer.user)
+    page = client.get(reverse("compulsory:home")).content.decode()
+    assert "Alva Åkesson" in page.split('id="long-absence"')[1]
+    response = client.post(reverse("compulsory:take-up-absence", args=[cast.pupil.pk]))
+    case = OversightCase.objects.get(kind="long_absence")
+    assert response.url == reverse("compulsory:case", args=[case.pk])
+    assert case.pupil == cast.pupil and case.steps.get().kind == "principal"
+    again = client.post(reverse("compulsory:take-up-absence", args=[cast.pupil.pk]))
+    assert again.url == response.url
+
+
+def test_the_term_report_hides_small_numbers(cast, settings):
+    world.organisers()
+    from fullfolj.compulsory.importing import import_placements, import_register
+
+    import_register(world.register_csv(cast), organiser=cast.org)
+    import_placements(world.placements_csv(), organiser=cast.org)
+    actions.run_check(cast.org, day=world.DAY, by=None)
+    for case in OversightCase.objects.filter(kind="no_school"):
+        actions.close_case(case, reason="placed", on=world.DAY, by=None)
+    spring = cast.spring
+    report = queries.term_report(cast.org, spring, world.DAY)
+    assert report["checks"] == 1 and report["checked"] == 10
+    kinds = {row["label"]: row for row in report["kinds"]}
+    # three without a school, one ended: all of them counts of 1-4, hidden
+    assert kinds["registered here, attends no school"]["found"] is None
+    assert report["without_total"] is None
+    settings.FULLFOLJ_MIN_GROUP_SIZE = 3
+    report = queries.term_report(cast.org, spring, world.DAY)
+    no_school = {row["label"]: row for row in report["kinds"]}["registered here, attends no school"]
+    assert (no_school["found"], no_school["closed"], no_school["open"]) == (3, 3, 0)
+    assert no_school["median_days"] == 0
+    assert report["without_total"] == 4
+    # 3 closed within a week; the one still open is hidden, and so is what would give it away
+    assert [count for _span, count in report["buckets"]] == [None, 0, 0, None]
