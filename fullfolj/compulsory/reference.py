@@ -12,24 +12,24 @@ import datetime as dt
 from typing import Any
 
 QUERY = """
-WITH r AS (SELECT * FROM {residents} AS r0),
-p AS (SELECT * FROM {placements} AS p0),
-running AS (
+WITH r AS NOT MATERIALIZED (SELECT * FROM {residents} AS r0),
+p AS NOT MATERIALIZED (SELECT * FROM {placements} AS p0),
+running AS NOT MATERIALIZED (
     SELECT * FROM p WHERE p.start <= %(day)s AND (p."end" IS NULL OR p."end" >= %(day)s)
 ),
-resident_now AS (
+resident_now AS NOT MATERIALIZED (
     SELECT pnr, birth_date FROM r
     WHERE municipality_code = %(code)s
       AND (moved_in IS NULL OR moved_in <= %(day)s)
       AND (moved_out IS NULL OR moved_out > %(day)s)
 ),
-here AS (
+here AS NOT MATERIALIZED (
     SELECT pnr FROM resident_now WHERE birth_date BETWEEN %(born_from)s AND %(born_to)s
 ),
-without AS (
+without AS NOT MATERIALIZED (
     SELECT h.pnr FROM here h WHERE NOT EXISTS (SELECT 1 FROM running x WHERE x.pnr = h.pnr)
 ),
-past AS (SELECT DISTINCT pnr FROM p WHERE p."end" < %(day)s)
+past AS NOT MATERIALIZED (SELECT DISTINCT pnr FROM p WHERE p."end" < %(day)s)
 SELECT 'no_school', w.pnr FROM without w WHERE NOT EXISTS (SELECT 1 FROM past WHERE past.pnr = w.pnr)
 UNION ALL
 SELECT 'ended', w.pnr FROM without w WHERE EXISTS (SELECT 1 FROM past WHERE past.pnr = w.pnr)

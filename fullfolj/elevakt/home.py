@@ -393,7 +393,7 @@ def oversight_cases(viewer: Viewer, today: dt.date) -> Iterator[Card]:
         shown = list(overdue[:NAMES_SHOWN])
         yield Card(
             _officer(organiser),
-            "elevakt/home/_oversight.html",
+            "compulsory/_home_card.html",
             {
                 "open": oversight.open_counts(organiser),
                 "overdue": shown,

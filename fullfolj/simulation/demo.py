@@ -46,6 +46,7 @@ from fullfolj.schools.models import (
 )
 from fullfolj.screening.actions import NoSchoolDays, run_screening
 
+from .oversight import simulate_oversight
 from .support import simulate_support
 
 CLOSED_SHARE = 93  # percent of ladder tasks closed by their due date; the rest stay overdue
@@ -465,6 +466,9 @@ def bring_to_today(
             f"{made['cases']} cases, {made['measures']} measures, {made['evaluations']} "
             f"evaluations, {made['mappings']} mappings, {made['minutes']} EHT minutes"
         )
+    with progress.phase("compulsory-school oversight") as result:
+        made = simulate_oversight(today)
+        result["made"] = ", ".join(f"{n} {what}" for what, n in made.items())
     with progress.phase("unregistered lessons") as result:
         result["made"] = f"{leave_unregistered(cast.teacher, today)} lessons"
     with progress.phase("unsettled absences") as result:

@@ -60,7 +60,7 @@ def test_a_bad_check_digit_and_a_child_twice_are_named_and_nothing_is_written(ca
 
 
 def test_an_unknown_format_is_refused_whole(cast):
-    with pytest.raises(FileRejected, match="(?i)folkbokföringskommun"):
+    with pytest.raises(FileRejected, match=r"(?i)folkbokföringskommun"):
         import_register(b"Namn;Ort\nAnna;Testby\n", organiser=cast.org)
     with pytest.raises(FileRejected, match="UTF-8"):
         import_register(b"Personnummer;F\x81rnamn\n", organiser=cast.org)
