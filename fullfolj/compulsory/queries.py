@@ -225,6 +225,7 @@ def term_report(organiser: Organiser, term: Term, today: dt.date) -> dict[str, A
         )
         kinds.append(
             {
+                "kind": kind,
                 "label": label,
                 "found": total,
                 "closed": cells[0],

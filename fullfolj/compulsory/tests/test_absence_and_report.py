@@ -74,13 +74,13 @@ def test_the_term_report_hides_small_numbers(cast, settings):
     spring = cast.spring
     report = queries.term_report(cast.org, spring, world.DAY)
     assert report["checks"] == 1 and report["checked"] == 10
-    kinds = {row["label"]: row for row in report["kinds"]}
+    kinds = {row["kind"]: row for row in report["kinds"]}
     # three without a school, one ended: all of them counts of 1-4, hidden
-    assert kinds["registered here, attends no school"]["found"] is None
+    assert kinds["no_school"]["found"] is None
     assert report["without_total"] is None
     settings.FULLFOLJ_MIN_GROUP_SIZE = 3
     report = queries.term_report(cast.org, spring, world.DAY)
-    no_school = {row["label"]: row for row in report["kinds"]}["registered here, attends no school"]
+    no_school = {row["kind"]: row for row in report["kinds"]}["no_school"]
     assert (no_school["found"], no_school["closed"], no_school["open"]) == (3, 3, 0)
     assert no_school["median_days"] == 0
     assert report["without_total"] == 4
