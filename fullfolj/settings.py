@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "fullfolj.grades",
     "fullfolj.screening",
     "fullfolj.support",
+    "fullfolj.handover",
     "fullfolj.simulation",
     "fullfolj.riskmodel",
     "fullfolj.exchange",
