@@ -20,6 +20,10 @@ LAST_DAY = dt.date(2026, 6, 12)
 
 @pytest.fixture
 def moving(cast: SimpleNamespace) -> SimpleNamespace:
+    return make_moving(cast)
+
+
+def make_moving(cast: SimpleNamespace) -> SimpleNamespace:
     c6a = s.SchoolClass.objects.create(school=cast.south, school_year=cast.year, name="6A", grade=6)
     autumn = s.SchoolYear.objects.create(name="2026/27", start=FIRST_DAY, end=dt.date(2027, 6, 11))
     c7b = s.SchoolClass.objects.create(school=cast.north, school_year=autumn, name="7B", grade=7)
