@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "fullfolj.screening",
     "fullfolj.support",
     "fullfolj.compulsory",
+    "fullfolj.handover",
     "fullfolj.simulation",
     "fullfolj.riskmodel",
     "fullfolj.exchange",

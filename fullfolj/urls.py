@@ -14,6 +14,7 @@ urlpatterns = [
     path("stod/", include("fullfolj.support.urls")),
     path("stod/", include("fullfolj.support.flow_urls")),
     path("skolplikt/", include("fullfolj.compulsory.urls")),
+    path("overlamning/", include("fullfolj.handover.urls")),
     path("api/", include("fullfolj.api.urls")),
     path("", include("fullfolj.access.urls")),
     path("", include("fullfolj.elevakt.urls")),

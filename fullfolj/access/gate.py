@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol, TypeVar
 
-from django.db.models import Exists, F, Model, Q, QuerySet
+from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
@@ -23,6 +23,7 @@ from fullfolj.lib import clock
 from fullfolj.schools.models import (
     STUDENT_HEALTH_ROLES,
     GroupMembership,
+    Mentorship,
     Organiser,
     Placement,
     Pupil,
@@ -595,3 +596,97 @@ def get_oversight_case_or_404(request: HttpRequest, cases: QuerySet[T], case_id:
     if pupil_id:
         record_reads(request, [pupil_id], role=Role.ATTENDANCE_OFFICER)
     return case
+# Handovers (överlämningar). A handover names its pupil, the sending school (where the pupil is
+# placed while it is written), the receiving school and the placement there; the handover app
+# owns the models, the gate the rules. The sending school writes; the receiving school's
+# principal, student-health team and the pupil's mentor there read what was sent, before the
+# first day too (docs/handover.md).
+
+
+class HandoverLike(Protocol):
+    pupil_id: int
+    sending_school_id: int | None
+    receiving_school_id: int
+
+
+def _placed_here_today(school_field: str) -> Exists:
+    today = clock.today()
+    return Exists(
+        Placement.objects.active_on(today).filter(
+            pupil_id=OuterRef("pupil_id"), school_id=OuterRef(school_field)
+        )
+    )
+
+
+def handovers_written_by(viewer: Viewer, handovers: QuerySet[T]) -> QuerySet[T]:
+    """The handovers (of `handovers`) this viewer writes: the pupil's mentor at the sending
+    school, and its principal and student-health team while the pupil is placed there."""
+    mentor_at = viewer.schools_with({Role.MENTOR})
+    school_wide = viewer.school_wide_schools
+    writes = Q(pk__in=[])
+    if mentor_at:
+        mentees = pupils_visible_to(viewer, roles={Role.MENTOR}).values("pk")
+        writes |= Q(sending_school_id__in=mentor_at, pupil_id__in=mentees)
+    if school_wide:
+        writes |= Q(sending_school_id__in=school_wide) & Q(_placed_here_today("sending_school_id"))
+    return handovers.filter(writes)
+
+
+def _receiving_mentor(viewer: Viewer) -> Q:
+    """The pupil's mentor at the receiving school: a mentorship that starts with the new
+    placement (or later) and has not ended, held by a mentor of that school."""
+    mentor_at = viewer.schools_with({Role.MENTOR})
+    if not mentor_at:
+        return Q(pk__in=[])
+    today = clock.today()
+    coming = Mentorship.objects.filter(
+        Q(end__isnull=True) | Q(end__gte=today),
+        mentor=viewer.staff,
+        pupil_id=OuterRef("pupil_id"),
+        start__gte=OuterRef("placement__start"),
+    )
+    return Q(receiving_school_id__in=mentor_at) & Q(Exists(coming))
+
+
+def handovers_received_by(viewer: Viewer, handovers: QuerySet[T]) -> QuerySet[T]:
+    """The handovers (of `handovers`) this viewer receives: the receiving school's principal
+    and student-health team, and the pupil's mentor there once named."""
+    receives = Q(receiving_school_id__in=viewer.school_wide_schools) | _receiving_mentor(viewer)
+    return handovers.filter(receives)
+
+
+def handover_role(viewer: Viewer, handover: HandoverLike, *, writing: bool) -> str:
+    """The role through which this viewer opens a handover, for the access log."""
+    school = handover.sending_school_id if writing else handover.receiving_school_id
+    for r in viewer.roles:
+        if r.school_id == school and (r.role == Role.PRINCIPAL or r.role in STUDENT_HEALTH_ROLES):
+            return str(r.role)
+    return str(Role.MENTOR)
+
+
+def may_start_handover(viewer: Viewer, pupil: Pupil) -> bool:
+    """Who starts a pupil's handover: whoever reaches the pupil today through a support role
+    (their mentor, their school's principal and student-health team)."""
+    return pupils_visible_to(viewer, roles=SUPPORT_ROLES).filter(pk=pupil.pk).exists()
+
+
+def handover_pupils(viewer: Viewer) -> QuerySet[Pupil]:
+    """Pupils whose coming move this viewer prepares a handover for (the support roles)."""
+    return pupils_visible_to(viewer, roles=SUPPORT_ROLES)
+
+
+def arrivals_visible_to(viewer: Viewer, placements: QuerySet[T]) -> QuerySet[T]:
+    """Coming placements (of `placements`) whose pupils this viewer may see arrive: the
+    receiving school's principal and student-health team, and the pupil's coming mentor."""
+    today = clock.today()
+    visible = Q(school_id__in=viewer.school_wide_schools)
+    mentor_at = viewer.schools_with({Role.MENTOR})
+    if mentor_at:
+        coming = Mentorship.objects.filter(
+            Q(end__isnull=True) | Q(end__gte=today),
+            mentor=viewer.staff,
+            pupil_id=OuterRef("pupil_id"),
+            start__gte=OuterRef("start"),
+        )
+        visible |= Q(school_id__in=mentor_at) & Q(Exists(coming))
+    return placements.filter(visible)

@@ -21,11 +21,13 @@ from django.conf import settings
 from django.db.models import Count, F, Sum
 from django.utils.translation import gettext as _
 
+from fullfolj.access import gate
 from fullfolj.access.gate import LADDER_ROLES, Viewer, pupils_visible_to
 from fullfolj.attendance import queries as attendance
 from fullfolj.attendance.lessons import unregistered_lessons
 from fullfolj.attendance.models import PupilDay
 from fullfolj.compulsory import queries as oversight
+from fullfolj.handover import queries as handover
 from fullfolj.ladder import queries as ladder
 from fullfolj.ladder.models import Actor
 from fullfolj.lib import disclosure
@@ -233,6 +235,40 @@ def eht_meeting(viewer: Viewer, today: dt.date) -> Iterator[Card]:
         )
 
 
+def handovers_to_write(viewer: Viewer, today: dt.date) -> Iterator[Card]:
+    """Överlämningar att skriva: the pupils this person works with who move to another school,
+    and how many handovers are still not sent. Shown only when someone is moving."""
+    if not (viewer.is_mentor or viewer.school_wide_schools):
+        return
+    pupils = gate.handover_pupils(viewer).values("pk")
+    counts = handover.counts(handover.coming_placements(today).filter(pupil_id__in=pupils))
+    if not counts.moves:
+        return
+    schools = _schools(viewer, {Role.PRINCIPAL, *STUDENT_HEALTH_ROLES})
+    place = _mentor() if viewer.is_mentor or not schools else _school_wide_place(viewer, schools[0])
+    yield Card(place, "handover/home_to_write.html", {"counts": counts})
+
+
+def pupils_arriving(viewer: Viewer, today: dt.date) -> Iterator[Card]:
+    """Elever som börjar hos oss: per receiving school, the pupils arriving and how many of
+    their handovers are missing; for a mentor, the pupils they will mentor."""
+    placements = gate.arrivals_visible_to(viewer, handover.coming_placements(today))
+    by_school = handover.counts_by_school(placements)
+    schools = _schools(viewer, {Role.PRINCIPAL, *STUDENT_HEALTH_ROLES})
+    for school in schools:
+        if school.pk in by_school:
+            yield Card(
+                _school_wide_place(viewer, school),
+                "handover/home_arriving.html",
+                {"counts": by_school[school.pk], "school": school},
+            )
+    if viewer.is_mentor and not schools and by_school:
+        total = handover.Counts(
+            sum(c.moves for c in by_school.values()), sum(c.sent for c in by_school.values())
+        )
+        yield Card(_mentor(), "handover/home_arriving.html", {"counts": total})
+
+
 def _problematic(pupils: Any, start: dt.date, end: dt.date, line: int) -> dict[int, Any]:
     """Per pupil, total and invalid absence over the window, as (scheduled, absent, invalid),
     for the pupils at or above `line` percent of total absence."""
@@ -414,6 +450,8 @@ CARDS: tuple[CardReader, ...] = (
     flagged_without_action,
     follow_ups,
     eht_meeting,
+    handovers_to_write,
+    pupils_arriving,
     administration,
     compulsory_schooling,
     oversight_cases,

@@ -47,6 +47,7 @@ from fullfolj.schools.models import (
 from fullfolj.screening.actions import NoSchoolDays, run_screening
 
 from .oversight import simulate_oversight
+from .handovers import plan_moves, write_handovers
 from .support import simulate_support
 
 CLOSED_SHARE = 93  # percent of ladder tasks closed by their due date; the rest stay overdue
@@ -247,6 +248,7 @@ class Cast:
 
     usernames: dict[str, str]
     school: str
+    sender: str = ""  # a year-6 mentor who writes handovers (simulation/handovers.py)
 
     @property
     def mentor(self) -> Staff:
@@ -328,6 +330,32 @@ def choose_cast(today: dt.date) -> Cast:
         if holder is not None:
             usernames[role] = holder.staff.username
     return Cast(usernames, school.name)
+
+
+def sending_mentor(today: dt.date) -> Staff | None:
+    """A mentor of year-6 pupils who move: the one with the most handovers still to send."""
+    from fullfolj.handover.models import HandoverVersion
+
+    counts = Counter(
+        Mentorship.objects.active_on(today)
+        .filter(pupil__placements__start__gt=today)
+        .exclude(
+            pupil__handovers__versions__status=HandoverVersion.Status.SENT,
+        )
+        .values_list("mentor_id", flat=True)
+    )
+    if not counts:
+        return None
+    best = max(counts, key=lambda m: (counts[m], -m))
+    return Staff.objects.get(pk=best)
+
+
+def sending_school(username: str) -> str:
+    """The school where the printed year-6 mentor holds the role."""
+    school = School.objects.filter(
+        staff_roles__staff__username=username, staff_roles__role=Role.MENTOR
+    ).first()
+    return school.name if school else ""
 
 
 def leave_unregistered(teacher: Staff, today: dt.date) -> int:
@@ -419,7 +447,8 @@ def logins_path() -> Path:
 def save_cast(cast: Cast) -> None:
     path = logins_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"school": cast.school, "usernames": cast.usernames}, indent=1))
+    data = {"school": cast.school, "usernames": cast.usernames, "sender": cast.sender}
+    path.write_text(json.dumps(data, indent=1))
 
 
 def saved_cast() -> Cast | None:
@@ -427,7 +456,8 @@ def saved_cast() -> Cast | None:
     if not path.exists():
         return None
     data = json.loads(path.read_text())
-    return Cast({str(k): str(v) for k, v in data["usernames"].items()}, str(data["school"]))
+    usernames = {str(k): str(v) for k, v in data["usernames"].items()}
+    return Cast(usernames, str(data["school"]), str(data.get("sender", "")))
 
 
 def bring_to_today(
@@ -469,6 +499,18 @@ def bring_to_today(
     with progress.phase("compulsory-school oversight") as result:
         made = simulate_oversight(today)
         result["made"] = ", ".join(f"{n} {what}" for what, n in made.items())
+    with progress.phase("handovers") as result:
+        moves = plan_moves(today, printed_mentor=cast.mentor)
+        written = write_handovers(today)
+        result["made"] = (
+            f"{moves['moves']} pupils moving to year 7 ({moves['classes']} classes), "
+            f"{written['sent']} handovers sent ({written['read']} read), {written['draft']} "
+            f"drafts, {written['missing']} missing"
+        )
+        sender = sending_mentor(today)
+        if sender is not None:
+            cast.sender = sender.username
+            save_cast(cast)
     with progress.phase("unregistered lessons") as result:
         result["made"] = f"{leave_unregistered(cast.teacher, today)} lessons"
     with progress.phase("unsettled absences") as result:

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from fullfolj.handover.models import Handover, HandoverVersion
 from fullfolj.ladder.models import Actor, LadderStep, LadderTask
 from fullfolj.support.models import Case, Measure
 
@@ -72,7 +73,15 @@ def ids(cast):
         follow_up_on=dt.date(2026, 4, 13),
         responsible=cast.mentor,
     )
+    handover = Handover.objects.create(
+        pupil=cast.pupil,
+        placement=cast.pupil.placements.get(),
+        sending_school=cast.north,
+        receiving_school=cast.north,
+    )
+    HandoverVersion.objects.create(handover=handover)
     return {
+        "handover_id": handover.pk,
         "case_id": case.pk,
         "measure_id": measure.pk,
         "pupil_id": cast.pupil.pk,
@@ -96,6 +105,8 @@ def test_the_walk_finds_the_product_routes():
         "support:case",
         "support:measure-pdf",
         "followup:eht-minutes",
+        "handover:detail",
+        "handover:arriving",
     } <= names
 
 

@@ -53,7 +53,7 @@ def today(settings):
 def test_each_phase_prints_its_progress_and_every_role_a_login(built):
     output, again, cast = built
     for phase in ("absence ladder", "screening run", "rule evaluation", "guardian notices",
-                  "support cases", "unregistered lessons", "unsettled absences", "grades"):  # fmt: skip
+                  "support cases", "handovers", "unregistered lessons", "unsettled absences", "grades"):  # fmt: skip
         assert f"demo: {phase}" in output
         assert f"demo: {phase}" not in again  # a second run keeps the data
     assert set(cast.usernames) == set(Role.values)
@@ -209,3 +209,28 @@ def test_support_cases_join_the_cases_already_open_and_never_open_a_second(built
     open_before = Case.objects.open().count()
     simulate_support(today, mentor=cast.mentor, teacher=cast.teacher)
     assert Case.objects.open().count() == open_before
+
+
+@pytest.mark.django_db
+def test_the_demo_holds_handovers_for_the_pupils_moving_to_year_7(built, today, client):
+    from django.urls import reverse
+
+    from fullfolj.handover.models import Handover, HandoverVersion
+    from fullfolj.schools.models import Placement
+
+    output, _again, cast = built
+    coming = Placement.objects.filter(start__gt=today, school_class__grade=7)
+    assert coming.exists()
+    assert Handover.objects.count() < coming.count()  # some are missing
+    assert HandoverVersion.objects.filter(status="sent", reads__isnull=False).exists()
+    assert HandoverVersion.objects.filter(number=2).exists()  # edited after it was read
+    principal = Staff.objects.get(username=cast.usernames[Role.PRINCIPAL])
+    client.force_login(principal.user)
+    arriving = client.get(reverse("handover:arriving")).content.decode()
+    assert "Saknas" in arriving and "Läst" in arriving
+    client.force_login(cast.mentor.user)
+    assert "Elever som börjar hos oss" in client.get(reverse("elevakt:home")).content.decode()
+    assert cast.sender and f" {cast.sender} " in output
+    client.force_login(Staff.objects.get(username=cast.sender).user)
+    to_write = client.get(reverse("handover:to-write")).content.decode()
+    assert "Saknas" in to_write or "Utkast" in to_write

@@ -69,7 +69,7 @@ class Command(BaseCommand):
     def print_logins(self, cast: demo.Cast) -> None:
         self.stdout.write(self.style.SUCCESS(f"Logins (password “{DEMO_PASSWORD}”):"))
         names = dict(
-            Staff.objects.filter(username__in=cast.usernames.values()).values_list(
+            Staff.objects.filter(username__in=[*cast.usernames.values(), cast.sender]).values_list(
                 "username", "first_name"
             )
         )
@@ -86,3 +86,7 @@ class Command(BaseCommand):
             if username in names:
                 line = f"  {label:<32} {username:<24} {where.get(role, cast.school)}"
                 self.stdout.write(line)
+        if cast.sender in names:
+            sender_label = "mentor, year 6 (handovers)"
+            sender_school = demo.sending_school(cast.sender)
+            self.stdout.write(f"  {sender_label:<32} {cast.sender:<24} {sender_school}")
