@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "fullfolj.grades",
     "fullfolj.screening",
     "fullfolj.support",
+    "fullfolj.bank",
+    "fullfolj.kasam",
     "fullfolj.simulation",
     "fullfolj.riskmodel",
     "fullfolj.exchange",
@@ -80,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "fullfolj.access.middleware.SessionIdleTimeoutMiddleware",
     "fullfolj.access.middleware.NoStoreForSignedInMiddleware",
+    # A pupil's KASAM login reaches the questionnaire and nothing else.
+    "fullfolj.kasam.middleware.PupilLoginMiddleware",
     # Last, as axes asks: it turns a refused login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -13,6 +13,8 @@ urlpatterns = [
     path("importera/", include("fullfolj.exchange.urls")),
     path("stod/", include("fullfolj.support.urls")),
     path("stod/", include("fullfolj.support.flow_urls")),
+    path("resursbank/", include("fullfolj.bank.urls")),
+    path("kasam/", include("fullfolj.kasam.urls")),
     path("api/", include("fullfolj.api.urls")),
     path("", include("fullfolj.access.urls")),
     path("", include("fullfolj.elevakt.urls")),
