@@ -133,5 +133,5 @@ def for_pupil(pupil: Pupil, viewer: Viewer) -> dict[str, Any] | None:
         ],
         "dimensions": [label for _value, label in dimensions],
         "chart": chart,
-        "may_talk": questionnaire_for(pupil) is not None,
+        "may_talk": Stage.for_grade(grade_of(pupil, clock.today())) is not None,
     }
