@@ -46,6 +46,7 @@ from fullfolj.schools.models import (
 )
 from fullfolj.screening.actions import NoSchoolDays, run_screening
 
+from .bank_kasam import simulate_bank_and_kasam
 from .support import simulate_support
 
 CLOSED_SHARE = 93  # percent of ladder tasks closed by their due date; the rest stay overdue
@@ -464,6 +465,12 @@ def bring_to_today(
         result["made"] = (
             f"{made['cases']} cases, {made['measures']} measures, {made['evaluations']} "
             f"evaluations, {made['mappings']} mappings, {made['minutes']} EHT minutes"
+        )
+    with progress.phase("resource bank and KASAM") as result:
+        made = simulate_bank_and_kasam(today, mentor=cast.mentor)
+        result["made"] = (
+            f"{made['uses']} adaptations from the bank, {made['responses']} KASAM answers, "
+            f"{made['login']} pupil login"
         )
     with progress.phase("unregistered lessons") as result:
         result["made"] = f"{leave_unregistered(cast.teacher, today)} lessons"
