@@ -8,6 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
+from django.db.models import Count, F, Sum
 from django.utils.translation import gettext as _
 
 from fullfolj.access import gate
@@ -135,3 +137,25 @@ def for_pupil(pupil: Pupil, viewer: Viewer) -> dict[str, Any] | None:
         "chart": chart,
         "may_talk": Stage.for_grade(grade_of(pupil, clock.today())) is not None,
     }
+
+
+def dialogue_frame(organiser_id: int, end: dt.date | None) -> pl.DataFrame:
+    """The organiser's pupils' answers up to `end`, for the screening's `kasam_fall`: one row
+    per answer and dimension with the mean in hundredths (screening.hooks.provide_dialogue)."""
+    answers = Answer.objects.filter(response__pupil__organiser_id=organiser_id)
+    if end is not None:
+        answers = answers.filter(response__answered_on__lte=end)
+    rows = (
+        answers.values("response_id", "response__pupil_id", "response__answered_on")
+        .annotate(dimension=F("question__dimension"), total=Sum("value"), count=Count("pk"))
+        .order_by("response__answered_on", "response_id")
+        .values_list("response__pupil_id", "response__answered_on", "dimension", "total", "count")
+    )
+    return pl.DataFrame(
+        [
+            (pupil, day, dim, (200 * total + count) // (2 * count))
+            for pupil, day, dim, total, count in rows
+        ],
+        schema={"pupil_id": pl.Int64, "date": pl.Date, "dimension": pl.Utf8, "mean_x100": pl.Int64},
+        orient="row",
+    )
