@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "fullfolj.support",
     "fullfolj.compulsory",
     "fullfolj.handover",
+    "fullfolj.bank",
+    "fullfolj.kasam",
     "fullfolj.simulation",
     "fullfolj.riskmodel",
     "fullfolj.exchange",
@@ -82,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "fullfolj.access.middleware.SessionIdleTimeoutMiddleware",
     "fullfolj.access.middleware.NoStoreForSignedInMiddleware",
+    # A pupil's KASAM login reaches the questionnaire and nothing else.
+    "fullfolj.kasam.middleware.PupilLoginMiddleware",
     # Last, as axes asks: it turns a refused login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -15,6 +15,8 @@ urlpatterns = [
     path("stod/", include("fullfolj.support.flow_urls")),
     path("skolplikt/", include("fullfolj.compulsory.urls")),
     path("overlamning/", include("fullfolj.handover.urls")),
+    path("resursbank/", include("fullfolj.bank.urls")),
+    path("kasam/", include("fullfolj.kasam.urls")),
     path("api/", include("fullfolj.api.urls")),
     path("", include("fullfolj.access.urls")),
     path("", include("fullfolj.elevakt.urls")),

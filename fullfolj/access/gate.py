@@ -596,6 +596,8 @@ def get_oversight_case_or_404(request: HttpRequest, cases: QuerySet[T], case_id:
     if pupil_id:
         record_reads(request, [pupil_id], role=Role.ATTENDANCE_OFFICER)
     return case
+
+
 # Handovers (överlämningar). A handover names its pupil, the sending school (where the pupil is
 # placed while it is written), the receiving school and the placement there; the handover app
 # owns the models, the gate the rules. The sending school writes; the receiving school's

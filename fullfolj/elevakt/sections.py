@@ -14,6 +14,7 @@ from typing import Any
 
 from fullfolj.access.gate import Viewer
 from fullfolj.attendance import patterns as attendance
+from fullfolj.kasam import queries as kasam
 from fullfolj.ladder import queries as ladder
 from fullfolj.notices import queries as notices
 from fullfolj.riskmodel import queries as riskmodel
@@ -36,6 +37,7 @@ SECTIONS = (
     Section("attendance/_pupil_patterns.html", attendance.for_pupil, "main"),
     Section("ladder/_pupil_ladder.html", ladder.for_pupil, "main"),
     Section("notices/_pupil_notices.html", notices.for_pupil, "main"),
+    Section("kasam/_pupil_kasam.html", kasam.for_pupil, "main"),
 )
 
 

@@ -59,6 +59,7 @@ def compute_flags(
             warnings=history.warnings,
             placements=history.placements,
             support=history.support,
+            dialogue=history.dialogue,
             school_days=school,
         )
     except engine.NoSchoolDaysError as error:

@@ -76,6 +76,7 @@ class History:
     placements: pl.DataFrame | None = None
     pupils: pl.DataFrame | None = None
     support: pl.DataFrame | None = None
+    dialogue: pl.DataFrame | None = None
 
     @cached_property
     def school_days(self) -> np.ndarray:
@@ -172,6 +173,7 @@ def indicators_at(
             placements=history.placements,
             grade_rules=grade_rules,
             support=history.support,
+            dialogue=history.dialogue,
             school_days=history.school_days,
         )
     except NoSchoolDaysError:

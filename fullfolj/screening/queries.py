@@ -170,6 +170,7 @@ def organiser_history(
         placements=placements,
         pupils=pupils,
         support=support,
+        dialogue=hooks.dialogue(org, end),
     )
 
 

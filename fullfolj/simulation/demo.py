@@ -46,8 +46,9 @@ from fullfolj.schools.models import (
 )
 from fullfolj.screening.actions import NoSchoolDays, run_screening
 
-from .oversight import simulate_oversight
+from .bank_kasam import simulate_bank_and_kasam
 from .handovers import plan_moves, write_handovers
+from .oversight import simulate_oversight
 from .support import simulate_support
 
 CLOSED_SHARE = 93  # percent of ladder tasks closed by their due date; the rest stay overdue
@@ -511,6 +512,12 @@ def bring_to_today(
         if sender is not None:
             cast.sender = sender.username
             save_cast(cast)
+    with progress.phase("resource bank and KASAM") as result:
+        made = simulate_bank_and_kasam(today, mentor=cast.mentor)
+        result["made"] = (
+            f"{made['uses']} adaptations from the bank, {made['responses']} KASAM answers, "
+            f"{made['login']} pupil login"
+        )
     with progress.phase("unregistered lessons") as result:
         result["made"] = f"{leave_unregistered(cast.teacher, today)} lessons"
     with progress.phase("unsettled absences") as result:

@@ -129,7 +129,8 @@ PAGES: dict[str, tuple[str, Callable[[SimpleNamespace], str], int, bool]] = {
     "pupil": (
         "principal",
         lambda c: reverse("elevakt:pupil", args=[c.pupil.pk]),
-        33,  # the support section: may this viewer open a case, the cases, the latest flags
+        36,  # the support section: may this viewer open a case, the cases, the latest flags;
+        # the KASAM section: may this viewer hold talks, the answers, the pupil's year
         False,
     ),
     "group": ("teacher", lambda c: reverse("elevakt:group", args=[c.group.pk]), 17, True),

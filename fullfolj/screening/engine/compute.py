@@ -76,6 +76,7 @@ def compute_indicators(
     grade_rules: GradeRules | None = None,
     min_subject_minutes: int = 120,
     support: pl.DataFrame | pl.LazyFrame | None = None,
+    dialogue: pl.DataFrame | pl.LazyFrame | None = None,
     attendance: pl.DataFrame | None = None,
     school_days: np.ndarray | None = None,
 ) -> pl.DataFrame:
@@ -102,7 +103,9 @@ def compute_indicators(
     grades `failing_subjects` (subjects with either); placements `school_id`, `grade` (if the
     frame has it) and `school_changes` (placements starting in the 365 days up to `as_of` at a
     different school from the pupil's previous placement); support `support_in_place` (rows
-    open at `as_of`: start <= as_of and end null or after it).
+    open at `as_of`: start <= as_of and end null or after it); dialogue `kasam_fall` (hundredths
+    of a point: the largest fall of a KASAM dimension's mean from the pupil's previous answer to
+    their latest up to `as_of`, at least 0; null with fewer than two answers).
 
     Raises NoSchoolDaysError when the term up to `as_of` has no school days in the last 28 days.
     """
@@ -182,6 +185,8 @@ def compute_indicators(
         frame = frame.join(open_now, on="pupil_id", how="left").with_columns(
             pl.col("support_in_place").fill_null(0)
         )
+    if dialogue is not None:
+        frame = frame.join(_kasam_fall(dialogue.lazy(), as_of).collect(), on="pupil_id", how="left")
     lists = [
         pl.col(c).fill_null(empty)
         for c in ("failed_subjects", "warned_subjects")
@@ -192,6 +197,25 @@ def compute_indicators(
             failing_subjects=pl.concat_list(*lists, empty).list.unique().list.len().cast(pl.Int64)
         ).drop("failed_subjects", "warned_subjects", strict=False)
     return frame.sort("pupil_id")
+
+
+def _kasam_fall(dialogue: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+    """Per pupil, the largest fall of a dimension's mean between their last two answers up to
+    `as_of` (docs/kasam.md), in hundredths; pupils with one answer are left out."""
+    return (
+        dialogue.filter(pl.col("date") <= as_of)
+        .sort("date", maintain_order=True)
+        .group_by(pl.col("pupil_id").cast(pl.Int64), "dimension")
+        .agg(
+            latest=pl.col("mean_x100").last(),
+            previous=pl.col("mean_x100").slice(-2, 1).first(),
+            answers=pl.len(),
+        )
+        .filter(pl.col("answers") >= 2)
+        .group_by("pupil_id")
+        .agg(kasam_fall=(pl.col("previous") - pl.col("latest")).max().cast(pl.Int64))
+        .with_columns(pl.col("kasam_fall").clip(lower_bound=0))
+    )
 
 
 def before_term(as_of: dt.date, term_start: dt.date) -> str:

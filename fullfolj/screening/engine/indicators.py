@@ -297,6 +297,15 @@ INDICATORS: dict[str, Indicator] = {
             pgettext_lazy("indicator", "School changes in the last 12 months"),
         ),
         _indicator(
+            "kasam_fall",
+            "points",
+            0,
+            4,
+            False,
+            gettext_lazy("A KASAM dimension fell by {value} since the previous answer"),
+            pgettext_lazy("indicator", "Falling KASAM dimension"),
+        ),
+        _indicator(
             "support_in_place",
             "count",
             0,
@@ -381,6 +390,10 @@ def indicator_fraction(
         return pl.col("merit_x10"), grade_den * 10
     if indicator in ("f_warnings", "failing_subjects", "school_changes", "support_in_place"):
         return pl.col(indicator), one
+    if indicator == "kasam_fall":  # in hundredths; no value without two answers
+        return pl.col("kasam_fall"), pl.when(pl.col("kasam_fall").is_not_null()).then(
+            pl.lit(100, pl.Int64)
+        )
     raise ValueError(gettext("Unknown indicator %(indicator)s.") % {"indicator": repr(indicator)})
 
 

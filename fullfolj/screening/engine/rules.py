@@ -369,6 +369,7 @@ def _has_inputs(condition: Condition, columns: Sequence[str]) -> bool:
         "failing_subjects": "failing_subjects",
         "school_changes": "school_changes",
         "support_in_place": "support_in_place",
+        "kasam_fall": "kasam_fall",
     }
     if condition.indicator == "subject_concentration":
         return f"{condition.key}_subject_num" in columns

@@ -53,7 +53,8 @@ def today(settings):
 def test_each_phase_prints_its_progress_and_every_role_a_login(built):
     output, again, cast = built
     for phase in ("absence ladder", "screening run", "rule evaluation", "guardian notices",
-                  "support cases", "handovers", "unregistered lessons", "unsettled absences", "grades"):  # fmt: skip
+                  "support cases", "handovers", "resource bank and KASAM",
+                  "unregistered lessons", "unsettled absences", "grades"):  # fmt: skip
         assert f"demo: {phase}" in output
         assert f"demo: {phase}" not in again  # a second run keeps the data
     assert set(cast.usernames) == set(Role.values)

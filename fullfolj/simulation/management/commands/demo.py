@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from fullfolj.kasam.models import PupilLogin
 from fullfolj.lib import clock
 from fullfolj.schools.models import Pupil, Role, School, Staff
 from fullfolj.screening.models import RuleEvaluation
@@ -90,3 +91,7 @@ class Command(BaseCommand):
             sender_label = "mentor, year 6 (handovers)"
             sender_school = demo.sending_school(cast.sender)
             self.stdout.write(f"  {sender_label:<32} {cast.sender:<24} {sender_school}")
+        pupil = PupilLogin.objects.select_related("user").order_by("pk").first()
+        if pupil is not None:  # the KASAM questionnaire, and nothing else
+            kasam = "pupil (KASAM questionnaire)"
+            self.stdout.write(f"  {kasam:<32} {pupil.user.username:<24} {cast.school}")

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "kasam"
+urlpatterns = [
+    path("", views.answer, name="answer"),
+    path("elever/<int:pupil_id>/samtal/", views.talk, name="talk"),
+]
