@@ -9,7 +9,14 @@ MAX_BYTES = 50 * 1024 * 1024  # a school's year of lesson marks fits many times 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("What the file holds"),
-        choices=[("pupils", _("Pupils")), ("attendance", _("Lesson attendance"))],
+        choices=[
+            ("pupils", _("Pupils")),
+            ("guardians", _("Guardians")),
+            ("groups", _("Groups and their members")),
+            ("timetable", _("Timetable (lessons)")),
+            ("attendance", _("Lesson attendance")),
+            ("grades", _("Grades")),
+        ],
     )
     file = forms.FileField(
         label=_("File"),

@@ -9,10 +9,9 @@ the same way. Importing the same file twice changes nothing.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,105 +26,16 @@ from fullfolj.lib import clock, personnummer
 from fullfolj.schools import models as s
 
 from . import reader as r
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    names: tuple[str, ...]  # the headers accepted (case and spacing aside)
-    required: bool = True
-    shown: str = ""  # the header as the file writes it
-
-    @property
-    def label(self) -> str:
-        return self.shown or self.names[0]
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        return _("Line %(line)s, column “%(column)s”: %(reason)s") % {
-            "line": self.line,
-            "column": self.column,
-            "reason": self.reason,
-        }
-
-
-class Rejected(Exception):
-    """The file was not imported; `problems` holds every bad row."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
-
-
-@dataclass
-class Result:
-    rows: int = 0
-    created: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    lines: list[str] = field(default_factory=list)
-
-
-class _Row:
-    """A row's cells by column key; each read names its column when it fails."""
-
-    def __init__(self, row: r.Row, columns: dict[str, Column], problems: list[Problem]) -> None:
-        self.line = row.line
-        self._values = row.values
-        self._columns = columns
-        self._problems = problems
-        self.ok = True
-
-    def get(self, key: str, read: Callable[[Any], Any] = r.text) -> Any:
-        column = self._columns[key]
-        value = next((self._values[n] for n in column.names if n in self._values), None)
-        if r.text(value) == "":
-            if column.required:
-                self.fail(key, _("is empty."))
-            return None
-        try:
-            return read(value)
-        except r.BadValue as error:
-            self.fail(key, str(error))
-            return None
-
-    def fail(self, key: str, reason: str) -> None:
-        self._problems.append(Problem(self.line, self._columns[key].label, reason))
-        self.ok = False
-
-
-def _columns(headers: list[str], columns: Iterable[Column]) -> dict[str, Column]:
-    """The columns by key, each with its header as the file writes it; a missing required
-    column rejects the file."""
-    written = {" ".join(h.split()).casefold(): h for h in headers}
-    missing = [c.label for c in columns if c.required and not written.keys() & set(c.names)]
-    if missing:
-        raise r.FileRejected(
-            _("Required columns are missing: %(columns)s.") % {"columns": ", ".join(missing)}
-        )
-    found = {}
-    for column in columns:
-        shown = next((written[n] for n in column.names if n in written), column.names[0])
-        found[column.key] = dataclasses.replace(column, shown=shown)
-    return found
-
-
-def _pnr(value: Any) -> str:
-    try:
-        return personnummer.parse(r.text(value)).normalized
-    except personnummer.InvalidPersonnummer as error:
-        raise r.BadValue(str(error)) from None
-
-
-def _school_year(day: dt.date) -> s.SchoolYear | None:
-    return s.SchoolYear.objects.filter(start__lte=day, end__gte=day).first()
-
+from . import records
+from .common import Cells as _Row
+from .common import Column as Column
+from .common import Problem as Problem
+from .common import Rejected as Rejected
+from .common import Result as Result
+from .common import find_columns as _columns
+from .common import pnr as _pnr
+from .common import school_year_of as _school_year
+from .common import schools_of as _schools
 
 # --- pupils ---------------------------------------------------------------------------------
 
@@ -153,12 +63,6 @@ class _PupilPlan:
     start: dt.date
     protected: bool
     address: str
-
-
-def _schools(organiser: s.Organiser | None) -> dict[str, s.School]:
-    """The school units a file may name: the organiser's own when one imports it."""
-    found = s.School.objects.all() if organiser is None else organiser.schools.all()
-    return {school.unit_code: school for school in found}
 
 
 def _plan_pupils(
@@ -542,6 +446,7 @@ def _write_marks(plans: list[_MarkPlan], result: Result) -> list[Problem]:
 KINDS: dict[str, tuple[tuple[Column, ...], Callable[..., Any], Callable[..., Any]]] = {
     "pupils": (PUPIL_COLUMNS, _plan_pupils, _write_pupils),
     "attendance": (ATTENDANCE_COLUMNS, _plan_marks, _write_marks),
+    **records.KINDS,
 }
 
 
@@ -557,7 +462,7 @@ def import_file(
     dry_run: bool = False,
     organiser: s.Organiser | None = None,
 ) -> Result:
-    """Import a file of `kind` (pupils, attendance), all or nothing; with `organiser`, only
+    """Import a file of `kind` (pupils, attendance, guardians, groups, timetable, grades), all or nothing; with `organiser`, only
     into that organiser's schools and pupils (the upload page of its administration).
 
     Large lesson-attendance CSV files on PostgreSQL take fast.py's way (the same meaning).
