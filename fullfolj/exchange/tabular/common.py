@@ -104,6 +104,18 @@ def find_columns(headers: list[str], columns: Iterable[Column]) -> dict[str, Col
     return found
 
 
+def mapped(columns: Iterable[Column], headers: dict[str, str]) -> tuple[Column, ...]:
+    """The columns with the file's own header for each that `headers` maps (a preset): that
+    header first, the usual names still accepted."""
+    out = []
+    for column in columns:
+        header = " ".join(str(headers.get(column.key) or "").split()).casefold()
+        if header:
+            column = dataclasses.replace(column, names=(header, *column.names))
+        out.append(column)
+    return tuple(out)
+
+
 def pnr(value: Any) -> str:
     try:
         return personnummer.parse(r.text(value)).normalized

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ from .common import Problem as Problem
 from .common import Rejected as Rejected
 from .common import Result as Result
 from .common import find_columns as _columns
+from .common import mapped as mapped
 from .common import pnr as _pnr
 from .common import school_year_of as _school_year
 from .common import schools_of as _schools
@@ -454,6 +455,16 @@ class _DryRun(Exception):
     pass
 
 
+Progress = Callable[[str, int, int], None]  # (checking or writing, rows done, rows in all)
+
+
+def _counted(rows: Iterable[r.Row], progress: Progress, total: int) -> Iterator[r.Row]:
+    for done, row in enumerate(rows, start=1):
+        if done % 1000 == 0:
+            progress("checking", done, max(total, done))
+        yield row
+
+
 def import_file(
     kind: str,
     raw: bytes,
@@ -461,9 +472,13 @@ def import_file(
     name: str = "",
     dry_run: bool = False,
     organiser: s.Organiser | None = None,
+    columns: dict[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> Result:
-    """Import a file of `kind` (pupils, attendance, guardians, groups, timetable, grades), all or nothing; with `organiser`, only
-    into that organiser's schools and pupils (the upload page of its administration).
+    """Import a file of `kind` (pupils, guardians, groups, timetable, attendance, grades), all
+    or nothing; with `organiser`, only into that organiser's schools and pupils (the upload
+    page of its administration). `columns` maps our columns to the file's own headers (a
+    preset); `progress` hears how far the rows have been checked, then that writing began.
 
     Large lesson-attendance CSV files on PostgreSQL take fast.py's way (the same meaning).
     Raises FileRejected (the file as a whole) or Rejected (every bad row); nothing is written
@@ -471,16 +486,21 @@ def import_file(
     """
     from . import fast  # it builds on this module
 
+    wanted, plan, write = KINDS[kind]
+    wanted = mapped(wanted, columns or {})
+    total = raw.count(b"\n") if not raw.startswith(r.XLSX_MAGIC) else 0
+    report = progress or (lambda _status, _done, _total: None)
+    report("checking", 0, total)
     if kind == "attendance" and fast.usable(raw, name):
-        done = fast.import_attendance(raw, dry_run=dry_run, organiser=organiser)
+        done = fast.import_attendance(raw, dry_run=dry_run, organiser=organiser, columns=wanted)
         if done is not None:
             return done
-    columns, plan, write = KINDS[kind]
     headers, rows = r.read(raw, name)
-    found = _columns(headers, columns)
-    plans, problems = plan(rows, found, organiser)
+    found = _columns(headers, wanted)
+    plans, problems = plan(_counted(rows, report, total), found, organiser)
     if problems:
         raise Rejected(problems)
+    report("writing", len(plans), len(plans))
     result = Result(rows=len(plans))
     try:
         with transaction.atomic():
