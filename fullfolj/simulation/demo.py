@@ -46,6 +46,7 @@ from fullfolj.schools.models import (
 )
 from fullfolj.screening.actions import NoSchoolDays, run_screening
 
+from .files import simulate_file_imports
 from .support import simulate_support
 
 CLOSED_SHARE = 93  # percent of ladder tasks closed by their due date; the rest stay overdue
@@ -471,4 +472,11 @@ def bring_to_today(
         result["made"] = f"{leave_unsettled(cast.mentor, today)} absences"
     with progress.phase("grades") as result:
         result["made"] = count_grades(today)
+    with progress.phase("file imports") as result:
+        admin = cast.usernames.get(Role.ADMINISTRATION)
+        result["made"] = (
+            simulate_file_imports(Staff.objects.get(username=admin), cast.school, today)
+            if admin
+            else "no administration"
+        )
     return cast

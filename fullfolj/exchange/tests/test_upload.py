@@ -243,3 +243,22 @@ def test_a_file_in_an_unknown_format_is_named_on_the_form(client, cast):
         response.context["form"].errors["file"]
     )
     assert not FileImport.objects.exists()
+
+
+def test_a_large_file_is_checked_in_part_on_the_preview_and_whole_by_the_import(
+    client, cast, monkeypatch
+):
+    from fullfolj.exchange.tabular import presets
+
+    monkeypatch.setattr(presets, "CHECKED_ROWS", 1)
+    client.force_login(cast.admin.user)
+    code = cast.north.unit_code
+    text = "\n".join([HEAD, f"{PNR[0]};Ada;Al;{code};;", f"{PNR[1]};Bo;Bok;99999999;;"])
+
+    preview = send(client, text)
+
+    assert preview.context["preview"].problems == []  # only line 2 was checked here
+    assert preview.context["preview"].partly_checked
+    page = confirm(client, preview)
+    assert [(p.line, p.column) for p in page.context["problems"]] == [(3, "Skolenhetskod")]
+    assert not s.Pupil.objects.filter(personnummer__in=PNR[:2]).exists()

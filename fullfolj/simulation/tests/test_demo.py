@@ -53,7 +53,8 @@ def today(settings):
 def test_each_phase_prints_its_progress_and_every_role_a_login(built):
     output, again, cast = built
     for phase in ("absence ladder", "screening run", "rule evaluation", "guardian notices",
-                  "support cases", "unregistered lessons", "unsettled absences", "grades"):  # fmt: skip
+                  "support cases", "unregistered lessons", "unsettled absences", "grades",
+                  "file imports"):  # fmt: skip
         assert f"demo: {phase}" in output
         assert f"demo: {phase}" not in again  # a second run keeps the data
     assert set(cast.usernames) == set(Role.values)
@@ -209,3 +210,21 @@ def test_support_cases_join_the_cases_already_open_and_never_open_a_second(built
     open_before = Case.objects.open().count()
     simulate_support(today, mentor=cast.mentor, teacher=cast.teacher)
     assert Case.objects.open().count() == open_before
+
+
+@pytest.mark.django_db
+def test_the_administration_finds_its_imported_and_refused_files(built, client):
+    from fullfolj.exchange.models import FileImport
+
+    admin = Staff.objects.get(username=built[2].usernames[Role.ADMINISTRATION])
+    client.force_login(admin.user)
+
+    page = client.get("/importera/")
+
+    assert page.status_code == 200
+    assert [(f.kind, f.status) for f in page.context["recent"]] == [
+        ("grades", FileImport.Status.REFUSED),
+        ("guardians", FileImport.Status.DONE),
+    ]
+    refused = client.get(f"/importera/{page.context['recent'][0].pk}/")
+    assert [p.column for p in refused.context["problems"]] == ["Betyg"]
