@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from fullfolj.exchange.forms import KIND_CHOICES
 
 
 # The writes take JSON as the schema states it: DRF's fields would also take "5" for 5 or 0 for
@@ -187,11 +188,16 @@ class ProblemsSerializer(serializers.Serializer[object]):
 
 
 class ImportInSerializer(serializers.Serializer[object]):
-    kind = serializers.ChoiceField(
-        choices=[("pupils", _("Pupils")), ("attendance", _("Lesson attendance"))]
-    )
+    kind = serializers.ChoiceField(choices=KIND_CHOICES)
     file = serializers.FileField()
     check_only = serializers.BooleanField(default=False)
+    preset = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=100,
+        help_text="A column map by name: built in (Skola24-liknande …) or saved on the page.",
+    )
 
 
 class ImportResultSerializer(serializers.Serializer[object]):
@@ -216,3 +222,37 @@ class ImportRejectedSerializer(serializers.Serializer[object]):
 
 class ErrorSerializer(serializers.Serializer[object]):
     detail = serializers.CharField()
+
+
+class PersonSerializer(serializers.Serializer[object]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class MeasureSerializer(serializers.Serializer[object]):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="adaptation, special_support … (the support app's)")
+    title = serializers.CharField()
+    start = serializers.DateField()
+    follow_up_on = serializers.DateField(allow_null=True)
+    status = serializers.CharField()
+    decision = serializers.CharField(help_text="Empty until the principal has decided.")
+    decided_on = serializers.DateField(allow_null=True)
+
+
+class CaseSerializer(serializers.Serializer[object]):
+    id = serializers.IntegerField()
+    pupil = serializers.IntegerField()
+    school = SchoolSerializer()
+    status = serializers.CharField()
+    opened_from = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+    opened_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    responsible = PersonSerializer(allow_null=True)
+    measures = MeasureSerializer(many=True)
+
+
+class PupilCasesSerializer(serializers.Serializer[object]):
+    pupil = serializers.IntegerField()
+    cases = CaseSerializer(many=True)

@@ -15,7 +15,8 @@ urlpatterns = [
         name="pupil-attendance",
     ),
     path("v1/pupils/<int:pupil_id>/flags/", views.PupilFlags.as_view(), name="pupil-flags"),
-    # The seam for support cases: `v1/pupils/<int:pupil_id>/cases/`, once their app lands.
+    path("v1/pupils/<int:pupil_id>/cases/", views.PupilCases.as_view(), name="pupil-cases"),
+    path("v1/cases/<int:case_id>/", views.CaseDetail.as_view(), name="case"),
     path("v1/schools/<int:school_id>/flags/", views.SchoolFlags.as_view(), name="school-flags"),
     path(
         "v1/lessons/<int:lesson_id>/register/",

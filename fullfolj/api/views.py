@@ -1,8 +1,7 @@
 """The REST API (docs/api.md): the pages' reads and writes for programs, through the same gate.
 
 Each view asks the gate exactly as its page does, logs every pupil it returns, and answers
-"not found" where the page would. Support cases are not here yet: their app is still being
-built; they get a `pupils/<id>/cases/` endpoint shaped like `flags` (see docs/api.md).
+"not found" where the page would.
 """
 
 from __future__ import annotations
@@ -30,11 +29,13 @@ from fullfolj.attendance import queries as attendance
 from fullfolj.attendance.forms import PeriodForm, RegisterForm, register_state
 from fullfolj.attendance.models import AttendanceChange, Lesson, LessonAttendance
 from fullfolj.exchange.forms import MAX_BYTES
-from fullfolj.exchange.tabular import load, reader
+from fullfolj.exchange.tabular import load, presets, reader
 from fullfolj.lib import clock
 from fullfolj.schools.calendar import term_and_recent_windows
 from fullfolj.schools.models import Placement, Pupil, Role
 from fullfolj.screening import queries as screening
+from fullfolj.support import queries as support
+from fullfolj.support.models import Case
 
 from . import serializers as s
 
@@ -212,6 +213,63 @@ class PupilFlags(APIView):
                 ],
             }
         )
+
+
+def _case(case: Case) -> dict[str, Any]:
+    """A case as its page heads it, with its measures; no entries, mapping or health text."""
+    responsible = case.responsible
+    return {
+        "id": case.pk,
+        "pupil": case.pupil_id,
+        "school": {"id": case.school.pk, "name": case.school.name},
+        "status": case.status,
+        "opened_from": case.opened_from,
+        "reason": case.reason,
+        "opened_at": case.opened_at,
+        "closed_at": case.closed_at,
+        "responsible": (
+            {"id": responsible.pk, "name": responsible.full_name} if responsible else None
+        ),
+        "measures": [
+            {
+                "id": m.pk,
+                "kind": m.kind,
+                "title": m.title,
+                "start": m.start,
+                "follow_up_on": m.follow_up_on,
+                "status": m.status,
+                "decision": m.decision,
+                "decided_on": m.decided_on,
+            }
+            for m in case.measures.all()
+        ],
+    }
+
+
+class PupilCases(APIView):
+    @extend_schema(
+        operation_id="pupil_cases",
+        summary="A pupil's support cases: for the mentor, the school's principal and "
+        "student-health team, and whoever is on a case",
+        responses={200: s.PupilCasesSerializer, **ERRORS},
+    )
+    def get(self, request: Request, pupil_id: int) -> Response:
+        viewer = gate.viewer_for(_http(request))
+        pupil = gate.get_support_pupil_or_404(_http(request), pupil_id, Case.objects.all())
+        cases = support.cases_of(pupil, viewer)
+        return Response({"pupil": pupil.pk, "cases": [_case(case) for case in cases]})
+
+
+class CaseDetail(APIView):
+    @extend_schema(
+        operation_id="case",
+        summary="One support case and its measures",
+        responses={200: s.CaseSerializer, **ERRORS},
+    )
+    def get(self, request: Request, case_id: int) -> Response:
+        cases = Case.objects.select_related("school", "responsible").prefetch_related("measures")
+        case = gate.get_case_or_404(_http(request), cases, case_id)
+        return Response(_case(case))
 
 
 class SchoolFlags(APIView):
@@ -455,13 +513,20 @@ class Import(APIView):
                 _("The file is larger than %(mb)s MB; split it.") % {"mb": MAX_BYTES // 2**20}, []
             )
         check_only = given.validated_data["check_only"]
+        kind, preset = given.validated_data["kind"], given.validated_data["preset"]
+        known = presets.presets_for(kind, organiser)
+        if preset and preset not in known:
+            return _rejected(
+                _("No column map for this kind is named “%(name)s”.") % {"name": preset}, []
+            )
         try:
             result = load.import_file(
-                given.validated_data["kind"],
+                kind,
                 upload.read(),
                 name=upload.name or "",
                 dry_run=check_only,
                 organiser=organiser,
+                columns=known.get(preset, {}),
             )
         except reader.FileRejected as error:
             return _rejected(str(error), [])

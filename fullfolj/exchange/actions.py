@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
 from fullfolj.lib import clock
+from fullfolj.schools.models import Organiser, Staff
 
-from .models import ImportRun, Source
+from .models import FileImport, ImportRun, Source
 from .ss12000.client import Auth, Client, SS12000Error
 from .ss12000.importer import Importer, Report
 
@@ -105,3 +107,100 @@ def run_import(
     run.finished_at = timezone.now()
     run.save()
     return Outcome(run, report)
+
+
+def upload_file(
+    organiser: Organiser, *, kind: str, name: str, data: bytes, by: Staff | None
+) -> FileImport:
+    """Keep an uploaded file for its preview, with the column map of the preset its headers
+    fit. Previews left for more than a day are dropped: a file holds pupils' personnummer."""
+    from .tabular import presets, reader
+
+    FileImport.objects.filter(
+        organiser=organiser,
+        status=FileImport.Status.PREVIEW,
+        uploaded_at__lt=timezone.now() - dt.timedelta(days=1),
+    ).delete()
+    columns: dict[str, str] = {}
+    try:
+        headers, _rows = reader.read(data, name)
+    except reader.FileRejected:
+        headers = []  # the preview says why
+    known = presets.presets_for(kind, organiser)
+    fitting = presets.detect(kind, headers, known)
+    if fitting is not None:
+        columns = known[fitting]
+    return FileImport.objects.create(
+        organiser=organiser,
+        uploaded_by=by,
+        uploaded_at=timezone.now(),
+        kind=kind,
+        name=name[:200],
+        data=data,
+        columns=columns,
+        status=FileImport.Status.PREVIEW,
+    )
+
+
+def queue_file_import(upload: FileImport, *, check_only: bool = False) -> None:
+    """Hand a previewed file to the background worker (`fullfolj worker`)."""
+    from .tasks import import_uploaded_file
+
+    upload.status = FileImport.Status.QUEUED
+    upload.check_only = check_only
+    upload.save(update_fields=["status", "check_only"])
+    import_uploaded_file.enqueue(upload.pk)
+
+
+def run_file_import(upload: FileImport) -> FileImport:
+    """Import a queued file, all or nothing, noting how far it has come for the page that
+    shows its progress. The file's bytes are dropped once it is done: what it held is now in
+    the records, or was refused."""
+    from .tabular import load, reader
+
+    last = [0.0]
+
+    def progress(status: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if status == "checking" and done and now - last[0] < 0.5:
+            return
+        last[0] = now
+        FileImport.objects.filter(pk=upload.pk).update(
+            status=FileImport.Status.WRITING if status == "writing" else FileImport.Status.CHECKING,
+            rows_done=done,
+            rows_total=total,
+        )
+
+    outcome: dict[str, object]
+    try:
+        result = load.import_file(
+            upload.kind,
+            bytes(upload.data),
+            name=upload.name,
+            dry_run=upload.check_only,
+            organiser=upload.organiser,
+            columns=upload.columns,
+            progress=progress,
+        )
+    except reader.FileRejected as error:
+        status, outcome = FileImport.Status.REFUSED, {"error": str(error)}
+    except load.Rejected as error:
+        status = FileImport.Status.REFUSED
+        outcome = {"problems": [[p.line, p.column, p.reason] for p in error.problems]}
+    else:
+        status = FileImport.Status.CHECKED if upload.check_only else FileImport.Status.DONE
+        outcome = {
+            "rows": result.rows,
+            "created": result.created,
+            "changed": result.changed,
+            "unchanged": result.unchanged,
+        }
+    upload.status, upload.outcome = status, outcome
+    rows = outcome.get("rows")
+    if isinstance(rows, int):
+        upload.rows_done = upload.rows_total = rows
+    upload.finished_at = timezone.now()
+    if status != FileImport.Status.CHECKED:
+        upload.data = b""
+    upload.save()
+    return upload

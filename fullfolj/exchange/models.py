@@ -114,3 +114,71 @@ class Link(models.Model):
             )
         ]
         indexes = [models.Index(fields=["source", "kind", "local_id"])]
+
+
+class ImportPreset(models.Model):
+    """A saved column map for one kind of file (kolumnmappning): which header of a school
+    system's export holds which of our columns."""
+
+    organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    columns = models.JSONField(_("columns"), default=dict)  # our column's key: the file's header
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organiser", "kind", "name"], name="one_preset_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FileImport(models.Model):
+    """An uploaded file on its way in: previewed, queued, read, written, or refused."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("preview")
+        QUEUED = "queued", _("queued")
+        CHECKING = "checking", _("checking the rows")
+        WRITING = "writing", _("writing")
+        DONE = "done", _("imported")
+        CHECKED = "checked", _("checked")
+        REFUSED = "refused", _("refused")
+
+    organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="+")
+    uploaded_by = models.ForeignKey(
+        "schools.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=20)
+    name = models.CharField(_("file name"), max_length=200)
+    data = models.BinaryField()
+    columns = models.JSONField(_("columns"), default=dict, blank=True)
+    check_only = models.BooleanField(default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    # counts (rows, created, changed, unchanged), or problems [[line, column, reason]], or error
+    outcome = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.CHECKING, self.Status.WRITING}
+
+    @property
+    def percent(self) -> int:
+        """How far the import has come: checking the rows is the first half."""
+        if self.status == self.Status.WRITING:
+            return 50
+        if self.status == self.Status.CHECKING and self.rows_total:
+            return min(49, 50 * self.rows_done // self.rows_total)
+        return 100 if not self.is_running else 0

@@ -11,7 +11,7 @@ from django_tasks import task
 from fullfolj.lib.jobs import enqueue_once
 
 from . import actions
-from .models import ImportRun, Source
+from .models import FileImport, ImportRun, Source
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +76,12 @@ def start() -> None:
         enqueue_once(import_sources, timezone.now())
     else:
         schedule_next()
+
+
+@task()
+def import_uploaded_file(file_import_id: int) -> str:
+    """Import a file the administration uploaded and confirmed (the upload page)."""
+    upload = FileImport.objects.filter(pk=file_import_id, status=FileImport.Status.QUEUED).first()
+    if upload is None:  # already run, or gone
+        return "gone"
+    return actions.run_file_import(upload).status

@@ -47,6 +47,7 @@ from fullfolj.schools.models import (
 from fullfolj.screening.actions import NoSchoolDays, run_screening
 
 from .bank_kasam import simulate_bank_and_kasam
+from .files import simulate_file_imports
 from .handovers import plan_moves, write_handovers
 from .oversight import simulate_oversight
 from .support import simulate_support
@@ -524,4 +525,11 @@ def bring_to_today(
         result["made"] = f"{leave_unsettled(cast.mentor, today)} absences"
     with progress.phase("grades") as result:
         result["made"] = count_grades(today)
+    with progress.phase("file imports") as result:
+        admin = cast.usernames.get(Role.ADMINISTRATION)
+        result["made"] = (
+            simulate_file_imports(Staff.objects.get(username=admin), cast.school, today)
+            if admin
+            else "no administration"
+        )
     return cast

@@ -8,6 +8,7 @@ from django.utils import timezone
 from fullfolj.access.tests.test_routes import ROLES
 from fullfolj.api.models import ApiToken
 from fullfolj.screening.models import Flag, ScreeningRun
+from fullfolj.support.tests.test_access import support as support
 
 
 @pytest.fixture

@@ -126,3 +126,29 @@ def test_only_the_administration_imports(api, cast, who):
     from fullfolj.schools.models import Pupil
 
     assert Pupil.objects.filter(personnummer=PNR[4]).exists() == may
+
+
+@pytest.mark.parametrize("who", ROLES)
+@pytest.mark.parametrize("whom", ["pupil", "protected", "pupil_elsewhere"])
+@pytest.mark.parametrize("route", ["api:pupil-cases", "api:case"])
+def test_support_cases_are_read_as_on_the_support_pages(api, cast, support, who, whom, route):
+    from fullfolj.support.tests.test_access import MAY_SEE
+
+    made = support[whom]
+    target = made.pupil.pk if route == "api:pupil-cases" else made.case.pk
+
+    response = api.get(who, reverse(route, args=[target]))
+
+    if who in MAY_SEE[whom]:
+        assert response.status_code == 200
+        body = response.json()
+        case = body["cases"][0] if route == "api:pupil-cases" else body
+        assert case["id"] == made.case.pk
+        assert [m["title"] for m in case["measures"]] == ["Åtgärdsprogram"]
+        assert "Behov av stöd" not in str(body)  # the programme's text stays on its page
+        entry = AccessLog.objects.get(staff=getattr(cast, who), pupil=made.pupil)
+        assert entry.role != "unknown"
+    else:
+        assert response.status_code == 404
+        assert not names(response.json(), cast)
+        assert not AccessLog.objects.filter(pupil=made.pupil).exists()

@@ -273,6 +273,26 @@ def test_checking_only_imports_nothing(api, cast):
     assert not Pupil.objects.filter(personnummer=PNR[2]).exists()
 
 
+def test_grades_import_by_a_built_in_column_map(api, cast):
+    from fullfolj.grades.models import Grade
+
+    text = "\n".join(
+        [
+            "Personnummer;Skolenhetskod;Ämneskod;Terminsbetyg;Period",
+            f"{cast.pupil.personnummer};{cast.north.unit_code};MA;C;HT25",
+        ]
+    )
+
+    unknown = send(api, text, kind="grades", preset="Inget sådant")
+    response = send(api, text, kind="grades", preset="Vklass-liknande")
+
+    assert unknown.status_code == 400
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 1
+    grade = Grade.objects.get(pupil=cast.pupil, subject__code="MA")
+    assert (grade.grade, grade.term.kind) == ("C", "HT")
+
+
 def test_a_missing_kind_is_named(api, cast):
     response = api.post("admin", reverse("api:imports"), {}, multipart=True)
 

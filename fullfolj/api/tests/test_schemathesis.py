@@ -48,7 +48,15 @@ def _one_connection():
 @pytest.fixture
 def real(cast) -> dict[str, int]:
     """Ids of records the principal reaches, so the answers are not only "not found"."""
-    return {"pupil_id": cast.pupil.pk, "school_id": cast.north.pk, "lesson_id": cast.lesson.pk}
+    from fullfolj.support.actions import open_case
+
+    case, _new = open_case(cast.pupil, school=cast.north, responsible=cast.mentor, by=None)
+    return {
+        "pupil_id": cast.pupil.pk,
+        "school_id": cast.north.pk,
+        "lesson_id": cast.lesson.pk,
+        "case_id": case.pk,
+    }
 
 
 @schema.parametrize()

@@ -131,7 +131,11 @@ def _mapped(
 
 
 def import_attendance(
-    raw: bytes, *, dry_run: bool = False, organiser: s.Organiser | None = None
+    raw: bytes,
+    *,
+    dry_run: bool = False,
+    organiser: s.Organiser | None = None,
+    columns: tuple[load.Column, ...] = load.ATTENDANCE_COLUMNS,
 ) -> load.Result | None:
     """Import a lesson-attendance file as load.import_file does; None if the file is one this
     path leaves to load.py. Raises FileRejected or Rejected as load.import_file does."""
@@ -139,7 +143,7 @@ def import_attendance(
     if read is None:
         return None
     headers, frame = read
-    found = load._columns(headers, load.ATTENDANCE_COLUMNS)
+    found = load._columns(headers, columns)
     written = [r._header(h) for h in headers]
     names: dict[str, str | None] = {
         key: next((f"c{written.index(n)}" for n in column.names if n in written), None)

@@ -9,10 +9,9 @@ the same way. Importing the same file twice changes nothing.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,105 +26,17 @@ from fullfolj.lib import clock, personnummer
 from fullfolj.schools import models as s
 
 from . import reader as r
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    names: tuple[str, ...]  # the headers accepted (case and spacing aside)
-    required: bool = True
-    shown: str = ""  # the header as the file writes it
-
-    @property
-    def label(self) -> str:
-        return self.shown or self.names[0]
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        return _("Line %(line)s, column “%(column)s”: %(reason)s") % {
-            "line": self.line,
-            "column": self.column,
-            "reason": self.reason,
-        }
-
-
-class Rejected(Exception):
-    """The file was not imported; `problems` holds every bad row."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
-
-
-@dataclass
-class Result:
-    rows: int = 0
-    created: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    lines: list[str] = field(default_factory=list)
-
-
-class _Row:
-    """A row's cells by column key; each read names its column when it fails."""
-
-    def __init__(self, row: r.Row, columns: dict[str, Column], problems: list[Problem]) -> None:
-        self.line = row.line
-        self._values = row.values
-        self._columns = columns
-        self._problems = problems
-        self.ok = True
-
-    def get(self, key: str, read: Callable[[Any], Any] = r.text) -> Any:
-        column = self._columns[key]
-        value = next((self._values[n] for n in column.names if n in self._values), None)
-        if r.text(value) == "":
-            if column.required:
-                self.fail(key, _("is empty."))
-            return None
-        try:
-            return read(value)
-        except r.BadValue as error:
-            self.fail(key, str(error))
-            return None
-
-    def fail(self, key: str, reason: str) -> None:
-        self._problems.append(Problem(self.line, self._columns[key].label, reason))
-        self.ok = False
-
-
-def _columns(headers: list[str], columns: Iterable[Column]) -> dict[str, Column]:
-    """The columns by key, each with its header as the file writes it; a missing required
-    column rejects the file."""
-    written = {" ".join(h.split()).casefold(): h for h in headers}
-    missing = [c.label for c in columns if c.required and not written.keys() & set(c.names)]
-    if missing:
-        raise r.FileRejected(
-            _("Required columns are missing: %(columns)s.") % {"columns": ", ".join(missing)}
-        )
-    found = {}
-    for column in columns:
-        shown = next((written[n] for n in column.names if n in written), column.names[0])
-        found[column.key] = dataclasses.replace(column, shown=shown)
-    return found
-
-
-def _pnr(value: Any) -> str:
-    try:
-        return personnummer.parse(r.text(value)).normalized
-    except personnummer.InvalidPersonnummer as error:
-        raise r.BadValue(str(error)) from None
-
-
-def _school_year(day: dt.date) -> s.SchoolYear | None:
-    return s.SchoolYear.objects.filter(start__lte=day, end__gte=day).first()
-
+from . import records
+from .common import Cells as _Row
+from .common import Column as Column
+from .common import Problem as Problem
+from .common import Rejected as Rejected
+from .common import Result as Result
+from .common import find_columns as _columns
+from .common import mapped as mapped
+from .common import pnr as _pnr
+from .common import school_year_of as _school_year
+from .common import schools_of as _schools
 
 # --- pupils ---------------------------------------------------------------------------------
 
@@ -153,12 +64,6 @@ class _PupilPlan:
     start: dt.date
     protected: bool
     address: str
-
-
-def _schools(organiser: s.Organiser | None) -> dict[str, s.School]:
-    """The school units a file may name: the organiser's own when one imports it."""
-    found = s.School.objects.all() if organiser is None else organiser.schools.all()
-    return {school.unit_code: school for school in found}
 
 
 def _plan_pupils(
@@ -542,11 +447,22 @@ def _write_marks(plans: list[_MarkPlan], result: Result) -> list[Problem]:
 KINDS: dict[str, tuple[tuple[Column, ...], Callable[..., Any], Callable[..., Any]]] = {
     "pupils": (PUPIL_COLUMNS, _plan_pupils, _write_pupils),
     "attendance": (ATTENDANCE_COLUMNS, _plan_marks, _write_marks),
+    **records.KINDS,
 }
 
 
 class _DryRun(Exception):
     pass
+
+
+Progress = Callable[[str, int, int], None]  # (checking or writing, rows done, rows in all)
+
+
+def _counted(rows: Iterable[r.Row], progress: Progress, total: int) -> Iterator[r.Row]:
+    for done, row in enumerate(rows, start=1):
+        if done % 1000 == 0:
+            progress("checking", done, max(total, done))
+        yield row
 
 
 def import_file(
@@ -556,9 +472,13 @@ def import_file(
     name: str = "",
     dry_run: bool = False,
     organiser: s.Organiser | None = None,
+    columns: dict[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> Result:
-    """Import a file of `kind` (pupils, attendance), all or nothing; with `organiser`, only
-    into that organiser's schools and pupils (the upload page of its administration).
+    """Import a file of `kind` (pupils, guardians, groups, timetable, attendance, grades), all
+    or nothing; with `organiser`, only into that organiser's schools and pupils (the upload
+    page of its administration). `columns` maps our columns to the file's own headers (a
+    preset); `progress` hears how far the rows have been checked, then that writing began.
 
     Large lesson-attendance CSV files on PostgreSQL take fast.py's way (the same meaning).
     Raises FileRejected (the file as a whole) or Rejected (every bad row); nothing is written
@@ -566,16 +486,21 @@ def import_file(
     """
     from . import fast  # it builds on this module
 
+    wanted, plan, write = KINDS[kind]
+    wanted = mapped(wanted, columns or {})
+    total = raw.count(b"\n") if not raw.startswith(r.XLSX_MAGIC) else 0
+    report = progress or (lambda _status, _done, _total: None)
+    report("checking", 0, total)
     if kind == "attendance" and fast.usable(raw, name):
-        done = fast.import_attendance(raw, dry_run=dry_run, organiser=organiser)
+        done = fast.import_attendance(raw, dry_run=dry_run, organiser=organiser, columns=wanted)
         if done is not None:
             return done
-    columns, plan, write = KINDS[kind]
     headers, rows = r.read(raw, name)
-    found = _columns(headers, columns)
-    plans, problems = plan(rows, found, organiser)
+    found = _columns(headers, wanted)
+    plans, problems = plan(_counted(rows, report, total), found, organiser)
     if problems:
         raise Rejected(problems)
+    report("writing", len(plans), len(plans))
     result = Result(rows=len(plans))
     try:
         with transaction.atomic():

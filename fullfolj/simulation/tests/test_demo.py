@@ -54,7 +54,7 @@ def test_each_phase_prints_its_progress_and_every_role_a_login(built):
     output, again, cast = built
     for phase in ("absence ladder", "screening run", "rule evaluation", "guardian notices",
                   "support cases", "handovers", "resource bank and KASAM",
-                  "unregistered lessons", "unsettled absences", "grades"):  # fmt: skip
+                  "unregistered lessons", "unsettled absences", "grades", "file imports"):  # fmt: skip
         assert f"demo: {phase}" in output
         assert f"demo: {phase}" not in again  # a second run keeps the data
     assert set(cast.usernames) == set(Role.values)
@@ -235,3 +235,21 @@ def test_the_demo_holds_handovers_for_the_pupils_moving_to_year_7(built, today, 
     client.force_login(Staff.objects.get(username=cast.sender).user)
     to_write = client.get(reverse("handover:to-write")).content.decode()
     assert "Saknas" in to_write or "Utkast" in to_write
+
+
+@pytest.mark.django_db
+def test_the_administration_finds_its_imported_and_refused_files(built, client):
+    from fullfolj.exchange.models import FileImport
+
+    admin = Staff.objects.get(username=built[2].usernames[Role.ADMINISTRATION])
+    client.force_login(admin.user)
+
+    page = client.get("/importera/")
+
+    assert page.status_code == 200
+    assert [(f.kind, f.status) for f in page.context["recent"]] == [
+        ("grades", FileImport.Status.REFUSED),
+        ("guardians", FileImport.Status.DONE),
+    ]
+    refused = client.get(f"/importera/{page.context['recent'][0].pk}/")
+    assert [p.column for p in refused.context["problems"]] == ["Betyg"]

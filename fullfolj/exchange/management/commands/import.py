@@ -8,12 +8,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.utils import timezone
 
 from fullfolj.exchange import actions, hooks
-from fullfolj.exchange.models import Source
-from fullfolj.exchange.tabular import load, reader
+from fullfolj.exchange.models import ImportPreset, Source
+from fullfolj.exchange.tabular import load, presets, reader
 from fullfolj.schools.models import Organiser
 
 SHOWN_LINES = 200  # a dry run of a first import can be long; the counts say the rest
@@ -27,6 +27,36 @@ def _moment(value: str) -> dt.datetime:
             f"--since: “{value}” is not a time such as 2026-03-17T22:00:00+01:00."
         ) from None
     return moment if moment.tzinfo else timezone.make_aware(moment)
+
+
+class _Bar:
+    """A progress bar on standard error while the rows are checked, then a line for writing;
+    drawn only on a terminal."""
+
+    WIDTH = 30
+
+    def __init__(self, out: OutputWrapper, *, shown: bool) -> None:
+        self.out = out
+        self.drawn = False
+        self.shown = shown and out.isatty()
+
+    def __call__(self, status: str, done: int, total: int) -> None:
+        if not self.shown:
+            return
+        if status == "writing":
+            line = f"Writing {done} rows …"
+        else:
+            share = done / total if total else 0.0
+            filled = int(self.WIDTH * min(share, 1.0))
+            line = f"Checking [{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%} {done}/{total}"
+        self.out.write("\r" + line.ljust(60), ending="")
+        self.out.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.out.write("")
+            self.drawn = False
 
 
 class Command(BaseCommand):
@@ -45,6 +75,12 @@ class Command(BaseCommand):
         sheet.add_argument("what", choices=sorted(load.KINDS), help="what the file holds")
         sheet.add_argument("file", help="the file (semicolon-separated text or .xlsx)")
         sheet.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
+        sheet.add_argument(
+            "--preset", default="", help="a column map by name (built-in or saved in the admin)"
+        )
+        sheet.add_argument(
+            "--no-progress", action="store_true", help="no progress bar on standard error"
+        )
         for kind in hooks.file_kinds().values():
             other = kinds.add_parser(kind.name, help=kind.help)
             other.add_argument("file", help="the file (semicolon-separated text or .xlsx)")
@@ -93,10 +129,19 @@ class Command(BaseCommand):
             raw = path.read_bytes()
         except OSError as error:
             raise CommandError(f"{path}: {error.strerror}.") from None
+        columns: dict[str, str] = {}
+        if options.get("preset"):  # csv only
+            columns = self._preset(options["what"], options["preset"])
+        bar = _Bar(self.stderr, shown=not options.get("no_progress", False))
         try:
             if provided is None:
                 result = load.import_file(
-                    options["what"], raw, name=path.name, dry_run=options["dry_run"]
+                    options["what"],
+                    raw,
+                    name=path.name,
+                    dry_run=options["dry_run"],
+                    columns=columns,
+                    progress=bar,
                 )
             else:
                 organiser = None
@@ -112,16 +157,30 @@ class Command(BaseCommand):
         except reader.FileRejected as error:
             raise CommandError(f"{path}: {error} Nothing was imported.") from None
         except load.Rejected as error:
+            bar.close()
             for problem in error.problems:
                 self.stderr.write(str(problem))
             raise CommandError(
                 f"{path}: {len(error.problems)} bad rows; nothing was imported."
             ) from None
+        finally:
+            bar.close()
         verb = "Would import" if options["dry_run"] else "Imported"
         self.stdout.write(
             f"{verb} {result.rows} rows: {result.created} new, {result.changed} changed, "
             f"{result.unchanged} unchanged."
         )
+
+    def _preset(self, kind: str, name: str) -> dict[str, str]:
+        found = dict(presets.BUILT_IN.get(kind, {}))
+        for preset in ImportPreset.objects.filter(kind=kind, name=name):
+            found[preset.name] = preset.columns
+        if name not in found:
+            raise CommandError(
+                f"--preset: no column map for {kind} is named “{name}” "
+                f"(built in: {', '.join(presets.BUILT_IN.get(kind, {})) or 'none'})."
+            )
+        return {str(k): str(v) for k, v in found[name].items()}
 
     def _source(self, options: dict[str, Any]) -> Source:
         if options["source"]:
