@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "fullfolj.grades",
     "fullfolj.screening",
     "fullfolj.support",
+    "fullfolj.reports",
     "fullfolj.simulation",
     "fullfolj.riskmodel",
     "fullfolj.exchange",

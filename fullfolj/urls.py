@@ -13,6 +13,7 @@ urlpatterns = [
     path("importera/", include("fullfolj.exchange.urls")),
     path("stod/", include("fullfolj.support.urls")),
     path("stod/", include("fullfolj.support.flow_urls")),
+    path("rapporter/", include("fullfolj.reports.urls")),
     path("api/", include("fullfolj.api.urls")),
     path("", include("fullfolj.access.urls")),
     path("", include("fullfolj.elevakt.urls")),
