@@ -33,7 +33,7 @@ def xlsx(report: Report) -> bytes:
     workbook.remove(first)
     used: set[str] = set()
     if report.messages or report.texts:
-        sheet = workbook.create_sheet(_sheet_name(_("Summary"), used))
+        sheet = workbook.create_sheet(_sheet_name(_("Summary of the report"), used))
         sheet.append([report.title])
         sheet["A1"].font = Font(bold=True)
         sheet.append([report.subtitle])

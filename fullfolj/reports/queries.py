@@ -45,6 +45,11 @@ def _admin_orgs(viewer: Viewer) -> set[int]:
     return viewer.organisers_with({Role.ADMINISTRATION})
 
 
+def may_evaluate(viewer: Viewer) -> bool:
+    """The principal, the student-health team and the administration evaluate their lists."""
+    return bool(viewer.school_wide_schools or _admin_orgs(viewer))
+
+
 def evaluation_sources(viewer: Viewer) -> list[tuple[str, str]]:
     """Screening runs and saved lists this viewer may evaluate: ("run-3", "Screening 2026-03-02")."""
     school_wide = viewer.school_wide_schools
@@ -108,7 +113,7 @@ def reports_for(viewer: Viewer) -> list[tuple[str, str]]:
     ]
     if viewer.organisers_with(MUNICIPAL_ROLES):
         links.append((_("Dashboard for the municipality"), reverse("reports:municipality")))
-    if evaluation_sources(viewer):
+    if may_evaluate(viewer):
         links.append((_("Evaluation report"), reverse("reports:evaluation")))
     for region in Region.objects.filter(analysts=viewer.staff):
         links.append((region.name, reverse("reports:region", args=[region.pk])))

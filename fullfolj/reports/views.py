@@ -92,14 +92,18 @@ def municipality_dashboard(request: HttpRequest) -> HttpResponse:
 def evaluation(request: HttpRequest) -> HttpResponse:
     """The evaluation report of a list of pupils between two terms."""
     viewer = gate.viewer_for(request)
-    sources = queries.evaluation_sources(viewer)
-    if not sources:
+    if not queries.may_evaluate(viewer):
         raise Http404
+    sources = queries.evaluation_sources(viewer)
     form = EvaluationForm([(key, label) for key, label in sources], request.GET or None)
     context = {"form": form}
     if not form.is_bound or not form.is_valid():
         report = Report(title=_("Evaluation report"), subtitle="")
-        if form.is_bound:
+        if not sources:
+            report.messages.append(
+                _("No screening run or saved list of pupils yet: run a screening first.")
+            )
+        elif form.is_bound:
             report.messages.append(_("Correct the choices marked below."))
         return render(
             request, "reports/evaluation.html", {**context, "report": report, "title": report.title}
