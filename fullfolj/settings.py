@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "fullfolj.handover",
     "fullfolj.bank",
     "fullfolj.kasam",
+    "fullfolj.reports",
     "fullfolj.simulation",
     "fullfolj.riskmodel",
     "fullfolj.exchange",

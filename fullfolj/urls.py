@@ -17,6 +17,7 @@ urlpatterns = [
     path("overlamning/", include("fullfolj.handover.urls")),
     path("resursbank/", include("fullfolj.bank.urls")),
     path("kasam/", include("fullfolj.kasam.urls")),
+    path("rapporter/", include("fullfolj.reports.urls")),
     path("api/", include("fullfolj.api.urls")),
     path("", include("fullfolj.access.urls")),
     path("", include("fullfolj.elevakt.urls")),

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-BENCHMARKS = ("attendance", "screening", "pages", "model", "import", "skolplikt")
+BENCHMARKS = ("attendance", "screening", "pages", "model", "import", "dashboard", "skolplikt")
 # A benchmark whose name is not a module name of its own ("import" is a Python keyword).
 MODULES = {"import": "imports"}
 

@@ -34,6 +34,7 @@ from fullfolj.ladder.actions import close_task, evaluate_ladder
 from fullfolj.ladder.models import Actor, LadderRecord, LadderTask
 from fullfolj.notices.actions import deliver_due, schedule_for_days
 from fullfolj.notices.models import GuardianNotice
+from fullfolj.reports.actions import save_run_as_cohort, set_up_region
 from fullfolj.schools.models import (
     Mentorship,
     Organiser,
@@ -45,6 +46,7 @@ from fullfolj.schools.models import (
     Term,
 )
 from fullfolj.screening.actions import NoSchoolDays, run_screening
+from fullfolj.screening.models import ScreeningRun
 
 from .bank_kasam import simulate_bank_and_kasam
 from .files import simulate_file_imports
@@ -532,4 +534,32 @@ def bring_to_today(
             if admin
             else "no administration"
         )
+    with progress.phase("reports") as result:
+        result["made"] = prepare_reports(cast)
     return cast
+
+
+def prepare_reports(cast: Cast) -> str:
+    """What the reports need beyond the data: today's risk zone saved as a list at the cast's
+    school and for its municipality (the evaluation report follows them), and a region of the
+    municipalities, all but one sharing their figures, read by the printed administration."""
+    school = School.objects.get(name=cast.school)
+    run = ScreeningRun.objects.filter(organiser=school.organiser).first()
+    lists = 0
+    if run is not None:
+        save_run_as_cohort(run, school=school, by=None)
+        save_run_as_cohort(run, school=None, by=None)
+        lists = 2
+    municipalities = list(
+        Organiser.objects.filter(kind=Organiser.Kind.MUNICIPALITY).order_by("name")
+    )
+    admin = cast.usernames.get(Role.ADMINISTRATION)
+    analysts = list(Staff.objects.filter(username=admin)) if admin else []
+    keep_out = [m for m in municipalities if m.pk != school.organiser_id][-1:]
+    set_up_region(
+        "Regionen (demo)",
+        sharing=[m for m in municipalities if m not in keep_out],
+        not_sharing=keep_out,
+        analysts=analysts,
+    )
+    return f"{lists} saved lists, a region of {len(municipalities)} municipalities"

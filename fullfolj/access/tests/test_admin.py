@@ -45,6 +45,8 @@ SUPERUSER_ONLY = {
     "exchange.ImportRun",
     "api.ApiToken",
     "riskmodel.ProtectedColumn",
+    "reports.Region",
+    "reports.RegionMember",
 }
 # Tables whose rows belong to an organiser: `rows_of` builds one of each.
 EXPECTED_OWNED = {

@@ -1,0 +1,51 @@
+"""Writes of the reports app: saving a list of pupils to follow, setting up a region."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from fullfolj.schools.models import Organiser, School, Staff
+from fullfolj.screening.models import Flag, ScreeningRun
+
+from .models import Cohort, Region, RegionMember
+
+
+@transaction.atomic
+def save_run_as_cohort(run: ScreeningRun, *, school: School | None, by: Staff | None) -> Cohort:
+    """The pupils a screening run flagged (at one school, or all the organiser's) as a saved
+    list, so a project can follow the same pupils term by term (seed 001). Saving the same run
+    twice for the same school returns the list already saved."""
+    where = school.name if school else run.organiser.name
+    name = _("Risk zone %(date)s, %(where)s") % {
+        "date": date_format(run.as_of, "Y-m-d"),
+        "where": where,
+    }
+    cohort, created = Cohort.objects.get_or_create(
+        organiser=run.organiser,
+        school=school,
+        name=name,
+        defaults={"chosen_on": run.as_of, "created_by": by},
+    )
+    if created:
+        flags = Flag.objects.filter(run=run)
+        if school is not None:
+            flags = flags.filter(school=school)
+        cohort.pupils.set(flags.values_list("pupil_id", flat=True).distinct())
+    return cohort
+
+
+@transaction.atomic
+def set_up_region(
+    name: str, *, sharing: list[Organiser], not_sharing: list[Organiser], analysts: list[Staff]
+) -> Region:
+    """A region with its members (those sharing their figures, and those that have not agreed
+    yet) and the staff who read its view. Run again, it brings the same region up to date."""
+    region, _created = Region.objects.get_or_create(name=name)
+    for organiser, shares in [(o, True) for o in sharing] + [(o, False) for o in not_sharing]:
+        RegionMember.objects.update_or_create(
+            region=region, organiser=organiser, defaults={"shares": shares}
+        )
+    region.analysts.add(*analysts)
+    return region

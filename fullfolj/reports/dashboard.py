@@ -1,0 +1,646 @@
+"""The dashboards for systematic quality work (systematiskt kvalitetsarbete): one school's or one
+organiser's figures for a period, by grade year and gender, read from the kept aggregates (the
+per-day sums `PupilDay`, never the lesson marks). Every count of pupils goes through
+`suppression`; see docs/reports.md for what each table counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from fullfolj.attendance.models import Lesson, PupilDay
+from fullfolj.attendance.queries import at_least
+from fullfolj.grades.models import Grade
+from fullfolj.ladder.models import LadderTask
+from fullfolj.lib import charts, clock
+from fullfolj.schools.models import Placement, Pupil, School, Term
+from fullfolj.screening.engine.grades import GradeRules, grade_indicators
+from fullfolj.support.models import Case, Evaluation, Measure
+
+from .suppression import Margins
+from .tables import Report, Table, hide, share, small
+
+BANDS = ((0, 5), (5, 10), (10, 15), (15, 20), (20, None))  # absence rate bands, per cent
+LEVELS = (10, 15, 20)
+TREND_TERMS = 4
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The period and the pupils a dashboard counts."""
+
+    start: dt.date
+    end: dt.date
+    grade: int | None = None
+    gender: str | None = None  # Pupil.Gender
+
+    @property
+    def until(self) -> dt.date:
+        """The period's end, or today if it ends later: nothing after today is counted."""
+        return min(self.end, clock.today())
+
+
+class NoPupils(Exception):
+    """The period or the filters leave nothing to count: shown as a message, not an error."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The pupils counted: each with the school, grade year and gender of their latest placement
+    within the period."""
+
+    pupils: dict[int, tuple[int, int | None, str]]  # pupil -> (school, grade, gender)
+
+    def ids(self) -> list[int]:
+        return list(self.pupils)
+
+
+def scope(schools: Sequence[School], filters: Filters) -> Scope:
+    """The pupils placed at these schools at some time in the period, after the filters."""
+    rows = (
+        Placement.objects.filter(school__in=schools, start__lte=filters.until)
+        .filter(Q(end__isnull=True) | Q(end__gte=filters.start))
+        .order_by("start")
+        .values_list("pupil_id", "school_id", "school_class__grade", "pupil__legal_gender")
+    )
+    pupils: dict[int, tuple[int, int | None, str]] = {}
+    for pupil, school, grade, gender in rows:
+        pupils[pupil] = (school, grade, gender)
+    return Scope(
+        {
+            p: v
+            for p, v in pupils.items()
+            if (filters.grade is None or v[1] == filters.grade)
+            and (filters.gender is None or v[2] == filters.gender)
+        }
+    )
+
+
+def school_days(schools: Sequence[School], filters: Filters) -> bool:
+    """Whether the period holds any registered school day for these schools."""
+    return PupilDay.objects.filter(
+        organiser__in={s.organiser_id for s in schools},
+        date__gte=filters.start,
+        date__lte=filters.until,
+        scheduled_minutes__gt=0,
+    ).exists()
+
+
+def dashboard(
+    schools: Sequence[School], filters: Filters, *, title: str, per_teacher: bool
+) -> Report:
+    """Every table of the dashboard for these schools (a school's, or an organiser's)."""
+    report = Report(title=title, subtitle=_period(filters))
+    if filters.end < filters.start:
+        report.messages.append(_("The period ends before it starts: choose the dates again."))
+        return report
+    if not school_days(schools, filters):
+        report.messages.append(
+            _("The period has no school days with registered lessons: choose another period.")
+        )
+        return report
+    pupils = scope(schools, filters)
+    if not pupils.pupils:
+        report.messages.append(
+            _("No pupils match the filters in this period: widen the grade year or gender.")
+        )
+        return report
+    months = _pupil_months(pupils, filters)
+    report.tables += [
+        distribution(pupils, months),
+        levels_per_month(months),
+        validity_per_month(months),
+        trend(pupils, filters),
+        eligibility(pupils, filters),
+        ladder_steps(pupils, filters),
+        cases_and_measures(pupils, filters),
+        follow_ups(pupils, filters, schools),
+        adapted_study_path(pupils, filters),
+        registration(schools, filters, per_teacher=per_teacher),
+    ]
+    return report
+
+
+def _period(filters: Filters) -> str:
+    text = _("%(start)s to %(end)s") % {
+        "start": date_format(filters.start, "Y-m-d"),
+        "end": date_format(filters.end, "Y-m-d"),
+    }
+    if filters.grade is not None:
+        text += ", " + _("grade year %(grade)s") % {"grade": filters.grade}
+    if filters.gender:
+        text += ", " + (_("girls") if filters.gender == Pupil.Gender.FEMALE else _("boys"))
+    return text
+
+
+MonthRows = dict[int, dict[dt.date, tuple[int, int, int, int, int]]]
+
+
+def _pupil_months(pupils: Scope, filters: Filters) -> MonthRows:
+    """Scheduled, absent, valid, invalid and unknown minutes per pupil and month (PupilDay)."""
+    rows = (
+        PupilDay.objects.filter(date__gte=filters.start, date__lte=filters.until)
+        .filter(pupil_id__in=pupils.ids())
+        .annotate(month=TruncMonth("date"))
+        .values("pupil_id", "month")
+        .annotate(
+            s=Sum("scheduled_minutes"),
+            a=Sum("absent_minutes"),
+            v=Sum("valid_minutes"),
+            i=Sum("invalid_minutes"),
+            u=Sum("unknown_minutes"),
+        )
+    )
+    out: MonthRows = defaultdict(dict)
+    for r in rows:
+        month = r["month"].date() if isinstance(r["month"], dt.datetime) else r["month"]
+        out[r["pupil_id"]][month] = (r["s"], r["a"], r["v"], r["i"], r["u"])
+    return out
+
+
+def _band(absent: int, scheduled: int) -> int:
+    for index, (low, high) in enumerate(BANDS):
+        if (high is None or absent * 100 < high * scheduled) and absent * 100 >= low * scheduled:
+            return index
+    return len(BANDS) - 1
+
+
+def _band_label(index: int) -> str:
+    low, high = BANDS[index]
+    if high is None:
+        return _("%(low)s %% or more") % {"low": low}
+    return _("%(low)s to under %(high)s %%") % {"low": low, "high": high}
+
+
+def distribution(pupils: Scope, months: MonthRows) -> Table:
+    """Pupils per band of absence over the period, girls and boys apart (with totals)."""
+    genders: list[str] = [Pupil.Gender.FEMALE, Pupil.Gender.MALE]
+    counts = [[0, 0] for _band_ in BANDS]
+    for pupil, per_month in months.items():
+        scheduled = sum(m[0] for m in per_month.values())
+        if not scheduled:
+            continue
+        absent = sum(m[1] for m in per_month.values())
+        gender = pupils.pupils[pupil][2]
+        counts[_band(absent, scheduled)][genders.index(gender) if gender in genders else 1] += 1
+    shown = hide(counts, Margins.BOTH)
+    rows = [
+        (
+            _band_label(i),
+            [*shown.cells[i], shown.row_totals[i], share(shown.row_totals[i], shown.grand_total)],
+        )
+        for i in range(len(BANDS))
+    ]
+    total = (
+        _("All"),
+        [*shown.column_totals, shown.grand_total, 100.0 if shown.grand_total else None],
+    )
+    table = Table(
+        key="fordelning",
+        title=_("Distribution of absence rates"),
+        header=[_("Absence in the period"), _("Girls"), _("Boys"), _("Pupils"), _("Share")],
+        units=["count", "count", "count", "percent"],
+        rows=rows,
+        total_row=total,
+        note=_("Pupils by their absence over the whole period, valid and invalid together."),
+    )
+    table.chart = charts.stacked_bars(
+        "chart-fordelning",
+        table.title,
+        [label for label, _v in rows],
+        [charts.Series(_("Share of pupils"), [v[3] for _l, v in rows])],
+        description=_("Share of pupils in each band of absence. The numbers are in the table."),
+    )
+    return table
+
+
+def levels_per_month(months: MonthRows) -> Table:
+    """Per month: pupils with school days, and those at 10, 15 and 20 % absence or more.
+
+    The counts are suppressed as bands (under 10, 10-15, 15-20, 20 or more) with the month's
+    pupils as each row's total; the cumulative counts and shares are read from the visible bands.
+    """
+    per_month: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for per_pupil in months.values():
+        for month, (scheduled, absent, *_rest) in per_pupil.items():
+            if not scheduled:
+                continue
+            band = sum(1 for level in LEVELS if at_least(absent, scheduled, level))
+            per_month[month][band] += 1
+    ordered = sorted(per_month)
+    shown = hide([per_month[m] for m in ordered], Margins.ROWS)
+    rows = []
+    for i, month in enumerate(ordered):
+        cells, total = shown.cells[i], shown.row_totals[i]
+        at_levels = []
+        for k in range(1, 4):
+            part = cells[k:]
+            at_levels.append(None if any(c is None for c in part) else sum(c or 0 for c in part))
+        rows.append(
+            (
+                date_format(month, "Y-m"),
+                [total, *at_levels, *(share(c, total) for c in at_levels)],
+            )
+        )
+    table = Table(
+        key="nivaer-per-manad",
+        title=_("Pupils with high absence, per month"),
+        header=[
+            _("Month"),
+            _("Pupils"),
+            _("%(low)s %% or more") % {"low": 10},
+            _("%(low)s %% or more") % {"low": 15},
+            _("%(low)s %% or more") % {"low": 20},
+            _("Share at 10 %"),
+            _("Share at 15 %"),
+            _("Share at 20 %"),
+        ],
+        units=["count", "count", "count", "count", "percent", "percent", "percent"],
+        rows=rows,
+    )
+    table.chart = charts.horizontal_bars(
+        "chart-nivaer",
+        table.title,
+        [label for label, _v in rows],
+        [
+            charts.Series(
+                _("%(level)s %% or more") % {"level": level}, [v[4 + k] for _l, v in rows]
+            )
+            for k, level in enumerate(LEVELS)
+        ],
+        stacked=False,
+        description=_(
+            "Share of pupils at each level of absence, per month. The numbers are in the table."
+        ),
+    )
+    return table
+
+
+def validity_per_month(months: MonthRows) -> Table:
+    """Valid, invalid and not yet settled absence per month, as shares of scheduled time."""
+    sums: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+    for per_pupil in months.values():
+        for month, (s, a, v, i, u) in per_pupil.items():
+            row = sums[month]
+            row[0] += s
+            row[1] += a
+            row[2] += v
+            row[3] += i
+            row[4] += u
+            row[5] += 1 if s else 0
+    rows = []
+    for month in sorted(sums):
+        s, a, v, i, u, n = sums[month]
+        hidden = small(n)
+        rates = [None if hidden else share(x, s) for x in (a, v, i, u)]
+        rows.append((date_format(month, "Y-m"), [None if hidden else n, *rates]))
+    table = Table(
+        key="giltig-ogiltig",
+        title=_("Valid and invalid absence per month"),
+        header=[
+            _("Month"),
+            _("Pupils"),
+            _("Absence"),
+            _("Valid"),
+            _("Invalid"),
+            _("Not yet known"),
+        ],
+        units=["count", "percent", "percent", "percent", "percent"],
+        rows=rows,
+    )
+    table.chart = charts.stacked_bars(
+        "chart-giltig",
+        table.title,
+        [label for label, _v in rows],
+        [
+            charts.Series(_("Valid"), [v[2] for _l, v in rows]),
+            charts.Series(_("Invalid"), [v[3] for _l, v in rows]),
+            charts.Series(_("Not yet known"), [v[4] for _l, v in rows]),
+        ],
+        description=_(
+            "Absence per month as a share of scheduled time. The numbers are in the table."
+        ),
+    )
+    return table
+
+
+def _terms_until(day: dt.date, count: int) -> list[Term]:
+    return list(Term.objects.filter(start__lte=day).order_by("-start")[:count])[::-1]
+
+
+def trend(pupils: Scope, filters: Filters) -> Table:
+    """Absence per term over the last terms, for the pupils counted now."""
+    rows = []
+    for term in _terms_until(filters.until, TREND_TERMS):
+        end = min(term.end, clock.today())
+        sums = PupilDay.objects.filter(
+            pupil_id__in=pupils.ids(), date__gte=term.start, date__lte=end
+        ).aggregate(
+            s=Sum("scheduled_minutes"),
+            a=Sum("absent_minutes"),
+            v=Sum("valid_minutes"),
+            i=Sum("invalid_minutes"),
+            n=Count("pupil_id", distinct=True),
+        )
+        n = sums["n"] or 0
+        hidden = small(n)
+        rates = [None if hidden else share(sums[k] or 0, sums["s"] or 0) for k in ("a", "v", "i")]
+        rows.append((str(term), [None if hidden else n, *rates]))
+    table = Table(
+        key="trend",
+        title=_("Absence term by term"),
+        header=[_("Term"), _("Pupils"), _("Absence"), _("Valid"), _("Invalid")],
+        units=["count", "percent", "percent", "percent"],
+        rows=rows,
+        note=_("The pupils counted in the period, in each of the last terms."),
+    )
+    table.chart = charts.stacked_bars(
+        "chart-trend",
+        table.title,
+        [label for label, _v in rows],
+        [
+            charts.Series(_("Valid"), [v[2] for _l, v in rows]),
+            charts.Series(_("Invalid"), [v[3] for _l, v in rows]),
+        ],
+        description=_("Absence per term, valid and invalid stacked. The numbers are in the table."),
+    )
+    return table
+
+
+def grade_figures(pupil_ids: Iterable[int], as_of: dt.date) -> pl.DataFrame:
+    """Passed subjects, meritvärde and eligibility from each pupil's latest grades by `as_of`."""
+    ids = list(pupil_ids)
+    rows = list(
+        Grade.objects.filter(pupil_id__in=ids, term__end__lte=as_of).values_list(
+            "pupil_id", "subject__code", "grade", "term__end"
+        )
+    )
+    schema = {"pupil_id": pl.Int64, "subject_code": pl.Utf8, "grade": pl.Utf8, "term_end": pl.Date}
+    frame = pl.DataFrame(rows, schema=schema, orient="row").lazy()
+    return grade_indicators(frame, as_of, GradeRules()).collect()
+
+
+def eligibility(pupils: Scope, filters: Filters) -> Table:
+    """Per grade year 6-9, from the latest grades by the period's end: eligible for a vocational
+    programme or not (the forecast for those not yet in year 9), and the mean meritvärde."""
+    years = [6, 7, 8, 9]
+    graded = [p for p, v in pupils.pupils.items() if v[1] in years]
+    figures = grade_figures(graded, filters.until)
+    counts = {y: [0, 0] for y in years}
+    merit: dict[int, list[float]] = {y: [] for y in years}
+    for row in figures.iter_rows(named=True):
+        year = pupils.pupils[row["pupil_id"]][1]
+        assert year is not None  # noqa: S101 - graded pupils have a grade year
+        counts[year][0 if row["vocational_eligible"] else 1] += 1
+        merit[year].append(row["merit_x10"] / 10)
+    shown = hide([counts[y] for y in years], Margins.BOTH)
+    rows = []
+    for i, year in enumerate(years):
+        total = shown.row_totals[i]
+        mean = sum(merit[year]) / len(merit[year]) if total and merit[year] else None
+        rows.append(
+            (
+                _("Year %(grade)s") % {"grade": year},
+                [
+                    total,
+                    shown.cells[i][0],
+                    shown.cells[i][1],
+                    share(shown.cells[i][0], total),
+                    mean,
+                ],
+            )
+        )
+    all_mean = [m for y in years for m in merit[y]]
+    total_row = (
+        _("All"),
+        [
+            shown.grand_total,
+            shown.column_totals[0],
+            shown.column_totals[1],
+            share(shown.column_totals[0], shown.grand_total),
+            sum(all_mean) / len(all_mean) if shown.grand_total and all_mean else None,
+        ],
+    )
+    table = Table(
+        key="behorighet",
+        title=_("Eligibility and meritvärde by grade year"),
+        header=[
+            _("Grade year"),
+            _("Pupils with grades"),
+            _("Eligible"),
+            _("Not eligible"),
+            _("Share eligible"),
+            _("Mean meritvärde"),
+        ],
+        units=["count", "count", "count", "percent", "number"],
+        rows=rows,
+        total_row=total_row,
+        note=_(
+            "From each pupil's latest term grades: eligibility for a vocational programme "
+            "(Swedish, English, mathematics and five more passed). Before year 9 it is a forecast."
+        ),
+    )
+    table.chart = charts.horizontal_bars(
+        "chart-behorighet",
+        table.title,
+        [label for label, _v in [*rows, total_row]],
+        [charts.Series(_("Share eligible"), [v[3] for _l, v in [*rows, total_row]])],
+        stacked=False,
+        description=_("Share eligible per grade year. The numbers are in the table."),
+    )
+    return table
+
+
+def ladder_steps(pupils: Scope, filters: Filters) -> Table:
+    """Ladder steps opened and closed in the period, per step."""
+    tasks = LadderTask.objects.filter(pupil_id__in=pupils.ids())
+    opened = dict(
+        tasks.filter(opened_on__gte=filters.start, opened_on__lte=filters.until)
+        .values_list("step__order", "step__name")
+        .annotate(n=Count("pk"))
+        .values_list("step__name", "n")
+    )
+    closed = dict(
+        tasks.filter(closed_at__date__gte=filters.start, closed_at__date__lte=filters.until)
+        .values_list("step__name")
+        .annotate(n=Count("pk"))
+        .values_list("step__name", "n")
+    )
+    orders = dict(
+        tasks.filter(step__name__in=set(opened) | set(closed)).values_list(
+            "step__name", "step__order"
+        )
+    )
+    names = sorted(set(opened) | set(closed), key=lambda n: (orders.get(n, 0), n))
+    shown = hide([[opened.get(n, 0), closed.get(n, 0)] for n in names] or [[0, 0]], Margins.COLUMNS)
+    rows = [(name, shown.cells[i]) for i, name in enumerate(names)]
+    return Table(
+        key="trappan",
+        title=_("Ladder steps opened and closed"),
+        header=[_("Step"), _("Opened"), _("Closed")],
+        units=["count", "count"],
+        rows=rows,
+        total_row=(_("All"), list(shown.column_totals)) if names else None,
+    )
+
+
+def cases_and_measures(pupils: Scope, filters: Filters) -> Table:
+    """Cases opened and measures started in the period, measures by kind."""
+    ids = pupils.ids()
+    cases = Case.objects.filter(
+        pupil_id__in=ids, opened_at__date__gte=filters.start, opened_at__date__lte=filters.until
+    ).count()
+    kinds = dict(
+        Measure.objects.filter(
+            case__pupil_id__in=ids, start__gte=filters.start, start__lte=filters.until
+        )
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+    )
+    labels = dict(Measure.Kind.choices)
+    keys = [k for k in Measure.Kind.values if kinds.get(k)]
+    cells, total = _column([kinds[k] for k in keys])
+    case_cell, _none = _column([cases])
+    rows = [(_("Cases opened"), [case_cell[0]])]
+    rows += [(str(labels[k]), [cells[i]]) for i, k in enumerate(keys)]
+    return Table(
+        key="arenden",
+        title=_("Cases and measures"),
+        header=[_("What"), _("Number")],
+        units=["count"],
+        rows=rows,
+        total_row=(_("Measures in all"), [total]) if keys else None,
+    )
+
+
+def _column(counts: list[int]) -> tuple[list[int | None], int | None]:
+    if not counts:
+        return [], 0
+    shown = hide([[c] for c in counts], Margins.COLUMNS)
+    return [r[0] for r in shown.cells], shown.column_totals[0]
+
+
+def follow_ups(pupils: Scope, filters: Filters, schools: Sequence[School]) -> Table:
+    """Measures due for follow-up in the period: followed up on time, late, or not yet."""
+    due: list[tuple[int, int, dt.date]] = list(
+        Measure.objects.filter(
+            case__pupil_id__in=pupils.ids(),
+            follow_up_on__gte=filters.start,
+            follow_up_on__lte=filters.until,
+        ).values_list("pk", "case__school_id", "follow_up_on")  # type: ignore[arg-type]
+    )
+    first: dict[int, dt.date] = {}
+    for measure, day in (
+        Evaluation.objects.filter(measure_id__in=[d[0] for d in due])
+        .order_by("evaluated_on")
+        .values_list("measure_id", "evaluated_on")
+    ):
+        first.setdefault(measure, day)
+    per_school: dict[int, list[int]] = {s.pk: [0, 0, 0] for s in schools}
+    for measure, school, day in due:
+        done = first.get(measure)
+        column = 2 if done is None else 0 if done <= day else 1
+        per_school.setdefault(school, [0, 0, 0])[column] += 1
+    names = {s.pk: s.name for s in schools}
+    order = [s.pk for s in schools if s.pk in per_school]
+    shown = hide([per_school[s] for s in order], Margins.BOTH)
+    rows = [
+        (
+            names[s],
+            [*shown.cells[i], shown.row_totals[i], share(shown.cells[i][0], shown.row_totals[i])],
+        )
+        for i, s in enumerate(order)
+    ]
+    total = (
+        _("All"),
+        [*shown.column_totals, shown.grand_total, share(shown.column_totals[0], shown.grand_total)],
+    )
+    return Table(
+        key="uppfoljning",
+        title=_("Follow-ups done on time"),
+        header=[_("School"), _("On time"), _("Late"), _("Not done"), _("Due"), _("Share on time")],
+        units=["count", "count", "count", "count", "percent"],
+        rows=rows,
+        total_row=total if len(rows) > 1 else None,
+        note=_(
+            "Measures whose follow-up date falls in the period; on time: evaluated by that date."
+        ),
+    )
+
+
+def adapted_study_path(pupils: Scope, filters: Filters) -> Table:
+    """Pupils with an adapted study path (anpassad studiegång) in each of the last terms."""
+    rows = []
+    for term in _terms_until(filters.until, TREND_TERMS):
+        n = (
+            Measure.objects.filter(
+                case__pupil_id__in=pupils.ids(),
+                kind=Measure.Kind.ADAPTED_STUDY_PATH,
+                start__lte=term.end,
+            )
+            .filter(Q(closed_at__isnull=True) | Q(closed_at__date__gte=term.start))
+            .values("case__pupil_id")
+            .distinct()
+            .count()
+        )
+        rows.append((str(term), [None if small(n) else n]))
+    return Table(
+        key="anpassad-studiegang",
+        title=_("Adapted study path per term"),
+        header=[_("Term"), _("Pupils")],
+        units=["count"],
+        rows=rows,
+    )
+
+
+def registration(schools: Sequence[School], filters: Filters, *, per_teacher: bool) -> Table:
+    """Lessons registered the same day, per school (and per teacher within a school).
+
+    The school inspectorate fined a school for gaps in exactly this (docs/reports.md).
+    """
+    lessons = Lesson.objects.filter(
+        group__school__in=schools, date__gte=filters.start, date__lte=filters.until
+    ).annotate(registered_on=TruncDate("first_registered_at"))
+    counts = Count("pk")
+    same_day = Count("pk", filter=Q(registered_on=F("date")))
+    label_fields = (
+        ["teacher__first_name", "teacher__last_name"] if per_teacher else ["group__school__name"]
+    )
+    rows: list[tuple[str, list[float | None]]] = []
+    for r in (
+        lessons.values(*label_fields)
+        .annotate(n=counts, same=same_day)
+        .order_by(*label_fields[::-1])
+    ):
+        if per_teacher:
+            label = " ".join(str(r.get(k) or "") for k in label_fields).strip() or _("(no teacher)")
+        else:
+            label = str(r.get("group__school__name"))
+        rows.append((label, [r["n"], r["same"], share(r["same"], r["n"])]))
+    n = sum(r[1][0] or 0 for r in rows)
+    same = sum(r[1][1] or 0 for r in rows)
+    table = Table(
+        key="registrering",
+        title=_("Lessons registered the same day"),
+        header=[
+            _("Teacher") if per_teacher else _("School"),
+            _("Lessons"),
+            _("Same day"),
+            _("Share"),
+        ],
+        units=["integer", "integer", "percent"],
+        rows=rows,
+        total_row=(_("All"), [n, same, share(same, n)]),
+        note=_("Lessons in the period up to today; registered the same day they were held."),
+    )
+    return table

@@ -1,0 +1,120 @@
+"""Who may open which report, and the lists of pupils the evaluation report reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import Http404
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from fullfolj.access.gate import Viewer
+from fullfolj.schools.models import Organiser, Role, School
+from fullfolj.screening.models import Flag, ScreeningRun
+
+from .models import Cohort, Region
+
+MUNICIPAL_ROLES: set[str] = {Role.ADMINISTRATION, Role.ATTENDANCE_OFFICER}
+
+
+def administered_organiser_or_404(viewer: Viewer) -> Organiser:
+    """The organiser whose dashboard this viewer opens: administration or the officer."""
+    org_ids = sorted(viewer.organisers_with(MUNICIPAL_ROLES))
+    if not org_ids:
+        raise Http404
+    return Organiser.objects.get(pk=org_ids[0])
+
+
+def region_or_404(viewer: Viewer, region_id: int) -> Region:
+    return Region.objects.filter(pk=region_id, analysts=viewer.staff).first() or _not_found()
+
+
+def _not_found() -> Region:
+    raise Http404
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    pupil_ids: list[int]
+    schools: list[School]
+
+
+def _admin_orgs(viewer: Viewer) -> set[int]:
+    return viewer.organisers_with({Role.ADMINISTRATION})
+
+
+def may_evaluate(viewer: Viewer) -> bool:
+    """The principal, the student-health team and the administration evaluate their lists."""
+    return bool(viewer.school_wide_schools or _admin_orgs(viewer))
+
+
+def evaluation_sources(viewer: Viewer) -> list[tuple[str, str]]:
+    """Screening runs and saved lists this viewer may evaluate: ("run-3", "Screening 2026-03-02")."""
+    school_wide = viewer.school_wide_schools
+    admin = _admin_orgs(viewer)
+    orgs = admin | set(
+        School.objects.filter(pk__in=school_wide).values_list("organiser_id", flat=True)
+    )
+    if not orgs:
+        return []
+    out = [
+        (f"cohort-{c.pk}", c.name)
+        for c in Cohort.objects.filter(organiser__in=orgs)
+        if (c.school_id in school_wide) or c.organiser_id in admin
+    ]
+    for run in ScreeningRun.objects.filter(organiser__in=orgs, flagged_pupils__gt=0)[:8]:
+        out.append(
+            (
+                f"run-{run.pk}",
+                _("Flagged in the screening of %(date)s")
+                % {"date": date_format(run.as_of, "Y-m-d")},
+            )
+        )
+    return out
+
+
+def resolve_source(viewer: Viewer, key: str) -> Source:
+    """The pupils and schools of a source this viewer may evaluate (only sources offered)."""
+    kind, _sep, number = key.partition("-")
+    school_wide = viewer.school_wide_schools
+    admin = _admin_orgs(viewer)
+    if kind == "cohort":
+        cohort = Cohort.objects.select_related("school").get(pk=int(number))
+        if cohort.school_id and (cohort.school_id in school_wide or cohort.organiser_id in admin):
+            schools = [cohort.school] if cohort.school else []
+        elif cohort.organiser_id in admin:
+            schools = list(School.objects.filter(organiser_id=cohort.organiser_id))
+        else:
+            raise Http404
+        return Source(cohort.name, list(cohort.pupils.values_list("pk", flat=True)), schools)
+    run = ScreeningRun.objects.get(pk=int(number))
+    if run.organiser_id in admin:
+        schools = list(School.objects.filter(organiser_id=run.organiser_id))
+    else:
+        schools = list(School.objects.filter(pk__in=school_wide, organiser_id=run.organiser_id))
+        if not schools:
+            raise Http404
+    pupils = list(
+        Flag.objects.filter(run=run, school__in=schools)
+        .values_list("pupil_id", flat=True)
+        .distinct()
+    )
+    title = _("flagged in the screening of %(date)s") % {"date": date_format(run.as_of, "Y-m-d")}
+    return Source(title, pupils, schools)
+
+
+def reports_for(viewer: Viewer) -> list[tuple[str, str]]:
+    """(label, url) of every report this viewer may open."""
+    links = [
+        (_("Dashboard for %(school)s") % {"school": s.name}, reverse("reports:school", args=[s.pk]))
+        for s in School.objects.filter(pk__in=viewer.school_wide_schools).order_by("name")
+    ]
+    if viewer.organisers_with(MUNICIPAL_ROLES):
+        links.append((_("Dashboard for the municipality"), reverse("reports:municipality")))
+    if may_evaluate(viewer):
+        links.append((_("Evaluation report"), reverse("reports:evaluation")))
+    for region in Region.objects.filter(analysts=viewer.staff):
+        links.append((region.name, reverse("reports:region", args=[region.pk])))
+    return links

@@ -1,0 +1,3 @@
+from fullfolj.reports.tests.town import town
+
+__all__ = ["town"]
