@@ -45,6 +45,13 @@ SUPERUSER_ONLY = {
     "exchange.ImportRun",
     "api.ApiToken",
     "riskmodel.ProtectedColumn",
+    # A pupil's support documentation: read-only, for a superuser (support/admin.py).
+    "support.Case",
+    "support.CaseEntry",
+    "support.Mapping",
+    "support.Measure",
+    "support.Evaluation",
+    "support.AgreedAction",
 }
 # Tables whose rows belong to an organiser: `rows_of` builds one of each.
 EXPECTED_OWNED = {
