@@ -13,8 +13,8 @@ followed and timed (a home that sends its role on is one visit). Every final ans
 The data, two ways:
 
 - a generated municipality (`--pupils N`, default 20,000; `--small` 2,000) in PostgreSQL: the
-  attendance benchmark's database (`fullfolj_attbench_N`, kept between runs and restored from
-  its cached dump), with "today" the day after its data; a screening run and the absence
+  attendance benchmark's database (`fullfolj_attbench_N`, or `--pg-database`, kept between runs
+  and restored from its cached dump), with "today" the day after its data; a screening run and the absence
   ladder's tasks are made once when missing, as the nightly jobs would have, and the support
   cases of every term simulated (simulation/support.py), as the schools would have written them;
 - `--demo`: the settings' database as `fullfolj demo` built it (SQLite unless DATABASE_URL says
@@ -153,7 +153,9 @@ def run(options: Options, report: Report) -> None:
     from fullfolj.benchmarks import attendance
 
     seed = int(options.extra.get("seed", SEED))
-    database = attendance.prepare_database(options.pupils, seed, report)
+    database = attendance.prepare_database(
+        options.pupils, seed, report, database=options.extra.get("pg_database")
+    )
     with (
         attendance.use_database(database),
         quiet,

@@ -315,6 +315,14 @@ def _with_estimates(request: HttpRequest, listing: screening.Riskzon) -> screeni
     return listing
 
 
+def _openable(viewer: gate.Viewer, page: riskzon.RiskPage | None) -> set[int]:
+    """The pupils flagged with no action for whom this viewer may open a case (one query)."""
+    if page is None or not page.without_action:
+        return set()
+    ids = [line.pupil.pk for line in page.without_action]
+    return set(gate.support_pupils(viewer).filter(pk__in=ids).values_list("pk", flat=True))
+
+
 def _risk_page(
     request: HttpRequest, listing: screening.Riskzon, organiser_id: int
 ) -> riskzon.RiskPage:
@@ -341,6 +349,7 @@ def school_riskzon(request: HttpRequest, school_id: int) -> HttpResponse:
             "title": _("Risk zone: %(school)s") % {"school": school.name},
             "listing": page.listing,
             "risk": page,
+            "openable": _openable(viewer, page),
             "school": school,
             "other_schools": viewer.named_schools.exclude(pk=school.pk).order_by("name"),
             "can_run": school.organiser_id in gate.organisers_screened_by(viewer),
@@ -375,6 +384,7 @@ def municipality_riskzon(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "listing": page.listing if page else None,
             "risk": page,
+            "openable": _openable(viewer, page),
             "aggregate_only": True,
             "flagged_total": flagged_total,
             "can_run": True,

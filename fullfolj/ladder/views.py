@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from fullfolj.access import gate
 from fullfolj.lib import clock
 
-from . import actions, queries
+from . import actions, hooks, queries
 from .forms import CloseTaskForm
 
 
@@ -87,6 +87,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
             "may_close": may_close,
             "records": task.records.select_related("by"),
             "records_readable": gate.may_read_task_records(viewer, task),
+            "links": hooks.task_links(viewer, task),
         },
         status=status,
     )

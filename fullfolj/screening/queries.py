@@ -237,6 +237,7 @@ class RiskRow:
     school: School | None
     explanations: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
+    flag_ids: list[int] = field(default_factory=list)
     is_new: bool = False
     has_action: bool = False
     estimate: object | None = None  # set by the page composing the list, where it may be shown
@@ -281,6 +282,7 @@ def riskzon(organiser_id: int, pupils: QuerySet[Pupil], school: School | None = 
         row = rows.setdefault(flag.pupil_id, RiskRow(flag.pupil, flag.school))
         row.explanations.append(flag.explanation)
         row.rules.append(flag.rule_code)
+        row.flag_ids.append(flag.pk)
     before: set[int] = set()
     left: list[Pupil] = []
     if previous is not None:

@@ -151,9 +151,6 @@ class Writer:
         for plan in plans:
             if id(plan) not in by_plan:
                 by_plan[id(plan)] = existing[plan.pupil_id]
-        # A case the ladder opened is at work once measures run on it.
-        joined = [c.pk for c in existing.values() if c.status == Case.Status.NEW]
-        Case.objects.filter(pk__in=joined).update(status=Case.Status.ACTIVE)
         entries: list[CaseEntry] = []
         measures: list[tuple[Plan, Measure]] = []
         mappings: list[Mapping] = []
@@ -236,6 +233,7 @@ class Writer:
         minutes = [self._minutes(by_plan[id(p)], p) for p in plans]
         minutes_rows = [m for m in minutes if m is not None]
         entries.extend(entry for entry, _actions in minutes_rows)
+        self._join(existing.values(), entries, [m for _p, m in measures])
         CaseEntry.objects.bulk_create(entries, batch_size=2000)
         AgreedAction.objects.bulk_create(
             [action for entry, actions in minutes_rows for action in actions if entry.pk],
@@ -246,6 +244,28 @@ class Writer:
         self.counts["evaluations"] += len(evaluations)
         self.counts["mappings"] += len(mappings)
         self.counts["minutes"] += len(minutes_rows)
+
+    def _join(
+        self, joined: Iterable[Case], entries: Sequence[CaseEntry], measures: Sequence[Measure]
+    ) -> None:
+        """A case the ladder opened, that this term's support joins: at work once measures run
+        on it, and opened no later than the first thing written on it (the school's support
+        began then; the ladder's step joined it)."""
+        cases = {c.pk: c for c in joined}
+        if not cases:
+            return
+        first: dict[int, dt.date] = {}
+        dated = [(e.case_id, e.occurred_on) for e in entries]
+        dated += [(m.case_id, m.start) for m in measures]
+        for case_id, day in dated:
+            if case_id in cases and (case_id not in first or day < first[case_id]):
+                first[case_id] = day
+        for case in cases.values():
+            if case.status == Case.Status.NEW:
+                case.status = Case.Status.ACTIVE
+            if case.pk in first:
+                case.opened_at = min(case.opened_at, self.at(first[case.pk]))
+        Case.objects.bulk_update(list(cases.values()), ["status", "opened_at"], batch_size=2000)
 
     def _case(self, plan: Plan) -> Case:
         closed = not plan.current

@@ -12,9 +12,11 @@ class SupportConfig(AppConfig):
         from .actions import InvestigationListener
         from .followups import pupils_acted_on
         from .queries import active_adaptations
+        from .views import ladder_task_links
 
         hooks.listen(InvestigationListener())
         # The layers below know support only as providers: adaptations for the register, and
         # cases and measures as action on a flagged pupil.
         attendance.provide_adaptations(active_adaptations)
         screening.provide_actions(pupils_acted_on)
+        hooks.provide_task_links(ladder_task_links)

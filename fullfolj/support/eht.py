@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from fullfolj.access.gate import (
@@ -78,13 +80,22 @@ class FlagItem:
     class_name: str
 
 
+SECTION_ROWS = 15  # rows a section of the agenda shows at once; the rest a page further
+
+
 @dataclass
 class Agenda:
+    """The meeting's agenda: per section the rows of the page shown and the page (with the
+    section's total), so a big school's agenda stays a page the meeting can work through."""
+
     school: School
     day: dt.date
     cases: list[CaseItem]
     flags: list[FlagItem]
     tasks: list[TaskItem]
+    case_page: Page
+    flag_page: Page
+    task_page: Page
 
     def pupil_ids(self) -> list[int]:
         """Every pupil the agenda names, for the access log."""
@@ -99,14 +110,31 @@ class Agenda:
         return not (self.cases or self.flags or self.tasks)
 
 
+@dataclass(frozen=True)
+class AgendaPages:
+    """The page of each section asked for (1 unless the meeting paged on)."""
+
+    cases: int = 1
+    flags: int = 1
+    tasks: int = 1
+
+
 def _pupils_at(viewer: Viewer, school: School, day: dt.date) -> QuerySet[Pupil]:
     """The school's pupils placed there on the meeting day, as far as the gate shows them."""
     placed = Placement.objects.active_on(day).filter(school=school).values("pupil_id")
     return pupils_visible_to(viewer, roles=AGENDA_ROLES).filter(pk__in=placed)
 
 
-def agenda(viewer: Viewer, school: School, day: dt.date) -> Agenda:
-    """The meeting's agenda for `school` on `day`, in a fixed number of queries."""
+def _page(rows: Sequence[object] | QuerySet[Any], number: int) -> Page:
+    return Paginator(rows, SECTION_ROWS).get_page(number)
+
+
+def agenda(
+    viewer: Viewer, school: School, day: dt.date, pages: AgendaPages | None = None
+) -> Agenda:
+    """The meeting's agenda for `school` on `day`, SECTION_ROWS rows a section, in a fixed
+    number of queries whatever the number of cases, flags and steps."""
+    pages = pages or AgendaPages()
     pupils = _pupils_at(viewer, school, day)
     due_measures = (
         followups.due_by(day)
@@ -122,71 +150,90 @@ def agenda(viewer: Viewer, school: School, day: dt.date) -> Agenda:
             entry__case__pupil__in=pupils,
         )
         .exclude(entry__case__status=Case.Status.CLOSED)
-        .select_related("who", "entry")
         .order_by("due", "pk")
     )
+    # The cases in agenda order (earliest date due, then the pupil's name) from their dates
+    # alone; only the page shown is read whole.
+    earliest: dict[int, tuple[dt.date, str, str]] = {}
+    name = ("pupil__last_name", "pupil__first_name")
+    dated = (
+        due_measures.order_by()
+        .values_list("case_id", "follow_up_on", *(f"case__{n}" for n in name))
+        .union(
+            due_actions.order_by().values_list(
+                "entry__case_id", "due", *(f"entry__case__{n}" for n in name)
+            ),
+            all=True,
+        )
+    )
+    for case_id, date, last, first in dated:
+        if date is not None and (case_id not in earliest or date < earliest[case_id][0]):
+            earliest[case_id] = (date, last, first)
+    order = sorted(earliest, key=lambda pk: (*earliest[pk], pk))
+    case_page = _page(order, pages.cases)
     minutes = CaseEntry.objects.filter(kind=CaseEntry.Kind.EHT_MINUTES).order_by(
         "case_id", "-occurred_on", "-written_at", "-pk"
     )
-    cases = list(
-        Case.objects.filter(
-            Q(pk__in=due_measures.values("case_id"))
-            | Q(pk__in=due_actions.values("entry__case_id"))
-        )
+    shown_ids = list(case_page.object_list)
+    cases = {
+        case.pk: case
+        for case in Case.objects.filter(pk__in=shown_ids)
         .select_related("pupil", "responsible")
         .prefetch_related(
             Prefetch("measures", queryset=due_measures, to_attr="due_measures"),
             Prefetch("entries", queryset=minutes, to_attr="all_minutes"),
         )
-    )
+    }
     actions_by_case: dict[int, list[AgreedAction]] = {}
-    for action in due_actions:
+    for action in due_actions.filter(entry__case_id__in=shown_ids).select_related("who", "entry"):
         actions_by_case.setdefault(action.entry.case_id, []).append(action)
-    tasks = list(
+    tasks = (
         LadderTask.objects.open()
         .filter(actor=ACTOR_STUDENT_HEALTH, school=school, opened_on__lte=day, pupil__in=pupils)
         .select_related("pupil", "step", "assignee")
         .order_by("due", "pk")
     )
-    listing = screening.riskzon(school.organiser_id, pupils, school=school)
-    flagged = listing.without_action
-    named = {c.pupil_id for c in cases} | {t.pupil_id for t in tasks}
-    named |= {r.pupil.pk for r in flagged}
+    task_page = _page(tasks, pages.tasks)
+    shown_tasks = list(task_page.object_list)
+    flag_page = _page(
+        screening.riskzon(school.organiser_id, pupils, school=school).without_action, pages.flags
+    )
+    shown_flags = list(flag_page.object_list)
+    named = {c.pupil_id for c in cases.values()} | {t.pupil_id for t in shown_tasks}
+    named |= {r.pupil.pk for r in shown_flags}
     classes = dict(
         Placement.objects.active_on(day)
         .filter(pupil_id__in=named, school=school)
         .values_list("pupil_id", "school_class__name")
     )
     open_cases = {
-        c.pupil_id: c for c in Case.objects.open().filter(pupil_id__in={t.pupil_id for t in tasks})
+        c.pupil_id: c
+        for c in Case.objects.open().filter(pupil_id__in={t.pupil_id for t in shown_tasks})
     }
     items = [
         CaseItem(
-            case=case,
-            class_name=classes.get(case.pupil_id) or "",
-            measures=list(case.due_measures),
-            actions=actions_by_case.get(case.pk, []),
-            last_minutes=next(iter(case.all_minutes), None),
+            case=cases[pk],
+            class_name=classes.get(cases[pk].pupil_id) or "",
+            measures=list(cases[pk].due_measures),
+            actions=actions_by_case.get(pk, []),
+            last_minutes=next(iter(cases[pk].all_minutes), None),
         )
-        for case in cases
+        for pk in shown_ids
+        if pk in cases
     ]
-    items.sort(key=lambda i: (_earliest(i), i.case.pupil.last_name, i.case.pupil.first_name))
     return Agenda(
         school=school,
         day=day,
         cases=items,
-        flags=[FlagItem(row, classes.get(row.pupil.pk) or "") for row in flagged],
+        flags=[FlagItem(row, classes.get(row.pupil.pk) or "") for row in shown_flags],
         tasks=[
             TaskItem(task, classes.get(task.pupil_id) or "", open_cases.get(task.pupil_id))
-            for task in tasks
+            for task in shown_tasks
         ],
+        case_page=case_page,
+        flag_page=flag_page,
+        task_page=task_page,
     )
-
-
-def _earliest(item: CaseItem) -> dt.date:
-    dates = [m.follow_up_on for m in item.measures if m.follow_up_on]
-    dates += [a.due for a in item.actions]
-    return min(dates, default=dt.date.max)
 
 
 @dataclass(frozen=True)

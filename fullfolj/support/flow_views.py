@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,20 +30,57 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
     principal's include every one at their schools."""
     viewer = gate.viewer_for(request)
     today = clock.today()
-    rows = followups.follow_up_rows(viewer, today)
-    pupils = {row.measure.case.pupil_id for row in rows}
+    listing = followups.follow_up_rows(viewer, today, _page_number(request))
+    pupils = {row.measure.case.pupil_id for row in listing.rows}
     gate.record_reads(request, pupils, role=viewer.role_map(pupils))
     return render(
         request,
         "support/followups_list.html",
         {
             "title": _("Follow-ups to do"),
-            "overdue": [r for r in rows if r.is_overdue],
-            "soon": [r for r in rows if not r.is_overdue],
+            "listing": listing,
+            "pager": _pager(request, listing.page, _("Pages of the list")),
             "soon_days": followups.SOON_DAYS,
             "is_principal": bool(followups.principal_schools(viewer)),
             "today": today,
         },
+    )
+
+
+def _page_number(request: HttpRequest, name: str = "page") -> int:
+    """The page asked for in the query string; a bad or missing number is the first page."""
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+@dataclass(frozen=True)
+class Pager:
+    """The links of one paged list on a page: its own parameter changed, the others kept."""
+
+    page: Page
+    label: str
+    first: str
+    previous: str
+    next: str
+    last: str
+
+
+def _pager(
+    request: HttpRequest, page: Page, label: str, name: str = "page", anchor: str = ""
+) -> Pager:
+    def link(number: int) -> str:
+        query = request.GET.copy()
+        query[name] = str(number)
+        return f"?{query.urlencode()}{anchor}"
+
+    last = page.paginator.num_pages
+    return Pager(
+        page=page,
+        label=label,
+        first=link(1),
+        previous=link(max(1, page.number - 1)),
+        next=link(min(last, page.number + 1)),
+        last=link(last),
     )
 
 
@@ -71,7 +111,12 @@ def eht_agenda(request: HttpRequest, school_id: int) -> HttpResponse:
         day = form.cleaned_data["datum"]
     elif not form.is_bound:
         form = MeetingDayForm(initial={"datum": today})
-    listing = eht.agenda(viewer, school, day)  # type: ignore[arg-type]
+    pages = eht.AgendaPages(
+        cases=_page_number(request, "fall"),
+        flags=_page_number(request, "flaggor"),
+        tasks=_page_number(request, "steg"),
+    )
+    listing = eht.agenda(viewer, school, day, pages)  # type: ignore[arg-type]
     gate.record_reads(request, listing.pupil_ids(), role=viewer.school_role(school_id))
     return render(
         request,
@@ -79,6 +124,19 @@ def eht_agenda(request: HttpRequest, school_id: int) -> HttpResponse:
         {
             "title": _("Student health team meeting"),
             "agenda": listing,
+            "case_pager": _pager(
+                request, listing.case_page, _("Pages of the cases"), "fall", "#due-heading"
+            ),
+            "flag_pager": _pager(
+                request, listing.flag_page, _("Pages of the flagged"), "flaggor", "#flags-heading"
+            ),
+            "task_pager": _pager(
+                request,
+                listing.task_page,
+                _("Pages of the ladder steps"),
+                "steg",
+                "#ladder-heading",
+            ),
             "form": form,
             "schools": eht.agenda_schools(viewer),
             "today": today,

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from fullfolj.access.gate import Viewer, pupils_visible_to
 from fullfolj.schools.models import Placement, Role
@@ -128,16 +128,45 @@ class FollowUpRow:
     is_mine: bool
 
 
-def follow_up_rows(viewer: Viewer, today: dt.date) -> list[FollowUpRow]:
+PAGE_SIZE = 50  # rows per page of the list, as the other lists
+
+
+@dataclass(frozen=True)
+class FollowUpPage:
+    """One page of Uppföljningar att göra: its rows, and how many are overdue and soon in all."""
+
+    page: Page
+    rows: list[FollowUpRow]
+    overdue_total: int
+    soon_total: int
+
+    @property
+    def overdue(self) -> list[FollowUpRow]:
+        return [r for r in self.rows if r.is_overdue]
+
+    @property
+    def soon(self) -> list[FollowUpRow]:
+        return [r for r in self.rows if not r.is_overdue]
+
+
+def follow_up_rows(viewer: Viewer, today: dt.date, page: int | None = None) -> FollowUpPage:
     """Uppföljningar att göra: the viewer's follow-ups overdue and due within SOON_DAYS, oldest
-    date first, with the pupil's class. Two queries whatever the number of rows."""
+    date first (so the overdue come first), with the pupil's class; PAGE_SIZE rows a page, a
+    number past the end shows the last. Three queries whatever the number of rows."""
     soon = today + dt.timedelta(days=SOON_DAYS)
-    measures = list(
-        follow_ups_for(viewer, soon)
-        .select_related("case__pupil", "case__school", "responsible", "case__responsible")
-        .annotate(answerable=Coalesce(F("responsible_id"), F("case__responsible_id")))
-        .order_by("follow_up_on", "case__pupil__last_name", "case__pupil__first_name", "pk")
+    due = follow_ups_for(viewer, soon)
+    totals = due.aggregate(
+        overdue=Count("pk", filter=Q(follow_up_on__lt=today)),
+        soon=Count("pk", filter=Q(follow_up_on__gte=today)),
     )
+    overdue_total, soon_total = totals["overdue"] or 0, totals["soon"] or 0
+    ordered = due.select_related(
+        "case__pupil", "case__school", "responsible", "case__responsible"
+    ).order_by("follow_up_on", "case__pupil__last_name", "case__pupil__first_name", "pk")
+    paginator = Paginator(ordered, PAGE_SIZE)
+    paginator.count = overdue_total + soon_total  # known already: no second COUNT
+    shown = paginator.get_page(page or 1)
+    measures: list[Measure] = list(shown.object_list)
     classes = dict(
         Placement.objects.active_on(today)
         .filter(pupil_id__in={m.case.pupil_id for m in measures})
@@ -145,14 +174,14 @@ def follow_up_rows(viewer: Viewer, today: dt.date) -> list[FollowUpRow]:
     )
     rows = []
     for measure in measures:
-        due = measure.follow_up_on or today
+        date = measure.follow_up_on or today
         rows.append(
             FollowUpRow(
                 measure=measure,
                 class_name=classes.get(measure.case.pupil_id) or "",
-                is_overdue=due < today,
-                days_late=max(0, (today - due).days),
-                is_mine=measure.answerable == viewer.staff.pk,
+                is_overdue=date < today,
+                days_late=max(0, (today - date).days),
+                is_mine=(measure.responsible_id or measure.case.responsible_id) == viewer.staff.pk,
             )
         )
-    return rows
+    return FollowUpPage(shown, rows, overdue_total, soon_total)

@@ -15,10 +15,12 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from fullfolj.access import gate
+from fullfolj.ladder.hooks import TaskLink
 from fullfolj.ladder.models import LadderTask
 from fullfolj.lib import clock
 from fullfolj.schools.queries import current_mentors, current_placement
@@ -198,6 +200,18 @@ def open_case(request: HttpRequest, pupil_id: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+def ladder_task_links(viewer: gate.Viewer, task: LadderTask) -> list[TaskLink]:
+    """On a ladder task's page: the pupil's open case, or a case opened from the step, for
+    whoever may open cases for the pupil (the ladder's link provider, registered in apps.py)."""
+    if not gate.support_pupils(viewer).filter(pk=task.pupil_id).exists():
+        return []
+    case = Case.objects.open().filter(pupil_id=task.pupil_id).only("pk").first()
+    if case is not None:
+        return [TaskLink(_("Go to the pupil's case"), reverse("support:case", args=[case.pk]))]
+    url = reverse("support:open-case", args=[task.pupil_id])
+    return [TaskLink(_("Open a case from this step"), f"{url}?task={task.pk}")]
 
 
 def _flag_of(pupil_id: int, value: str | None) -> Flag | None:

@@ -47,6 +47,13 @@ SUPERUSER_ONLY = {
     "riskmodel.ProtectedColumn",
     "reports.Region",
     "reports.RegionMember",
+    # A pupil's support documentation: read-only, for a superuser (support/admin.py).
+    "support.Case",
+    "support.CaseEntry",
+    "support.Mapping",
+    "support.Measure",
+    "support.Evaluation",
+    "support.AgreedAction",
 }
 # Tables whose rows belong to an organiser: `rows_of` builds one of each.
 EXPECTED_OWNED = {

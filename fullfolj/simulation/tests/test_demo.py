@@ -171,6 +171,26 @@ def test_the_demo_holds_support_of_every_kind_with_overdue_follow_ups(built, tod
 
 
 @pytest.mark.django_db
+def test_no_case_is_opened_after_the_first_measure_or_entry_on_it(built):
+    # The ladder opens cases for the student-health team; the term's support joins them with
+    # measures begun earlier: the case was opened when its support began.
+    from django.db.models import Min
+    from django.utils import timezone
+
+    from fullfolj.support.models import Case
+
+    cases = Case.objects.annotate(
+        first_measure=Min("measures__start"), first_entry=Min("entries__occurred_on")
+    )
+    joined = cases.filter(ladder_task__isnull=False, measures__isnull=False).distinct()
+    assert joined.exists()  # the ladder opened cases that the term's support joined
+    for case in cases:
+        opened = timezone.localdate(case.opened_at)
+        first = [d for d in (case.first_measure, case.first_entry) if d is not None]
+        assert opened <= min(first, default=opened), (case.pk, opened, first)
+
+
+@pytest.mark.django_db
 def test_the_printed_logins_see_follow_ups_agenda_and_adaptations(built, today, client):
     from django.urls import reverse
 

@@ -37,7 +37,8 @@ class Command(BaseCommand):
             "--pg-database",
             help="screening: the PostgreSQL database of the lesson table (default "
             "fullfolj_screenbench); import: the database imported into (default "
-            "fullfolj_importbench_N); dashboard: its copy of the data (fullfolj_dashbench_N)",
+            "fullfolj_importbench_N); dashboard: its copy of the data (fullfolj_dashbench_N); "
+            "pages: the database of the generated municipality (default fullfolj_attbench_N)",
         )
         parser.add_argument(
             "--rows",
