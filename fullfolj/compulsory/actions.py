@@ -28,28 +28,13 @@ FIRST_STEP = {
 }
 
 
-def _detail(kind: str, row: dict[str, Any]) -> str:
-    if kind == OversightCase.Kind.ENDED:
-        return _("Last placement at school unit %(school)s ended %(date)s.") % {
-            "school": row["school"],
-            "date": row["ended_on"],
-        }
-    if kind == OversightCase.Kind.TWO_PLACEMENTS:
-        return _("Placed at school units %(schools)s.") % {"schools": row["school"]}
-    if kind == OversightCase.Kind.ELSEWHERE:
-        code = row.get("municipality_code") or _("not in the register")
-        return _("At school unit %(school)s; registered municipality: %(code)s.") % {
-            "school": row["school"],
-            "code": code,
-        }
-    if kind == OversightCase.Kind.MOVED_IN:
-        return _("Moved in %(date)s.") % {"date": row["on"]}
-    if kind == OversightCase.Kind.MOVED_OUT:
-        return _("Moved out %(date)s, to municipality %(code)s.") % {
-            "date": row["on"],
-            "code": row["municipality_code"],
-        }
-    return ""
+def _facts(row: dict[str, Any]) -> dict[str, str]:
+    """A finding's details as the match gave them, dates as ISO text (OversightCase.detail)."""
+    return {
+        key: value.isoformat() if isinstance(value, dt.date) else str(value)
+        for key, value in row.items()
+        if key != "pnr" and value is not None
+    }
 
 
 @transaction.atomic
@@ -98,7 +83,7 @@ def run_check(organiser: Organiser, *, day: dt.date, by: Staff | None) -> Check:
                 last_name=last,
                 protected_identity=protected or bool(pupil and pupil.protected_identity),
                 pupil=pupil,
-                detail=_detail(kind, row)[:300],
+                facts=_facts(row),
                 check_run=check,
                 opened_on=today,
             )

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from fullfolj.compulsory.models import OversightCase, Step
 from fullfolj.ladder.models import Actor, LadderStep, LadderTask
 from fullfolj.support.models import Case, Measure
 
@@ -72,7 +73,15 @@ def ids(cast):
         follow_up_on=dt.date(2026, 4, 13),
         responsible=cast.mentor,
     )
+    oversight = OversightCase.objects.create(
+        organiser=cast.org,
+        kind="no_school",
+        personnummer=cast.pupil.personnummer,
+        opened_on=dt.date(2026, 3, 16),
+    )
+    oversight_step = Step.objects.create(case=oversight, kind="guardians", due=dt.date(2026, 3, 30))
     return {
+        "step_id": oversight_step.pk,
         "case_id": case.pk,
         "measure_id": measure.pk,
         "pupil_id": cast.pupil.pk,
