@@ -155,6 +155,9 @@ PAGES: dict[str, tuple[str, Callable[[SimpleNamespace], str], int, bool]] = {
         True,
     ),
     "risk_municipality": ("admin", lambda c: reverse("elevakt:municipality-riskzon"), 13, False),
+    "home_officer": ("officer", lambda c: reverse("elevakt:home"), 18, False),
+    "oversight": ("officer", lambda c: reverse("compulsory:home"), 12, False),  # cases' steps
+    "oversight_report": ("admin", lambda c: reverse("compulsory:report"), 11, False),
 }
 
 
