@@ -195,16 +195,20 @@ class OversightCase(models.Model):
         """The finding in words, in the reader's language."""
         f = self.facts
         if self.kind == self.Kind.ENDED:
-            return gettext("Last placement at school unit %(school)s ended %(date)s.") % {
+            return gettext("The last placement, at %(school)s, ended %(date)s.") % {
                 "school": f.get("school", ""),
                 "date": _day(f.get("ended_on")),
             }
         if self.kind == self.Kind.TWO_PLACEMENTS:
-            return gettext("Placed at school units %(schools)s.") % {"schools": f.get("school", "")}
-        if self.kind == self.Kind.ELSEWHERE:
-            return gettext("At school unit %(school)s; registered municipality: %(code)s.") % {
+            return gettext("Placed at %(schools)s.") % {"schools": f.get("school", "")}
+        if self.kind == self.Kind.ELSEWHERE and f.get("municipality_code"):
+            return gettext("At %(school)s; registered in municipality %(code)s.") % {
                 "school": f.get("school", ""),
-                "code": f.get("municipality_code") or gettext("not in the register"),
+                "code": f["municipality_code"],
+            }
+        if self.kind == self.Kind.ELSEWHERE:
+            return gettext("At %(school)s; not registered in the municipality.") % {
+                "school": f.get("school", "")
             }
         if self.kind == self.Kind.MOVED_IN:
             return gettext("Moved in %(date)s.") % {"date": _day(f.get("on"))}
