@@ -212,6 +212,7 @@ def test_support_cases_join_the_cases_already_open_and_never_open_a_second(built
     assert Case.objects.open().count() == open_before
 
 
+@pytest.mark.django_db
 def test_the_officer_has_a_case_of_every_kind_with_overdue_steps(built, today, client):
     from django.urls import reverse
 
