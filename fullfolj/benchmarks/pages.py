@@ -121,6 +121,8 @@ PAGES: tuple[Page, ...] = (
     Page("case", "principal", lambda s: _reverse("support:case", s.case.pk) if s.case else None),
     Page("follow_ups", "principal", lambda s: _reverse("followup:follow-ups")),
     Page("eht_agenda", "school_nurse", _school("followup:eht-agenda")),
+    Page("oversight", "attendance_officer", lambda s: _reverse("compulsory:home")),
+    Page("oversight_report", "administration", lambda s: _reverse("compulsory:report")),
 )
 
 

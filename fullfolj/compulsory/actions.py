@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from fullfolj.lib import clock
-from fullfolj.schools.models import Organiser, Pupil, Staff
+from fullfolj.schools.models import Organiser, Pupil, School, Staff
 
 from . import queries
 from .models import Check, OversightCase, OversightRules, ReportedPlacement, Resident, Step
@@ -28,28 +28,20 @@ FIRST_STEP = {
 }
 
 
-def _detail(kind: str, row: dict[str, Any]) -> str:
-    if kind == OversightCase.Kind.ENDED:
-        return _("Last placement at school unit %(school)s ended %(date)s.") % {
-            "school": row["school"],
-            "date": row["ended_on"],
-        }
-    if kind == OversightCase.Kind.TWO_PLACEMENTS:
-        return _("Placed at school units %(schools)s.") % {"schools": row["school"]}
-    if kind == OversightCase.Kind.ELSEWHERE:
-        code = row.get("municipality_code") or _("not in the register")
-        return _("At school unit %(school)s; registered municipality: %(code)s.") % {
-            "school": row["school"],
-            "code": code,
-        }
-    if kind == OversightCase.Kind.MOVED_IN:
-        return _("Moved in %(date)s.") % {"date": row["on"]}
-    if kind == OversightCase.Kind.MOVED_OUT:
-        return _("Moved out %(date)s, to municipality %(code)s.") % {
-            "date": row["on"],
-            "code": row["municipality_code"],
-        }
-    return ""
+def _facts(row: dict[str, Any], schools: dict[str, str]) -> dict[str, str]:
+    """A finding's details as the match gave them, dates as ISO text and schools by name and
+    unit code (OversightCase.detail)."""
+    facts = {
+        key: value.isoformat() if isinstance(value, dt.date) else str(value)
+        for key, value in row.items()
+        if key != "pnr" and value is not None
+    }
+    if "school" in facts:
+        facts["school"] = ", ".join(
+            f"{schools[code]} ({code})" if schools.get(code) else code
+            for code in facts["school"].split(", ")
+        )
+    return facts
 
 
 @transaction.atomic
@@ -82,6 +74,12 @@ def run_check(organiser: Organiser, *, day: dt.date, by: Staff | None) -> Check:
         names.setdefault(p.personnummer, (p.first_name, p.last_name, p.protected_identity))
     for r in ReportedPlacement.objects.filter(municipality=organiser, personnummer__in=wanted):
         names.setdefault(r.personnummer, (r.first_name, r.last_name, False))
+    schools = dict(
+        ReportedPlacement.objects.filter(municipality=organiser)
+        .exclude(school_name="")
+        .values_list("school_unit_code", "school_name")
+    )
+    schools.update(School.objects.values_list("unit_code", "name"))
     today = clock.today()
     for kind, frame in found.lists.items():
         for row in frame.iter_rows(named=True):
@@ -98,7 +96,7 @@ def run_check(organiser: Organiser, *, day: dt.date, by: Staff | None) -> Check:
                 last_name=last,
                 protected_identity=protected or bool(pupil and pupil.protected_identity),
                 pupil=pupil,
-                detail=_detail(kind, row)[:300],
+                facts=_facts(row, schools),
                 check_run=check,
                 opened_on=today,
             )

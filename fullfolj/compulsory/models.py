@@ -8,10 +8,15 @@ import datetime as dt
 
 from django.db import models
 from django.db.models import Q
+from django.utils import formats
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from fullfolj.schools.models import Organiser, Pupil, Staff
+
+
+def _day(value: str | None) -> str:
+    return formats.date_format(dt.date.fromisoformat(value)) if value else ""
 
 
 class OversightRules(models.Model):
@@ -152,7 +157,8 @@ class OversightCase(models.Model):
     pupil = models.ForeignKey(
         Pupil, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    detail = models.CharField(_("details"), max_length=300, blank=True)
+    # What the match saw (schools, dates, the registered municipality), worded when shown.
+    facts = models.JSONField(_("details"), default=dict, blank=True)
     check_run = models.ForeignKey(
         Check, on_delete=models.SET_NULL, null=True, blank=True, related_name="cases"
     )
@@ -183,6 +189,35 @@ class OversightCase(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_on is None
+
+    @property
+    def detail(self) -> str:
+        """The finding in words, in the reader's language."""
+        f = self.facts
+        if self.kind == self.Kind.ENDED:
+            return gettext("The last placement, at %(school)s, ended %(date)s.") % {
+                "school": f.get("school", ""),
+                "date": _day(f.get("ended_on")),
+            }
+        if self.kind == self.Kind.TWO_PLACEMENTS:
+            return gettext("Placed at %(schools)s.") % {"schools": f.get("school", "")}
+        if self.kind == self.Kind.ELSEWHERE and f.get("municipality_code"):
+            return gettext("At %(school)s; registered in municipality %(code)s.") % {
+                "school": f.get("school", ""),
+                "code": f["municipality_code"],
+            }
+        if self.kind == self.Kind.ELSEWHERE:
+            return gettext("At %(school)s; not registered in the municipality.") % {
+                "school": f.get("school", "")
+            }
+        if self.kind == self.Kind.MOVED_IN:
+            return gettext("Moved in %(date)s.") % {"date": _day(f.get("on"))}
+        if self.kind == self.Kind.MOVED_OUT:
+            return gettext("Moved out %(date)s, to municipality %(code)s.") % {
+                "date": _day(f.get("on")),
+                "code": f.get("municipality_code", ""),
+            }
+        return ""
 
     @property
     def next_due(self) -> dt.date | None:

@@ -57,7 +57,7 @@ def simulate_oversight(today: dt.date) -> Counter[str]:
         home.save(update_fields=["municipality_code"])
     independent = Organiser.objects.filter(kind=Organiser.Kind.INDEPENDENT).first()
     OversightRules.objects.update_or_create(
-        organiser=home, defaults={"absence_percent": 25, "absence_weeks": 3}
+        organiser=home, defaults={"absence_percent": 40, "absence_weeks": 3}
     )
     residents = list(
         Pupil.objects.filter(municipality_of_residence=home)

@@ -64,6 +64,9 @@ def test_the_check_opens_one_case_per_finding_with_a_first_step(loaded):
     assert freja.protected_identity and freja.full_name == "Freja Fors"
     elis = cases.get(kind="ended")
     assert elis.pupil == loaded.moved_away
+    school = f"Norrskolan ({loaded.north.unit_code})"
+    assert elis.facts == {"ended_on": "2026-01-31", "school": school}
+    assert loaded.north.unit_code in elis.detail and "2026" in elis.detail
     first = Step.objects.get(case=elis)
     assert first.kind == Step.Kind.CONTACT_GUARDIANS
     assert first.due == world.DAY + dt.timedelta(days=14)

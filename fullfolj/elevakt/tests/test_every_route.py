@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from fullfolj.handover.models import Handover, HandoverVersion
+from fullfolj.compulsory.models import OversightCase, Step
 from fullfolj.ladder.models import Actor, LadderStep, LadderTask
 from fullfolj.support.models import Case, Measure
 
@@ -84,8 +85,16 @@ def ids(cast):
         receiving_school=cast.north,
     )
     HandoverVersion.objects.create(handover=handover)
+    oversight = OversightCase.objects.create(
+        organiser=cast.org,
+        kind="no_school",
+        personnummer=cast.pupil.personnummer,
+        opened_on=dt.date(2026, 3, 16),
+    )
+    oversight_step = Step.objects.create(case=oversight, kind="guardians", due=dt.date(2026, 3, 30))
     return {
         "handover_id": handover.pk,
+        "step_id": oversight_step.pk,
         "case_id": case.pk,
         "measure_id": measure.pk,
         "pupil_id": cast.pupil.pk,

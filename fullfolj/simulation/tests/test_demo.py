@@ -53,8 +53,9 @@ def today(settings):
 def test_each_phase_prints_its_progress_and_every_role_a_login(built):
     output, again, cast = built
     for phase in ("absence ladder", "screening run", "rule evaluation", "guardian notices",
-                  "support cases", "handovers", "resource bank and KASAM",
-                  "unregistered lessons", "unsettled absences", "grades", "file imports"):  # fmt: skip
+                  "support cases", "compulsory-school oversight", "handovers",
+                  "resource bank and KASAM", "unregistered lessons", "unsettled absences",
+                  "grades", "file imports"):  # fmt: skip
         assert f"demo: {phase}" in output
         assert f"demo: {phase}" not in again  # a second run keeps the data
     assert set(cast.usernames) == set(Role.values)
@@ -273,3 +274,22 @@ def test_the_administration_finds_its_imported_and_refused_files(built, client):
     ]
     refused = client.get(f"/importera/{page.context['recent'][0].pk}/")
     assert [p.column for p in refused.context["problems"]] == ["Betyg"]
+
+
+@pytest.mark.django_db
+def test_the_officer_has_a_case_of_every_kind_with_overdue_steps(built, today, client):
+    from django.urls import reverse
+
+    from fullfolj.compulsory.models import OversightCase, Step
+
+    _output, _again, cast = built
+    kinds = set(OversightCase.objects.values_list("kind", flat=True))
+    assert kinds >= {"no_school", "ended", "two_placements", "elsewhere", "moved_in", "moved_out"}
+    assert OversightCase.objects.filter(closed_on__isnull=False).exists()
+    assert OversightCase.objects.filter(protected_identity=True, closed_on__isnull=True).exists()
+    overdue = Step.objects.filter(done_on__isnull=True, due__lt=today, case__closed_on=None)
+    assert overdue.exists()
+    officer = Staff.objects.get(username=cast.usernames[Role.ATTENDANCE_OFFICER])
+    client.force_login(officer.user)
+    page = client.get(reverse("compulsory:home")).content.decode()
+    assert overdue.first().case.last_name in page
