@@ -121,6 +121,8 @@ PAGES: tuple[Page, ...] = (
     Page("case", "principal", lambda s: _reverse("support:case", s.case.pk) if s.case else None),
     Page("follow_ups", "principal", lambda s: _reverse("followup:follow-ups")),
     Page("eht_agenda", "school_nurse", _school("followup:eht-agenda")),
+    Page("arriving", "principal", lambda s: _reverse("handover:arriving")),
+    Page("to_write", "mentor", lambda s: _reverse("handover:to-write")),
 )
 
 
