@@ -123,6 +123,8 @@ PAGES: tuple[Page, ...] = (
     Page("eht_agenda", "school_nurse", _school("followup:eht-agenda")),
     Page("oversight", "attendance_officer", lambda s: _reverse("compulsory:home")),
     Page("oversight_report", "administration", lambda s: _reverse("compulsory:report")),
+    Page("arriving", "principal", lambda s: _reverse("handover:arriving")),
+    Page("to_write", "mentor", lambda s: _reverse("handover:to-write")),
 )
 
 

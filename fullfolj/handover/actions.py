@@ -22,11 +22,13 @@ class EditConflict(Exception):
 
 
 @transaction.atomic
-def start_handover(pupil: Pupil, *, school: School, by: Staff | None) -> Handover:
+def start_handover(
+    pupil: Pupil, *, school: School, by: Staff | None, texts: dict[str, str] | None = None
+) -> Handover:
     """Start (or return) the handover for the pupil's coming move to `school`, prefilled from
     what the system knows. Refused when the pupil is not moving to that school: a handover goes
     only where a placement is planned (skollagen: the receiving school needs the facts, no other
-    school may have them)."""
+    school may have them). `texts` replace prefilled texts (the demo's words)."""
     today = clock.today()
     placement = (
         queries.coming_placement(pupil, today).filter(school=school).order_by("start").first()
@@ -58,7 +60,7 @@ def start_handover(pupil: Pupil, *, school: School, by: Staff | None) -> Handove
         number=1,
         facts=facts,
         written_by=by,
-        **queries.prefill_texts(facts, pupil),
+        **(queries.prefill_texts(facts, pupil) | (texts or {})),
     )
     return handover
 

@@ -114,13 +114,19 @@ def arriving(request: HttpRequest) -> HttpResponse:
     handover is missing, a draft, sent or read."""
     viewer = gate.viewer_for(request)
     placements = gate.arrivals_visible_to(viewer, queries.coming_placements())
-    moves = queries.moves(placements)
+    order = list(queries.STATUS_LABELS)  # missing first: the ones to chase
+    moves = sorted(queries.moves(placements), key=lambda m: order.index(m.status))
     schools: dict[int, dict[str, Any]] = {}
     for move in moves:
         entry = schools.setdefault(
             move.placement.school_id, {"school": move.placement.school, "moves": []}
         )
         entry["moves"].append(move)
+        entry.setdefault("counts", dict.fromkeys(order, 0))[move.status] += 1
+    for entry in schools.values():
+        entry["figures"] = [
+            (queries.STATUS_LABELS[status], count) for status, count in entry["counts"].items()
+        ]
     gate.record_reads(
         request,
         [m.placement.pupil_id for m in moves],
@@ -129,15 +135,11 @@ def arriving(request: HttpRequest) -> HttpResponse:
             for m in moves
         },
     )
-    counts = {
-        status: sum(1 for m in moves if m.status == status) for status in queries.STATUS_LABELS
-    }
     return render(
         request,
         "handover/arriving.html",
         {
             "schools": sorted(schools.values(), key=lambda e: e["school"].name),
-            "counts": counts,
             "title": _("Pupils starting with us"),
         },
     )

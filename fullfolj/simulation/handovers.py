@@ -31,6 +31,12 @@ SENT = 70  # percent of the started ones that are sent
 READ = 50  # percent of the sent ones the receiving principal has read
 
 
+WORDS = {
+    "pupil_words": "Jag vill veta vem jag kan gå till om något känns jobbigt.",
+    "guardian_words": "Hen behöver veta i förväg när något ändras i schemat.",
+}
+
+
 def _keeps(pk: int, percent: int, salt: int = 0) -> bool:
     return ((pk + salt * 7919) * 2654435761) % 100 < percent
 
@@ -169,19 +175,8 @@ def write_handovers(today: dt.date) -> Counter[str]:
         writer = staff.get(mentor_of.get(pupil.pk, -1))
         if writer is None or not (pupil.pk in with_case or _keeps(pupil.pk, WRITTEN)):
             continue
-        handover = actions.start_handover(pupil, school=placement.school, by=writer)
+        handover = actions.start_handover(pupil, school=placement.school, by=writer, texts=WORDS)
         made["started"] += 1
-        version = handover.versions.get()
-        words = {
-            "pupil_words": "Jag vill veta vem jag kan gå till om något känns jobbigt.",
-            "guardian_words": "Hen behöver veta i förväg när något ändras i schemat.",
-        }
-        actions.save_handover(
-            handover,
-            texts={name: getattr(version, name) for name in HandoverVersion.TEXTS} | words,
-            edits=version.edits,
-            by=writer,
-        )
         if not _keeps(pupil.pk, SENT, salt=1):
             made["draft"] += 1
             continue

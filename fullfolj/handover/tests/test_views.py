@@ -90,3 +90,15 @@ def test_the_homes_lead_to_the_lists(client, cast, moving):
     client.force_login(cast.teacher.user)
     home = client.get(reverse("elevakt:home")).content.decode()
     assert "Elever som börjar hos oss" not in home
+
+
+def test_the_arrivals_list_the_handovers_to_chase_first_with_their_counts(client, cast, moving):
+    actions.start_handover(moving.hugo, school=cast.north, by=moving.sixth_mentor)  # a draft
+    freja = actions.start_handover(moving.freja, school=cast.north, by=moving.sixth_mentor)
+    actions.send_handover(freja, by=moving.sixth_mentor)
+    client.force_login(cast.principal.user)
+    page = client.get(reverse("handover:arriving")).content.decode()
+    assert page.index("Hugo Hallberg") < page.index("Freja Frost")  # draft before sent
+    figures = page.split('class="figures"')[1].split("</ul>")[0]
+    assert '<span class="value">1</span><span class="label">Utkast' in figures
+    assert '<span class="value">0</span><span class="label">Saknas' in figures
