@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext
 
 from fullfolj.kasam.models import PupilLogin
 from fullfolj.lib import clock
@@ -89,5 +90,5 @@ class Command(BaseCommand):
                 self.stdout.write(line)
         pupil = PupilLogin.objects.select_related("user").order_by("pk").first()
         if pupil is not None:  # the KASAM questionnaire, and nothing else
-            kasam = "pupil (KASAM questionnaire)"
+            kasam = gettext("pupil (KASAM questionnaire)")
             self.stdout.write(f"  {kasam:<32} {pupil.user.username:<24} {cast.school}")
