@@ -121,6 +121,9 @@ PAGES: tuple[Page, ...] = (
     Page("case", "principal", lambda s: _reverse("support:case", s.case.pk) if s.case else None),
     Page("follow_ups", "principal", lambda s: _reverse("followup:follow-ups")),
     Page("eht_agenda", "school_nurse", _school("followup:eht-agenda")),
+    Page("bank", "mentor", lambda s: _reverse("bank:index")),
+    # an entry with its outcome figures across the municipality (the demo's most used one)
+    Page("bank_entry", "mentor", lambda s: _reverse("bank:entry", "lektionsstruktur")),
 )
 
 
