@@ -125,6 +125,9 @@ PAGES: tuple[Page, ...] = (
     Page("oversight_report", "administration", lambda s: _reverse("compulsory:report")),
     Page("arriving", "principal", lambda s: _reverse("handover:arriving")),
     Page("to_write", "mentor", lambda s: _reverse("handover:to-write")),
+    Page("bank", "mentor", lambda s: _reverse("bank:index")),
+    # an entry with its outcome figures across the municipality (the demo's most used one)
+    Page("bank_entry", "mentor", lambda s: _reverse("bank:entry", "lektionsstruktur")),
 )
 
 

@@ -122,6 +122,8 @@ def for_pupil(pupil: Pupil, viewer: Viewer) -> dict[str, Any] | None:
             ],
             stacked=False,
             unit="",
+            ticks=5,
+            axis_end=5,
             description=_(
                 "Mean answer from 1 to 5 per dimension at each answer, oldest first; the "
                 "numbers are in the table below."

@@ -103,9 +103,13 @@ def horizontal_bars(
     unit: str = "%",
     width: int = 720,
     description: str = "",
+    ticks: int = 4,
+    axis_end: float | None = None,
 ) -> str:
     """One row per category (a school), long names readable: the series stacked into one bar
-    or side by side. Each bar ends in its figure; a hidden figure (None) shows as "–"."""
+    or side by side. Each bar ends in its figure; a hidden figure (None) shows as "–".
+    `ticks`: the intervals of the axis; `axis_end`: its end, for a fixed scale (5 on 1–5, with 5
+    ticks for whole numbers)."""
     label_w, right, top, bottom = 170, 64, 30, 24
     lanes = 1 if stacked else max(len(series), 1)
     lane_h = 18 if stacked else 12
@@ -116,7 +120,7 @@ def horizontal_bars(
         peaks = [sum(s.values[i] or 0 for s in series) for i in range(len(categories))]
     else:
         peaks = [v or 0 for s in series for v in s.values]
-    x_max = _nice_ceiling(max([*peaks, 1e-9]))
+    x_max = axis_end or _nice_ceiling(max([*peaks, 1e-9]))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
@@ -125,9 +129,9 @@ def horizontal_bars(
         f'<desc id="{chart_id}-desc">{escape(description or title)}</desc>',
     ]
     plot_bottom = top + row_h * len(categories)
-    for tick in range(5):
-        value = x_max * tick / 4
-        x = label_w + plot_w * tick / 4
+    for tick in range(ticks + 1):
+        value = x_max * tick / ticks
+        x = label_w + plot_w * tick / ticks
         parts.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{plot_bottom}" '
             f'stroke="#d0d0d0" stroke-width="1"/>'

@@ -138,3 +138,4 @@ def test_the_pupil_page_shows_the_dimensions_to_those_who_hold_talks(client, cas
     assert ('id="kasam-table"' in body) == (who in TALK)
     if who in TALK:
         assert "Meningsfullhet" in body and "4,0" in body
+        assert ">5</text>" in body and ">30</text>" not in body  # the axis ends at the scale's 5

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext
 
 from fullfolj.kasam.models import PupilLogin
 from fullfolj.lib import clock
@@ -93,5 +94,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  {sender_label:<32} {cast.sender:<24} {sender_school}")
         pupil = PupilLogin.objects.select_related("user").order_by("pk").first()
         if pupil is not None:  # the KASAM questionnaire, and nothing else
-            kasam = "pupil (KASAM questionnaire)"
+            kasam = gettext("pupil (KASAM questionnaire)")
             self.stdout.write(f"  {kasam:<32} {pupil.user.username:<24} {cast.school}")
