@@ -49,9 +49,13 @@ def upload(request: HttpRequest) -> HttpResponse:
                 by=viewer.staff,
             )
             return redirect("exchange:file", made.pk)
-    recent = FileImport.objects.filter(organiser=organiser).exclude(
-        status=FileImport.Status.PREVIEW
-    )[:5]
+    kinds = dict(KIND_CHOICES)
+    recent = [
+        (item, kinds[item.kind])
+        for item in FileImport.objects.filter(organiser=organiser)
+        .exclude(status=FileImport.Status.PREVIEW)
+        .defer("data")[:5]
+    ]
     return render(
         request,
         "exchange/upload.html",
@@ -60,7 +64,6 @@ def upload(request: HttpRequest) -> HttpResponse:
             "form": form,
             "organiser": organiser,
             "recent": recent,
-            "kinds": dict(KIND_CHOICES),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -85,7 +88,8 @@ def file_import(request: HttpRequest, file_id: int) -> HttpResponse:
         organiser=organiser,
     )
     mapping = MappingForm(shown.columns, shown.headers, shown.chosen)
-    chooser = PresetForm(list(known))
+    current = next((name for name, columns in known.items() if columns == upload.columns), "")
+    chooser = PresetForm(list(known), initial={"preset": current})
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -125,6 +129,7 @@ def file_import(request: HttpRequest, file_id: int) -> HttpResponse:
             "mapping": mapping,
             "chooser": chooser,
             "presets": known,
+            "current": current,
         },
         status=status,
     )

@@ -161,7 +161,8 @@ def plan_guardians(
     rows: Iterable[r.Row], columns: dict[str, Column], organiser: s.Organiser | None
 ) -> tuple[list[_GuardianPlan], list[Problem]]:
     """A row per guardian and pupil. A protected pupil's guardian's address is not kept (it is
-    most often the pupil's own; DOMAIN.md, protected identity)."""
+    most often the pupil's own; DOMAIN.md, protected identity). An e-mail address is stored as
+    the school system holds it, as Guardian does: a bad one shows up as a bounce."""
     rows = list(rows)
     pupils = _pupils(rows, columns, organiser)
     problems: list[Problem] = []
@@ -184,8 +185,6 @@ def plan_guardians(
                 ("relation", relation, 50),
             ],
         )
-        if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-            row.fail("email", _("“%(value)s” is not an e-mail address.") % {"value": email})
         if pupil is not None and first and last:
             key = (pupil.pk, first.casefold(), last.casefold())
             if key in seen:

@@ -93,12 +93,12 @@ def test_bad_guardian_rows_are_each_named(school):
         rejected(
             "guardians",
             GUARDIANS,
-            f"{PNR[0]};Karin;Berg;inte-en-adress;;",
+            f"{PNR[0]};Karin;Berg;;{'0' * 31};",
             f"{PNR[19]};Bo;Berg;;;",  # no such pupil
             f"{PNR[1]};;Berg;;;",
             f"{PNR[1][:-1]}0;Bo;Berg;;;",  # a check digit
         )
-        == [(2, "E-post"), (3, "Personnummer"), (4, "Förnamn"), (5, "Personnummer")]
+        == [(2, "Telefon"), (3, "Personnummer"), (4, "Förnamn"), (5, "Personnummer")]
     )
     assert not s.Guardian.objects.exists()
 
@@ -290,3 +290,24 @@ def test_a_malformed_file_of_any_new_kind_is_imported_whole_or_not_at_all(
         return
     assert result.rows == len(lines)  # accepted: every row went in
     assert result.created + result.changed + result.unchanged == len(lines)
+
+
+def test_the_command_draws_a_progress_bar_on_a_terminal_only(school, tmp_path: Path):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    path = tmp_path / "betyg.csv"
+    lines = [f"{PNR[i]};12345678;MA;C;HT25" for i in range(6)]
+    path.write_text("\n".join([GRADES, *lines]) + "\n", encoding="utf-8")
+    terminal, piped = Terminal(), io.StringIO()
+
+    call_command("import", "csv", "grades", str(path), "--dry-run", stderr=terminal)
+    call_command("import", "csv", "grades", str(path), "--dry-run", stderr=piped)
+
+    assert "Checking [" in terminal.getvalue()
+    assert "Writing 6 rows" in terminal.getvalue()
+    assert piped.getvalue() == ""
+    assert not Grade.objects.exists()

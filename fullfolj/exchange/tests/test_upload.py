@@ -197,6 +197,7 @@ def test_a_built_in_preset_is_chosen_when_the_headers_fit_it(client, cast):
 
     assert preview.context["preview"].missing == []
     assert preview.context["upload"].columns["pnr"] == "Personnr"
+    assert "läses med mappningen ”Skola24-liknande”" in preview.content.decode()
     confirm(client, preview)
     assert s.Placement.objects.get(pupil__personnummer=PNR[3]).start == dt.date(2026, 1, 7)
 
