@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import polars as pl
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from fullfolj.attendance.models import Lesson, PupilDay
@@ -24,7 +25,8 @@ from fullfolj.ladder.models import LadderTask
 from fullfolj.lib import charts, clock
 from fullfolj.schools.models import Placement, Pupil, School, Term
 from fullfolj.screening.engine.grades import GradeRules, grade_indicators
-from fullfolj.support.models import Case, Evaluation, Measure
+from fullfolj.support import followups
+from fullfolj.support.models import Case, Measure
 
 from .suppression import Margins
 from .tables import Report, Table, hide, share, small
@@ -512,7 +514,7 @@ def cases_and_measures(pupils: Scope, filters: Filters) -> Table:
     cells, total = _column([kinds[k] for k in keys])
     case_cell, _none = _column([cases])
     rows = [(_("Cases opened"), [case_cell[0]])]
-    rows += [(str(labels[k]), [cells[i]]) for i, k in enumerate(keys)]
+    rows += [(capfirst(str(labels[k])), [cells[i]]) for i, k in enumerate(keys)]
     return Table(
         key="arenden",
         title=_("Cases and measures"),
@@ -531,49 +533,53 @@ def _column(counts: list[int]) -> tuple[list[int | None], int | None]:
 
 
 def follow_ups(pupils: Scope, filters: Filters, schools: Sequence[School]) -> Table:
-    """Measures due for follow-up in the period: followed up on time, late, or not yet."""
-    due: list[tuple[int, int, dt.date]] = list(
+    """Follow-ups of measures in the period: done, and overdue now.
+
+    As the support app counts them (docs/eht.md): a follow-up is done by an evaluation on or
+    after its date, after which the measure's next follow-up date is set. Done: measures
+    evaluated in the period. Overdue: running measures whose follow-up date fell in the period
+    (up to today) with no evaluation since. The share is done / (done + overdue).
+    """
+    ids = pupils.ids()
+    done = dict(
         Measure.objects.filter(
-            case__pupil_id__in=pupils.ids(),
-            follow_up_on__gte=filters.start,
-            follow_up_on__lte=filters.until,
-        ).values_list("pk", "case__school_id", "follow_up_on")  # type: ignore[arg-type]
-    )
-    first: dict[int, dt.date] = {}
-    for measure, day in (
-        Evaluation.objects.filter(measure_id__in=[d[0] for d in due])
-        .order_by("evaluated_on")
-        .values_list("measure_id", "evaluated_on")
-    ):
-        first.setdefault(measure, day)
-    per_school: dict[int, list[int]] = {s.pk: [0, 0, 0] for s in schools}
-    for measure, school, day in due:
-        done = first.get(measure)
-        column = 2 if done is None else 0 if done <= day else 1
-        per_school.setdefault(school, [0, 0, 0])[column] += 1
-    names = {s.pk: s.name for s in schools}
-    order = [s.pk for s in schools if s.pk in per_school]
-    shown = hide([per_school[s] for s in order], Margins.BOTH)
-    rows = [
-        (
-            names[s],
-            [*shown.cells[i], shown.row_totals[i], share(shown.cells[i][0], shown.row_totals[i])],
+            case__pupil_id__in=ids,
+            evaluations__evaluated_on__gte=filters.start,
+            evaluations__evaluated_on__lte=filters.until,
         )
+        .values_list("case__school_id")
+        .annotate(n=Count("pk", distinct=True))
+        .values_list("case__school_id", "n")
+    )
+    overdue = dict(
+        followups.due_by(filters.until)
+        .filter(case__pupil_id__in=ids, follow_up_on__gte=filters.start)
+        .values_list("case__school_id")
+        .annotate(n=Count("pk"))
+        .values_list("case__school_id", "n")
+    )
+    order = [s for s in schools if s.pk in done or s.pk in overdue]
+    shown = hide(
+        [[done.get(s.pk, 0), overdue.get(s.pk, 0)] for s in order] or [[0, 0]], Margins.BOTH
+    )
+    rows = [
+        (s.name, [*shown.cells[i], share(shown.cells[i][0], shown.row_totals[i])])
         for i, s in enumerate(order)
     ]
     total = (
         _("All"),
-        [*shown.column_totals, shown.grand_total, share(shown.column_totals[0], shown.grand_total)],
+        [*shown.column_totals, share(shown.column_totals[0], shown.grand_total)],
     )
     return Table(
         key="uppfoljning",
-        title=_("Follow-ups done on time"),
-        header=[_("School"), _("On time"), _("Late"), _("Not done"), _("Due"), _("Share on time")],
-        units=["count", "count", "count", "count", "percent"],
+        title=_("Follow-ups of measures"),
+        header=[_("School"), _("Followed up"), _("Overdue now"), _("Share followed up")],
+        units=["count", "count", "percent"],
         rows=rows,
         total_row=total if len(rows) > 1 else None,
         note=_(
-            "Measures whose follow-up date falls in the period; on time: evaluated by that date."
+            "Followed up: measures evaluated in the period. Overdue: measures whose follow-up "
+            "date fell in the period and that have not been evaluated since."
         ),
     )
 
@@ -610,7 +616,10 @@ def registration(schools: Sequence[School], filters: Filters, *, per_teacher: bo
     """
     lessons = Lesson.objects.filter(
         group__school__in=schools, date__gte=filters.start, date__lte=filters.until
-    ).annotate(registered_on=TruncDate("first_registered_at"))
+    ).annotate(
+        # the first save; lessons loaded from another system carry only their last save
+        registered_on=TruncDate(Coalesce("first_registered_at", "registered_at"))
+    )
     counts = Count("pk")
     same_day = Count("pk", filter=Q(registered_on=F("date")))
     label_fields = (
