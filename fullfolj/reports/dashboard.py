@@ -10,9 +10,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils.formats import date_format
 from django.utils.text import capfirst
@@ -61,9 +62,12 @@ class Scope:
     within the period."""
 
     pupils: dict[int, tuple[int, int | None, str]]  # pupil -> (school, grade, gender)
+    # The same pupils as a subquery: the database joins it instead of a list of ids
+    # (thousands of parameters at a municipality's scale).
+    query: QuerySet[Any] | None = None
 
-    def ids(self) -> list[int]:
-        return list(self.pupils)
+    def ids(self) -> list[int] | QuerySet[Any]:
+        return self.query if self.query is not None else list(self.pupils)
 
 
 def scope(schools: Sequence[School], filters: Filters) -> Scope:
@@ -77,14 +81,21 @@ def scope(schools: Sequence[School], filters: Filters) -> Scope:
     pupils: dict[int, tuple[int, int | None, str]] = {}
     for pupil, school, grade, gender in rows:
         pupils[pupil] = (school, grade, gender)
-    return Scope(
-        {
-            p: v
-            for p, v in pupils.items()
-            if (filters.grade is None or v[1] == filters.grade)
-            and (filters.gender is None or v[2] == filters.gender)
-        }
-    )
+    query = rows
+    if filters.grade is not None:
+        query = query.filter(school_class__grade=filters.grade)
+    if filters.gender is not None:
+        query = query.filter(pupil__legal_gender=filters.gender)
+    chosen = {
+        p: v
+        for p, v in pupils.items()
+        if (filters.grade is None or v[1] == filters.grade)
+        and (filters.gender is None or v[2] == filters.gender)
+    }
+    # Without filters every placed pupil counts; with them, a pupil whose grade year changed
+    # within the period is chosen by the latest placement in Python, so the list is exact.
+    exact = filters.grade is None and filters.gender is None
+    return Scope(chosen, query.values("pupil_id") if exact else None)
 
 
 def school_days(schools: Sequence[School], filters: Filters) -> bool:
@@ -381,10 +392,12 @@ def trend(pupils: Scope, filters: Filters) -> Table:
 def grade_figures(pupil_ids: Iterable[int], as_of: dt.date) -> pl.DataFrame:
     """Passed subjects, meritvärde and eligibility from each pupil's latest grades by `as_of`."""
     ids = list(pupil_ids)
+    # The latest two graded terms hold every pupil's latest grades but those of a newcomer.
+    terms = Term.objects.filter(end__lte=as_of).order_by("-end")[:2]
     rows = list(
-        Grade.objects.filter(pupil_id__in=ids, term__end__lte=as_of).values_list(
-            "pupil_id", "subject__code", "grade", "term__end"
-        )
+        Grade.objects.filter(
+            pupil_id__in=ids, term__in=list(terms), term__end__lte=as_of
+        ).values_list("pupil_id", "subject__code", "grade", "term__end")
     )
     schema = {"pupil_id": pl.Int64, "subject_code": pl.Utf8, "grade": pl.Utf8, "term_end": pl.Date}
     frame = pl.DataFrame(rows, schema=schema, orient="row").lazy()
