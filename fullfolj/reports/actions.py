@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from fullfolj.schools.models import Organiser, School, Staff
+from fullfolj.attendance.models import PupilDay
+from fullfolj.attendance.queries import at_least
+from fullfolj.schools.models import Organiser, Placement, School, Staff, Term
 from fullfolj.screening.models import Flag, ScreeningRun
 
 from .models import Cohort, Region, RegionMember
@@ -33,6 +36,33 @@ def save_run_as_cohort(run: ScreeningRun, *, school: School | None, by: Staff | 
         if school is not None:
             flags = flags.filter(school=school)
         cohort.pupils.set(flags.values_list("pupil_id", flat=True).distinct())
+    return cohort
+
+
+@transaction.atomic
+def save_absence_cohort(school: School, term: Term, *, by: Staff | None) -> Cohort:
+    """The pupils placed at the school at the term's end whose absence that term reached the
+    organiser's line for problematic absence (docs/absence.md), as a saved list chosen then."""
+    line = school.organiser.problematic_absence_percent
+    placed = Placement.objects.active_on(term.end).filter(school=school).values("pupil_id")
+    sums = (
+        PupilDay.objects.filter(pupil_id__in=placed, date__gte=term.start, date__lte=term.end)
+        .values("pupil_id")
+        .annotate(s=Sum("scheduled_minutes"), a=Sum("absent_minutes"))
+    )
+    pupils = [r["pupil_id"] for r in sums if at_least(r["a"], r["s"], line)]
+    name = _("Absence of %(line)s %% or more in %(term)s, %(school)s") % {
+        "line": line,
+        "term": term,
+        "school": school.name,
+    }
+    cohort, _created = Cohort.objects.update_or_create(
+        organiser=school.organiser,
+        school=school,
+        name=name,
+        defaults={"chosen_on": term.end, "created_by": by},
+    )
+    cohort.pupils.set(pupils)
     return cohort
 
 

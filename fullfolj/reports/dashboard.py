@@ -10,11 +10,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from fullfolj.attendance.models import Lesson, PupilDay
@@ -24,7 +26,8 @@ from fullfolj.ladder.models import LadderTask
 from fullfolj.lib import charts, clock
 from fullfolj.schools.models import Placement, Pupil, School, Term
 from fullfolj.screening.engine.grades import GradeRules, grade_indicators
-from fullfolj.support.models import Case, Evaluation, Measure
+from fullfolj.support import followups
+from fullfolj.support.models import Case, Measure
 
 from .suppression import Margins
 from .tables import Report, Table, hide, share, small
@@ -59,9 +62,12 @@ class Scope:
     within the period."""
 
     pupils: dict[int, tuple[int, int | None, str]]  # pupil -> (school, grade, gender)
+    # The same pupils as a subquery: the database joins it instead of a list of ids
+    # (thousands of parameters at a municipality's scale).
+    query: QuerySet[Any] | None = None
 
-    def ids(self) -> list[int]:
-        return list(self.pupils)
+    def ids(self) -> list[int] | QuerySet[Any]:
+        return self.query if self.query is not None else list(self.pupils)
 
 
 def scope(schools: Sequence[School], filters: Filters) -> Scope:
@@ -75,14 +81,21 @@ def scope(schools: Sequence[School], filters: Filters) -> Scope:
     pupils: dict[int, tuple[int, int | None, str]] = {}
     for pupil, school, grade, gender in rows:
         pupils[pupil] = (school, grade, gender)
-    return Scope(
-        {
-            p: v
-            for p, v in pupils.items()
-            if (filters.grade is None or v[1] == filters.grade)
-            and (filters.gender is None or v[2] == filters.gender)
-        }
-    )
+    query = rows
+    if filters.grade is not None:
+        query = query.filter(school_class__grade=filters.grade)
+    if filters.gender is not None:
+        query = query.filter(pupil__legal_gender=filters.gender)
+    chosen = {
+        p: v
+        for p, v in pupils.items()
+        if (filters.grade is None or v[1] == filters.grade)
+        and (filters.gender is None or v[2] == filters.gender)
+    }
+    # Without filters every placed pupil counts; with them, a pupil whose grade year changed
+    # within the period is chosen by the latest placement in Python, so the list is exact.
+    exact = filters.grade is None and filters.gender is None
+    return Scope(chosen, query.values("pupil_id") if exact else None)
 
 
 def school_days(schools: Sequence[School], filters: Filters) -> bool:
@@ -379,10 +392,12 @@ def trend(pupils: Scope, filters: Filters) -> Table:
 def grade_figures(pupil_ids: Iterable[int], as_of: dt.date) -> pl.DataFrame:
     """Passed subjects, meritvärde and eligibility from each pupil's latest grades by `as_of`."""
     ids = list(pupil_ids)
+    # The latest two graded terms hold every pupil's latest grades but those of a newcomer.
+    terms = Term.objects.filter(end__lte=as_of).order_by("-end")[:2]
     rows = list(
-        Grade.objects.filter(pupil_id__in=ids, term__end__lte=as_of).values_list(
-            "pupil_id", "subject__code", "grade", "term__end"
-        )
+        Grade.objects.filter(
+            pupil_id__in=ids, term__in=list(terms), term__end__lte=as_of
+        ).values_list("pupil_id", "subject__code", "grade", "term__end")
     )
     schema = {"pupil_id": pl.Int64, "subject_code": pl.Utf8, "grade": pl.Utf8, "term_end": pl.Date}
     frame = pl.DataFrame(rows, schema=schema, orient="row").lazy()
@@ -399,7 +414,8 @@ def eligibility(pupils: Scope, filters: Filters) -> Table:
     merit: dict[int, list[float]] = {y: [] for y in years}
     for row in figures.iter_rows(named=True):
         year = pupils.pupils[row["pupil_id"]][1]
-        assert year is not None  # noqa: S101 - graded pupils have a grade year
+        if year is None:  # graded pupils have a grade year; a class-less placement has none
+            continue
         counts[year][0 if row["vocational_eligible"] else 1] += 1
         merit[year].append(row["merit_x10"] / 10)
     shown = hide([counts[y] for y in years], Margins.BOTH)
@@ -512,7 +528,7 @@ def cases_and_measures(pupils: Scope, filters: Filters) -> Table:
     cells, total = _column([kinds[k] for k in keys])
     case_cell, _none = _column([cases])
     rows = [(_("Cases opened"), [case_cell[0]])]
-    rows += [(str(labels[k]), [cells[i]]) for i, k in enumerate(keys)]
+    rows += [(capfirst(str(labels[k])), [cells[i]]) for i, k in enumerate(keys)]
     return Table(
         key="arenden",
         title=_("Cases and measures"),
@@ -531,49 +547,53 @@ def _column(counts: list[int]) -> tuple[list[int | None], int | None]:
 
 
 def follow_ups(pupils: Scope, filters: Filters, schools: Sequence[School]) -> Table:
-    """Measures due for follow-up in the period: followed up on time, late, or not yet."""
-    due: list[tuple[int, int, dt.date]] = list(
+    """Follow-ups of measures in the period: done, and overdue now.
+
+    As the support app counts them (docs/eht.md): a follow-up is done by an evaluation on or
+    after its date, after which the measure's next follow-up date is set. Done: measures
+    evaluated in the period. Overdue: running measures whose follow-up date fell in the period
+    (up to today) with no evaluation since. The share is done / (done + overdue).
+    """
+    ids = pupils.ids()
+    done = dict(
         Measure.objects.filter(
-            case__pupil_id__in=pupils.ids(),
-            follow_up_on__gte=filters.start,
-            follow_up_on__lte=filters.until,
-        ).values_list("pk", "case__school_id", "follow_up_on")  # type: ignore[arg-type]
-    )
-    first: dict[int, dt.date] = {}
-    for measure, day in (
-        Evaluation.objects.filter(measure_id__in=[d[0] for d in due])
-        .order_by("evaluated_on")
-        .values_list("measure_id", "evaluated_on")
-    ):
-        first.setdefault(measure, day)
-    per_school: dict[int, list[int]] = {s.pk: [0, 0, 0] for s in schools}
-    for measure, school, day in due:
-        done = first.get(measure)
-        column = 2 if done is None else 0 if done <= day else 1
-        per_school.setdefault(school, [0, 0, 0])[column] += 1
-    names = {s.pk: s.name for s in schools}
-    order = [s.pk for s in schools if s.pk in per_school]
-    shown = hide([per_school[s] for s in order], Margins.BOTH)
-    rows = [
-        (
-            names[s],
-            [*shown.cells[i], shown.row_totals[i], share(shown.cells[i][0], shown.row_totals[i])],
+            case__pupil_id__in=ids,
+            evaluations__evaluated_on__gte=filters.start,
+            evaluations__evaluated_on__lte=filters.until,
         )
+        .values_list("case__school_id")
+        .annotate(n=Count("pk", distinct=True))
+        .values_list("case__school_id", "n")
+    )
+    overdue = dict(
+        followups.due_by(filters.until)
+        .filter(case__pupil_id__in=ids, follow_up_on__gte=filters.start)
+        .values_list("case__school_id")
+        .annotate(n=Count("pk"))
+        .values_list("case__school_id", "n")
+    )
+    order = [s for s in schools if s.pk in done or s.pk in overdue]
+    shown = hide(
+        [[done.get(s.pk, 0), overdue.get(s.pk, 0)] for s in order] or [[0, 0]], Margins.BOTH
+    )
+    rows = [
+        (s.name, [*shown.cells[i], share(shown.cells[i][0], shown.row_totals[i])])
         for i, s in enumerate(order)
     ]
     total = (
         _("All"),
-        [*shown.column_totals, shown.grand_total, share(shown.column_totals[0], shown.grand_total)],
+        [*shown.column_totals, share(shown.column_totals[0], shown.grand_total)],
     )
     return Table(
         key="uppfoljning",
-        title=_("Follow-ups done on time"),
-        header=[_("School"), _("On time"), _("Late"), _("Not done"), _("Due"), _("Share on time")],
-        units=["count", "count", "count", "count", "percent"],
+        title=_("Follow-ups of measures"),
+        header=[_("School"), _("Followed up"), _("Overdue now"), _("Share followed up")],
+        units=["count", "count", "percent"],
         rows=rows,
         total_row=total if len(rows) > 1 else None,
         note=_(
-            "Measures whose follow-up date falls in the period; on time: evaluated by that date."
+            "Followed up: measures evaluated in the period. Overdue: measures whose follow-up "
+            "date fell in the period and that have not been evaluated since."
         ),
     )
 
@@ -610,7 +630,10 @@ def registration(schools: Sequence[School], filters: Filters, *, per_teacher: bo
     """
     lessons = Lesson.objects.filter(
         group__school__in=schools, date__gte=filters.start, date__lte=filters.until
-    ).annotate(registered_on=TruncDate("first_registered_at"))
+    ).annotate(
+        # the first save; lessons loaded from another system carry only their last save
+        registered_on=TruncDate(Coalesce("first_registered_at", "registered_at"))
+    )
     counts = Count("pk")
     same_day = Count("pk", filter=Q(registered_on=F("date")))
     label_fields = (

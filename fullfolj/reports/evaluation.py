@@ -120,8 +120,9 @@ def _movement(
     ids: list[int], schools: Sequence[School], as_of: dt.date
 ) -> tuple[list[int], int, int, int]:
     """(remaining pupils, moved away, left for a national programme, left for an introductory
-    programme). A pupil remains while placed at a school of the list's organiser on `as_of`;
-    one whose last placement was in year 9 and ended with the school year finished compulsory
+    programme). A pupil whose last placement by `as_of` was in year 9 and ended with its school
+    year (by `as_of`) finished compulsory school; any other pupil remains while placed at a
+    school of the list's organiser on `as_of`. One who finished compulsory
     school, for a national programme when eligible on their last grades (a vocational
     programme's rule), else for an introductory programme (IM). Anyone else gone moved away."""
     organisers = {s.organiser_id for s in schools}
@@ -130,17 +131,17 @@ def _movement(
         .filter(pupil_id__in=ids, organiser__in=organisers)
         .values_list("pupil_id", flat=True)
     )
-    gone = [p for p in ids if p not in placed_now]
     finished: dict[int, bool] = {}
     for pupil, grade, end, year_end in (
-        Placement.objects.filter(pupil_id__in=gone, start__lte=as_of)
+        Placement.objects.filter(pupil_id__in=ids, start__lte=as_of)
         .order_by("start")
         .values_list("pupil_id", "school_class__grade", "end", "school_class__school_year__end")
     ):
         finished[pupil] = bool(
-            grade == 9 and end and year_end and end >= year_end - FINISHED_WITHIN
+            grade == 9 and end and year_end and year_end - FINISHED_WITHIN <= end <= as_of
         )
-    leavers = [p for p in gone if finished.get(p)]
+    leavers = [p for p in ids if finished.get(p)]
+    gone = [p for p in ids if p not in placed_now or finished.get(p)]
     eligible = {
         row["pupil_id"]
         for row in grade_figures(leavers, as_of).iter_rows(named=True)
@@ -148,7 +149,7 @@ def _movement(
     }
     national = sum(1 for p in leavers if p in eligible)
     return (
-        [p for p in ids if p in placed_now],
+        [p for p in ids if p in placed_now and not finished.get(p)],
         len(gone) - len(leavers),
         national,
         len(leavers) - national,

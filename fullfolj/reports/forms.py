@@ -75,7 +75,11 @@ class EvaluationForm(forms.Form):
         source = self.fields["source"]
         assert isinstance(source, forms.ChoiceField)  # noqa: S101 - declared above
         source.choices = sources
-        terms = list(Term.objects.filter(start__lte=clock.today()).order_by("-start")[:2])
+        # The two latest terms that have ended (graded), else the two latest begun.
+        today = clock.today()
+        terms = list(Term.objects.filter(end__lt=today).order_by("-start")[:2])
+        if len(terms) < 2:
+            terms = list(Term.objects.filter(start__lte=today).order_by("-start")[:2])
         if len(terms) == 2:
             self.fields["first"].initial = terms[1].pk
             self.fields["second"].initial = terms[0].pk

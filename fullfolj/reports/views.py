@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from fullfolj.access import gate
-from fullfolj.schools.models import Role, School
+from fullfolj.schools.models import School
 
 from . import export, queries
 from .dashboard import dashboard
@@ -151,6 +151,3 @@ def index(request: HttpRequest) -> HttpResponse:
     if not links:
         raise Http404
     return render(request, "reports/index.html", {"links": links, "title": _("Reports")})
-
-
-__all__ = ["Role"]

@@ -34,7 +34,7 @@ from fullfolj.ladder.actions import close_task, evaluate_ladder
 from fullfolj.ladder.models import Actor, LadderRecord, LadderTask
 from fullfolj.notices.actions import deliver_due, schedule_for_days
 from fullfolj.notices.models import GuardianNotice
-from fullfolj.reports.actions import save_run_as_cohort, set_up_region
+from fullfolj.reports.actions import save_absence_cohort, save_run_as_cohort, set_up_region
 from fullfolj.schools.models import (
     Mentorship,
     Organiser,
@@ -535,11 +535,11 @@ def bring_to_today(
             else "no administration"
         )
     with progress.phase("reports") as result:
-        result["made"] = prepare_reports(cast)
+        result["made"] = prepare_reports(cast, today)
     return cast
 
 
-def prepare_reports(cast: Cast) -> str:
+def prepare_reports(cast: Cast, today: dt.date) -> str:
     """What the reports need beyond the data: today's risk zone saved as a list at the cast's
     school and for its municipality (the evaluation report follows them), and a region of the
     municipalities, all but one sharing their figures, read by the printed administration."""
@@ -550,6 +550,12 @@ def prepare_reports(cast: Cast) -> str:
         save_run_as_cohort(run, school=school, by=None)
         save_run_as_cohort(run, school=None, by=None)
         lists = 2
+    # As Åmål did: the pupils over the line a year ago, followed since (the report's default
+    # terms are the two latest ended ones).
+    ended = list(Term.objects.filter(end__lt=today).order_by("-start")[1:2])
+    if ended:
+        save_absence_cohort(school, ended[0], by=None)
+        lists += 1
     municipalities = list(
         Organiser.objects.filter(kind=Organiser.Kind.MUNICIPALITY).order_by("name")
     )

@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from fullfolj.handover.models import Handover, HandoverVersion
 from fullfolj.compulsory.models import OversightCase, Step
 from fullfolj.ladder.models import Actor, LadderStep, LadderTask
+from fullfolj.reports.models import Region
 from fullfolj.support.models import Case, Measure
 
 # Django's own pages: the admin scopes itself (access/tests/test_admin.py), the rest show no
@@ -103,6 +104,7 @@ def ids(cast):
         "lesson_id": cast.lesson.pk,
         "task_id": task.pk,
         "organiser_id": cast.org.pk,
+        "region_id": Region.objects.create(name="Regionen").pk,
     }
 
 

@@ -64,7 +64,8 @@ def test_the_school_dashboard_for_the_spring_term(town, unsuppressed):
     assert [v for _l, v in cases.rows[1:]] == [[2], [1]]  # extra adaptations, guardians
     assert cases.total_row[1] == [3]
     follow = t["uppfoljning"]
-    assert follow.rows == [("Åsskolan", [1, 1, 1, 3, pytest.approx(100 / 3)])]
+    # G4 followed up on its date, B4 a week late (both done); B5 not yet: overdue
+    assert follow.rows == [("Åsskolan", [2, 1, pytest.approx(200 / 3)])]
     assert [v for _l, v in t["anpassad-studiegang"].rows] == [[0], [0], [1], [1]]
     registration = t["registrering"]
     assert registration.rows == [("Asa_Teacher Testsson", [4, 3, 75.0])]

@@ -167,7 +167,7 @@ def town(db):
         start=dt.date(2025, 9, 1),
     )
     for name, kind, start, evaluated in (
-        ("G4", Measure.Kind.EXTRA_ADAPTATION, dt.date(2026, 2, 2), dt.date(2026, 3, 1)),
+        ("G4", Measure.Kind.EXTRA_ADAPTATION, dt.date(2026, 2, 2), dt.date(2026, 3, 2)),
         ("B4", Measure.Kind.EXTRA_ADAPTATION, dt.date(2026, 2, 3), dt.date(2026, 3, 10)),
         ("B5", Measure.Kind.GUARDIAN_COOPERATION, dt.date(2026, 2, 4), None),
     ):
