@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from fullfolj.lib import clock
+from fullfolj.lib.runtime import settle
 from fullfolj.schools.models import Pupil, Role, School, Staff
 from fullfolj.screening.models import RuleEvaluation
 from fullfolj.simulation import demo
@@ -58,6 +59,7 @@ class Command(BaseCommand):
             out("demo: the rule evaluation runs beside the site; its page fills when it is done")
             evaluation = [sys.executable, "-m", "fullfolj.cli", *demo.EVALUATE]
             helpers.append(subprocess.Popen(evaluation))  # noqa: S603 - our own command
+        settle()  # as a production server's start does (fullfolj/wsgi.py)
         try:
             call_command(
                 "runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True
