@@ -132,7 +132,8 @@ PAGES: dict[str, tuple[str, Callable[[SimpleNamespace], str], int, bool]] = {
         33,  # the support section: may this viewer open a case, the cases, the latest flags
         False,
     ),
-    "group": ("teacher", lambda c: reverse("elevakt:group", args=[c.group.pk]), 17, True),
+    # The list's classes and schools read once each, shared by every row.
+    "group": ("teacher", lambda c: reverse("elevakt:group", args=[c.group.pk]), 18, True),
     "register": (
         "teacher",
         lambda c: reverse("attendance:lesson-register", args=[c.lesson.pk]),
