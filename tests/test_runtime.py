@@ -5,9 +5,12 @@ from __future__ import annotations
 import gc
 import sys
 
+import pytest
+
 from fullfolj.lib.runtime import settle
 
 
+@pytest.mark.django_db
 def test_settle_imports_every_view_and_freezes_what_start_up_made():
     gc.unfreeze()
     try:
