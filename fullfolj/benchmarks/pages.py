@@ -364,6 +364,7 @@ def _measure(options: Options, report: Report, *, prepare: bool) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from fullfolj.lib import clock
+    from fullfolj.lib.runtime import settle
     from fullfolj.schools.models import Pupil
 
     today = clock.today()
@@ -371,6 +372,7 @@ def _measure(options: Options, report: Report, *, prepare: bool) -> None:
         prepare_state(today, report)
     scene = choose_scene(today)
     timed, skipped = pages_to_time(scene, options.extra.get("only", ()))
+    settle()  # the process is set up as a server's start leaves it (fullfolj/wsgi.py)
     pupils = Pupil.objects.count()
     rounds = max(1, options.repeat) * ROUNDS_PER_REPEAT
     report.say(

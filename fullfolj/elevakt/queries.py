@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from fullfolj.ladder.queries import summaries as ladder_summaries
 from fullfolj.lib import clock
 from fullfolj.notices.queries import unreached_counts
 from fullfolj.schools.calendar import term_and_recent_windows
-from fullfolj.schools.models import Placement, Pupil, Role, SchoolClass
+from fullfolj.schools.models import Placement, Pupil, Role, School, SchoolClass
 from fullfolj.support.queries import active_adaptations
 
 
@@ -34,14 +34,14 @@ class PupilRow:
     overdue_tasks: int = 0
     unreached_guardians: int = 0  # guardian notices failed or bounced, last 30 days
     adaptations: tuple[str, ...] = ()  # extra adaptations running today (the group page)
+    # From the placement, once: a school's list sorts and filters thousands of rows by class.
+    school_class: SchoolClass | None = field(init=False, default=None, compare=False)
+    class_name: str = field(init=False, default="", compare=False)
 
-    @property
-    def school_class(self) -> SchoolClass | None:
-        return self.placement.school_class if self.placement else None
-
-    @property
-    def class_name(self) -> str:
-        return self.school_class.name if self.school_class else ""
+    def __post_init__(self) -> None:
+        school_class = self.placement.school_class if self.placement else None
+        object.__setattr__(self, "school_class", school_class)
+        object.__setattr__(self, "class_name", school_class.name if school_class else "")
 
 
 def pupil_rows(pupils: QuerySet[Pupil], *, today: dt.date | None = None) -> list[PupilRow]:
@@ -51,14 +51,13 @@ def pupil_rows(pupils: QuerySet[Pupil], *, today: dt.date | None = None) -> list
     a page shows.
     """
     today = today or clock.today()
-    current = Placement.objects.active_on(today).select_related("school", "school_class")
-    pupils = pupils.prefetch_related(Prefetch("placements", queryset=current, to_attr="current"))
     listed = list(pupils)
+    placements = _current_placements(pupils, today)
     absence = absence_by_pupil((p.pk for p in listed), term_and_recent_windows(today))
     rows = [
         PupilRow(
             pupil=p,
-            placement=p.current[0] if p.current else None,
+            placement=placements.get(p.pk),
             term=absence[p.pk]["term"],
             recent=absence[p.pk]["recent"],
         )
@@ -66,6 +65,27 @@ def pupil_rows(pupils: QuerySet[Pupil], *, today: dt.date | None = None) -> list
     ]
     rows.sort(key=lambda r: (r.class_name, r.pupil.last_name, r.pupil.first_name))
     return rows
+
+
+def _current_placements(pupils: QuerySet[Pupil], today: dt.date) -> dict[int, Placement]:
+    """Each pupil's current placement (the earliest begun, if several), its school and class
+    read once each and shared: a school's list holds thousands of pupils but few classes."""
+    current = (
+        Placement.objects.active_on(today)
+        .filter(pupil__in=pupils.order_by().values("pk"))
+        .order_by("-start", "-pk")
+    )
+    found: dict[int, Placement] = {}
+    for placement in current:
+        found[placement.pupil_id] = placement  # the earliest begun comes last and stays
+    classes = SchoolClass.objects.in_bulk({p.school_class_id for p in found.values()} - {None})
+    schools = School.objects.in_bulk({p.school_id for p in found.values()})
+    for placement in found.values():
+        placement.school = schools[placement.school_id]
+        placement.school_class = (
+            classes[placement.school_class_id] if placement.school_class_id else None
+        )
+    return found
 
 
 def with_details(rows: Sequence[PupilRow], *, today: dt.date | None = None) -> list[PupilRow]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy
 
@@ -71,6 +72,8 @@ class RiskForm(lists.QueryForm):
         label=gettext_lazy("Grade year"), required=False, min_value=0, max_value=9
     )
     rule = forms.CharField(label=gettext_lazy("Rule"), required=False, max_length=50)
+    page = forms.IntegerField(label=gettext_lazy("Page"), required=False, min_value=1)
+    page_acted = forms.IntegerField(label=gettext_lazy("Page"), required=False, min_value=1)
 
 
 def rule_names(organiser_id: int, codes: Iterable[str]) -> list[tuple[str, str]]:
@@ -90,9 +93,11 @@ def rule_names(organiser_id: int, codes: Iterable[str]) -> list[tuple[str, str]]
 class RiskPage:
     """What the riskzon template shows, after the filter and the sort."""
 
-    listing: screening.Riskzon  # the filtered listing (its pupil ids are those shown)
-    without_action: list[RiskLine]
-    with_action: list[RiskLine]
+    listing: screening.Riskzon  # the filtered listing
+    without_action: list[RiskLine]  # the page of them shown (PAGE_SIZE rows)
+    with_action: list[RiskLine]  # the page of them shown
+    no_action_page: Page
+    acted_page: Page
     new: list[RiskLine]
     left: list[RiskLine]
     sorting: dict[str, lists.SortColumn]
@@ -107,6 +112,11 @@ class RiskPage:
     @property
     def filtered(self) -> bool:
         return len(self.listing.rows) != self.total
+
+    def shown_pupil_ids(self) -> list[int]:
+        """The pupils the page names: the two tables' pages, the new and those who left."""
+        lines = [*self.without_action, *self.with_action, *self.new, *self.left]
+        return sorted({line.pupil.pk for line in lines})
 
 
 def risk_page(
@@ -159,10 +169,18 @@ def risk_page(
         [line.flagged for line in flagged if line.flagged],
         [line.pupil for line in left],
     )
+    no_action_page = lists.page_of(
+        [ln for ln in flagged if ln.flagged and not ln.flagged.has_action], wanted.get("page")
+    )
+    acted_page = lists.page_of(
+        [ln for ln in flagged if ln.flagged and ln.flagged.has_action], wanted.get("page_acted")
+    )
     return RiskPage(
         listing=shown,
-        without_action=[ln for ln in flagged if ln.flagged and not ln.flagged.has_action],
-        with_action=[ln for ln in flagged if ln.flagged and ln.flagged.has_action],
+        without_action=list(no_action_page.object_list),
+        with_action=list(acted_page.object_list),
+        no_action_page=no_action_page,
+        acted_page=acted_page,
         new=[ln for ln in flagged if ln.flagged and ln.flagged.is_new],
         left=left,
         sorting=sorting,

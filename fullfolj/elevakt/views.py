@@ -341,7 +341,7 @@ def school_riskzon(request: HttpRequest, school_id: int) -> HttpResponse:
         return redirect("elevakt:municipality-riskzon")
     listing = screening.riskzon(school.organiser_id, gate.pupils_visible_to(viewer), school=school)
     page = _risk_page(request, listing, school.organiser_id)
-    gate.record_reads(request, page.listing.pupil_ids(), role=viewer.school_role(school.pk))
+    gate.record_reads(request, page.shown_pupil_ids(), role=viewer.school_role(school.pk))
     return render(
         request,
         "elevakt/riskzon.html",
@@ -371,7 +371,7 @@ def municipality_riskzon(request: HttpRequest) -> HttpResponse:
         page = _risk_page(
             request, screening.riskzon(organiser.pk, gate.pupils_visible_to(viewer)), organiser.pk
         )
-        ids = page.listing.pupil_ids()
+        ids = page.shown_pupil_ids()
         gate.record_reads(request, ids, role=viewer.role_map(ids))
     return render(
         request,

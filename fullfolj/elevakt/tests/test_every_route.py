@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from fullfolj.handover.models import Handover, HandoverVersion
 from fullfolj.compulsory.models import OversightCase, Step
+from fullfolj.handover.models import Handover, HandoverVersion
 from fullfolj.ladder.models import Actor, LadderStep, LadderTask
 from fullfolj.reports.models import Region
 from fullfolj.support.models import Case, Measure

@@ -133,7 +133,8 @@ PAGES: dict[str, tuple[str, Callable[[SimpleNamespace], str], int, bool]] = {
         # the KASAM section: may this viewer hold talks, the answers, the pupil's year
         False,
     ),
-    "group": ("teacher", lambda c: reverse("elevakt:group", args=[c.group.pk]), 17, True),
+    # The list's classes and schools read once each, shared by every row.
+    "group": ("teacher", lambda c: reverse("elevakt:group", args=[c.group.pk]), 18, True),
     "register": (
         "teacher",
         lambda c: reverse("attendance:lesson-register", args=[c.lesson.pk]),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 
 from fullfolj.kasam.models import PupilLogin
 from fullfolj.lib import clock
+from fullfolj.lib.runtime import settle
 from fullfolj.schools.models import Pupil, Role, School, Staff
 from fullfolj.screening.models import RuleEvaluation
 from fullfolj.simulation import demo
@@ -60,6 +61,7 @@ class Command(BaseCommand):
             out("demo: the rule evaluation runs beside the site; its page fills when it is done")
             evaluation = [sys.executable, "-m", "fullfolj.cli", *demo.EVALUATE]
             helpers.append(subprocess.Popen(evaluation))  # noqa: S603 - our own command
+        settle()  # as a production server's start does (fullfolj/wsgi.py)
         try:
             call_command(
                 "runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True
