@@ -7,7 +7,8 @@ the page and the exports build it), the same page through Django's test Client (
 included), and the regional view over every organiser of the data, all sharing. Baseline: the
 administration's existing absence overview page (`elevakt:overview`), which reads the same
 per-day sums for one term. Target: the dashboard under 1 s at 20,000 pupils, the regional view
-under 2 s (at the region's 120,000 pupils the regional view reads six times the rows; see DEVELOPERS.md).
+under 2 s (at the region's 120,000 pupils the regional view reads six times the rows; see
+DEVELOPERS.md).
 """
 
 from __future__ import annotations
