@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from fullfolj.schools.admin_scope import SuperuserOnlyAdmin
 
 from . import actions
-from .models import ImportRun, Source
+from .models import FileImport, ImportPreset, ImportRun, Source
 
 SECRETS = ("token", "client_secret")
 
@@ -133,6 +133,32 @@ class ImportRunAdmin(SuperuserOnlyAdmin):
         "counts",
         "message",
     ]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ImportPreset)
+class ImportPresetAdmin(SuperuserOnlyAdmin):
+    """Saved column maps; the administration makes and uses them on the upload page."""
+
+    list_display = ["name", "kind", "organiser"]
+    list_filter = ["kind", "organiser"]
+    search_fields = ["name"]
+
+
+@admin.register(FileImport)
+class FileImportAdmin(SuperuserOnlyAdmin):
+    """Uploaded files and their outcome, read only. The bytes are never shown: they hold
+    personnummer, and are dropped once the file is imported or refused."""
+
+    list_display = ["name", "kind", "organiser", "uploaded_by", "uploaded_at", "status"]
+    list_filter = ["status", "kind", "organiser"]
+    search_fields = ["name"]
+    exclude = ["data"]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

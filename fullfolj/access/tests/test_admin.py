@@ -43,6 +43,8 @@ SUPERUSER_ONLY = {
     "axes.AccessFailureLog",
     "exchange.Source",
     "exchange.ImportRun",
+    "exchange.ImportPreset",
+    "exchange.FileImport",
     "api.ApiToken",
     "riskmodel.ProtectedColumn",
     "reports.Region",
