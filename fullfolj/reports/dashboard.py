@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from fullfolj.attendance.models import Lesson, PupilDay
 from fullfolj.attendance.queries import at_least
@@ -502,7 +503,7 @@ def ladder_steps(pupils: Scope, filters: Filters) -> Table:
     return Table(
         key="trappan",
         title=_("Ladder steps opened and closed"),
-        header=[_("Step"), _("Opened"), _("Closed")],
+        header=[_("Step"), _("Opened"), pgettext("steps counted", "Closed")],
         units=["count", "count"],
         rows=rows,
         total_row=(_("All"), list(shown.column_totals)) if names else None,

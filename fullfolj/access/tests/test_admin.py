@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from fullfolj.access.models import AccessLog, AccessLogIsAppendOnly
 from fullfolj.attendance.models import AttendanceChange, LessonAttendance
+from fullfolj.compulsory.models import OversightRules
 from fullfolj.ladder.models import LadderRecord, LadderStep, LadderTask, LadderTrigger
 from fullfolj.notices.models import GuardianNotice
 from fullfolj.riskmodel.models import RiskModel
@@ -71,6 +72,7 @@ EXPECTED_OWNED = {
     "riskmodel.RiskModel",
     "access.AccessLog",
     "attendance.AttendanceChange",
+    "compulsory.OversightRules",
 }
 # Admins whose change form a superuser may save: a forged form must be a real one.
 EDITABLE = {
@@ -164,6 +166,7 @@ def rows_of(
         "access.AccessLog": AccessLog.objects.create(
             staff=staff, pupil=pupil, role="mentor", path="/elever/"
         ),
+        "compulsory.OversightRules": OversightRules.objects.create(organiser=org),
     }
 
 

@@ -7,8 +7,10 @@ import datetime as dt
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from fullfolj.compulsory.models import OversightCase, Step
+from fullfolj.exchange.models import FileImport
 from fullfolj.handover.models import Handover, HandoverVersion
 from fullfolj.ladder.models import Actor, LadderStep, LadderTask
 from fullfolj.reports.models import Region
@@ -93,7 +95,16 @@ def ids(cast):
         opened_on=dt.date(2026, 3, 16),
     )
     oversight_step = Step.objects.create(case=oversight, kind="guardians", due=dt.date(2026, 3, 30))
+    upload = FileImport.objects.create(
+        organiser=cast.org,
+        uploaded_at=timezone.now(),
+        kind="pupils",
+        name="elever.csv",
+        data=b"",
+        status=FileImport.Status.REFUSED,
+    )
     return {
+        "file_id": upload.pk,
         "handover_id": handover.pk,
         "step_id": oversight_step.pk,
         "case_id": case.pk,
