@@ -162,6 +162,13 @@ def runs_for_school(school: School) -> list[ScreeningRun]:
     )
 
 
+def has_risk_list(school: School) -> bool:
+    """Whether the school's organiser has a risk model switched on (its estimates the list)."""
+    return RiskEstimate.objects.filter(
+        model__is_active=True, model__organiser_id=school.organiser_id
+    ).exists()
+
+
 def candidates(
     school: School, *, search: str = "", run: ScreeningRun | None = None, risk: bool = False
 ) -> list[Candidate]:
@@ -175,8 +182,8 @@ def candidates(
     why: dict[int, str] = {}
     if run is not None:
         flags = Flag.objects.filter(run=run, school=school).order_by("rule_code")
-        for pupil_id, code in flags.values_list("pupil_id", "rule_code"):
-            why[pupil_id] = f"{why[pupil_id]}, {code}" if pupil_id in why else code
+        for pupil_id, text in flags.values_list("pupil_id", "explanation"):
+            why[pupil_id] = f"{why[pupil_id]}; {text}" if pupil_id in why else text
         placements = placements.filter(pupil_id__in=list(why))
     elif risk:
         estimates = RiskEstimate.objects.filter(

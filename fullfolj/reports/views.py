@@ -180,7 +180,12 @@ def cohort_new(request: HttpRequest, school_id: int) -> HttpResponse:
         )
         return redirect(f"{reverse('reports:evaluation')}?list=cohort-{cohort.pk}")
     found = queries.candidates(school, search=search, run=run, risk=risk)
-    ticked = {str(v) for v in request.POST.getlist("pupils")}
+    if request.method == "GET" and query.get("all") == "1":
+        ticked = {str(c.pupil.pk) for c in found}
+    else:
+        ticked = {str(v) for v in request.POST.getlist("pupils")}
+    every = query.copy()
+    every["all"] = "1"
     gate.record_reads(request, [c.pupil for c in found], role=viewer.school_role(school.pk))
     return render(
         request,
@@ -196,5 +201,7 @@ def cohort_new(request: HttpRequest, school_id: int) -> HttpResponse:
             "found": found,
             "ticked": ticked,
             "searched": bool(search or run or risk),
+            "has_risk_list": queries.has_risk_list(school),
+            "tick_all": every.urlencode(),
         },
     )

@@ -51,6 +51,7 @@ def test_nobody_is_shown_before_a_search(client, cast):
     assert response.status_code == 200
     assert _rows(response.content.decode()) == []
     assert not AccessLog.objects.exists()
+    assert "Visa risklistan" not in response.content.decode()  # no risk model switched on
 
 
 def test_search_by_name_shows_the_schools_pupils_and_logs_each_read(client, cast):
@@ -79,7 +80,10 @@ def test_a_screening_run_offers_its_flagged_pupils_at_this_school(client, cast, 
     client.force_login(cast.principal.user)
     body = client.get(_url(cast), {"run": run.pk}).content.decode()
     assert _rows(body) == ["Bäckström, Bilal"]
-    assert "invalid_absence" in body
+    assert "Ogiltig frånvaro över 5 %" in body  # the screening's words, not its rule code
+    assert "checked" not in body.split("<tbody>", 1)[1]
+    ticked = client.get(_url(cast), {"run": run.pk, "all": "1"}).content.decode()
+    assert f'value="{cast.other_pupil.pk}" id="pupil-{cast.other_pupil.pk}" checked' in ticked
 
 
 def test_the_risk_list_offers_the_active_models_estimates_highest_first(client, cast):
@@ -106,6 +110,7 @@ def test_the_risk_list_offers_the_active_models_estimates_highest_first(client, 
     body = client.get(_url(cast), {"risk": "1"}).content.decode()
     assert _rows(body) == ["Cöster, Cora", "Åkesson, Alva"]
     assert "70 %" in body
+    assert "Visa risklistan" in body
 
 
 def test_saving_makes_the_list_and_the_evaluation_report_offers_it(client, cast):
