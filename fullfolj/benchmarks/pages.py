@@ -89,6 +89,30 @@ def _school(name: str, query: str = "") -> Callable[[Scene], str | None]:
     return lambda s: _reverse(name, s.school.pk, query=query) if s.school else None
 
 
+def _evaluation(scene: Scene) -> str | None:
+    """The evaluation report of the latest screening run's flagged pupils at the school, between
+    the terms the report's form offers first (the two latest ended, else the two latest begun)."""
+    from fullfolj.schools.models import Term
+    from fullfolj.screening.models import ScreeningRun
+
+    if scene.school is None:
+        return None
+    run = (
+        ScreeningRun.objects.filter(
+            organiser_id=scene.school.organiser_id, flag_rows__school=scene.school
+        )
+        .order_by("-as_of", "-pk")
+        .first()
+    )
+    terms = list(Term.objects.filter(end__lt=scene.today).order_by("-start")[:2])
+    if len(terms) < 2:
+        terms = list(Term.objects.filter(start__lte=scene.today).order_by("-start")[:2])
+    if run is None or len(terms) < 2:
+        return None
+    query = f"source=run-{run.pk}&first={terms[1].pk}&second={terms[0].pk}"
+    return _reverse("reports:evaluation", query=query)
+
+
 PAGES: tuple[Page, ...] = (
     Page("floor", "principal", lambda s: _reverse("login")),
     Page("home_teacher", "teacher", _home),
@@ -128,6 +152,9 @@ PAGES: tuple[Page, ...] = (
     Page("bank", "mentor", lambda s: _reverse("bank:index")),
     # an entry with its outcome figures across the municipality (the demo's most used one)
     Page("bank_entry", "mentor", lambda s: _reverse("bank:entry", "lektionsstruktur")),
+    Page("dashboard_school", "principal", _school("reports:school")),
+    Page("dashboard_municipality", "administration", lambda s: _reverse("reports:municipality")),
+    Page("evaluation", "principal", _evaluation),
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.formats import date_format
@@ -9,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from fullfolj.attendance.models import PupilDay
 from fullfolj.attendance.queries import at_least
-from fullfolj.schools.models import Organiser, Placement, School, Staff, Term
+from fullfolj.lib import clock
+from fullfolj.schools.models import Organiser, Placement, Pupil, School, Staff, Term
 from fullfolj.screening.models import Flag, ScreeningRun
 
 from .models import Cohort, Region, RegionMember
@@ -79,3 +82,17 @@ def set_up_region(
         )
     region.analysts.add(*analysts)
     return region
+
+
+@transaction.atomic
+def save_cohort(school: School, name: str, pupils: Iterable[Pupil], *, by: Staff) -> Cohort:
+    """A list picked by hand at a school, chosen today."""
+    cohort = Cohort.objects.create(
+        name=name,
+        organiser_id=school.organiser_id,
+        school=school,
+        chosen_on=clock.today(),
+        created_by=by,
+    )
+    cohort.pupils.set(list(pupils))
+    return cohort

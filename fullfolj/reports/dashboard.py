@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models import Count, DateField, F, Func, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -128,12 +128,14 @@ def dashboard(
             _("No pupils match the filters in this period: widen the grade year or gender.")
         )
         return report
+    # One pass over the per-day rows of the period, grouped per pupil and month, feeds every
+    # absence table (the trend's term equal to the period included).
     months = _pupil_months(pupils, filters)
     report.tables += [
         distribution(pupils, months),
         levels_per_month(months),
         validity_per_month(months),
-        trend(pupils, filters),
+        trend(pupils, filters, months),
         eligibility(pupils, filters),
         ladder_steps(pupils, filters),
         cases_and_measures(pupils, filters),
@@ -159,12 +161,30 @@ def _period(filters: Filters) -> str:
 MonthRows = dict[int, dict[dt.date, tuple[int, int, int, int, int]]]
 
 
+class MonthStart(Func):
+    """The first day of a date's month. Unlike TruncMonth, no cast through a time zone (a
+    DateField holds none): PostgreSQL truncates a plain timestamp, a third cheaper per row."""
+
+    output_field = DateField()
+    template = "DATE(%(expressions)s, 'start of month')"  # SQLite
+
+    def as_postgresql(
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, Any]:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="DATE_TRUNC('month', %(expressions)s::timestamp)::date",
+            **extra_context,
+        )
+
+
 def _pupil_months(pupils: Scope, filters: Filters) -> MonthRows:
     """Scheduled, absent, valid, invalid and unknown minutes per pupil and month (PupilDay)."""
     rows = (
         PupilDay.objects.filter(date__gte=filters.start, date__lte=filters.until)
         .filter(pupil_id__in=pupils.ids())
-        .annotate(month=TruncMonth("date"))
+        .annotate(month=MonthStart("date"))
         .values("pupil_id", "month")
         .annotate(
             s=Sum("scheduled_minutes"),
@@ -173,11 +193,11 @@ def _pupil_months(pupils: Scope, filters: Filters) -> MonthRows:
             i=Sum("invalid_minutes"),
             u=Sum("unknown_minutes"),
         )
+        .values_list("pupil_id", "month", "s", "a", "v", "i", "u")
     )
     out: MonthRows = defaultdict(dict)
-    for r in rows:
-        month = r["month"].date() if isinstance(r["month"], dt.datetime) else r["month"]
-        out[r["pupil_id"]][month] = (r["s"], r["a"], r["v"], r["i"], r["u"])
+    for pupil_id, month, *sums in rows:
+        out[pupil_id][month] = tuple(sums)
     return out
 
 
@@ -351,20 +371,36 @@ def _terms_until(day: dt.date, count: int) -> list[Term]:
     return list(Term.objects.filter(start__lte=day).order_by("-start")[:count])[::-1]
 
 
-def trend(pupils: Scope, filters: Filters) -> Table:
-    """Absence per term over the last terms, for the pupils counted now."""
+def _sums(months: MonthRows) -> dict[str, int]:
+    """The period's totals from the per-pupil-and-month rows, as `trend` reads a term."""
+    totals = [0, 0, 0, 0]
+    for per_pupil in months.values():
+        for s, a, v, i, _u in per_pupil.values():
+            totals[0] += s
+            totals[1] += a
+            totals[2] += v
+            totals[3] += i
+    return dict(zip("savi", totals, strict=True)) | {"n": len(months)}
+
+
+def trend(pupils: Scope, filters: Filters, months: MonthRows | None = None) -> Table:
+    """Absence per term over the last terms, for the pupils counted now. A term whose days are
+    the period's is summed from the period's rows (`months`) instead of read again."""
     rows = []
     for term in _terms_until(filters.until, TREND_TERMS):
         end = min(term.end, clock.today())
-        sums = PupilDay.objects.filter(
-            pupil_id__in=pupils.ids(), date__gte=term.start, date__lte=end
-        ).aggregate(
-            s=Sum("scheduled_minutes"),
-            a=Sum("absent_minutes"),
-            v=Sum("valid_minutes"),
-            i=Sum("invalid_minutes"),
-            n=Count("pupil_id", distinct=True),
-        )
+        if months is not None and (term.start, end) == (filters.start, filters.until):
+            sums: dict[str, Any] = _sums(months)
+        else:
+            sums = PupilDay.objects.filter(
+                pupil_id__in=pupils.ids(), date__gte=term.start, date__lte=end
+            ).aggregate(
+                s=Sum("scheduled_minutes"),
+                a=Sum("absent_minutes"),
+                v=Sum("valid_minutes"),
+                i=Sum("invalid_minutes"),
+                n=Count("pupil_id", distinct=True),
+            )
         n = sums["n"] or 0
         hidden = small(n)
         rates = [None if hidden else share(sums[k] or 0, sums["s"] or 0) for k in ("a", "v", "i")]

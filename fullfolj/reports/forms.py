@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from fullfolj.lib import clock
 from fullfolj.lib.widgets import DateInput
-from fullfolj.schools.models import Pupil, Term
+from fullfolj.schools.models import Pupil, School, Term
 
 from .dashboard import Filters
 from .evaluation import DEFAULT_THRESHOLD
+from .models import Cohort
 
 GRADES = [("", _("All grade years"))] + [(str(g), str(g) if g else "F") for g in range(10)]
 GENDERS = [
@@ -83,3 +85,32 @@ class EvaluationForm(forms.Form):
         if len(terms) == 2:
             self.fields["first"].initial = terms[1].pk
             self.fields["second"].initial = terms[0].pk
+
+
+class CohortForm(forms.Form):
+    """A list of pupils picked by hand: its name and the ticked pupils of one school."""
+
+    name = forms.CharField(label=_("Name of the list"), max_length=200)
+    pupils = forms.ModelMultipleChoiceField(
+        Pupil.objects.none(),
+        label=_("Pupils"),
+        error_messages={"required": _("Tick at least one pupil.")},
+    )
+
+    def __init__(self, school: School, pupils: QuerySet[Pupil], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.school = school
+        chosen = self.fields["pupils"]
+        assert isinstance(chosen, forms.ModelMultipleChoiceField)  # noqa: S101 - declared above
+        chosen.queryset = pupils
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Give the list a name."))
+        if Cohort.objects.filter(school=self.school, name=name).exists():
+            raise forms.ValidationError(
+                _("The school already has a list named %(name)s: choose another name.")
+                % {"name": name}
+            )
+        return name

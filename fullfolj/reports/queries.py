@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from fullfolj.access.gate import Viewer
-from fullfolj.schools.models import Organiser, Role, School
+from fullfolj.lib import clock
+from fullfolj.riskmodel.models import RiskEstimate
+from fullfolj.schools.models import Organiser, Placement, Pupil, Role, School
 from fullfolj.screening.models import Flag, ScreeningRun
 
 from .models import Cohort, Region
@@ -105,12 +108,24 @@ def resolve_source(viewer: Viewer, key: str) -> Source:
     return Source(title, pupils, schools)
 
 
+def new_list_links(viewer: Viewer) -> list[tuple[str, str]]:
+    """(label, url) of the page that makes a list by hand, for each school seen whole."""
+    return [
+        (
+            _("New list of pupils for %(school)s") % {"school": s.name},
+            reverse("reports:cohort_new", args=[s.pk]),
+        )
+        for s in School.objects.filter(pk__in=viewer.school_wide_schools).order_by("name")
+    ]
+
+
 def reports_for(viewer: Viewer) -> list[tuple[str, str]]:
     """(label, url) of every report this viewer may open."""
     links = [
         (_("Dashboard for %(school)s") % {"school": s.name}, reverse("reports:school", args=[s.pk]))
         for s in School.objects.filter(pk__in=viewer.school_wide_schools).order_by("name")
     ]
+    links += new_list_links(viewer)
     if viewer.organisers_with(MUNICIPAL_ROLES):
         links.append((_("Dashboard for the municipality"), reverse("reports:municipality")))
     if may_evaluate(viewer):
@@ -118,3 +133,85 @@ def reports_for(viewer: Viewer) -> list[tuple[str, str]]:
     for region in Region.objects.filter(analysts=viewer.staff):
         links.append((region.name, reverse("reports:region", args=[region.pk])))
     return links
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A pupil offered on the page that makes a list by hand, with why they are offered."""
+
+    pupil: Pupil
+    class_name: str
+    why: str
+
+
+MAX_CANDIDATES = 300
+
+
+def school_pupils(school: School) -> QuerySet[Pupil]:
+    """The pupils placed at the school today: those a list made by hand may hold."""
+    placed = Placement.objects.active_on(clock.today()).filter(school=school)
+    return Pupil.objects.filter(pk__in=placed.values("pupil_id"))
+
+
+def runs_for_school(school: School) -> list[ScreeningRun]:
+    """Recent screening runs that flagged pupils at the school."""
+    return list(
+        ScreeningRun.objects.filter(organiser_id=school.organiser_id, flag_rows__school=school)
+        .distinct()
+        .order_by("-as_of", "-pk")[:8]
+    )
+
+
+def has_risk_list(school: School) -> bool:
+    """Whether the school's organiser has a risk model switched on (its estimates the list)."""
+    return RiskEstimate.objects.filter(
+        model__is_active=True, model__organiser_id=school.organiser_id
+    ).exists()
+
+
+def candidates(
+    school: School, *, search: str = "", run: ScreeningRun | None = None, risk: bool = False
+) -> list[Candidate]:
+    """The school's pupils today matching a name or class, flagged in a run, or on the risk
+    list (the active risk model's estimates, highest first), each with why they are offered."""
+    placements = (
+        Placement.objects.active_on(clock.today())
+        .filter(school=school)
+        .select_related("pupil", "school_class")
+    )
+    why: dict[int, str] = {}
+    if run is not None:
+        flags = Flag.objects.filter(run=run, school=school).order_by("rule_code")
+        for pupil_id, text in flags.values_list("pupil_id", "explanation"):
+            why[pupil_id] = f"{why[pupil_id]}; {text}" if pupil_id in why else text
+        placements = placements.filter(pupil_id__in=list(why))
+    elif risk:
+        estimates = RiskEstimate.objects.filter(
+            model__is_active=True,
+            model__organiser_id=school.organiser_id,
+            pupil_id__in=placements.values("pupil_id"),
+        ).order_by("-probability")[:MAX_CANDIDATES]
+        for pupil_id, probability in estimates.values_list("pupil_id", "probability"):
+            why[pupil_id] = _("estimated risk %(percent)s %%") % {
+                "percent": round(100 * probability)
+            }
+        placements = placements.filter(pupil_id__in=list(why))
+    elif search.strip():
+        for word in search.split():
+            placements = placements.filter(
+                Q(pupil__first_name__icontains=word)
+                | Q(pupil__last_name__icontains=word)
+                | Q(school_class__name__iexact=word)
+            )
+    else:
+        return []
+    found = [
+        Candidate(p.pupil, p.school_class.name if p.school_class else "", why.get(p.pupil_id, ""))
+        for p in placements.order_by("school_class__name", "pupil__last_name", "pupil__first_name")[
+            :MAX_CANDIDATES
+        ]
+    ]
+    if risk and run is None:
+        order = list(why)
+        found.sort(key=lambda c: order.index(c.pupil.pk))
+    return found

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from fullfolj.access import gate
 from fullfolj.schools.models import School
 
-from . import export, queries
+from . import actions, export, queries
 from .dashboard import dashboard
 from .evaluation import Request, evaluate
-from .forms import DashboardFilters, EvaluationForm
+from .forms import CohortForm, DashboardFilters, EvaluationForm
 from .regional import regional_view
 from .tables import Report
 
@@ -95,8 +97,11 @@ def evaluation(request: HttpRequest) -> HttpResponse:
     if not queries.may_evaluate(viewer):
         raise Http404
     sources = queries.evaluation_sources(viewer)
-    form = EvaluationForm([(key, label) for key, label in sources], request.GET or None)
-    context = {"form": form}
+    if set(request.GET) == {"list"}:  # a list just saved: offered first, the terms as usual
+        form = EvaluationForm(sources, initial={"source": request.GET["list"]})
+    else:
+        form = EvaluationForm(sources, request.GET or None)
+    context = {"form": form, "new_lists": queries.new_list_links(viewer)}
     if not form.is_bound or not form.is_valid():
         report = Report(title=_("Evaluation report"), subtitle="")
         if not sources:
@@ -151,3 +156,52 @@ def index(request: HttpRequest) -> HttpResponse:
     if not links:
         raise Http404
     return render(request, "reports/index.html", {"links": links, "title": _("Reports")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cohort_new(request: HttpRequest, school_id: int) -> HttpResponse:
+    """Make a list of pupils by hand for the evaluation report: the school's principal and
+    student-health team find pupils by name or class, a screening run's flags or the risk
+    list, tick them, name the list and save it. Every pupil shown is logged as read."""
+    viewer = gate.viewer_for(request)
+    if school_id not in viewer.school_wide_schools:
+        raise Http404
+    school = get_object_or_404(School, pk=school_id)
+    runs = queries.runs_for_school(school)
+    query = request.POST if request.method == "POST" else request.GET
+    search = query.get("q", "").strip()[:100]
+    run = next((r for r in runs if str(r.pk) == query.get("run")), None)
+    risk = query.get("risk") == "1" and run is None
+    form = CohortForm(school, queries.school_pupils(school), request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        cohort = actions.save_cohort(
+            school, form.cleaned_data["name"], form.cleaned_data["pupils"], by=viewer.staff
+        )
+        return redirect(f"{reverse('reports:evaluation')}?list=cohort-{cohort.pk}")
+    found = queries.candidates(school, search=search, run=run, risk=risk)
+    if request.method == "GET" and query.get("all") == "1":
+        ticked = {str(c.pupil.pk) for c in found}
+    else:
+        ticked = {str(v) for v in request.POST.getlist("pupils")}
+    every = query.copy()
+    every["all"] = "1"
+    gate.record_reads(request, [c.pupil for c in found], role=viewer.school_role(school.pk))
+    return render(
+        request,
+        "reports/cohort_new.html",
+        {
+            "title": _("New list of pupils for %(school)s") % {"school": school.name},
+            "school": school,
+            "form": form,
+            "runs": runs,
+            "run": run,
+            "risk": risk,
+            "search": search,
+            "found": found,
+            "ticked": ticked,
+            "searched": bool(search or run or risk),
+            "has_risk_list": queries.has_risk_list(school),
+            "tick_all": every.urlencode(),
+        },
+    )

@@ -98,3 +98,30 @@ def test_bad_input_is_a_message_on_the_page(
         "Den andra terminen måste komma efter den första" in page.get_by_role("alert").inner_text()
     )
     assert_accessible(page)
+
+
+def test_a_principal_makes_a_list_by_hand_and_evaluates_it(
+    page: Page, live_server: Any, live_town: SimpleNamespace
+) -> None:
+    town = live_town
+    login(page, live_server, "asa_principal", "pw-asa_principal")
+    page.goto(live_server.url + reverse("reports:evaluation"))
+    page.get_by_role("link", name="Ny elevlista för Åsskolan").click()
+    page.get_by_role("searchbox", name="Namn eller klass").fill("9A")
+    page.get_by_role("search", name="Sök på namn eller klass").get_by_role("button").click()
+    assert "elever hittades" in page.locator("caption").inner_text()
+    assert_accessible(page)
+    page.get_by_label("Namn på listan").fill("Handplockade")
+    page.get_by_role("button", name="Spara listan").click()
+    assert "Elever: Bocka för minst en elev." in page.get_by_role("alert").inner_text()
+    assert_accessible(page)
+    first, second = (p.last_name + ", " + p.first_name for p in list(town.pupils.values())[:2])
+    page.get_by_label(first, exact=True).check()
+    page.get_by_label(second, exact=True).check()
+    page.get_by_role("button", name="Spara listan").click()
+    page.wait_for_url("**/rapporter/utvardering/?list=*")
+    assert page.get_by_label("Elevlista").locator("option:checked").inner_text() == "Handplockade"
+    page.get_by_label("Första terminen").select_option(str(town.vt25.pk))
+    page.get_by_label("Andra terminen").select_option(str(town.ht25.pk))
+    page.get_by_role("button", name="Visa rapporten").click()
+    assert page.get_by_role("heading", name="Förändring i närvaro per elev").is_visible()

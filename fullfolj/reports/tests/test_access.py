@@ -21,6 +21,9 @@ MAY_OPEN = {
     # own lists: see below)
     "evaluation": NORTH_WIDE | SOUTH_WIDE | ADMINISTRATION,
     "region": {"admin"},
+    # the page that makes a list by hand: the school's principal and student-health team
+    "new_list_north": NORTH_WIDE,
+    "new_list_south": SOUTH_WIDE,
     "index": NORTH_WIDE | SOUTH_WIDE | MUNICIPAL,
 }
 NAMES = ["Åkesson", "Bäckström", "Cöster", "Dählgren", "Ekström"]
@@ -50,6 +53,8 @@ def _url(route, cast, lists):
         "evaluation": reverse("reports:evaluation"),
         "region": reverse("reports:region", args=[lists["region"].pk]),
         "index": reverse("reports:index"),
+        "new_list_north": reverse("reports:cohort_new", args=[cast.north.pk]),
+        "new_list_south": reverse("reports:cohort_new", args=[cast.south.pk]),
     }[route]
 
 
