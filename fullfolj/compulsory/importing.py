@@ -17,9 +17,15 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from fullfolj.exchange.tabular import load
 from fullfolj.exchange.tabular import reader as r
-from fullfolj.exchange.tabular.load import Column, Problem, Rejected, Result
+from fullfolj.exchange.tabular.common import (
+    Cells,
+    Column,
+    Problem,
+    Rejected,
+    Result,
+    find_columns,
+)
 from fullfolj.lib import clock, personnummer
 from fullfolj.schools.models import Organiser, School
 
@@ -93,7 +99,7 @@ def _rows(
     raw: bytes, name: str, columns: tuple[Column, ...]
 ) -> tuple[dict[str, Column], Iterable[r.Row]]:
     headers, rows = r.read(raw, name)
-    return load._columns(headers, columns), rows
+    return find_columns(headers, columns), rows
 
 
 # --- the register -------------------------------------------------------------------------
@@ -139,7 +145,7 @@ def import_register(
     plans: dict[str, dict[str, Any]] = {}
     lines: dict[str, int] = {}
     for raw_row in rows:
-        row = load._Row(raw_row, columns, problems)
+        row = Cells(raw_row, columns, problems)
         pnr = row.get("pnr", read_personnummer)
         first, last = row.get("first"), row.get("last")
         code = row.get("code", _code)
@@ -231,7 +237,7 @@ def import_placements(
     plans: list[_PlacementPlan] = []
     lines: dict[tuple[str, str, dt.date], int] = {}
     for raw_row in rows:
-        row = load._Row(raw_row, columns, problems)
+        row = Cells(raw_row, columns, problems)
         pnr = row.get("pnr", read_personnummer)
         written = row.get("organiser")
         reporter = known.get((written or "").casefold())
