@@ -116,6 +116,22 @@ def open_counts(organiser: Organiser) -> list[dict[str, Any]]:
     ]
 
 
+def latest_check(organiser: Organiser) -> Check | None:
+    """The municipality's latest match of the register, by its date then when it ran."""
+    return Check.objects.filter(organiser=organiser).order_by("-day", "-run_at").first()
+
+
+def pupils_with_open_case(organiser: Organiser, pupils: QuerySet) -> int:
+    """How many of `pupils` (a queryset of pupil ids) an open oversight case names."""
+    return (
+        OversightCase.objects.open()
+        .filter(organiser=organiser, pupil_id__in=pupils)
+        .values("pupil_id")
+        .distinct()
+        .count()
+    )
+
+
 def overdue_steps(organisers: list[int], today: dt.date) -> QuerySet[Step]:
     """Steps of open cases past their deadline, oldest deadline first."""
     return (
