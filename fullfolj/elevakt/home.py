@@ -442,7 +442,7 @@ def oversight_cases(viewer: Viewer, today: dt.date) -> Iterator[Card]:
                 "check": oversight.latest_check(organiser),
                 "overdue": shown,
                 "overdue_count": overdue.count(),
-                "long_absence": len(oversight.long_absence(organiser, today)),
+                "long_absence": len(oversight.long_absence_weeks(organiser, today)),
             },
             reads=tuple(step.case.pupil_id for step in shown if step.case.pupil_id),
             role=str(Role.ATTENDANCE_OFFICER),
