@@ -16,12 +16,19 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from fullfolj.exchange.tabular import load
 from fullfolj.exchange.tabular import reader as r
-from fullfolj.exchange.tabular.load import Column, Problem, Rejected, Result
+from fullfolj.exchange.tabular.common import (
+    Cells,
+    Column,
+    Problem,
+    Rejected,
+    Result,
+    find_columns,
+)
 from fullfolj.lib import clock, personnummer
-from fullfolj.schools.models import Organiser, School
+from fullfolj.schools.models import Organiser, Pupil, School
 
 from .models import ReportedPlacement, Resident
 
@@ -93,7 +100,7 @@ def _rows(
     raw: bytes, name: str, columns: tuple[Column, ...]
 ) -> tuple[dict[str, Column], Iterable[r.Row]]:
     headers, rows = r.read(raw, name)
-    return load._columns(headers, columns), rows
+    return find_columns(headers, columns), rows
 
 
 # --- the register -------------------------------------------------------------------------
@@ -139,7 +146,7 @@ def import_register(
     plans: dict[str, dict[str, Any]] = {}
     lines: dict[str, int] = {}
     for raw_row in rows:
-        row = load._Row(raw_row, columns, problems)
+        row = Cells(raw_row, columns, problems)
         pnr = row.get("pnr", read_personnummer)
         first, last = row.get("first"), row.get("last")
         code = row.get("code", _code)
@@ -194,8 +201,56 @@ def import_register(
         Resident.objects.filter(pk__in=[row.pk for row in held.values()]).delete()
         result.created, result.changed = len(created), len(changed)
         result.lines.append(_("%(count)s no longer in the extract removed.") % {"count": len(held)})
+        moved = _update_residence(
+            municipality, {pnr: v["municipality_code"] for pnr, v in plans.items()}
+        )
+        if moved:
+            result.lines.append(
+                ngettext(
+                    "%(count)s pupil in our records given their registered municipality.",
+                    "%(count)s pupils in our records given their registered municipality.",
+                    moved,
+                )
+                % {"count": moved}
+            )
 
     return _run(write, dry_run)
+
+
+def _update_residence(municipality: Organiser, codes: dict[str, str]) -> int:
+    """Our pupil records' municipality of residence as the extract has it, in the import's
+    transaction: a child registered here lives here; a child registered elsewhere whom our
+    records put here lives in the municipality with that code when we hold it, else in none
+    we hold (empty). The extract says nothing of children it does not list, so they are left
+    as they are. Returns how many records changed."""
+    by_code = dict(
+        Organiser.objects.filter(kind=Organiser.Kind.MUNICIPALITY)
+        .exclude(municipality_code="")
+        .values_list("municipality_code", "pk")
+    )
+    home = municipality.pk
+    changed = []
+    numbers = list(codes)
+    pupils = (
+        pupil
+        for i in range(0, len(numbers), 5000)  # within SQLite's limit of parameters
+        for pupil in Pupil.objects.filter(personnummer__in=numbers[i : i + 5000]).only(
+            "pk", "personnummer", "municipality_of_residence"
+        )
+    )
+    for pupil in pupils:
+        code = codes[pupil.personnummer]
+        if code == municipality.municipality_code:
+            target: int | None = home
+        elif pupil.municipality_of_residence_id == home:
+            target = by_code.get(code)
+        else:
+            continue  # registered elsewhere and not ours in our records: nothing to say
+        if pupil.municipality_of_residence_id != target:
+            pupil.municipality_of_residence_id = target
+            changed.append(pupil)
+    Pupil.objects.bulk_update(changed, ["municipality_of_residence"], batch_size=2000)
+    return len(changed)
 
 
 # --- placements reported by other organisers ------------------------------------------------
@@ -231,7 +286,7 @@ def import_placements(
     plans: list[_PlacementPlan] = []
     lines: dict[tuple[str, str, dt.date], int] = {}
     for raw_row in rows:
-        row = load._Row(raw_row, columns, problems)
+        row = Cells(raw_row, columns, problems)
         pnr = row.get("pnr", read_personnummer)
         written = row.get("organiser")
         reporter = known.get((written or "").casefold())

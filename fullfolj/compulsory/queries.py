@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncWeek
@@ -116,6 +117,22 @@ def open_counts(organiser: Organiser) -> list[dict[str, Any]]:
     ]
 
 
+def latest_check(organiser: Organiser) -> Check | None:
+    """The municipality's latest match of the register, by its date then when it ran."""
+    return Check.objects.filter(organiser=organiser).order_by("-day", "-run_at").first()
+
+
+def pupils_with_open_case(organiser: Organiser, pupils: QuerySet) -> int:
+    """How many of `pupils` (a queryset of pupil ids) an open oversight case names."""
+    return (
+        OversightCase.objects.open()
+        .filter(organiser=organiser, pupil_id__in=pupils)
+        .values("pupil_id")
+        .distinct()
+        .count()
+    )
+
+
 def overdue_steps(organisers: list[int], today: dt.date) -> QuerySet[Step]:
     """Steps of open cases past their deadline, oldest deadline first."""
     return (
@@ -140,10 +157,13 @@ class LongAbsence:
     case: OversightCase | None
 
 
-def long_absence(organiser: Organiser, today: dt.date) -> list[LongAbsence]:
+LONG_ABSENCE_PAGE = 50  # rows of the long-absence list a page
+
+
+def long_absence_weeks(organiser: Organiser, today: dt.date) -> dict[int, list[float]]:
     """Pupils of the municipality's schools whose absence stayed at the level every week of the
-    period (the rules; skollagen 7 kap. 19 a and 22 §§), with the ladder step and the support
-    case their school has open."""
+    period (the rules; skollagen 7 kap. 19 a and 22 §§): each one's absence per week in per
+    cent, oldest week first. One query."""
     rules = OversightRules.of(organiser)
     this_monday = today - dt.timedelta(days=today.weekday())
     start = this_monday - dt.timedelta(weeks=rules.absence_weeks)
@@ -162,14 +182,29 @@ def long_absence(organiser: Organiser, today: dt.date) -> list[LongAbsence]:
             week = row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]
             weeks[row["pupil_id"]][week] = 100 * row["a"] / row["s"]
     level = rules.absence_percent
-    ids = [
-        pupil
+    return {
+        pupil: [shares[w] for w in sorted(shares)]
         for pupil, shares in weeks.items()
         if len(shares) == rules.absence_weeks and all(v >= level for v in shares.values())
-    ]
+    }
+
+
+def long_absence(organiser: Organiser, today: dt.date, page: Any = 1) -> Page[Any]:
+    """One page of the long-absence list (LONG_ABSENCE_PAGE rows, by name; a number past the
+    end shows the last page): each pupil with the school, the absence per week, the ladder step
+    and the support case their school has open, and the officer's open case. The queries are
+    the same whatever the number of rows."""
+    weeks = long_absence_weeks(organiser, today)
+    ordered = Pupil.objects.filter(pk__in=list(weeks)).order_by("last_name", "first_name", "pk")
+    paginator = Paginator(ordered, LONG_ABSENCE_PAGE)
+    paginator.count = len(weeks)  # known already: no second COUNT
+    shown: Page[Any] = paginator.get_page(page)
+    pupils: list[Pupil] = list(shown.object_list) if weeks else []
+    ids = [p.pk for p in pupils]
     if not ids:
-        return []
-    pupils = {p.pk: p for p in Pupil.objects.filter(pk__in=ids)}
+        shown.object_list = []
+        return shown
+    placed = Placement.objects.active_on(today).filter(school__organiser=organiser)
     school_of = dict(placed.filter(pupil_id__in=ids).values_list("pupil_id", "school__name"))
     steps = ladder.summaries(ids, today)
     support = dict(
@@ -184,18 +219,18 @@ def long_absence(organiser: Organiser, today: dt.date) -> list[LongAbsence]:
         )
     }
     labels = dict(SupportCase.Status.choices)
-    found = [
+    shown.object_list = [
         LongAbsence(
-            pupils[pk],
-            school_of.get(pk, ""),
-            [weeks[pk][w] for w in sorted(weeks[pk])],
-            steps[pk].step if pk in steps else None,
-            str(labels[support[pk]]) if pk in support else None,
-            cases.get(pk),
+            pupil,
+            school_of.get(pupil.pk, ""),
+            weeks[pupil.pk],
+            steps[pupil.pk].step if pupil.pk in steps else None,
+            str(labels[support[pupil.pk]]) if pupil.pk in support else None,
+            cases.get(pupil.pk),
         )
-        for pk in ids
+        for pupil in pupils
     ]
-    return sorted(found, key=lambda f: (f.pupil.last_name, f.pupil.first_name, f.pupil.pk))
+    return shown
 
 
 # --- the term report for the board --------------------------------------------------------

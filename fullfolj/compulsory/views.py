@@ -38,7 +38,7 @@ def _home_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     for kind, label in OversightCase.Kind.choices:
         of_kind = [c for c in cases if c.kind == kind]
         by_kind.append({"kind": kind, "label": label, "cases": of_kind})
-    absent = queries.long_absence(organiser, today)
+    absent = queries.long_absence(organiser, today, request.GET.get("sida"))
     overdue = list(queries.overdue_steps([organiser.pk], today))
     reads = {c.pupil_id for c in cases if c.pupil_id} | {a.pupil.pk for a in absent}
     gate.record_reads(request, reads, role=Role.ATTENDANCE_OFFICER)
@@ -132,8 +132,7 @@ def take_up_absence(request: HttpRequest, pupil_id: int) -> HttpResponse:
     """Open a case for a pupil on the long-absence list."""
     viewer = gate.viewer_for(request)
     organiser = gate.overseen_organiser_or_404(viewer)
-    listed = {a.pupil.pk for a in queries.long_absence(organiser, clock.today())}
-    if pupil_id not in listed:
+    if pupil_id not in queries.long_absence_weeks(organiser, clock.today()):
         raise Http404
     pupil = get_object_or_404(Pupil, pk=pupil_id)
     case = actions.open_long_absence_case(organiser, pupil, by=viewer.staff)

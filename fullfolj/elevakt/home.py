@@ -333,9 +333,11 @@ def administration(viewer: Viewer, today: dt.date) -> Iterator[Card]:
 
 
 def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
-    """The home municipality's oversight (skollagen 7 kap. 21-22 §§): children living here and
-    placed at no school, by name; for the rest, figures per school wherever they are placed
-    (problematic absence over the last four weeks) and where they stand on the ladder."""
+    """Below the oversight's own figures (oversight_cases): the pupils of our own records who
+    live in the municipality by those records and hold no placement we know today, by name and
+    with how many of them an open oversight case names; they are not the oversight's finding,
+    which the register match makes. Then, for the resident pupils placed at a school, figures
+    per school (problematic absence over the last four weeks) and their ladder steps."""
     minimum = settings.FULLFOLJ_MIN_GROUP_SIZE
     for organiser in _organisers(viewer, Role.ATTENDANCE_OFFICER):
         without_school = pupils_visible_to(viewer, roles={Role.ATTENDANCE_OFFICER}).filter(
@@ -343,6 +345,7 @@ def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
         )
         named = list(without_school.order_by("last_name", "first_name", "pk")[:NAMES_SHOWN])
         count = without_school.count()
+        in_case = oversight.pupils_with_open_case(organiser, without_school.values("pk"))
         resident = Pupil.objects.filter(municipality_of_residence=organiser).values("pk")
         placed = Placement.objects.active_on(today).filter(pupil_id__in=resident)
         per_school = list(
@@ -410,6 +413,7 @@ def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
             {
                 "count": count,
                 "named": named,
+                "in_case": in_case,
                 "schools": schools,
                 "steps": steps,
                 "line": line,
@@ -422,19 +426,23 @@ def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
 
 
 def oversight_cases(viewer: Viewer, today: dt.date) -> Iterator[Card]:
-    """The officer's oversight cases (docs/compulsory.md): open cases per finding, the steps
-    past their deadline by name, and how many pupils have long absence."""
+    """The officer's oversight cases (docs/compulsory.md), first on the officer's home: the
+    latest register match, open cases per finding, the steps past their deadline by name, and
+    how many pupils have long absence."""
     for organiser in _organisers(viewer, Role.ATTENDANCE_OFFICER):
         overdue = oversight.overdue_steps([organiser.pk], today)
         shown = list(overdue[:NAMES_SHOWN])
+        counts = oversight.open_counts(organiser)
         yield Card(
             _officer(organiser),
             "compulsory/_home_card.html",
             {
-                "open": oversight.open_counts(organiser),
+                "open": counts,
+                "open_total": sum(row["count"] for row in counts),
+                "check": oversight.latest_check(organiser),
                 "overdue": shown,
                 "overdue_count": overdue.count(),
-                "long_absence": len(oversight.long_absence(organiser, today)),
+                "long_absence": len(oversight.long_absence_weeks(organiser, today)),
             },
             reads=tuple(step.case.pupil_id for step in shown if step.case.pupil_id),
             role=str(Role.ATTENDANCE_OFFICER),
@@ -453,8 +461,8 @@ CARDS: tuple[CardReader, ...] = (
     handovers_to_write,
     pupils_arriving,
     administration,
+    oversight_cases,  # the officer's home leads with the register match's figures
     compulsory_schooling,
-    oversight_cases,
 )
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from fullfolj.access.models import AccessLog
 from fullfolj.attendance.models import PupilDay
 from fullfolj.compulsory import actions, queries
 from fullfolj.compulsory.models import OversightCase, OversightRules
+from fullfolj.schools import models as s
 from fullfolj.support import actions as support
+from tests import factories as f
 
 from . import world
 
@@ -60,6 +65,68 @@ def test_the_officer_takes_up_a_pupil_with_long_absence(client, cast):
     assert case.pupil == cast.pupil and case.steps.get().kind == "principal"
     again = client.post(reverse("compulsory:take-up-absence", args=[cast.pupil.pk]))
     assert again.url == response.url
+
+
+def _long_absent(cast, n: int, first: int = 0) -> None:
+    """n more pupils at Norrskolan (numbered from `first`), each absent half of every day for
+    three weeks."""
+    days = []
+    for i in range(first, first + n):
+        pupil = f.pupil(cast.org, f"Extra{i:02}", f"Frånvarosson{i:02}")
+        f.place(pupil, cast.north, cast.c7a, cast.year.start)
+        for back in range(3):
+            monday = dt.date(2026, 3, 9) - dt.timedelta(weeks=back)
+            days += [
+                PupilDay(
+                    pupil=pupil,
+                    organiser=cast.org,
+                    date=monday + dt.timedelta(days=d),
+                    lessons=5,
+                    scheduled_minutes=300,
+                    absent_minutes=150,
+                    invalid_minutes=0,
+                )
+                for d in range(5)
+            ]
+    PupilDay.objects.bulk_create(days)
+
+
+def _oversight(client, query: str = "") -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("compulsory:home") + query)
+    assert response.status_code == 200
+    return response.content.decode().split('id="long-absence"')[1], len(captured)
+
+
+def test_the_long_absence_list_is_paged_with_its_count_and_reads_as_often_for_any_rows(
+    client, cast
+):
+    client.force_login(cast.officer.user)
+    _long_absent(cast, 3)
+    _oversight(client)  # the session settles on the first request
+    few, few_queries = _oversight(client)
+    assert "Långvarig frånvaro: 3 elever</h2>" in few
+    assert 'class="pager"' not in few
+    _long_absent(cast, 52 - 3, first=3)  # 52 in all
+    AccessLog.objects.all().delete()
+    first, many_queries = _oversight(client)
+    assert many_queries == few_queries
+    assert "Långvarig frånvaro: 52 elever, 1–50 visas</h2>" in first
+    assert first.count("Frånvarosson") == 50
+    assert "Frånvarosson50" not in first and "Frånvarosson49" in first  # by last name
+    assert "Sida 1 av 2" in first and "?sida=2#long-absence" in first
+    # Only the rows shown are read.
+    assert AccessLog.objects.filter(staff=cast.officer).count() == 50
+    second, second_queries = _oversight(client, "?sida=2")
+    assert second_queries == few_queries
+    assert "51–52 visas" in second and second.count("Frånvarosson") == 2
+    assert "Frånvarosson51" in second
+    past_the_end, _ = _oversight(client, "?sida=9")
+    assert "Frånvarosson51" in past_the_end
+    # Taking up a pupil off the first page works the same.
+    last = s.Pupil.objects.get(last_name="Frånvarosson51")
+    response = client.post(reverse("compulsory:take-up-absence", args=[last.pk]))
+    assert response.status_code == 302
 
 
 def test_the_term_report_hides_small_numbers(cast, settings):

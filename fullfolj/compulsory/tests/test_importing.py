@@ -15,6 +15,7 @@ from fullfolj.compulsory.importing import import_placements, import_register, re
 from fullfolj.compulsory.models import ReportedPlacement, Resident
 from fullfolj.exchange.tabular.load import Rejected
 from fullfolj.exchange.tabular.reader import BadValue, FileRejected
+from fullfolj.schools import models as s
 
 from . import world
 
@@ -140,3 +141,54 @@ def test_the_import_command(cast, tmp_path, capsys):
     with pytest.raises(CommandError, match="1 bad rows"):
         call_command("import", "placements", str(bad), "--organiser", str(cast.org.pk))
     assert "Huvudman" in capsys.readouterr().err
+
+
+def _residence(*pupils) -> list[int | None]:
+    return [s.Pupil.objects.get(pk=p.pk).municipality_of_residence_id for p in pupils]
+
+
+def test_the_extract_gives_our_pupil_records_their_registered_municipality(cast):
+    """In the import's transaction: registered here, our record says here; registered in a
+    municipality we hold, that one; registered in one we do not hold, none. A child the extract
+    does not list, or registered elsewhere while our record names another municipality, keeps
+    its record as it is."""
+    _independent, neighbour = world.organisers()
+    far = s.Organiser.objects.create(
+        name="Fjärran kommun", kind="municipality", municipality_code="2222"
+    )
+    s.Pupil.objects.filter(pk=cast.pupil.pk).update(municipality_of_residence=None)
+    s.Pupil.objects.filter(pk=cast.other_pupil.pk).update(municipality_of_residence=far)
+    s.Pupil.objects.filter(pk__in=[cast.pupil_elsewhere.pk, cast.protected.pk]).update(
+        municipality_of_residence=cast.org
+    )
+    raw = (
+        HEADER
+        + f"{cast.pupil.personnummer};Alva;Åkesson;9999;\n"
+        + f"{cast.pupil_elsewhere.personnummer};Dino;Dählgren;1111;\n"
+        + f"{cast.protected.personnummer};Cora;Cöster;1499;\n"
+        + f"{cast.other_pupil.personnummer};Bilal;Bäckström;1111;\n"
+    ).encode()
+    pupils = (cast.pupil, cast.pupil_elsewhere, cast.protected, cast.other_pupil, cast.moved_away)
+    before = _residence(*pupils)
+    assert before == [None, cast.org.pk, cast.org.pk, far.pk, cast.org.pk]
+    checked = import_register(raw, organiser=cast.org, dry_run=True)
+    assert "3 elever i våra uppgifter" in " ".join(checked.lines)
+    assert _residence(*pupils) == before  # a dry run writes nothing
+    result = import_register(raw, organiser=cast.org)
+    assert "3 elever i våra uppgifter" in " ".join(result.lines)
+    assert _residence(*pupils) == [cast.org.pk, neighbour.pk, None, far.pk, cast.org.pk]
+    again = import_register(raw, organiser=cast.org)
+    assert not any("elever i våra uppgifter" in line for line in again.lines)
+    assert _residence(*pupils) == [cast.org.pk, neighbour.pk, None, far.pk, cast.org.pk]
+
+
+def test_a_refused_extract_leaves_our_pupil_records_alone(cast):
+    s.Pupil.objects.filter(pk=cast.pupil.pk).update(municipality_of_residence=None)
+    raw = (
+        HEADER
+        + f"{cast.pupil.personnummer};Alva;Åkesson;9999;\n"
+        + f"{world.HANNA};Hanna;Holm;9999;2026-02-30\n"
+    ).encode()
+    with pytest.raises(Rejected):
+        import_register(raw, organiser=cast.org)
+    assert _residence(cast.pupil) == [None]

@@ -186,12 +186,16 @@ def test_flagged_pupils_nobody_acts_on_are_counted_and_linked(client, cast):
     assert cast.pupil.last_name not in principal
 
 
+RECORDS_CARD = "Våra elevuppgifter: bor här, ingen placering"
+
+
 def test_the_officer_names_only_resident_children_without_a_school_and_logs_them(client, cast):
     body = _home(client, cast.officer)
     group = _group(body, "Skolpliktsbevakning, Testkommun")
-    card = _card(group, "Barn som bor här utan skolplacering")
+    card = _card(group, RECORDS_CARD)
     assert _count(card) == 1
     assert cast.moved_away.full_name in card
+    assert "Av dem finns 0 i ett öppet skolpliktsärende." in card
     for placed in (cast.pupil, cast.other_pupil, cast.protected, cast.pupil_elsewhere):
         assert placed.last_name not in body
     entry = AccessLog.objects.get(staff=cast.officer)
@@ -200,6 +204,40 @@ def test_the_officer_names_only_resident_children_without_a_school_and_logs_them
     table = _card(group, "Elever som bor här, per skola")
     row = table[table.index("Norrskolan") :]
     assert re.findall(r'<td class="num">([^<]*)</td>', row[: row.index("</tr>")]) == ["–"] * 3
+
+
+def test_the_officers_home_leads_with_the_register_match_and_tells_our_records_apart(client, cast):
+    """Two figures of children without a school would disagree: the oversight's (the register
+    match's open cases) comes first and is the one in warning colour; our own records' count
+    says what it is and how many of its children an open case names."""
+    from fullfolj.compulsory.models import Check, OversightCase
+
+    check = Check.objects.create(organiser=cast.org, day=TODAY, checked=321)
+    for n, kind in enumerate((OversightCase.Kind.NO_SCHOOL,) * 2 + (OversightCase.Kind.MOVED_IN,)):
+        OversightCase.objects.create(
+            organiser=cast.org, kind=kind, personnummer=str(n), opened_on=TODAY, check_run=check
+        )
+    OversightCase.objects.create(
+        organiser=cast.org,
+        kind=OversightCase.Kind.ENDED,
+        personnummer=cast.moved_away.personnummer,
+        pupil=cast.moved_away,
+        opened_on=TODAY,
+        check_run=check,
+    )
+    group = _group(_home(client, cast.officer), "Skolpliktsbevakning, Testkommun")
+    titles = re.findall(r"<h3>([^<]+)</h3>", group)
+    assert titles[0] == "Öppna skolpliktsärenden"
+    assert titles.index(RECORDS_CARD) > titles.index("Skolpliktssteg som passerat sista dag")
+    oversight = _card(group, "Öppna skolpliktsärenden")
+    assert _count(oversight) == 4
+    assert 'class="count warn"' in oversight
+    assert "18 mars 2026: 321 skolpliktiga barn kontrollerade" in oversight
+    records = _card(group, RECORDS_CARD)
+    assert _count(records) == 1
+    assert 'class="count warn"' not in records
+    assert "Av dem finns 1 i ett öppet skolpliktsärende." in records
+    assert reverse("compulsory:home") in records
 
 
 def test_the_officers_figures_per_school_and_ladder_step(client, cast, settings):

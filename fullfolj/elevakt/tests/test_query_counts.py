@@ -157,7 +157,7 @@ PAGES: dict[str, tuple[str, Callable[[SimpleNamespace], str], int, bool]] = {
         False,  # 15 rows a section (support/tests/test_paging.py pages through the rest)
     ),
     "risk_municipality": ("admin", lambda c: reverse("elevakt:municipality-riskzon"), 13, False),
-    "home_officer": ("officer", lambda c: reverse("elevakt:home"), 18, False),
+    "home_officer": ("officer", lambda c: reverse("elevakt:home"), 20, False),
     "oversight": ("officer", lambda c: reverse("compulsory:home"), 12, False),  # cases' steps
     "oversight_report": ("admin", lambda c: reverse("compulsory:report"), 11, False),
 }

@@ -41,7 +41,7 @@ from fullfolj.attendance.models import (
 from fullfolj.lib import clock
 from fullfolj.schools import models as s
 
-from . import load
+from . import common, load
 from . import reader as r
 
 BAD: Any = object()  # a cell that cannot be read (load.py reports why)
@@ -56,7 +56,7 @@ def usable(raw: bytes, name: str) -> bool:
 
 
 def _cell(value: Any, read: Callable[[Any], Any], *, required: bool) -> Any:
-    """load._Row.get's reading of one cell: its value, None when empty, BAD when it fails."""
+    """common.Cells.get's reading of one cell: its value, None when empty, BAD when it fails."""
     if r.text(value) == "":
         return BAD if required else None
     try:
@@ -143,7 +143,7 @@ def import_attendance(
     if read is None:
         return None
     headers, frame = read
-    found = load._columns(headers, columns)
+    found = common.find_columns(headers, columns)
     written = [r._header(h) for h in headers]
     names: dict[str, str | None] = {
         key: next((f"c{written.index(n)}" for n in column.names if n in written), None)

@@ -27,12 +27,12 @@ from fullfolj.schools import models as s
 
 from . import reader as r
 from . import records
-from .common import Cells as _Row
+from .common import Cells as Cells
 from .common import Column as Column
 from .common import Problem as Problem
 from .common import Rejected as Rejected
 from .common import Result as Result
-from .common import find_columns as _columns
+from .common import find_columns as find_columns
 from .common import mapped as mapped
 from .common import pnr as _pnr
 from .common import school_year_of as _school_year
@@ -75,7 +75,7 @@ def _plan_pupils(
     seen: dict[str, int] = {}
     today = clock.today()
     for raw in rows:
-        row = _Row(raw, columns, problems)
+        row = Cells(raw, columns, problems)
         pnr = row.get("pnr", _pnr)
         first, last = row.get("first"), row.get("last")
         code = row.get("school")
@@ -271,7 +271,7 @@ def _plan_marks(
         for pk, pnr, holder in held.values_list("pk", "personnummer", "organiser_id"):
             pupils[pnr] = (pk, holder)
     for raw in rows:
-        row = _Row(raw, columns, problems)
+        row = Cells(raw, columns, problems)
         pnr = row.get("pnr", _pnr)
         if pnr and pnr not in pupils:
             row.fail("pnr", _("No pupil has the personal identity number %(pnr)s.") % {"pnr": pnr})
@@ -496,7 +496,7 @@ def import_file(
         if done is not None:
             return done
     headers, rows = r.read(raw, name)
-    found = _columns(headers, wanted)
+    found = find_columns(headers, wanted)
     plans, problems = plan(_counted(rows, report, total), found, organiser)
     if problems:
         raise Rejected(problems)

@@ -14,7 +14,7 @@ from itertools import islice
 
 from fullfolj.schools import models as s
 
-from . import load
+from . import common, load
 from . import reader as r
 
 BUILT_IN: dict[str, dict[str, dict[str, str]]] = {
@@ -212,7 +212,7 @@ def preview(
     if out.missing:
         return out
     try:
-        found = load._columns(headers, wanted)
+        found = common.find_columns(headers, wanted)
         _plans, out.problems = plan(every[:CHECKED_ROWS], found, organiser)
     except r.FileRejected as error:
         out.error = str(error)
