@@ -28,7 +28,7 @@ class TagAdmin(OrganiserScopedAdmin):
 @admin.register(Entry)
 class EntryAdmin(OrganiserScopedAdmin):
     organiser_field = None
-    list_display = ["title", "is_archived", "times_used", "updated_at"]
+    list_display = ["title", "is_archived", "times_used"]
     list_filter = ["is_archived", "tags"]
     search_fields = ["title", "summary", "when_to_use"]
     prepopulated_fields = {"slug": ["title"]}
