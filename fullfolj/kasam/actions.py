@@ -9,12 +9,22 @@ from collections.abc import Mapping, Sequence
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from fullfolj.lib import clock
-from fullfolj.schools.models import Pupil, Staff
+from fullfolj.schools.models import Organiser, Pupil, Staff
 
-from .models import SCALE, Answer, Dimension, PupilLogin, Question, Questionnaire, Response
+from .models import (
+    QUESTION_LENGTH,
+    SCALE,
+    Answer,
+    Dimension,
+    PupilLogin,
+    Question,
+    Questionnaire,
+    Response,
+)
 
 
 @transaction.atomic
@@ -58,27 +68,48 @@ def record_answers(
 
 @transaction.atomic
 def revise_questionnaire(
-    questionnaire: Questionnaire, *, questions: Sequence[tuple[str, str]], by: Staff | None
+    questionnaire: Questionnaire,
+    *,
+    questions: Sequence[tuple[str, str]],
+    by: Staff | None,
+    organiser: Organiser | None = None,
 ) -> Questionnaire:
     """Change the questions. Without answers the version is changed in place; once answered
-    it is kept as it was and the questions become the stage's next version."""
+    it is kept as it was and the questions become the stage's next version. An organiser
+    editing the shipped default gets a version of its own; the default stays every other
+    organiser's (docs/kasam.md)."""
     errors = []
     for number, (dimension, text) in enumerate(questions, start=1):
         if dimension not in Dimension.values:
             errors.append(_("Question %(number)s: choose a dimension.") % {"number": number})
         if not text.strip():
             errors.append(_("Question %(number)s: write the question.") % {"number": number})
+        elif len(text.strip()) > QUESTION_LENGTH:
+            errors.append(
+                _("Question %(number)s: at most %(length)s characters.")
+                % {"number": number, "length": QUESTION_LENGTH}
+            )
     missing = set(Dimension.values) - {d for d, _t in questions}
     if missing:
         errors.append(_("Every dimension needs at least one question."))
     if errors:
         raise ValidationError(errors)
     locked = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
-    if locked.responses.exists():
-        locked.is_current = False
-        locked.save(update_fields=["is_current"])
-        latest = Questionnaire.objects.filter(stage=locked.stage).order_by("-version").first()
+    owner_id = organiser.pk if organiser is not None else locked.organiser_id
+    if locked.organiser_id != owner_id and locked.organiser_id is not None:
+        raise ValidationError(_("This questionnaire belongs to another organiser."))
+    if locked.responses.exists() or locked.organiser_id != owner_id:
+        if locked.organiser_id == owner_id:
+            locked.is_current = False
+            locked.save(update_fields=["is_current"])
+        # An own version numbers on from the default it replaces: "7-9 v2" follows "7-9 v1".
+        owners = Q(organiser_id=owner_id) if owner_id is not None else Q(organiser__isnull=True)
+        if locked.organiser_id is None:
+            owners |= Q(organiser__isnull=True)
+        versions = Questionnaire.objects.filter(owners, stage=locked.stage)
+        latest = versions.order_by("-version").first()
         target = Questionnaire.objects.create(
+            organiser_id=owner_id,
             stage=locked.stage,
             version=(latest.version if latest else 0) + 1,
             is_current=True,

@@ -6,8 +6,9 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from .models import SCALE, Questionnaire
+from .models import QUESTION_LENGTH, SCALE, Dimension, Questionnaire
 
 SCALE_LABELS = {
     1: _("1 – not at all true"),
@@ -42,3 +43,29 @@ class AnswerForm(forms.Form):
             for name in self.fields
             if name.startswith("q")
         }
+
+
+class QuestionRowForm(forms.Form):
+    """One row of the questionnaire being edited: its dimension and its statement."""
+
+    dimension = forms.ChoiceField(
+        label=_("dimension"), choices=[("", "–"), *Dimension.choices], required=False
+    )
+    text = forms.CharField(
+        label=pgettext_lazy("kasam", "question"),
+        max_length=QUESTION_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+
+
+QuestionRows = forms.formset_factory(QuestionRowForm, extra=3, max_num=40, absolute_max=40)
+
+
+def rows_of(formset: Any) -> list[tuple[str, str]]:
+    """The edited questions in order; a row whose statement is emptied is left out."""
+    return [
+        (form.cleaned_data.get("dimension", ""), form.cleaned_data["text"])
+        for form in formset.forms
+        if form.cleaned_data.get("text", "").strip()
+    ]

@@ -11,9 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from fullfolj.lib import clock
-from fullfolj.schools.models import Pupil, Staff
+from fullfolj.schools.models import Organiser, Pupil, Staff
 
 SCALE = range(1, 6)  # 1 "not at all true" .. 5 "completely true"
+QUESTION_LENGTH = 300
 
 
 class Dimension(models.TextChoices):
@@ -35,8 +36,14 @@ class Stage(models.TextChoices):
 
 class Questionnaire(models.Model):
     """One version of the questionnaire of a stage. A version with answers is never changed:
-    editing it makes the next version, so old answers keep the questions they answered."""
+    editing it makes the next version, so old answers keep the questions they answered.
 
+    Shipped versions have no organiser and are every organiser's default; an organiser's own
+    versions (its administration edits them) replace the default for its pupils."""
+
+    organiser = models.ForeignKey(
+        Organiser, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     stage = models.CharField(_("years"), max_length=3, choices=Stage.choices)
     version = models.PositiveSmallIntegerField(default=1)
     is_current = models.BooleanField(default=True)
@@ -50,9 +57,25 @@ class Questionnaire(models.Model):
         verbose_name = _("KASAM questionnaire")
         verbose_name_plural = _("KASAM questionnaires")
         constraints = [
-            models.UniqueConstraint(fields=["stage", "version"], name="kasam_one_version"),
             models.UniqueConstraint(
-                fields=["stage"], condition=Q(is_current=True), name="kasam_one_current"
+                fields=["stage", "version"],
+                condition=Q(organiser__isnull=True),
+                name="kasam_one_version",
+            ),
+            models.UniqueConstraint(
+                fields=["stage"],
+                condition=Q(is_current=True, organiser__isnull=True),
+                name="kasam_one_current",
+            ),
+            models.UniqueConstraint(
+                fields=["organiser", "stage", "version"],
+                condition=Q(organiser__isnull=False),
+                name="kasam_one_own_version",
+            ),
+            models.UniqueConstraint(
+                fields=["organiser", "stage"],
+                condition=Q(is_current=True, organiser__isnull=False),
+                name="kasam_one_own_current",
             ),
         ]
 
@@ -67,7 +90,7 @@ class Question(models.Model):
         Questionnaire, on_delete=models.CASCADE, related_name="questions"
     )
     dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)
-    text = models.CharField(pgettext_lazy("kasam", "question"), max_length=300)
+    text = models.CharField(pgettext_lazy("kasam", "question"), max_length=QUESTION_LENGTH)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

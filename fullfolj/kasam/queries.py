@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext as _
 
 from fullfolj.access import gate
@@ -36,12 +36,20 @@ def grade_of(pupil: Pupil, today: dt.date) -> int | None:
 
 
 def questionnaire_for(pupil: Pupil, today: dt.date | None = None) -> Questionnaire | None:
-    """The current questionnaire of the pupil's stage (years 4–6 or 7–9); None outside them."""
+    """The current questionnaire of the pupil's stage (years 4–6 or 7–9): the organiser's own
+    version if it has one, else the shipped default; None outside those years."""
     stage = Stage.for_grade(grade_of(pupil, today or clock.today()))
     if stage is None:
         return None
+    return current_questionnaire(pupil.organiser_id, stage)
+
+
+def current_questionnaire(organiser_id: int | None, stage: str) -> Questionnaire | None:
+    """The questionnaire an organiser's pupils of a stage answer now."""
     return (
         Questionnaire.objects.filter(stage=stage, is_current=True)
+        .filter(Q(organiser_id=organiser_id) | Q(organiser__isnull=True))
+        .order_by(F("organiser_id").asc(nulls_last=True))
         .prefetch_related("questions")
         .first()
     )

@@ -14,7 +14,7 @@ screen at the new date (the tests check this on random histories).
     state = NightlyIndicators.start(kept_days, as_of=yesterday, term_start=term.start,
                                     windows=windows_for(rules))  # once, from PupilDay
     state = state.add_lessons(todays_lessons, day=today)  # each night; or add_day(pupil days)
-    flags = screen(state.indicators(placements=..., grades=...), rules)
+    flags = screen(state.indicators(organiser_id=org.pk, placements=..., grades=...), rules)
 
 A state is never changed: `add_day` returns the next day's and shares the unchanged blocks.
 """
@@ -29,6 +29,7 @@ import numpy as np
 import polars as pl
 
 from fullfolj.attendance.columnar import DAY_COLUMNS, lesson_sums
+from fullfolj.screening import hooks
 from fullfolj.screening.engine import (
     DEFAULT_WINDOWS,
     LAST_4W,
@@ -285,9 +286,13 @@ class NightlyIndicators:
                 recent[: block.shape[1]] += block[_SCHEDULED] > 0
         return recent
 
-    def indicators(self, **inputs: object) -> pl.DataFrame:
+    def indicators(self, *, organiser_id: int | None = None, **inputs: object) -> pl.DataFrame:
         """Every indicator at `as_of`, as `engine.compute_indicators` gives them (the other
-        inputs, placements, grades and so on, by keyword)."""
+        inputs, placements, grades and so on, by keyword). With `organiser_id` the KASAM
+        dialogue's answers up to `as_of` come through `hooks.dialogue`, as a full screen reads
+        them (`queries.organiser_history`), so `kasam_fall` has its value here too."""
+        if organiser_id is not None and "dialogue" not in inputs:
+            inputs["dialogue"] = hooks.dialogue(organiser_id, self.as_of)
         return compute_indicators(
             None,
             as_of=self.as_of,

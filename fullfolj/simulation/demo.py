@@ -61,7 +61,7 @@ NOTICE_DAYS = 10  # school days back with guardian notices
 UNREGISTERED = 4  # recent lessons the printed teacher has still to register
 UNSETTLED_DAYS = 3  # the latest school days whose absences the printed mentor has to settle
 ADMIN_APPS = ("schools", "attendance", "ladder", "grades", "screening", "notices")
-SHARED_VIEW_ONLY = ("access",)  # the access log: read, never changed
+SHARED_VIEW_ONLY = ("access", "bank")  # the access log, the shared resource bank: read only
 RECORD_TEXT = {
     Actor.MENTOR: (
         LadderRecord.Kind.CONTACT,

@@ -99,3 +99,26 @@ def test_a_pupil_answers_on_a_phone_and_the_mentor_sees_the_dimensions(
     assert_accessible(page)
     page.get_by_role("link", name="Öppna enkäten i ett utvecklingssamtal").click()
     assert_accessible(page)
+
+
+def test_the_administration_edits_a_questionnaire_into_a_new_version(
+    page: Page, live_server: Any, live_cast: SimpleNamespace
+) -> None:
+    from fullfolj.kasam.models import Questionnaire
+
+    login(page, live_server, "admin", "pw-admin")
+    page.get_by_role("link", name="KASAM-enkäter").first.click()
+    assert "Används nu: version 1" in page.content()
+    assert_accessible(page)
+    page.get_by_role("link", name="Ändra påståendena").nth(1).click()  # years 7–9
+    assert_accessible(page)
+    page.get_by_label("Påstående").nth(9).fill("Jag vet vad jag ska göra efter nian.")
+    page.get_by_label("Dimension").nth(9).select_option("meaningfulness")
+    page.get_by_label("Påstående").first.fill("")
+    page.get_by_role("button", name="Spara påståendena").click()
+    page.wait_for_url(live_server.url + reverse("kasam:questionnaires"))
+    assert "Används nu: version 2, er egen." in page.content()
+    own = Questionnaire.objects.get(organiser=live_cast.org, stage="7-9")
+    texts = [q.text for q in own.questions.all()]
+    assert len(texts) == 9 and texts[-1] == "Jag vet vad jag ska göra efter nian."
+    assert_accessible(page)

@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from fullfolj.access.models import AccessLog, AccessLogIsAppendOnly
 from fullfolj.attendance.models import AttendanceChange, LessonAttendance
+from fullfolj.bank.models import Entry as BankEntry
+from fullfolj.bank.models import Tag as BankTag
 from fullfolj.compulsory.models import OversightRules
 from fullfolj.ladder.models import LadderRecord, LadderStep, LadderTask, LadderTrigger
 from fullfolj.notices.models import GuardianNotice
@@ -34,7 +36,14 @@ from tests import factories as f
 
 REGISTERED = sorted(model._meta.label for model in admin.site._registry)
 # Tables no organiser owns: every organiser sees them, only a superuser changes them.
-SHARED = {"schools.Term", "schools.Subject", "attendance.AbsenceReason"}
+SHARED = {
+    "schools.Term",
+    "schools.Subject",
+    "attendance.AbsenceReason",
+    # The resource bank: one library for every organiser (bank/admin.py).
+    "bank.Entry",
+    "bank.Tag",
+}
 SUPERUSER_ONLY = {
     "auth.User",
     "auth.Group",
@@ -204,6 +213,10 @@ def world(cast) -> SimpleNamespace:
         "schools.Term": cast.spring,
         "schools.Subject": cast.maths,
         "attendance.AbsenceReason": cast.reasons["OGIL"],
+        "bank.Entry": BankEntry.objects.create(
+            slug="prov", title="Prov", summary="S", when_to_use="W", how_to="H", follow_up="F"
+        ),
+        "bank.Tag": BankTag.objects.create(slug="prov", name="Prov"),
     }
     return SimpleNamespace(
         cast=cast,

@@ -8,11 +8,13 @@ import datetime as dt
 import polars as pl
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from fullfolj.kasam import actions, queries
 from fullfolj.screening import hooks
 from fullfolj.screening.engine import compute_indicators, explain, rule, screen
 from fullfolj.screening.models import ScreeningRule
+from fullfolj.screening.nightly import NightlyIndicators
 from fullfolj.screening.queries import organiser_history
 from fullfolj.screening.tests.test_engine import AS_OF, TERM_START, frame, present
 
@@ -53,7 +55,8 @@ def test_the_engine_takes_the_largest_fall_between_the_last_two_answers():
     assert result.select("pupil_id", "kasam_fall").rows() == [(1, 117), (2, 0), (3, None)]
     flagged = screen(result, [rule("kf", "kasam_fall", ">=", 1)])
     assert flagged["pupil_id"].to_list() == [1]
-    assert explain(flagged.row(0, named=True)).startswith("En KASAM-dimension sjönk med 1,2")
+    with translation.override("sv"):  # whatever language an earlier test's request left active
+        assert explain(flagged.row(0, named=True)).startswith("En KASAM-dimension sjönk med 1,2")
     assert screen(result, [rule("kf", "kasam_fall", ">=", 0)])["pupil_id"].to_list() == [1, 2]
 
 
@@ -93,3 +96,38 @@ def test_off_by_default_and_checked_like_any_indicator(db):
         ScreeningRule(code="kf", name="KASAM", indicator="kasam_fall", comparison=">=",
                       threshold=9).full_clean()  # fmt: skip
     assert "threshold" in refused.value.message_dict
+
+
+def test_the_nightly_screen_reads_the_answers_through_the_hook_too(cast):
+    questionnaire = queries.questionnaire_for(cast.pupil)
+    for day, value in (
+        (dt.date(2024, 10, 1), 4),
+        (dt.date(2025, 2, 24), 2),
+        (AS_OF + dt.timedelta(7), 1),
+    ):
+        actions.record_answers(
+            cast.pupil,
+            questionnaire=questionnaire,
+            values={q.pk: value for q in questionnaire.questions.all()},
+            setting="talk",
+            by=cast.mentor,
+            answered_on=day,
+        )
+    days = frame(present(cast.pupil.pk) + present(cast.other_pupil.pk))
+    friday = AS_OF - dt.timedelta(3)
+    yesterday = NightlyIndicators.start(
+        days.filter(pl.col("date") <= friday), as_of=friday, term_start=TERM_START
+    )
+    today = yesterday.add_day(days.filter(pl.col("date") == AS_OF))
+    nightly = today.indicators(organiser_id=cast.org.pk)
+    fall = dict(nightly.select("pupil_id", "kasam_fall").rows())
+    assert fall == {cast.pupil.pk: 200, cast.other_pupil.pk: None}  # the answer after: not read
+    full = compute_indicators(
+        days, as_of=AS_OF, term_start=TERM_START, dialogue=hooks.dialogue(cast.org.pk, AS_OF)
+    )
+    assert dict(full.select("pupil_id", "kasam_fall").rows()) == fall
+    flagged = screen(nightly, [rule("kf", "kasam_fall", ">=", 1)])
+    assert flagged["pupil_id"].to_list() == [cast.pupil.pk]
+    # without its organiser the nightly state knows no answers, and no rule on them flags
+    assert "kasam_fall" not in today.indicators().columns
+    assert screen(today.indicators(), [rule("kf", "kasam_fall", ">=", 0)]).height == 0
