@@ -55,6 +55,7 @@ def _url(route: str, ids: dict[str, int]) -> str:
     for key, value in ids.items():
         path = path.replace(f"<int:{key}>", str(value))
     path = path.replace("<slug:slug>", "dagsschema")  # a resource bank entry
+    path = path.replace("<str:stage>", "7-9")  # a KASAM questionnaire's stage
     assert "<" not in path, f"no test value for a parameter of {route}"
     return "/" + path
 
