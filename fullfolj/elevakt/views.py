@@ -18,6 +18,7 @@ from fullfolj.attendance import patterns
 from fullfolj.attendance import queries as attendance
 from fullfolj.grades.queries import grade_table
 from fullfolj.lib import charts, clock
+from fullfolj.records import access as records_access
 from fullfolj.riskmodel import queries as riskmodel
 from fullfolj.schools.calendar import term_and_recent_windows
 from fullfolj.schools.models import GroupMembership, Placement, Role
@@ -289,6 +290,7 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
             "mentors": current_mentors(pupil, today),
             "show_details": show_details,
             "may_read_log": gate.may_read_access_log(viewer, pupil),
+            "may_extract": records_access.may_make_extract(viewer, pupil),
             "guardians": guardians,
             "absence": absence,
             "windows": windows,
