@@ -20,7 +20,7 @@ from django.db import models
 from django.db.models import Count, Sum
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from fullfolj.access.models import AccessLog
 from fullfolj.attendance.models import LessonAttendance, PupilDay
@@ -142,7 +142,7 @@ TITLES = {
     "kasam_answers": gettext_lazy("KASAM answers"),
     "oversight_cases": gettext_lazy("Compulsory-school oversight"),
     "oversight_steps": gettext_lazy("Oversight steps"),
-    "grades": gettext_lazy("Grades"),
+    "grades": pgettext_lazy("school marks", "Grades"),
     "grade_warnings": gettext_lazy("Grade warnings"),
     "access_log": gettext_lazy("Who read the record"),
 }

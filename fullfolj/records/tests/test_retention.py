@@ -152,11 +152,11 @@ def test_the_record_holds_counts_only(cast, dated):
 def test_the_command_says_what_went_and_a_dry_run_what_would(cast, dated):
     out = io.StringIO()
     call_command("retention", "--dry-run", stdout=out)
-    assert "Testkommun: lesson attendance: would remove 1" in out.getvalue()
+    assert "Testkommun: lesson_attendance: would remove 1" in out.getvalue()
     assert not RetentionRun.objects.exists()
     out = io.StringIO()
     call_command("retention", stdout=out)
-    assert "Testkommun: access log: removed 1" in out.getvalue()
+    assert "Testkommun: access_log: removed 1" in out.getvalue()
     assert RetentionRun.objects.count() == 1
 
 

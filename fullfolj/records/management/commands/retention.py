@@ -7,7 +7,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from fullfolj.records import retention
-from fullfolj.records.models import Kind
 from fullfolj.schools.models import Organiser
 
 
@@ -23,10 +22,9 @@ class Command(BaseCommand):
         dry = options["dry_run"]
         counts = retention.run(dry_run=dry)
         names = dict(Organiser.objects.filter(pk__in=counts).values_list("pk", "name"))
-        labels = dict(Kind.choices)
         verb = "would remove" if dry else "removed"
         if not counts:
             self.stdout.write("No organiser has retention periods: nothing removed.")
         for org, per_kind in counts.items():
             for kind, count in per_kind.items():
-                self.stdout.write(f"{names[org]}: {labels[kind]}: {verb} {count}")
+                self.stdout.write(f"{names[org]}: {kind}: {verb} {count}")
