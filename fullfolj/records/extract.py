@@ -27,10 +27,13 @@ from fullfolj.attendance.models import LessonAttendance, PupilDay
 from fullfolj.compulsory.models import OversightCase, Step
 from fullfolj.grades.models import Grade, GradeWarning
 from fullfolj.handover.models import Handover, HandoverVersion
-from fullfolj.kasam.models import Answer, Response
+from fullfolj.kasam.models import Answer, PupilLogin, Response
 from fullfolj.ladder.models import LadderRecord, LadderTask
 from fullfolj.lib import clock
 from fullfolj.notices.models import GuardianNotice
+from fullfolj.records.models import Extract
+from fullfolj.reports.models import Cohort
+from fullfolj.riskmodel.models import RiskEstimate
 from fullfolj.schools.models import (
     GroupMembership,
     Guardianship,
@@ -144,7 +147,38 @@ TITLES = {
     "oversight_steps": gettext_lazy("Oversight steps"),
     "grades": pgettext_lazy("school marks", "Grades"),
     "grade_warnings": gettext_lazy("Grade warnings"),
+    "risk_estimates": gettext_lazy("Risk estimates"),
+    "saved_lists": gettext_lazy("Saved lists of pupils"),
+    "pupil_login": gettext_lazy("The pupil's own login"),
+    "extracts": gettext_lazy("Register extracts made"),
     "access_log": gettext_lazy("Who read the record"),
+}
+
+# Every table that refers to a pupil, and the section that holds its rows (a test keeps this
+# complete: a new table naming pupils must be added to the extract or here, with a reason).
+SOURCES = {
+    "schools.Guardianship": "guardians",
+    "schools.Placement": "placements",
+    "schools.Mentorship": "mentorships",
+    "schools.GroupMembership": "groups",
+    "attendance.LessonAttendance": "lesson_marks",
+    "attendance.PupilDay": "attendance_days",
+    # The per-subject weekly sums are made of the same marks as "lesson_marks".
+    "attendance.PupilSubjectWeek": "lesson_marks",
+    "notices.GuardianNotice": "guardian_notices",
+    "ladder.LadderTask": "ladder_tasks",
+    "grades.Grade": "grades",
+    "grades.GradeWarning": "grade_warnings",
+    "screening.Flag": "screening_flags",
+    "support.Case": "cases",
+    "compulsory.OversightCase": "oversight_cases",
+    "handover.Handover": "handovers",
+    "kasam.Response": "kasam_responses",
+    "kasam.PupilLogin": "pupil_login",
+    "reports.Cohort": "saved_lists",
+    "riskmodel.RiskEstimate": "risk_estimates",
+    "records.Extract": "extracts",
+    "access.AccessLog": "access_log",
 }
 
 
@@ -242,6 +276,11 @@ def collect(pupil: Pupil) -> list[Section]:
     add("oversight_steps", Step.objects.filter(case__in=oversight).order_by("due", "pk"))
     add("grades", Grade.objects.filter(pupil=pupil).order_by("pk"))
     add("grade_warnings", GradeWarning.objects.filter(pupil=pupil).order_by("pk"))
+    add("risk_estimates", RiskEstimate.objects.filter(pupil=pupil).order_by("as_of", "pk"))
+    add("saved_lists", Cohort.objects.filter(pupils=pupil).order_by("chosen_on", "pk"))
+    login = PupilLogin.objects.filter(pupil=pupil).select_related("user").first()
+    plain("pupil_login", [{"username": login.user.username}] if login else [])
+    add("extracts", Extract.objects.filter(pupil=pupil).order_by("made_at", "pk"))
     reads = AccessLog.objects.filter(pupil=pupil).select_related("staff").order_by("at", "pk")
     plain(
         "access_log",

@@ -6,15 +6,19 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from fullfolj.access.models import AccessLog
 from fullfolj.compulsory.models import OversightCase, Step
 from fullfolj.grades.models import Grade, GradeWarning
 from fullfolj.handover.models import Handover, HandoverVersion
-from fullfolj.kasam.models import Answer, Questionnaire, Response
+from fullfolj.kasam.models import Answer, PupilLogin, Questionnaire, Response
 from fullfolj.ladder.models import LadderRecord, LadderStep, LadderTask
 from fullfolj.notices.models import GuardianNotice
+from fullfolj.records.models import Extract
+from fullfolj.reports.models import Cohort
+from fullfolj.riskmodel.models import RiskEstimate, RiskModel
 from fullfolj.screening.models import Flag, ScreeningRun
 from fullfolj.support.models import (
     AgreedAction,
@@ -120,6 +124,20 @@ def held(cast: SimpleNamespace, pupil) -> SimpleNamespace:
     GradeWarning.objects.create(
         pupil=pupil, organiser=cast.org, subject=cast.maths, term=cast.spring, date=DAY
     )
+    model = RiskModel.objects.create(
+        organiser=cast.org, trained_at=timezone.now(), data_start=dt.date(2025, 9, 15),
+        data_end=dt.date(2026, 1, 12), outcome="frånvaro", horizon_weeks=8,
+        learner="logistic_regression", rows=100, pupils=60, positives=20, fitted=b"",
+    )  # fmt: skip
+    RiskEstimate.objects.create(
+        model=model, pupil=pupil, as_of=DAY, probability=0.42, reasons=[{"text": "Risk-skäl"}]
+    )
+    cohort = Cohort.objects.create(name="Sparad-lista", organiser=cast.org, chosen_on=DAY)
+    cohort.pupils.add(pupil)
+    user = User.objects.create_user(username=f"elev-{pupil.pk}", password="x" * 16)
+    PupilLogin.objects.create(user=user, pupil=pupil)
+    Extract.objects.create(pupil=pupil, made_by=cast.principal, made_at=timezone.now(),
+                           channel="page", file_format="pdf")  # fmt: skip
     AccessLog.objects.create(staff=cast.teacher, pupil=pupil, role="teacher", path="/elever/")
     return SimpleNamespace(case=case, flag=the_flag, task=task)
 
