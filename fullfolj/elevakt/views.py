@@ -281,6 +281,7 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
         [g.guardian for g in pupil.guardianships.select_related("guardian")] if show_details else []
     )
     absence = attendance.absence_by_pupil([pupil.pk], windows)[pupil.pk]
+    may_read_log = gate.may_read_access_log(viewer, pupil)
     return render(
         request,
         "elevakt/pupil_detail.html",
@@ -289,8 +290,8 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
             "placement": current_placement(pupil, today),
             "mentors": current_mentors(pupil, today),
             "show_details": show_details,
-            "may_read_log": gate.may_read_access_log(viewer, pupil),
-            "may_extract": records_access.may_make_extract(viewer, pupil),
+            "may_read_log": may_read_log,
+            "may_extract": records_access.may_make_extract(viewer, pupil, principal=may_read_log),
             "guardians": guardians,
             "absence": absence,
             "windows": windows,
