@@ -185,3 +185,21 @@ def test_the_daily_run_is_queued_once_and_queues_the_next(cast, settings):
     assert (run_at.hour, run_at.minute) == (3, 0)
     now = timezone.make_aware(dt.datetime(2026, 3, 18, 4, 0))
     assert tasks.next_run(now) == timezone.make_aware(dt.datetime(2026, 3, 19, 3, 0))
+
+
+def test_the_admin_saves_a_short_health_period_with_a_warning(cast, client):
+    from django.contrib.auth.models import User
+
+    policy = RetentionPolicy.objects.create(organiser=cast.org)
+    root = User.objects.create_superuser("root", password="x" * 16)
+    client.force_login(root)
+    data = {"organiser": cast.org.pk} | {
+        kind.value: ("" if months is None else months) for kind, months in zip(
+            Kind, policy.months().values(), strict=True)
+    } | {"health_entries": 60}  # fmt: skip
+    response = client.post(f"/admin/records/retentionpolicy/{policy.pk}/change/", data, follow=True)
+    assert response.status_code == 200
+    policy.refresh_from_db()
+    assert policy.health_entries == 60
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("120" in m for m in shown), shown
