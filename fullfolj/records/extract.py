@@ -19,6 +19,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Count, Sum
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -71,6 +72,55 @@ NAMED = {
 }
 
 
+# Column headings for fields whose own name is the default one (their verbose name is their
+# field name), in a context of their own: the same word may be translated otherwise elsewhere.
+HEADINGS = {
+    "id": pgettext_lazy("extract column", "number"),
+    "start": pgettext_lazy("extract column", "from"),
+    "end": pgettext_lazy("extract column", "until"),
+    "organiser": pgettext_lazy("extract column", "organiser"),
+    "municipality_of_residence": pgettext_lazy("extract column", "municipality of residence"),
+    "school": pgettext_lazy("extract column", "school"),
+    "school_class": pgettext_lazy("extract column", "class"),
+    "group": pgettext_lazy("extract column", "group"),
+    "mentor": pgettext_lazy("extract column", "mentor"),
+    "date": pgettext_lazy("extract column", "date"),
+    "at": pgettext_lazy("extract column", "when"),
+    "staff": pgettext_lazy("extract column", "who"),
+    "role": pgettext_lazy("extract column", "role"),
+    "page": pgettext_lazy("extract column", "page"),
+    "created_at": pgettext_lazy("extract column", "created"),
+    "created_by": pgettext_lazy("extract column", "created by"),
+    "updated_at": pgettext_lazy("extract column", "changed"),
+    "name": pgettext_lazy("extract column", "name"),
+    "relation": pgettext_lazy("extract column", "relation"),
+    "email": pgettext_lazy("extract column", "e-mail"),
+    "phone": pgettext_lazy("extract column", "phone"),
+    "address": pgettext_lazy("extract column", "address"),
+    "subject": pgettext_lazy("extract column", "subject"),
+    "term": pgettext_lazy("extract column", "term"),
+    "teacher": pgettext_lazy("extract column", "teacher"),
+    "lessons": pgettext_lazy("extract column", "lessons"),
+    "scheduled_minutes": pgettext_lazy("extract column", "scheduled minutes"),
+    "absent_minutes": pgettext_lazy("extract column", "absent minutes"),
+    "valid_minutes": pgettext_lazy("extract column", "valid absence, minutes"),
+    "invalid_minutes": pgettext_lazy("extract column", "invalid absence, minutes"),
+    "unknown_minutes": pgettext_lazy("extract column", "absence not yet settled, minutes"),
+    "late_minutes": pgettext_lazy("extract column", "late minutes"),
+    "username": pgettext_lazy("extract column", "user name"),
+    "made_at": pgettext_lazy("extract column", "made"),
+    "made_by": pgettext_lazy("extract column", "made by"),
+    "file_format": pgettext_lazy("extract column", "format"),
+}
+
+
+def heading(name: str, verbose_name: object = None) -> str:
+    """The column's heading: the field's own verbose name, or ours where it has none."""
+    if verbose_name is not None and str(verbose_name) != name.replace("_", " "):
+        return str(verbose_name)
+    return str(HEADINGS.get(name, name.replace("_", " ")))
+
+
 @dataclass
 class Section:
     key: str
@@ -88,7 +138,11 @@ def _value(obj: models.Model, f: models.Field) -> Any:
     if f.choices:
         return str(getattr(obj, f"get_{f.name}_display")())
     value = getattr(obj, f.attname)
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
@@ -108,18 +162,18 @@ def _section(
         for f in model._meta.concrete_fields
         if f.name not in SKIPPED | skip and not isinstance(f, models.BinaryField)
     ]
-    section.columns = [(f.name, str(f.verbose_name)) for f in fields]
+    section.columns = [(f.name, heading(f.name, f.verbose_name)) for f in fields]
     section.rows = [{f.name: _value(obj, f) for f in fields} for obj in rows]
     return section
 
 
 def _plain(key: str, title: str, rows: list[dict[str, Any]]) -> Section:
-    columns = [(name, name.replace("_", " ")) for name in (rows[0] if rows else {})]
+    columns = [(name, heading(name)) for name in (rows[0] if rows else {})]
     return Section(key, title, columns, rows)
 
 
 # A section with more columns is printed row by row, one field per line.
-WIDEST_TABLE = 8
+WIDEST_TABLE = 6
 
 TITLES = {
     "pupil": gettext_lazy("The pupil"),
@@ -286,7 +340,7 @@ def collect(pupil: Pupil) -> list[Section]:
         "access_log",
         [
             {
-                "at": r.at.isoformat(),
+                "at": timezone.localtime(r.at).isoformat(timespec="seconds"),
                 "staff": r.staff.full_name,
                 "role": r.role_name,
                 "page": r.path,
