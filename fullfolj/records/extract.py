@@ -111,6 +111,7 @@ HEADINGS = {
     "made_at": pgettext_lazy("extract column", "made"),
     "made_by": pgettext_lazy("extract column", "made by"),
     "file_format": pgettext_lazy("extract column", "format"),
+    "channel": pgettext_lazy("extract column", "how"),
 }
 
 
@@ -127,6 +128,7 @@ class Section:
     title: str
     columns: list[tuple[str, str]] = field(default_factory=list)  # (field name, heading)
     rows: list[dict[str, Any]] = field(default_factory=list)
+    as_table: bool = True  # else printed row by row, one field per line
 
 
 def _value(obj: models.Model, f: models.Field) -> Any:
@@ -164,6 +166,7 @@ def _section(
     ]
     section.columns = [(f.name, heading(f.name, f.verbose_name)) for f in fields]
     section.rows = [{f.name: _value(obj, f) for f in fields} for obj in rows]
+    section.as_table = len(fields) <= WIDEST_TABLE
     return section
 
 
@@ -172,7 +175,8 @@ def _plain(key: str, title: str, rows: list[dict[str, Any]]) -> Section:
     return Section(key, title, columns, rows)
 
 
-# A section with more columns is printed row by row, one field per line.
+# A table with more columns is printed row by row, one field per line (our own summaries, such
+# as attendance per day, are always tables).
 WIDEST_TABLE = 6
 
 TITLES = {
@@ -248,7 +252,7 @@ def collect(pupil: Pupil) -> list[Section]:
         s.append(_plain(key, str(TITLES[key]), rows))
 
     pupil_row = _section("pupil", "", [pupil], skip=frozenset({"address"} if protected else ()))
-    s.append(Section("pupil", str(TITLES["pupil"]), pupil_row.columns, pupil_row.rows))
+    s.append(Section("pupil", str(TITLES["pupil"]), pupil_row.columns, pupil_row.rows, False))
     add("placements", Placement.objects.filter(pupil=pupil).order_by("start"))
     add("mentorships", Mentorship.objects.filter(pupil=pupil).order_by("start"))
     add("groups", GroupMembership.objects.filter(pupil=pupil).order_by("start"))
@@ -373,7 +377,7 @@ def as_pdf(pupil: Pupil, sections: list[Section], *, base_url: str | None = None
             "sections": [
                 (
                     sec,
-                    len(sec.columns) <= WIDEST_TABLE,
+                    sec.as_table,
                     [[(h, row.get(name)) for name, h in sec.columns] for row in sec.rows],
                 )
                 for sec in sections
