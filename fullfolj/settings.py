@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "fullfolj.bank",
     "fullfolj.kasam",
     "fullfolj.reports",
+    "fullfolj.records",
     "fullfolj.simulation",
     "fullfolj.riskmodel",
     "fullfolj.exchange",
@@ -203,6 +204,7 @@ FULLFOLJ_SMS_BACKEND = os.environ.get(
 )
 # The daily absence-ladder evaluation runs at this local time.
 FULLFOLJ_LADDER_RUN_AT = os.environ.get("FULLFOLJ_LADDER_RUN_AT", "06:00")
+FULLFOLJ_RETENTION_RUN_AT = os.environ.get("FULLFOLJ_RETENTION_RUN_AT", "03:00")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)

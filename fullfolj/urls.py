@@ -19,6 +19,7 @@ urlpatterns = [
     path("kasam/", include("fullfolj.kasam.urls")),
     path("rapporter/", include("fullfolj.reports.urls")),
     path("api/", include("fullfolj.api.urls")),
+    path("", include("fullfolj.records.urls")),
     path("", include("fullfolj.access.urls")),
     path("", include("fullfolj.elevakt.urls")),
 ]

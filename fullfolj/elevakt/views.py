@@ -18,6 +18,7 @@ from fullfolj.attendance import patterns
 from fullfolj.attendance import queries as attendance
 from fullfolj.grades.queries import grade_table
 from fullfolj.lib import charts, clock
+from fullfolj.records import access as records_access
 from fullfolj.riskmodel import queries as riskmodel
 from fullfolj.schools.calendar import term_and_recent_windows
 from fullfolj.schools.models import GroupMembership, Placement, Role
@@ -280,6 +281,7 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
         [g.guardian for g in pupil.guardianships.select_related("guardian")] if show_details else []
     )
     absence = attendance.absence_by_pupil([pupil.pk], windows)[pupil.pk]
+    may_read_log = gate.may_read_access_log(viewer, pupil)
     return render(
         request,
         "elevakt/pupil_detail.html",
@@ -288,7 +290,8 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
             "placement": current_placement(pupil, today),
             "mentors": current_mentors(pupil, today),
             "show_details": show_details,
-            "may_read_log": gate.may_read_access_log(viewer, pupil),
+            "may_read_log": may_read_log,
+            "may_extract": records_access.may_make_extract(viewer, pupil, principal=may_read_log),
             "guardians": guardians,
             "absence": absence,
             "windows": windows,

@@ -34,6 +34,8 @@ from fullfolj.ladder.actions import close_task, evaluate_ladder
 from fullfolj.ladder.models import Actor, LadderRecord, LadderTask
 from fullfolj.notices.actions import deliver_due, schedule_for_days
 from fullfolj.notices.models import GuardianNotice
+from fullfolj.records import retention
+from fullfolj.records.models import RetentionPolicy
 from fullfolj.reports.actions import save_absence_cohort, save_run_as_cohort, set_up_region
 from fullfolj.schools.models import (
     Mentorship,
@@ -60,7 +62,7 @@ DAILY_LADDER_DAYS = 14  # the last days the ladder is walked every school day, b
 NOTICE_DAYS = 10  # school days back with guardian notices
 UNREGISTERED = 4  # recent lessons the printed teacher has still to register
 UNSETTLED_DAYS = 3  # the latest school days whose absences the printed mentor has to settle
-ADMIN_APPS = ("schools", "attendance", "ladder", "grades", "screening", "notices")
+ADMIN_APPS = ("schools", "attendance", "ladder", "grades", "screening", "notices", "records")
 SHARED_VIEW_ONLY = ("access", "bank")  # the access log, the shared resource bank: read only
 RECORD_TEXT = {
     Actor.MENTOR: (
@@ -536,7 +538,19 @@ def bring_to_today(
         )
     with progress.phase("reports") as result:
         result["made"] = prepare_reports(cast, today)
+    with progress.phase("retention") as result:
+        result["made"] = apply_retention(today)
     return cast
+
+
+def apply_retention(today: dt.date) -> str:
+    """Every organiser gets the default retention periods (in the admin), and the first daily
+    run is made, as the worker would at night: what is older than its period goes."""
+    for organiser in Organiser.objects.filter(retention_policy__isnull=True):
+        RetentionPolicy.objects.create(organiser=organiser)
+    counts = retention.run(today=today)
+    removed = sum(sum(per.values()) for per in counts.values())
+    return f"periods for {len(counts)} organisers, {removed} rows past them removed"
 
 
 def prepare_reports(cast: Cast, today: dt.date) -> str:

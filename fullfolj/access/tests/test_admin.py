@@ -24,6 +24,7 @@ from fullfolj.bank.models import Tag as BankTag
 from fullfolj.compulsory.models import OversightRules
 from fullfolj.ladder.models import LadderRecord, LadderStep, LadderTask, LadderTrigger
 from fullfolj.notices.models import GuardianNotice
+from fullfolj.records.models import RetentionPolicy
 from fullfolj.riskmodel.models import RiskModel
 from fullfolj.schools import models as s
 from fullfolj.schools.admin_scope import (
@@ -82,6 +83,7 @@ EXPECTED_OWNED = {
     "access.AccessLog",
     "attendance.AttendanceChange",
     "compulsory.OversightRules",
+    "records.RetentionPolicy",
 }
 # Admins whose change form a superuser may save: a forged form must be a real one.
 EDITABLE = {
@@ -98,6 +100,7 @@ POINTS_AT_ORGANISER = [
     "schools.DayOff",
     "ladder.LadderStep",
     "screening.ScreeningRule",
+    "records.RetentionPolicy",
 ]
 DOCUMENTATION = "Samtal med familjen om skyddad adress"
 
@@ -176,6 +179,7 @@ def rows_of(
             staff=staff, pupil=pupil, role="mentor", path="/elever/"
         ),
         "compulsory.OversightRules": OversightRules.objects.create(organiser=org),
+        "records.RetentionPolicy": RetentionPolicy.objects.create(organiser=org),
     }
 
 

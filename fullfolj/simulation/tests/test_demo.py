@@ -55,7 +55,7 @@ def test_each_phase_prints_its_progress_and_every_role_a_login(built):
     for phase in ("absence ladder", "screening run", "rule evaluation", "guardian notices",
                   "support cases", "compulsory-school oversight", "handovers",
                   "resource bank and KASAM", "unregistered lessons", "unsettled absences",
-                  "grades", "file imports"):  # fmt: skip
+                  "grades", "file imports", "retention"):  # fmt: skip
         assert f"demo: {phase}" in output
         assert f"demo: {phase}" not in again  # a second run keeps the data
     assert set(cast.usernames) == set(Role.values)
@@ -147,6 +147,20 @@ def test_the_administration_login_opens_the_admin_of_its_own_organiser_only(buil
     assert friskola.name not in response.content.decode()
     assert client.get(f"/admin/schools/school/{friskola.pk}/change/").status_code in (302, 404)
     assert not admin.user.has_perm("schools.view_pupil_names")
+
+
+@pytest.mark.django_db
+def test_every_organiser_has_retention_periods_its_administration_sees(built, client):
+    from fullfolj.records.models import RetentionPolicy, RetentionRun
+
+    assert RetentionPolicy.objects.count() == Organiser.objects.count()
+    assert RetentionRun.objects.count() == 1  # the second build made no second run
+    admin = Staff.objects.get(username=built[2].usernames[Role.ADMINISTRATION])
+    own = admin.roles.get(role=Role.ADMINISTRATION).organiser
+    client.force_login(admin.user)
+    response = client.get("/admin/records/retentionpolicy/")
+    assert response.status_code == 200
+    assert list(response.context["cl"].queryset) == [own.retention_policy]
 
 
 @pytest.mark.django_db
