@@ -637,11 +637,18 @@ def follow_ups(pupils: Scope, filters: Filters, schools: Sequence[School]) -> Ta
 
 def adapted_study_path(pupils: Scope, filters: Filters) -> Table:
     """Pupils with an adapted study path (anpassad studiegång) in each of the last terms."""
+    terms = _terms_until(filters.until, TREND_TERMS)
+    return adapted_study_path_table(pupils.ids(), terms, _("Adapted study path per term"))
+
+
+def adapted_study_path_table(pupil_ids: Any, terms: Iterable[Term], title: str) -> Table:
+    """Pupils (of `pupil_ids`, a list or a subquery) with an adapted study path running in each
+    term: the dashboard's trend and the evaluation report's two terms."""
     rows = []
-    for term in _terms_until(filters.until, TREND_TERMS):
+    for term in terms:
         n = (
             Measure.objects.filter(
-                case__pupil_id__in=pupils.ids(),
+                case__pupil_id__in=pupil_ids,
                 kind=Measure.Kind.ADAPTED_STUDY_PATH,
                 start__lte=term.end,
             )
@@ -653,7 +660,7 @@ def adapted_study_path(pupils: Scope, filters: Filters) -> Table:
         rows.append((str(term), [None if small(n) else n]))
     return Table(
         key="anpassad-studiegang",
-        title=_("Adapted study path per term"),
+        title=title,
         header=[_("Term"), _("Pupils")],
         units=["count"],
         rows=rows,

@@ -10,17 +10,16 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from fullfolj.attendance.models import PupilDay
 from fullfolj.grades.models import PASSING_GRADES, Grade
 from fullfolj.lib import charts, clock, formatting
 from fullfolj.schools.models import Placement, Pupil, School, Term
-from fullfolj.support.models import Measure
 
 from . import stats
-from .dashboard import grade_figures
+from .dashboard import adapted_study_path_table, grade_figures
 from .suppression import Margins
 from .tables import Report, Table, hidden_text, hide, share, small
 
@@ -382,24 +381,5 @@ def relation_in_words(found: stats.Correlation) -> str:
 
 
 def _adapted_table(ids: list[int], first: Term, second: Term) -> Table:
-    rows = []
-    for term in (first, second):
-        n = (
-            Measure.objects.filter(
-                case__pupil_id__in=ids,
-                kind=Measure.Kind.ADAPTED_STUDY_PATH,
-                start__lte=term.end,
-            )
-            .filter(Q(closed_at__isnull=True) | Q(closed_at__date__gte=term.start))
-            .values("case__pupil_id")
-            .distinct()
-            .count()
-        )
-        rows.append((str(term), [None if small(n) else n]))
-    return Table(
-        key="anpassad-studiegang",
-        title=_("Pupils in the list with an adapted study path"),
-        header=[_("Term"), _("Pupils")],
-        units=["count"],
-        rows=rows,
-    )
+    title = _("Pupils in the list with an adapted study path")
+    return adapted_study_path_table(ids, (first, second), title)
