@@ -10,10 +10,16 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, settings
 
 from fullfolj.schools import models as s
 from tests import factories as f
 from tests.shipped import snapshot
+
+# Timing belongs in the benchmarks: on a shared machine Hypothesis's own clocks (a deadline per
+# example, "input generation is slow") would fail honest tests.
+settings.register_profile("fullfolj", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fullfolj")
 
 TODAY = dt.date(2026, 3, 18)  # a Wednesday in the spring term
 
