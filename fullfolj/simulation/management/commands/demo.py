@@ -91,7 +91,7 @@ class Command(BaseCommand):
                 line = f"  {label:<32} {username:<24} {where.get(role, cast.school)}"
                 self.stdout.write(line)
         if cast.sender in names:
-            sender_label = "mentor, year 6 (handovers)"
+            sender_label = gettext("mentor, year 6 (handovers)")
             sender_school = demo.sending_school(cast.sender)
             self.stdout.write(f"  {sender_label:<32} {cast.sender:<24} {sender_school}")
         pupil = PupilLogin.objects.select_related("user").order_by("pk").first()
