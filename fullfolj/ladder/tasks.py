@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.utils import timezone
 from django_tasks import task
 
-from fullfolj.lib.jobs import enqueue_once
+from fullfolj.lib.jobs import enqueue_once, next_daily
 
 from . import actions
 
@@ -23,12 +22,7 @@ def evaluate_ladder_daily() -> int:
 
 def next_run(now: dt.datetime | None = None) -> dt.datetime:
     """The next FULLFOLJ_LADDER_RUN_AT ("06:00", local time) after now, by the real clock."""
-    now = timezone.localtime(now or timezone.now())
-    hour, minute = (
-        int(p) for p in str(getattr(settings, "FULLFOLJ_LADDER_RUN_AT", "06:00")).split(":")
-    )
-    run = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    return run if run > now else run + dt.timedelta(days=1)
+    return next_daily(str(getattr(settings, "FULLFOLJ_LADDER_RUN_AT", "06:00")), now)
 
 
 def schedule_next() -> None:

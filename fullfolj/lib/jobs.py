@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q
+from django.utils import timezone
 from django_tasks import TaskResultStatus
 
 
@@ -21,3 +22,11 @@ def enqueue_once(task_obj: object, when: dt.datetime) -> bool:
         return False
     task_obj.using(run_after=when).enqueue()  # type: ignore[attr-defined]
     return True
+
+
+def next_daily(at: str, now: dt.datetime | None = None) -> dt.datetime:
+    """The next time of day `at` ("06:00", local time) after now, by the real clock."""
+    now = timezone.localtime(now or timezone.now())
+    hour, minute = (int(p) for p in at.split(":"))
+    run = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return run if run > now else run + dt.timedelta(days=1)
