@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 # Playwright's sync API runs an asyncio event loop in the test thread, so Django's async-unsafe
 # guard would refuse the ORM calls made by fixtures (`cast`, the database flush). Nothing here
@@ -111,12 +112,7 @@ def login(page: Page, live_server: Any, username: str, password: str) -> None:
 
 def assert_accessible(page: Page) -> None:
     """Run axe-core against WCAG 2.1 A and AA; fail on any serious or critical violation."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        # Evaluated, not added as a <script>: the page's CSP rightly refuses inline scripts.
-        page.evaluate(AXE.read_text())
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
-    )
+    result = _run_axe(page)
     blocking = [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
     report = [
         {
@@ -132,3 +128,22 @@ def assert_accessible(page: Page) -> None:
     assert not blocking, f"axe found violations on {page.url}:\n" + json.dumps(
         report, indent=2, ensure_ascii=False
     )
+
+
+def _run_axe(page: Page, attempts: int = 3) -> Any:
+    """Run axe on the page that has settled: a click on a link may still be navigating."""
+    for attempt in range(attempts):
+        page.wait_for_load_state("load")
+        try:
+            if not page.evaluate("typeof window.axe !== 'undefined'"):
+                # Evaluated, not added as a <script>: the page's CSP rightly refuses inline scripts.
+                page.evaluate(AXE.read_text())
+            return page.evaluate(
+                "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+            )
+        except PlaywrightError:
+            # The document was replaced under axe: run it again on the new one.
+            if attempt == attempts - 1:
+                raise
+            page.wait_for_timeout(200)
+    raise AssertionError("axe never ran")
