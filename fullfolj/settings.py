@@ -158,6 +158,10 @@ AXES_CLIENT_IP_CALLABLE = "fullfolj.access.backends.client_address"
 # without this every login would count against the proxy's address.
 FULLFOLJ_TRUSTED_PROXIES = int(os.environ.get("FULLFOLJ_TRUSTED_PROXIES", "0"))
 LOGIN_URL = "login"
+# Single sign-on: which of the identity provider's attributes names the staff record ("email"
+# or "employee_number"), and whether the local password form is offered at all.
+FULLFOLJ_SSO_MATCH = os.environ.get("FULLFOLJ_SSO_MATCH", "email")
+FULLFOLJ_LOCAL_PASSWORDS = os.environ.get("FULLFOLJ_LOCAL_PASSWORDS", "1") != "0"
 LOGIN_REDIRECT_URL = "elevakt:home"
 LOGOUT_REDIRECT_URL = "login"
 

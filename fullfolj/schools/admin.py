@@ -60,8 +60,8 @@ class StaffAdmin(OrganiserScopedAdmin):
     """
 
     organiser_field = "roles__organiser"
-    list_display = ["username", "first_name", "last_name", "email"]
-    search_fields = ["username", "last_name"]
+    list_display = ["username", "first_name", "last_name", "email", "employee_number"]
+    search_fields = ["username", "last_name", "employee_number"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return is_superuser(request)

@@ -317,6 +317,9 @@ class Staff(models.Model):
     last_name = models.CharField(max_length=100)
     email = models.CharField(max_length=200, blank=True)
     username = models.CharField(max_length=150, unique=True)
+    # The municipality's own number for the person (anställningsnummer), which single sign-on
+    # may match on instead of the e-mail address.
+    employee_number = models.CharField(max_length=50, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["last_name", "first_name"]
