@@ -314,7 +314,8 @@ def score(
         )
         .with_columns(
             pl.col("is_case").fill_null(False),
-            observed=pl.col("is_case").fill_null(False) & (pl.col("outcome_date") > first_date),
+            observed=pl.col("is_case").fill_null(False)
+            & (pl.col("outcome_date") > pl.lit(first_date, pl.Date)),
             already=pl.col("outcome_date") <= pl.col("onset_date"),
         )
         .with_columns(
