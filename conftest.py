@@ -35,8 +35,15 @@ def shipped_rows(
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _shipped_rows_first(shipped_rows: Path) -> None:
-    """Read the shipped rows while the database is as the migrations left it."""
+def _shipped_rows_first(request: pytest.FixtureRequest) -> None:
+    """Read the shipped rows while the database is as the migrations left it.
+
+    pytest-django creates the test database only when a collected test asks for it (through
+    its `_django_db_helper`), so a run of pure tests has none to read."""
+    if any(
+        "_django_db_helper" in getattr(item, "fixturenames", ()) for item in request.session.items
+    ):
+        request.getfixturevalue("shipped_rows")
 
 
 @pytest.fixture(autouse=True)
