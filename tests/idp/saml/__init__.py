@@ -47,11 +47,11 @@ USERS: dict[str, dict[str, Any]] = {
         "attributes": {"mail": "mentor@testkommun.se", "employeeNumber": "40117"},
         "authn_context": REFEDS_MFA,
     },
-    # The IdP's clock, or an attacker's copy, hands over an assertion whose time is up.
+    # An assertion issued 20 minutes ago, valid for 15: its NotOnOrAfter has passed.
     "utgangen": {
         "password": PASSWORD,
         "attributes": {"mail": "mentor@testkommun.se", "employeeNumber": "40117"},
-        "lifetime_minutes": -10,
+        "clock_behind_minutes": 20,
     },
 }
 

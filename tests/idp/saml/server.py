@@ -9,27 +9,31 @@ DIR/address: that file appearing means it is ready.
 It speaks as the municipality's IdP would: the login request comes in by HTTP-Redirect (its
 signature checked against the SP's metadata), the person logs in with a form, and the answer,
 response and assertion signed, goes back to the SP's ACS by HTTP-POST. Each user in the table
-has a password, the attributes released, the authentication context the IdP asserts, and the
-assertion's lifetime in minutes (negative: an assertion already expired when issued).
+has a password, the attributes released, the authentication context the IdP asserts, and how
+far behind the IdP's clock is in minutes (an assertion issued that long ago: expired when it
+arrives if that is more than its lifetime, 15 minutes).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
+import time_machine
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.assertion import Policy
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT
 from saml2.server import Server
 
+LIFETIME_MINUTES = 15
 PASSWORD_CONTEXT = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 
 LOGIN_FORM = """<!DOCTYPE html>
@@ -64,7 +68,7 @@ def idp_config(directory: Path, base: str, *, with_sp: bool = True) -> IdPConfig
                     "want_authn_requests_signed": True,
                     "policy": {
                         "default": {
-                            "lifetime": {"minutes": 15},
+                            "lifetime": {"minutes": LIFETIME_MINUTES},
                             "attribute_restrictions": None,
                             "name_form": NAME_FORMAT_URI,
                         }
@@ -135,28 +139,24 @@ class IdP:
         server = self.server()
         request = self.parse(server, fields).message
         response_args = server.response_args(request, [BINDING_HTTP_POST])
-        policy = Policy(
-            {
-                "default": {
-                    "lifetime": {"minutes": user.get("lifetime_minutes", 15)},
-                    "attribute_restrictions": None,
-                    "name_form": NAME_FORMAT_URI,
-                }
-            },
-            mds=server.metadata,
+        behind = user.get("clock_behind_minutes", 0)
+        clock = (
+            time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=behind))
+            if behind
+            else nullcontext()
         )
-        response = server.create_authn_response(
-            {name: [value] for name, value in user["attributes"].items()},
-            userid=fields["username"],
-            authn={
-                "class_ref": user.get("authn_context", PASSWORD_CONTEXT),
-                "authn_auth": server.config.entityid,
-            },
-            sign_assertion=True,
-            sign_response=True,
-            release_policy=policy,
-            **response_args,
-        )
+        with clock:
+            response = server.create_authn_response(
+                {name: [value] for name, value in user["attributes"].items()},
+                userid=fields["username"],
+                authn={
+                    "class_ref": user.get("authn_context", PASSWORD_CONTEXT),
+                    "authn_auth": server.config.entityid,
+                },
+                sign_assertion=True,
+                sign_response=True,
+                **response_args,
+            )
         http_args = server.apply_binding(
             BINDING_HTTP_POST,
             str(response),
