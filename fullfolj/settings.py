@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The SAML login's own session (the request the IdP's answer must match).
-    "djangosaml2.middleware.SamlSessionMiddleware",
+    "fullfolj.access.middleware.SamlCookieMiddleware",
     # Swedish unless the user picked another language: not the browser's Accept-Language.
     "fullfolj.middleware.SwedishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
