@@ -59,6 +59,7 @@ def config_dict() -> dict[str, Any]:
             f"it must be one of: {', '.join(SIGNED)}"
         )
     assertions_signed, responses_signed = SIGNED[settings.FULLFOLJ_SAML_SIGNED]
+    metadata: dict[str, list[Any]]
     if settings.FULLFOLJ_SAML_IDP_METADATA_FILE:
         metadata = {"local": [settings.FULLFOLJ_SAML_IDP_METADATA_FILE]}
     else:

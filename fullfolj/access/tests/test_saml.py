@@ -58,9 +58,9 @@ def test_the_backend_creates_and_changes_nobody(rf, mentor, settings, caplog):
     # Nor on a match does it write the IdP's attributes to the user.
     known = session_info({"mail": ["mentor@testkommun.se"], "sn": ["Annat"], "uid": ["x"]})
     assert SamlBackend().authenticate(rf.get("/"), session_info=known) == mentor
-    assert list(
-        get_user_model().objects.values_list("pk", "username", "email", "last_name")
-    ) == users
+    assert (
+        list(get_user_model().objects.values_list("pk", "username", "email", "last_name")) == users
+    )
     assert "okand@testkommun.se" in caplog.text
 
 

@@ -30,7 +30,7 @@ from cryptography.x509.oid import NameOID
 
 ROOT = Path(__file__).resolve().parents[3]
 REFEDS_MFA = "https://refeds.org/profile/mfa"
-PASSWORD = "idp-losen"
+PASSWORD = "idp-losen"  # noqa: S105 - the test IdP's users' password
 
 # The municipality's directory: who exists at the IdP (not all of them in Fullfölj).
 USERS: dict[str, dict[str, Any]] = {
@@ -127,7 +127,9 @@ def running_idp(directory: Path) -> Iterator[RunningIdP]:
         deadline = time.monotonic() + 60  # a generous wait for the start, not a timed assertion
         while not address.exists():
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the test IdP did not start:\n" + RunningIdP(directory, "").log())
+                raise RuntimeError(
+                    "the test IdP did not start:\n" + RunningIdP(directory, "").log()
+                )
             time.sleep(0.1)
         yield RunningIdP(directory, address.read_text())
     finally:
@@ -142,7 +144,9 @@ class IdPSession:
     def __init__(self, idp: RunningIdP) -> None:
         self.idp = idp
 
-    def log_in(self, redirect_to_idp: str, username: str, password: str = PASSWORD) -> dict[str, str]:
+    def log_in(
+        self, redirect_to_idp: str, username: str, password: str = PASSWORD
+    ) -> dict[str, str]:
         assert redirect_to_idp.startswith(self.idp.url + "/sso/redirect?")
         form = self._open(redirect_to_idp)
         fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))

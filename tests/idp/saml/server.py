@@ -34,7 +34,7 @@ from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT
 from saml2.server import Server
 
 LIFETIME_MINUTES = 15
-PASSWORD_CONTEXT = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+PASSWORD_CONTEXT = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"  # noqa: S105
 
 LOGIN_FORM = """<!DOCTYPE html>
 <html lang="sv"><head><meta charset="utf-8"><title>Testkommunens inloggning</title></head>
