@@ -11,14 +11,17 @@ gets a page saying why in Swedish, and a line in the log.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import saml2
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -58,6 +61,9 @@ def config_dict() -> dict[str, Any]:
             f"FULLFOLJ_SAML_SIGNED is {settings.FULLFOLJ_SAML_SIGNED!r}; "
             f"it must be one of: {', '.join(SIGNED)}"
         )
+    xmlsec = shutil.which("xmlsec1")
+    if xmlsec is None:
+        raise ImproperlyConfigured("SAML needs the xmlsec1 program: apt-get install xmlsec1")
     assertions_signed, responses_signed = SIGNED[settings.FULLFOLJ_SAML_SIGNED]
     metadata: dict[str, list[Any]]
     if settings.FULLFOLJ_SAML_IDP_METADATA_FILE:
@@ -70,6 +76,7 @@ def config_dict() -> dict[str, Any]:
     config: dict[str, Any] = {
         "entityid": settings.FULLFOLJ_SAML_ENTITY_ID or base_url + reverse("saml:metadata"),
         "metadata": metadata,
+        "xmlsec_binary": xmlsec,
         "accepted_time_diff": CLOCK_SKEW_SECONDS,
         # ADFS and Azure AD name their claims by URI with no format pysaml2 knows: keep them as
         # named, so FULLFOLJ_SAML_MATCH_ATTRIBUTE can be such a URI.
@@ -96,6 +103,34 @@ def config_dict() -> dict[str, Any]:
         config["cert_file"] = cert_file
         config["encryption_keypairs"] = [{"key_file": key_file, "cert_file": cert_file}]
     return config
+
+
+def check_configuration(**kwargs: Any) -> list[checks.CheckMessage]:
+    """`fullfolj check`: a SAML configuration that cannot work says so before anyone logs in."""
+    if not settings.FULLFOLJ_SAML:
+        return []
+    try:
+        config_dict()
+    except ImproperlyConfigured as error:
+        return [checks.Error(str(error), id="fullfolj.saml.E001")]
+    problems: list[checks.CheckMessage] = []
+    files = [
+        settings.FULLFOLJ_SAML_IDP_METADATA_FILE,
+        settings.FULLFOLJ_SAML_KEY_FILE,
+        settings.FULLFOLJ_SAML_CERT_FILE,
+    ]
+    for name in filter(None, files):
+        if not Path(name).is_file():
+            problems.append(checks.Error(f"SAML: no file {name}", id="fullfolj.saml.E002"))
+    if not settings.SESSION_COOKIE_SECURE:
+        problems.append(
+            checks.Warning(
+                "SAML without SECURE_COOKIES=1: browsers drop the cookie that carries a SAML "
+                "login across from the IdP unless it comes over HTTPS (or from localhost).",
+                id="fullfolj.saml.W001",
+            )
+        )
+    return problems
 
 
 def sp_config(request: HttpRequest | None = None) -> SPConfig:

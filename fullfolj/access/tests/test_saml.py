@@ -255,3 +255,20 @@ def test_an_answer_to_another_service_s_request_is_refused(configured, client, m
     response = client.post(reverse("saml:acs"), posted)
     assert response.status_code == 403
     assert signed_in_user(client) is None
+
+
+def test_the_system_check_names_what_is_wrong(settings, tmp_path):
+    assert saml.check_configuration() == []  # not configured: nothing to say
+    settings.FULLFOLJ_SAML = True
+    settings.FULLFOLJ_SAML_BASE_URL = "https://fullfolj.testkommun.se"
+    settings.FULLFOLJ_SAML_IDP_METADATA_FILE = str(tmp_path / "idp.xml")
+    settings.SESSION_COOKIE_SECURE = False
+    assert {message.id for message in saml.check_configuration()} == {
+        "fullfolj.saml.E002",  # the metadata file is not there
+        "fullfolj.saml.W001",  # without HTTPS the browser drops the SAML cookie
+    }
+    (tmp_path / "idp.xml").write_text("<EntityDescriptor/>")
+    settings.SESSION_COOKIE_SECURE = True
+    assert saml.check_configuration() == []
+    settings.FULLFOLJ_SAML_SIGNED = "no"
+    assert [message.id for message in saml.check_configuration()] == ["fullfolj.saml.E001"]
