@@ -39,7 +39,7 @@ from .backends import StaffBackend
 
 log = logging.getLogger(__name__)
 
-# The IdP's metadata is fetched when the configuration is built; a URL is read again after
+# The IdP's metadata (URL or file) is read when the configuration is built, then again after
 # this long, so a certificate the IdP rolls over is picked up without a restart.
 METADATA_MAX_AGE_SECONDS = 60 * 60
 # Clocks on two servers differ a little; an answer is valid this much either side of its times.
