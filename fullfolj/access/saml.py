@@ -20,6 +20,7 @@ from typing import Any
 
 import saml2
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 METADATA_MAX_AGE_SECONDS = 60 * 60
 # Clocks on two servers differ a little; an answer is valid this much either side of its times.
 CLOCK_SKEW_SECONDS = 60
+BACKEND = "fullfolj.access.saml.SamlBackend"
 SIGNED = {"assertion": (True, False), "response": (False, True), "both": (True, True)}
 
 _configs: dict[tuple[Any, ...], tuple[float, SPConfig]] = {}
@@ -218,6 +220,25 @@ class AssertionConsumerServiceView(saml_views.AssertionConsumerServiceView):
         log.warning("SAML sign-on refused: %s", repr(exception))
         context = {"reason": refusal(exception)}
         return render(request, "access/saml_refused.html", context, status=403)
+
+    def authenticate_user(
+        self,
+        request: HttpRequest,
+        session_info: dict[str, Any],
+        attribute_mapping: Any,
+        create_unknown_user: Any,
+        assertion_info: Any,
+    ) -> AbstractBaseUser:
+        """djangosaml2's, without Django's `authenticate()`: login throttling is for guessed
+        passwords, and a signed answer from the IdP is not one. Through `authenticate()`, a
+        school's staff without a Fullfölj login, refused one by one behind the school's single
+        address, would lock that address out of the password form."""
+        user = SamlBackend().authenticate(request, session_info=session_info)
+        if user is None:
+            raise PermissionDenied("no staff login for the IdP's person")
+        auth.login(request, user, backend=BACKEND)
+        self.post_login_hook(request, user, session_info)
+        return user
 
     def post_login_hook(
         self, request: HttpRequest, user: Any, session_info: dict[str, Any]

@@ -272,3 +272,18 @@ def test_the_system_check_names_what_is_wrong(settings, tmp_path):
     assert saml.check_configuration() == []
     settings.FULLFOLJ_SAML_SIGNED = "no"
     assert [message.id for message in saml.check_configuration()] == ["fullfolj.saml.E001"]
+
+
+def test_refusals_do_not_lock_the_school_out_of_the_password_form(
+    configured, client, mentor, settings
+):
+    # Staff without a Fullfölj login try the municipality account, one after another, from the
+    # school's one address: a signed answer is no guessed password, so nothing is counted.
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 2
+    for _ in range(3):
+        response = client.post(reverse("saml:acs"), answer_from_idp(client, configured, "okand"))
+        assert response.status_code == 403
+    response = client.post(reverse("login"), {"username": "mentor", "password": "pw-mentor"})
+    assert response.status_code == 302
+    assert signed_in_user(client) == mentor
