@@ -233,7 +233,7 @@ class AssertionConsumerServiceView(saml_views.AssertionConsumerServiceView):
         passwords, and a signed answer from the IdP is not one. Through `authenticate()`, a
         school's staff without a Fullfölj login, refused one by one behind the school's single
         address, would lock that address out of the password form."""
-        user = SamlBackend().authenticate(request, session_info=session_info)
+        user: Any = SamlBackend().authenticate(request, session_info=session_info)
         if user is None:
             raise PermissionDenied("no staff login for the IdP's person")
         auth.login(request, user, backend=BACKEND)
