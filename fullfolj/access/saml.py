@@ -228,7 +228,7 @@ class AssertionConsumerServiceView(saml_views.AssertionConsumerServiceView):
         attribute_mapping: Any,
         create_unknown_user: Any,
         assertion_info: Any,
-    ) -> AbstractBaseUser:
+    ) -> Any:
         """djangosaml2's, without Django's `authenticate()`: login throttling is for guessed
         passwords, and a signed answer from the IdP is not one. Through `authenticate()`, a
         school's staff without a Fullfölj login, refused one by one behind the school's single
