@@ -8,7 +8,7 @@ export FULLFOLJ_DATA_DIR ?= $(CURDIR)/var
 # Everything here is development (demo, tests, lint, benchmarks): demo mode, no SECRET_KEY needed.
 export FULLFOLJ_DEMO ?= 1
 
-.PHONY: install demo test test-sqlite test-postgres lint browser-deps pdf-deps postgres bench messages compile-messages clean
+.PHONY: install demo test test-sqlite test-postgres lint browser-deps pdf-deps saml-deps postgres bench messages compile-messages clean
 
 install: $(BIN)/.installed
 
@@ -35,6 +35,10 @@ pdf-deps:
 	@missing="$$($(PDF_MISSING))"; \
 	  [ -z "$$missing" ] || { apt-get update && apt-get install -y --no-install-recommends $$missing; }
 
+# xmlsec1 signs and checks SAML messages for pysaml2 (single sign-on, and the test IdP).
+saml-deps:
+	@command -v xmlsec1 >/dev/null || { apt-get update && apt-get install -y --no-install-recommends xmlsec1; }
+
 node_modules/axe-core/axe.min.js: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
@@ -50,10 +54,10 @@ lint: install
 	FULLFOLJ_DEMO=1 $(BIN)/mypy fullfolj
 	$(BIN)/fullfolj makemigrations --check --dry-run
 
-test-sqlite: install browser-deps
+test-sqlite: install browser-deps saml-deps
 	env -u DATABASE_URL $(BIN)/pytest -p no:cacheprovider
 
-test-postgres: install browser-deps postgres
+test-postgres: install browser-deps saml-deps postgres
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider
 
 # The two databases' runs side by side: each waits on its database and browser about as much as it

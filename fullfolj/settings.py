@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "csp",
     "rest_framework",
     "drf_spectacular",
+    "djangosaml2",
     "fullfolj.access",
     "fullfolj.schools",
     "fullfolj.attendance",
@@ -77,6 +78,8 @@ MIDDLEWARE = [
     # Outside axes, so the lockout page it renders gets the policy and its nonce.
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The SAML login's own session (the request the IdP's answer must match).
+    "fullfolj.access.middleware.SamlCookieMiddleware",
     # Swedish unless the user picked another language: not the browser's Accept-Language.
     "fullfolj.middleware.SwedishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "fullfolj.access.context.staff",
+                "fullfolj.access.context.sign_on",
             ],
             # Swedish numbers and dates ({{ x|percent }}, {{ a|period:b }}) in every template.
             "builtins": ["fullfolj.lib.format_tags"],
@@ -135,6 +139,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "fullfolj.access.backends.StaffBackend",
+    # The SAML login (docs/sign-on.md): only the IdP's verified answer reaches it.
+    "fullfolj.access.saml.SamlBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -164,6 +170,35 @@ FULLFOLJ_SSO_MATCH = os.environ.get("FULLFOLJ_SSO_MATCH", "email")
 FULLFOLJ_LOCAL_PASSWORDS = os.environ.get("FULLFOLJ_LOCAL_PASSWORDS", "1") != "0"
 LOGIN_REDIRECT_URL = "elevakt:home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Single sign-on: SAML 2 (docs/sign-on.md). Off until the identity provider's metadata is given,
+# as a URL (ADFS, Azure AD and Shibboleth publish one) or a file. Fullfölj is the service
+# provider at FULLFOLJ_SAML_BASE_URL; its metadata for the IdP is served at /saml2/metadata/.
+FULLFOLJ_SAML_IDP_METADATA_URL = os.environ.get("FULLFOLJ_SAML_IDP_METADATA_URL", "")
+FULLFOLJ_SAML_IDP_METADATA_FILE = os.environ.get("FULLFOLJ_SAML_IDP_METADATA_FILE", "")
+FULLFOLJ_SAML = bool(FULLFOLJ_SAML_IDP_METADATA_URL or FULLFOLJ_SAML_IDP_METADATA_FILE)
+FULLFOLJ_SAML_BASE_URL = os.environ.get("FULLFOLJ_SAML_BASE_URL", "")
+FULLFOLJ_SAML_ENTITY_ID = os.environ.get("FULLFOLJ_SAML_ENTITY_ID", "")  # default: metadata URL
+# Our own key pair: signs the login requests and decrypts encrypted assertions (optional).
+FULLFOLJ_SAML_KEY_FILE = os.environ.get("FULLFOLJ_SAML_KEY_FILE", "")
+FULLFOLJ_SAML_CERT_FILE = os.environ.get("FULLFOLJ_SAML_CERT_FILE", "")
+# Which signature the IdP's answer must carry: "assertion" (ADFS, Azure AD), "response"
+# (Shibboleth's default) or "both". An unsigned answer is always refused.
+FULLFOLJ_SAML_SIGNED = os.environ.get("FULLFOLJ_SAML_SIGNED", "assertion")
+# The IdP's attribute holding the value FULLFOLJ_SSO_MATCH compares ("mail", "employeeNumber",
+# or a claim URI such as http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress).
+FULLFOLJ_SAML_MATCH_ATTRIBUTE = os.environ.get("FULLFOLJ_SAML_MATCH_ATTRIBUTE", "mail")
+# Authentication contexts that mean the person used a second factor at the IdP.
+FULLFOLJ_SAML_MFA_CONTEXTS = env_list(
+    "FULLFOLJ_SAML_MFA_CONTEXTS",
+    "https://refeds.org/profile/mfa,http://id.elegnamnden.se/loa/1.0/loa3",
+)
+SAML_CONFIG_LOADER = "fullfolj.access.saml.sp_config"
+SAML_DEFAULT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+SAML_CREATE_UNKNOWN_USER = False
+# The IdP's answer is a cross-site POST: djangosaml2 keeps the pending request in a cookie of
+# its own with SameSite=None so that POST carries it; ours stays Lax.
+SAML_SESSION_COOKIE_NAME = "fullfolj_saml"
 
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", "Svenska"), ("en", "English")]

@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("logga-in/", auth_views.LoginView.as_view(), name="login"),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("saml2/", include("fullfolj.access.saml")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("narvaro/", include("fullfolj.attendance.urls")),

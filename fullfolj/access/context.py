@@ -1,7 +1,8 @@
-"""Template context: the signed-in staff member and what they may open."""
+"""Template context: the signed-in staff member and what they may open; the ways to log in."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from .gate import Viewer
@@ -15,3 +16,8 @@ def staff(request: HttpRequest) -> dict[str, object]:
     viewer = getattr(request, "_fullfolj_viewer", None) or Viewer(member)
     request._fullfolj_viewer = viewer  # type: ignore[attr-defined]
     return {"viewer": viewer}
+
+
+def sign_on(request: HttpRequest) -> dict[str, object]:
+    """Whether the login page offers single sign-on through SAML."""
+    return {"saml_sign_on": settings.FULLFOLJ_SAML}

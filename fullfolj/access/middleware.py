@@ -1,4 +1,5 @@
-"""Signed-in pages: the session's idle timeout, and no copies in caches."""
+"""Signed-in pages: the session's idle timeout, and no copies in caches; the SAML login's
+cookie."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from djangosaml2.middleware import SamlSessionMiddleware
 
 SEEN = "fullfolj_seen"  # when the session was last pushed forward (Unix time)
 REFRESH_SECONDS = 5 * 60
@@ -59,4 +61,21 @@ class NoStoreForSignedInMiddleware:
         response = self.get_response(request)
         if request.user.is_authenticated:
             add_never_cache_headers(response)
+        return response
+
+
+class SamlCookieMiddleware(SamlSessionMiddleware):
+    """djangosaml2's session for a SAML login in progress, its cookie always `Secure`.
+
+    The IdP's answer arrives as a cross-site POST, so the cookie that ties it to our request
+    must be SameSite=None, and browsers drop such a cookie unless it is Secure; djangosaml2
+    marks it Secure only with SESSION_COOKIE_SECURE. Browsers keep Secure cookies from
+    https:// and from http://localhost, so this holds in production and in the tests.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        response = super().process_response(request, response)
+        cookie = response.cookies.get(self.cookie_name)
+        if cookie is not None:
+            cookie["secure"] = True
         return response

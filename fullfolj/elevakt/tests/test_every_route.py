@@ -22,6 +22,8 @@ NOT_PRODUCT = (
     "admin:",
     "login",
     "logout",
+    # Single sign-on's pages before anyone is signed in: the IdP's answer, our metadata.
+    "saml:",
     "set_language",
     "javascript-catalog",
     "api:schema",
