@@ -228,6 +228,15 @@ def test_the_deployment_check_passes_in_the_images_environment(image):
     result = run(image.env, image.root, str(ENTRYPOINT), "check")
     assert "System check identified no issues" in result.stdout
     assert "WARNING" not in result.stdout + result.stderr
+    # Mail goes out unless told otherwise; the demo's console backend would drop notices.
+    backend = run(
+        image.env,
+        image.root,
+        "python",
+        "-c",
+        "from fullfolj import settings; print(settings.EMAIL_BACKEND)",
+    )
+    assert backend.stdout.strip() == "django.core.mail.backends.smtp.EmailBackend"
 
 
 def test_gunicorn_serves_pages_hashed_static_files_and_the_health_check(image):
