@@ -23,6 +23,7 @@ import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
+import dockerfile
 import pytest
 import yaml
 
@@ -37,24 +38,15 @@ START_LIMIT_SECONDS = 180
 pytestmark = pytest.mark.slow
 
 
-def instructions(stage: str | None = None) -> list[tuple[str, str]]:
-    """The Dockerfile's instructions as (NAME, arguments), continuation lines joined; only those
-    of one stage (`FROM ... AS stage`, or the last stage for "final") when asked."""
-    text = re.sub(r"\\\n", " ", (REPOSITORY / "Dockerfile").read_text())
-    lines = [line.strip() for line in text.splitlines()]
-    parsed = [
-        (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
-        for line in lines
-        if line and not line.startswith("#")
-    ]
-    if stage is None:
-        return parsed
-    starts = [i for i, (name, _args) in enumerate(parsed) if name == "FROM"]
-    if stage == "final":
-        return parsed[starts[-1] :]
-    for i, start in enumerate(starts):
-        if parsed[start][1].endswith(f"AS {stage}"):
-            end = starts[i + 1] if i + 1 < len(starts) else len(parsed)
+def instructions(stage: str) -> list[dockerfile.Command]:
+    """The instructions of one stage of the Dockerfile (`FROM ... AS stage`, or "final"), as
+    Docker's own parser reads them."""
+    parsed = list(dockerfile.parse_file(str(REPOSITORY / "Dockerfile")))
+    starts = [i for i, command in enumerate(parsed) if command.cmd == "FROM"]
+    ends = [*starts[1:], len(parsed)]
+    for start, end in zip(starts, ends, strict=True):
+        name = parsed[start].value[2] if len(parsed[start].value) == 3 else "final"
+        if name == stage:
             return parsed[start:end]
     raise AssertionError(f"no stage {stage}")
 
@@ -62,9 +54,9 @@ def instructions(stage: str | None = None) -> list[tuple[str, str]]:
 def image_environment() -> dict[str, str]:
     """The ENV of the Dockerfile's final stage."""
     env: dict[str, str] = {}
-    for name, args in instructions("final"):
-        if name == "ENV":
-            env |= dict(re.findall(r"(\w+)=(\S+)", args))
+    for command in instructions("final"):
+        if command.cmd == "ENV":
+            env |= dict(zip(command.value[::2], command.value[1::2], strict=True))
     return env
 
 
@@ -79,21 +71,26 @@ def free_port() -> int:
 
 def test_the_image_runs_as_a_user_it_creates_not_as_root():
     final = instructions("final")
-    users = [args for name, args in final if name == "USER"]
+    users = [command.value[0] for command in final if command.cmd == "USER"]
     assert users, "the final stage has no USER"
     assert users[-1] not in {"root", "0"}
-    assert any(name == "RUN" and "useradd" in args and users[-1] in args for name, args in final)
+    assert any(
+        command.cmd == "RUN" and "useradd" in command.value[0] and users[-1] in command.value[0]
+        for command in final
+    )
 
 
 def test_the_image_starts_the_entrypoint_and_checks_its_own_health():
-    final = dict(instructions("final"))
-    assert final["ENTRYPOINT"] == '["/opt/fullfolj/deploy/entrypoint.sh"]'
-    assert final["CMD"] == '["web"]'
-    assert final["HEALTHCHECK"].endswith(
-        'CMD ["/opt/fullfolj/deploy/entrypoint.sh", "healthcheck"]'
+    final = {command.cmd: command for command in instructions("final")}
+    assert final["ENTRYPOINT"].value == ("/opt/fullfolj/deploy/entrypoint.sh",)
+    assert final["CMD"].value == ("web",)
+    assert final["HEALTHCHECK"].value == (
+        "CMD",
+        "/opt/fullfolj/deploy/entrypoint.sh",
+        "healthcheck",
     )
-    copied = [args for name, args in instructions("final") if name == "COPY"]
-    assert "deploy/entrypoint.sh deploy/gunicorn.conf.py /opt/fullfolj/deploy/" in copied
+    copied = [command.value for command in instructions("final") if command.cmd == "COPY"]
+    assert ("deploy/entrypoint.sh", "deploy/gunicorn.conf.py", "/opt/fullfolj/deploy/") in copied
     assert os.access(ENTRYPOINT, os.X_OK)
 
 
@@ -121,11 +118,11 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     root = tmp_path_factory.mktemp("image")
     build = instructions("build")
     # The build stage copies these and installs them, not editable, with the production extra.
-    copied = [args.split()[:-1] for name, args in build if name == "COPY"]
-    assert copied == [["pyproject.toml", "README.md"], ["fullfolj"]]
+    copied = [command.value[:-1] for command in build if command.cmd == "COPY"]
+    assert copied == [("pyproject.toml", "README.md"), ("fullfolj",)]
     assert any(
-        name == "RUN" and re.search(r'pip install "\.\[production\]"$', args)
-        for name, args in build
+        command.cmd == "RUN" and command.value[0].endswith('pip install ".[production]"')
+        for command in build
     )
     source = root / "src"
     source.mkdir()
@@ -168,7 +165,7 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     assert found.stdout.strip() == str(site / "fullfolj" / "__init__.py")
 
     # The Dockerfile's own collectstatic line.
-    (collect,) = [args for name, args in instructions("final") if "collectstatic" in args]
+    (collect,) = [c.value[0] for c in instructions("final") if "collectstatic" in c.value[0]]
     run(env, root, "sh", "-c", collect)
     run(env, root, str(ENTRYPOINT), "migrate")
     return SimpleNamespace(root=root, env=env, static=root / "static")
