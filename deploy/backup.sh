@@ -18,10 +18,14 @@ backup_once() {
     pg_restore --list "$file.partial" >/dev/null
     mv "$file.partial" "$file"
     echo "backup: $file ($(wc -c <"$file") bytes)"
-    # The names sort by time; keep the newest $keep.
-    ls -1 "$dir"/fullfolj-*.dump | sort -r | tail -n +"$((keep + 1))" | while read -r old; do
-        rm -f -- "$old"
-        echo "backup: removed $old"
+    # The names sort by time, oldest first: remove all but the newest $keep.
+    set -- "$dir"/fullfolj-*.dump
+    excess=$(($# - keep))
+    while [ "$excess" -gt 0 ]; do
+        rm -f -- "$1"
+        echo "backup: removed $1"
+        shift
+        excess=$((excess - 1))
     done
 }
 

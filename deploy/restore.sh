@@ -6,7 +6,10 @@
 set -eu
 
 : "${DATABASE_URL:?set DATABASE_URL to the empty database to restore into}"
-[ $# -eq 1 ] && [ -f "$1" ] || { echo "usage: restore.sh DUMP_FILE" >&2; exit 2; }
+if [ $# -ne 1 ] || [ ! -f "$1" ]; then
+    echo "usage: restore.sh DUMP_FILE" >&2
+    exit 2
+fi
 
 pg_restore --exit-on-error --no-owner --no-privileges --single-transaction \
     --dbname="$DATABASE_URL" "$1"
