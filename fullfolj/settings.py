@@ -74,7 +74,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /halsa/ answers before the host check and the HTTPS redirect: the container's health check
+    # asks on its own address over plain HTTP (fullfolj/health.py).
+    "fullfolj.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the collected STATIC_ROOT, without a separate web server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside axes, so the lockout page it renders gets the policy and its nonce.
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -214,9 +219,28 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "static"
+# `fullfolj collectstatic` writes here; the container image collects into the image itself.
+STATIC_ROOT = Path(os.environ.get("FULLFOLJ_STATIC_ROOT", DATA_DIR / "static"))
+if DEMO or DEBUG:
+    # The demo and the tests serve the source folders as they are, nothing collected.
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
+else:
+    # Production serves the collected files under names that carry a hash of their content,
+    # so browsers may keep them for a year; a missing file fails `collectstatic`, not a page.
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The demo prints mail; a production server that forgot to say sends it through EMAIL_HOST
+# rather than silently dropping guardian notices.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEMO or DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
