@@ -13,10 +13,11 @@ COPY fullfolj ./fullfolj
 RUN /opt/fullfolj/venv/bin/pip install ".[production]"
 
 FROM python:3.11-slim-bookworm
-# Pango, HarfBuzz and a font for WeasyPrint, which prints the PDFs.
+# Pango, HarfBuzz and a font for WeasyPrint, which prints the PDFs; xmlsec1 for SAML signatures.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fontconfig \
+        xmlsec1 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/fullfolj/venv /opt/fullfolj/venv
 COPY deploy/entrypoint.sh deploy/gunicorn.conf.py /opt/fullfolj/deploy/
