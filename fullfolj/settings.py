@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
@@ -20,6 +21,11 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -276,6 +282,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+if FULLFOLJ_OIDC and FULLFOLJ_OIDC_ISSUER:
+    # Logging out sends the browser on to the identity provider's end-session page, and a
+    # browser holds a form's redirects to form-action too.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(origin(FULLFOLJ_OIDC_ISSUER))
 
 # The date the product treats as today; the demo and tests may pin it (YYYY-MM-DD).
 FULLFOLJ_TODAY = os.environ.get("FULLFOLJ_TODAY", "")

@@ -6,6 +6,7 @@ its own database; Fullfölj runs in the live server, pointed at it through the s
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, Route
 
 from fullfolj.access import sso
+from fullfolj.settings import origin
 from tests.browser.conftest import assert_accessible
 from tests.idp.oidc.provider import Provider, running_provider
 
@@ -37,7 +39,6 @@ PEOPLE = [
     {"username": "s.stranger", "email": "stranger@testkommun.se", "employee_number": "99999"},
 ]
 SIGN_ON = "Logga in med kommunens konto"
-CALLBACK = "**/logga-in/kommunkonto/svar/**"
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +61,9 @@ def sign_on(settings: Any, oidc_provider: Provider, live_cast: SimpleNamespace) 
     settings.FULLFOLJ_OIDC_ISSUER = oidc_provider.issuer
     settings.OIDC_RP_CLIENT_ID = oidc_provider.client_id
     settings.OIDC_RP_CLIENT_SECRET = oidc_provider.client_secret
+    policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+    policy["DIRECTIVES"]["form-action"].append(origin(oidc_provider.issuer))
+    settings.CONTENT_SECURITY_POLICY = policy  # as settings.py adds it for the issuer
     settings.AUTHENTICATION_BACKENDS = [
         *settings.AUTHENTICATION_BACKENDS,
         "fullfolj.access.oidc.StaffOIDCBackend",
@@ -72,32 +76,50 @@ def sign_on(settings: Any, oidc_provider: Provider, live_cast: SimpleNamespace) 
     return live_cast
 
 
-def log_in_at_provider(page: Page, live_server: Any, username: str) -> None:
+def log_in_at_provider(page: Page, live_server: Any, username: str, *, allow: bool = True) -> None:
     """From Fullfölj's login page to the provider's, log in there and allow the access."""
     page.goto(live_server.url + reverse("login"))
     page.get_by_role("link", name=SIGN_ON).click()
     page.fill("#idp-username", username)
     page.fill("#idp-password", PASSWORD)
     page.get_by_role("button", name="Logga in hos kommunen").click()
-    # The provider asks for consent on every login (the client requires it).
+    if allow:
+        allow_access(page)
+
+
+def allow_access(page: Page) -> None:
+    """The provider asks for consent on every login (the client requires it)."""
     page.get_by_role("button", name="Authorize").click()
 
 
-def callback_held(page: Page) -> list[str]:
-    """Stop the browser at the provider's answer; the list receives its address."""
+def is_answer(url: str) -> bool:
+    return "/logga-in/kommunkonto/svar/" in url
+
+
+def held_answer(page: Page) -> str:
+    """Allow the access at the provider, but keep its answer from reaching Fullfölj.
+
+    The answer is the provider's redirect to the callback; a route sees no redirects, so it
+    takes the provider's own response and keeps its Location.
+    """
     held: list[str] = []
 
     def hold(route: Route) -> None:
-        held.append(route.request.url)
-        route.abort()
+        response = route.fetch(max_redirects=0)
+        held.append(response.headers["location"])
+        route.fulfill(status=200, content_type="text/plain", body="held")
 
-    page.route(CALLBACK, hold)
-    return held
+    page.route("**/openid/authorize**", hold)
+    allow_access(page)
+    page.get_by_text("held").wait_for()
+    page.unroute("**/openid/authorize**")
+    assert is_answer(held[0])
+    return held[0]
 
 
 def session_of(page: Page) -> dict[str, Any]:
-    key = next(c["value"] for c in page.context.cookies() if c["name"] == "sessionid")
-    return SessionStore(session_key=key).load()
+    keys = [c["value"] for c in page.context.cookies() if c["name"] == "sessionid"]
+    return SessionStore(session_key=keys[0]).load() if keys else {}
 
 
 def test_a_staff_member_signs_on_and_lands_on_their_home(
@@ -154,7 +176,7 @@ def test_a_replayed_answer_is_refused(
     page: Page, live_server: Any, sign_on: SimpleNamespace
 ) -> None:
     answers: list[str] = []
-    page.on("request", lambda r: answers.append(r.url) if "/kommunkonto/svar/" in r.url else 0)
+    page.on("request", lambda r: answers.append(r.url) if is_answer(r.url) else None)
     log_in_at_provider(page, live_server, "m.mentor")
     page.wait_for_url(live_server.url + reverse("elevakt:home"))
     page.get_by_role("button", name="Logga ut").click()
@@ -171,14 +193,10 @@ def test_a_replayed_answer_is_refused(
 def test_a_tampered_answer_is_refused(
     page: Page, live_server: Any, sign_on: SimpleNamespace, part: str
 ) -> None:
-    held = callback_held(page)
-    log_in_at_provider(page, live_server, "m.mentor")
-    page.wait_for_timeout(0)
-    assert held, "the provider never answered"
-    address = urlsplit(held[0])
+    log_in_at_provider(page, live_server, "m.mentor", allow=False)
+    address = urlsplit(held_answer(page))
     query = {k: v[0] for k, v in parse_qs(address.query).items()}
     query[part] = query[part][:-2] + "xx"
-    page.unroute(CALLBACK)
 
     response = page.goto(address._replace(query=urlencode(query)).geturl())
     assert response is not None and response.status == 403
