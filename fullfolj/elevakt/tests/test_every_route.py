@@ -22,6 +22,8 @@ NOT_PRODUCT = (
     "admin:",
     "login",
     "logout",
+    # Single sign-on's way to the identity provider and back: before any login, no pupil data.
+    "access:oidc-",
     "set_language",
     "javascript-catalog",
     "api:schema",
