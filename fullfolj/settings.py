@@ -268,6 +268,9 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if os.environ.get("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = (os.environ["SECURE_PROXY_SSL_HEADER"], "https")
 
+# Logging out sends the browser on to the identity provider's end-session page, and a browser
+# holds a form's redirects to form-action too.
+_sign_on_origins = [origin(FULLFOLJ_OIDC_ISSUER)] if FULLFOLJ_OIDC and FULLFOLJ_OIDC_ISSUER else []
 # Content-Security-Policy: only our own files; an inline <style> only with the request's nonce
 # (`nonce="{{ request.csp_nonce }}"`), and no style="" attributes. Scripts are files only (the
 # pages have none inline; the admin's are static files).
@@ -278,14 +281,10 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF, NONCE],
         "object-src": [NONE],
         "base-uri": [NONE],
-        "form-action": [SELF],
+        "form-action": [SELF, *_sign_on_origins],
         "frame-ancestors": [NONE],
     }
 }
-if FULLFOLJ_OIDC and FULLFOLJ_OIDC_ISSUER:
-    # Logging out sends the browser on to the identity provider's end-session page, and a
-    # browser holds a form's redirects to form-action too.
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(origin(FULLFOLJ_OIDC_ISSUER))
 
 # The date the product treats as today; the demo and tests may pin it (YYYY-MM-DD).
 FULLFOLJ_TODAY = os.environ.get("FULLFOLJ_TODAY", "")

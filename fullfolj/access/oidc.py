@@ -96,7 +96,7 @@ def asserts_second_factor(claims: dict[str, Any]) -> bool:
     return bool(claims.get("acr")) and claims.get("acr") in settings.FULLFOLJ_OIDC_MFA_ACR
 
 
-class StaffOIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
+class StaffOIDCBackend(OIDCAuthenticationBackend):
     """Logs in the staff member the provider's claim names; never creates a user."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -135,9 +135,7 @@ class StaffOIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         self, access_token: str, id_token: str, payload: dict[str, Any]
     ) -> AbstractBaseUser | None:
         self.id_claims = payload  # the ID token's claims: amr and acr are said there
-        user: AbstractBaseUser | None = super().get_or_create_user(
-            access_token, id_token, payload
-        )
+        user: AbstractBaseUser | None = super().get_or_create_user(access_token, id_token, payload)
         return user
 
     def filter_users_by_claims(self, claims: dict[str, Any]) -> QuerySet[Any]:
@@ -167,7 +165,7 @@ def refuse(request: HttpRequest, reason: str) -> HttpResponse:
     return render(request, "access/sso_refused.html", {"reason": reason}, status=status)
 
 
-class SignOnStartView(OIDCAuthenticationRequestView):  # type: ignore[misc]
+class SignOnStartView(OIDCAuthenticationRequestView):
     """Sends the browser to the provider's login, remembering state, nonce and PKCE verifier."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -192,7 +190,7 @@ class SignOnStartView(OIDCAuthenticationRequestView):  # type: ignore[misc]
         return response
 
 
-class SignOnCallbackView(OIDCAuthenticationCallbackView):  # type: ignore[misc]
+class SignOnCallbackView(OIDCAuthenticationCallbackView):
     """Where the provider sends the browser back: a login, or a refusal page."""
 
     @staticmethod

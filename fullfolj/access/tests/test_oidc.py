@@ -27,7 +27,9 @@ def test_sign_on_is_off_unless_configured(client: Client) -> None:
     assert SIGN_ON not in page
     assert 'id="id_password"' in page
     assert client.get(reverse("access:oidc-start")).status_code == 404
-    assert client.get(reverse("access:oidc-callback"), {"code": "x", "state": "y"}).status_code == 404
+    assert (
+        client.get(reverse("access:oidc-callback"), {"code": "x", "state": "y"}).status_code == 404
+    )
 
 
 @override_settings(FULLFOLJ_OIDC=True, FULLFOLJ_OIDC_ISSUER="http://127.0.0.1:1/openid")
