@@ -5,6 +5,7 @@ The sign-on itself runs against a real provider in tests/browser/test_sso_oidc.p
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from fullfolj.access import oidc
+from fullfolj.access.tests.test_settings import run_django
 
 SIGN_ON = "Logga in med kommunens konto"
 
@@ -117,3 +119,37 @@ def test_an_answer_the_browser_never_asked_for_is_refused(client: Client, db: No
     assert response.status_code == 403
     assert "Inloggningen gick inte igenom" in response.content.decode()
     assert not signed_in(client)
+
+
+def test_the_environment_switches_sign_on_on(tmp_path: Path) -> None:
+    """What docs/sign-on.md tells an IT department to set is what the settings read."""
+    environment = {
+        "FULLFOLJ_DEMO": "1",
+        "FULLFOLJ_OIDC_ISSUER": "https://login.kommun.example.se/oidc/",
+        "FULLFOLJ_OIDC_CLIENT_ID": "fullfolj",
+        "FULLFOLJ_OIDC_CLIENT_SECRET": "secret",
+        "FULLFOLJ_OIDC_SCOPES": "openid email employee",
+        "FULLFOLJ_OIDC_MATCH_CLAIM": "employee_number",
+        "FULLFOLJ_OIDC_MFA_ACR": "http://id.elegnamnden.se/loa/1.0/loa3",
+        "FULLFOLJ_LOCAL_PASSWORDS": "0",
+    }
+    show = (
+        "from fullfolj import settings as s; print(s.FULLFOLJ_OIDC, s.FULLFOLJ_OIDC_ISSUER,"
+        " s.AUTHENTICATION_BACKENDS[-1], s.OIDC_RP_SCOPES, s.FULLFOLJ_OIDC_MATCH_CLAIM,"
+        " s.FULLFOLJ_OIDC_MFA_ACR, s.FULLFOLJ_LOCAL_PASSWORDS,"
+        " ' '.join(map(str, s.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])), sep='|')"
+    )
+    result = run_django(tmp_path, environment, "-c", show)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|") == [
+        "True",
+        "https://login.kommun.example.se/oidc",
+        "fullfolj.access.oidc.StaffOIDCBackend",
+        "openid email employee",
+        "employee_number",
+        "['http://id.elegnamnden.se/loa/1.0/loa3']",
+        "False",
+        "'self' https://login.kommun.example.se",
+    ]
+    unset = run_django(tmp_path, {"FULLFOLJ_DEMO": "1"}, "-c", show)
+    assert unset.stdout.startswith("False|")
