@@ -46,6 +46,7 @@ DISCOVERED = {
 REFUSAL = "fullfolj_sso_refusal"
 UNKNOWN_PERSON = "unknown-person"
 NOT_ACCEPTED = "not-accepted"
+DECLINED = "declined"
 UNREACHABLE = "unreachable"
 # The provider's token and userinfo calls, a bad answer, a bad signature: all end in a refusal.
 PROVIDER_ERRORS = (SuspiciousOperation, requests.RequestException, jwt.PyJWTError, KeyError)
@@ -231,6 +232,8 @@ class SignOnCallbackView(OIDCAuthenticationCallbackView):
         return response
 
     def login_failure(self) -> HttpResponse:
+        if self.request.GET.get("error"):  # cancelled or refused at the provider (RFC 6749 4.1.2.1)
+            return refuse(self.request, DECLINED)
         return refuse(self.request, getattr(self.request, REFUSAL, NOT_ACCEPTED))
 
 

@@ -73,6 +73,7 @@ def sign_on(settings: Any, oidc_provider: Provider, live_cast: SimpleNamespace) 
     live_cast.nurse.email = "nurse@testkommun.se"
     live_cast.nurse.employee_number = "40117"
     live_cast.nurse.save()
+    live_cast.issuer = oidc_provider.issuer
     return live_cast
 
 
@@ -176,12 +177,15 @@ def test_a_replayed_answer_is_refused(
     page: Page, live_server: Any, sign_on: SimpleNamespace
 ) -> None:
     answers: list[str] = []
-    page.on("request", lambda r: answers.append(r.url) if is_answer(r.url) else None)
+    page.on("request", lambda r: answers.append(r.url))
     log_in_at_provider(page, live_server, "m.mentor")
     page.wait_for_url(live_server.url + reverse("elevakt:home"))
     page.get_by_role("button", name="Logga ut").click()
     page.wait_for_url(live_server.url + reverse("login"))
     assert "_auth_user_id" not in session_of(page)
+    # Logged out at the provider too, with the ID token as hint.
+    assert any(url.startswith(f"{sign_on.issuer}/end-session?id_token_hint=") for url in answers)
+    answers[:] = [url for url in answers if is_answer(url)]
 
     response = page.goto(answers[0])
     assert response is not None and response.status == 403
@@ -201,6 +205,16 @@ def test_a_tampered_answer_is_refused(
     response = page.goto(address._replace(query=urlencode(query)).geturl())
     assert response is not None and response.status == 403
     assert "ändrat" in page.content()
+    assert "_auth_user_id" not in session_of(page)
+
+
+def test_declining_at_the_provider_is_refused(
+    page: Page, live_server: Any, sign_on: SimpleNamespace
+) -> None:
+    log_in_at_provider(page, live_server, "m.mentor", allow=False)
+    page.get_by_role("button", name="Decline").click()
+    page.get_by_role("heading", name="Inloggningen gick inte igenom").wait_for()
+    assert "avbröts eller nekades" in page.content()
     assert "_auth_user_id" not in session_of(page)
 
 
