@@ -39,8 +39,8 @@ def free_port() -> int:
 def running_provider(
     workdir: Path, *, redirect_uri: str, logout_uri: str, people: list[dict[str, Any]]
 ) -> Iterator[Provider]:
-    """Migrate a fresh SQLite database, make a signing key, register the client and people,
-    then serve until the block ends."""
+    """Migrate a fresh SQLite database, make a signing key, register the client and people
+    (once per test session), then serve until the block ends."""
     env = {**os.environ, "IDP_DATABASE": str(workdir / "idp.sqlite3"), "PYTHONPATH": str(ROOT)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("DATABASE_URL", None)
@@ -62,13 +62,19 @@ def running_provider(
             capture_output=True,
         )
 
-    manage("migrate", "--run-syncdb", "--verbosity", "0")
-    manage("creatersakey")
-    manage("seed", str(seed))
+    manage("seed", str(seed))  # also migrates and makes the signing key
     port = free_port()
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "tests.idp.oidc", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        [
+            sys.executable,
+            "-m",
+            "tests.idp.oidc",
+            "runserver",
+            f"127.0.0.1:{port}",
+            "--noreload",
+            "--skip-checks",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -1,4 +1,6 @@
-"""Register Fullfölj as a client and create the provider's people, from a JSON file:
+"""Set up a fresh provider in one process (startup is most of the tests' wait): migrate its
+database, make its signing key (`creatersakey`), register Fullfölj as a client and create the
+provider's people, from a JSON file:
 {"client": {"id", "secret", "redirect_uri", "post_logout_redirect_uri"},
  "people": [{"username", "password", "email", "employee_number", "second_factor"}]}."""
 
@@ -6,6 +8,7 @@ import json
 from typing import Any
 
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from oidc_provider.models import Client, ResponseType
 
@@ -20,6 +23,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, path: str, **options: Any) -> None:
         with open(path) as file:
             seed = json.load(file)
+        call_command("migrate", run_syncdb=True, verbosity=0)
+        call_command("creatersakey")
         code, _ = ResponseType.objects.get_or_create(
             value="code", defaults={"description": "code (Authorization Code Flow)"}
         )
