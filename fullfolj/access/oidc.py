@@ -135,6 +135,7 @@ class StaffOIDCBackend(OIDCAuthenticationBackend):
     def get_or_create_user(
         self, access_token: str, id_token: str, payload: dict[str, Any]
     ) -> AbstractBaseUser | None:
+        check_issued_for_us(payload, client_id=self.OIDC_RP_CLIENT_ID)
         self.id_claims = payload  # the ID token's claims: amr and acr are said there
         user: AbstractBaseUser | None = super().get_or_create_user(access_token, id_token, payload)
         return user
@@ -157,6 +158,17 @@ class StaffOIDCBackend(OIDCAuthenticationBackend):
             {**claims, **self.id_claims}
         )
         return user
+
+
+def check_issued_for_us(claims: dict[str, Any], *, client_id: str) -> None:
+    """Refuse an ID token issued for another client or by another issuer (OpenID Connect Core
+    1.0, 3.1.3.7); mozilla-django-oidc checks its signature, expiry and nonce."""
+    audience = claims.get("aud") or []
+    if client_id not in ([audience] if isinstance(audience, str) else audience):
+        raise SuspiciousOperation(f"the ID token is for {audience!r}, not for {client_id!r}")
+    issuer = settings.FULLFOLJ_OIDC_ISSUER
+    if issuer and str(claims.get("iss", "")).rstrip("/") != issuer:
+        raise SuspiciousOperation(f"the ID token is from {claims.get('iss')!r}, not {issuer!r}")
 
 
 def refuse(request: HttpRequest, reason: str) -> HttpResponse:

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.core.exceptions import SuspiciousOperation
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -153,3 +154,24 @@ def test_the_environment_switches_sign_on_on(tmp_path: Path) -> None:
     ]
     unset = run_django(tmp_path, {"FULLFOLJ_DEMO": "1"}, "-c", show)
     assert unset.stdout.startswith("False|")
+
+
+@pytest.mark.parametrize(
+    ("claims", "accepted"),
+    [
+        ({"aud": "fullfolj", "iss": "https://login.kommun.se/oidc"}, True),
+        ({"aud": ["other", "fullfolj"], "iss": "https://login.kommun.se/oidc/"}, True),
+        ({"aud": "other", "iss": "https://login.kommun.se/oidc"}, False),
+        ({"iss": "https://login.kommun.se/oidc"}, False),
+        ({"aud": "fullfolj", "iss": "https://evil.example/oidc"}, False),
+    ],
+)
+@override_settings(FULLFOLJ_OIDC_ISSUER="https://login.kommun.se/oidc")
+def test_an_id_token_must_be_for_this_client_from_this_issuer(
+    claims: dict[str, Any], accepted: bool
+) -> None:
+    if accepted:
+        oidc.check_issued_for_us(claims, client_id="fullfolj")
+    else:
+        with pytest.raises(SuspiciousOperation):
+            oidc.check_issued_for_us(claims, client_id="fullfolj")
