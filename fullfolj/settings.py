@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
@@ -20,6 +21,11 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -204,6 +210,37 @@ SAML_CREATE_UNKNOWN_USER = False
 # The IdP's answer is a cross-site POST: djangosaml2 keeps the pending request in a cookie of
 # its own with SameSite=None so that POST carries it; ours stays Lax.
 SAML_SESSION_COOKIE_NAME = "fullfolj_saml"
+# Single sign-on: OpenID Connect (docs/sign-on.md). Off unless a client id and the provider's
+# issuer (or its endpoints) are set. mozilla-django-oidc reads the OIDC_* names; the endpoints
+# left empty are taken from the issuer's discovery document (fullfolj/access/oidc.py).
+FULLFOLJ_OIDC_ISSUER = os.environ.get("FULLFOLJ_OIDC_ISSUER", "").rstrip("/")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("FULLFOLJ_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("FULLFOLJ_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("FULLFOLJ_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("FULLFOLJ_OIDC_JWKS_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = os.environ.get("FULLFOLJ_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("FULLFOLJ_OIDC_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("FULLFOLJ_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("FULLFOLJ_OIDC_SCOPES", "openid email")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10  # seconds for each call to the provider; it must not hang a worker
+OIDC_AUTHENTICATION_CALLBACK_URL = "access:oidc-callback"
+OIDC_STORE_ID_TOKEN = True  # the hint that logs the person out at the provider too
+OIDC_CREATE_USER = False  # staff come from the school's register, never from a sign-on
+# The claim whose value names the staff record (as FULLFOLJ_SSO_MATCH says: an e-mail address
+# or an employee number), and what counts as a second factor: an `amr` method from the list,
+# or an `acr` level from the list (e.g. a LoA 3 e-identification).
+FULLFOLJ_OIDC_MATCH_CLAIM = os.environ.get("FULLFOLJ_OIDC_MATCH_CLAIM", "email")
+FULLFOLJ_OIDC_MFA_AMR = env_list("FULLFOLJ_OIDC_MFA_AMR", "mfa,otp,hwk,sms")
+FULLFOLJ_OIDC_MFA_ACR = env_list("FULLFOLJ_OIDC_MFA_ACR", "")
+# A sign-on must come back from the provider within this many minutes of leaving for it.
+FULLFOLJ_OIDC_STATE_MINUTES = int(os.environ.get("FULLFOLJ_OIDC_STATE_MINUTES", "10"))
+FULLFOLJ_OIDC = bool(
+    OIDC_RP_CLIENT_ID
+    and (FULLFOLJ_OIDC_ISSUER or (OIDC_OP_AUTHORIZATION_ENDPOINT and OIDC_OP_TOKEN_ENDPOINT))
+)
+if FULLFOLJ_OIDC:
+    AUTHENTICATION_BACKENDS.append("fullfolj.access.oidc.StaffOIDCBackend")
 
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", "Svenska"), ("en", "English")]
@@ -289,6 +326,9 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if os.environ.get("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = (os.environ["SECURE_PROXY_SSL_HEADER"], "https")
 
+# Logging out sends the browser on to the identity provider's end-session page, and a browser
+# holds a form's redirects to form-action too.
+_sign_on_origins = [origin(FULLFOLJ_OIDC_ISSUER)] if FULLFOLJ_OIDC and FULLFOLJ_OIDC_ISSUER else []
 # Content-Security-Policy: only our own files; an inline <style> only with the request's nonce
 # (`nonce="{{ request.csp_nonce }}"`), and no style="" attributes. Scripts are files only (the
 # pages have none inline; the admin's are static files).
@@ -299,7 +339,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF, NONCE],
         "object-src": [NONE],
         "base-uri": [NONE],
-        "form-action": [SELF],
+        "form-action": [SELF, *_sign_on_origins],
         "frame-ancestors": [NONE],
     }
 }

@@ -1,11 +1,12 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from fullfolj.access import views as access_views
+
 urlpatterns = [
-    path("logga-in/", auth_views.LoginView.as_view(), name="login"),
-    path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("saml2/", include("fullfolj.access.saml")),
+    path("logga-in/", access_views.SignInView.as_view(), name="login"),
+    path("logga-ut/", access_views.SignOutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("narvaro/", include("fullfolj.attendance.urls")),

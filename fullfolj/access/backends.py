@@ -15,7 +15,20 @@ class StaffBackend(ModelBackend):
     """ModelBackend whose per-request user lookup joins the staff record.
 
     Every page goes through the gate, which reads `request.user.staff`: one query, not two.
+    With local passwords switched off (FULLFOLJ_LOCAL_PASSWORDS=0) it accepts no password, on
+    the login page or the admin's.
     """
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        if not settings.FULLFOLJ_LOCAL_PASSWORDS:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
     def get_user(self, user_id: Any) -> Any:
         users = get_user_model()._default_manager.select_related("staff")

@@ -2,7 +2,8 @@
 
 Both protocols (OpenID Connect and SAML 2) end here, so they match people the same way: by the
 attribute FULLFOLJ_SSO_MATCH names, e-mail address or employee number, never by name. A person
-the provider knows but Fullfölj has no staff record for is refused, and the refusal is logged.
+the provider knows but Fullfölj has no staff record for, or more than one, is refused, and the
+refusal is logged.
 """
 
 from __future__ import annotations
@@ -39,12 +40,21 @@ def staff_user(value: str | None, *, provider: str) -> AbstractBaseUser | None:
     if not value:
         log.warning("%s sign-on refused: the %s attribute is missing", provider, match_field())
         return None
-    staff = (
-        Staff.objects.select_related("user")
-        .filter(**{MATCH_FIELDS[match_field()]: value}, user__isnull=False)
-        .first()
+    matches = list(
+        Staff.objects.select_related("user").filter(
+            **{MATCH_FIELDS[match_field()]: value}, user__isnull=False
+        )[:2]
     )
-    user = staff.user if staff else None
+    if len(matches) > 1:
+        # Two records with one address: the register needs fixing, a guess would be a breach.
+        log.warning(
+            "%s sign-on refused: more than one staff login with %s %r",
+            provider,
+            match_field(),
+            value,
+        )
+        return None
+    user = matches[0].user if matches else None
     if user is None or not user.is_active:
         log.warning(
             "%s sign-on refused: no active staff login with %s %r", provider, match_field(), value

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import oidc, views
 
 app_name = "access"
 urlpatterns = [
+    path("logga-in/kommunkonto/", oidc.SignOnStartView.as_view(), name="oidc-start"),
+    path("logga-in/kommunkonto/svar/", oidc.SignOnCallbackView.as_view(), name="oidc-callback"),
     path("elever/<int:pupil_id>/lasningar/", views.pupil_reads, name="pupil-reads"),
 ]

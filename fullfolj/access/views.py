@@ -1,21 +1,25 @@
-"""Access pages: the read log of a pupil's record for their principal, and the page a login
-throttled by axes gets."""
+"""Access pages: logging in and out, the read log of a pupil's record for their principal, and
+the page a login throttled by axes gets."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import gate
+from . import gate, oidc
 from .models import AccessLog
+
+log = logging.getLogger(__name__)
 
 # The pages a read can come from, by URL name, in words a principal recognises.
 PAGE_NAMES = {
@@ -72,3 +76,30 @@ def locked_out(
         "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     }
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+class SignInView(auth_views.LoginView):
+    """The login page: the municipality's sign-on when set up, the password form unless it is
+    switched off (FULLFOLJ_LOCAL_PASSWORDS=0), when a posted password is refused."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["oidc_sign_on"] = oidc.is_configured()
+        context["local_passwords"] = settings.FULLFOLJ_LOCAL_PASSWORDS
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.FULLFOLJ_LOCAL_PASSWORDS:
+            log.warning("password login refused: local passwords are switched off")
+            return self.render_to_response(self.get_context_data(), status=403)
+        response: HttpResponse = super().post(request, *args, **kwargs)
+        return response
+
+
+class SignOutView(auth_views.LogoutView):
+    """Ends the session here, then at the identity provider if the login came from there."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        at_provider = oidc.provider_logout_url(request)  # read before the session ends
+        response: HttpResponse = super().post(request, *args, **kwargs)
+        return HttpResponseRedirect(at_provider) if at_provider else response

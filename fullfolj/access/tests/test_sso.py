@@ -38,6 +38,17 @@ def test_an_unknown_or_inactive_person_is_refused_and_logged(
     assert "nobody@testkommun.se" in caplog.text and "missing" in caplog.text
 
 
+def test_two_staff_logins_with_one_address_are_refused_not_guessed(
+    cast: SimpleNamespace, caplog: pytest.LogCaptureFixture
+) -> None:
+    cast.mentor.email = "shared@testkommun.se"
+    cast.mentor.save()
+    cast.teacher.email = "Shared@testkommun.se"
+    cast.teacher.save()
+    assert sso.staff_user("shared@testkommun.se", provider="OIDC") is None
+    assert "more than one staff login" in caplog.text
+
+
 @override_settings(FULLFOLJ_SSO_MATCH="name")
 def test_a_wrong_setting_says_what_it_may_be(cast: SimpleNamespace) -> None:
     with pytest.raises(ValueError, match="email, employee_number"):

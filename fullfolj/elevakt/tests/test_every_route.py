@@ -24,6 +24,8 @@ NOT_PRODUCT = (
     "logout",
     # Single sign-on's pages before anyone is signed in: the IdP's answer, our metadata.
     "saml:",
+    # Single sign-on's way to the identity provider and back: before any login, no pupil data.
+    "access:oidc-",
     "set_language",
     "javascript-catalog",
     "api:schema",
