@@ -520,9 +520,9 @@ _WEEK_SUMS = ("scheduled_minutes", "absent_minutes", "invalid_minutes")
 
 
 def _changed(columns: tuple[str, ...]) -> str:
-    """An upsert's update of `columns` (and the organiser) that skips a row already right:
-    a night's file touches many days and weeks whose sums come out the same, and a row not
-    rewritten costs no new row version and no index entries."""
+    """An upsert's update of `columns` (and the organiser) that skips a row already right: a
+    changed mark can leave its day's or week's sums as they were (a late arrival is not in the
+    week's), and a row not rewritten costs no new row version and no index entries."""
     kept = ("organiser_id", *columns)
     return (
         ", ".join(f"{c} = excluded.{c}" for c in kept)
