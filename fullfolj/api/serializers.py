@@ -201,7 +201,6 @@ class ImportInSerializer(serializers.Serializer[object]):
 
 
 class ImportResultSerializer(serializers.Serializer[object]):
-    check_only = serializers.BooleanField()
     rows = serializers.IntegerField()
     created = serializers.IntegerField()
     changed = serializers.IntegerField()
@@ -218,6 +217,33 @@ class RowProblemSerializer(serializers.Serializer[object]):
 class ImportRejectedSerializer(serializers.Serializer[object]):
     detail = serializers.CharField()
     problems = RowProblemSerializer(many=True, required=False)
+
+
+class ImportQueuedSerializer(serializers.Serializer[object]):
+    id = serializers.IntegerField()
+    status = serializers.CharField(help_text="queued: the worker has the file.")
+    url = serializers.CharField(help_text="Where to read the import's progress and outcome.")
+
+
+class ImportStatusSerializer(serializers.Serializer[object]):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=KIND_CHOICES)
+    name = serializers.CharField(help_text="The file's name as sent.")
+    check_only = serializers.BooleanField()
+    status = serializers.ChoiceField(
+        choices=["queued", "checking", "writing", "done", "checked", "refused"],
+        help_text="done: imported; checked: checked and nothing imported; refused: nothing "
+        "imported, see detail and problems.",
+    )
+    running = serializers.BooleanField(help_text="Ask again later while true.")
+    percent = serializers.IntegerField(help_text="Checking the rows is the first half.")
+    rows_done = serializers.IntegerField()
+    rows_total = serializers.IntegerField()
+    uploaded_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    result = ImportResultSerializer(allow_null=True, help_text="The counts once done or checked.")
+    detail = serializers.CharField(allow_blank=True, help_text="Why a refused file was refused.")
+    problems = RowProblemSerializer(many=True, help_text="Every bad row of a refused file.")
 
 
 class ErrorSerializer(serializers.Serializer[object]):

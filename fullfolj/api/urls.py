@@ -24,5 +24,6 @@ urlpatterns = [
         name="lesson-register",
     ),
     path("v1/imports/", views.Import.as_view(), name="imports"),
+    path("v1/imports/<int:import_id>/", views.ImportStatus.as_view(), name="import"),
     re_path(r"^(?P<rest>.*)$", views.unknown, name="unknown"),
 ]

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, JsonResponse, QueryDict
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
@@ -28,7 +30,9 @@ from fullfolj.attendance import actions as attendance_actions
 from fullfolj.attendance import queries as attendance
 from fullfolj.attendance.forms import PeriodForm, RegisterForm, register_state
 from fullfolj.attendance.models import AttendanceChange, Lesson, LessonAttendance
+from fullfolj.exchange import actions as exchange
 from fullfolj.exchange.forms import MAX_BYTES
+from fullfolj.exchange.models import FileImport
 from fullfolj.exchange.tabular import load, presets, reader
 from fullfolj.lib import clock
 from fullfolj.schools.calendar import term_and_recent_windows
@@ -487,13 +491,12 @@ class Import(APIView):
 
     @extend_schema(
         operation_id="import_file",
-        summary="Import a CSV or Excel file, all or nothing: the administration",
+        summary="Send a CSV or Excel file to be imported in the background: the administration",
+        description="The file is checked and imported, all or nothing, by the background "
+        "worker, as from the upload page. The answer names the address to read its progress "
+        "and outcome from (also in `Location`).",
         request={"multipart/form-data": s.ImportInSerializer},
-        responses={
-            200: s.ImportResultSerializer,
-            400: s.ImportRejectedSerializer,
-            **ERRORS,
-        },
+        responses={202: s.ImportQueuedSerializer, 400: s.ImportRejectedSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         viewer = gate.viewer_for(_http(request))
@@ -512,45 +515,83 @@ class Import(APIView):
             return _rejected(
                 _("The file is larger than %(mb)s MB; split it.") % {"mb": MAX_BYTES // 2**20}, []
             )
-        check_only = given.validated_data["check_only"]
         kind, preset = given.validated_data["kind"], given.validated_data["preset"]
         known = presets.presets_for(kind, organiser)
         if preset and preset not in known:
             return _rejected(
                 _("No column map for this kind is named “%(name)s”.") % {"name": preset}, []
             )
-        try:
-            result = load.import_file(
-                kind,
-                upload.read(),
-                name=upload.name or "",
-                dry_run=check_only,
-                organiser=organiser,
-                columns=known.get(preset, {}),
-            )
+        data, name = upload.read(), upload.name or ""
+        try:  # a file that cannot be read at all is refused at once, as on the upload page
+            reader.read(data, name)
         except reader.FileRejected as error:
             return _rejected(str(error), [])
-        except load.Rejected as error:
-            return _rejected(_("Nothing was imported: the file has bad rows."), error.problems)
+        queued = exchange.queue_file(
+            organiser,
+            kind=kind,
+            name=name,
+            data=data,
+            columns=known.get(preset, {}),
+            check_only=given.validated_data["check_only"],
+            by=viewer.staff,
+        )
+        url = reverse("api:import", args=[queued.pk])
+        return Response(
+            {"id": queued.pk, "status": queued.status, "url": request.build_absolute_uri(url)},
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": url},
+        )
+
+
+class ImportStatus(APIView):
+    @extend_schema(
+        operation_id="import_status",
+        summary="A sent file's progress, and its outcome: counts, or every bad row",
+        responses={200: s.ImportStatusSerializer, **ERRORS},
+    )
+    def get(self, request: Request, import_id: int) -> Response:
+        # The file is its organiser's administration's, as on the upload page.
+        organiser = gate.administered_organiser_or_404(gate.viewer_for(_http(request)))
+        sent = get_object_or_404(
+            FileImport.objects.defer("data").exclude(status=FileImport.Status.PREVIEW),
+            pk=import_id,
+            organiser=organiser,
+        )
+        outcome = sent.outcome if not sent.is_running else {}
+        problems = [load.Problem(*p) for p in outcome.get("problems", [])]
+        counts = ("rows", "created", "changed", "unchanged")
         return Response(
             {
-                "check_only": check_only,
-                "rows": result.rows,
-                "created": result.created,
-                "changed": result.changed,
-                "unchanged": result.unchanged,
+                "id": sent.pk,
+                "kind": sent.kind,
+                "name": sent.name,
+                "check_only": sent.check_only,
+                "status": sent.status,
+                "running": sent.is_running,
+                "percent": sent.percent,
+                "rows_done": sent.rows_done,
+                "rows_total": sent.rows_total,
+                "uploaded_at": sent.uploaded_at,
+                "finished_at": sent.finished_at,
+                "result": {key: outcome[key] for key in counts} if "rows" in outcome else None,
+                "detail": outcome.get("error")
+                or (_("Nothing was imported: the file has bad rows.") if problems else ""),
+                "problems": _problems_out(problems),
             }
         )
+
+
+def _problems_out(problems: list[load.Problem]) -> list[dict[str, Any]]:
+    return [
+        {"line": p.line, "column": p.column, "reason": p.reason, "text": str(p)} for p in problems
+    ]
 
 
 def _rejected(detail: str, problems: list[load.Problem]) -> Response:
     return Response(
         {
             "detail": detail,
-            "problems": [
-                {"line": p.line, "column": p.column, "reason": p.reason, "text": str(p)}
-                for p in problems
-            ],
+            "problems": _problems_out(problems),
         },
         status=status.HTTP_400_BAD_REQUEST,
     )

@@ -14,7 +14,13 @@ aggregates) and their lessons kept, and times:
 - `import`: `exchange.tabular.load.import_file` on the file's bytes: every row checked, lessons
   found, marks upserted, history written and the touched aggregates recomputed, committed;
 - `copy`: the floor, the same rows (their ids already resolved) loaded into the lesson-attendance
-  table by COPY alone, committed: no checks, no history, no aggregates.
+  table by COPY alone, committed: no checks, no history, no aggregates;
+- `again`: the same file imported once more right after, which checks and compares every row
+  and writes nothing (a nightly export of the whole term is mostly this).
+
+Beside the wall-clock time each pass reports the CPU time of this process and, when the
+database server runs on this machine, of its process for the connection: on a machine shared
+with others the wall clock mostly measures the wait for a CPU.
 
 Target (DEVELOPERS.md): import under 10 s and within 3x of copy at a million rows, peak memory
 under 1 GB.
@@ -255,6 +261,24 @@ def _held(rows: int) -> tuple[int, int]:
     return marks, days
 
 
+def _database_cpu() -> float | None:
+    """CPU seconds the database's process for this connection has used, when the server runs
+    on this machine and its /proc entry is ours to read; else None. On a shared machine the
+    wall-clock time mostly says how long the CPU was busy with others; this says the work."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+            return None  # another machine's (or container's) process of that number
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(rows: int, repeat: int, report: Report, stem: Path) -> None:
     """Time the import and the COPY floor on the current (PostgreSQL) connection."""
     import statistics
@@ -268,14 +292,22 @@ def measure(rows: int, repeat: int, report: Report, stem: Path) -> None:
     csv_path, floor_path = prepare_file(rows, stem, report)
     size = csv_path.stat().st_size
     report.say(f"import: {rows:,} lesson marks ({size / 1e6:.0f} MB of CSV) x {repeat}")
-    seconds: dict[str, list[float]] = {"import": [], "copy": []}
-    cpu: dict[str, list[float]] = {"import": [], "copy": []}
+    labels = ("copy", "import", "again")
+    seconds: dict[str, list[float]] = {label: [] for label in labels}
+    cpu: dict[str, list[float]] = {label: [] for label in labels}
+    database_cpu: dict[str, list[float]] = {label: [] for label in labels}
     result: Any = None
     for _pass in range(repeat):
-        for label in ("copy", "import"):
-            reset()
+        # again: the same file once more, as a nightly export of the whole term mostly is;
+        # every row is checked and compared, nothing is written.
+        for label in labels:
+            if label != "again":
+                reset()
+            elif result.created != rows:
+                raise RuntimeError(f"the import created {result.created:,} marks of {rows:,}")
             # Read before the clock starts, and one at a time: the peak is the import's own.
             data = (floor_path if label == "copy" else csv_path).read_bytes()
+            database_started = _database_cpu()
             started, cpu_started = time.perf_counter(), time.process_time()
             if label == "copy":
                 copy_floor(data)
@@ -283,16 +315,24 @@ def measure(rows: int, repeat: int, report: Report, stem: Path) -> None:
                 result = load.import_file("attendance", data, name=csv_path.name)
             seconds[label].append(time.perf_counter() - started)
             cpu[label].append(time.process_time() - cpu_started)
+            database_ended = _database_cpu()
+            if database_started is not None and database_ended is not None:
+                database_cpu[label].append(database_ended - database_started)
             del data
-        if result.created != rows:
-            raise RuntimeError(f"the import created {result.created:,} marks of {rows:,}")
+        if result.unchanged != rows:
+            raise RuntimeError(f"the same file again changed {rows - result.unchanged:,} marks")
         _held(rows)
     medians = {label: statistics.median(values) for label, values in seconds.items()}
     for label, values in seconds.items():
+        database = (
+            f", the database's {statistics.median(database_cpu[label]):.2f} s"
+            if database_cpu[label]
+            else ""
+        )
         report.say(
             f"  {label:<7} median {medians[label]:7.2f} s  (min {min(values):.2f}, "
-            f"max {max(values):.2f}, n={len(values)}; this process's cpu "
-            f"{statistics.median(cpu[label]):.2f} s)"
+            f"max {max(values):.2f}, n={len(values)}; cpu: this process's "
+            f"{statistics.median(cpu[label]):.2f} s{database})"
         )
     one, five, fifteen = os.getloadavg()
     report.say(f"  load average {one:.1f} / {five:.1f} / {fifteen:.1f} on {os.cpu_count()} CPUs")
@@ -300,4 +340,13 @@ def measure(rows: int, repeat: int, report: Report, stem: Path) -> None:
     report.figure("import", round(medians["import"], 3), "s")
     report.figure("copy", round(medians["copy"], 3), "s")
     report.figure("import_vs_copy", round(medians["import"] / medians["copy"], 2), "x")
+    report.figure("again", round(medians["again"], 3), "s")
     report.figure("rows_per_s", round(rows / medians["import"]), "")
+    if database_cpu["import"] and database_cpu["copy"]:
+        work = {
+            label: statistics.median(cpu[label]) + statistics.median(database_cpu[label])
+            for label in ("import", "copy")
+        }
+        report.figure("import_cpu", round(work["import"], 2), "s")
+        report.figure("copy_cpu", round(work["copy"], 2), "s")
+        report.figure("import_vs_copy_cpu", round(work["import"] / work["copy"], 2), "x")

@@ -152,6 +152,32 @@ def queue_file_import(upload: FileImport, *, check_only: bool = False) -> None:
     import_uploaded_file.enqueue(upload.pk)
 
 
+def queue_file(
+    organiser: Organiser,
+    *,
+    kind: str,
+    name: str,
+    data: bytes,
+    columns: dict[str, str],
+    check_only: bool,
+    by: Staff | None,
+) -> FileImport:
+    """Keep a file sent without a preview (the API) and hand it straight to the worker, with
+    the column map its sender chose; its progress and outcome are read as the page's are."""
+    upload = FileImport.objects.create(
+        organiser=organiser,
+        uploaded_by=by,
+        uploaded_at=timezone.now(),
+        kind=kind,
+        name=name[:200],
+        data=data,
+        columns=columns,
+        status=FileImport.Status.PREVIEW,
+    )
+    queue_file_import(upload, check_only=check_only)
+    return upload
+
+
 def run_file_import(upload: FileImport) -> FileImport:
     """Import a queued file, all or nothing, noting how far it has come for the page that
     shows its progress. The file's bytes are dropped once it is done: what it held is now in

@@ -119,13 +119,41 @@ def test_only_the_administration_imports(api, cast, who):
     text = "\n".join([HEAD, f"{PNR[4]};Ada;Al;{cast.north.unit_code};7A;2026-02-27"])
     data = {"kind": "pupils", "file": SimpleUploadedFile("elever.csv", text.encode(), "text/csv")}
 
+    from fullfolj.exchange import tasks
+    from fullfolj.exchange.models import FileImport
+    from fullfolj.schools.models import Pupil
+
     response = api.post(who, reverse("api:imports"), data, multipart=True)
+    for queued in FileImport.objects.all():
+        tasks.import_uploaded_file.call(queued.pk)
+
+    may = who in {"admin", "teacher_admin"}
+    assert response.status_code == (202 if may else 404), response.content
+    assert Pupil.objects.filter(personnummer=PNR[4]).exists() == may
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_only_the_administration_reads_an_imports_status(api, cast, who):
+    from django.utils import timezone
+
+    from fullfolj.exchange.models import FileImport
+
+    sent = FileImport.objects.create(
+        organiser=cast.org,
+        uploaded_by=cast.admin,
+        uploaded_at=timezone.now(),
+        kind="pupils",
+        name="elever.csv",
+        data=b"",
+        status=FileImport.Status.DONE,
+        outcome={"rows": 1, "created": 1, "changed": 0, "unchanged": 0},
+    )
+
+    response = api.get(who, reverse("api:import", args=[sent.pk]))
 
     may = who in {"admin", "teacher_admin"}
     assert response.status_code == (200 if may else 404), response.content
-    from fullfolj.schools.models import Pupil
-
-    assert Pupil.objects.filter(personnummer=PNR[4]).exists() == may
+    assert ("elever.csv" in response.content.decode()) == may
 
 
 @pytest.mark.parametrize("who", ROLES)

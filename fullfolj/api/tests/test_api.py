@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from fullfolj.api.models import ApiToken, digest
 from fullfolj.attendance.models import AttendanceChange, LessonAttendance, PupilDay
+from fullfolj.exchange import tasks
+from fullfolj.exchange.models import FileImport
 from fullfolj.exchange.tests.test_upload import HEAD, PNR
 from fullfolj.schools.models import Pupil
 from tests import factories as f
@@ -239,37 +241,89 @@ def send(api, text: str, **extra):
     return api.post("admin", reverse("api:imports"), data | extra, multipart=True)
 
 
+def imported(api, sent, who: str = "admin"):
+    """Let the worker run a sent file; its status as the sender then reads it."""
+    assert sent.status_code == 202, sent.content
+    tasks.import_uploaded_file.call(sent.json()["id"])
+    return api.get(who, sent["Location"])
+
+
+def test_a_sent_file_is_queued_and_its_status_named(api, cast):
+    sent = send(api, f"{HEAD}\n{PNR[3]};Ada;Al;{cast.north.unit_code};;")
+
+    assert sent.status_code == 202
+    upload = FileImport.objects.get(pk=sent.json()["id"])
+    assert (upload.status, upload.uploaded_by) == (FileImport.Status.QUEUED, cast.admin)
+    assert sent["Location"] == reverse("api:import", args=[upload.pk])
+    assert sent.json()["url"].endswith(sent["Location"])
+    waiting = api.get("admin", sent["Location"])
+    assert waiting.status_code == 200
+    assert waiting.json() | {"status": "queued", "running": True, "result": None} == waiting.json()
+    assert not Pupil.objects.filter(personnummer=PNR[3]).exists()  # not yet: the worker's
+
+
 def test_a_bad_file_comes_back_row_by_row_and_the_fixed_one_imports(api, cast):
     code = cast.north.unit_code
 
-    bad = send(
+    bad = imported(
         api,
-        "\n".join([HEAD, f"{PNR[0]};Ada;Al;{code};7A;2026-02-30", f"{PNR[1]};Bo;Bok;99999999;;"]),
+        send(
+            api,
+            "\n".join(
+                [HEAD, f"{PNR[0]};Ada;Al;{code};7A;2026-02-30", f"{PNR[1]};Bo;Bok;99999999;;"]
+            ),
+        ),
     )
 
-    assert bad.status_code == 400
+    assert bad.status_code == 200
+    assert bad.json() | {"status": "refused", "running": False, "result": None} == bad.json()
     assert [(p["line"], p["column"]) for p in bad.json()["problems"]] == [
         (2, "Startdatum"),
         (3, "Skolenhetskod"),
     ]
     assert bad.json()["problems"][0]["text"].startswith("Rad 2")
+    assert bad.json()["detail"]
     assert not Pupil.objects.filter(personnummer__in=PNR).exists()
 
-    good = send(
+    good = imported(
         api,
-        "\n".join([HEAD, f"{PNR[0]};Ada;Al;{code};7A;2026-02-27", f"{PNR[1]};Bo;Bok;{code};;"]),
+        send(
+            api,
+            "\n".join([HEAD, f"{PNR[0]};Ada;Al;{code};7A;2026-02-27", f"{PNR[1]};Bo;Bok;{code};;"]),
+        ),
     )
 
-    assert good.status_code == 200
-    assert good.json() | {"rows": 2, "created": 2} == good.json()
+    assert good.json()["status"] == "done"
+    assert good.json()["result"] | {"rows": 2, "created": 2} == good.json()["result"]
+    assert (good.json()["problems"], good.json()["percent"]) == ([], 100)
     assert Pupil.objects.filter(personnummer__in=PNR).count() == 2
 
 
-def test_checking_only_imports_nothing(api, cast):
-    response = send(api, f"{HEAD}\n{PNR[2]};Ada;Al;{cast.north.unit_code};;", check_only="true")
+def test_a_file_that_cannot_be_read_is_refused_at_once(api, cast):
+    data = {"kind": "pupils", "file": SimpleUploadedFile("elever.csv", b"\x00\x01\xff", "text/csv")}
 
-    assert response.status_code == 200
-    assert response.json()["check_only"] is True
+    response = api.post("admin", reverse("api:imports"), data, multipart=True)
+
+    assert response.status_code == 400
+    assert response.json()["detail"]
+    assert not FileImport.objects.exists()
+
+
+def test_a_header_only_file_is_refused_by_the_worker(api, cast):
+    status = imported(api, send(api, "Förnamn;Efternamn"))
+
+    assert status.json()["status"] == "refused"
+    assert status.json()["detail"] or status.json()["problems"]
+
+
+def test_checking_only_imports_nothing(api, cast):
+    sent = send(api, f"{HEAD}\n{PNR[2]};Ada;Al;{cast.north.unit_code};;", check_only="true")
+
+    status = imported(api, sent)
+
+    assert status.json()["status"] == "checked"
+    assert status.json()["check_only"] is True
+    assert status.json()["result"]["rows"] == 1
     assert not Pupil.objects.filter(personnummer=PNR[2]).exists()
 
 
@@ -284,13 +338,30 @@ def test_grades_import_by_a_built_in_column_map(api, cast):
     )
 
     unknown = send(api, text, kind="grades", preset="Inget sådant")
-    response = send(api, text, kind="grades", preset="Vklass-liknande")
-
     assert unknown.status_code == 400
-    assert response.status_code == 200, response.content
-    assert response.json()["created"] == 1
+    assert not FileImport.objects.exists()  # refused before anything was kept
+    response = imported(api, send(api, text, kind="grades", preset="Vklass-liknande"))
+
+    assert response.json()["result"]["created"] == 1, response.content
     grade = Grade.objects.get(pupil=cast.pupil, subject__code="MA")
     assert (grade.grade, grade.term.kind) == ("C", "HT")
+
+
+def test_another_organisers_import_is_not_found(api, cast):
+    sent = send(api, f"{HEAD}\n{PNR[5]};Ada;Al;{cast.north.unit_code};;")
+    url = sent["Location"]
+    elsewhere = f.organiser(name="Grannkommunen")
+    other = FileImport.objects.create(
+        organiser=elsewhere,
+        uploaded_at=timezone.now(),
+        kind="pupils",
+        name="deras.csv",
+        data=b"",
+        status=FileImport.Status.DONE,
+    )
+
+    assert api.get("teacher_admin", url).status_code == 200
+    assert api.get("admin", reverse("api:import", args=[other.pk])).status_code == 404
 
 
 def test_a_missing_kind_is_named(api, cast):

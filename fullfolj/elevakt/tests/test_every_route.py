@@ -110,6 +110,7 @@ def ids(cast):
     )
     return {
         "file_id": upload.pk,
+        "import_id": upload.pk,  # the same file, as the API names it
         "handover_id": handover.pk,
         "step_id": oversight_step.pk,
         "case_id": case.pk,

