@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fullfolj.attendance import store
 from fullfolj.attendance.models import (
     AbsenceReason,
     AttendanceChange,
@@ -543,6 +544,7 @@ def _write(good: pl.DataFrame, result: load.Result) -> list[load.Problem]:
             "unknown_minutes = excluded.unknown_minutes, late_minutes = excluded.late_minutes, "
             "late_count = excluded.late_count"
         )
+        store.refresh_pupil_months(touched="import_days")
         cursor.execute(
             f"INSERT INTO {weeks} (pupil_id, organiser_id, subject_id, week, "  # noqa: S608
             "scheduled_minutes, absent_minutes, invalid_minutes) "
