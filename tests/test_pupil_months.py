@@ -163,7 +163,11 @@ def test_the_comparison_sees_months_across_a_month_end(town):
     run(town, ("import", [0, 1, 2, 3, 4], [0, 10, 45]))
     kept = kept_months()
     assert kept == months_from_days()
-    assert {row[2] for row in kept} == {dt.date(2026, 2, 1), dt.date(2026, 3, 1), dt.date(2026, 4, 1)}
+    assert {row[2] for row in kept} == {
+        dt.date(2026, 2, 1),
+        dt.date(2026, 3, 1),
+        dt.date(2026, 4, 1),
+    }
     # February holds two days of two lessons for each pupil.
     assert [row[3:5] for row in kept if row[2].month == 2] == [(2, 4)] * PUPILS
     run(town, ("retain", 3, None))  # before 31 March: February and 2 March go

@@ -200,7 +200,7 @@ def refresh_pupil_months(
             cursor.execute(
                 _month_sums_sql(
                     "WHERE d.date >= %s AND d.date < %s",
-                    join=f"JOIN (SELECT DISTINCT pupil_id, {_month_sql('date')} AS month "
+                    join=f"JOIN (SELECT DISTINCT pupil_id, {_month_sql('date')} AS month "  # noqa: S608
                     f"FROM {touched}) t ON t.pupil_id = d.pupil_id "
                     f"AND t.month = {_month_sql('d.date')}",
                 )
