@@ -632,7 +632,7 @@ class _Tuned:
         run_together(_refresh_statements(pairs, subjects=subjects, rows_deleted=rows_deleted))
 
 
-def _sums(rows: QuerySet[LessonAttendance], **sums: Any) -> dict[str, Any]:
+def _sums(rows: QuerySet[Any], **sums: Any) -> dict[str, Any]:
     # Aliased, then named as the aggregate's columns: an alias may not shadow a field it sums.
     found = rows.aggregate(**{f"sum_{name}": value for name, value in sums.items()})
     return {name: found[f"sum_{name}"] for name in sums}

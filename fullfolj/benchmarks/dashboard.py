@@ -148,7 +148,7 @@ def run(options: Options, report: Report) -> None:
             repeat=repeat,
         )
         rows = view.tables[0].rows if view.tables else []
-        counted = sum(r[1][0] or 0 for r in rows)
+        counted = sum(int(r[1][0] or 0) for r in rows)
         report.say(
             f"  region: {len(organisers)} organisers side by side, {counted:,} pupils counted"
         )
@@ -218,7 +218,8 @@ def _load_region(pupils: int) -> int:
         elif table == "groups":
             feed._prepare_groups(frame)  # which organiser each lesson's group belongs to
         elif table == "lessons":
-            if frame["date"].min() > last_day:
+            first_day: Any = frame["date"].min()
+            if first_day > last_day:
                 break  # the weeks after the data's last day
             groups = frame["group_id"].replace_strict(feed.group_organiser)
             lesson_organiser = frame.select(

@@ -208,8 +208,8 @@ def month_parts(
 def _pupil_months(pupils: Scope, filters: Filters) -> MonthRows:
     """Scheduled, absent, valid, invalid and unknown minutes per pupil and month (PupilMonth,
     and PupilDay for a month the period cuts)."""
-    figures = ("scheduled_minutes", "absent_minutes", "valid_minutes", "invalid_minutes")
-    figures += ("unknown_minutes",)
+    figures = ["scheduled_minutes", "absent_minutes", "valid_minutes", "invalid_minutes"]
+    figures.append("unknown_minutes")
     whole, parts = month_parts(filters.start, filters.until)
     out: MonthRows = defaultdict(dict)
     for pupil_id, month, *sums in PupilMonth.objects.filter(
