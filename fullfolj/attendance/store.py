@@ -193,9 +193,9 @@ def refresh_pupil_months(
             low, high = cursor.fetchone()
             if low is None:
                 return
-            low, high = max(low, since or low), min(high, until or high)
             if isinstance(low, str):  # SQLite hands back dates as text
                 low, high = dt.date.fromisoformat(low), dt.date.fromisoformat(high)
+            low, high = max(low, since or low), min(high, until or high)
             # Only months that still have days: an import removes no mark.
             cursor.execute(
                 _month_sums_sql(
