@@ -196,7 +196,7 @@ def refresh_pupil_months(
             if isinstance(low, str):  # SQLite hands back dates as text
                 low, high = dt.date.fromisoformat(low), dt.date.fromisoformat(high)
             low, high = max(low, since or low), min(high, until or high)
-            # Only months that still have days: an import removes no mark.
+            # Upserted only: an import removes no mark, so no month loses all its days.
             cursor.execute(
                 _month_sums_sql(
                     "WHERE d.date >= %s AND d.date < %s",
