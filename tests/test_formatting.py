@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 import re
 
 from django.template import Context, Template
@@ -125,3 +127,28 @@ def test_a_hidden_figure_is_a_dash_in_the_chart_and_draws_no_bar():
     assert _texts(svg).count("–") == 1
     assert "40,0\xa0%" in _texts(svg)
     assert svg.count("<rect ") == 2  # one bar and the legend's swatch
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.floats(min_value=0.01, max_value=100, allow_nan=False))
+def test_an_axis_runs_in_round_steps_past_the_longest_bar(peak):
+    with translation.override("sv"):
+        svg = charts.stacked_bars("a", "A", ["x"], [charts.Series("x", [peak])])
+    ticks = [
+        float(t.removesuffix("\xa0%").replace(",", ".")) for t in _texts(svg) if t.endswith("%")
+    ]
+    step = ticks[1] - ticks[0]
+    assert ticks[0] == 0
+    assert 2 <= len(ticks) <= 7
+    assert ticks[-1] >= peak - 0.05
+    # 1, 2 or 5 times a power of ten: 0, 5, 10, 15 %, never 6,3 %.
+    assert round(step / 10 ** math.floor(math.log10(step) + 1e-9), 6) in (1, 2, 5)
+    assert all(abs(b - a - step) < 1e-6 for a, b in itertools.pairwise(ticks))
+
+
+def test_an_axis_to_25_percent_has_ticks_every_5():
+    with translation.override("sv"):
+        svg = charts.horizontal_bars("b", "B", ["S"], [charts.Series("x", [25.0])])
+    assert [t for t in _texts(svg) if t.endswith("%") and t != "25,0\xa0%"] == [
+        f"{n}\xa0%" for n in (0, 5, 10, 15, 20, 25)
+    ]

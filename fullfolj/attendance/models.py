@@ -254,6 +254,31 @@ class PupilDay(models.Model):
         return self.scheduled_minutes > 0 and self.absent_minutes >= self.scheduled_minutes
 
 
+class PupilMonth(models.Model):
+    """A pupil's attendance summed over one calendar month: PupilDay's rows of the month, summed.
+
+    Kept in step with PupilDay on every path that writes it (store.refresh_pupil_months), so
+    the dashboards read a term as a few rows per pupil instead of a hundred days.
+    """
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="months")
+    organiser = models.ForeignKey(Organiser, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField()  # the month's first day
+    days = models.PositiveSmallIntegerField(default=0)  # PupilDay rows summed
+    lessons = models.PositiveIntegerField(default=0)
+    scheduled_minutes = models.PositiveIntegerField(default=0)
+    absent_minutes = models.PositiveIntegerField(default=0)
+    valid_minutes = models.PositiveIntegerField(default=0)
+    invalid_minutes = models.PositiveIntegerField(default=0)
+    unknown_minutes = models.PositiveIntegerField(default=0)
+    late_minutes = models.PositiveIntegerField(default=0)
+    late_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pupil", "month"], name="one_pupil_month")]
+        indexes = [models.Index(fields=["month"])]
+
+
 class PupilSubjectWeek(models.Model):
     """A pupil's attendance in one subject summed over one ISO week; kept in step like PupilDay.
 

@@ -1,5 +1,5 @@
 """How a lesson's register is stored: marks, their history, the lesson's version and the
-per-day and per-subject-week aggregates, all in the caller's transaction.
+per-day, per-month and per-subject-week aggregates, all in the caller's transaction.
 
 TUNED is what the app runs: statements of our own, on PostgreSQL a whole save (the version's
 compare-and-swap, marks, history, aggregates and the listeners' reads) in one round trip.
@@ -22,7 +22,14 @@ from django.db.models.functions import Coalesce
 from fullfolj.schools.models import Staff
 
 from .bulk import insert_rows, mark_saved
-from .models import AttendanceChange, Lesson, LessonAttendance, PupilDay, PupilSubjectWeek
+from .models import (
+    AttendanceChange,
+    Lesson,
+    LessonAttendance,
+    PupilDay,
+    PupilMonth,
+    PupilSubjectWeek,
+)
 
 Statement = tuple[str, list[Any]]
 Pair = tuple[int, dt.date]  # a pupil and a day
@@ -133,6 +140,86 @@ def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+_MONTH_COLUMNS = (
+    "pupil_id, organiser_id, month, days, lessons, scheduled_minutes, absent_minutes, "
+    "valid_minutes, invalid_minutes, unknown_minutes, late_minutes, late_count"
+)
+
+
+def _month_sql(column: str) -> str:
+    """The first day of a date column's month, in the database's own dialect (on PostgreSQL
+    through a plain timestamp: a date is no point in time, so no time zone)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('month', CAST({column} AS timestamp)) AS date)"
+    return f"date({column}, 'start of month')"
+
+
+def _month_sums_sql(where: str, *, join: str = "") -> str:
+    """INSERT…SELECT of PupilDay's rows summed per pupil and month; `where` filters d.* rows."""
+    month = _month_sql("d.date")
+    # Table names and fragments are ours, never user input.
+    return (
+        f"INSERT INTO {PupilMonth._meta.db_table} ({_MONTH_COLUMNS}) "  # noqa: S608
+        f"SELECT d.pupil_id, MIN(d.organiser_id), {month}, COUNT(*), SUM(d.lessons), "
+        "SUM(d.scheduled_minutes), SUM(d.absent_minutes), SUM(d.valid_minutes), "
+        "SUM(d.invalid_minutes), SUM(d.unknown_minutes), SUM(d.late_minutes), "
+        f"SUM(d.late_count) FROM {PupilDay._meta.db_table} d {join} {where} "
+        f"GROUP BY d.pupil_id, {month}"
+    )
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def refresh_pupil_months(
+    since: dt.date | None = None, until: dt.date | None = None, *, touched: str | None = None
+) -> None:
+    """Recompute PupilMonth from PupilDay for the months holding `since` to `until` (open ends:
+    every month), after PupilDay was rewritten in bulk (a load, an import, retention).
+
+    `touched`: the name of a table of (pupil_id, date) pairs whose PupilDay rows were rewritten
+    (an import's); then only those pupils' months holding those dates are recomputed, in
+    place. Without it, every pupil's months in the range are deleted and summed again.
+    """
+    months = PupilMonth._meta.db_table
+    with connection.cursor() as cursor:
+        if touched is not None:
+            cursor.execute(f"SELECT MIN(date), MAX(date) FROM {touched}")  # noqa: S608
+            low, high = cursor.fetchone()
+            if low is None:
+                return
+            if isinstance(low, str):  # SQLite hands back dates as text
+                low, high = dt.date.fromisoformat(low), dt.date.fromisoformat(high)
+            low, high = max(low, since or low), min(high, until or high)
+            # Upserted only: an import removes no mark, so no month loses all its days.
+            cursor.execute(
+                _month_sums_sql(
+                    "WHERE d.date >= %s AND d.date < %s",
+                    join=f"JOIN (SELECT DISTINCT pupil_id, {_month_sql('date')} AS month "  # noqa: S608
+                    f"FROM {touched}) t ON t.pupil_id = d.pupil_id "
+                    f"AND t.month = {_month_sql('d.date')}",
+                )
+                + _upsert(months, "pupil_id, month", _MONTH_COLUMNS),
+                [month_of(low), next_month(high)],
+            )
+            return
+        where, params = [], []
+        if since is not None:
+            where.append("{column} >= %s")
+            params.append(month_of(since))
+        if until is not None:
+            where.append("{column} < %s")
+            params.append(next_month(until))
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        cursor.execute(f"DELETE FROM {months} " + clause.format(column="month"), params)  # noqa: S608
+        cursor.execute(_month_sums_sql(clause.format(column="d.date")), params)
+
+
 def rebuild(since: dt.date | None = None) -> None:
     """Recompute every aggregate from the lesson rows (bulk loads), or those from `since` on."""
     with connection.cursor() as cursor:
@@ -141,12 +228,14 @@ def rebuild(since: dt.date | None = None) -> None:
             cursor.execute(_aggregate_sql())
             PupilSubjectWeek.objects.all().delete()
             cursor.execute(_subject_week_sql())
+            refresh_pupil_months()
         else:
             PupilDay.objects.filter(date__gte=since).delete()
             cursor.execute(_aggregate_sql("WHERE date >= %s"), [since])
             # Whole weeks: the week holding `since` is recomputed from its Monday.
             PupilSubjectWeek.objects.filter(week__gte=_monday(since)).delete()
             cursor.execute(_subject_week_sql("WHERE la.date >= %s"), [_monday(since)])
+            refresh_pupil_months(since)
 
 
 def _upsert(table: str, key: str, columns: str) -> str:
@@ -256,6 +345,26 @@ def _refresh_statements(
         (
             _aggregate_sql(where) + _upsert(day_table, "pupil_id, date", _AGGREGATE_COLUMNS),
             [*pupils, *dates],
+        )
+    )
+    # The months holding those dates, summed again from their days (after the days' own).
+    low, high = month_of(dates[0]), next_month(dates[-1])
+    month_table, month = PupilMonth._meta.db_table, _month_sql("d.date")
+    if rows_deleted:
+        statements.append(
+            (
+                f"DELETE FROM {month_table} WHERE pupil_id IN ({_in(pupils)}) "  # noqa: S608
+                f"AND month >= %s AND month < %s AND NOT EXISTS (SELECT 1 FROM {day_table} d "
+                f"WHERE d.pupil_id = {month_table}.pupil_id AND d.date >= %s AND d.date < %s "
+                f"AND {month} = {month_table}.month)",
+                [*pupils, low, high, low, high],
+            )
+        )
+    statements.append(
+        (
+            _month_sums_sql(f"WHERE d.pupil_id IN ({_in(pupils)}) AND d.date >= %s AND d.date < %s")
+            + _upsert(month_table, "pupil_id, month", _MONTH_COLUMNS),
+            [*pupils, low, high],
         )
     )
     # The subject weeks holding those dates, recomputed from every day of each week.
@@ -523,7 +632,7 @@ class _Tuned:
         run_together(_refresh_statements(pairs, subjects=subjects, rows_deleted=rows_deleted))
 
 
-def _sums(rows: QuerySet[LessonAttendance], **sums: Any) -> dict[str, Any]:
+def _sums(rows: QuerySet[Any], **sums: Any) -> dict[str, Any]:
     # Aliased, then named as the aggregate's columns: an alias may not shadow a field it sums.
     found = rows.aggregate(**{f"sum_{name}": value for name, value in sums.items()})
     return {name: found[f"sum_{name}"] for name in sums}
@@ -599,6 +708,24 @@ class _Reference:
                 PupilDay.objects.update_or_create(pupil_id=pupil, date=day, defaults=sums)
             else:
                 PupilDay.objects.filter(pupil_id=pupil, date=day).delete()
+        for pupil, month in {(pupil, month_of(day)) for pupil, day in pairs}:
+            days = PupilDay.objects.filter(
+                pupil_id=pupil, date__gte=month, date__lt=next_month(month)
+            )
+            sums = _sums(
+                days,
+                organiser_id=Min("organiser_id"),
+                days=Count("pk"),
+                **{
+                    name: Sum(name)
+                    for name in _MONTH_COLUMNS.split(", ")
+                    if name not in {"pupil_id", "organiser_id", "month", "days"}
+                },
+            )
+            if sums["days"]:
+                PupilMonth.objects.update_or_create(pupil_id=pupil, month=month, defaults=sums)
+            else:
+                PupilMonth.objects.filter(pupil_id=pupil, month=month).delete()
         for pupil, week in {(pupil, _monday(day)) for pupil, day in pairs}:
             rows = LessonAttendance.objects.filter(
                 pupil_id=pupil, date__gte=week, date__lt=week + dt.timedelta(days=7)

@@ -316,6 +316,18 @@ def as_marks(
     return result
 
 
+MONTH_FIGURES = (
+    "lessons",
+    "scheduled_minutes",
+    "absent_minutes",
+    "valid_minutes",
+    "invalid_minutes",
+    "unknown_minutes",
+    "late_minutes",
+    "late_count",
+)
+
+
 def naive_register(lesson: Any, marks: Sequence[Any], *, by: Any) -> None:
     """The baseline: the register written row by row, as straightforward ORM code would."""
     from django.db import transaction
@@ -327,8 +339,10 @@ def naive_register(lesson: Any, marks: Sequence[Any], *, by: Any) -> None:
         Lesson,
         LessonAttendance,
         PupilDay,
+        PupilMonth,
         PupilSubjectWeek,
     )
+    from fullfolj.attendance.store import next_month
     from fullfolj.lib import clock
     from fullfolj.notices import actions as notices
     from fullfolj.schools.models import Pupil
@@ -386,6 +400,18 @@ def naive_register(lesson: Any, marks: Sequence[Any], *, by: Any) -> None:
                     f"{k}_minutes" if k not in ("lessons", "late_count") else k: v or 0
                     for k, v in day.items()
                 },
+            )
+            month = row.date.replace(day=1)
+            in_month = PupilDay.objects.filter(
+                pupil=pupil, date__gte=month, date__lt=next_month(month)
+            ).aggregate(
+                days=Count("pk"),
+                **{name: Sum(name) for name in MONTH_FIGURES},
+            )
+            PupilMonth.objects.update_or_create(
+                pupil=pupil,
+                month=month,
+                defaults={"organiser_id": pupil.organiser_id} | in_month,
             )
             week = LessonAttendance.objects.filter(
                 pupil=pupil,

@@ -7,6 +7,7 @@ as in the page's tables ("6,2 %" in Swedish), in the active language.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -43,8 +44,7 @@ def stacked_bars(
     left, right, top, bottom = 44, 12, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(categories))]
-    peak = max([*totals, 1e-9])
-    y_max = _nice_ceiling(peak)
+    y_max, ticks = _axis(max(totals, default=0))
     n = max(len(categories), 1)
     slot = plot_w / n
     bar_w = max(slot * 0.75, 1.0)
@@ -55,9 +55,9 @@ def stacked_bars(
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(description or _describe(categories, series, unit))}</desc>',
     ]
-    for tick in range(5):
-        value = y_max * tick / 4
-        y = top + plot_h - plot_h * tick / 4
+    for tick in range(ticks + 1):
+        value = y_max * tick / ticks
+        y = top + plot_h - plot_h * tick / ticks
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="#d0d0d0" stroke-width="1"/>'
@@ -103,13 +103,13 @@ def horizontal_bars(
     unit: str = "%",
     width: int = 720,
     description: str = "",
-    ticks: int = 4,
+    ticks: int | None = None,
     axis_end: float | None = None,
 ) -> str:
     """One row per category (a school), long names readable: the series stacked into one bar
     or side by side. Each bar ends in its figure; a hidden figure (None) shows as "–".
-    `ticks`: the intervals of the axis; `axis_end`: its end, for a fixed scale (5 on 1–5, with 5
-    ticks for whole numbers)."""
+    `axis_end` and `ticks`: a fixed scale and its intervals (5 on 1–5, with 5 ticks for whole
+    numbers); without them the axis ends at a round figure past the longest bar."""
     label_w, right, top, bottom = 170, 64, 30, 24
     lanes = 1 if stacked else max(len(series), 1)
     lane_h = 18 if stacked else 12
@@ -120,7 +120,10 @@ def horizontal_bars(
         peaks = [sum(s.values[i] or 0 for s in series) for i in range(len(categories))]
     else:
         peaks = [v or 0 for s in series for v in s.values]
-    x_max = axis_end or _nice_ceiling(max([*peaks, 1e-9]))
+    if axis_end is None or ticks is None:
+        x_max, ticks = _axis(max(peaks, default=0))
+    else:
+        x_max = axis_end
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
@@ -188,11 +191,18 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _nice_ceiling(value: float) -> float:
-    for step in (1, 2, 5, 10, 20, 25, 50, 100):
-        if value <= step:
-            return float(step)
-    return float(int(value) + 1)
+def _axis(peak: float, most: int = 6) -> tuple[float, int]:
+    """An axis's end and number of intervals: round steps (1, 2 or 5 times a power of ten, so
+    0, 5, 10, 15 %), at most `most` of them, the last at or past `peak`."""
+    if peak <= 0:
+        return 1.0, 1  # nothing to draw: an axis of 0 to 1
+    for power in range(-1, 10):
+        for multiple in (1, 2, 5):
+            step = multiple * 10.0**power
+            count = max(math.ceil(peak / step - 1e-9), 1)
+            if count <= most:
+                return step * count, count
+    return peak, 1
 
 
 def _tick(value: float, unit: str) -> str:

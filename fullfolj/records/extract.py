@@ -223,6 +223,8 @@ SOURCES = {
     "attendance.PupilDay": "attendance_days",
     # The per-subject weekly sums are made of the same marks as "lesson_marks".
     "attendance.PupilSubjectWeek": "lesson_marks",
+    # The monthly sums are the same days as "attendance_days", summed.
+    "attendance.PupilMonth": "attendance_days",
     "notices.GuardianNotice": "guardian_notices",
     "ladder.LadderTask": "ladder_tasks",
     "grades.Grade": "grades",

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from fullfolj.access.models import AccessLog
+from fullfolj.attendance import store
 from fullfolj.attendance.models import LessonAttendance, PupilDay
 from fullfolj.lib import clock
 from fullfolj.notices.models import GuardianNotice, Status
@@ -96,6 +97,8 @@ def _delete(kind: str, rows: QuerySet, organiser_id: int, before: dt.date) -> in
     if kind == Kind.LESSON_ATTENDANCE.value:
         # The per-day sums go with the marks they were made of.
         PupilDay.objects.filter(organiser_id=organiser_id, date__lt=before).delete()
+        # Every organiser's months up to `before`: a month's row may hold days of two.
+        store.refresh_pupil_months(until=before)
     # For the access log this is the explicit erase retention is for: QuerySet.delete() does
     # not go through AccessLog.delete(), which refuses a single row's removal.
     return rows.delete()[1].get(label, 0)

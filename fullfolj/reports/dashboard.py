@@ -1,15 +1,18 @@
 """The dashboards for systematic quality work (systematiskt kvalitetsarbete): one school's or one
 organiser's figures for a period, by grade year and gender, read from the kept aggregates (the
-per-day sums `PupilDay`, never the lesson marks). Every count of pupils goes through
+per-month sums `PupilMonth`, and the per-day sums `PupilDay` for a month the period cuts; never
+the lesson marks). Every count of pupils goes through
 `suppression`; see docs/reports.md for what each table counts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 import polars as pl
@@ -20,8 +23,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from fullfolj.attendance.models import Lesson, PupilDay
+from fullfolj.attendance.models import Lesson, PupilDay, PupilMonth
 from fullfolj.attendance.queries import at_least
+from fullfolj.attendance.store import next_month
 from fullfolj.grades.models import Grade
 from fullfolj.ladder.models import LadderTask
 from fullfolj.lib import charts, clock
@@ -87,16 +91,42 @@ def scope(schools: Sequence[School], filters: Filters) -> Scope:
         query = query.filter(school_class__grade=filters.grade)
     if filters.gender is not None:
         query = query.filter(pupil__legal_gender=filters.gender)
-    chosen = {
+    chosen = _chosen(pupils, filters)
+    # Without filters every placed pupil counts; with them, a pupil whose grade year changed
+    # within the period is chosen by the latest placement in Python, so the list is exact.
+    exact = filters.grade is None and filters.gender is None
+    return Scope(chosen, query.values("pupil_id") if exact else None)
+
+
+def _chosen(
+    pupils: dict[int, tuple[int, int | None, str]], filters: Filters
+) -> dict[int, tuple[int, int | None, str]]:
+    return {
         p: v
         for p, v in pupils.items()
         if (filters.grade is None or v[1] == filters.grade)
         and (filters.gender is None or v[2] == filters.gender)
     }
-    # Without filters every placed pupil counts; with them, a pupil whose grade year changed
-    # within the period is chosen by the latest placement in Python, so the list is exact.
-    exact = filters.grade is None and filters.gender is None
-    return Scope(chosen, query.values("pupil_id") if exact else None)
+
+
+def scopes(organisers: Sequence[int], filters: Filters) -> dict[int, Scope]:
+    """`scope` of each organiser's schools, read in one query (the regional view's members)."""
+    rows = (
+        Placement.objects.filter(school__organiser__in=organisers, start__lte=filters.until)
+        .filter(Q(end__isnull=True) | Q(end__gte=filters.start))
+        .order_by("start")
+        .values_list(
+            "school__organiser_id",
+            "pupil_id",
+            "school_id",
+            "school_class__grade",
+            "pupil__legal_gender",
+        )
+    )
+    per_organiser: dict[int, dict[int, tuple[int, int | None, str]]] = defaultdict(dict)
+    for organiser, pupil, school, grade, gender in rows:
+        per_organiser[organiser][pupil] = (school, grade, gender)
+    return {org: Scope(_chosen(per_organiser[org], filters)) for org in organisers}
 
 
 def school_days(schools: Sequence[School], filters: Filters) -> bool:
@@ -179,26 +209,90 @@ class MonthStart(Func):
         )
 
 
+def month_parts(
+    start: dt.date, until: dt.date
+) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]]]:
+    """The months of `start` to `until` read whole from PupilMonth, and the stretches of days
+    read from PupilDay: a month the period cuts is read whole when no pupil has a school day in
+    it outside the period (a term starting after the summer, a period ending today)."""
+    whole: list[dt.date] = []
+    parts: list[tuple[dt.date, dt.date]] = []
+    month = start.replace(day=1)
+    while month <= until:
+        following = next_month(month)
+        first, last = max(month, start), min(following - dt.timedelta(days=1), until)
+        cut = first > month or last < following - dt.timedelta(days=1)
+        outside = Q(date__gte=month, date__lt=first) | Q(date__gt=last, date__lt=following)
+        if cut and PupilDay.objects.filter(outside).exists():
+            parts.append((first, last))
+        else:
+            whole.append(month)
+        month = following
+    return whole, parts
+
+
 def _pupil_months(pupils: Scope, filters: Filters) -> MonthRows:
-    """Scheduled, absent, valid, invalid and unknown minutes per pupil and month (PupilDay)."""
-    rows = (
-        PupilDay.objects.filter(date__gte=filters.start, date__lte=filters.until)
-        .filter(pupil_id__in=pupils.ids())
-        .annotate(month=MonthStart("date"))
-        .values("pupil_id", "month")
-        .annotate(
-            s=Sum("scheduled_minutes"),
-            a=Sum("absent_minutes"),
-            v=Sum("valid_minutes"),
-            i=Sum("invalid_minutes"),
-            u=Sum("unknown_minutes"),
-        )
-        .values_list("pupil_id", "month", "s", "a", "v", "i", "u")
-    )
+    """Scheduled, absent, valid, invalid and unknown minutes per pupil and month (PupilMonth,
+    and PupilDay for a month the period cuts)."""
+    figures = ["scheduled_minutes", "absent_minutes", "valid_minutes", "invalid_minutes"]
+    figures.append("unknown_minutes")
+    whole, parts = month_parts(filters.start, filters.until)
     out: MonthRows = defaultdict(dict)
-    for pupil_id, month, *sums in rows:
+    for pupil_id, month, *sums in PupilMonth.objects.filter(
+        month__in=whole, pupil_id__in=pupils.ids()
+    ).values_list("pupil_id", "month", *figures):
         out[pupil_id][month] = tuple(sums)
+    for first, last in parts:
+        rows = (
+            PupilDay.objects.filter(date__gte=first, date__lte=last)
+            .filter(pupil_id__in=pupils.ids())
+            .values("pupil_id")
+            .annotate(**{name: Sum(name) for name in figures})
+            .values_list("pupil_id", *figures)
+        )
+        for pupil_id, *sums in rows:
+            out[pupil_id][first.replace(day=1)] = tuple(sums)
     return out
+
+
+def pupil_totals(pupil_ids: Any, filters: Filters) -> dict[int, tuple[int, int, int, int]]:
+    """Scheduled, absent, valid and invalid minutes per pupil over the period, summed in the
+    database (PupilMonth, and PupilDay for a month the period cuts): one row a pupil."""
+    figures = ["scheduled_minutes", "absent_minutes", "valid_minutes", "invalid_minutes"]
+    whole, parts = month_parts(filters.start, filters.until)
+    sources: list[QuerySet[Any]] = [PupilMonth.objects.filter(month__in=whole)]
+    sources += [PupilDay.objects.filter(date__range=part) for part in parts]
+    out: dict[int, tuple[int, int, int, int]] = {}
+    for source in sources:
+        rows = (
+            source.filter(pupil_id__in=pupil_ids)
+            .values("pupil_id")
+            .annotate(**{f"sum_{name}": Sum(name) for name in figures})
+            .values_list("pupil_id", *(f"sum_{name}" for name in figures))
+        )
+        for pupil_id, s, a, v, i in rows:
+            before = out.get(pupil_id, (0, 0, 0, 0))
+            out[pupil_id] = (before[0] + s, before[1] + a, before[2] + v, before[3] + i)
+    return out
+
+
+def _period_sums(pupils: Scope, start: dt.date, until: dt.date) -> dict[str, Any]:
+    """Scheduled, absent, valid and invalid minutes summed over the period, and the pupils with
+    any school day in it (PupilMonth, and PupilDay for a month the period cuts)."""
+    sums = {"s": Sum("scheduled_minutes"), "a": Sum("absent_minutes")}
+    sums |= {"v": Sum("valid_minutes"), "i": Sum("invalid_minutes")}
+    whole, parts = month_parts(start, until)
+    kept = PupilMonth.objects.filter(month__in=whole, pupil_id__in=pupils.ids())
+    if not parts:
+        return kept.aggregate(**sums, n=Count("pupil_id", distinct=True))
+    days = PupilDay.objects.filter(pupil_id__in=pupils.ids())
+    days = days.filter(reduce(operator.or_, (Q(date__range=part) for part in parts)))
+    found = [kept.aggregate(**sums), days.aggregate(**sums)]
+    total = {k: sum(f[k] or 0 for f in found) for k in sums}
+    ids = set(kept.values_list("pupil_id", flat=True)) | set(
+        days.values_list("pupil_id", flat=True)
+    )
+    return total | {"n": len(ids)}
 
 
 def _band(absent: int, scheduled: int) -> int:
@@ -392,15 +486,7 @@ def trend(pupils: Scope, filters: Filters, months: MonthRows | None = None) -> T
         if months is not None and (term.start, end) == (filters.start, filters.until):
             sums: dict[str, Any] = _sums(months)
         else:
-            sums = PupilDay.objects.filter(
-                pupil_id__in=pupils.ids(), date__gte=term.start, date__lte=end
-            ).aggregate(
-                s=Sum("scheduled_minutes"),
-                a=Sum("absent_minutes"),
-                v=Sum("valid_minutes"),
-                i=Sum("invalid_minutes"),
-                n=Count("pupil_id", distinct=True),
-            )
+            sums = _period_sums(pupils, term.start, end)
         n = sums["n"] or 0
         hidden = small(n)
         rates = [None if hidden else share(sums[k] or 0, sums["s"] or 0) for k in ("a", "v", "i")]

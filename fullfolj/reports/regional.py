@@ -3,13 +3,14 @@ the region (as Göteborgsregionen ran Plug Innan across 13 municipalities). Aggr
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from fullfolj.attendance.queries import at_least
 from fullfolj.lib import charts
-from fullfolj.schools.models import School
+from fullfolj.schools.models import Placement
 
-from .dashboard import Filters, _period, _pupil_months, grade_figures, scope
+from .dashboard import Filters, _period, grade_figures, pupil_totals, scopes
 from .models import Region, RegionMember
 from .suppression import Margins
 from .tables import Report, Table, hide, share
@@ -31,30 +32,46 @@ def regional_view(region: Region, filters: Filters) -> Report:
         report.messages.append(_("The period ends before it starts: choose the dates again."))
         return report
     names, rates, high, eligible = [], [], [], []
+    # Every member's pupils summed in one pass, then counted per member: one read of the
+    # region's months, not one per organiser.
+    in_region = (
+        Placement.objects.filter(
+            school__organiser__in=[m.organiser_id for m in members], start__lte=filters.until
+        )
+        .filter(Q(end__isnull=True) | Q(end__gte=filters.start))
+        .values("pupil_id")
+    )
+    totals = pupil_totals(in_region, filters)
+    chosen = scopes([m.organiser_id for m in members], filters)
+    # Year 9's latest grades for the whole region at once, then counted per member.
+    nines = {
+        member.organiser_id: [
+            p for p, row in chosen[member.organiser_id].pupils.items() if row[1] == 9
+        ]
+        for member in members
+    }
+    graded = grade_figures([p for ids in nines.values() for p in ids], filters.until)
+    eligible_of = dict(
+        zip(graded["pupil_id"].to_list(), graded["vocational_eligible"].to_list(), strict=True)
+    )
     for member in members:
-        schools = list(School.objects.filter(organiser=member.organiser))
-        pupils = scope(schools, filters)
-        months = _pupil_months(pupils, filters)
+        pupils = chosen[member.organiser_id]
         s = a = v = i = 0
         above = below = 0
-        for per_month in months.values():
-            ps = sum(m[0] for m in per_month.values())
-            pa = sum(m[1] for m in per_month.values())
-            s, a = s + ps, a + pa
-            v += sum(m[2] for m in per_month.values())
-            i += sum(m[3] for m in per_month.values())
+        for pupil in pupils.pupils:
+            ps, pa, pv, pi = totals.get(pupil, (0, 0, 0, 0))
+            s, a, v, i = s + ps, a + pa, v + pv, i + pi
             if ps:
                 if at_least(pa, ps, 10):
                     above += 1
                 else:
                     below += 1
-        nine = [p for p, row in pupils.pupils.items() if row[1] == 9]
-        figures = grade_figures(nine, filters.until)
-        yes = int(figures["vocational_eligible"].sum()) if figures.height else 0
+        found = [eligible_of[p] for p in nines[member.organiser_id] if p in eligible_of]
+        yes = sum(1 for e in found if e)
         names.append(member.organiser.name)
         rates.append((above + below, share(a, s), share(v, s), share(i, s)))
         high.append([above, below])
-        eligible.append([yes, figures.height - yes])
+        eligible.append([yes, len(found) - yes])
     high_shown = hide(high, Margins.BOTH)
     eligible_shown = hide(eligible, Margins.BOTH)
     rows = []

@@ -22,6 +22,7 @@ from fullfolj.attendance.models import (
     Lesson,
     LessonAttendance,
     PupilDay,
+    PupilMonth,
     PupilSubjectWeek,
 )
 from fullfolj.attendance.store import REFERENCE, TUNED, Store
@@ -157,6 +158,22 @@ def _rows() -> dict[str, object]:
                 "scheduled_minutes",
                 "absent_minutes",
                 "invalid_minutes",
+            )
+        ),
+        "months": sorted(
+            PupilMonth.objects.values_list(
+                "pupil_id",
+                "organiser_id",
+                "month",
+                "days",
+                "lessons",
+                "scheduled_minutes",
+                "absent_minutes",
+                "valid_minutes",
+                "invalid_minutes",
+                "unknown_minutes",
+                "late_minutes",
+                "late_count",
             )
         ),
         "lessons": sorted(

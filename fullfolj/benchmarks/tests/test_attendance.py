@@ -12,6 +12,7 @@ from fullfolj.attendance.models import (
     AbsenceReason,
     AttendanceChange,
     PupilDay,
+    PupilMonth,
     PupilSubjectWeek,
 )
 from fullfolj.benchmarks import attendance as bench
@@ -50,7 +51,10 @@ def _state(lesson):  # type: ignore[no-untyped-def]
         (c.attendance.pupil_id, repr(c.old), repr(c.new))
         for c in AttendanceChange.objects.filter(lesson=lesson).select_related("attendance")
     )
-    return marks, days, weeks, history
+    months = sorted(
+        PupilMonth.objects.values_list("pupil_id", "month", "days", *bench.MONTH_FIGURES)
+    )
+    return marks, days, weeks, history, months
 
 
 def test_the_naive_baseline_writes_what_register_lesson_writes(cast):
@@ -73,6 +77,7 @@ def test_the_naive_baseline_writes_what_register_lesson_writes(cast):
         lesson.delete()
         PupilDay.objects.filter(date=when.date()).delete()
         PupilSubjectWeek.objects.all().delete()
+        PupilMonth.objects.all().delete()
     product, naive = results
     assert product == naive
     marks = product[0]

@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fullfolj.attendance import store
 from fullfolj.attendance.models import (
     AbsenceReason,
     AttendanceChange,
@@ -592,6 +593,7 @@ def _rewrite_days(cursor: Any) -> None:
         "ON s.pupil_id = p.pupil_id AND s.date = p.date GROUP BY s.pupil_id, s.date ORDER BY s.pupil_id, s.date "
         f"ON CONFLICT (pupil_id, date) DO UPDATE SET {_changed(_DAY_SUMS)}"
     )
+    store.refresh_pupil_months(touched="import_days")
 
 
 def _rewrite_subject_weeks(cursor: Any) -> None:

@@ -22,6 +22,7 @@ from fullfolj.attendance.models import (
     Lesson,
     LessonAttendance,
     PupilDay,
+    PupilMonth,
     PupilSubjectWeek,
 )
 from fullfolj.exchange.tabular import fast, load
@@ -131,6 +132,22 @@ def aggregates() -> dict[str, list[tuple[Any, ...]]]:
                 "scheduled_minutes",
                 "absent_minutes",
                 "invalid_minutes",
+            )
+        ),
+        "months": sorted(
+            PupilMonth.objects.values_list(
+                "pupil_id",
+                "organiser_id",
+                "month",
+                "days",
+                "lessons",
+                "scheduled_minutes",
+                "absent_minutes",
+                "valid_minutes",
+                "invalid_minutes",
+                "unknown_minutes",
+                "late_minutes",
+                "late_count",
             )
         ),
     }

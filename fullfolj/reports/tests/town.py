@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
+from fullfolj.attendance import store
 from fullfolj.attendance.models import Lesson, PupilDay
 from fullfolj.grades.models import Grade
 from fullfolj.ladder.models import LadderStep, LadderTask
@@ -106,6 +107,7 @@ def town(db):
             )
         )
     PupilDay.objects.bulk_create(days)
+    store.refresh_pupil_months()  # as every path writing the days does
 
     subjects = [f.subject(code, code) for code in SUBJECTS]
     grades = []
