@@ -236,26 +236,22 @@ def bulk_insert(db_table: str, frame: pl.DataFrame) -> None:
 
 
 # The tables that take millions of rows: their secondary indexes are built once after the load.
-BIG_TABLES = (
-    LessonAttendance._meta.db_table,
-    Lesson._meta.db_table,
-    "attendance_pupilday",
-    "attendance_pupilsubjectweek",
-)
+LESSON_TABLES = (LessonAttendance._meta.db_table, Lesson._meta.db_table)
+AGGREGATE_TABLES = ("attendance_pupilday", "attendance_pupilsubjectweek")
 SQLITE_LOAD_CACHE_KIB = 256 * 1024
 
 
 @contextlib.contextmanager
-def sqlite_tuned_for_loading() -> Iterator[None]:
+def sqlite_tuned_for_loading(tables: tuple[str, ...]) -> Iterator[None]:
     """On SQLite, inside the load's transaction: a page cache large enough to hold the big
-    tables' B-trees, and their non-unique indexes dropped before and built after. Inserting
+    tables' B-trees, and the `tables`' non-unique indexes dropped before and built after. Inserting
     millions of rows into seven indexes at once touches pages at random, which a 2 MB cache
     keeps writing out; building an index once sorts its rows. Unique indexes stay: they
     check the data. Elsewhere (PostgreSQL's COPY) nothing changes."""
     if connection.vendor != "sqlite":
         yield
         return
-    marks = ", ".join(["%s"] * len(BIG_TABLES))
+    marks = ", ".join(["%s"] * len(tables))
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
         cache = cursor.fetchone()[0]
@@ -263,7 +259,7 @@ def sqlite_tuned_for_loading() -> Iterator[None]:
         cursor.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "  # noqa: S608 - placeholders only
             f"AND sql NOT LIKE 'CREATE UNIQUE%%' AND tbl_name IN ({marks})",
-            list(BIG_TABLES),
+            list(tables),
         )
         indexes = cursor.fetchall()
         for name, _sql in indexes:
@@ -334,11 +330,13 @@ def load(
     """
     loader = Loader(until, now)
     with transaction.atomic():
-        with sqlite_tuned_for_loading():
+        with sqlite_tuned_for_loading(LESSON_TABLES):
             for table, frame in stream:
                 loader.feed(table, frame)
-            reset_sequences()
-            create_logins()
+        reset_sequences()
+        create_logins()
+        # The aggregates are read from the lesson rows through their indexes, built by now.
+        with sqlite_tuned_for_loading(AGGREGATE_TABLES):
             loader.counts["pupil_days"] = rebuild_pupil_days()
     if truth is not None and loader.truth is not None:
         truth.parent.mkdir(parents=True, exist_ok=True)
