@@ -193,7 +193,7 @@ def moves(placements: QuerySet[Placement]) -> list[Move]:
 ARRIVING_PAGE = 50  # rows of the arriving list a page
 
 
-def with_status_rank(placements: QuerySet[Placement]) -> QuerySet[Placement]:
+def with_status_rank(placements: QuerySet[Placement]) -> QuerySet[Any]:  # annotated rows
     """Each placement with `status_rank`, its handover's place in STATUS_LABELS (missing 0,
     draft 1, sent 2, read 3), worked out in the database as status_of() does per row."""
     latest = HandoverVersion.objects.filter(handover__placement=OuterRef("pk")).order_by("-number")
