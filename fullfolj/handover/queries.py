@@ -247,11 +247,13 @@ def arriving(placements: QuerySet[Placement], page: Any = 1) -> Arriving:
     schools: dict[int, dict[str, Any]] = {}
     for move in page_moves:
         school_id = move.placement.school_id
-        entry = schools.setdefault(school_id, {"school": move.placement.school, "moves": []})
-        entry["moves"].append(move)
-        entry["figures"] = [
-            (STATUS_LABELS[status], n) for status, n in counts.get(school_id, {}).items()
-        ]
+        if school_id not in schools:
+            schools[school_id] = {
+                "school": move.placement.school,
+                "moves": [],
+                "figures": [(STATUS_LABELS[s], n) for s, n in counts.get(school_id, {}).items()],
+            }
+        schools[school_id]["moves"].append(move)
     return Arriving(shown, list(schools.values()))
 
 
