@@ -247,7 +247,23 @@ class PupilDay(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["pupil", "date"], name="one_pupil_day")]
-        indexes = [models.Index(fields=["date"])]
+        # A municipality's figures over a window sum a few columns of every pupil's days: on
+        # PostgreSQL this index holds them, so those reads never visit the table (at 20,000
+        # pupils the officer's home read half a million rows' pages). SQLite ignores INCLUDE.
+        indexes = [
+            models.Index(
+                fields=["date"],
+                include=[
+                    "pupil",
+                    "scheduled_minutes",
+                    "absent_minutes",
+                    "valid_minutes",
+                    "invalid_minutes",
+                    "unknown_minutes",
+                ],
+                name="pupilday_date_sums",
+            )
+        ]
 
     @property
     def is_whole_day_absent(self) -> bool:

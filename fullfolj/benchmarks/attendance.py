@@ -143,9 +143,10 @@ def prepare_database(pupils: int, seed: int, report: Report, database: str | Non
             [pg_restore, "--no-owner", "-j", "2", "-d", f"{PG_URL}/{database}", str(dump)],
             check=True,
         )
-        # A restored dump has no planner statistics; a running database has them from autovacuum.
+        # A restored dump has no planner statistics nor visibility map (index-only scans need
+        # it); a running database has both from autovacuum.
         subprocess.run(  # noqa: S603 - our own arguments
-            [shutil.which("psql") or "psql", "-q", "-c", "ANALYZE", f"{PG_URL}/{database}"],
+            [shutil.which("psql") or "psql", "-q", "-c", "VACUUM ANALYZE", f"{PG_URL}/{database}"],
             check=True,
         )
         report.say(f"  restored {database} from {dump} in {time.perf_counter() - started:.1f} s")

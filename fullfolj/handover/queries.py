@@ -7,7 +7,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Case as SqlCase
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -17,7 +29,7 @@ from fullfolj.schools.models import Mentorship, Placement, Pupil
 from fullfolj.support.models import Case, Measure
 from fullfolj.support.queries import attendance_pattern
 
-from .models import Handover, HandoverVersion
+from .models import Handover, HandoverRead, HandoverVersion
 
 MISSING, DRAFT, SENT, READ = "missing", "draft", "sent", "read"
 STATUS_LABELS = {
@@ -176,6 +188,73 @@ def moves(placements: QuerySet[Placement]) -> list[Move]:
         origin = "" if placement.pupil.protected_identity else now_at.get(placement.pupil_id, "")
         result.append(Move(placement, handover, status_of(handover), origin))
     return result
+
+
+ARRIVING_PAGE = 50  # rows of the arriving list a page
+
+
+def with_status_rank(placements: QuerySet[Placement]) -> QuerySet[Any]:  # annotated rows
+    """Each placement with `status_rank`, its handover's place in STATUS_LABELS (missing 0,
+    draft 1, sent 2, read 3), worked out in the database as status_of() does per row."""
+    latest = HandoverVersion.objects.filter(handover__placement=OuterRef("pk")).order_by("-number")
+    read = HandoverRead.objects.filter(
+        version__handover__placement=OuterRef("pk"), version__number=OuterRef("latest_number")
+    )
+    return placements.annotate(
+        latest_number=Subquery(latest.values("number")[:1]),
+        latest_status=Subquery(latest.values("status")[:1]),
+        status_rank=SqlCase(
+            When(latest_status__isnull=True, then=Value(0)),
+            When(latest_status=HandoverVersion.Status.DRAFT, then=Value(1)),
+            When(Exists(read), then=Value(3)),
+            default=Value(2),
+            output_field=IntegerField(),
+        ),
+    )
+
+
+@dataclass
+class Arriving:
+    """One page of the pupils arriving: the page's moves by receiving school, and each school's
+    counts per status over the whole list."""
+
+    page: Page[Any]
+    schools: list[dict[str, Any]]
+
+
+def arriving(placements: QuerySet[Placement], page: Any = 1) -> Arriving:
+    """Elever som börjar hos oss, ARRIVING_PAGE rows a page: by receiving school, the ones to
+    chase first (missing, draft, sent, read), then by first day and name. The queries are the
+    same whatever the number of rows."""
+    ranked = with_status_rank(placements)
+    labels = list(STATUS_LABELS)
+    counts: dict[int, dict[str, int]] = {}
+    for row in ranked.values("school_id", "status_rank").annotate(n=Count("pk")).order_by():
+        per = counts.setdefault(row["school_id"], dict.fromkeys(labels, 0))
+        per[labels[row["status_rank"]]] = row["n"]
+    ordered = ranked.order_by(
+        "school__name", "status_rank", "start", "pupil__last_name", "pupil__first_name", "pk"
+    ).values_list("pk", flat=True)
+    paginator = Paginator(ordered, ARRIVING_PAGE)
+    paginator.count = sum(sum(per.values()) for per in counts.values())  # no second COUNT
+    shown: Page[Any] = paginator.get_page(page)
+    ids = list(shown.object_list)
+    position = {pk: i for i, pk in enumerate(ids)}
+    page_moves = sorted(
+        moves(Placement.objects.filter(pk__in=ids)), key=lambda m: position[m.placement.pk]
+    )
+    shown.object_list = page_moves
+    schools: dict[int, dict[str, Any]] = {}
+    for move in page_moves:
+        school_id = move.placement.school_id
+        if school_id not in schools:
+            schools[school_id] = {
+                "school": move.placement.school,
+                "moves": [],
+                "figures": [(STATUS_LABELS[s], n) for s, n in counts.get(school_id, {}).items()],
+            }
+        schools[school_id]["moves"].append(move)
+    return Arriving(shown, list(schools.values()))
 
 
 def coming_placements(today: dt.date | None = None) -> QuerySet[Placement]:

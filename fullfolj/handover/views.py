@@ -114,19 +114,8 @@ def arriving(request: HttpRequest) -> HttpResponse:
     handover is missing, a draft, sent or read."""
     viewer = gate.viewer_for(request)
     placements = gate.arrivals_visible_to(viewer, queries.coming_placements())
-    order = list(queries.STATUS_LABELS)  # missing first: the ones to chase
-    moves = sorted(queries.moves(placements), key=lambda m: order.index(m.status))
-    schools: dict[int, dict[str, Any]] = {}
-    for move in moves:
-        entry = schools.setdefault(
-            move.placement.school_id, {"school": move.placement.school, "moves": []}
-        )
-        entry["moves"].append(move)
-        entry.setdefault("counts", dict.fromkeys(order, 0))[move.status] += 1
-    for entry in schools.values():
-        entry["figures"] = [
-            (queries.STATUS_LABELS[status], count) for status, count in entry["counts"].items()
-        ]
+    listing = queries.arriving(placements, request.GET.get("page"))
+    moves = listing.page.object_list
     gate.record_reads(
         request,
         [m.placement.pupil_id for m in moves],
@@ -138,10 +127,7 @@ def arriving(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "handover/arriving.html",
-        {
-            "schools": sorted(schools.values(), key=lambda e: e["school"].name),
-            "title": _("Pupils starting with us"),
-        },
+        {"schools": listing.schools, "page": listing.page, "title": _("Pupils starting with us")},
     )
 
 

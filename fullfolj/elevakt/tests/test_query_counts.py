@@ -160,6 +160,8 @@ PAGES: dict[str, tuple[str, Callable[[SimpleNamespace], str], int, bool]] = {
     "home_officer": ("officer", lambda c: reverse("elevakt:home"), 20, False),
     "oversight": ("officer", lambda c: reverse("compulsory:home"), 12, False),  # cases' steps
     "oversight_report": ("admin", lambda c: reverse("compulsory:report"), 11, False),
+    # handover/tests/test_views.py fills it with 55 pupils arriving
+    "arriving": ("principal", lambda c: reverse("handover:arriving"), 9, False),
 }
 
 

@@ -102,3 +102,41 @@ def test_the_arrivals_list_the_handovers_to_chase_first_with_their_counts(client
     figures = page.split('class="figures"')[1].split("</ul>")[0]
     assert '<span class="value">1</span><span class="label">Utkast' in figures
     assert '<span class="value">0</span><span class="label">Saknas' in figures
+
+
+def test_a_read_handover_counts_as_read_and_comes_last(client, cast, moving):
+    freja = actions.start_handover(moving.freja, school=cast.north, by=moving.sixth_mentor)
+    actions.record_read(
+        actions.send_handover(freja, by=moving.sixth_mentor), by=cast.principal, role="principal"
+    )
+    client.force_login(cast.principal.user)
+    page = client.get(reverse("handover:arriving")).content.decode()
+    assert page.index("Hugo Hallberg") < page.index("Freja Frost")  # missing before read
+    figures = page.split('class="figures"')[1].split("</ul>")[0]
+    assert '<span class="value">1</span><span class="label">Läst' in figures
+    assert '<span class="value">1</span><span class="label">Saknas' in figures
+
+
+def test_the_arrivals_come_fifty_a_page_with_counts_over_the_whole_list(
+    client, cast, moving, django_assert_max_num_queries
+):
+    from tests import factories as f
+
+    client.force_login(cast.principal.user)
+    url = reverse("handover:arriving")
+    client.get(url)
+    with django_assert_max_num_queries(14) as few:  # Hugo and Freja
+        client.get(url)
+    for n in range(53):  # 55 arriving with Hugo and Freja
+        pupil = f.pupil(cast.org, f"Ny{n:02d}", "Ankomstsson")
+        f.place(pupil, cast.north, moving.c7b, moving.coming[moving.hugo.pk].start)
+    with django_assert_max_num_queries(14) as many:
+        first = client.get(url).content.decode()
+    assert len(many) == len(few)  # no query per row
+    assert first.count("<tr>") - 1 == 50  # the header row besides
+    assert "Elever 1–50 av 55." in first and 'rel="next"' in first
+    figures = first.split('class="figures"')[1].split("</ul>")[0]
+    assert '<span class="value">55</span><span class="label">Saknas' in figures
+    second = client.get(url + "?page=2").content.decode()
+    assert second.count("<tr>") - 1 == 5
+    assert "Elever 51–55 av 55." in second

@@ -104,3 +104,22 @@ def test_a_second_load_into_the_same_database_is_refused(municipality):
     with pytest.raises(CommandError, match="already holds pupils"):
         call_command("simulate", pupils=150, years=2, seed=3, until=UNTIL)
     call_command("simulate", pupils=150, years=2, seed=3, until=UNTIL, if_empty=True)
+
+
+@pytest.mark.django_db
+def test_the_big_tables_keep_every_index_after_the_load(municipality):
+    """On SQLite the load drops their indexes and builds them after the rows: all come back."""
+    from django.db import connection
+
+    from fullfolj.simulation.loader import AGGREGATE_TABLES, LESSON_TABLES
+
+    indexes = {
+        index
+        for table in (*LESSON_TABLES, *AGGREGATE_TABLES)
+        for index in connection.introspection.get_constraints(connection.cursor(), table)
+    }
+    expected = {
+        index.name for model in (LessonAttendance, PupilDay) for index in model._meta.indexes
+    }
+    assert expected <= indexes
+    assert "attendance_unsettled" in indexes and "pupilday_date_sums" in indexes
