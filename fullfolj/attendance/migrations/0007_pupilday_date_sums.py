@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("attendance", "0005_unsettled_index"),
+        ("attendance", "0006_pupil_month"),
         ("schools", "0003_staff_employee_number"),
     ]
 
