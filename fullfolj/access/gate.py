@@ -35,7 +35,8 @@ from fullfolj.schools.models import (
     TeachingGroup,
 )
 
-from .models import AccessLog, SecondFactorKind, SecondFactorRequirement
+from .models import AccessLog, SecondFactorRequirement
+from .models import SecondFactorKind as SecondFactorKind
 from .sso import IDP_SECOND_FACTOR
 
 T = TypeVar("T", bound=Model)
@@ -64,24 +65,28 @@ class Viewer:
         return list(self.staff.roles.select_related("school", "organiser"))
 
     @cached_property
-    def _second_factor_rules(self) -> dict[int, SecondFactorRequirement]:
+    def _second_factor_rules(self) -> dict[int | None, SecondFactorRequirement]:
         return {}
 
     def second_factor_required(self, school_id: int | None, kind: str) -> bool:
-        """Whether the organiser of the school guards this kind of data with a second factor
-        (its SecondFactorRequirement, or the defaults when it has none)."""
+        """Whether the organiser of the school guards this kind of data with a second factor."""
         organiser_id = next(
             (r.school.organiser_id for r in self.roles if r.school and r.school_id == school_id),
             None,
         )
-        if organiser_id is None:
-            organiser_id = School.objects.filter(pk=school_id).values("organiser_id").first()
-            organiser_id = organiser_id["organiser_id"] if organiser_id else None
+        if organiser_id is None and school_id is not None:
+            school = School.objects.filter(pk=school_id).values("organiser_id").first()
+            organiser_id = school["organiser_id"] if school else None
+        return self.organiser_requires(organiser_id, kind)
+
+    def organiser_requires(self, organiser_id: int | None, kind: str) -> bool:
+        """The organiser's SecondFactorRequirement for this kind, or the defaults without one."""
         rules = self._second_factor_rules
         if organiser_id not in rules:
-            rules[organiser_id] = SecondFactorRequirement.objects.filter(
-                organiser_id=organiser_id
-            ).first() or SecondFactorRequirement(organiser_id=organiser_id)
+            found = None
+            if organiser_id is not None:
+                found = SecondFactorRequirement.objects.filter(organiser_id=organiser_id).first()
+            rules[organiser_id] = found or SecondFactorRequirement()
         return rules[organiser_id].requires(kind)
 
     def schools_with(self, roles: set[str] | frozenset[str]) -> set[int]:
@@ -596,6 +601,14 @@ def health_access(
     if viewer.second_factor or not viewer.second_factor_required(school_id, kind):
         return HealthAccess.READ
     return HealthAccess.VERIFY
+
+
+def second_factor_missing_for(viewer: Viewer, organiser_id: int) -> bool:
+    """For what shows all of a pupil's data at once (the register extract): whether the
+    organiser guards some kind of student-health data and this login has not given the factor."""
+    if viewer.second_factor:
+        return False
+    return any(viewer.organiser_requires(organiser_id, kind) for kind in SecondFactorKind)
 
 
 def health_entries_access(

@@ -13,7 +13,7 @@ from base64 import b32encode
 
 import qrcode
 import qrcode.image.svg
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -25,11 +25,11 @@ log = logging.getLogger(__name__)
 DEVICE_NAME = "Fullfölj"
 
 
-def confirmed_device(user: AbstractBaseUser) -> TOTPDevice | None:
+def confirmed_device(user: AbstractBaseUser | AnonymousUser) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
-def device_to_set_up(user: AbstractBaseUser) -> TOTPDevice:
+def device_to_set_up(user: AbstractBaseUser | AnonymousUser) -> TOTPDevice:
     """The user's device waiting for its first code, made if there is none: reloading the
     set-up page shows the same QR code."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
