@@ -155,7 +155,9 @@ def mark(
 def login_with_second_factor(client: Client, user: User) -> TOTPDevice:
     """Log the user in as having entered a code from a confirmed TOTP device (what
     django_otp.login keeps in the session), for tests of the data a second factor guards."""
-    device = TOTPDevice.objects.create(user=user, name="Test", confirmed=True)
+    device, _new = TOTPDevice.objects.get_or_create(
+        user=user, name="Test", defaults={"confirmed": True}
+    )
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
