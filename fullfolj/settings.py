@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "rest_framework",
     "drf_spectacular",
     "djangosaml2",
@@ -96,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session entered a second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "fullfolj.access.middleware.SessionIdleTimeoutMiddleware",
@@ -179,6 +183,12 @@ LOGIN_URL = "login"
 # or "employee_number"), and whether the local password form is offered at all.
 FULLFOLJ_SSO_MATCH = os.environ.get("FULLFOLJ_SSO_MATCH", "email")
 FULLFOLJ_LOCAL_PASSWORDS = os.environ.get("FULLFOLJ_LOCAL_PASSWORDS", "1") != "0"
+# The second factor (django-otp TOTP): the issuer name the authenticator app shows; after a wrong
+# code the next try waits this many seconds, doubling with each further wrong code (django-otp's
+# throttling); the admin never shows a device's key.
+OTP_TOTP_ISSUER = os.environ.get("FULLFOLJ_OTP_ISSUER", "Fullfölj")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LOGIN_REDIRECT_URL = "elevakt:home"
 LOGOUT_REDIRECT_URL = "login"
 

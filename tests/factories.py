@@ -6,6 +6,9 @@ import datetime as dt
 import itertools
 
 from django.contrib.auth.models import User
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fullfolj.attendance.models import AbsenceReason, Lesson, LessonAttendance
 from fullfolj.lib import personnummer
@@ -147,3 +150,16 @@ def mark(
         is_valid=valid,
         reason=reason,
     )
+
+
+def login_with_second_factor(client: Client, user: User) -> TOTPDevice:
+    """Log the user in as having entered a code from a confirmed TOTP device (what
+    django_otp.login keeps in the session), for tests of the data a second factor guards."""
+    device, _new = TOTPDevice.objects.get_or_create(
+        user=user, name="Test", defaults={"confirmed": True}
+    )
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device

@@ -1,5 +1,6 @@
-"""The admin of access: the access log (read-only, append-only), and the tables only a superuser
-may open (users, groups, background tasks, login attempts). The partition by organiser that every
+"""The admin of access: the access log (read-only, append-only), which student-health data asks
+for a second factor, and the tables only a superuser may open (users, groups, background tasks,
+login attempts, second-factor devices). The partition by organiser that every
 other admin follows is `fullfolj.schools.admin_scope`.
 """
 
@@ -15,12 +16,14 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
 
 from fullfolj.schools.admin_scope import OrganiserScopedAdmin, SuperuserOnlyAdmin, is_superuser
 
-from .models import AccessLog
+from .models import AccessLog, SecondFactorRequirement
 
 # An organiser's administrator who could edit users could make themselves superuser.
 
@@ -42,6 +45,11 @@ class SuperuserOnlyAccessAttemptAdmin(SuperuserOnlyAdmin, axes_admin.AccessAttem
     pass
 
 
+# A device is a user's second factor: whoever could edit it could read health data as them.
+class SuperuserOnlyTOTPDeviceAdmin(SuperuserOnlyAdmin, TOTPDeviceAdmin):
+    pass
+
+
 class SuperuserOnlyLoginLogAdmin(SuperuserOnlyAdmin, axes_admin.AccessLogAdmin):
     pass
 
@@ -57,6 +65,7 @@ for model, model_admin in (
     (axes_models.AccessAttempt, SuperuserOnlyAccessAttemptAdmin),
     (axes_models.AccessLog, SuperuserOnlyLoginLogAdmin),
     (axes_models.AccessFailureLog, SuperuserOnlyAccessFailureLogAdmin),
+    (TOTPDevice, SuperuserOnlyTOTPDeviceAdmin),
 ):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
@@ -87,3 +96,12 @@ class AccessLogAdmin(OrganiserScopedAdmin):
         if not is_superuser(request):
             raise PermissionDenied
         obj.delete(erase=True)
+
+
+@admin.register(SecondFactorRequirement)
+class SecondFactorRequirementAdmin(OrganiserScopedAdmin):
+    """Which kinds of student-health data the organiser's staff read only after a second factor;
+    an organiser without a row has the model's defaults."""
+
+    organiser_field = "organiser"
+    list_display = ["organiser", "health_entries", "investigations", "mapping_health"]

@@ -9,6 +9,7 @@ the children resident in the municipality who attend no school (figures for the 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -34,7 +35,9 @@ from fullfolj.schools.models import (
     TeachingGroup,
 )
 
-from .models import AccessLog
+from .models import AccessLog, SecondFactorRequirement
+from .models import SecondFactorKind as SecondFactorKind
+from .sso import IDP_SECOND_FACTOR
 
 T = TypeVar("T", bound=Model)
 
@@ -54,10 +57,37 @@ class Viewer:
     """A staff member as the gate sees them: roles by school, resolved once per request."""
 
     staff: Staff
+    # Whether this login gave a second factor: our own code, or the identity provider's.
+    second_factor: bool = False
 
     @cached_property
     def roles(self) -> list[StaffRole]:
         return list(self.staff.roles.select_related("school", "organiser"))
+
+    @cached_property
+    def _second_factor_rules(self) -> dict[int | None, SecondFactorRequirement]:
+        return {}
+
+    def second_factor_required(self, school_id: int | None, kind: str) -> bool:
+        """Whether the organiser of the school guards this kind of data with a second factor."""
+        organiser_id = next(
+            (r.school.organiser_id for r in self.roles if r.school and r.school_id == school_id),
+            None,
+        )
+        if organiser_id is None and school_id is not None:
+            school = School.objects.filter(pk=school_id).values("organiser_id").first()
+            organiser_id = school["organiser_id"] if school else None
+        return self.organiser_requires(organiser_id, kind)
+
+    def organiser_requires(self, organiser_id: int | None, kind: str) -> bool:
+        """The organiser's SecondFactorRequirement for this kind, or the defaults without one."""
+        rules = self._second_factor_rules
+        if organiser_id not in rules:
+            found = None
+            if organiser_id is not None:
+                found = SecondFactorRequirement.objects.filter(organiser_id=organiser_id).first()
+            rules[organiser_id] = found or SecondFactorRequirement()
+        return rules[organiser_id].requires(kind)
 
     def schools_with(self, roles: set[str] | frozenset[str]) -> set[int]:
         return {r.school_id for r in self.roles if r.role in roles and r.school_id}
@@ -261,9 +291,19 @@ def viewer_for(request: HttpRequest) -> Viewer:
     staff = getattr(request.user, "staff", None) if request.user.is_authenticated else None
     if staff is None:
         raise Http404
-    viewer = Viewer(staff)
+    viewer = Viewer(staff, second_factor=has_second_factor(request))
     request._fullfolj_viewer = viewer  # type: ignore[attr-defined]
     return viewer
+
+
+def has_second_factor(request: HttpRequest) -> bool:
+    """Whether this signed-in session gave a second factor: a django-otp code, or an identity
+    provider that asserted one. Only a session counts: an API token carries no second factor
+    (the user it sets has no `is_verified`), so a token never reads guarded data."""
+    is_verified = getattr(request.user, "is_verified", None)
+    if not callable(is_verified):
+        return False
+    return bool(is_verified() or request.session.get(IDP_SECOND_FACTOR))
 
 
 def get_pupil_or_404(request: HttpRequest, pupil_id: int) -> Pupil:
@@ -460,12 +500,22 @@ def assigned_tasks(viewer: Viewer) -> Q:
     return mine
 
 
+def task_records_access(viewer: Viewer, task: LadderTaskLike) -> HealthAccess:
+    """What the student-health team documented (the investigation, utredning) is health data
+    (OSL 25 kap., GDPR art. 9): only the team, the school's principal and the assignee read it,
+    after a second factor where the organiser asks for one; others see that it was done."""
+    if task.actor != ACTOR_STUDENT_HEALTH:
+        return HealthAccess.READ
+    return health_access(
+        viewer,
+        task.school_id,
+        SecondFactorKind.INVESTIGATIONS,
+        assignee=task.assignee_id == viewer.staff.pk,
+    )
+
+
 def may_read_task_records(viewer: Viewer, task: LadderTaskLike) -> bool:
-    """What the student-health team documented is health data (OSL 25 kap., GDPR art. 9): only
-    the team, the school's principal and the assignee read it; others see that it was done."""
-    if task.actor != ACTOR_STUDENT_HEALTH or task.assignee_id == viewer.staff.pk:
-        return True
-    return task.school_id in viewer.schools_with(STUDENT_HEALTH_ROLES | {Role.PRINCIPAL})
+    return task_records_access(viewer, task) is HealthAccess.READ
 
 
 def may_close_task(viewer: Viewer, task: LadderTaskLike) -> bool:
@@ -530,10 +580,50 @@ def get_case_or_404(request: HttpRequest, cases: QuerySet[T], case_id: int) -> T
     return case
 
 
-def may_read_health_entries(viewer: Viewer, case: CaseLike) -> bool:
-    """Entries written under the student-health team's secrecy: the team and the principal of
-    the case's school read them; everyone else sees only that there is such an entry."""
-    return case.school_id in viewer.schools_with(STUDENT_HEALTH_ROLES | {Role.PRINCIPAL})
+class HealthAccess(enum.Enum):
+    """How a viewer meets one kind of student-health data."""
+
+    READ = "read"
+    VERIFY = "verify"  # their role reads it once they give a second factor
+    NONE = "none"
+
+
+def health_access(
+    viewer: Viewer, school_id: int | None, kind: str, *, assignee: bool = False
+) -> HealthAccess:
+    """The one rule for student-health data at a school, every route's: the team and the
+    principal of the school (and the assignee of a task) read it, after a second factor where
+    the organiser requires one for this kind (SecondFactorRequirement)."""
+    if not assignee and school_id not in viewer.schools_with(
+        STUDENT_HEALTH_ROLES | {Role.PRINCIPAL}
+    ):
+        return HealthAccess.NONE
+    if viewer.second_factor or not viewer.second_factor_required(school_id, kind):
+        return HealthAccess.READ
+    return HealthAccess.VERIFY
+
+
+def second_factor_missing_for(viewer: Viewer, organiser_id: int) -> bool:
+    """For what shows all of a pupil's data at once (the register extract): whether the
+    organiser guards some kind of student-health data and this login has not given the factor."""
+    if viewer.second_factor:
+        return False
+    return any(viewer.organiser_requires(organiser_id, kind) for kind in SecondFactorKind)
+
+
+def health_entries_access(
+    viewer: Viewer, case: CaseLike, kind: str = SecondFactorKind.HEALTH_ENTRIES
+) -> HealthAccess:
+    return health_access(viewer, case.school_id, kind)
+
+
+def may_read_health_entries(
+    viewer: Viewer, case: CaseLike, kind: str = SecondFactorKind.HEALTH_ENTRIES
+) -> bool:
+    """Entries written under the student-health team's secrecy (and, with `kind`, the health
+    section of mappings): see `health_access`; everyone else sees only that there is such an
+    entry."""
+    return health_entries_access(viewer, case, kind) is HealthAccess.READ
 
 
 def writes_health_entries(viewer: Viewer, case: CaseLike) -> bool:

@@ -1,12 +1,14 @@
-"""The access log: every read of a pupil record by staff (docs/privacy.md)."""
+"""The access log: every read of a pupil record by staff; and which student-health data asks
+for a second factor (docs/privacy.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-from fullfolj.schools.models import Pupil, Role, Staff
+from fullfolj.schools.models import Organiser, Pupil, Role, Staff
 
 ROLE_NAMES = dict(Role.choices)
 
@@ -46,3 +48,42 @@ class AccessLog(models.Model):
     def role_name(self) -> str:
         """The role in words; a role no longer offered keeps its code."""
         return str(ROLE_NAMES.get(self.role, self.role))
+
+
+class SecondFactorKind(models.TextChoices):
+    """The kinds of student-health data a second factor can guard."""
+
+    HEALTH_ENTRIES = "health_entries", _("student-health entries")
+    INVESTIGATIONS = "investigations", _("the student-health team's investigation records")
+    MAPPING_HEALTH = "mapping_health", _("the health section of mappings")
+
+
+def requirement_field(kind: SecondFactorKind, default: bool) -> models.BooleanField:
+    return models.BooleanField(
+        kind.label,
+        default=default,
+        help_text=_("Reading it asks for a second factor (a code, or the identity provider's)."),
+    )
+
+
+class SecondFactorRequirement(models.Model):
+    """Which kinds of student-health data an organiser's staff read only after a second factor
+    (tvåstegsverifiering). An organiser without a row has the defaults: entries and
+    investigations guarded, as Swedish support-documentation systems are expected to be."""
+
+    organiser = models.OneToOneField(
+        Organiser, on_delete=models.CASCADE, related_name="second_factor_requirement"
+    )
+    health_entries = requirement_field(SecondFactorKind.HEALTH_ENTRIES, True)
+    investigations = requirement_field(SecondFactorKind.INVESTIGATIONS, True)
+    mapping_health = requirement_field(SecondFactorKind.MAPPING_HEALTH, False)
+
+    class Meta:
+        verbose_name = _("second-factor requirement")
+        verbose_name_plural = _("second-factor requirements")
+
+    def __str__(self) -> str:
+        return str(self.organiser)
+
+    def requires(self, kind: str) -> bool:
+        return bool(getattr(self, kind))

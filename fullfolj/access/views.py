@@ -1,5 +1,5 @@
-"""Access pages: logging in and out, the read log of a pupil's record for their principal, and
-the page a login throttled by axes gets."""
+"""Access pages: logging in and out, the read log of a pupil's record for their principal, the
+page a login throttled by axes gets, and the second factor's code and set-up pages."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
-from django.urls import Resolver404, resolve
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import Resolver404, resolve, reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
-from . import gate, oidc
+from . import gate, oidc, second_factor
+from .forms import CodeForm
 from .models import AccessLog
 
 log = logging.getLogger(__name__)
@@ -103,3 +106,86 @@ class SignOutView(auth_views.LogoutView):
         at_provider = oidc.provider_logout_url(request)  # read before the session ends
         response: HttpResponse = super().post(request, *args, **kwargs)
         return HttpResponseRedirect(at_provider) if at_provider else response
+
+
+def _next_page(request: HttpRequest) -> str:
+    """Where to return after the code: the page that asked for it, if it is one of ours."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _with_next(name: str, target: str) -> str:
+    return f"{reverse(name)}?{urlencode({'next': target})}"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify_second_factor(request: HttpRequest) -> HttpResponse:
+    """Enter the code from the authenticator app; then back to the page that asked for it."""
+    gate.viewer_for(request)  # staff only
+    target = _next_page(request)
+    device = second_factor.confirmed_device(request.user)
+    if device is None:
+        return redirect(_with_next("access:second-factor-setup", target))
+    form = CodeForm(request.POST or None)
+    refusal = _check(request, form, device)
+    if refusal is None and request.method == "POST":
+        return redirect(target)
+    return render(
+        request,
+        "access/second_factor_verify.html",
+        {"title": _("Enter your code"), "form": form, "next": target, "refusal": refusal},
+        status=400 if refusal else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def set_up_second_factor(request: HttpRequest) -> HttpResponse:
+    """Set up an authenticator app: scan the QR code, enter its first code. A login that has a
+    device already adds no other without first giving a code from it."""
+    viewer = gate.viewer_for(request)
+    target = _next_page(request)
+    if second_factor.confirmed_device(request.user) and not viewer.second_factor:
+        return redirect(_with_next("access:second-factor", target))
+    device = second_factor.device_to_set_up(request.user)
+    form = CodeForm(request.POST or None)
+    refusal = _check(request, form, device)
+    if refusal is None and request.method == "POST":
+        return redirect(target)
+    return render(
+        request,
+        "access/second_factor_setup.html",
+        {
+            "title": _("Set up two-step verification"),
+            "form": form,
+            "next": target,
+            "refusal": refusal,
+            "qr": second_factor.qr_svg(device, label=_("QR code for your authenticator app")),
+            "secret": second_factor.secret_text(device),
+        },
+        status=400 if refusal else 200,
+    )
+
+
+def _check(request: HttpRequest, form: CodeForm, device: Any) -> str | None:
+    """None when there is nothing to refuse (a GET, or a right code); else why not, in words."""
+    if request.method != "POST":
+        return None
+    if not form.is_valid():
+        return _("Enter the six digits the app shows.")
+    wait = second_factor.wait_seconds(device)
+    if wait is not None:
+        second_factor.log.warning(
+            "second factor refused: user %s tried again within the wait", device.user_id
+        )
+        return _("Too many wrong codes in a row. Wait %(seconds)s seconds and try again.") % {
+            "seconds": wait
+        }
+    if not second_factor.check_code(request, device, form.cleaned_data["code"]):
+        return _("The code was wrong or has expired. Enter the code the app shows now.")
+    return None

@@ -161,5 +161,9 @@ def for_pupil(pupil: Pupil, viewer: Viewer) -> dict[str, object] | None:
     (not as teacher); student-health documentation only to those who may read it."""
     if not gate.ladder_pupils(viewer).filter(pk=pupil.pk).exists():
         return None
-    tasks = [(task, gate.may_read_task_records(viewer, task)) for task in history_for(pupil.pk)]
-    return {"tasks": tasks, "today": clock.today()}
+    tasks = []
+    for task in history_for(pupil.pk):
+        access = gate.task_records_access(viewer, task)
+        tasks.append((task, access is gate.HealthAccess.READ, access is gate.HealthAccess.VERIFY))
+    locked = any(is_locked and task.records.all() for task, _read, is_locked in tasks)
+    return {"tasks": tasks, "today": clock.today(), "locked": locked}

@@ -76,6 +76,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
             status = 400
     else:
         form = CloseTaskForm(initial={"date": clock.today()}, first=actions.documentable_from(task))
+    records_access = gate.task_records_access(viewer, task)
     return render(
         request,
         "ladder/task_detail.html",
@@ -86,7 +87,8 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
             "today": clock.today(),
             "may_close": may_close,
             "records": task.records.select_related("by"),
-            "records_readable": gate.may_read_task_records(viewer, task),
+            "records_readable": records_access is gate.HealthAccess.READ,
+            "records_locked": records_access is gate.HealthAccess.VERIFY,
             "links": hooks.task_links(viewer, task),
         },
         status=status,

@@ -24,7 +24,10 @@ from django.utils.translation import gettext as _
 from fullfolj.access.gate import (
     ACTOR_STUDENT_HEALTH,
     HEALTH_SECRECY_ROLES,
+    HealthAccess,
+    SecondFactorKind,
     Viewer,
+    health_access,
     pupils_visible_to,
 )
 from fullfolj.ladder.models import LadderTask
@@ -96,6 +99,8 @@ class Agenda:
     case_page: Page
     flag_page: Page
     task_page: Page
+    # Minutes under health secrecy wait for this login's second factor: shown without content.
+    locked: bool = False
 
     def pupil_ids(self) -> list[int]:
         """Every pupil the agenda names, for the access log."""
@@ -174,6 +179,9 @@ def agenda(
     minutes = CaseEntry.objects.filter(kind=CaseEntry.Kind.EHT_MINUTES).order_by(
         "case_id", "-occurred_on", "-written_at", "-pk"
     )
+    health = health_access(viewer, school.pk, SecondFactorKind.HEALTH_ENTRIES)
+    if health is not HealthAccess.READ:
+        minutes = minutes.filter(health_restricted=False)
     shown_ids = list(case_page.object_list)
     cases = {
         case.pk: case
@@ -233,6 +241,7 @@ def agenda(
         case_page=case_page,
         flag_page=flag_page,
         task_page=task_page,
+        locked=health is HealthAccess.VERIFY,
     )
 
 

@@ -201,11 +201,10 @@ def eht_minutes(request: HttpRequest, case_id: int) -> HttpResponse:
             status = 400
     else:
         form = MinutesForm(initial={"day": day}, staff=staff, open_actions=open_actions)
-    earlier = (
-        CaseEntry.objects.filter(case=case, kind=CaseEntry.Kind.EHT_MINUTES)
-        .select_related("written_by")
-        .prefetch_related("actions__who")[:5]
-    )
+    earlier = CaseEntry.objects.filter(case=case, kind=CaseEntry.Kind.EHT_MINUTES)
+    health = gate.health_entries_access(viewer, case)
+    if health is gate.HealthAccess.NONE:
+        earlier = earlier.filter(health_restricted=False)
     return render(
         request,
         "support/eht_minutes.html",
@@ -213,7 +212,8 @@ def eht_minutes(request: HttpRequest, case_id: int) -> HttpResponse:
             "title": _("Minutes: %(pupil)s") % {"pupil": case.pupil.full_name},
             "case": case,
             "form": form,
-            "earlier": earlier,
+            "earlier": earlier.select_related("written_by").prefetch_related("actions__who")[:5],
+            "health_locked": health is gate.HealthAccess.VERIFY,
             "restricted": eht.writes_under_secrecy(viewer.staff, case.school_id),
         },
         status=status,

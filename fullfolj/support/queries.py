@@ -58,6 +58,8 @@ class TimelineItem:
     text: str
     by: str
     restricted: bool = False
+    # Guarded by a second factor this login has not given: the item shows, its content not.
+    locked: bool = False
     entry: CaseEntry | None = None
     task: LadderTask | None = None
     records: list[str] = field(default_factory=list)
@@ -73,30 +75,35 @@ class Timeline:
 def timeline(case: Case, viewer: Viewer, *, everything: bool = False) -> Timeline:
     """The case's one timeline, newest first: its entries and the pupil's ladder steps.
 
-    Entries under health secrecy are left out for those who may not read them; the ladder's
+    Entries under health secrecy are left out for those who may not read them, and shown
+    without their content to those who may once they give a second factor; the ladder's
     student-health documentation likewise shows only that it was done.
     """
     since = None if everything else clean_slate_start(clock.today())
     entries: QuerySet[CaseEntry] = case.entries.select_related(
         "written_by", "measure"
     ).prefetch_related("actions__who")
-    if not gate.may_read_health_entries(viewer, case):
+    health = gate.health_entries_access(viewer, case)
+    if health is gate.HealthAccess.NONE:
         entries = entries.filter(health_restricted=False)
+    locked = health is gate.HealthAccess.VERIFY
     tasks = LadderTask.objects.filter(pupil_id=case.pupil_id, opened_on__gte=case.opened_at.date())
     tasks = tasks.select_related("step", "assignee").prefetch_related("records")
     items = [
         TimelineItem(
             on=e.occurred_on,
             kind=e.get_kind_display(),
-            text=e.text,
+            text="" if locked and e.health_restricted else e.text,
             by=e.written_by.full_name if e.written_by else "",
             restricted=e.health_restricted,
+            locked=locked and e.health_restricted,
             entry=e,
         )
         for e in entries
     ]
     for task in tasks:
-        readable = gate.may_read_task_records(viewer, task)
+        access = gate.task_records_access(viewer, task)
+        readable = access is gate.HealthAccess.READ
         records = [
             f"{r.date.isoformat()} {r.get_kind_display()}" + (f": {r.text}" if readable else "")
             for r in task.records.all()
@@ -109,6 +116,7 @@ def timeline(case: Case, viewer: Viewer, *, everything: bool = False) -> Timelin
                 by=task.assignee.full_name if task.assignee else task.get_actor_display(),
                 task=task,
                 records=records,
+                locked=access is gate.HealthAccess.VERIFY and bool(records),
             )
         )
     items.sort(key=lambda item: (item.on, item.entry.pk if item.entry else 0), reverse=True)

@@ -236,7 +236,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case_or_404(request, case_id)
     viewer = gate.viewer_for(request)
     everything = request.GET.get("alla") == "1"
-    readable_health = gate.may_read_health_entries(viewer, case)
+    mapping_health = gate.health_entries_access(viewer, case, gate.SecondFactorKind.MAPPING_HEALTH)
     context = _case_context(case, viewer) | {
         "title": _("Case: %(name)s") % {"name": case.pupil.full_name},
         "timeline": queries.timeline(case, viewer, everything=everything),
@@ -245,7 +245,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         ),
         "mappings": list(case.mappings.select_related("written_by")),
         "participants": list(case.participants.all()),
-        "readable_health": readable_health,
+        "readable_mapping_health": mapping_health is gate.HealthAccess.READ,
+        "mapping_health_locked": mapping_health is gate.HealthAccess.VERIFY,
         "entry_form": EntryForm(initial={"occurred_on": clock.today(), "kind": "note"}),
         "writes_health": gate.writes_health_entries(viewer, case),
         "kinds": Measure.Kind.choices,

@@ -15,6 +15,7 @@ from django.urls import reverse
 from playwright.sync_api import Page
 from pypdf import PdfReader
 
+from fullfolj.access.models import SecondFactorRequirement
 from fullfolj.support import actions
 from fullfolj.support.models import Case, Measure
 from fullfolj.support.tests.conftest import make_flag
@@ -112,6 +113,8 @@ def test_a_counsellors_note_is_invisible_to_the_mentor(
     case, _new = actions.open_case(
         cast.pupil, school=cast.north, responsible=cast.mentor, by=cast.mentor
     )
+    # Entries without the second factor here: test_second_factor.py walks through the code.
+    SecondFactorRequirement.objects.create(organiser=cast.org, health_entries=False)
     login(page, live_server, "health_two", "pw-health_two")
     page.goto(live_server.url + reverse("support:add-entry", args=[case.pk]))
     assert_accessible(page)

@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from fullfolj.access.models import AccessLog, AccessLogIsAppendOnly
+from fullfolj.access.models import AccessLog, AccessLogIsAppendOnly, SecondFactorRequirement
 from fullfolj.attendance.models import AttendanceChange, LessonAttendance
 from fullfolj.bank.models import Entry as BankEntry
 from fullfolj.bank.models import Tag as BankTag
@@ -58,6 +58,8 @@ SUPERUSER_ONLY = {
     "exchange.FileImport",
     "api.ApiToken",
     "riskmodel.ProtectedColumn",
+    # A second factor: whoever edits it could read health data as its owner.
+    "otp_totp.TOTPDevice",
     "reports.Region",
     "reports.RegionMember",
     # A pupil's support documentation: read-only, for a superuser (support/admin.py).
@@ -84,6 +86,7 @@ EXPECTED_OWNED = {
     "attendance.AttendanceChange",
     "compulsory.OversightRules",
     "records.RetentionPolicy",
+    "access.SecondFactorRequirement",
 }
 # Admins whose change form a superuser may save: a forged form must be a real one.
 EDITABLE = {
@@ -101,6 +104,7 @@ POINTS_AT_ORGANISER = [
     "ladder.LadderStep",
     "screening.ScreeningRule",
     "records.RetentionPolicy",
+    "access.SecondFactorRequirement",
 ]
 DOCUMENTATION = "Samtal med familjen om skyddad adress"
 
@@ -180,6 +184,7 @@ def rows_of(
         ),
         "compulsory.OversightRules": OversightRules.objects.create(organiser=org),
         "records.RetentionPolicy": RetentionPolicy.objects.create(organiser=org),
+        "access.SecondFactorRequirement": SecondFactorRequirement.objects.create(organiser=org),
     }
 
 

@@ -13,6 +13,7 @@ from fullfolj.ladder import actions
 from fullfolj.ladder.forms import CloseTaskForm
 from fullfolj.ladder.models import LadderRecord, LadderStep, LadderTask
 from fullfolj.ladder.tests.conftest import TODAY
+from tests.factories import login_with_second_factor
 
 
 @pytest.fixture
@@ -181,7 +182,7 @@ def health_task(cast) -> LadderTask:
 def test_student_health_documentation_is_read_only_by_the_team_and_principal(
     client, cast, health_task, who, reads
 ):
-    client.force_login(getattr(cast, who).user)
+    login_with_second_factor(client, getattr(cast, who).user)
     for url in (
         reverse("elevakt:pupil", args=[cast.pupil.pk]),
         reverse("ladder:task", args=[health_task.pk]),

@@ -15,6 +15,7 @@ from fullfolj.access.models import AccessLog
 from fullfolj.access.tests.test_routes import ROLES
 from fullfolj.records.extract import SOURCES, TITLES
 from fullfolj.records.models import Extract
+from tests.factories import login_with_second_factor
 
 from .conftest import held
 
@@ -60,7 +61,7 @@ def test_every_table_naming_a_pupil_has_its_section():
 
 
 def test_the_json_holds_every_kind_of_data_the_pupil_has(client, cast, full):
-    client.force_login(cast.principal.user)
+    login_with_second_factor(client, cast.principal.user)
     response = client.get(reverse("records:extract-json", args=[cast.pupil.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     assert "attachment" in response["Content-Disposition"]
@@ -90,7 +91,7 @@ def test_the_json_holds_every_kind_of_data_the_pupil_has(client, cast, full):
 
 
 def test_the_pdf_holds_every_kind_of_data_and_the_reads(client, cast, full):
-    client.force_login(cast.admin.user)
+    login_with_second_factor(client, cast.admin.user)
     response = client.get(reverse("records:extract-pdf", args=[cast.pupil.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = _pdf_text(response.content)
@@ -102,7 +103,7 @@ def test_protected_identity_writes_no_address(client, cast):
     cast.protected.address = "Gömda gränd 3"
     cast.protected.save()
     held(cast, cast.protected)
-    client.force_login(cast.principal.user)
+    login_with_second_factor(client, cast.principal.user)
     data = client.get(reverse("records:extract-json", args=[cast.protected.pk])).content.decode()
     pdf = _pdf_text(client.get(reverse("records:extract-pdf", args=[cast.protected.pk])).content)
     for output in (data, pdf):
@@ -128,7 +129,7 @@ MAY_MAKE = {
 @pytest.mark.parametrize("route", ["records:extract-json", "records:extract-pdf"])
 def test_who_may_make_an_extract(client, cast, who, whom, route):
     staff, pupil = getattr(cast, who), getattr(cast, whom)
-    client.force_login(staff.user)
+    login_with_second_factor(client, staff.user)
     response = client.get(reverse(route, args=[pupil.pk]))
     if who in MAY_MAKE[whom]:
         assert response.status_code == 200, (who, whom)
@@ -144,13 +145,13 @@ def test_who_may_make_an_extract(client, cast, who, whom, route):
 
 
 def test_an_unknown_pupil_looks_like_a_forbidden_one(client, cast):
-    client.force_login(cast.principal.user)
+    login_with_second_factor(client, cast.principal.user)
     assert client.get(reverse("records:extract-json", args=[999999])).status_code == 404
 
 
 @pytest.mark.parametrize(("who", "shown"), [("principal", True), ("mentor", False)])
 def test_the_pupil_page_offers_the_extract_to_those_who_may(client, cast, who, shown):
-    client.force_login(getattr(cast, who).user)
+    login_with_second_factor(client, getattr(cast, who).user)
     body = client.get(reverse("elevakt:pupil", args=[cast.pupil.pk])).content.decode()
     assert (reverse("records:extract-pdf", args=[cast.pupil.pk]) in body) is shown
     assert (reverse("records:extract-json", args=[cast.pupil.pk]) in body) is shown

@@ -13,6 +13,7 @@ from fullfolj.access.models import AccessLog
 from fullfolj.access.tests.test_routes import ROLES
 from fullfolj.support import actions
 from fullfolj.support.models import Measure
+from tests.factories import login_with_second_factor
 
 NORTH_HEALTH = {"nurse", "health_two", "doctor"}
 # pupil -> who reaches the pupil's cases: mentor, principal and student-health team (never
@@ -147,7 +148,8 @@ def test_health_entries_are_read_by_the_team_and_the_principal_only(client, cast
     )
     assert made.case.entries.get(text=text).health_restricted == (writer in WRITES_RESTRICTED)
     for reader in sorted(MAY_SEE["pupil"]):
-        client.force_login(getattr(cast, reader).user)
+        # With the second factor (access/tests/test_second_factor.py tests its absence).
+        login_with_second_factor(client, getattr(cast, reader).user)
         body = client.get(reverse("support:case", args=[made.case.pk])).content.decode()
         sees = writer not in WRITES_RESTRICTED or reader in READS_RESTRICTED
         assert (text in body) is sees, (writer, reader)

@@ -84,9 +84,13 @@ def test_an_agreed_action_due_brings_the_case_back(cast, scene):
         agreed=[eht.Agreed(who=cast.mentor, what="Ringa hem", due=MEETING)],
         by=cast.nurse,
     )
-    items = eht.agenda(Viewer(cast.nurse), cast.north, MEETING).cases
+    items = eht.agenda(Viewer(cast.nurse, second_factor=True), cast.north, MEETING).cases
     assert [a.what for a in items[0].actions] == ["Ringa hem"]
     assert items[0].last_minutes == entry
+    # Without the second factor the nurse's minutes (under secrecy) stay off the agenda.
+    agenda = eht.agenda(Viewer(cast.nurse), cast.north, MEETING)
+    assert agenda.locked
+    assert agenda.cases[0].last_minutes is None
 
 
 def test_minutes_by_the_nurse_are_restricted_and_by_the_principal_not(cast, scene):

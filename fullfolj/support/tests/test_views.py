@@ -12,6 +12,7 @@ from django.urls import reverse
 from fullfolj.access.models import AccessLog
 from fullfolj.support import actions
 from fullfolj.support.models import Case, CaseEntry, Evaluation, Measure
+from tests.factories import login_with_second_factor
 
 from .conftest import make_flag
 
@@ -93,7 +94,7 @@ def test_a_counsellors_note_is_hidden_from_the_mentor_and_labelled_for_the_team(
         ("nurse", True),
         ("mentor", False),
     ]:
-        client.force_login(getattr(cast, who).user)
+        login_with_second_factor(client, getattr(cast, who).user)
         body = client.get(reverse("support:case", args=[case.pk])).content.decode()
         assert ("Samtal om sömnen." in body) is sees, who
         assert (label in body) is sees, who

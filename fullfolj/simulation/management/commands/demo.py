@@ -104,3 +104,11 @@ class Command(BaseCommand):
         if pupil is not None:  # the KASAM questionnaire, and nothing else
             kasam = gettext("pupil (KASAM questionnaire)")
             self.stdout.write(f"  {kasam:<32} {pupil.user.username:<24} {cast.school}")
+        # No device is made for the demo's logins: the set-up is part of what the demo shows.
+        self.stdout.write(
+            gettext(
+                "Student-health entries and investigations ask for two-step verification: the "
+                "first time, the page shows a QR code for an authenticator app (%(url)s)."
+            )
+            % {"url": f"http://127.0.0.1:{port}/tvastegsverifiering/ny/"}
+        )
