@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from fullfolj.access import gate
 from fullfolj.schools.admin_scope import OrganiserScopedInline, SuperuserOnlyAdmin
 
 from .models import AgreedAction, Case, CaseEntry, Evaluation, Mapping, Measure
@@ -26,6 +28,14 @@ def _via(prefix: str) -> list[str]:
         f"{field[0]}{prefix}{field[1:]}" if field.startswith("=") else prefix + field
         for field in PUPIL_SEARCH
     ]
+
+
+def _unguarded_without_second_factor(request: HttpRequest, entries: QuerySet[CaseEntry]) -> Any:
+    """Health-restricted entries only for a session that gave a second factor: the admin is
+    one more route to them, and a superuser's password alone opens it."""
+    if gate.has_second_factor(request):
+        return entries
+    return entries.filter(health_restricted=False)
 
 
 class ReadOnlyAdmin(SuperuserOnlyAdmin):
@@ -56,6 +66,9 @@ class EntryInline(OrganiserScopedInline, admin.TabularInline):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return _unguarded_without_second_factor(request, super().get_queryset(request))
+
 
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
@@ -74,6 +87,9 @@ class CaseEntryAdmin(ReadOnlyAdmin):
     search_fields = [*_via("case__"), "text", "decision"]
     list_select_related = ["case__pupil", "written_by"]
     date_hierarchy = "occurred_on"
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return _unguarded_without_second_factor(request, super().get_queryset(request))
 
 
 @admin.register(Mapping)

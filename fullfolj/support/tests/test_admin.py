@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from fullfolj.support import actions
 from fullfolj.support.models import Case, CaseEntry, Evaluation, Mapping, Measure
+from tests.factories import login_with_second_factor
 
 MODELS = ["case", "caseentry", "mapping", "measure", "evaluation", "agreedaction"]
 
@@ -87,3 +88,30 @@ def test_an_administrator_with_every_permission_sees_no_support_table(client, do
         assert client.get(reverse(f"admin:support_{model}_changelist")).status_code == 403
     assert cast.pupil.last_name not in client.get(reverse("admin:index")).content.decode()
     assert Case.objects.count() == 1 and CaseEntry.objects.exists()
+
+
+def test_a_health_entry_shows_in_the_admin_only_after_a_second_factor(
+    documented, cast, django_user_model
+):
+    entry = CaseEntry.objects.create(
+        case=documented.case,
+        kind=CaseEntry.Kind.NOTE,
+        occurred_on=documented.start,
+        written_by=cast.nurse,
+        health_restricted=True,
+        text="Samtal om sömnen",
+    )
+    superuser = django_user_model.objects.create_superuser("root", "r@example.se", "pw")
+    client = Client()
+    client.force_login(superuser)
+    changelist = reverse("admin:support_caseentry_changelist")
+    listed = client.get(changelist, {"q": "sömnen"}).context["cl"].result_count
+    assert listed == 0
+    assert client.get(reverse("admin:support_caseentry_change", args=[entry.pk])).status_code != 200
+    case_page = client.get(reverse("admin:support_case_change", args=[documented.case.pk]))
+    assert "Samtal om sömnen" not in case_page.content.decode()
+
+    login_with_second_factor(client, superuser)
+    assert client.get(changelist, {"q": "sömnen"}).context["cl"].result_count == 1
+    case_page = client.get(reverse("admin:support_case_change", args=[documented.case.pk]))
+    assert "Samtal om sömnen" in case_page.content.decode()
