@@ -92,8 +92,14 @@ class Lesson(ValidatedModel):
 class LessonAttendance(ValidatedModel):
     """One pupil at one lesson: scheduled, absent and late minutes; valid or invalid absence."""
 
-    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="attendance")
-    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="attendance")
+    # No index of their own: one_mark_per_lesson starts with the lesson and the (pupil, date)
+    # index with the pupil, and each extra index is written for every imported mark.
+    lesson = models.ForeignKey(
+        Lesson, on_delete=models.CASCADE, related_name="attendance", db_index=False
+    )
+    pupil = models.ForeignKey(
+        Pupil, on_delete=models.CASCADE, related_name="attendance", db_index=False
+    )
     organiser = models.ForeignKey(Organiser, on_delete=models.PROTECT, related_name="+")
     date = models.DateField()  # the lesson's date, kept here so per-day sums need no join
     scheduled_minutes = models.PositiveSmallIntegerField()
@@ -233,7 +239,8 @@ class PupilDay(models.Model):
     day instead of about six).
     """
 
-    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="days")
+    # Indexed by one_pupil_day, which starts with the pupil.
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="days", db_index=False)
     organiser = models.ForeignKey(Organiser, on_delete=models.PROTECT, related_name="+")
     date = models.DateField()
     lessons = models.PositiveSmallIntegerField(default=0)
@@ -277,7 +284,10 @@ class PupilMonth(models.Model):
     the dashboards read a term as a few rows per pupil instead of a hundred days.
     """
 
-    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="months")
+    # Indexed by one_pupil_month, which starts with the pupil.
+    pupil = models.ForeignKey(
+        Pupil, on_delete=models.CASCADE, related_name="months", db_index=False
+    )
     organiser = models.ForeignKey(Organiser, on_delete=models.PROTECT, related_name="+")
     month = models.DateField()  # the month's first day
     days = models.PositiveSmallIntegerField(default=0)  # PupilDay rows summed
@@ -302,7 +312,10 @@ class PupilSubjectWeek(models.Model):
     pupil's own rate, docs/absence.md) without scanning lesson rows.
     """
 
-    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="subject_weeks")
+    # Indexed by one_pupil_subject_week, which starts with the pupil.
+    pupil = models.ForeignKey(
+        Pupil, on_delete=models.CASCADE, related_name="subject_weeks", db_index=False
+    )
     organiser = models.ForeignKey(Organiser, on_delete=models.PROTECT, related_name="+")
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="+")
     week = models.DateField()  # the ISO week's Monday
