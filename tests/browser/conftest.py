@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 # Playwright's sync API runs an asyncio event loop in the test thread, so Django's async-unsafe
@@ -108,6 +108,13 @@ def login(page: Page, live_server: Any, username: str, password: str) -> None:
     assert not page.url.startswith(live_server.url + reverse("login")), (
         f"login as {username!r} failed; still on {page.url}"
     )
+
+
+def follow(page: Page, target: Locator) -> None:
+    """Click a link or a submit button and wait for the page it leads to: reading the page
+    right after a bare click may read the old one, or none while the new one loads."""
+    with page.expect_navigation():
+        target.click()
 
 
 def assert_accessible(page: Page) -> None:

@@ -16,7 +16,7 @@ from fullfolj.bank.models import Use
 from fullfolj.kasam import actions as kasam
 from fullfolj.kasam.models import Response
 from fullfolj.support import actions as support
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow, login
 from tests.shipped import restore
 
 pytestmark = pytest.mark.browser
@@ -38,22 +38,22 @@ def test_a_mentor_picks_a_bank_entry_into_a_case(
     case, _new = support.open_case(cast.pupil, school=cast.north, responsible=cast.mentor, by=None)
     login(page, live_server, "mentor", "pw-mentor")
     page.goto(live_server.url + reverse("support:case", args=[case.pk]))
-    page.get_by_role("link", name="Välj från resursbanken").click()
+    follow(page, page.get_by_role("link", name="Välj från resursbanken"))
     assert_accessible(page)
     bank_search = page.get_by_role("search", name="Sök i resursbanken")
     bank_search.get_by_label("Sök", exact=True).fill("schema")
-    bank_search.get_by_role("button", name="Sök").click()
+    follow(page, bank_search.get_by_role("button", name="Sök"))
     assert "Dagsschema med bilder" in page.locator(".bank-list").inner_text()
-    page.get_by_role("link", name="Dagsschema med bilder", exact=True).click()
+    follow(page, page.get_by_role("link", name="Dagsschema med bilder", exact=True))
     assert "Så gick det i kommunen" in page.content()
     assert "inte orsak och verkan" in page.content()
     assert_accessible(page)
-    page.get_by_role("link", name="Använd i ärendet för Alva Åkesson").click()
+    follow(page, page.get_by_role("link", name="Använd i ärendet för Alva Åkesson"))
     assert page.get_by_label("Vad").input_value() == "Dagsschema med bilder"
     assert "Så följer man upp" in page.get_by_label("Beskrivning").input_value()
     assert_accessible(page)
     page.get_by_label("Uppföljningsdatum").fill("2026-04-15")
-    page.get_by_role("button", name="Spara den extra anpassningen").click()
+    follow(page, page.get_by_role("button", name="Spara den extra anpassningen"))
     page.wait_for_url(live_server.url + reverse("support:case", args=[case.pk]))
     assert "Dagsschema med bilder" in page.locator("#measures").inner_text()
     use = Use.objects.get()
@@ -81,7 +81,7 @@ def test_a_pupil_answers_on_a_phone_and_the_mentor_sees_the_dimensions(
     for number in range(questions.count()):
         answer = "2 – stämmer oftast inte" if number >= 6 else "4 – stämmer oftast"
         questions.nth(number).get_by_label(answer).check()
-    pupil_page.get_by_role("button", name="Skicka mina svar").click()
+    follow(pupil_page, pupil_page.get_by_role("button", name="Skicka mina svar"))
     assert "Dina svar är sparade" in pupil_page.content()
     assert_accessible(pupil_page)
     # the pupil's login reaches nothing else
@@ -97,7 +97,7 @@ def test_a_pupil_answers_on_a_phone_and_the_mentor_sees_the_dimensions(
     assert "4,0" in table and "2,0" in table and "eleven själv" in table
     assert page.locator("svg#kasam").count() == 1
     assert_accessible(page)
-    page.get_by_role("link", name="Öppna enkäten i ett utvecklingssamtal").click()
+    follow(page, page.get_by_role("link", name="Öppna enkäten i ett utvecklingssamtal"))
     assert_accessible(page)
 
 
@@ -107,7 +107,7 @@ def test_the_administration_edits_a_questionnaire_into_a_new_version(
     from fullfolj.kasam.models import Questionnaire
 
     login(page, live_server, "admin", "pw-admin")
-    page.get_by_role("link", name="KASAM-enkäter").first.click()
+    follow(page, page.get_by_role("link", name="KASAM-enkäter").first)
     assert "Används nu: version 1" in page.content()
     assert_accessible(page)
     page.get_by_role("link", name="Ändra påståendena").nth(1).click()  # years 7–9
@@ -115,7 +115,7 @@ def test_the_administration_edits_a_questionnaire_into_a_new_version(
     page.get_by_label("Påstående").nth(9).fill("Jag vet vad jag ska göra efter nian.")
     page.get_by_label("Dimension").nth(9).select_option("meaningfulness")
     page.get_by_label("Påstående").first.fill("")
-    page.get_by_role("button", name="Spara påståendena").click()
+    follow(page, page.get_by_role("button", name="Spara påståendena"))
     page.wait_for_url(live_server.url + reverse("kasam:questionnaires"))
     assert "Används nu: version 2, er egen." in page.content()
     own = Questionnaire.objects.get(organiser=live_cast.org, stage="7-9")

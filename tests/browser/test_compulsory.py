@@ -14,7 +14,7 @@ from playwright.sync_api import Page
 
 from fullfolj.compulsory.models import OversightCase, Resident
 from fullfolj.compulsory.tests import world
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow, login
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def test_the_officer_walks_from_import_to_a_closed_case(
     bad.write_bytes(good.replace(world.GUSTAV.encode(), wrong.encode()))
     login(page, live_server, "officer", "pw-officer")
     with page.expect_navigation():
-        page.get_by_role("link", name="Skolpliktsbevakning", exact=True).click()
+        follow(page, page.get_by_role("link", name="Skolpliktsbevakning", exact=True))
     assert page.url == live_server.url + reverse("compulsory:home")
     assert_accessible(page)
 
@@ -57,14 +57,14 @@ def test_the_officer_walks_from_import_to_a_closed_case(
 
     page.get_by_label("Matcha per datum").fill(world.DAY.isoformat())
     with page.expect_navigation():
-        page.get_by_role("button", name="Matcha folkbokföringen").click()
+        follow(page, page.get_by_role("button", name="Matcha folkbokföringen"))
     assert "8 nya ärenden" in page.locator(".messages").inner_text()
     cases = page.locator("#cases")
     assert "Freja Fors" in cases.inner_text() and "Skyddad väg" not in page.content()
     assert_accessible(page)
 
     with page.expect_navigation():
-        cases.get_by_role("link", name="Gustav Nyström").click()
+        follow(page, cases.get_by_role("link", name="Gustav Nyström"))
     assert "Storgatan 9" in page.content()
     assert_accessible(page)
     steps = page.locator("#steps")
@@ -72,12 +72,12 @@ def test_the_officer_walks_from_import_to_a_closed_case(
         "Ringde vårdnadshavare; barnet har flyttat till Norge."
     )
     with page.expect_navigation():
-        steps.get_by_role("button", name="Markera som gjort").click()
+        follow(page, steps.get_by_role("button", name="Markera som gjort"))
     assert "Ringde vårdnadshavare" in page.locator("#steps").inner_text()
 
     page.get_by_label("Anledning").select_option("abroad")
     with page.expect_navigation():
-        page.get_by_role("button", name="Avsluta ärendet").click()
+        follow(page, page.get_by_role("button", name="Avsluta ärendet"))
     assert "Ärendet är avslutat." in page.locator(".messages").inner_text()
     case = OversightCase.objects.get(personnummer=world.GUSTAV)
     assert case.reason == "abroad" and case.closed_on == world.DAY
@@ -85,7 +85,7 @@ def test_the_officer_walks_from_import_to_a_closed_case(
     assert "Gustav Nyström" not in page.locator("#cases").inner_text()
 
     with page.expect_navigation():
-        page.get_by_role("link", name="Skolpliktsbevakning, terminsrapport").first.click()
+        follow(page, page.get_by_role("link", name="Skolpliktsbevakning, terminsrapport").first)
     assert "matchningar av folkbokföringen" in page.content()
     assert "Gustav" not in page.content()
     assert_accessible(page)

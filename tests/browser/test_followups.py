@@ -14,7 +14,7 @@ from playwright.sync_api import Page
 
 from conftest import TODAY
 from fullfolj.support.models import AgreedAction, Case, CaseEntry, Measure
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow, login
 
 pytestmark = pytest.mark.browser
 
@@ -86,7 +86,7 @@ def test_the_eht_agenda_lists_the_case_due_and_the_team_writes_minutes(
     assert "Extra tid vid prov" in due.inner_text()
     assert_accessible(page)
     with page.expect_navigation():
-        due.get_by_role("link", name="Skriv protokoll för Alva Åkesson").click()
+        follow(page, due.get_by_role("link", name="Skriv protokoll för Alva Åkesson"))
     assert_accessible(page)
     page.get_by_label("Protokoll", exact=True).fill("Anpassningen hjälper på proven.")
     page.get_by_label("Beslut", exact=True).fill("Fortsätt till terminens slut.")
@@ -94,7 +94,7 @@ def test_the_eht_agenda_lists_the_case_due_and_the_team_writes_minutes(
     page.locator("#id_what_1").fill("Ringa vårdnadshavare")
     page.locator("#id_due_1").fill((FOLLOW_UP + dt.timedelta(days=14)).isoformat())
     with page.expect_navigation():
-        page.get_by_role("button", name="Spara protokollet").click()
+        follow(page, page.get_by_role("button", name="Spara protokollet"))
     assert "/stod/eht/skolor/" in page.url
     assert "Protokollet är sparat i ärendet." in page.locator("main").inner_text()
     entry = CaseEntry.objects.get(kind=CaseEntry.Kind.EHT_MINUTES)

@@ -17,7 +17,7 @@ from fullfolj.exchange import tasks
 from fullfolj.exchange.models import FileImport
 from fullfolj.lib import personnummer
 from fullfolj.schools.models import Pupil
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow, login
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +40,7 @@ def test_admin_uploads_a_file_reads_the_problems_fixes_it_and_imports_it(
     bad.write_text(f"{HEAD}\n{ada};Ada;Ahlberg;{code};7A;2026-02-30\n", encoding="cp1252")
     login(page, live_server, "admin", "pw-admin")
     with page.expect_navigation():
-        page.get_by_role("link", name="Importera en fil").click()
+        follow(page, page.get_by_role("link", name="Importera en fil"))
     assert page.url == live_server.url + reverse("exchange:upload")
     assert_accessible(page)
 

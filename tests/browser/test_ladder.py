@@ -15,7 +15,7 @@ from playwright.sync_api import Page
 from fullfolj.attendance.models import PupilDay
 from fullfolj.ladder import defaults
 from fullfolj.ladder.models import LadderRecord, LadderStep, LadderTask
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow, login
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +59,7 @@ def test_the_mentor_sees_the_new_step_documents_and_closes_it(
     assert other.locator("td.ladder-step").inner_text() == "–"
     assert_accessible(page)
 
-    page.get_by_role("link", name="Mina uppgifter").first.click()
+    follow(page, page.get_by_role("link", name="Mina uppgifter").first)
     page.wait_for_url(live_server.url + reverse("ladder:my-tasks"))
     assert page.locator("#tasks tbody tr").count() == 1
     assert_accessible(page)
@@ -82,7 +82,7 @@ def test_the_mentor_sees_the_new_step_documents_and_closes_it(
     assert LadderTask.objects.get(pk=task.pk).is_open
 
     page.get_by_label("Dokumentation", exact=True).fill("Ringde mamma; Alva har varit sjuk.")
-    page.get_by_role("button", name="Dokumentera och avsluta").click()
+    follow(page, page.get_by_role("button", name="Dokumentera och avsluta"))
     page.wait_for_url(live_server.url + reverse("ladder:task", args=[task.pk]))
     assert "Ringde mamma" in page.locator("#records").inner_text()
     assert page.get_by_role("button", name="Dokumentera och avsluta").count() == 0

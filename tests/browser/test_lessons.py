@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page
 from fullfolj.attendance.models import Lesson, LessonAttendance
 from fullfolj.schools import models as s
 from tests import factories as f
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow, login
 
 pytestmark = pytest.mark.browser
 
@@ -79,7 +79,7 @@ def test_a_teacher_registers_an_earlier_lesson_from_the_week_view(
     page.wait_for_url("**" + reverse("attendance:week") + "*")
     item = page.locator("li", has=link)
     assert "Registrerad" in item.inner_text() and "Ej registrerad" not in item.inner_text()
-    page.get_by_role("link", name="Att registrera").click()
+    follow(page, page.get_by_role("link", name="Att registrera"))
     assert_accessible(page)
     # Monday's lesson of the cast is still left; Tuesday's is not.
     body = page.locator("main").inner_text()

@@ -13,7 +13,7 @@ from playwright.sync_api import Page
 
 from fullfolj.notices.channels import MALFORMED_EMAIL
 from fullfolj.notices.models import Channel, GuardianNotice, Status
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow, login
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +39,7 @@ def test_mentor_sees_a_guardian_not_reached_on_the_list_and_the_pupil_page(
     assert "high" in (unreached.get_attribute("class") or "")
     assert_accessible(page)
 
-    row.get_by_role("link").click()
+    follow(page, row.get_by_role("link"))
     page.wait_for_url(live_server.url + reverse("elevakt:pupil", args=[cast.pupil.pk]))
     alert = page.locator("#unreached")
     assert "Greta Andersson" in alert.inner_text()

@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page
 
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow, login
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +42,7 @@ def test_mentor_logs_in_with_the_keyboard_and_sees_only_their_mentees(
         page.keyboard.press("Enter")
 
     assert page.url == live_server.url + reverse("elevakt:home")
-    page.get_by_role("navigation").get_by_role("link", name="Mina elever", exact=True).click()
+    follow(page, page.get_by_role("navigation").get_by_role("link", name="Mina elever", exact=True))
     page.wait_for_url(live_server.url + reverse("elevakt:my-pupils"))
     assert row_names(page) == listed(live_cast.pupil, live_cast.protected)
     assert_accessible(page)

@@ -16,7 +16,7 @@ from playwright.sync_api import Page
 from pypdf import PdfReader
 
 from fullfolj.reports.tests.town import town
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow, login
 
 pytestmark = pytest.mark.browser
 __all__ = ["town"]  # the fixture, shared with the app's tests
@@ -43,7 +43,7 @@ def test_the_administration_opens_the_municipality_dashboard_and_downloads_it(
     page: Page, live_server: Any, live_town: SimpleNamespace
 ) -> None:
     login(page, live_server, "asa_admin", "pw-asa_admin")
-    page.get_by_role("link", name="Resultatöversikt").click()
+    follow(page, page.get_by_role("link", name="Resultatöversikt"))
     page.wait_for_url(live_server.url + reverse("reports:municipality"))
     assert page.get_by_role("heading", name="Fördelning av frånvaro").is_visible()
     assert page.locator("#table-registrering").inner_text().count("Åsskolan") == 1
@@ -60,10 +60,10 @@ def test_a_principal_opens_the_school_dashboard_and_the_evaluation_report(
 ) -> None:
     town = live_town
     login(page, live_server, "asa_principal", "pw-asa_principal")
-    page.get_by_role("link", name="Resultatöversikt").click()
+    follow(page, page.get_by_role("link", name="Resultatöversikt"))
     page.wait_for_url(live_server.url + reverse("reports:school", args=[town.school.pk]))
     page.get_by_label("Kön").select_option("F")
-    page.get_by_role("button", name="Visa").click()
+    follow(page, page.get_by_role("button", name="Visa"))
     assert "flickor" in page.locator("h1 + p").inner_text()
     assert_accessible(page)
 
@@ -108,11 +108,11 @@ def test_a_principal_makes_a_list_by_hand_and_evaluates_it(
     page.goto(live_server.url + reverse("reports:evaluation"))
     page.get_by_role("link", name="Ny elevlista för Åsskolan").click()
     page.get_by_role("searchbox", name="Namn eller klass").fill("9A")
-    page.get_by_role("search", name="Sök på namn eller klass").get_by_role("button").click()
+    follow(page, page.get_by_role("search", name="Sök på namn eller klass").get_by_role("button"))
     assert "elever hittades" in page.locator("caption").inner_text()
     assert_accessible(page)
     page.get_by_label("Namn på listan").fill("Handplockade")
-    page.get_by_role("button", name="Spara listan").click()
+    follow(page, page.get_by_role("button", name="Spara listan"))
     assert "Elever: Bocka för minst en elev." in page.get_by_role("alert").inner_text()
     assert_accessible(page)
     first, second = (p.last_name + ", " + p.first_name for p in list(town.pupils.values())[:2])

@@ -14,7 +14,7 @@ from playwright.sync_api import Page
 from fullfolj.screening import actions
 from fullfolj.screening.engine import default_rules
 from fullfolj.screening.models import ScreeningRule
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow, login
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def test_principal_screens_with_the_button_and_reads_the_list(
     assert section.locator("tbody th[scope=row]").all_inner_texts() == [level_rule.pupil.full_name]
     assert "Ogiltig frånvaro 100 % de senaste fyra veckorna (gräns 15 %)" in (section.inner_text())
     assert_accessible(page)
-    page.get_by_role("link", name="Hur bra är varje screeningregel").click()
+    follow(page, page.get_by_role("link", name="Hur bra är varje screeningregel"))
     assert page.locator("h1").inner_text() == "Screeningregler och hur bra de är"
     assert_accessible(page)
 

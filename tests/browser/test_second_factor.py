@@ -16,7 +16,7 @@ from playwright.sync_api import Page
 from conftest import TODAY
 from fullfolj.support import actions
 from fullfolj.support.models import Case
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow, login
 
 pytestmark = pytest.mark.browser
 
@@ -84,7 +84,7 @@ def test_a_principal_with_a_device_enters_a_code_and_a_wrong_one_is_refused(
     page.wait_for_url(lambda url: verify + "?next=" in url)
     right = code_now(device)
     page.get_by_label("Kod från din autentiseringsapp").fill(f"{(int(right) + 1) % 1_000_000:06d}")
-    page.get_by_role("button", name="Verifiera").click()
+    follow(page, page.get_by_role("button", name="Verifiera"))
     assert "Koden var fel eller har gått ut" in page.get_by_role("alert").inner_text()
     assert_accessible(page)
     # django-otp makes the next try wait a second after one wrong code.

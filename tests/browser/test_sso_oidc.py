@@ -22,7 +22,7 @@ from playwright.sync_api import Page, Route
 
 from fullfolj.access import sso
 from fullfolj.settings import origin
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, follow
 from tests.idp.oidc.provider import Provider, running_provider
 
 pytestmark = pytest.mark.browser
@@ -180,7 +180,7 @@ def test_a_replayed_answer_is_refused(
     page.on("request", lambda r: answers.append(r.url))
     log_in_at_provider(page, live_server, "m.mentor")
     page.wait_for_url(live_server.url + reverse("elevakt:home"))
-    page.get_by_role("button", name="Logga ut").click()
+    follow(page, page.get_by_role("button", name="Logga ut"))
     page.wait_for_url(live_server.url + reverse("login"))
     assert "_auth_user_id" not in session_of(page)
     # Logged out at the provider too, with the ID token as hint.

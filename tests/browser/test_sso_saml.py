@@ -19,7 +19,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Page, Request
 
 from fullfolj.access import sso
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, follow
 from tests.idp.saml import PASSWORD, RunningIdP, running_idp
 
 pytestmark = pytest.mark.browser
@@ -47,7 +47,7 @@ def log_in_at_idp(page: Page, live_server: Any, idp: RunningIdP, username: str) 
     """From Fullfölj's login page, through the IdP's form, to wherever Fullfölj sends us."""
     page.goto(live_server.url + reverse("login"))
     with page.expect_navigation():
-        page.get_by_role("link", name="Logga in med kommunens konto").click()
+        follow(page, page.get_by_role("link", name="Logga in med kommunens konto"))
     assert page.url.startswith(idp.url + "/sso/redirect?")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
@@ -133,7 +133,7 @@ def test_a_replayed_assertion_is_refused(page, saml, idp, browser: Browser, capl
     # The same browser, logged out, posts it again.
     page.goto(saml.url + reverse("elevakt:home"))
     with page.expect_navigation():
-        page.get_by_role("button", name="Logga ut").click()
+        follow(page, page.get_by_role("button", name="Logga ut"))
     replay = page.request.post(answer.url, form=form, max_redirects=0)
     assert replay.status == 403
     assert not signed_in(page, saml)

@@ -19,7 +19,7 @@ from fullfolj.access.models import SecondFactorRequirement
 from fullfolj.support import actions
 from fullfolj.support.models import Case, Measure
 from fullfolj.support.tests.conftest import make_flag
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow, login
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +34,7 @@ def test_a_mentor_opens_a_case_from_a_flag_with_an_extra_adaptation(
     assert_accessible(page)
     # From the flag to an open case with an adaptation and a follow-up date: three steps (the
     # responsible person, the start and the follow-up date come prefilled).
-    page.get_by_role("link", name="Öppna ärende från flaggan").click()
+    follow(page, page.get_by_role("link", name="Öppna ärende från flaggan"))
     assert flag.explanation in page.locator("dl").inner_text()
     assert_accessible(page)
     page.get_by_label("Anpassning", exact=True).fill("Lugn plats vid prov")
@@ -56,7 +56,7 @@ def test_a_bad_follow_up_date_is_refused_on_its_field_and_the_form_kept(
     page.goto(live_server.url + reverse("support:open-case", args=[cast.pupil.pk]))
     page.get_by_label("Anpassning", exact=True).fill("Kortare uppgifter")
     page.get_by_label("Uppföljningsdatum").fill("2026-03-01")
-    page.get_by_role("button", name="Öppna ärendet").click()
+    follow(page, page.get_by_role("button", name="Öppna ärendet"))
     alert = page.get_by_role("alert").inner_text()
     assert "Uppföljningsdatum" in alert and "före start" in alert
     assert page.get_by_label("Anpassning", exact=True).input_value() == "Kortare uppgifter"
@@ -89,11 +89,11 @@ def test_a_principal_decides_an_action_programme_and_downloads_it(
     page.goto(live_server.url + reverse("support:measure", args=[programme.pk]))
     assert "Inte beslutat ännu" in page.locator("#decision").inner_text()
     assert_accessible(page)
-    page.get_by_role("link", name="Besluta").click()
+    follow(page, page.get_by_role("link", name="Besluta"))
     assert_accessible(page)
     page.get_by_label("Beslutat", exact=True).check()
     page.get_by_label("Beslutsdatum").fill("2026-03-18")
-    page.get_by_role("button", name="Spara beslutet").click()
+    follow(page, page.get_by_role("button", name="Spara beslutet"))
     page.wait_for_url(live_server.url + reverse("support:measure", args=[programme.pk]))
     assert "2026-03-18" in page.locator("#decision").inner_text()
     with page.expect_download() as download:
@@ -119,7 +119,7 @@ def test_a_counsellors_note_is_invisible_to_the_mentor(
     page.goto(live_server.url + reverse("support:add-entry", args=[case.pk]))
     assert_accessible(page)
     page.get_by_label("Text").fill("Samtal om sömnen och oron inför prov.")
-    page.get_by_role("button", name="Spara").click()
+    follow(page, page.get_by_role("button", name="Spara"))
     page.wait_for_url(live_server.url + reverse("support:case", args=[case.pk]))
     timeline = page.locator("#timeline").inner_text()
     assert "Samtal om sömnen" in timeline
