@@ -12,11 +12,12 @@ export FULLFOLJ_DEMO ?= 1
 
 install: $(BIN)/.installed
 
+# The production extra (gunicorn) too: tests/test_deploy.py serves through it.
 $(BIN)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev,production]"  # production: gunicorn, for tests/test_deploy.py
+	$(BIN)/pip install -q -e ".[dev,production]"
 	touch $@
 
 demo: install pdf-deps

@@ -436,10 +436,18 @@ def open_admin(staff: Staff) -> None:
         raise RuntimeError(f"{staff.username} has no login.")
     user.is_staff = True
     user.save(update_fields=["is_staff"])
-    permissions = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS).exclude(
-        codename="view_pupil_names"
-    ) | Permission.objects.filter(
-        content_type__app_label__in=SHARED_VIEW_ONLY, codename__startswith="view_"
+    permissions = (
+        Permission.objects.filter(content_type__app_label__in=ADMIN_APPS).exclude(
+            codename="view_pupil_names"
+        )
+        | Permission.objects.filter(
+            content_type__app_label__in=SHARED_VIEW_ONLY, codename__startswith="view_"
+        )
+        | Permission.objects.filter(
+            # The organiser decides which student-health data asks for a second factor.
+            content_type__app_label="access",
+            codename__in=["add_secondfactorrequirement", "change_secondfactorrequirement"],
+        )
     )
     user.user_permissions.set(permissions)
 

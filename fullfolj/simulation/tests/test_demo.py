@@ -147,6 +147,9 @@ def test_the_administration_login_opens_the_admin_of_its_own_organiser_only(buil
     assert friskola.name not in response.content.decode()
     assert client.get(f"/admin/schools/school/{friskola.pk}/change/").status_code in (302, 404)
     assert not admin.user.has_perm("schools.view_pupil_names")
+    # The organiser sets which student-health data asks for a second factor.
+    assert client.get("/admin/access/secondfactorrequirement/add/").status_code == 200
+    assert not admin.user.has_perm("access.change_accesslog")
 
 
 @pytest.mark.django_db
