@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import IntegerField, Q, QuerySet, Sum, Value
 
 from fullfolj.schools.models import GroupMembership, Pupil
 
@@ -149,37 +149,61 @@ def _month_split(start: dt.date, until: dt.date) -> tuple[list[dt.date], list[Q]
 
 
 def _window_sql(
-    pupils: QuerySet[Any], start: dt.date, until: dt.date
+    pupils: QuerySet[Any], windows: list[tuple[dt.date, dt.date]]
 ) -> tuple[str, list[Any]] | None:
-    """One row a pupil with the window's six sums (s_scheduled ..), as SQL over PupilMonth's
-    whole months and PupilDay's edge days (None for an empty window). `pupils` is a query of
-    pupil ids, kept a subquery rather than a list of thousands of ids."""
-    whole, edges = _month_split(start, until)
+    """One row a pupil and window (w, the window's place in `windows`) with its six sums
+    (s_scheduled ..), as SQL over PupilMonth's whole months and PupilDay's edge days (None when
+    nothing can match). `pupils` is a query of pupil ids, kept a subquery rather than a list
+    of thousands of ids."""
     columns = [f"{name}_minutes" for name in _FIGURES]
     sources: list[QuerySet[Any]] = []
-    if whole:
-        sources.append(PupilMonth.objects.filter(month__in=whole, pupil_id__in=pupils))
-    if edges:
-        days = reduce(operator.or_, edges)
-        sources.append(PupilDay.objects.filter(days, pupil_id__in=pupils))
+    for index, (start, until) in enumerate(windows):
+        whole, edges = _month_split(start, until)
+        tag = Value(index, output_field=IntegerField())
+        if whole:
+            months = PupilMonth.objects.filter(month__in=whole, pupil_id__in=pupils)
+            sources.append(months.annotate(w=tag))
+        if edges:
+            days = PupilDay.objects.filter(reduce(operator.or_, edges), pupil_id__in=pupils)
+            sources.append(days.annotate(w=tag))
     if not sources:
         return None
     parts, params = [], []
     try:
         for source in sources:
-            sql, part_params = (
-                source.order_by().values_list("pupil_id", *columns).query.sql_with_params()
-            )
+            query = source.order_by().values_list("pupil_id", "w", *columns).query
+            sql, part_params = query.sql_with_params()
             parts.append(sql)
             params += list(part_params)
     except EmptyResultSet:  # an empty pupil set (`none()`) has no SQL
         return None
     sums = ", ".join(f"SUM({c}) AS s_{n}" for c, n in zip(columns, _FIGURES, strict=True))
     sql = (
-        f"SELECT pupil_id, {sums} FROM ({' UNION ALL '.join(parts)}) AS u "  # noqa: S608 - the ORM's own SQL and placeholders
-        "GROUP BY pupil_id"
+        f"SELECT pupil_id, w, {sums} FROM ({' UNION ALL '.join(parts)}) AS u "  # noqa: S608 - the ORM's own SQL and placeholders
+        "GROUP BY pupil_id, w"
     )
     return sql, params
+
+
+def _absence(row: Iterable[int | None]) -> Absence:
+    return Absence(**dict(zip(_FIGURES, (v or 0 for v in row), strict=True)))
+
+
+def absence_in_windows(
+    pupils: QuerySet[Any], windows: dict[str, tuple[dt.date, dt.date]]
+) -> dict[str, dict[int, Absence]]:
+    """Per named window (first and last day inclusive), each pupil's absence in it, for the
+    pupils with a school day in it; summed in the database in one query."""
+    names = list(windows)
+    found: dict[str, dict[int, Absence]] = {name: {} for name in names}
+    window = _window_sql(pupils, list(windows.values()))
+    if window is None:
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(*window)
+        for pupil_id, index, *sums in cursor.fetchall():
+            found[names[index]][pupil_id] = _absence(sums)
+    return found
 
 
 def absence_over(
@@ -188,7 +212,7 @@ def absence_over(
     """Each pupil's absence from `start` to `until` (inclusive), summed in the database, for
     the pupils with any school day in it; with `at_least_percent`, only those absent at least
     that share (at_least's arithmetic, drawn in the database so only they travel)."""
-    window = _window_sql(pupils, start, until)
+    window = _window_sql(pupils, [(start, until)])
     if window is None:
         return {}
     sql, params = window
@@ -200,16 +224,13 @@ def absence_over(
         params.append(at_least_percent)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {
-            row[0]: Absence(**dict(zip(_FIGURES, (v or 0 for v in row[1:]), strict=True)))
-            for row in cursor.fetchall()
-        }
+        return {row[0]: _absence(row[2:]) for row in cursor.fetchall()}
 
 
 def absence_in_all(pupils: QuerySet[Any], start: dt.date, until: dt.date) -> tuple[Absence, int]:
     """The pupils' absence from `start` to `until` summed together, and how many of them had
     a school day in it; one query."""
-    window = _window_sql(pupils, start, until)
+    window = _window_sql(pupils, [(start, until)])
     if window is None:
         return Absence(), 0
     sql, params = window
@@ -217,7 +238,7 @@ def absence_in_all(pupils: QuerySet[Any], start: dt.date, until: dt.date) -> tup
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*), {sums} FROM ({sql}) AS p", params)  # noqa: S608
         count, *figures = cursor.fetchone()
-    return Absence(**dict(zip(_FIGURES, (v or 0 for v in figures), strict=True))), count
+    return _absence(figures), count
 
 
 def absence_by_pupil(

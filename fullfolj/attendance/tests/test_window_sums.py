@@ -93,6 +93,10 @@ def test_a_window_read_by_months_and_edge_days_is_the_plain_day_sum(
     assert counted == expected.pop("n")
     assert together == queries.Absence.from_row(expected)
 
+    later = until + dt.timedelta(days=length // 2)
+    both = queries.absence_in_windows(pupils, {"a": (start, until), "b": (until, later)})
+    assert both == {"a": _plain(ids, start, until), "b": _plain(ids, until, later)}
+
 
 def test_an_empty_window_and_no_pupils_sum_to_nothing(history):
     everyone = Pupil.objects.values("pk")
