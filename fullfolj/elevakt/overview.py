@@ -89,14 +89,14 @@ def municipality_overview(
     school_of = dict(placed.values_list("pupil_id", "school_id"))
     # The pupils as a subquery, not a list of thousands of ids; the term's whole months from
     # the months' aggregate.
-    pupils = placed.values("pupil_id")
+    placed_ids = placed.values("pupil_id")
     sums = [
         {"pupil_id": pupil_id, "s": a.scheduled, "a": a.absent, "v": a.valid}
         | {"i": a.invalid, "u": a.unknown}
-        for pupil_id, a in absence_over(pupils, start, end).items()
+        for pupil_id, a in absence_over(placed_ids, start, end).items()
     ]
     days = (
-        PupilDay.objects.filter(pupil_id__in=pupils, date__gte=start, date__lte=end)
+        PupilDay.objects.filter(pupil_id__in=placed_ids, date__gte=start, date__lte=end)
         .values("date")
         .annotate(
             s=Sum("scheduled_minutes"),
