@@ -145,6 +145,8 @@ def _month_split(start: dt.date, until: dt.date) -> tuple[list[dt.date], list[Q]
         else:
             edges.append(Q(date__gte=first, date__lte=last))
         month = following
+    if not whole:  # a few weeks across a month's end: one range, one read
+        return [], [Q(date__gte=start, date__lte=until)] if start <= until else []
     return whole, edges
 
 

@@ -96,7 +96,9 @@ def municipality_overview(
         for pupil_id, a in absence_over(placed_ids, start, end).items()
     ]
     days = (
-        PupilDay.objects.filter(pupil_id__in=placed_ids, date__gte=start, date__lte=end)
+        # The ids as a list here: measured, the per-date sums joined to the subquery took
+        # half as long again.
+        PupilDay.objects.filter(pupil_id__in=list(school_of), date__gte=start, date__lte=end)
         .values("date")
         .annotate(
             s=Sum("scheduled_minutes"),
