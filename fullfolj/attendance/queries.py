@@ -1,5 +1,5 @@
-"""Reads of attendance shaped for pages and reports; all from the per-day aggregates (PupilDay)
-except the breakdown by subject, which needs the lessons."""
+"""Reads of attendance shaped for pages and reports; all from the kept aggregates (PupilDay, and
+PupilMonth for a term's whole months) except the breakdown by subject, which needs the lessons."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import IntegerField, Q, QuerySet, Sum, Value
 
 from fullfolj.schools.models import GroupMembership, Pupil
 
 from . import hooks
-from .models import AbsenceReason, Lesson, LessonAttendance, PupilDay
-from .store import fetch_together
+from .models import AbsenceReason, Lesson, LessonAttendance, PupilDay, PupilMonth
+from .store import fetch_together, next_month
 
 
 def active_adaptations(pupil_ids: Iterable[int], day: dt.date) -> dict[int, list[str]]:
@@ -121,6 +123,128 @@ def _sums(prefix: str, window: Q) -> dict[str, Sum]:
         "late": "late_minutes",
     }
     return {f"{prefix}_{name}": Sum(column, filter=window) for name, column in fields.items()}
+
+
+# The window sums leave late minutes out: the days' covering index (pupilday_date_sums) holds
+# the absence columns only, and reading late too would scan the table.
+_FIGURES = ("scheduled", "absent", "valid", "invalid", "unknown")
+
+
+def _month_split(start: dt.date, until: dt.date) -> tuple[list[dt.date], list[Q]]:
+    """The months wholly inside `start` to `until` (read from PupilMonth) and the days of the
+    months the window cuts (read from PupilDay): a term is three or four months' rows per
+    pupil and a few weeks of days at its edges instead of a hundred days."""
+    whole: list[dt.date] = []
+    edges: list[Q] = []
+    month = start.replace(day=1)
+    while month <= until:
+        following = next_month(month)
+        first, last = max(month, start), min(following - dt.timedelta(days=1), until)
+        if first == month and last == following - dt.timedelta(days=1):
+            whole.append(month)
+        else:
+            edges.append(Q(date__gte=first, date__lte=last))
+        month = following
+    if not whole:  # a few weeks across a month's end: one range, one read
+        return [], [Q(date__gte=start, date__lte=until)] if start <= until else []
+    return whole, edges
+
+
+def _window_sql(
+    pupils: QuerySet[Any], windows: list[tuple[dt.date, dt.date]]
+) -> tuple[str, list[Any]] | None:
+    """One row a pupil and window (w, the window's place in `windows`) with its five sums
+    (s_scheduled ..), as SQL over PupilMonth's whole months and PupilDay's edge days (None when
+    nothing can match). `pupils` is a query of pupil ids, kept a subquery rather than a list
+    of thousands of ids."""
+    columns = [f"{name}_minutes" for name in _FIGURES]
+    sources: list[QuerySet[Any]] = []
+    for index, (start, until) in enumerate(windows):
+        whole, edges = _month_split(start, until)
+        tag = Value(index, output_field=IntegerField())
+        if whole:
+            months = PupilMonth.objects.filter(month__in=whole, pupil_id__in=pupils)
+            sources.append(months.annotate(w=tag))
+        # Each edge its own part: a date range each reads the covering index, an OR of them
+        # the whole table.
+        for edge in edges:
+            days = PupilDay.objects.filter(edge, pupil_id__in=pupils)
+            sources.append(days.annotate(w=tag))
+    if not sources:
+        return None
+    parts, params = [], []
+    try:
+        for source in sources:
+            query = source.order_by().values_list("pupil_id", "w", *columns).query
+            sql, part_params = query.sql_with_params()
+            parts.append(sql)
+            params += list(part_params)
+    except EmptyResultSet:  # an empty pupil set (`none()`) has no SQL
+        return None
+    sums = ", ".join(f"SUM({c}) AS s_{n}" for c, n in zip(columns, _FIGURES, strict=True))
+    sql = (
+        f"SELECT pupil_id, w, {sums} FROM ({' UNION ALL '.join(parts)}) AS u "  # noqa: S608 - the ORM's own SQL and placeholders
+        "GROUP BY pupil_id, w"
+    )
+    return sql, params
+
+
+def _absence(row: Iterable[Any]) -> Absence:
+    # A sum of sums is a numeric on PostgreSQL (a Decimal): the figures are whole minutes.
+    return Absence(**dict(zip(_FIGURES, (int(v or 0) for v in row), strict=True)))
+
+
+def absence_in_windows(
+    pupils: QuerySet[Any], windows: dict[str, tuple[dt.date, dt.date]]
+) -> dict[str, dict[int, Absence]]:
+    """Per named window (first and last day inclusive), each pupil's absence in it, for the
+    pupils with a school day in it; summed in the database in one query (no late minutes)."""
+    names = list(windows)
+    found: dict[str, dict[int, Absence]] = {name: {} for name in names}
+    window = _window_sql(pupils, list(windows.values()))
+    if window is None:
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(*window)
+        for pupil_id, index, *sums in cursor.fetchall():
+            found[names[index]][pupil_id] = _absence(sums)
+    return found
+
+
+def absence_over(
+    pupils: QuerySet[Any], start: dt.date, until: dt.date, *, at_least_percent: int | None = None
+) -> dict[int, Absence]:
+    """Each pupil's absence from `start` to `until` (inclusive), summed in the database, for
+    the pupils with any school day in it; with `at_least_percent`, only those absent at least
+    that share (at_least's arithmetic, drawn in the database so only they travel). No late
+    minutes."""
+    window = _window_sql(pupils, [(start, until)])
+    if window is None:
+        return {}
+    sql, params = window
+    if at_least_percent is not None:
+        sql = (
+            f"SELECT * FROM ({sql}) AS p WHERE s_scheduled > 0 "  # noqa: S608 - as above
+            "AND s_absent * 100 >= %s * s_scheduled"
+        )
+        params.append(at_least_percent)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0]: _absence(row[2:]) for row in cursor.fetchall()}
+
+
+def absence_in_all(pupils: QuerySet[Any], start: dt.date, until: dt.date) -> tuple[Absence, int]:
+    """The pupils' absence from `start` to `until` summed together, and how many of them had
+    a school day in it; one query (no late minutes)."""
+    window = _window_sql(pupils, [(start, until)])
+    if window is None:
+        return Absence(), 0
+    sql, params = window
+    sums = ", ".join(f"SUM(s_{n})" for n in _FIGURES)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), {sums} FROM ({sql}) AS p", params)  # noqa: S608
+        count, *figures = cursor.fetchone()
+    return _absence(figures), count
 
 
 def absence_by_pupil(

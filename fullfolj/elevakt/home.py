@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Sum
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from fullfolj.access import gate
 from fullfolj.access.gate import LADDER_ROLES, Viewer, pupils_visible_to
 from fullfolj.attendance import queries as attendance
 from fullfolj.attendance.lessons import unregistered_lessons
-from fullfolj.attendance.models import PupilDay
 from fullfolj.compulsory import queries as oversight
 from fullfolj.handover import queries as handover
 from fullfolj.ladder import queries as ladder
@@ -270,19 +269,11 @@ def pupils_arriving(viewer: Viewer, today: dt.date) -> Iterator[Card]:
 
 
 def _problematic(pupils: Any, start: dt.date, end: dt.date, line: int) -> dict[int, Any]:
-    """Per pupil, total and invalid absence over the window, as (scheduled, absent, invalid),
-    for the pupils at or above `line` percent of total absence."""
+    """Per pupil, absence over the window, for the pupils at or above `line` percent of total
+    absence."""
     # The line is drawn in the database (attendance.at_least's arithmetic): of a municipality's
     # thousands of pupils only the few above it travel to Python.
-    rows = (
-        PupilDay.objects.filter(pupil_id__in=pupils, date__gte=start, date__lte=end)
-        .order_by()
-        .values("pupil_id")
-        .annotate(s=Sum("scheduled_minutes"), a=Sum("absent_minutes"), i=Sum("invalid_minutes"))
-        .annotate(margin=F("a") * 100 - F("s") * line)
-        .filter(s__gt=0, margin__gte=0)
-    )
-    return {r["pupil_id"]: r for r in rows if attendance.at_least(r["a"] or 0, r["s"] or 0, line)}
+    return attendance.absence_over(pupils, start, end, at_least_percent=line)
 
 
 def administration(viewer: Viewer, today: dt.date) -> Iterator[Card]:
@@ -292,19 +283,11 @@ def administration(viewer: Viewer, today: dt.date) -> Iterator[Card]:
     for organiser in _organisers(viewer, Role.ADMINISTRATION):
         start, end = term_so_far(today)
         placed = Placement.objects.active_on(today).filter(organiser=organiser).values("pupil_id")
-        sums = PupilDay.objects.filter(
-            pupil_id__in=placed, date__gte=start, date__lte=end
-        ).aggregate(
-            scheduled=Sum("scheduled_minutes"),
-            absent=Sum("absent_minutes"),
-            invalid=Sum("invalid_minutes"),
-            pupils=Count("pupil_id", distinct=True),
-        )
+        absence, pupils = attendance.absence_in_all(placed, start, end)
         line = organiser.problematic_absence_percent
         problematic = len(_problematic(placed, start, end, line))
         run, _previous = screening.latest_runs(organiser.pk)
         unattended = screening.flagged_without_action(Pupil.objects.filter(pk__in=placed))
-        pupils = sums["pupils"] or 0
         flagged = disclosure.shown(run.flagged_pupils, minimum) if run else None
         yield Card(
             _administration(organiser),
@@ -312,11 +295,7 @@ def administration(viewer: Viewer, today: dt.date) -> Iterator[Card]:
             {
                 "schools": School.objects.filter(organiser=organiser).count(),
                 "pupils": pupils,
-                "absence": attendance.Absence(
-                    scheduled=sums["scheduled"] or 0,
-                    absent=sums["absent"] or 0,
-                    invalid=sums["invalid"] or 0,
-                ),
+                "absence": absence,
                 "line": line,
                 "problematic": disclosure.part_of(
                     pupils, disclosure.shown(problematic, minimum), minimum
@@ -370,7 +349,7 @@ def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
             if school_id is None:
                 continue
             high_at[school_id] = high_at.get(school_id, 0) + 1
-            if attendance.at_least(row["i"] or 0, row["s"] or 0, line):
+            if attendance.at_least(row.invalid, row.scheduled, line):
                 invalid_at[school_id] = invalid_at.get(school_id, 0) + 1
         schools = []
         for row in per_school:

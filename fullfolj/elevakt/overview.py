@@ -17,7 +17,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from fullfolj.attendance.models import PupilDay
-from fullfolj.attendance.queries import Absence, at_least
+from fullfolj.attendance.queries import Absence, absence_over, at_least
 from fullfolj.lib import charts, disclosure
 from fullfolj.schools.models import Placement, School
 
@@ -85,23 +85,19 @@ def municipality_overview(
     One query for the placements and one for the pupils' sums, whatever the number of schools.
     """
     schools = list(schools)
-    school_of = dict(
-        Placement.objects.active_on(today)
-        .filter(school__in=schools)
-        .values_list("pupil_id", "school_id")
-    )
-    sums = (
-        PupilDay.objects.filter(pupil_id__in=list(school_of), date__gte=start, date__lte=end)
-        .values("pupil_id")
-        .annotate(
-            s=Sum("scheduled_minutes"),
-            a=Sum("absent_minutes"),
-            v=Sum("valid_minutes"),
-            i=Sum("invalid_minutes"),
-            u=Sum("unknown_minutes"),
-        )
-    )
+    placed = Placement.objects.active_on(today).filter(school__in=schools)
+    school_of = dict(placed.values_list("pupil_id", "school_id"))
+    # The pupils as a subquery, not a list of thousands of ids; the term's whole months from
+    # the months' aggregate.
+    placed_ids = placed.values("pupil_id")
+    sums = [
+        {"pupil_id": pupil_id, "s": a.scheduled, "a": a.absent, "v": a.valid}
+        | {"i": a.invalid, "u": a.unknown}
+        for pupil_id, a in absence_over(placed_ids, start, end).items()
+    ]
     days = (
+        # The ids as a list here: measured, the per-date sums joined to the subquery took
+        # half as long again.
         PupilDay.objects.filter(pupil_id__in=list(school_of), date__gte=start, date__lte=end)
         .values("date")
         .annotate(

@@ -5,36 +5,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('attendance', '0007_pupilday_date_sums'),
-        ('schools', '0003_staff_employee_number'),
+        ("attendance", "0007_pupilday_date_sums"),
+        ("schools", "0003_staff_employee_number"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='lessonattendance',
-            name='lesson',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='attendance', to='attendance.lesson'),
+            model_name="lessonattendance",
+            name="lesson",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="attendance",
+                to="attendance.lesson",
+            ),
         ),
         migrations.AlterField(
-            model_name='lessonattendance',
-            name='pupil',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='attendance', to='schools.pupil'),
+            model_name="lessonattendance",
+            name="pupil",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="attendance",
+                to="schools.pupil",
+            ),
         ),
         migrations.AlterField(
-            model_name='pupilday',
-            name='pupil',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='days', to='schools.pupil'),
+            model_name="pupilday",
+            name="pupil",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="days",
+                to="schools.pupil",
+            ),
         ),
         migrations.AlterField(
-            model_name='pupilmonth',
-            name='pupil',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='months', to='schools.pupil'),
+            model_name="pupilmonth",
+            name="pupil",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="months",
+                to="schools.pupil",
+            ),
         ),
         migrations.AlterField(
-            model_name='pupilsubjectweek',
-            name='pupil',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='subject_weeks', to='schools.pupil'),
+            model_name="pupilsubjectweek",
+            name="pupil",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="subject_weeks",
+                to="schools.pupil",
+            ),
         ),
     ]

@@ -1,0 +1,108 @@
+"""A window's sums read from PupilMonth's whole months and PupilDay's edge days are the plain
+sums of PupilDay over the window, for any window and any pupil set, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from django.db.models import Count, Sum
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fullfolj.attendance import queries
+from fullfolj.attendance.models import PupilDay
+from fullfolj.attendance.store import refresh_pupil_months
+from fullfolj.schools.models import Pupil
+from tests import factories as f
+
+FIRST = dt.date(2026, 1, 1)
+SPAN = 160  # days of history: January to early June, five month boundaries
+FIGURES = ("scheduled", "absent", "valid", "invalid", "unknown")  # late is not summed
+
+
+@pytest.fixture
+def history(db):
+    """Five pupils with a random school-day history (a fixed seed), PupilMonth kept from it."""
+    org = f.organiser()
+    pupils = [f.pupil(org, f"Elev{i}", "Prov") for i in range(5)]
+    rng = random.Random(16)  # noqa: S311 - test data, not secrets
+    days = []
+    for pupil in pupils:
+        for offset in range(SPAN):
+            day = FIRST + dt.timedelta(days=offset)
+            if day.weekday() >= 5 or rng.random() < 0.1:
+                continue
+            scheduled = rng.choice([0, 120, 300, 360])
+            valid, invalid, unknown = (rng.randint(0, scheduled // 3) for _ in range(3))
+            days.append(
+                PupilDay(
+                    pupil=pupil,
+                    organiser=org,
+                    date=day,
+                    lessons=scheduled // 60,
+                    scheduled_minutes=scheduled,
+                    absent_minutes=valid + invalid + unknown,
+                    valid_minutes=valid,
+                    invalid_minutes=invalid,
+                    unknown_minutes=unknown,
+                    late_minutes=rng.randint(0, 20),
+                )
+            )
+    PupilDay.objects.bulk_create(days)
+    refresh_pupil_months()
+    return pupils
+
+
+def _plain(ids: list[int], start: dt.date, until: dt.date) -> dict[int, queries.Absence]:
+    rows = (
+        PupilDay.objects.filter(pupil_id__in=ids, date__gte=start, date__lte=until)
+        .values("pupil_id")
+        .annotate(**{n: Sum(f"{n}_minutes") for n in FIGURES})
+    )
+    return {r.pop("pupil_id"): queries.Absence(**r) for r in rows}
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    first=st.integers(-20, SPAN + 20),
+    length=st.integers(0, SPAN),
+    chosen=st.sets(st.integers(0, 4), min_size=1),
+    line=st.sampled_from([None, 0, 5, 15, 40]),
+)
+def test_a_window_read_by_months_and_edge_days_is_the_plain_day_sum(
+    history, first, length, chosen, line
+):
+    start = FIRST + dt.timedelta(days=first)
+    until = start + dt.timedelta(days=length)
+    ids = [history[i].pk for i in chosen]
+    pupils = Pupil.objects.filter(pk__in=ids).values("pk")
+    plain = _plain(ids, start, until)
+    if line is not None:
+        plain = {k: v for k, v in plain.items() if queries.at_least(v.absent, v.scheduled, line)}
+    assert queries.absence_over(pupils, start, until, at_least_percent=line) == plain
+
+    together, counted = queries.absence_in_all(pupils, start, until)
+    days = PupilDay.objects.filter(pupil_id__in=ids, date__gte=start, date__lte=until)
+    expected = days.aggregate(
+        **{n: Sum(f"{n}_minutes") for n in FIGURES}, n=Count("pupil_id", distinct=True)
+    )
+    assert counted == expected.pop("n")
+    assert together == queries.Absence(**{n: v or 0 for n, v in expected.items()})
+    assert all(type(getattr(together, n)) is int for n in FIGURES)  # no Decimal from PG
+
+    later = until + dt.timedelta(days=length // 2)
+    both = queries.absence_in_windows(pupils, {"a": (start, until), "b": (until, later)})
+    assert both == {"a": _plain(ids, start, until), "b": _plain(ids, until, later)}
+
+
+def test_an_empty_window_and_no_pupils_sum_to_nothing(history):
+    everyone = Pupil.objects.values("pk")
+    assert queries.absence_over(everyone, dt.date(2026, 3, 2), dt.date(2026, 3, 1)) == {}
+    assert queries.absence_in_all(Pupil.objects.none().values("pk"), FIRST, FIRST) == (
+        queries.Absence(),
+        0,
+    )
