@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import HealthCheck, settings
 
 from fullfolj.schools import models as s
@@ -54,6 +54,13 @@ def _pinned_today(settings: object) -> None:
     # Login throttling needs the request, which the test client's login() does not pass;
     # the login tests and the browser tests (real login form) switch it on.
     settings.AXES_ENABLED = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _swedish_first() -> None:
+    """Each test starts in Swedish, the product's language: a request in English (a cookie, a
+    switch of language) leaves English active in the thread for whatever runs next."""
+    translation.activate("sv")
 
 
 @pytest.fixture
