@@ -44,19 +44,25 @@ class PupilRow:
         object.__setattr__(self, "class_name", school_class.name if school_class else "")
 
 
-def pupil_rows(pupils: QuerySet[Pupil], *, today: dt.date | None = None) -> list[PupilRow]:
+def pupil_rows(
+    pupils: QuerySet[Pupil], *, today: dt.date | None = None, absence: bool = True
+) -> list[PupilRow]:
     """Pupils with their current placement and absence, sorted by class and name.
 
     The ladder step and unreached guardians are left out: `with_details` adds them to the rows
-    a page shows.
+    a page shows. Without `absence` the rows hold none yet: a list that neither sorts nor
+    filters by it adds it to the page shown (`with_absence`).
     """
     today = today or clock.today()
     listed = list(pupils)
     placements = _current_placements(pupils, today)
-    # Each window summed apart, the pupils a subquery: the term's whole months come from the
-    # months' aggregate, a school's term a few rows per pupil instead of a hundred days.
-    absence = absence_in_windows(pupils.values("pk"), term_and_recent_windows(today))
-    term, recent = absence["term"], absence["recent"]
+    term: dict[int, Absence] = {}
+    recent: dict[int, Absence] = {}
+    if absence:
+        # Each window summed apart, the pupils a subquery: the term's whole months come from
+        # the months' aggregate, a school's term a few rows per pupil instead of a hundred days.
+        sums = absence_in_windows(pupils.values("pk"), term_and_recent_windows(today))
+        term, recent = sums["term"], sums["recent"]
     rows = [
         PupilRow(
             pupil=p,
@@ -68,6 +74,22 @@ def pupil_rows(pupils: QuerySet[Pupil], *, today: dt.date | None = None) -> list
     ]
     rows.sort(key=lambda r: (r.class_name, r.pupil.last_name, r.pupil.first_name))
     return rows
+
+
+def with_absence(rows: Sequence[PupilRow], *, today: dt.date | None = None) -> list[PupilRow]:
+    """The rows with their absence this term and the last four weeks (one query)."""
+    today = today or clock.today()
+    ids = [r.pupil.pk for r in rows]
+    pupils = Pupil.objects.filter(pk__in=ids).values("pk")
+    sums = absence_in_windows(pupils, term_and_recent_windows(today))
+    return [
+        replace(
+            r,
+            term=sums["term"].get(r.pupil.pk, Absence()),
+            recent=sums["recent"].get(r.pupil.pk, Absence()),
+        )
+        for r in rows
+    ]
 
 
 def _current_placements(pupils: QuerySet[Pupil], today: dt.date) -> dict[int, Placement]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
@@ -21,14 +22,14 @@ from fullfolj.lib import charts, clock
 from fullfolj.records import access as records_access
 from fullfolj.riskmodel import queries as riskmodel
 from fullfolj.schools.calendar import term_and_recent_windows
-from fullfolj.schools.models import GroupMembership, Placement, Role
+from fullfolj.schools.models import GroupMembership, Placement, Pupil, Role
 from fullfolj.schools.queries import current_mentors, current_placement
 from fullfolj.screening import queries as screening
 
 from . import home as home_cards
 from . import lists, queries, riskzon, sections
 from .overview import LEVELS, municipality_overview, overview_charts
-from .queries import PupilRow, pupil_rows, with_details
+from .queries import PupilRow, pupil_rows, with_absence, with_details
 
 
 @login_required
@@ -63,20 +64,27 @@ def _list_sorts() -> dict[str, Callable[[PupilRow], Any]]:
     }
 
 
+# The sorts that order by absence: the list then needs every row's absence, not the page's.
+ABSENCE_SORTS = frozenset({"term", "term_invalid", "recent", "recent_invalid"})
+
+
 def _pupil_list(
     request: HttpRequest,
     title: str,
-    rows: list[PupilRow],
+    pupils: QuerySet[Pupil],
     role: str | dict[int, str],
     *,
     adaptations: bool = False,
     **extra: object,
 ) -> HttpResponse:
     """A pupil list sorted, filtered and paged by the query string; only the page shown is
-    composed in full and logged as read."""
+    composed in full and logged as read. Absence is summed for every pupil only when the list
+    sorts or filters by it; else for the page shown."""
     sorts = _list_sorts()
     form = lists.ListForm(request.GET, sort_keys=list(sorts))
     wanted = form.valid()
+    every_absence = "min_absence" in wanted or wanted.get("sort", "").lstrip("-") in ABSENCE_SORTS
+    rows = pupil_rows(pupils, absence=every_absence)
     classes = sorted({(r.school_class.grade, r.class_name) for r in rows if r.school_class})
     grades = sorted({grade for grade, _name in classes})
     shown = rows
@@ -95,6 +103,8 @@ def _pupil_list(
     shown, sorting = lists.sort_rows(shown, wanted.get("sort", ""), sorts, default="class")
     page = lists.page_of(shown, wanted.get("page"))
     page.object_list = with_details(list(page.object_list))
+    if not every_absence:
+        page.object_list = with_absence(page.object_list)
     if adaptations:
         page.object_list = queries.with_adaptations(page.object_list)
     gate.record_reads(request, [row.pupil for row in page.object_list], role=role)
@@ -130,7 +140,7 @@ def my_pupils(request: HttpRequest) -> HttpResponse:
     return _pupil_list(
         request,
         _("My pupils"),
-        pupil_rows(pupils),
+        pupils,
         Role.MENTOR,
         to_settle=attendance.unsettled_count(pupils) if viewer.is_mentor else 0,
     )
@@ -146,9 +156,7 @@ def school_pupils(request: HttpRequest, school_id: int) -> HttpResponse:
     pupils = gate.pupils_visible_to(viewer).filter(
         pk__in=Placement.objects.active_on(clock.today()).filter(school=school).values("pupil_id")
     )
-    return _pupil_list(
-        request, school.name, pupil_rows(pupils), viewer.school_role(school.pk), school=school
-    )
+    return _pupil_list(request, school.name, pupils, viewer.school_role(school.pk), school=school)
 
 
 @login_required
@@ -171,7 +179,7 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
     pupils = gate.pupils_visible_to(gate.viewer_for(request)).filter(
         pk__in=members.values("pupil_id")
     )
-    return _pupil_list(request, group.name, pupil_rows(pupils), role, adaptations=True)
+    return _pupil_list(request, group.name, pupils, role, adaptations=True)
 
 
 @login_required
