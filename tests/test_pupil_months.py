@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from fullfolj.attendance.actions import Mark, rebuild_pupil_days, refresh_pupil_days
 from fullfolj.attendance.actions import register_lesson as register
 from fullfolj.attendance.models import Lesson, LessonAttendance, PupilDay, PupilMonth
+from fullfolj.attendance.store import MONTH_COLUMNS
 from fullfolj.exchange.tabular import load
 from fullfolj.records import retention
 from fullfolj.records.models import Kind
@@ -92,22 +93,7 @@ def months_from_days() -> list[tuple[Any, ...]]:
 
 
 def kept_months() -> list[tuple[Any, ...]]:
-    return sorted(
-        PupilMonth.objects.values_list(
-            "pupil_id",
-            "organiser_id",
-            "month",
-            "days",
-            "lessons",
-            "scheduled_minutes",
-            "absent_minutes",
-            "valid_minutes",
-            "invalid_minutes",
-            "unknown_minutes",
-            "late_minutes",
-            "late_count",
-        )
-    )
+    return sorted(PupilMonth.objects.values_list(*MONTH_COLUMNS))
 
 
 def run(town: dict[str, Any], operation: tuple[str, Any, Any]) -> None:

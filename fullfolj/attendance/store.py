@@ -140,10 +140,19 @@ def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-_MONTH_COLUMNS = (
-    "pupil_id, organiser_id, month, days, lessons, scheduled_minutes, absent_minutes, "
-    "valid_minutes, invalid_minutes, unknown_minutes, late_minutes, late_count"
+# PupilMonth's figures, each its days' sum; and all its columns, in the order they are written.
+MONTH_FIGURES = (
+    "lessons",
+    "scheduled_minutes",
+    "absent_minutes",
+    "valid_minutes",
+    "invalid_minutes",
+    "unknown_minutes",
+    "late_minutes",
+    "late_count",
 )
+MONTH_COLUMNS = ("pupil_id", "organiser_id", "month", "days", *MONTH_FIGURES)
+_MONTH_COLUMNS = ", ".join(MONTH_COLUMNS)
 
 
 def _month_sql(column: str) -> str:
@@ -716,11 +725,7 @@ class _Reference:
                 days,
                 organiser_id=Min("organiser_id"),
                 days=Count("pk"),
-                **{
-                    name: Sum(name)
-                    for name in _MONTH_COLUMNS.split(", ")
-                    if name not in {"pupil_id", "organiser_id", "month", "days"}
-                },
+                **{name: Sum(name) for name in MONTH_FIGURES},
             )
             if sums["days"]:
                 PupilMonth.objects.update_or_create(pupil_id=pupil, month=month, defaults=sums)

@@ -317,18 +317,6 @@ def as_marks(
     return result
 
 
-MONTH_FIGURES = (
-    "lessons",
-    "scheduled_minutes",
-    "absent_minutes",
-    "valid_minutes",
-    "invalid_minutes",
-    "unknown_minutes",
-    "late_minutes",
-    "late_count",
-)
-
-
 def naive_register(lesson: Any, marks: Sequence[Any], *, by: Any) -> None:
     """The baseline: the register written row by row, as straightforward ORM code would."""
     from django.db import transaction
@@ -343,7 +331,7 @@ def naive_register(lesson: Any, marks: Sequence[Any], *, by: Any) -> None:
         PupilMonth,
         PupilSubjectWeek,
     )
-    from fullfolj.attendance.store import next_month
+    from fullfolj.attendance.store import MONTH_FIGURES, next_month
     from fullfolj.lib import clock
     from fullfolj.notices import actions as notices
     from fullfolj.schools.models import Pupil

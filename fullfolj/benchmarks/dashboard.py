@@ -199,6 +199,7 @@ def _load_region(pupils: int) -> int:
     import polars as pl
 
     from fullfolj.attendance.models import PupilMonth
+    from fullfolj.attendance.store import MONTH_COLUMNS
     from fullfolj.benchmarks import attendance
     from fullfolj.simulation import engine, loader
 
@@ -232,25 +233,9 @@ def _load_region(pupils: int) -> int:
         .group_by("pupil_id", "month")
         .agg(pl.col("organiser_id").min(), pl.exclude("organiser_id").sum())
     )
-    loader.bulk_insert(PupilMonth._meta.db_table, months.select(_MONTH_COLUMNS))
+    loader.bulk_insert(PupilMonth._meta.db_table, months.select(MONTH_COLUMNS))
     loader.reset_sequences()
     return months.height
-
-
-_MONTH_COLUMNS = [
-    "pupil_id",
-    "organiser_id",
-    "month",
-    "days",
-    "lessons",
-    "scheduled_minutes",
-    "absent_minutes",
-    "valid_minutes",
-    "invalid_minutes",
-    "unknown_minutes",
-    "late_minutes",
-    "late_count",
-]
 
 
 def _month_sums(frame: Any, lesson_organiser: Any) -> Any:

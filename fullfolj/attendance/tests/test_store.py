@@ -25,7 +25,7 @@ from fullfolj.attendance.models import (
     PupilMonth,
     PupilSubjectWeek,
 )
-from fullfolj.attendance.store import REFERENCE, TUNED, Store
+from fullfolj.attendance.store import MONTH_COLUMNS, REFERENCE, TUNED, Store
 from fullfolj.schools import models as s
 from tests import factories as f
 
@@ -160,22 +160,7 @@ def _rows() -> dict[str, object]:
                 "invalid_minutes",
             )
         ),
-        "months": sorted(
-            PupilMonth.objects.values_list(
-                "pupil_id",
-                "organiser_id",
-                "month",
-                "days",
-                "lessons",
-                "scheduled_minutes",
-                "absent_minutes",
-                "valid_minutes",
-                "invalid_minutes",
-                "unknown_minutes",
-                "late_minutes",
-                "late_count",
-            )
-        ),
+        "months": sorted(PupilMonth.objects.values_list(*MONTH_COLUMNS)),
         "lessons": sorted(
             Lesson.objects.values_list("pk", "version", "registered_at", "registered_by_id")
         ),

@@ -15,6 +15,7 @@ from fullfolj.attendance.models import (
     PupilMonth,
     PupilSubjectWeek,
 )
+from fullfolj.attendance.store import MONTH_FIGURES
 from fullfolj.benchmarks import attendance as bench
 from fullfolj.schools import models as s
 from tests import factories as f
@@ -51,9 +52,7 @@ def _state(lesson):  # type: ignore[no-untyped-def]
         (c.attendance.pupil_id, repr(c.old), repr(c.new))
         for c in AttendanceChange.objects.filter(lesson=lesson).select_related("attendance")
     )
-    months = sorted(
-        PupilMonth.objects.values_list("pupil_id", "month", "days", *bench.MONTH_FIGURES)
-    )
+    months = sorted(PupilMonth.objects.values_list("pupil_id", "month", "days", *MONTH_FIGURES))
     return marks, days, weeks, history, months
 
 

@@ -134,22 +134,7 @@ def aggregates() -> dict[str, list[tuple[Any, ...]]]:
                 "invalid_minutes",
             )
         ),
-        "months": sorted(
-            PupilMonth.objects.values_list(
-                "pupil_id",
-                "organiser_id",
-                "month",
-                "days",
-                "lessons",
-                "scheduled_minutes",
-                "absent_minutes",
-                "valid_minutes",
-                "invalid_minutes",
-                "unknown_minutes",
-                "late_minutes",
-                "late_count",
-            )
-        ),
+        "months": sorted(PupilMonth.objects.values_list(*store.MONTH_COLUMNS)),
     }
 
 
