@@ -110,7 +110,7 @@ def test_the_administration_edits_a_questionnaire_into_a_new_version(
     follow(page, page.get_by_role("link", name="KASAM-enkäter").first)
     assert "Används nu: version 1" in page.content()
     assert_accessible(page)
-    page.get_by_role("link", name="Ändra påståendena").nth(1).click()  # years 7–9
+    follow(page, page.get_by_role("link", name="Ändra påståendena").nth(1))  # years 7–9
     assert_accessible(page)
     page.get_by_label("Påstående").nth(9).fill("Jag vet vad jag ska göra efter nian.")
     page.get_by_label("Dimension").nth(9).select_option("meaningfulness")

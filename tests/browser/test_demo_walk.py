@@ -24,7 +24,7 @@ from fullfolj.schools.models import Role, School, Staff
 from fullfolj.screening.models import Flag, ScreeningRun
 from fullfolj.simulation import demo
 from fullfolj.simulation.loader import DEMO_PASSWORD
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow, login
 from tests.shipped import restore
 
 pytestmark = [
@@ -90,7 +90,7 @@ def test_every_printed_login_walks_its_home_and_main_workflow(
 
     page.goto(live_server.url + reverse("ladder:my-tasks"))
     assert_accessible(page)
-    page.locator("#tasks tbody a").first.click()
+    follow(page, page.locator("#tasks tbody a").first)
     task_id = int(re.findall(r"/(\d+)/", page.url)[-1])
     task = LadderTask.objects.get(pk=task_id)
     assert task.is_open and task.assignee_id == mentor.pk

@@ -74,7 +74,7 @@ def test_the_mentor_sees_the_new_step_documents_and_closes_it(
 
     # Closing without documentation is refused, with the reason, and the choice kept.
     page.get_by_label("kontakt").check()
-    page.get_by_role("button", name="Dokumentera och avsluta").click()
+    follow(page, page.get_by_role("button", name="Dokumentera och avsluta"))
     alert = page.get_by_role("alert")
     assert "dokumentation" in alert.inner_text()
     assert page.get_by_label("kontakt").is_checked()

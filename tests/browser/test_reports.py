@@ -68,11 +68,11 @@ def test_a_principal_opens_the_school_dashboard_and_the_evaluation_report(
     assert_accessible(page)
 
     page.goto(live_server.url + "/")
-    page.get_by_role("link", name="Utvärderingsrapport").click()
+    follow(page, page.get_by_role("link", name="Utvärderingsrapport"))
     page.get_by_label("Elevlista").select_option(f"run-{town.run.pk}")
     page.get_by_label("Första terminen").select_option(str(town.vt25.pk))
     page.get_by_label("Andra terminen").select_option(str(town.ht25.pk))
-    page.get_by_role("button", name="Visa rapporten").click()
+    follow(page, page.get_by_role("button", name="Visa rapporten"))
     assert page.get_by_role("heading", name="Förändring i närvaro per elev").is_visible()
     assert "samband" in page.locator(".report-words").inner_text()
     assert_accessible(page)
@@ -93,7 +93,7 @@ def test_bad_input_is_a_message_on_the_page(
     page.get_by_label("Elevlista").select_option(f"run-{town.run.pk}")
     page.get_by_label("Första terminen").select_option(str(town.ht25.pk))
     page.get_by_label("Andra terminen").select_option(str(town.vt25.pk))
-    page.get_by_role("button", name="Visa rapporten").click()
+    follow(page, page.get_by_role("button", name="Visa rapporten"))
     assert (
         "Den andra terminen måste komma efter den första" in page.get_by_role("alert").inner_text()
     )
@@ -106,7 +106,7 @@ def test_a_principal_makes_a_list_by_hand_and_evaluates_it(
     town = live_town
     login(page, live_server, "asa_principal", "pw-asa_principal")
     page.goto(live_server.url + reverse("reports:evaluation"))
-    page.get_by_role("link", name="Ny elevlista för Åsskolan").click()
+    follow(page, page.get_by_role("link", name="Ny elevlista för Åsskolan"))
     page.get_by_role("searchbox", name="Namn eller klass").fill("9A")
     follow(page, page.get_by_role("search", name="Sök på namn eller klass").get_by_role("button"))
     assert "elever hittades" in page.locator("caption").inner_text()
@@ -123,5 +123,5 @@ def test_a_principal_makes_a_list_by_hand_and_evaluates_it(
     assert page.get_by_label("Elevlista").locator("option:checked").inner_text() == "Handplockade"
     page.get_by_label("Första terminen").select_option(str(town.vt25.pk))
     page.get_by_label("Andra terminen").select_option(str(town.ht25.pk))
-    page.get_by_role("button", name="Visa rapporten").click()
+    follow(page, page.get_by_role("button", name="Visa rapporten"))
     assert page.get_by_role("heading", name="Förändring i närvaro per elev").is_visible()

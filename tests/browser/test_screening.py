@@ -41,8 +41,7 @@ def test_principal_screens_with_the_button_and_reads_the_list(
         live_server.url + reverse("elevakt:school-riskzon", args=[level_rule.north.pk])
     )
     assert_accessible(page)
-    page.get_by_role("button", name="Screena nu").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Screena nu"))
     section = page.locator("section[aria-labelledby=no-action-heading]")
     assert section.locator("tbody th[scope=row]").all_inner_texts() == [level_rule.pupil.full_name]
     assert "Ogiltig frånvaro 100 % de senaste fyra veckorna (gräns 15 %)" in (section.inner_text())
@@ -82,8 +81,7 @@ def test_principal_evaluates_the_rules_from_the_page_and_sees_the_figures(
     assert "Problematisk frånvaro" in rules and "Ogiltig frånvaro" in rules
     assert_accessible(page)
     page.get_by_label("Lämnar årskurs 9 utan behörighet").check()
-    page.get_by_role("button", name="Utvärdera reglerna").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Utvärdera reglerna"))
     assert "Väntar på att bakgrundsjobbet ska starta." in page.locator("main").inner_text()
     assert_accessible(page)
     assert len(actions.run_requested()) == 1  # the worker's task
@@ -98,8 +96,7 @@ def test_administration_sees_counts_without_names(
 ) -> None:
     login(page, live_server, "admin", "pw-admin")
     page.goto(live_server.url + reverse("elevakt:municipality-riskzon"))
-    page.get_by_role("button", name="Screena nu").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Screena nu"))
     body = page.locator("main").inner_text()
     assert "Norrskolan" in body
     assert level_rule.pupil.last_name not in body

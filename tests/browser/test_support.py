@@ -39,7 +39,7 @@ def test_a_mentor_opens_a_case_from_a_flag_with_an_extra_adaptation(
     assert_accessible(page)
     page.get_by_label("Anpassning", exact=True).fill("Lugn plats vid prov")
     page.get_by_label("Uppföljningsdatum").fill("2026-04-15")
-    page.get_by_role("button", name="Öppna ärendet").click()
+    follow(page, page.get_by_role("button", name="Öppna ärendet"))
     case = Case.objects.get(pupil=cast.pupil)
     page.wait_for_url(live_server.url + reverse("support:case", args=[case.pk]))
     measures = page.locator("#measures").inner_text()
