@@ -277,19 +277,9 @@ class PupilDay(models.Model):
         return self.scheduled_minutes > 0 and self.absent_minutes >= self.scheduled_minutes
 
 
-class PupilMonth(models.Model):
-    """A pupil's attendance summed over one calendar month: PupilDay's rows of the month, summed.
+class PeriodSums(models.Model):
+    """PupilDay's figures summed over a longer period, and how many days went into them."""
 
-    Kept in step with PupilDay on every path that writes it (store.refresh_pupil_months), so
-    the dashboards read a term as a few rows per pupil instead of a hundred days.
-    """
-
-    # Indexed by one_pupil_month, which starts with the pupil.
-    pupil = models.ForeignKey(
-        Pupil, on_delete=models.CASCADE, related_name="months", db_index=False
-    )
-    organiser = models.ForeignKey(Organiser, on_delete=models.PROTECT, related_name="+")
-    month = models.DateField()  # the month's first day
     days = models.PositiveSmallIntegerField(default=0)  # PupilDay rows summed
     lessons = models.PositiveIntegerField(default=0)
     scheduled_minutes = models.PositiveIntegerField(default=0)
@@ -301,8 +291,57 @@ class PupilMonth(models.Model):
     late_count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class PupilMonth(PeriodSums):
+    """A pupil's attendance summed over one calendar month: PupilDay's rows of the month, summed.
+
+    Kept in step with PupilDay on every path that writes it (store.refresh_pupil_periods), so
+    the dashboards read a term as a few rows per pupil instead of a hundred days.
+    """
+
+    # Indexed by one_pupil_month, which starts with the pupil.
+    pupil = models.ForeignKey(
+        Pupil, on_delete=models.CASCADE, related_name="months", db_index=False
+    )
+    organiser = models.ForeignKey(Organiser, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField()  # the month's first day
+
+    class Meta:
         constraints = [models.UniqueConstraint(fields=["pupil", "month"], name="one_pupil_month")]
         indexes = [models.Index(fields=["month"])]
+
+
+class PupilWeek(PeriodSums):
+    """A pupil's attendance summed over one ISO week (Monday to Sunday), kept like PupilMonth.
+
+    The officer's four weeks and the edges of a term that cut a month read a week as one row
+    per pupil instead of five days.
+    """
+
+    # Indexed by one_pupil_week, which starts with the pupil.
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="weeks", db_index=False)
+    organiser = models.ForeignKey(Organiser, on_delete=models.PROTECT, related_name="+")
+    week = models.DateField()  # the ISO week's Monday
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pupil", "week"], name="one_pupil_week")]
+        # As PupilDay's pupilday_date_sums: a municipality's weeks read from the index alone.
+        indexes = [
+            models.Index(
+                fields=["week"],
+                include=[
+                    "pupil",
+                    "scheduled_minutes",
+                    "absent_minutes",
+                    "valid_minutes",
+                    "invalid_minutes",
+                    "unknown_minutes",
+                ],
+                name="pupilweek_week_sums",
+            )
+        ]
 
 
 class PupilSubjectWeek(models.Model):

@@ -1,5 +1,6 @@
 """Reads of attendance shaped for pages and reports; all from the kept aggregates (PupilDay, and
-PupilMonth for a term's whole months) except the breakdown by subject, which needs the lessons."""
+PupilMonth and PupilWeek for a window's whole months and weeks) except the breakdown by
+subject, which needs the lessons."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from django.db.models import IntegerField, Q, QuerySet, Sum, Value
 from fullfolj.schools.models import GroupMembership, Pupil
 
 from . import hooks
-from .models import AbsenceReason, Lesson, LessonAttendance, PupilDay, PupilMonth
-from .store import fetch_together, next_month
+from .models import AbsenceReason, Lesson, LessonAttendance, PupilDay, PupilMonth, PupilWeek
+from .store import fetch_together, next_monday, next_month
 
 
 def active_adaptations(pupil_ids: Iterable[int], day: dt.date) -> dict[int, list[str]]:
@@ -130,41 +131,66 @@ def _sums(prefix: str, window: Q) -> dict[str, Sum]:
 _FIGURES = ("scheduled", "absent", "valid", "invalid", "unknown")
 
 
-def _month_split(start: dt.date, until: dt.date) -> tuple[list[dt.date], list[Q]]:
-    """The months wholly inside `start` to `until` (read from PupilMonth) and the days of the
-    months the window cuts (read from PupilDay): a term is three or four months' rows per
-    pupil and a few weeks of days at its edges instead of a hundred days."""
-    whole: list[dt.date] = []
-    edges: list[Q] = []
+def _week_split(first: dt.date, last: dt.date) -> tuple[list[dt.date], list[Q]]:
+    """The ISO weeks (Monday to Sunday) wholly inside `first` to `last` (read from PupilWeek)
+    and the days before and after them (read from PupilDay)."""
+    monday = first if first.weekday() == 0 else next_monday(first)
+    if monday + dt.timedelta(days=6) > last:
+        return [], [Q(date__gte=first, date__lte=last)]
+    edges = [Q(date__gte=first, date__lt=monday)] if first < monday else []
+    weeks: list[dt.date] = []
+    while monday + dt.timedelta(days=6) <= last:
+        weeks.append(monday)
+        monday += dt.timedelta(days=7)
+    if monday <= last:
+        edges.append(Q(date__gte=monday, date__lte=last))
+    return weeks, edges
+
+
+def _split(start: dt.date, until: dt.date) -> tuple[list[dt.date], list[dt.date], list[Q]]:
+    """The months wholly inside `start` to `until` (read from PupilMonth), the whole weeks of
+    what the months leave (PupilWeek), and the days left over (PupilDay): a term is three or
+    four months' rows per pupil, a few weeks' and a few days', instead of a hundred days."""
+    months: list[dt.date] = []
+    stretches: list[tuple[dt.date, dt.date]] = []
     month = start.replace(day=1)
     while month <= until:
         following = next_month(month)
         first, last = max(month, start), min(following - dt.timedelta(days=1), until)
         if first == month and last == following - dt.timedelta(days=1):
-            whole.append(month)
+            months.append(month)
         else:
-            edges.append(Q(date__gte=first, date__lte=last))
+            stretches.append((first, last))
         month = following
-    if not whole:  # a few weeks across a month's end: one range, one read
-        return [], [Q(date__gte=start, date__lte=until)] if start <= until else []
-    return whole, edges
+    if not months:  # a few weeks across a month's end: one stretch
+        stretches = [(start, until)] if start <= until else []
+    weeks: list[dt.date] = []
+    days: list[Q] = []
+    for first, last in stretches:
+        whole, edges = _week_split(first, last)
+        weeks += whole
+        days += edges
+    return months, weeks, days
 
 
 def _window_sql(
     pupils: QuerySet[Any], windows: list[tuple[dt.date, dt.date]]
 ) -> tuple[str, list[Any]] | None:
     """One row a pupil and window (w, the window's place in `windows`) with its five sums
-    (s_scheduled ..), as SQL over PupilMonth's whole months and PupilDay's edge days (None when
-    nothing can match). `pupils` is a query of pupil ids, kept a subquery rather than a list
+    (s_scheduled ..), as SQL over PupilMonth's whole months, PupilWeek's whole weeks and
+    PupilDay's days left over (None when nothing can match). `pupils` is a query of pupil ids, kept a subquery rather than a list
     of thousands of ids."""
     columns = [f"{name}_minutes" for name in _FIGURES]
     sources: list[QuerySet[Any]] = []
     for index, (start, until) in enumerate(windows):
-        whole, edges = _month_split(start, until)
+        months, weeks, edges = _split(start, until)
         tag = Value(index, output_field=IntegerField())
-        if whole:
-            months = PupilMonth.objects.filter(month__in=whole, pupil_id__in=pupils)
-            sources.append(months.annotate(w=tag))
+        if months:
+            kept = PupilMonth.objects.filter(month__in=months, pupil_id__in=pupils)
+            sources.append(kept.annotate(w=tag))
+        if weeks:
+            summed = PupilWeek.objects.filter(week__in=weeks, pupil_id__in=pupils)
+            sources.append(summed.annotate(w=tag))
         # Each edge its own part: a date range each reads the covering index, an OR of them
         # the whole table.
         for edge in edges:

@@ -1,5 +1,5 @@
 """How a lesson's register is stored: marks, their history, the lesson's version and the
-per-day, per-month and per-subject-week aggregates, all in the caller's transaction.
+per-day, per-week, per-month and per-subject-week aggregates, all in the caller's transaction.
 
 TUNED is what the app runs: statements of our own, on PostgreSQL a whole save (the version's
 compare-and-swap, marks, history, aggregates and the listeners' reads) in one round trip.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -29,6 +29,7 @@ from .models import (
     PupilDay,
     PupilMonth,
     PupilSubjectWeek,
+    PupilWeek,
 )
 
 Statement = tuple[str, list[Any]]
@@ -140,8 +141,8 @@ def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-# PupilMonth's figures, each its days' sum; and all its columns, in the order they are written.
-MONTH_FIGURES = (
+# The kept periods' figures (PeriodSums), each their days' sum.
+PERIOD_FIGURES = (
     "lessons",
     "scheduled_minutes",
     "absent_minutes",
@@ -151,8 +152,6 @@ MONTH_FIGURES = (
     "late_minutes",
     "late_count",
 )
-MONTH_COLUMNS = ("pupil_id", "organiser_id", "month", "days", *MONTH_FIGURES)
-_MONTH_COLUMNS = ", ".join(MONTH_COLUMNS)
 
 
 def _month_sql(column: str) -> str:
@@ -163,20 +162,6 @@ def _month_sql(column: str) -> str:
     return f"date({column}, 'start of month')"
 
 
-def _month_sums_sql(where: str, *, join: str = "") -> str:
-    """INSERT…SELECT of PupilDay's rows summed per pupil and month; `where` filters d.* rows."""
-    month = _month_sql("d.date")
-    # Table names and fragments are ours, never user input.
-    return (
-        f"INSERT INTO {PupilMonth._meta.db_table} ({_MONTH_COLUMNS}) "  # noqa: S608
-        f"SELECT d.pupil_id, MIN(d.organiser_id), {month}, COUNT(*), SUM(d.lessons), "
-        "SUM(d.scheduled_minutes), SUM(d.absent_minutes), SUM(d.valid_minutes), "
-        "SUM(d.invalid_minutes), SUM(d.unknown_minutes), SUM(d.late_minutes), "
-        f"SUM(d.late_count) FROM {PupilDay._meta.db_table} d {join} {where} "
-        f"GROUP BY d.pupil_id, {month}"
-    )
-
-
 def month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
@@ -185,17 +170,61 @@ def next_month(day: dt.date) -> dt.date:
     return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
-def refresh_pupil_months(
+def next_monday(day: dt.date) -> dt.date:
+    return _monday(day) + dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A kept sum of PupilDay over a longer period: its model, the column naming the period by
+    its first day, and where a date's period starts and the next one begins."""
+
+    model: type[PupilMonth] | type[PupilWeek]
+    key: str
+    start_sql: Callable[[str], str]
+    start: Callable[[dt.date], dt.date]
+    following: Callable[[dt.date], dt.date]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return ("pupil_id", "organiser_id", self.key, "days", *PERIOD_FIGURES)
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    def sums_sql(self, where: str, *, join: str = "") -> str:
+        """INSERT…SELECT of PupilDay's rows summed per pupil and period; `where` filters d.*."""
+        period = self.start_sql("d.date")
+        # Table names and fragments are ours, never user input.
+        return (
+            f"INSERT INTO {self.table} ({', '.join(self.columns)}) "  # noqa: S608
+            f"SELECT d.pupil_id, MIN(d.organiser_id), {period}, COUNT(*), SUM(d.lessons), "
+            "SUM(d.scheduled_minutes), SUM(d.absent_minutes), SUM(d.valid_minutes), "
+            "SUM(d.invalid_minutes), SUM(d.unknown_minutes), SUM(d.late_minutes), "
+            f"SUM(d.late_count) FROM {PupilDay._meta.db_table} d {join} {where} "
+            f"GROUP BY d.pupil_id, {period}"
+        )
+
+    def upsert(self) -> str:
+        return _upsert(self.table, f"pupil_id, {self.key}", ", ".join(self.columns))
+
+
+MONTHS = Period(PupilMonth, "month", _month_sql, month_of, next_month)
+WEEKS = Period(PupilWeek, "week", _monday_sql, _monday, next_monday)
+PERIODS = (MONTHS, WEEKS)
+
+
+def refresh_pupil_periods(
     since: dt.date | None = None, until: dt.date | None = None, *, touched: str | None = None
 ) -> None:
-    """Recompute PupilMonth from PupilDay for the months holding `since` to `until` (open ends:
-    every month), after PupilDay was rewritten in bulk (a load, an import, retention).
+    """Recompute the kept periods (PERIODS) from PupilDay for those holding `since` to `until`
+    (open ends: every one), after PupilDay was rewritten in bulk (a load, an import, retention).
 
     `touched`: the name of a table of (pupil_id, date) pairs whose PupilDay rows were rewritten
-    (an import's); then only those pupils' months holding those dates are recomputed, in
-    place. Without it, every pupil's months in the range are deleted and summed again.
+    (an import's); then only those pupils' periods holding those dates are recomputed, in
+    place. Without it, every pupil's periods in the range are deleted and summed again.
     """
-    months = PupilMonth._meta.db_table
     with connection.cursor() as cursor:
         if touched is not None:
             cursor.execute(f"SELECT MIN(date), MAX(date) FROM {touched}")  # noqa: S608
@@ -205,28 +234,33 @@ def refresh_pupil_months(
             if isinstance(low, str):  # SQLite hands back dates as text
                 low, high = dt.date.fromisoformat(low), dt.date.fromisoformat(high)
             low, high = max(low, since or low), min(high, until or high)
-            # Upserted only: an import removes no mark, so no month loses all its days.
-            cursor.execute(
-                _month_sums_sql(
-                    "WHERE d.date >= %s AND d.date < %s",
-                    join=f"JOIN (SELECT DISTINCT pupil_id, {_month_sql('date')} AS month "  # noqa: S608
-                    f"FROM {touched}) t ON t.pupil_id = d.pupil_id "
-                    f"AND t.month = {_month_sql('d.date')}",
+            for period in PERIODS:
+                # Upserted only: an import removes no mark, so no period loses all its days.
+                cursor.execute(
+                    period.sums_sql(
+                        "WHERE d.date >= %s AND d.date < %s",
+                        join=f"JOIN (SELECT DISTINCT pupil_id, {period.start_sql('date')} "  # noqa: S608
+                        f"AS first FROM {touched}) t ON t.pupil_id = d.pupil_id "
+                        f"AND t.first = {period.start_sql('d.date')}",
+                    )
+                    + period.upsert(),
+                    [period.start(low), period.following(high)],
                 )
-                + _upsert(months, "pupil_id, month", _MONTH_COLUMNS),
-                [month_of(low), next_month(high)],
-            )
             return
-        where, params = [], []
-        if since is not None:
-            where.append("{column} >= %s")
-            params.append(month_of(since))
-        if until is not None:
-            where.append("{column} < %s")
-            params.append(next_month(until))
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
-        cursor.execute(f"DELETE FROM {months} " + clause.format(column="month"), params)  # noqa: S608
-        cursor.execute(_month_sums_sql(clause.format(column="d.date")), params)
+        for period in PERIODS:
+            where, params = [], []
+            if since is not None:
+                where.append("{column} >= %s")
+                params.append(period.start(since))
+            if until is not None:
+                where.append("{column} < %s")
+                params.append(period.following(until))
+            clause = ("WHERE " + " AND ".join(where)) if where else ""
+            cursor.execute(
+                f"DELETE FROM {period.table} " + clause.format(column=period.key),  # noqa: S608
+                params,
+            )
+            cursor.execute(period.sums_sql(clause.format(column="d.date")), params)
 
 
 def rebuild(since: dt.date | None = None) -> None:
@@ -237,14 +271,14 @@ def rebuild(since: dt.date | None = None) -> None:
             cursor.execute(_aggregate_sql())
             PupilSubjectWeek.objects.all().delete()
             cursor.execute(_subject_week_sql())
-            refresh_pupil_months()
+            refresh_pupil_periods()
         else:
             PupilDay.objects.filter(date__gte=since).delete()
             cursor.execute(_aggregate_sql("WHERE date >= %s"), [since])
             # Whole weeks: the week holding `since` is recomputed from its Monday.
             PupilSubjectWeek.objects.filter(week__gte=_monday(since)).delete()
             cursor.execute(_subject_week_sql("WHERE la.date >= %s"), [_monday(since)])
-            refresh_pupil_months(since)
+            refresh_pupil_periods(since)
 
 
 def _upsert(table: str, key: str, columns: str) -> str:
@@ -356,26 +390,29 @@ def _refresh_statements(
             [*pupils, *dates],
         )
     )
-    # The months holding those dates, summed again from their days (after the days' own).
-    low, high = month_of(dates[0]), next_month(dates[-1])
-    month_table, month = PupilMonth._meta.db_table, _month_sql("d.date")
-    if rows_deleted:
+    # The months and weeks holding those dates, summed again from their days (after theirs).
+    for period in PERIODS:
+        low, high = period.start(dates[0]), period.following(dates[-1])
+        table, first = period.table, period.start_sql("d.date")
+        if rows_deleted:
+            statements.append(
+                (
+                    f"DELETE FROM {table} WHERE pupil_id IN ({_in(pupils)}) "  # noqa: S608
+                    f"AND {period.key} >= %s AND {period.key} < %s AND NOT EXISTS (SELECT 1 "
+                    f"FROM {day_table} d WHERE d.pupil_id = {table}.pupil_id AND d.date >= %s "
+                    f"AND d.date < %s AND {first} = {table}.{period.key})",
+                    [*pupils, low, high, low, high],
+                )
+            )
         statements.append(
             (
-                f"DELETE FROM {month_table} WHERE pupil_id IN ({_in(pupils)}) "  # noqa: S608
-                f"AND month >= %s AND month < %s AND NOT EXISTS (SELECT 1 FROM {day_table} d "
-                f"WHERE d.pupil_id = {month_table}.pupil_id AND d.date >= %s AND d.date < %s "
-                f"AND {month} = {month_table}.month)",
-                [*pupils, low, high, low, high],
+                period.sums_sql(
+                    f"WHERE d.pupil_id IN ({_in(pupils)}) AND d.date >= %s AND d.date < %s"
+                )
+                + period.upsert(),
+                [*pupils, low, high],
             )
         )
-    statements.append(
-        (
-            _month_sums_sql(f"WHERE d.pupil_id IN ({_in(pupils)}) AND d.date >= %s AND d.date < %s")
-            + _upsert(month_table, "pupil_id, month", _MONTH_COLUMNS),
-            [*pupils, low, high],
-        )
-    )
     # The subject weeks holding those dates, recomputed from every day of each week.
     where = f"WHERE la.pupil_id IN ({_in(pupils)}) AND la.date IN ({_in(week_days)})"
     params: list[object] = [*pupils, *week_days]
@@ -717,20 +754,22 @@ class _Reference:
                 PupilDay.objects.update_or_create(pupil_id=pupil, date=day, defaults=sums)
             else:
                 PupilDay.objects.filter(pupil_id=pupil, date=day).delete()
-        for pupil, month in {(pupil, month_of(day)) for pupil, day in pairs}:
-            days = PupilDay.objects.filter(
-                pupil_id=pupil, date__gte=month, date__lt=next_month(month)
-            )
-            sums = _sums(
-                days,
-                organiser_id=Min("organiser_id"),
-                days=Count("pk"),
-                **{name: Sum(name) for name in MONTH_FIGURES},
-            )
-            if sums["days"]:
-                PupilMonth.objects.update_or_create(pupil_id=pupil, month=month, defaults=sums)
-            else:
-                PupilMonth.objects.filter(pupil_id=pupil, month=month).delete()
+        for period in PERIODS:
+            for pupil, first in {(pupil, period.start(day)) for pupil, day in pairs}:
+                days = PupilDay.objects.filter(
+                    pupil_id=pupil, date__gte=first, date__lt=period.following(first)
+                )
+                sums = _sums(
+                    days,
+                    organiser_id=Min("organiser_id"),
+                    days=Count("pk"),
+                    **{name: Sum(name) for name in PERIOD_FIGURES},
+                )
+                lookup: dict[str, Any] = {"pupil_id": pupil, period.key: first}
+                if sums["days"]:
+                    period.model.objects.update_or_create(defaults=sums, **lookup)
+                else:
+                    period.model.objects.filter(**lookup).delete()
         for pupil, week in {(pupil, _monday(day)) for pupil, day in pairs}:
             rows = LessonAttendance.objects.filter(
                 pupil_id=pupil, date__gte=week, date__lt=week + dt.timedelta(days=7)

@@ -328,10 +328,9 @@ def naive_register(lesson: Any, marks: Sequence[Any], *, by: Any) -> None:
         Lesson,
         LessonAttendance,
         PupilDay,
-        PupilMonth,
         PupilSubjectWeek,
     )
-    from fullfolj.attendance.store import MONTH_FIGURES, next_month
+    from fullfolj.attendance.store import PERIOD_FIGURES, PERIODS
     from fullfolj.lib import clock
     from fullfolj.notices import actions as notices
     from fullfolj.schools.models import Pupil
@@ -390,18 +389,18 @@ def naive_register(lesson: Any, marks: Sequence[Any], *, by: Any) -> None:
                     for k, v in day.items()
                 },
             )
-            month = row.date.replace(day=1)
-            in_month = PupilDay.objects.filter(
-                pupil=pupil, date__gte=month, date__lt=next_month(month)
-            ).aggregate(
-                days=Count("pk"),
-                **{name: Sum(name) for name in MONTH_FIGURES},
-            )
-            PupilMonth.objects.update_or_create(
-                pupil=pupil,
-                month=month,
-                defaults={"organiser_id": pupil.organiser_id} | in_month,
-            )
+            for period in PERIODS:
+                first = period.start(row.date)
+                in_period = PupilDay.objects.filter(
+                    pupil=pupil, date__gte=first, date__lt=period.following(first)
+                ).aggregate(
+                    days=Count("pk"),
+                    **{name: Sum(name) for name in PERIOD_FIGURES},
+                )
+                lookup: dict[str, Any] = {"pupil": pupil, period.key: first}
+                period.model.objects.update_or_create(
+                    defaults={"organiser_id": pupil.organiser_id} | in_period, **lookup
+                )
             week = LessonAttendance.objects.filter(
                 pupil=pupil,
                 lesson__subject_id=lesson.subject_id,

@@ -199,7 +199,7 @@ def _load_region(pupils: int) -> int:
     import polars as pl
 
     from fullfolj.attendance.models import PupilMonth
-    from fullfolj.attendance.store import MONTH_COLUMNS
+    from fullfolj.attendance.store import MONTHS
     from fullfolj.benchmarks import attendance
     from fullfolj.simulation import engine, loader
 
@@ -233,7 +233,7 @@ def _load_region(pupils: int) -> int:
         .group_by("pupil_id", "month")
         .agg(pl.col("organiser_id").min(), pl.exclude("organiser_id").sum())
     )
-    loader.bulk_insert(PupilMonth._meta.db_table, months.select(MONTH_COLUMNS))
+    loader.bulk_insert(PupilMonth._meta.db_table, months.select(MONTHS.columns))
     loader.reset_sequences()
     return months.height
 

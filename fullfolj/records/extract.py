@@ -223,8 +223,9 @@ SOURCES = {
     "attendance.PupilDay": "attendance_days",
     # The per-subject weekly sums are made of the same marks as "lesson_marks".
     "attendance.PupilSubjectWeek": "lesson_marks",
-    # The monthly sums are the same days as "attendance_days", summed.
+    # The monthly and weekly sums are the same days as "attendance_days", summed.
     "attendance.PupilMonth": "attendance_days",
+    "attendance.PupilWeek": "attendance_days",
     "notices.GuardianNotice": "guardian_notices",
     "ladder.LadderTask": "ladder_tasks",
     "grades.Grade": "grades",

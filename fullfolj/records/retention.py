@@ -98,7 +98,7 @@ def _delete(kind: str, rows: QuerySet, organiser_id: int, before: dt.date) -> in
         # The per-day sums go with the marks they were made of.
         PupilDay.objects.filter(organiser_id=organiser_id, date__lt=before).delete()
         # Every organiser's months up to `before`: a month's row may hold days of two.
-        store.refresh_pupil_months(until=before)
+        store.refresh_pupil_periods(until=before)
     # For the access log this is the explicit erase retention is for: QuerySet.delete() does
     # not go through AccessLog.delete(), which refuses a single row's removal.
     return rows.delete()[1].get(label, 0)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from playwright.sync_api import Page
 
 from fullfolj.attendance.models import PupilDay
+from fullfolj.attendance.store import refresh_pupil_periods
 from fullfolj.ladder import defaults
 from fullfolj.ladder.models import LadderRecord, LadderStep, LadderTask
 from tests.browser.conftest import assert_accessible, follow, login
@@ -46,6 +47,7 @@ def test_the_mentor_sees_the_new_step_documents_and_closes_it(
     PupilDay.objects.filter(pupil=cast.pupil, date=dt.date(2026, 3, 13)).update(
         absent_minutes=60, invalid_minutes=60
     )
+    refresh_pupil_periods()
     call_command("ladder", "--date", TODAY.isoformat())
     first = LadderStep.objects.get(organiser=None, order=1)
     task = LadderTask.objects.get(pupil=cast.pupil)

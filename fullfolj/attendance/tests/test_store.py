@@ -24,8 +24,9 @@ from fullfolj.attendance.models import (
     PupilDay,
     PupilMonth,
     PupilSubjectWeek,
+    PupilWeek,
 )
-from fullfolj.attendance.store import MONTH_COLUMNS, REFERENCE, TUNED, Store
+from fullfolj.attendance.store import MONTHS, REFERENCE, TUNED, WEEKS, Store
 from fullfolj.schools import models as s
 from tests import factories as f
 
@@ -160,7 +161,8 @@ def _rows() -> dict[str, object]:
                 "invalid_minutes",
             )
         ),
-        "months": sorted(PupilMonth.objects.values_list(*MONTH_COLUMNS)),
+        "months": sorted(PupilMonth.objects.values_list(*MONTHS.columns)),
+        "pupil_weeks": sorted(PupilWeek.objects.values_list(*WEEKS.columns)),
         "lessons": sorted(
             Lesson.objects.values_list("pk", "version", "registered_at", "registered_by_id")
         ),

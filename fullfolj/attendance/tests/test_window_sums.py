@@ -1,5 +1,6 @@
-"""A window's sums read from PupilMonth's whole months and PupilDay's edge days are the plain
-sums of PupilDay over the window, for any window and any pupil set, on SQLite and PostgreSQL."""
+"""A window's sums read from PupilMonth's whole months, PupilWeek's whole weeks and PupilDay's
+days left over are the plain sums of PupilDay over the window, for any window and any pupil
+set, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from fullfolj.attendance import queries
 from fullfolj.attendance.models import PupilDay
-from fullfolj.attendance.store import refresh_pupil_months
+from fullfolj.attendance.store import refresh_pupil_periods
 from fullfolj.schools.models import Pupil
 from tests import factories as f
 
@@ -24,7 +25,8 @@ FIGURES = ("scheduled", "absent", "valid", "invalid", "unknown")  # late is not 
 
 @pytest.fixture
 def history(db):
-    """Five pupils with a random school-day history (a fixed seed), PupilMonth kept from it."""
+    """Five pupils with a random school-day history (a fixed seed, a few weekend days too, as
+    an import may bring), PupilMonth and PupilWeek kept from it."""
     org = f.organiser()
     pupils = [f.pupil(org, f"Elev{i}", "Prov") for i in range(5)]
     rng = random.Random(16)  # noqa: S311 - test data, not secrets
@@ -32,7 +34,7 @@ def history(db):
     for pupil in pupils:
         for offset in range(SPAN):
             day = FIRST + dt.timedelta(days=offset)
-            if day.weekday() >= 5 or rng.random() < 0.1:
+            if (day.weekday() >= 5 and rng.random() < 0.9) or rng.random() < 0.1:
                 continue
             scheduled = rng.choice([0, 120, 300, 360])
             valid, invalid, unknown = (rng.randint(0, scheduled // 3) for _ in range(3))
@@ -51,7 +53,7 @@ def history(db):
                 )
             )
     PupilDay.objects.bulk_create(days)
-    refresh_pupil_months()
+    refresh_pupil_periods()
     return pupils
 
 
@@ -73,7 +75,7 @@ def _plain(ids: list[int], start: dt.date, until: dt.date) -> dict[int, queries.
     chosen=st.sets(st.integers(0, 4), min_size=1),
     line=st.sampled_from([None, 0, 5, 15, 40]),
 )
-def test_a_window_read_by_months_and_edge_days_is_the_plain_day_sum(
+def test_a_window_read_by_months_weeks_and_days_is_the_plain_day_sum(
     history, first, length, chosen, line
 ):
     start = FIRST + dt.timedelta(days=first)
@@ -106,3 +108,16 @@ def test_an_empty_window_and_no_pupils_sum_to_nothing(history):
         queries.Absence(),
         0,
     )
+
+
+def test_a_window_reads_whole_months_then_whole_weeks_then_days():
+    # Thursday 5 February to Wednesday 8 April 2026: March whole; of February's part the weeks
+    # of 9 and 16 February; April's eight days hold no whole week.
+    months, weeks, days = queries._split(dt.date(2026, 2, 5), dt.date(2026, 4, 8))
+    assert months == [dt.date(2026, 3, 1)]
+    assert weeks == [dt.date(2026, 2, 9), dt.date(2026, 2, 16)]
+    assert len(days) == 3  # 5–8 February, 23–28 February, 1–8 April
+    # The officer's four weeks up to a Wednesday: three whole weeks between two stretches.
+    months, weeks, days = queries._split(dt.date(2026, 3, 12), dt.date(2026, 4, 8))
+    assert months == [] and len(days) == 2
+    assert weeks == [dt.date(2026, 3, 16), dt.date(2026, 3, 23), dt.date(2026, 3, 30)]

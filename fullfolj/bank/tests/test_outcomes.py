@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from fullfolj.attendance.models import PupilDay
+from fullfolj.attendance.store import refresh_pupil_periods
 from fullfolj.bank import actions, queries
 from fullfolj.bank.models import Entry
 from fullfolj.grades.models import Grade
@@ -63,6 +64,7 @@ def town(db):
                     grade=grade,
                 )  # fmt: skip
         made.append((pupil, case, measure))
+    refresh_pupil_periods()
     return org, school, mentor, entry, made
 
 
@@ -136,6 +138,7 @@ def test_below_five_pupils_it_is_too_few_to_say(town):
     org, _school, _mentor, entry, made = town
     pupil, _case, _measure = made[-1]
     PupilDay.objects.filter(pupil=pupil).delete()
+    refresh_pupil_periods()
     Grade.objects.filter(pupil=pupil).delete()
     figures = queries.outcomes(entry, [org.pk], TODAY)
     assert figures.pupils == 5
@@ -148,6 +151,7 @@ def test_the_page_says_too_few_and_what_the_figures_cannot_say(client, town):
     _org, _school, mentor, entry, made = town
     pupil, _case, _measure = made[-1]
     PupilDay.objects.filter(pupil=pupil).delete()
+    refresh_pupil_periods()
     client.force_login(mentor.user)
     body = client.get(f"/resursbank/{entry.slug}/").content.decode()
     assert "För få för att säga" in body

@@ -14,8 +14,9 @@ from fullfolj.attendance.models import (
     PupilDay,
     PupilMonth,
     PupilSubjectWeek,
+    PupilWeek,
 )
-from fullfolj.attendance.store import MONTH_FIGURES
+from fullfolj.attendance.store import PERIOD_FIGURES, PERIODS
 from fullfolj.benchmarks import attendance as bench
 from fullfolj.schools import models as s
 from tests import factories as f
@@ -52,8 +53,11 @@ def _state(lesson):  # type: ignore[no-untyped-def]
         (c.attendance.pupil_id, repr(c.old), repr(c.new))
         for c in AttendanceChange.objects.filter(lesson=lesson).select_related("attendance")
     )
-    months = sorted(PupilMonth.objects.values_list("pupil_id", "month", "days", *MONTH_FIGURES))
-    return marks, days, weeks, history, months
+    periods = [
+        sorted(p.model.objects.values_list("pupil_id", p.key, "days", *PERIOD_FIGURES))
+        for p in PERIODS
+    ]
+    return marks, days, weeks, history, periods
 
 
 def test_the_naive_baseline_writes_what_register_lesson_writes(cast):
@@ -77,6 +81,7 @@ def test_the_naive_baseline_writes_what_register_lesson_writes(cast):
         PupilDay.objects.filter(date=when.date()).delete()
         PupilSubjectWeek.objects.all().delete()
         PupilMonth.objects.all().delete()
+        PupilWeek.objects.all().delete()
     product, naive = results
     assert product == naive
     marks = product[0]

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from fullfolj.access.models import AccessLog
 from fullfolj.attendance.models import PupilDay
+from fullfolj.attendance.store import refresh_pupil_periods
 from fullfolj.compulsory import actions, queries
 from fullfolj.compulsory.models import OversightCase, OversightRules
 from fullfolj.schools import models as s
@@ -35,6 +36,7 @@ def _weeks(pupil, shares, *, last_monday=dt.date(2026, 3, 9)):
                 absent_minutes=int(300 * share),
                 invalid_minutes=int(300 * share),
             )
+    refresh_pupil_periods()  # as every path that writes days does
 
 
 def test_long_absence_with_the_schools_step_and_case(cast):
@@ -89,6 +91,7 @@ def _long_absent(cast, n: int, first: int = 0) -> None:
                 for d in range(5)
             ]
     PupilDay.objects.bulk_create(days)
+    refresh_pupil_periods()
 
 
 def _oversight(client, query: str = "") -> tuple[str, int]:

@@ -593,7 +593,7 @@ def _rewrite_days(cursor: Any) -> None:
         "ON s.pupil_id = p.pupil_id AND s.date = p.date GROUP BY s.pupil_id, s.date ORDER BY s.pupil_id, s.date "
         f"ON CONFLICT (pupil_id, date) DO UPDATE SET {_changed(_DAY_SUMS)}"
     )
-    store.refresh_pupil_months(touched="import_days")
+    store.refresh_pupil_periods(touched="import_days")
 
 
 def _rewrite_subject_weeks(cursor: Any) -> None:

@@ -24,6 +24,7 @@ from fullfolj.attendance.models import (
     PupilDay,
     PupilMonth,
     PupilSubjectWeek,
+    PupilWeek,
 )
 from fullfolj.exchange.tabular import fast, load
 from fullfolj.schools import models as s
@@ -134,7 +135,8 @@ def aggregates() -> dict[str, list[tuple[Any, ...]]]:
                 "invalid_minutes",
             )
         ),
-        "months": sorted(PupilMonth.objects.values_list(*store.MONTH_COLUMNS)),
+        "months": sorted(PupilMonth.objects.values_list(*store.MONTHS.columns)),
+        "pupil_weeks": sorted(PupilWeek.objects.values_list(*store.WEEKS.columns)),
     }
 
 

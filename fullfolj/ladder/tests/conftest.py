@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from fullfolj.attendance.models import PupilDay
+from fullfolj.attendance.store import refresh_pupil_periods
 from fullfolj.ladder.models import LadderStep, LadderTrigger
 from fullfolj.schools.models import Pupil
 
@@ -41,6 +42,7 @@ def set_days(pupil: Pupil, rows: Iterable[tuple[dt.date, int, int, int]]) -> Non
         )
         for day, scheduled, absent, invalid in rows
     )
+    refresh_pupil_periods()
 
 
 def make_step(

@@ -107,7 +107,7 @@ def town(db):
             )
         )
     PupilDay.objects.bulk_create(days)
-    store.refresh_pupil_months()  # as every path writing the days does
+    store.refresh_pupil_periods()  # as every path writing the days does
 
     subjects = [f.subject(code, code) for code in SUBJECTS]
     grades = []

@@ -1,5 +1,5 @@
-"""The kept per-pupil, per-month aggregate equals the per-day one summed by month, after any
-sequence of the ways PupilDay is written: a teacher's register, a correction that removes
+"""The kept per-pupil, per-month and per-week aggregates equal the per-day one summed by month
+and by week, after any sequence of the ways PupilDay is written: a teacher's register, a correction that removes
 marks, an attendance file's import (the fast path on PostgreSQL), a rebuild and retention."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from fullfolj.attendance.actions import Mark, rebuild_pupil_days, refresh_pupil_days
 from fullfolj.attendance.actions import register_lesson as register
-from fullfolj.attendance.models import Lesson, LessonAttendance, PupilDay, PupilMonth
-from fullfolj.attendance.store import MONTH_COLUMNS
+from fullfolj.attendance.models import Lesson, LessonAttendance, PupilDay
+from fullfolj.attendance.store import MONTHS, PERIODS, WEEKS, Period
 from fullfolj.exchange.tabular import load
 from fullfolj.records import retention
 from fullfolj.records.models import Kind
@@ -68,8 +68,8 @@ def town(db: object, settings: Any) -> dict[str, Any]:
     return {"org": org, "pupils": pupils, "teacher": teacher}
 
 
-def months_from_days() -> list[tuple[Any, ...]]:
-    """PupilDay grouped by pupil and month, in PupilMonth's columns."""
+def from_days(period: Period = MONTHS) -> list[tuple[Any, ...]]:
+    """PupilDay grouped by pupil and period, in the period's columns."""
     sums: dict[tuple[int, dt.date], list[int]] = defaultdict(lambda: [0] * 10)
     for pupil, organiser, day, *figures in PupilDay.objects.values_list(
         "pupil_id",
@@ -84,7 +84,7 @@ def months_from_days() -> list[tuple[Any, ...]]:
         "late_minutes",
         "late_count",
     ):
-        row = sums[pupil, day.replace(day=1)]
+        row = sums[pupil, period.start(day)]
         row[0] = organiser  # one organiser in this town
         row[1] += 1
         for k, value in enumerate(figures):
@@ -92,8 +92,8 @@ def months_from_days() -> list[tuple[Any, ...]]:
     return sorted((pupil, row[0], month, *row[1:]) for (pupil, month), row in sums.items())
 
 
-def kept_months() -> list[tuple[Any, ...]]:
-    return sorted(PupilMonth.objects.values_list(*MONTH_COLUMNS))
+def kept(period: Period = MONTHS) -> list[tuple[Any, ...]]:
+    return sorted(period.model.objects.values_list(*period.columns))
 
 
 def run(town: dict[str, Any], operation: tuple[str, Any, Any]) -> None:
@@ -135,27 +135,43 @@ def run(town: dict[str, Any], operation: tuple[str, Any, Any]) -> None:
 @pytest.mark.django_db(transaction=False)
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(plan=operations)
-def test_the_months_equal_the_days_summed_by_month(town, plan):
+def test_the_periods_equal_the_days_summed_by_period(town, plan):
     saved = transaction.savepoint()  # each example starts from the same town
     try:
         for operation in plan:
             run(town, operation)
-            assert kept_months() == months_from_days(), operation
+            for period in PERIODS:
+                assert kept(period) == from_days(period), (period.key, operation)
     finally:
         transaction.savepoint_rollback(saved)
 
 
 def test_the_comparison_sees_months_across_a_month_end(town):
     run(town, ("import", [0, 1, 2, 3, 4], [0, 10, 45]))
-    kept = kept_months()
-    assert kept == months_from_days()
-    assert {row[2] for row in kept} == {
+    months = kept()
+    assert months == from_days()
+    assert {row[2] for row in months} == {
         dt.date(2026, 2, 1),
         dt.date(2026, 3, 1),
         dt.date(2026, 4, 1),
     }
     # February holds two days of two lessons for each pupil.
-    assert [row[3:5] for row in kept if row[2].month == 2] == [(2, 4)] * PUPILS
+    assert [row[3:5] for row in months if row[2].month == 2] == [(2, 4)] * PUPILS
     run(town, ("retain", 3, None))  # before 31 March: February and 2 March go
-    assert {row[2] for row in kept_months()} == {dt.date(2026, 3, 1), dt.date(2026, 4, 1)}
-    assert kept_months() == months_from_days()
+    assert {row[2] for row in kept()} == {dt.date(2026, 3, 1), dt.date(2026, 4, 1)}
+    assert kept() == from_days()
+
+
+def test_the_comparison_sees_weeks_across_a_month_end(town):
+    run(town, ("import", [0, 1, 2, 3, 4], [0, 10, 45]))
+    weeks = kept(WEEKS)
+    assert weeks == from_days(WEEKS)
+    assert {row[2] for row in weeks} == {
+        dt.date(2026, 2, 23),
+        dt.date(2026, 3, 2),
+        dt.date(2026, 3, 30),  # 31 March and 1 April: one week of two months
+    }
+    assert [row[3:5] for row in weeks if row[2] == dt.date(2026, 3, 30)] == [(2, 4)] * PUPILS
+    run(town, ("retain", 4, None))  # before 1 April: the week of 30 March keeps one day
+    assert [row[3:5] for row in kept(WEEKS) if row[2] == dt.date(2026, 3, 30)] == [(1, 2)] * PUPILS
+    assert kept(WEEKS) == from_days(WEEKS)
