@@ -178,39 +178,39 @@ def _window_sql(
 ) -> tuple[str, list[Any]] | None:
     """One row a pupil and window (w, the window's place in `windows`) with its five sums
     (s_scheduled ..), as SQL over PupilMonth's whole months, PupilWeek's whole weeks and
-    PupilDay's days left over (None when nothing can match). `pupils` is a query of pupil ids, kept a subquery rather than a list
-    of thousands of ids."""
+    PupilDay's days left over (None when nothing can match). `pupils` is a query of pupil ids,
+    kept a subquery rather than a list of thousands of ids, and run once (a WITH) however many
+    parts read it."""
     columns = [f"{name}_minutes" for name in _FIGURES]
     sources: list[QuerySet[Any]] = []
     for index, (start, until) in enumerate(windows):
         months, weeks, edges = _split(start, until)
         tag = Value(index, output_field=IntegerField())
         if months:
-            kept = PupilMonth.objects.filter(month__in=months, pupil_id__in=pupils)
-            sources.append(kept.annotate(w=tag))
+            sources.append(PupilMonth.objects.filter(month__in=months).annotate(w=tag))
         if weeks:
-            summed = PupilWeek.objects.filter(week__in=weeks, pupil_id__in=pupils)
-            sources.append(summed.annotate(w=tag))
+            sources.append(PupilWeek.objects.filter(week__in=weeks).annotate(w=tag))
         # Each edge its own part: a date range each reads the covering index, an OR of them
         # the whole table.
         for edge in edges:
-            days = PupilDay.objects.filter(edge, pupil_id__in=pupils)
-            sources.append(days.annotate(w=tag))
+            sources.append(PupilDay.objects.filter(edge).annotate(w=tag))
     if not sources:
         return None
-    parts, params = [], []
     try:
-        for source in sources:
-            query = source.order_by().values_list("pupil_id", "w", *columns).query
-            sql, part_params = query.sql_with_params()
-            parts.append(sql)
-            params += list(part_params)
+        chosen, params = pupils.query.sql_with_params()
     except EmptyResultSet:  # an empty pupil set (`none()`) has no SQL
         return None
+    params = list(params)
+    parts = []
+    for source in sources:
+        query = source.order_by().values_list("pupil_id", "w", *columns).query
+        sql, part_params = query.sql_with_params()
+        parts.append(f"SELECT * FROM ({sql}) AS x WHERE x.pupil_id IN (SELECT id FROM chosen)")  # noqa: S608 - the ORM's own SQL and placeholders
+        params += list(part_params)
     sums = ", ".join(f"SUM({c}) AS s_{n}" for c, n in zip(columns, _FIGURES, strict=True))
     sql = (
-        f"SELECT pupil_id, w, {sums} FROM ({' UNION ALL '.join(parts)}) AS u "  # noqa: S608 - the ORM's own SQL and placeholders
-        "GROUP BY pupil_id, w"
+        f"WITH chosen (id) AS ({chosen}) SELECT pupil_id, w, {sums} "  # noqa: S608 - as above
+        f"FROM ({' UNION ALL '.join(parts)}) AS u GROUP BY pupil_id, w"
     )
     return sql, params
 
@@ -259,18 +259,34 @@ def absence_over(
         return {row[0]: _absence(row[2:]) for row in cursor.fetchall()}
 
 
-def absence_in_all(pupils: QuerySet[Any], start: dt.date, until: dt.date) -> tuple[Absence, int]:
-    """The pupils' absence from `start` to `until` summed together, and how many of them had
-    a school day in it; one query (no late minutes)."""
+@dataclass(frozen=True)
+class Together:
+    """A group's absence summed together over a window."""
+
+    absence: Absence
+    pupils: int  # those with a school day in the window
+    at_line: int = 0  # of them, those absent at least the line asked for
+
+
+def absence_in_all(
+    pupils: QuerySet[Any], start: dt.date, until: dt.date, *, line: int | None = None
+) -> Together:
+    """The pupils' absence from `start` to `until` summed together, how many of them had a
+    school day in it and, with `line`, how many were absent at least that share (at_least's
+    arithmetic); one query (no late minutes)."""
     window = _window_sql(pupils, [(start, until)])
     if window is None:
-        return Absence(), 0
+        return Together(Absence(), 0)
     sql, params = window
     sums = ", ".join(f"SUM(s_{n})" for n in _FIGURES)
+    at_line = "SUM(CASE WHEN s_scheduled > 0 AND s_absent * 100 >= %s * s_scheduled THEN 1 END)"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*), {sums} FROM ({sql}) AS p", params)  # noqa: S608
-        count, *figures = cursor.fetchone()
-    return _absence(figures), count
+        cursor.execute(
+            f"SELECT COUNT(*), {at_line}, {sums} FROM ({sql}) AS p",  # noqa: S608 - as above
+            [100 if line is None else line, *params],
+        )
+        count, over, *figures = cursor.fetchone()
+    return Together(_absence(figures), count, int(over or 0) if line is not None else 0)
 
 
 def absence_by_pupil(
@@ -318,6 +334,37 @@ def weekly_absence(pupil_id: int, start: dt.date, end: dt.date) -> list[tuple[dt
         ):
             week[key] += value
     return [(monday, Absence(**weeks[monday])) for monday in sorted(weeks)]
+
+
+def absence_per_week(pupil_ids: list[int], start: dt.date, end: dt.date) -> dict[dt.date, Absence]:
+    """The pupils' absence summed together per ISO week (keyed by its Monday) from `start` to
+    `end`, for a municipality's chart: the whole weeks from PupilWeek, the days of the weeks
+    the window cuts from PupilDay. No late minutes."""
+    weeks, edges = _week_split(start, end) if start <= end else ([], [])
+    sums = {f"s_{name}": Sum(f"{name}_minutes") for name in _FIGURES}
+    found: dict[dt.date, Absence] = {}
+    if weeks:
+        for row in (
+            PupilWeek.objects.filter(week__in=weeks, pupil_id__in=pupil_ids)
+            .values("week")
+            .annotate(**sums)
+        ):
+            found[row["week"]] = _absence(row[name] for name in sums)
+    for edge in edges:
+        # A week the window cuts is part of one edge: summed by day, then added up.
+        days = PupilDay.objects.filter(edge, pupil_id__in=pupil_ids).values("date").annotate(**sums)
+        for row in days:
+            monday = row["date"] - dt.timedelta(days=row["date"].weekday())
+            found[monday] = _plus(
+                found.get(monday, Absence()), _absence(row[name] for name in sums)
+            )
+    return found
+
+
+def _plus(one: Absence, other: Absence) -> Absence:
+    return Absence(
+        **{name: getattr(one, name) + getattr(other, name) for name in Absence.__dataclass_fields__}
+    )
 
 
 def absence_by_weekday(pupil_id: int, start: dt.date, end: dt.date) -> list[tuple[int, Absence]]:

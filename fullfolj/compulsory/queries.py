@@ -13,7 +13,8 @@ import polars as pl
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
+from django.db.models.lookups import GreaterThanOrEqual
 
 from fullfolj.access.gate import compulsory_school_birth_years
 from fullfolj.attendance.models import PupilWeek
@@ -167,14 +168,24 @@ def long_absence_weeks(organiser: Organiser, today: dt.date) -> dict[int, list[f
     this_monday = today - dt.timedelta(days=today.weekday())
     start = this_monday - dt.timedelta(weeks=rules.absence_weeks)
     placed = Placement.objects.active_on(today).filter(school__organiser=organiser)
-    # The kept weekly sums: a row per pupil and week, no day read.
+    level = rules.absence_percent
+    # Whoever is at the level every week is so in the last one: the few of those are read
+    # back (the kept weekly sums, no day), not every pupil's weeks.
+    at_level_lately = PupilWeek.objects.filter(
+        GreaterThanOrEqual(F("absent_minutes") * 100, F("scheduled_minutes") * level),
+        week=this_monday - dt.timedelta(weeks=1),
+        scheduled_minutes__gt=0,
+    )
     rows = PupilWeek.objects.filter(
-        week__gte=start, week__lt=this_monday, pupil_id__in=placed.values("pupil_id")
-    ).values_list("pupil_id", "week", "scheduled_minutes", "absent_minutes")
+        week__gte=start,
+        week__lt=this_monday,
+        pupil_id__in=placed.values("pupil_id"),
+    ).filter(pupil_id__in=at_level_lately.values("pupil_id"))
     # Only the pupils at the level every week travel to Python: a window over each pupil's
     # weeks counts those at the level, in the database (of 20,000 pupils, a few dozen qualify).
-    weekly, params = rows.query.sql_with_params()
-    level = rules.absence_percent
+    weekly, params = rows.values_list(
+        "pupil_id", "week", "scheduled_minutes", "absent_minutes"
+    ).query.sql_with_params()
     sql = (
         "SELECT pupil_id, s, a FROM (SELECT pupil_id, week, scheduled_minutes AS s, "  # noqa: S608 - the ORM's own SQL and placeholders
         "absent_minutes AS a, SUM(CASE WHEN scheduled_minutes > 0 "

@@ -30,7 +30,7 @@ from fullfolj.handover import queries as handover
 from fullfolj.ladder import queries as ladder
 from fullfolj.ladder.models import Actor
 from fullfolj.lib import disclosure
-from fullfolj.schools.calendar import recent_weeks, term_so_far
+from fullfolj.schools.calendar import term_so_far, weeks_before
 from fullfolj.schools.models import STUDENT_HEALTH_ROLES, Organiser, Placement, Pupil, Role, School
 from fullfolj.screening import queries as screening
 from fullfolj.support import eht, followups
@@ -283,9 +283,9 @@ def administration(viewer: Viewer, today: dt.date) -> Iterator[Card]:
     for organiser in _organisers(viewer, Role.ADMINISTRATION):
         start, end = term_so_far(today)
         placed = Placement.objects.active_on(today).filter(organiser=organiser).values("pupil_id")
-        absence, pupils = attendance.absence_in_all(placed, start, end)
         line = organiser.problematic_absence_percent
-        problematic = len(_problematic(placed, start, end, line))
+        together = attendance.absence_in_all(placed, start, end, line=line)
+        absence, pupils, problematic = together.absence, together.pupils, together.at_line
         run, _previous = screening.latest_runs(organiser.pk)
         unattended = screening.flagged_without_action(Pupil.objects.filter(pk__in=placed))
         flagged = disclosure.shown(run.flagged_pupils, minimum) if run else None
@@ -316,7 +316,8 @@ def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
     live in the municipality by those records and hold no placement we know today, by name and
     with how many of them an open oversight case names; they are not the oversight's finding,
     which the register match makes. Then, for the resident pupils placed at a school, figures
-    per school (problematic absence over the last four weeks) and their ladder steps."""
+    per school (problematic absence over the four whole weeks before this one) and their ladder
+    steps."""
     minimum = settings.FULLFOLJ_MIN_GROUP_SIZE
     for organiser in _organisers(viewer, Role.ATTENDANCE_OFFICER):
         without_school = pupils_visible_to(viewer, roles={Role.ATTENDANCE_OFFICER}).filter(
@@ -333,7 +334,7 @@ def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
             .annotate(pupils=Count("pupil_id", distinct=True))
             .order_by("school__name")
         )
-        start, end = recent_weeks(today)
+        start, end = weeks_before(today)
         line = organiser.problematic_absence_percent
         high = _problematic(placed.values("pupil_id"), start, end, line)
         # The few pupils above the line by id alone: `placed` again would repeat its subquery.

@@ -13,11 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from fullfolj.attendance.models import PupilDay
-from fullfolj.attendance.queries import Absence, absence_over, at_least
+from fullfolj.attendance.queries import Absence, absence_over, absence_per_week, at_least
 from fullfolj.lib import charts, disclosure
 from fullfolj.schools.models import Placement, School
 
@@ -95,22 +93,9 @@ def municipality_overview(
         | {"i": a.invalid, "u": a.unknown}
         for pupil_id, a in absence_over(placed_ids, start, end).items()
     ]
-    days = (
-        # The ids as a list here: measured, the per-date sums joined to the subquery took
-        # half as long again.
-        PupilDay.objects.filter(pupil_id__in=list(school_of), date__gte=start, date__lte=end)
-        .values("date")
-        .annotate(
-            s=Sum("scheduled_minutes"),
-            a=Sum("absent_minutes"),
-            v=Sum("valid_minutes"),
-            i=Sum("invalid_minutes"),
-            u=Sum("unknown_minutes"),
-        )
-    )
-    per_week: dict[dt.date, list[Mapping[str, Any]]] = defaultdict(list)
-    for day in days:
-        per_week[day["date"] - dt.timedelta(days=day["date"].weekday())].append(day)
+    # The ids as a list here: measured, the per-week sums joined to the subquery took half as
+    # long again.
+    per_week = absence_per_week(list(school_of), start, end)
     per_school: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for row in sums:
         per_school[school_of[row["pupil_id"]]].append(row)
@@ -154,7 +139,7 @@ def municipality_overview(
 
     return Overview(
         schools=figures,
-        weeks=[(monday, _absence(per_week[monday])) for monday in sorted(per_week)],
+        weeks=[(monday, per_week[monday]) for monday in sorted(per_week)],
         pupils=total_pupils,
         absence=_absence(all_rows),
         problematic=counted(raw_problematic, [f.problematic for f in figures]),

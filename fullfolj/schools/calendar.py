@@ -14,6 +14,14 @@ def recent_weeks(day: dt.date) -> tuple[dt.date, dt.date]:
     return day - dt.timedelta(days=RECENT_DAYS - 1), day
 
 
+def weeks_before(day: dt.date, weeks: int = RECENT_DAYS // 7) -> tuple[dt.date, dt.date]:
+    """The whole weeks (Monday to Sunday) before the week of `day`, first and last day: the
+    municipality-wide figures read these, whose registers are in and whose absences are mostly
+    settled, rather than a week still being registered."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday - dt.timedelta(weeks=weeks), monday - dt.timedelta(days=1)
+
+
 def term_so_far(day: dt.date) -> tuple[dt.date, dt.date]:
     """The term that `day` falls in, from its first day up to `day` (first and last inclusive).
 

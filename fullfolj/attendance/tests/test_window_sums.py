@@ -87,7 +87,10 @@ def test_a_window_read_by_months_weeks_and_days_is_the_plain_day_sum(
         plain = {k: v for k, v in plain.items() if queries.at_least(v.absent, v.scheduled, line)}
     assert queries.absence_over(pupils, start, until, at_least_percent=line) == plain
 
-    together, counted = queries.absence_in_all(pupils, start, until)
+    summed = queries.absence_in_all(pupils, start, until, line=line)
+    together, counted = summed.absence, summed.pupils
+    if line is not None:
+        assert summed.at_line == len(plain)
     days = PupilDay.objects.filter(pupil_id__in=ids, date__gte=start, date__lte=until)
     expected = days.aggregate(
         **{n: Sum(f"{n}_minutes") for n in FIGURES}, n=Count("pupil_id", distinct=True)
@@ -95,6 +98,16 @@ def test_a_window_read_by_months_weeks_and_days_is_the_plain_day_sum(
     assert counted == expected.pop("n")
     assert together == queries.Absence(**{n: v or 0 for n, v in expected.items()})
     assert all(type(getattr(together, n)) is int for n in FIGURES)  # no Decimal from PG
+
+    per_week: dict[dt.date, list[int]] = {}
+    for day, *figures in days.values_list("date", *(f"{n}_minutes" for n in FIGURES)):
+        monday = day - dt.timedelta(days=day.weekday())
+        per_week[monday] = [
+            a + b for a, b in zip(per_week.get(monday, [0] * 5), figures, strict=True)
+        ]
+    assert queries.absence_per_week(ids, start, until) == {
+        monday: queries.Absence(*sums) for monday, sums in per_week.items()
+    }
 
     later = until + dt.timedelta(days=length // 2)
     both = queries.absence_in_windows(pupils, {"a": (start, until), "b": (until, later)})
@@ -104,10 +117,8 @@ def test_a_window_read_by_months_weeks_and_days_is_the_plain_day_sum(
 def test_an_empty_window_and_no_pupils_sum_to_nothing(history):
     everyone = Pupil.objects.values("pk")
     assert queries.absence_over(everyone, dt.date(2026, 3, 2), dt.date(2026, 3, 1)) == {}
-    assert queries.absence_in_all(Pupil.objects.none().values("pk"), FIRST, FIRST) == (
-        queries.Absence(),
-        0,
-    )
+    nobody = queries.absence_in_all(Pupil.objects.none().values("pk"), FIRST, FIRST, line=5)
+    assert nobody == queries.Together(queries.Absence(), 0, 0)
 
 
 def test_a_window_reads_whole_months_then_whole_weeks_then_days():

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fullfolj.schools.calendar import recent_weeks, term_and_recent_windows, term_so_far
+from fullfolj.schools.calendar import (
+    recent_weeks,
+    term_and_recent_windows,
+    term_so_far,
+    weeks_before,
+)
 
 
 def test_in_a_term_it_runs_from_the_terms_first_day_to_the_day(cast):
@@ -30,3 +35,11 @@ def test_both_windows_by_name(cast):
         "term": (cast.spring.start, day),
         "recent": (dt.date(2026, 2, 19), day),
     }
+
+
+def test_the_weeks_before_are_whole_weeks_ending_the_sunday_before():
+    thursday = dt.date(2025, 11, 20)
+    assert weeks_before(thursday) == (dt.date(2025, 10, 20), dt.date(2025, 11, 16))
+    monday = dt.date(2025, 11, 17)
+    assert weeks_before(monday) == weeks_before(thursday)
+    assert weeks_before(dt.date(2025, 11, 23), 3) == (dt.date(2025, 10, 27), dt.date(2025, 11, 16))
