@@ -197,10 +197,10 @@ def _window_sql(
     if not sources:
         return None
     try:
-        chosen, params = pupils.query.sql_with_params()
+        chosen, chosen_params = pupils.query.sql_with_params()
     except EmptyResultSet:  # an empty pupil set (`none()`) has no SQL
         return None
-    params = list(params)
+    params = list(chosen_params)
     parts = []
     for source in sources:
         query = source.order_by().values_list("pupil_id", "w", *columns).query
@@ -344,20 +344,15 @@ def absence_per_week(pupil_ids: list[int], start: dt.date, end: dt.date) -> dict
     sums = {f"s_{name}": Sum(f"{name}_minutes") for name in _FIGURES}
     found: dict[dt.date, Absence] = {}
     if weeks:
-        for row in (
-            PupilWeek.objects.filter(week__in=weeks, pupil_id__in=pupil_ids)
-            .values("week")
-            .annotate(**sums)
-        ):
-            found[row["week"]] = _absence(row[name] for name in sums)
+        kept = PupilWeek.objects.filter(week__in=weeks, pupil_id__in=pupil_ids)
+        for week, *figures in kept.values("week").annotate(**sums).values_list("week", *sums):
+            found[week] = _absence(figures)
     for edge in edges:
         # A week the window cuts is part of one edge: summed by day, then added up.
         days = PupilDay.objects.filter(edge, pupil_id__in=pupil_ids).values("date").annotate(**sums)
-        for row in days:
-            monday = row["date"] - dt.timedelta(days=row["date"].weekday())
-            found[monday] = _plus(
-                found.get(monday, Absence()), _absence(row[name] for name in sums)
-            )
+        for day, *figures in days.values_list("date", *sums):
+            monday = day - dt.timedelta(days=day.weekday())
+            found[monday] = _plus(found.get(monday, Absence()), _absence(figures))
     return found
 
 
