@@ -174,13 +174,20 @@ def _split(start: dt.date, until: dt.date) -> tuple[list[dt.date], list[dt.date]
 
 
 def _window_sql(
-    pupils: QuerySet[Any], windows: list[tuple[dt.date, dt.date]]
+    pupils: QuerySet[Any],
+    windows: list[tuple[dt.date, dt.date]],
+    *,
+    around: str = "{sums}",
+    chosen_columns: str = "id",
 ) -> tuple[str, list[Any]] | None:
     """One row a pupil and window (w, the window's place in `windows`) with its five sums
     (s_scheduled ..), as SQL over PupilMonth's whole months, PupilWeek's whole weeks and
     PupilDay's days left over (None when nothing can match). `pupils` is a query of pupil ids,
-    kept a subquery rather than a list of thousands of ids, and run once (a WITH) however many
-    parts read it."""
+    kept a subquery rather than a list of thousands of ids, and run once (a WITH, `chosen`,
+    its columns `chosen_columns`, the pupil's id first) however many parts read it.
+
+    `around`: a query around those rows, `{sums}` where they go; it may read `chosen` too.
+    """
     columns = [f"{name}_minutes" for name in _FIGURES]
     sources: list[QuerySet[Any]] = []
     for index, (start, until) in enumerate(windows):
@@ -208,11 +215,10 @@ def _window_sql(
         parts.append(f"SELECT * FROM ({sql}) AS x WHERE x.pupil_id IN (SELECT id FROM chosen)")  # noqa: S608 - the ORM's own SQL and placeholders
         params += list(part_params)
     sums = ", ".join(f"SUM({c}) AS s_{n}" for c, n in zip(columns, _FIGURES, strict=True))
-    sql = (
-        f"WITH chosen (id) AS ({chosen}) SELECT pupil_id, w, {sums} "  # noqa: S608 - as above
-        f"FROM ({' UNION ALL '.join(parts)}) AS u GROUP BY pupil_id, w"
+    rows = (
+        f"SELECT pupil_id, w, {sums} FROM ({' UNION ALL '.join(parts)}) AS u GROUP BY pupil_id, w"  # noqa: S608 - as above
     )
-    return sql, params
+    return f"WITH chosen ({chosen_columns}) AS ({chosen}) " + around.format(sums=rows), params
 
 
 def _absence(row: Iterable[Any]) -> Absence:
@@ -244,19 +250,42 @@ def absence_over(
     the pupils with any school day in it; with `at_least_percent`, only those absent at least
     that share (at_least's arithmetic, drawn in the database so only they travel). No late
     minutes."""
-    window = _window_sql(pupils, [(start, until)])
+    around = "{sums}"
+    if at_least_percent is not None:
+        over = _at_least_sql("s_absent", at_least_percent)
+        around = f"SELECT * FROM ({{sums}}) AS p WHERE {over}"  # noqa: S608 - our own fragments
+    window = _window_sql(pupils, [(start, until)], around=around)
     if window is None:
         return {}
-    sql, params = window
-    if at_least_percent is not None:
-        sql = (
-            f"SELECT * FROM ({sql}) AS p WHERE s_scheduled > 0 "  # noqa: S608 - as above
-            "AND s_absent * 100 >= %s * s_scheduled"
-        )
-        params.append(at_least_percent)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*window)
         return {row[0]: _absence(row[2:]) for row in cursor.fetchall()}
+
+
+def _at_least_sql(minutes: str, percent: int) -> str:
+    """at_least's arithmetic over the window's sums, in SQL (the percent a whole number)."""
+    return f"s_scheduled > 0 AND {minutes} * 100 >= {int(percent)} * s_scheduled"
+
+
+def at_line_per_school(
+    placed: QuerySet[Any], start: dt.date, until: dt.date, line: int
+) -> dict[int, tuple[int, int]]:
+    """Per school, of the pupils `placed` there (a query of pupil and school ids), how many
+    were absent at least `line` per cent from `start` to `until`, and how many of them were so
+    by invalid absence alone; counted in the database, one query."""
+    around = (
+        "SELECT c.school_id, COUNT(*), SUM(CASE WHEN "  # noqa: S608 - our own fragments
+        + _at_least_sql("s_invalid", line)
+        + " THEN 1 ELSE 0 END) FROM ({sums}) AS p JOIN chosen c ON c.id = p.pupil_id WHERE "
+        + _at_least_sql("s_absent", line)
+        + " GROUP BY c.school_id"
+    )
+    window = _window_sql(placed, [(start, until)], around=around, chosen_columns="id, school_id")
+    if window is None:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(*window)
+        return {school: (high, int(invalid)) for school, high, invalid in cursor.fetchall()}
 
 
 @dataclass(frozen=True)
@@ -274,17 +303,14 @@ def absence_in_all(
     """The pupils' absence from `start` to `until` summed together, how many of them had a
     school day in it and, with `line`, how many were absent at least that share (at_least's
     arithmetic); one query (no late minutes)."""
-    window = _window_sql(pupils, [(start, until)])
+    sums = ", ".join(f"SUM(s_{n})" for n in _FIGURES)
+    over = _at_least_sql("s_absent", 100 if line is None else line)
+    around = f"SELECT COUNT(*), SUM(CASE WHEN {over} THEN 1 END), {sums} FROM ({{sums}}) AS p"  # noqa: S608 - as above
+    window = _window_sql(pupils, [(start, until)], around=around)
     if window is None:
         return Together(Absence(), 0)
-    sql, params = window
-    sums = ", ".join(f"SUM(s_{n})" for n in _FIGURES)
-    at_line = "SUM(CASE WHEN s_scheduled > 0 AND s_absent * 100 >= %s * s_scheduled THEN 1 END)"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*), {at_line}, {sums} FROM ({sql}) AS p",  # noqa: S608 - as above
-            [100 if line is None else line, *params],
-        )
+        cursor.execute(*window)
         count, over, *figures = cursor.fetchone()
     return Together(_absence(figures), count, int(over or 0) if line is not None else 0)
 

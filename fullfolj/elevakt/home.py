@@ -268,14 +268,6 @@ def pupils_arriving(viewer: Viewer, today: dt.date) -> Iterator[Card]:
         yield Card(_mentor(), "handover/home_arriving.html", {"counts": total})
 
 
-def _problematic(pupils: Any, start: dt.date, end: dt.date, line: int) -> dict[int, Any]:
-    """Per pupil, absence over the window, for the pupils at or above `line` percent of total
-    absence."""
-    # The line is drawn in the database (attendance.at_least's arithmetic): of a municipality's
-    # thousands of pupils only the few above it travel to Python.
-    return attendance.absence_over(pupils, start, end, at_least_percent=line)
-
-
 def administration(viewer: Viewer, today: dt.date) -> Iterator[Card]:
     """The organiser's key figures without names: pupils, absence this term, pupils at the
     problematic line, flagged and without action in the latest screening."""
@@ -336,28 +328,14 @@ def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
         )
         start, end = weeks_before(today)
         line = organiser.problematic_absence_percent
-        high = _problematic(placed.values("pupil_id"), start, end, line)
-        # The few pupils above the line by id alone: `placed` again would repeat its subquery.
-        school_of = dict(
-            Placement.objects.active_on(today)
-            .filter(pupil_id__in=list(high))
-            .values_list("pupil_id", "school_id")
+        at_line = attendance.at_line_per_school(
+            placed.values("pupil_id", "school_id").distinct(), start, end, line
         )
-        high_at: dict[int, int] = {}
-        invalid_at: dict[int, int] = {}
-        for pupil_id, row in high.items():
-            school_id = school_of.get(pupil_id)
-            if school_id is None:
-                continue
-            high_at[school_id] = high_at.get(school_id, 0) + 1
-            if attendance.at_least(row.invalid, row.scheduled, line):
-                invalid_at[school_id] = invalid_at.get(school_id, 0) + 1
         schools = []
         for row in per_school:
             pupils = row["pupils"]
-            shown_high = disclosure.part_of(
-                pupils, disclosure.shown(high_at.get(row["school_id"], 0), minimum), minimum
-            )
+            high, invalid = at_line.get(row["school_id"], (0, 0))
+            shown_high = disclosure.part_of(pupils, disclosure.shown(high, minimum), minimum)
             schools.append(
                 {
                     "name": row["school__name"],
@@ -365,7 +343,7 @@ def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
                     "high": shown_high if pupils >= minimum else None,
                     "invalid": disclosure.part_of(
                         shown_high,
-                        disclosure.shown(invalid_at.get(row["school_id"], 0), minimum),
+                        disclosure.shown(invalid, minimum),
                         minimum,
                     )
                     if pupils >= minimum
