@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Window
 from django.utils.translation import gettext as _
 
 from fullfolj.access import gate
@@ -315,8 +315,13 @@ def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
         without_school = pupils_visible_to(viewer, roles={Role.ATTENDANCE_OFFICER}).filter(
             municipality_of_residence=organiser
         )
-        named = list(without_school.order_by("last_name", "first_name", "pk")[:NAMES_SHOWN])
-        count = without_school.count()
+        # The first names and how many there are in all, in one read (a window over the rows).
+        named = list(
+            without_school.annotate(total=Window(Count("pk"))).order_by(
+                "last_name", "first_name", "pk"
+            )[:NAMES_SHOWN]
+        )
+        count = named[0].total if named else 0
         in_case = oversight.pupils_with_open_case(organiser, without_school.values("pk"))
         resident = Pupil.objects.filter(municipality_of_residence=organiser).values("pk")
         placed = Placement.objects.active_on(today).filter(pupil_id__in=resident)
@@ -361,9 +366,7 @@ def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
                     minimum,
                 ),
             }
-            for s in ladder.open_by_step(
-                Pupil.objects.filter(pk__in=placed.values("pupil_id")), today
-            )
+            for s in ladder.open_by_step(placed.values("pupil_id"), today)
         ]
         yield Card(
             _officer(organiser),

@@ -129,12 +129,12 @@ def overdue_at_schools(school_ids: Iterable[int], today: dt.date) -> dict[int, i
     return dict(rows)
 
 
-def open_by_step(pupils: QuerySet[Pupil], today: dt.date) -> list[dict[str, Any]]:
-    """Open tasks of these pupils per ladder step (order and name), with how many are overdue:
-    the ladder as a whole, for figures without names."""
+def open_by_step(pupils: QuerySet[Any], today: dt.date) -> list[dict[str, Any]]:
+    """Open tasks of these pupils (a query of pupil ids) per ladder step (order and name), with
+    how many are overdue: the ladder as a whole, for figures without names."""
     rows = (
         LadderTask.objects.open()
-        .filter(pupil__in=pupils)
+        .filter(pupil_id__in=pupils)
         .order_by()
         .values("step__order", "step__name")
         .annotate(
