@@ -267,25 +267,37 @@ def _at_least_sql(minutes: str, percent: int) -> str:
     return f"s_scheduled > 0 AND {minutes} * 100 >= {int(percent)} * s_scheduled"
 
 
+@dataclass(frozen=True)
+class AtLine:
+    """A school's pupils and, of them, those absent at least a line over a window."""
+
+    pupils: int
+    at_line: int = 0
+    invalid_at_line: int = 0  # at the line by invalid absence alone
+
+
 def at_line_per_school(
     placed: QuerySet[Any], start: dt.date, until: dt.date, line: int
-) -> dict[int, tuple[int, int]]:
-    """Per school, of the pupils `placed` there (a query of pupil and school ids), how many
-    were absent at least `line` per cent from `start` to `until`, and how many of them were so
-    by invalid absence alone; counted in the database, one query."""
+) -> dict[int, AtLine]:
+    """Per school, its pupils `placed` there (a query of distinct pupil and school ids), how
+    many of them were absent at least `line` per cent from `start` to `until`, and how many
+    were so by invalid absence alone; counted in the database, one query."""
+    invalid = _at_least_sql("p.s_invalid", line).replace("s_scheduled", "p.s_scheduled")
     around = (
-        "SELECT c.school_id, COUNT(*), SUM(CASE WHEN "  # noqa: S608 - our own fragments
-        + _at_least_sql("s_invalid", line)
-        + " THEN 1 ELSE 0 END) FROM ({sums}) AS p JOIN chosen c ON c.id = p.pupil_id WHERE "
-        + _at_least_sql("s_absent", line)
-        + " GROUP BY c.school_id"
+        "SELECT c.school_id, COUNT(*), COUNT(p.pupil_id), "  # noqa: S608 - our own fragments
+        f"SUM(CASE WHEN {invalid} THEN 1 ELSE 0 END) FROM chosen c LEFT JOIN "
+        f"(SELECT * FROM ({{sums}}) AS q WHERE {_at_least_sql('s_absent', line)}) AS p "
+        "ON p.pupil_id = c.id GROUP BY c.school_id"
     )
     window = _window_sql(placed, [(start, until)], around=around, chosen_columns="id, school_id")
     if window is None:
         return {}
     with connection.cursor() as cursor:
         cursor.execute(*window)
-        return {school: (high, int(invalid)) for school, high, invalid in cursor.fetchall()}
+        return {
+            school: AtLine(pupils, high, int(invalid or 0))
+            for school, pupils, high, invalid in cursor.fetchall()
+        }
 
 
 @dataclass(frozen=True)

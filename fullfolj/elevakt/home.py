@@ -325,25 +325,19 @@ def compulsory_schooling(viewer: Viewer, today: dt.date) -> Iterator[Card]:
         in_case = oversight.pupils_with_open_case(organiser, without_school.values("pk"))
         resident = Pupil.objects.filter(municipality_of_residence=organiser).values("pk")
         placed = Placement.objects.active_on(today).filter(pupil_id__in=resident)
-        per_school = list(
-            placed.order_by()
-            .values("school_id", "school__name")
-            .annotate(pupils=Count("pupil_id", distinct=True))
-            .order_by("school__name")
-        )
         start, end = weeks_before(today)
         line = organiser.problematic_absence_percent
         at_line = attendance.at_line_per_school(
             placed.values("pupil_id", "school_id").distinct(), start, end, line
         )
+        names = dict(School.objects.filter(pk__in=list(at_line)).values_list("pk", "name"))
         schools = []
-        for row in per_school:
-            pupils = row["pupils"]
-            high, invalid = at_line.get(row["school_id"], (0, 0))
+        for school_id, figures in sorted(at_line.items(), key=lambda item: names[item[0]]):
+            pupils, high, invalid = figures.pupils, figures.at_line, figures.invalid_at_line
             shown_high = disclosure.part_of(pupils, disclosure.shown(high, minimum), minimum)
             schools.append(
                 {
-                    "name": row["school__name"],
+                    "name": names[school_id],
                     "pupils": pupils if pupils >= minimum else None,
                     "high": shown_high if pupils >= minimum else None,
                     "invalid": disclosure.part_of(

@@ -94,8 +94,10 @@ def test_a_window_read_by_months_weeks_and_days_is_the_plain_day_sum(
         # Counted per school the same way: here every pupil's "school" is the organiser.
         placed = Pupil.objects.filter(pk__in=ids).values("pk", "organiser_id")
         invalid = sum(1 for a in plain.values() if queries.at_least(a.invalid, a.scheduled, line))
-        expected_per_school = {history[0].organiser_id: (len(plain), invalid)} if plain else {}
-        assert queries.at_line_per_school(placed, start, until, line) == expected_per_school
+        school = history[0].organiser_id
+        assert queries.at_line_per_school(placed, start, until, line) == {
+            school: queries.AtLine(len(ids), len(plain), invalid)
+        }
     days = PupilDay.objects.filter(pupil_id__in=ids, date__gte=start, date__lte=until)
     expected = days.aggregate(
         **{n: Sum(f"{n}_minutes") for n in FIGURES}, n=Count("pupil_id", distinct=True)
