@@ -14,6 +14,7 @@ from fullfolj.attendance.models import PupilDay
 from fullfolj.attendance.store import refresh_pupil_periods
 from fullfolj.compulsory import actions, queries
 from fullfolj.compulsory.models import OversightCase, OversightRules
+from fullfolj.ladder.models import LadderStep, LadderTask
 from fullfolj.schools import models as s
 from fullfolj.support import actions as support
 from tests import factories as f
@@ -51,6 +52,19 @@ def test_long_absence_with_the_schools_step_and_case(cast):
     assert [round(w) for w in row.weeks] == [50, 40, 35]
     assert row.support_case is not None
     assert row.case is None
+    assert row.step is None  # no ladder task yet
+    # The school's ladder step shows beside the absence once the school has one open.
+    step = LadderStep.objects.filter(organiser=None).order_by("order")[1]
+    LadderTask.objects.create(
+        pupil=cast.pupil,
+        step=step,
+        school=cast.north,
+        actor=step.actor,
+        opened_on=world.DAY - dt.timedelta(days=3),
+        due=world.DAY + dt.timedelta(days=4),
+        reason="frånvaro 40 %",
+    )
+    assert step.name in queries.long_absence(cast.org, world.DAY)[0].step
     OversightRules.objects.create(organiser=cast.org, absence_percent=45, absence_weeks=1)
     found = [r.pupil for r in queries.long_absence(cast.org, world.DAY)]
     assert found == [cast.other_pupil, cast.pupil_elsewhere]

@@ -310,3 +310,60 @@ def test_the_officer_has_a_case_of_every_kind_with_overdue_steps(built, today, c
     client.force_login(officer.user)
     page = client.get(reverse("compulsory:home")).content.decode()
     assert overdue.first().case.last_name in page
+
+
+@pytest.mark.django_db
+def test_the_mentor_opens_a_case_its_measures_and_mapping_and_the_principal_its_programme(
+    built, today, client
+):
+    from django.urls import reverse
+
+    from fullfolj.support.models import Case, Measure
+
+    cast = built[2]
+    client.force_login(cast.mentor.user)
+    case = Case.objects.open().filter(responsible=cast.mentor, measures__isnull=False).first()
+    assert case is not None, "the printed mentor is responsible for a case with measures"
+    page = client.get(reverse("support:case", args=[case.pk])).content.decode()
+    measure = case.measures.first()
+    assert measure.title in page
+    measure_page = client.get(reverse("support:measure", args=[measure.pk]))
+    assert measure_page.status_code == 200 and measure.title in measure_page.content.decode()
+    mapping = client.get(reverse("support:mapping", args=[case.pk])).content.decode()
+    assert "Skolsituation" in mapping or "skolsituation" in mapping
+    # A decided action programme prints, for the principal of its school.
+    programme = Measure.objects.filter(
+        kind=Measure.Kind.ACTION_PROGRAMME, decided_on__isnull=False
+    ).first()
+    assert programme is not None
+    principal = Staff.objects.filter(
+        roles__role=Role.PRINCIPAL, roles__school_id=programme.case.school_id
+    ).first()
+    client.force_login(principal.user)
+    pdf = client.get(reverse("support:measure-pdf", args=[programme.pk]))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_the_bank_is_used_with_evaluations_and_kasam_answered_over_several_terms(
+    built, today, client
+):
+    from django.db.models import Count
+
+    from fullfolj.bank import queries as bank
+    from fullfolj.bank.models import Entry, Use
+    from fullfolj.kasam.models import Response
+    from fullfolj.support.models import Evaluation
+
+    cast = built[2]
+    uses = Use.objects.count()
+    assert uses > 0
+    evaluated = Evaluation.objects.filter(measure__bank_use__isnull=False)
+    assert evaluated.values("judgement").distinct().count() >= 2  # not all judged alike
+    terms = Response.objects.values("answered_on").distinct().count()
+    assert terms >= 3
+    assert Response.objects.filter(pupil__mentorships__mentor=cast.mentor).exists()
+    # The most used entry has its figures, not "too few", across the municipality.
+    top = Entry.objects.annotate(n=Count("uses")).order_by("-n").first()
+    organisers = list(Organiser.objects.values_list("pk", flat=True))
+    assert bank.outcomes(top, organisers, today).pupils >= 5
