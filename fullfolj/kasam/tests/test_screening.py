@@ -13,6 +13,7 @@ from django.utils import translation
 from fullfolj.kasam import actions, queries
 from fullfolj.screening import hooks
 from fullfolj.screening.engine import compute_indicators, explain, rule, screen
+from fullfolj.screening.evaluation import History, screen_history
 from fullfolj.screening.models import ScreeningRule
 from fullfolj.screening.nightly import NightlyIndicators
 from fullfolj.screening.queries import organiser_history
@@ -131,3 +132,27 @@ def test_the_nightly_screen_reads_the_answers_through_the_hook_too(cast):
     # without its organiser the nightly state knows no answers, and no rule on them flags
     assert "kasam_fall" not in today.indicators().columns
     assert screen(today.indicators(), [rule("kf", "kasam_fall", ">=", 0)]).height == 0
+
+
+def test_a_rule_on_the_fall_is_evaluated_like_any_rule():
+    # The rule evaluation screens a history day by day: a pupil whose meaningfulness fell from
+    # 4 to 2 in the dialogue is flagged from the day of the second answer, the steady one never.
+    end = AS_OF
+    history = History(
+        days=frame(present(1, TERM_START, end) + present(2, TERM_START, end)),
+        terms=pl.DataFrame({"start": [TERM_START], "end": [end]}),
+        dialogue=_dialogue(
+            [
+                (1, dt.date(2024, 10, 1), "meaningfulness", 400),
+                (1, dt.date(2025, 2, 17), "meaningfulness", 200),
+                (2, dt.date(2024, 10, 1), "meaningfulness", 300),
+                (2, dt.date(2025, 2, 17), "meaningfulness", 300),
+            ]
+        ),
+    )
+    days = [dt.date(2025, 2, 14), dt.date(2025, 2, 17), dt.date(2025, 2, 24)]
+    flags, _roster = screen_history(history, [rule("kf", "kasam_fall", ">=", 1)], days)
+    assert sorted(zip(flags["date"].to_list(), flags["pupil_id"].to_list(), strict=True)) == [
+        (dt.date(2025, 2, 17), 1),
+        (dt.date(2025, 2, 24), 1),
+    ]
