@@ -148,3 +148,33 @@ def test_a_protected_pupils_handover_names_no_address_and_no_former_school(
     if who in READERS:
         arriving = client.get(reverse("handover:arriving")).content.decode()
         assert "Freja Frost" in arriving and "Söderskolan" not in arriving.split("Freja Frost")[1]
+
+
+def test_a_handover_to_another_organisers_school_opens_there_and_nowhere_else(client, cast, moving):
+    from fullfolj.schools import models as s
+    from tests import factories as f
+
+    from .conftest import FIRST_DAY, LAST_DAY
+
+    # Ida leaves Söderskolan's year 6 for an independent school's year 7.
+    independent = s.Organiser.objects.create(name="Friskolan Lärkan AB", kind="independent")
+    larkan = f.school(independent, "Lärkanskolan", (7, 9))
+    seven = s.SchoolClass.objects.create(
+        school=larkan, school_year=moving.c7b.school_year, name="7L", grade=7
+    )
+    their_principal = f.staff("larkan_rektor", (s.Role.PRINCIPAL, larkan), org=independent)
+    ida = f.pupil(cast.org, "Ida", "Idström")
+    six = s.SchoolClass.objects.get(school=cast.south, name="6A")
+    f.place(ida, cast.south, six, cast.year.start, end=LAST_DAY)
+    s.Mentorship.objects.create(pupil=ida, mentor=moving.sixth_mentor, start=cast.year.start)
+    f.place(ida, larkan, seven, FIRST_DAY)
+    handover = actions.start_handover(ida, school=larkan, by=moving.sixth_mentor)
+    actions.send_handover(handover, by=moving.sixth_mentor)
+
+    client.force_login(their_principal.user)
+    page = client.get(reverse("handover:detail", args=[handover.pk]))
+    assert page.status_code == 200 and "Idström" in page.content.decode()
+    assert HandoverRead.objects.filter(version__handover=handover, staff=their_principal).exists()
+    # Norrskolan's principal receives Hugo, not Ida.
+    client.force_login(cast.principal.user)
+    assert client.get(reverse("handover:detail", args=[handover.pk])).status_code == 404
