@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from fullfolj.attendance.actions import Mark, rebuild_pupil_days, refresh_pupil_days
 from fullfolj.attendance.actions import register_lesson as register
+from fullfolj.attendance.columnar import DAY_COLUMNS
 from fullfolj.attendance.models import Lesson, LessonAttendance, PupilDay
 from fullfolj.attendance.store import MONTHS, PERIODS, WEEKS, Period
 from fullfolj.exchange.tabular import load
@@ -72,17 +73,7 @@ def from_days(period: Period = MONTHS) -> list[tuple[Any, ...]]:
     """PupilDay grouped by pupil and period, in the period's columns."""
     sums: dict[tuple[int, dt.date], list[int]] = defaultdict(lambda: [0] * 10)
     for pupil, organiser, day, *figures in PupilDay.objects.values_list(
-        "pupil_id",
-        "organiser_id",
-        "date",
-        "lessons",
-        "scheduled_minutes",
-        "absent_minutes",
-        "valid_minutes",
-        "invalid_minutes",
-        "unknown_minutes",
-        "late_minutes",
-        "late_count",
+        "pupil_id", "organiser_id", "date", *DAY_COLUMNS
     ):
         row = sums[pupil, period.start(day)]
         row[0] = organiser  # one organiser in this town

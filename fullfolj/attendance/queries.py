@@ -88,6 +88,14 @@ class Absence:
         """The sums of a `.values().annotate()` row; a sum over no rows (None) is 0."""
         return cls(**{k: row[prefix + k] or 0 for k in cls.__dataclass_fields__})
 
+    def __add__(self, other: Absence) -> Absence:
+        return Absence(
+            **{
+                name: getattr(self, name) + getattr(other, name)
+                for name in self.__dataclass_fields__
+            }
+        )
+
     def rate(self, minutes: int) -> float | None:
         return None if not self.scheduled else 100.0 * minutes / self.scheduled
 
@@ -262,9 +270,9 @@ def absence_over(
         return {row[0]: _absence(row[2:]) for row in cursor.fetchall()}
 
 
-def _at_least_sql(minutes: str, percent: int) -> str:
+def _at_least_sql(minutes: str, percent: int, scheduled: str = "s_scheduled") -> str:
     """at_least's arithmetic over the window's sums, in SQL (the percent a whole number)."""
-    return f"s_scheduled > 0 AND {minutes} * 100 >= {int(percent)} * s_scheduled"
+    return f"{scheduled} > 0 AND {minutes} * 100 >= {int(percent)} * {scheduled}"
 
 
 @dataclass(frozen=True)
@@ -282,7 +290,7 @@ def at_line_per_school(
     """Per school, its pupils `placed` there (a query of distinct pupil and school ids), how
     many of them were absent at least `line` per cent from `start` to `until`, and how many
     were so by invalid absence alone; counted in the database, one query."""
-    invalid = _at_least_sql("p.s_invalid", line).replace("s_scheduled", "p.s_scheduled")
+    invalid = _at_least_sql("p.s_invalid", line, scheduled="p.s_scheduled")
     around = (
         "SELECT c.school_id, COUNT(*), COUNT(p.pupil_id), "  # noqa: S608 - our own fragments
         f"SUM(CASE WHEN {invalid} THEN 1 ELSE 0 END) FROM chosen c LEFT JOIN "
@@ -390,14 +398,8 @@ def absence_per_week(pupil_ids: list[int], start: dt.date, end: dt.date) -> dict
         days = PupilDay.objects.filter(edge, pupil_id__in=pupil_ids).values("date").annotate(**sums)
         for day, *figures in days.values_list("date", *sums):
             monday = day - dt.timedelta(days=day.weekday())
-            found[monday] = _plus(found.get(monday, Absence()), _absence(figures))
+            found[monday] = found.get(monday, Absence()) + _absence(figures)
     return found
-
-
-def _plus(one: Absence, other: Absence) -> Absence:
-    return Absence(
-        **{name: getattr(one, name) + getattr(other, name) for name in Absence.__dataclass_fields__}
-    )
 
 
 def absence_by_weekday(pupil_id: int, start: dt.date, end: dt.date) -> list[tuple[int, Absence]]:

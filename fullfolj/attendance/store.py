@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 from fullfolj.schools.models import Staff
 
 from .bulk import insert_rows, mark_saved
+from .columnar import DAY_COLUMNS  # the kept periods' figures too, each their days' sum
 from .models import (
     AttendanceChange,
     Lesson,
@@ -141,19 +142,6 @@ def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-# The kept periods' figures (PeriodSums), each their days' sum.
-PERIOD_FIGURES = (
-    "lessons",
-    "scheduled_minutes",
-    "absent_minutes",
-    "valid_minutes",
-    "invalid_minutes",
-    "unknown_minutes",
-    "late_minutes",
-    "late_count",
-)
-
-
 def _month_sql(column: str) -> str:
     """The first day of a date column's month, in the database's own dialect (on PostgreSQL
     through a plain timestamp: a date is no point in time, so no time zone)."""
@@ -187,7 +175,7 @@ class Period:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return ("pupil_id", "organiser_id", self.key, "days", *PERIOD_FIGURES)
+        return ("pupil_id", "organiser_id", self.key, "days", *DAY_COLUMNS)
 
     @property
     def table(self) -> str:
@@ -763,7 +751,7 @@ class _Reference:
                     days,
                     organiser_id=Min("organiser_id"),
                     days=Count("pk"),
-                    **{name: Sum(name) for name in PERIOD_FIGURES},
+                    **{name: Sum(name) for name in DAY_COLUMNS},
                 )
                 lookup: dict[str, Any] = {"pupil_id": pupil, period.key: first}
                 if sums["days"]:

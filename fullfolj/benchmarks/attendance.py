@@ -323,6 +323,7 @@ def naive_register(lesson: Any, marks: Sequence[Any], *, by: Any) -> None:
     from django.db.models import Count, F, Q, Sum
 
     from fullfolj.attendance.actions import PRESENT
+    from fullfolj.attendance.columnar import DAY_COLUMNS
     from fullfolj.attendance.models import (
         AttendanceChange,
         Lesson,
@@ -330,7 +331,7 @@ def naive_register(lesson: Any, marks: Sequence[Any], *, by: Any) -> None:
         PupilDay,
         PupilSubjectWeek,
     )
-    from fullfolj.attendance.store import PERIOD_FIGURES, PERIODS
+    from fullfolj.attendance.store import PERIODS
     from fullfolj.lib import clock
     from fullfolj.notices import actions as notices
     from fullfolj.schools.models import Pupil
@@ -395,7 +396,7 @@ def naive_register(lesson: Any, marks: Sequence[Any], *, by: Any) -> None:
                     pupil=pupil, date__gte=first, date__lt=period.following(first)
                 ).aggregate(
                     days=Count("pk"),
-                    **{name: Sum(name) for name in PERIOD_FIGURES},
+                    **{name: Sum(name) for name in DAY_COLUMNS},
                 )
                 lookup: dict[str, Any] = {"pupil": pupil, period.key: first}
                 period.model.objects.update_or_create(

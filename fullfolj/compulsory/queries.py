@@ -20,6 +20,7 @@ from fullfolj.access.gate import compulsory_school_birth_years
 from fullfolj.attendance.models import PupilWeek
 from fullfolj.ladder import queries as ladder
 from fullfolj.lib import disclosure
+from fullfolj.schools.calendar import weeks_before
 from fullfolj.schools.models import Organiser, Placement, Pupil, Term
 from fullfolj.support.models import Case as SupportCase
 
@@ -165,20 +166,19 @@ def long_absence_weeks(organiser: Organiser, today: dt.date) -> dict[int, list[f
     period (the rules; skollagen 7 kap. 19 a and 22 §§): each one's absence per week in per
     cent, oldest week first. One query."""
     rules = OversightRules.of(organiser)
-    this_monday = today - dt.timedelta(days=today.weekday())
-    start = this_monday - dt.timedelta(weeks=rules.absence_weeks)
+    start, last_sunday = weeks_before(today, rules.absence_weeks)
     placed = Placement.objects.active_on(today).filter(school__organiser=organiser)
     level = rules.absence_percent
     # Whoever is at the level every week is so in the last one: the few of those are read
     # back (the kept weekly sums, no day), not every pupil's weeks.
     at_level_lately = PupilWeek.objects.filter(
         GreaterThanOrEqual(F("absent_minutes") * 100, F("scheduled_minutes") * level),
-        week=this_monday - dt.timedelta(weeks=1),
+        week=last_sunday - dt.timedelta(days=6),
         scheduled_minutes__gt=0,
     )
     rows = PupilWeek.objects.filter(
         week__gte=start,
-        week__lt=this_monday,
+        week__lte=last_sunday,
         pupil_id__in=placed.values("pupil_id"),
     ).filter(pupil_id__in=at_level_lately.values("pupil_id"))
     # Only the pupils at the level every week travel to Python: a window over each pupil's

@@ -8,6 +8,7 @@ import random
 from django.utils import timezone
 
 from fullfolj.attendance.actions import register_lesson
+from fullfolj.attendance.columnar import DAY_COLUMNS
 from fullfolj.attendance.models import (
     AbsenceReason,
     AttendanceChange,
@@ -16,7 +17,7 @@ from fullfolj.attendance.models import (
     PupilSubjectWeek,
     PupilWeek,
 )
-from fullfolj.attendance.store import PERIOD_FIGURES, PERIODS
+from fullfolj.attendance.store import PERIODS
 from fullfolj.benchmarks import attendance as bench
 from fullfolj.schools import models as s
 from tests import factories as f
@@ -54,7 +55,7 @@ def _state(lesson):  # type: ignore[no-untyped-def]
         for c in AttendanceChange.objects.filter(lesson=lesson).select_related("attendance")
     )
     periods = [
-        sorted(p.model.objects.values_list("pupil_id", p.key, "days", *PERIOD_FIGURES))
+        sorted(p.model.objects.values_list("pupil_id", p.key, "days", *DAY_COLUMNS))
         for p in PERIODS
     ]
     return marks, days, weeks, history, periods

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fullfolj.attendance import store
+from fullfolj.attendance.columnar import DAY_COLUMNS
 from fullfolj.attendance.models import (
     AbsenceReason,
     AttendanceChange,
@@ -510,16 +511,6 @@ def _write(good: pl.DataFrame, result: load.Result) -> list[load.Problem]:
 
 # --- the kept aggregates --------------------------------------------------------------------
 
-_DAY_SUMS = (
-    "lessons",
-    "scheduled_minutes",
-    "absent_minutes",
-    "valid_minutes",
-    "invalid_minutes",
-    "unknown_minutes",
-    "late_minutes",
-    "late_count",
-)
 _WEEK_SUMS = ("scheduled_minutes", "absent_minutes", "invalid_minutes")
 
 
@@ -586,12 +577,12 @@ def _rewrite_days(cursor: Any) -> None:
     the per-day aggregate, so whatever is kept from the days follows here."""
     days = PupilDay._meta.db_table
     cursor.execute(
-        f"INSERT INTO {days} AS kept (pupil_id, organiser_id, date, {', '.join(_DAY_SUMS)}) "  # noqa: S608
+        f"INSERT INTO {days} AS kept (pupil_id, organiser_id, date, {', '.join(DAY_COLUMNS)}) "  # noqa: S608
         "SELECT s.pupil_id, MIN(s.organiser_id), s.date, SUM(s.lessons), SUM(s.scheduled), "
         "SUM(s.absent), SUM(s.valid), SUM(s.invalid), SUM(s.unknown), SUM(s.late), "
         "SUM(s.late_count) FROM import_sums s JOIN import_days p "
         "ON s.pupil_id = p.pupil_id AND s.date = p.date GROUP BY s.pupil_id, s.date ORDER BY s.pupil_id, s.date "
-        f"ON CONFLICT (pupil_id, date) DO UPDATE SET {_changed(_DAY_SUMS)}"
+        f"ON CONFLICT (pupil_id, date) DO UPDATE SET {_changed(DAY_COLUMNS)}"
     )
     store.refresh_pupil_periods(touched="import_days")
 
